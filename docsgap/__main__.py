@@ -1,0 +1,5 @@
+"""`python -m docsgap` runs the CLI."""
+
+from docsgap.cli import main
+
+main()

@@ -1,0 +1,87 @@
+"""The `docsgap` command line: a thin typer layer over the library.
+
+Each command group lives in its own module and registers itself on `app` (or `eval_app`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from docsgap import __version__
+from docsgap.cli import common
+from docsgap.errors import ExitCode
+
+app = typer.Typer(
+    name="docsgap",
+    help=(
+        "Find docs-gap reports on a Discourse forum, file or link GitLab documentation "
+        "issues, and reply in the thread with the link. Read-only unless --apply is given."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+eval_app = typer.Typer(help="Score detection or deduplication on labelled data.", no_args_is_help=True)
+rules_app = typer.Typer(help="Validate and inspect detection rules.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(rules_app, name="rules")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"docsgap {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="Log docsgap's own steps to stderr (-vv: debug)."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback on errors instead of one line."
+    ),
+) -> None:
+    common.setup_logging(verbose)
+    common.DEBUG = debug
+
+
+def _register() -> None:
+    # Imported here so each command module can import `app` without a cycle.
+    from docsgap.cli import (
+        detect_cmd,
+        match_cmd,
+        report_cmd,
+        run_cmd,
+        sandbox_cmd,
+    )
+
+    for module in (run_cmd, report_cmd, detect_cmd, match_cmd, sandbox_cmd):
+        module.register(app, eval_app=eval_app, rules_app=rules_app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point: run the app and map failures to documented exit codes."""
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Abort:
+        typer.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,66 @@
+"""Helpers every command module shares: logging, error-to-exit-code mapping, JSON output."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+
+from docsgap.errors import DocsgapError, ExitCode, RulesError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+DEBUG = False
+
+
+def setup_logging(verbose: int) -> None:
+    """`-v` shows docsgap's info logs, `-vv` its debug logs; other libraries stay quiet."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("docsgap")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def fail(exc: DocsgapError) -> typer.Exit:
+    """Print one actionable line (plus a hint) and return the Exit to raise."""
+    if isinstance(exc, RulesError):
+        for problem in exc.problems:
+            typer.echo(problem, err=True)
+        typer.echo(f"error: {len(exc.problems)} problem(s) in rules", err=True)
+    else:
+        typer.echo(f"error: {exc}", err=True)
+    if exc.hint:
+        typer.echo(f"hint: {exc.hint}", err=True)
+    return typer.Exit(int(exc.exit_code))
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a command: a `DocsgapError` becomes one line on stderr and its exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DocsgapError as exc:
+            if DEBUG:
+                raise
+            raise fail(exc) from exc
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+
+    return wrapper
+
+
+def echo_json(data: Any) -> None:
+    """Print JSON to stdout (stable key order, UTF-8)."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,19 @@
+"""Where the shipped data (rules, templates, docs-URL map) lives, in a checkout or an install."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def shipped_rules_dir() -> Path:
+    """The `rules/` directory shipped with docsgap."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "data" / "rules"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("docsgap's rules/ directory is missing from this installation")
+
+
+def templates_dir() -> Path:
+    """`rules/templates/`: every outbound text is composed from these."""
+    return shipped_rules_dir() / "templates"

@@ -1,0 +1,408 @@
+"""The local SQLite state (through sqlite-utils): cursors, threads, signals, the tracker cache,
+thread <-> issue links, review verdicts and the ledger of actions. Schema changes are migrations.
+
+SQLite is the fast ledger, not the only truth: every write docsgap makes also carries a hidden
+marker remotely, so a lost database never causes a duplicate (see `apply.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.db import NotFoundError
+from sqlite_utils.migrations import Migrations
+
+from docsgap.errors import StateError
+from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
+
+migrations = Migrations("docsgap")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Tables of the walking skeleton."""
+    db["cursors"].create({"name": str, "value": str, "updated_at": str}, pk="name")
+    db["threads"].create(
+        {
+            "id": int,
+            "slug": str,
+            "title": str,
+            "url": str,
+            "category_id": int,
+            "tags": str,
+            "closed": int,
+            "archived": int,
+            "posts_count": int,
+            "created_at": str,
+            "last_posted_at": str,
+            "scanned_at": str,
+        },
+        pk="id",
+    )
+    db["signals"].create(
+        {
+            "key": str,
+            "thread_id": int,
+            "gap_type": str,
+            "score": float,
+            "rules": str,
+            "evidence": str,
+            "post_number": int,
+            "page_url": str,
+            "page_project": str,
+            "page_path": str,
+            "page_section": str,
+            "existing_links": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="key",
+    )
+    db["items"].create(
+        {
+            "url": str,
+            "kind": str,
+            "project": str,
+            "iid": int,
+            "title": str,
+            "description": str,
+            "state": str,
+            "labels": str,
+            "created_at": str,
+            "updated_at": str,
+            "closed_at": str,
+            "synced_at": str,
+        },
+        pk="url",
+    )
+    db["links"].create(
+        {
+            "thread_id": int,
+            "item_url": str,
+            "signal_key": str,
+            "gap_type": str,
+            "page_url": str,
+            "source": str,
+            "reply_url": str,
+            "followup_url": str,
+            "created_at": str,
+        },
+        pk=("thread_id", "item_url"),
+    )
+    db["ledger"].create(
+        {
+            "key": str,
+            "kind": str,
+            "status": str,
+            "remote_url": str,
+            "error": str,
+            "thread_ids": str,
+            "reason": str,
+            "attempts": int,
+            "started_at": str,
+            "finished_at": str,
+        },
+        pk="key",
+    )
+    db["verdicts"].create(
+        {"key": str, "verdict": str, "body": str, "note": str, "decided_at": str}, pk="key"
+    )
+    db["runs"].create(
+        {"id": int, "started_at": str, "finished_at": str, "apply": int, "summary": str}, pk="id"
+    )
+    db["signals"].create_index(["thread_id"])
+    db["items"].create_index(["updated_at"])
+
+
+def utcnow() -> datetime:
+    """Aware UTC now (one place, so tests can monkeypatch it)."""
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime | None) -> str | None:
+    """ISO-8601 with offset, or None."""
+    return dt.isoformat() if dt else None
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """Parse ISO-8601 (with `Z` or offset) into an aware datetime."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class StateStore:
+    """All reads and writes of the local state go through here."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = Database(self.path)
+            migrations.apply(self.db)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StateError(
+                f"cannot open state {self.path}: {exc}",
+                hint="move the file aside; docsgap rebuilds from the remote markers",
+            ) from exc
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # cursors ---------------------------------------------------------------------------------
+    def cursor(self, name: str) -> str | None:
+        """A stored cursor value."""
+        row = self._get("cursors", name)
+        return None if row is None else str(row["value"])
+
+    def set_cursor(self, name: str, value: str) -> None:
+        """Store a cursor (committed at once)."""
+        self.db["cursors"].upsert(
+            {"name": name, "value": value, "updated_at": iso(utcnow())}, pk="name"
+        )
+
+    # threads and signals ---------------------------------------------------------------------
+    def record_thread(self, row: dict[str, Any]) -> None:
+        """Upsert what docsgap knows about a thread."""
+        self.db["threads"].upsert({**row, "scanned_at": iso(utcnow())}, pk="id")
+
+    def thread_row(self, thread_id: int) -> dict[str, Any] | None:
+        """The stored row of a thread."""
+        return self._get("threads", thread_id)
+
+    def record_signal(self, signal: Signal) -> None:
+        """Upsert a signal, keeping when it was first seen."""
+        now = iso(utcnow())
+        old = self._get("signals", signal.key)
+        page = signal.page
+        self.db["signals"].upsert(
+            {
+                "key": signal.key,
+                "thread_id": signal.thread_id,
+                "gap_type": signal.gap_type.value,
+                "score": signal.score,
+                "rules": json.dumps(list(signal.rules)),
+                "evidence": json.dumps(
+                    [
+                        {"rule_id": e.rule_id, "text": e.text, "matched": e.matched,
+                         "post_number": e.post_number}
+                        for e in signal.evidence
+                    ]
+                ),
+                "post_number": signal.post_number,
+                "page_url": page.url if page else None,
+                "page_project": page.project if page else None,
+                "page_path": page.path if page else None,
+                "page_section": page.section if page else None,
+                "existing_links": json.dumps(list(signal.existing_links)),
+                "first_seen": old["first_seen"] if old else now,
+                "last_seen": now,
+            },
+            pk="key",
+        )
+
+    def signals(self) -> Iterator[Signal]:
+        """Every stored signal, rebuilt as domain objects."""
+        threads = {r["id"]: r for r in self.db["threads"].rows}
+        for r in self.db["signals"].rows_where(order_by="first_seen"):
+            t = threads.get(r["thread_id"], {})
+            page = (
+                DocPage(r["page_url"], r["page_project"], r["page_path"], r["page_section"])
+                if r["page_url"]
+                else None
+            )
+            yield Signal(
+                thread_id=r["thread_id"],
+                thread_title=t.get("title") or "",
+                thread_url=t.get("url") or "",
+                gap_type=GapType(r["gap_type"]),
+                score=r["score"],
+                rules=tuple(json.loads(r["rules"] or "[]")),
+                evidence=tuple(Evidence(**e) for e in json.loads(r["evidence"] or "[]")),
+                page=page,
+                post_number=r["post_number"] or 1,
+                existing_links=tuple(json.loads(r["existing_links"] or "[]")),
+            )
+
+    # tracker cache ---------------------------------------------------------------------------
+    def upsert_items(self, items: Iterable[TrackerItem]) -> int:
+        """Write tracker items into the cache; returns how many."""
+        now = iso(utcnow())
+        rows = [
+            {
+                "url": i.web_url,
+                "kind": i.kind,
+                "project": i.project,
+                "iid": i.iid,
+                "title": i.title,
+                "description": i.description,
+                "state": i.state,
+                "labels": json.dumps(list(i.labels)),
+                "created_at": iso(i.created_at),
+                "updated_at": iso(i.updated_at),
+                "closed_at": iso(i.closed_at),
+                "synced_at": now,
+            }
+            for i in items
+        ]
+        if rows:
+            self.db["items"].upsert_all(rows, pk="url")
+        return len(rows)
+
+    def items(self) -> list[TrackerItem]:
+        """Every cached issue and MR."""
+        return [self._item(r) for r in self.db["items"].rows]
+
+    def item(self, url: str) -> TrackerItem | None:
+        """One cached item by URL."""
+        row = self._get("items", url)
+        return None if row is None else self._item(row)
+
+    @staticmethod
+    def _item(r: dict[str, Any]) -> TrackerItem:
+        return TrackerItem(
+            kind=r["kind"],
+            project=r["project"],
+            iid=r["iid"],
+            title=r["title"] or "",
+            description=r["description"] or "",
+            state=r["state"],
+            web_url=r["url"],
+            labels=tuple(json.loads(r["labels"] or "[]")),
+            created_at=parse_iso(r["created_at"]),
+            updated_at=parse_iso(r["updated_at"]),
+            closed_at=parse_iso(r["closed_at"]),
+        )
+
+    # links -----------------------------------------------------------------------------------
+    def record_link(
+        self,
+        thread_id: int,
+        item_url: str,
+        *,
+        source: str,
+        signal_key: str | None = None,
+        gap_type: str | None = None,
+        page_url: str | None = None,
+    ) -> None:
+        """Remember that a thread and an issue/MR belong together (keeps reply info)."""
+        old = self.link(thread_id, item_url) or {}
+        self.db["links"].upsert(
+            {
+                "thread_id": thread_id,
+                "item_url": item_url,
+                "signal_key": signal_key or old.get("signal_key"),
+                "gap_type": gap_type or old.get("gap_type"),
+                "page_url": page_url or old.get("page_url"),
+                "source": old.get("source") or source,
+                "created_at": old.get("created_at") or iso(utcnow()),
+            },
+            pk=("thread_id", "item_url"),
+        )
+
+    def link(self, thread_id: int, item_url: str) -> dict[str, Any] | None:
+        """One link row."""
+        return self._get("links", (thread_id, item_url))
+
+    def set_link_field(self, thread_id: int, item_url: str, **fields: str) -> None:
+        """Set `reply_url` or `followup_url` on a link."""
+        self.db["links"].update((thread_id, item_url), fields)
+
+    def links(self) -> list[dict[str, Any]]:
+        """All link rows."""
+        return list(self.db["links"].rows_where(order_by="created_at"))
+
+    def report_rows(self) -> list[dict[str, Any]]:
+        """One row per thread <-> issue/MR link, joined with thread, signal and item state."""
+        sql = """
+            select l.thread_id, t.title as thread_title, t.url as thread_url,
+                   coalesce(l.gap_type, s.gap_type) as gap_type,
+                   coalesce(l.page_url, s.page_url) as page_url, s.page_path,
+                   l.item_url, i.kind as item_kind, i.title as item_title, i.state as item_state,
+                   i.closed_at as item_closed_at, i.labels as item_labels,
+                   l.source, l.reply_url, l.followup_url, l.created_at as linked_at,
+                   s.first_seen as signal_first_seen, t.created_at as thread_created_at
+            from links l
+            left join threads t on t.id = l.thread_id
+            left join signals s on s.key = l.signal_key
+            left join items i on i.url = l.item_url
+            order by l.created_at, l.thread_id
+        """
+        return [dict(r) for r in self.db.query(sql)]
+
+    # ledger ----------------------------------------------------------------------------------
+    def ledger_entry(self, key: str) -> dict[str, Any] | None:
+        """The ledger row for an idempotency key."""
+        return self._get("ledger", key)
+
+    def ledger_start(self, key: str, kind: str, thread_ids: Iterable[int], reason: str) -> None:
+        """Record that a write is about to happen (so a crash leaves a trace)."""
+        old = self.ledger_entry(key) or {}
+        self.db["ledger"].upsert(
+            {
+                "key": key,
+                "kind": kind,
+                "status": "started",
+                "thread_ids": json.dumps(sorted(set(thread_ids))),
+                "reason": reason,
+                "attempts": int(old.get("attempts") or 0) + 1,
+                "started_at": iso(utcnow()),
+                "error": None,
+            },
+            pk="key",
+        )
+
+    def ledger_finish(
+        self, key: str, status: str, *, remote_url: str | None = None, error: str | None = None
+    ) -> None:
+        """Record the outcome of a write, committed at once."""
+        self.db["ledger"].upsert(
+            {
+                "key": key,
+                "status": status,
+                "remote_url": remote_url,
+                "error": error,
+                "finished_at": iso(utcnow()),
+            },
+            pk="key",
+        )
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """All ledger rows."""
+        return list(self.db["ledger"].rows_where(order_by="started_at"))
+
+    # verdicts --------------------------------------------------------------------------------
+    def verdict(self, key: str) -> dict[str, Any] | None:
+        """A reviewer's verdict on an action key."""
+        return self._get("verdicts", key)
+
+    def set_verdict(self, key: str, verdict: str, *, body: str | None = None,
+                    note: str | None = None) -> None:
+        """Record accept / reject / skip (and an edited body) for an action key."""
+        self.db["verdicts"].upsert(
+            {"key": key, "verdict": verdict, "body": body, "note": note,
+             "decided_at": iso(utcnow())},
+            pk="key",
+        )
+
+    # runs ------------------------------------------------------------------------------------
+    def record_run(self, started_at: datetime, apply: bool, summary: dict[str, Any]) -> None:
+        """Append a run summary."""
+        self.db["runs"].insert(
+            {"started_at": iso(started_at), "finished_at": iso(utcnow()), "apply": int(apply),
+             "summary": json.dumps(summary)}
+        )
+
+    def _get(self, table: str, pk: Any) -> dict[str, Any] | None:
+        try:
+            return dict(self.db[table].get(pk))
+        except NotFoundError:
+            return None

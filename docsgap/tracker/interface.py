@@ -1,0 +1,57 @@
+"""What docsgap needs from an issue tracker, in domain types only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Protocol
+
+from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+
+
+class Tracker(Protocol):
+    """A GitLab-like tracker bound to one project. Errors are `RemoteError` subclasses."""
+
+    project: str
+    """Project path, e.g. `gitlab-org/gitlab`."""
+
+    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
+        """Issues (any state) and merge requests carrying the docs label, updated after the
+        given time (all of them when `None`); pages lazily, following `Link` headers."""
+        ...
+
+    def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
+        """Fetch one issue or MR fresh (state for reports and follow-ups)."""
+        ...
+
+    def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
+        """An issue whose description contains `marker` (remote idempotency check)."""
+        ...
+
+    def open_issue(self, draft: IssueDraft) -> TrackerItem:
+        """Create an issue."""
+        ...
+
+    def notes(self, kind: ItemKind, iid: int) -> list[Note]:
+        """All notes of an issue or MR, oldest first."""
+        ...
+
+    def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
+        """Add a note."""
+        ...
+
+    def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
+        """Replace a note's body (docsgap edits its own evidence note in place)."""
+        ...
+
+    def read_file(self, path: str, ref: str | None = None) -> str:
+        """A repository file's text on `ref` (default branch when `None`)."""
+        ...
+
+    def find_merge_request(self, source_branch: str) -> TrackerItem | None:
+        """An MR (any state) from `source_branch`, for idempotent draft MRs."""
+        ...
+
+    def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
+        """Commit `draft.content` to a new branch and open a Draft MR from it."""
+        ...
