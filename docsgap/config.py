@@ -123,7 +123,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
 
 def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) -> Any:
     """Check and convert one value against the type of its default."""
-    if name in _SECRET_KEYS and where.endswith(".toml"):
+    if name in _SECRET_KEYS and not where.startswith(("environment", "command line")):
         raise ConfigError(
             f"{where}: '{name}' must not be stored in the file",
             hint="set it in the environment (DOCSGAP_GITLAB_TOKEN / DOCSGAP_DISCOURSE_API_KEY)",
@@ -272,4 +272,4 @@ def _check(cfg: Config) -> None:
 
 def mask(secret: str | None) -> str:
     """How a secret appears in any output: never its value."""
-    return "(not set)" if not secret else "****" + ("" if len(secret) < 12 else secret[-2:])
+    return "(not set)" if not secret else "****"

@@ -1,0 +1,26 @@
+"""Shared fixtures: paths to the optional ../shared data, an in-memory state store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docsgap.state import StateStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """../shared beside the repo; tests that need it skip where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared is absent")
+    return SHARED
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StateStore:
+    """A fresh on-disk state store."""
+    return StateStore(tmp_path / "state.db")

@@ -1,0 +1,67 @@
+"""Config precedence (defaults < file < env < flags) and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docsgap.config import load_config, mask
+from docsgap.errors import ConfigError, ExitCode
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "docsgap.toml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_defaults_are_safe() -> None:
+    cfg = load_config(env={})
+    assert cfg.policy.open_issue == "review"
+    assert cfg.policy.reply == "review"
+    assert cfg.gitlab.docs_label == "documentation"
+
+
+def test_file_then_env_then_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[forum]\nurl = "https://forum.example.org"\n[gitlab]\nproject = "a/b"\n'
+        '[dedup]\nlink_threshold = 90\n',
+    )
+    env = {"DOCSGAP_GITLAB_PROJECT": "c/d", "DOCSGAP_GITLAB_TOKEN": "glpat-secret"}
+    cfg = load_config(path, env=env, overrides={"dedup": {"link_threshold": 95, "review_threshold": None}})
+    assert cfg.forum.url == "https://forum.example.org"
+    assert cfg.gitlab.project == "c/d"
+    assert cfg.gitlab.token == "glpat-secret"
+    assert cfg.dedup.link_threshold == 95
+    assert "glpat-secret" not in repr(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[forum]\nurll = 'x'\n", "[forum]: unknown key 'urll'"),
+        ("[policy]\nreply = 'yes'\n", "reply = 'yes': expected one of off, review, auto"),
+        ("[gitlab]\ntoken = 'x'\n", "'token' must not be stored in the file"),
+        ("[dedup]\nlink_threshold = 'high'\n", "expected a number"),
+        ("colour = 1\n", "unknown key 'colour'"),
+        ("[forum\n", "docsgap.toml"),
+    ],
+)
+def test_bad_config_names_the_place(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert message in str(info.value)
+    assert info.value.exit_code == ExitCode.CONFIG
+
+
+def test_bad_env_value_is_reported() -> None:
+    with pytest.raises(ConfigError, match="environment"):
+        load_config(env={"DOCSGAP_MAX_ACTIONS": "many"})
+
+
+def test_mask_never_shows_the_secret() -> None:
+    assert "abcdef" not in mask("glpat-abcdef123456")
+    assert mask(None) == "(not set)"

@@ -1,0 +1,66 @@
+"""The SQLite state: migrations, cursors, ledger, links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docsgap.errors import StateError
+from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
+from docsgap.state import StateStore, migrations
+
+
+def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    StateStore(path).close()
+    store = StateStore(path)
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial"]
+    assert migrations.pending(store.db) == []
+
+
+def test_signal_round_trip_keeps_first_seen(store: StateStore) -> None:
+    store.record_thread({"id": 7, "slug": "s", "title": "T", "url": "u"})
+    sig = Signal(
+        thread_id=7, thread_title="T", thread_url="u", gap_type=GapType.OUTDATED, score=2.0,
+        rules=("r1",), evidence=(Evidence("r1", "the docs are outdated", "outdated", 1),),
+        page=DocPage("https://docs.gitlab.com/ci/yaml/", "gitlab-org/gitlab",
+                     "doc/ci/yaml/_index.md", "rules"),
+        post_number=1,
+    )
+    store.record_signal(sig)
+    first = store.db["signals"].get(sig.key)["first_seen"]
+    store.record_signal(sig)
+    [back] = list(store.signals())
+    assert back == sig
+    assert store.db["signals"].get(sig.key)["first_seen"] == first
+
+
+def test_ledger_counts_attempts(store: StateStore) -> None:
+    store.ledger_start("k", "open_issue", [2, 1], "policy auto")
+    store.ledger_start("k", "open_issue", [1, 2], "policy auto")
+    store.ledger_finish("k", "done", remote_url="http://x/1")
+    row = store.ledger_entry("k")
+    assert row is not None
+    assert row["attempts"] == 2
+    assert row["status"] == "done"
+    assert row["thread_ids"] == "[1, 2]"
+
+
+def test_links_and_report_rows(store: StateStore) -> None:
+    store.record_thread({"id": 3, "slug": "s", "title": "Thread", "url": "http://f/t/s/3"})
+    store.upsert_items([TrackerItem("issue", "g/p", 5, "Docs", "", "opened", "http://g/5")])
+    store.record_link(3, "http://g/5", source="docsgap", gap_type="missing")
+    store.set_link_field(3, "http://g/5", reply_url="http://f/t/s/3/4")
+    [row] = store.report_rows()
+    assert row["thread_title"] == "Thread"
+    assert row["item_state"] == "opened"
+    assert row["reply_url"] == "http://f/t/s/3/4"
+    assert row["gap_type"] == "missing"
+
+
+def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError, match="cannot open state"):
+        StateStore(path)
