@@ -53,6 +53,10 @@ class GitLabConfig:
         default_factory=lambda: {"missing": ("docs-missing",), "broken_link": ("docs-broken-link",)}
     )
     target_branch: str = "master"
+    wontdo_labels: tuple[str, ...] = (
+        "won't do", "wontfix", "declined", "duplicate", "workflow::won't do",
+    )
+    """A closed issue with one of these labels was declined: no follow-up in the thread."""
     max_requests: int = 1000
     timeout: float = 30.0
     python_gitlab_id: str | None = None

@@ -1,9 +1,141 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""`docsgap report`: the issue-link report (table, Markdown, CSV, JSON, HTML) or the summary-issue
+body, read from the local state."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, cast
+
 import typer
+
+from docsgap.cli import common
+from docsgap.config import load_config
+from docsgap.errors import ConfigError, DocsgapError, ExitCode
+from docsgap.report import (
+    DEFAULT_TITLE,
+    Format,
+    SummaryOptions,
+    extras_from_state,
+    render,
+    render_summary,
+    rows_from_state,
+)
+from docsgap.state import StateStore, parse_iso
+
+
+class ReportFormat(StrEnum):
+    """Output formats of `docsgap report`."""
+
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+    JSON = "json"
+    HTML = "html"
+    SUMMARY = "summary"
+
+
+class ReportOutputError(DocsgapError):
+    """The report could not be written where `--output` asked."""
+
+    exit_code = ExitCode.CONFIG
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print `text`, or write it to `output` atomically: the file appears complete or not at all
+    (a failure never leaves an empty or half-written report behind)."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = output.expanduser()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ReportOutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _since(value: str | None, now: datetime) -> datetime:
+    if value is None:
+        return now - timedelta(days=7)
+    try:
+        parsed = parse_iso(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ConfigError(f"--since {value!r}: expected an ISO date such as 2025-05-26")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _width() -> int:
+    # Fill a wide terminal, but keep the 100-column default for pipes and CI logs.
+    if sys.stdout.isatty():
+        return max(80, min(shutil.get_terminal_size((100, 24)).columns, 200))
+    return 100
+
+
+@common.handle_errors
+def report(
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="SQLite state file [default: state_path from docsgap.toml].")] = None,
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", "-f",
+        help="table | markdown | csv | json | html (one self-contained page) | summary "
+        "(the Markdown body of the GitLab summary issue).")] = ReportFormat.TABLE,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
+    title: Annotated[str, typer.Option("--title", help="Heading of the report.")] = DEFAULT_TITLE,
+    since: Annotated[str | None, typer.Option(
+        "--since", help="summary: new gaps and links since this ISO date [default: 7 days ago]."
+    )] = None,
+    window_days: Annotated[int, typer.Option(
+        "--window-days", min=1, help="summary: rising-demand window in days.")] = 14,
+    threshold: Annotated[int, typer.Option(
+        "--rising-threshold", min=1,
+        help="summary: threads about one page in the window that make it rise.")] = 3,
+) -> None:
+    """Print the issue-link report: every forum thread linked to a GitLab doc issue or MR, its gap
+    type, docs page, the item's state and whether the reply was posted. Reads only the local
+    state; never contacts the forum or GitLab."""
+    path = state if state is not None else load_config().state_path
+    if str(path) != ":memory:" and not Path(path).is_file():
+        raise ConfigError(
+            f"no docsgap state at {path}",
+            hint="run `docsgap run` first, or pass --state PATH (state_path in docsgap.toml)",
+        )
+    store = StateStore(path)
+    try:
+        rows = rows_from_state(store)
+        extras = extras_from_state(store)
+    finally:
+        store.close()
+    now = datetime.now(UTC)
+    chosen = ReportFormat.JSON if as_json else fmt
+    if chosen is ReportFormat.SUMMARY:
+        text = render_summary(rows, extras, now=now, options=SummaryOptions(
+            since=_since(since, now), window_days=window_days, threshold=threshold, title=title))
+    else:
+        text = render(rows, cast(Format, chosen.value), title=title, generated_at=now,
+                      extras=extras, width=_width())
+    write_output(text, output)
+    if output is not None:
+        typer.echo(f"wrote {chosen.value} report ({len(rows)} links) to {output}", err=True)
 
 
 def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
-    """Add this module's commands."""
+    """Add `docsgap report`."""
+    app.command("report")(report)

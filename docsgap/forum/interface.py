@@ -36,8 +36,6 @@ class Forum(Protocol):
         """Every visible post of a topic, with raw Markdown, oldest first."""
         ...
 
-    def reply(
-        self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None
-    ) -> PostRef:
+    def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply; raises `WriteRejectedError` for closed topics or a 422."""
         ...

@@ -65,3 +65,11 @@ def test_bad_env_value_is_reported() -> None:
 def test_mask_never_shows_the_secret() -> None:
     assert "abcdef" not in mask("glpat-abcdef123456")
     assert mask(None) == "(not set)"
+
+
+def test_example_config_is_valid() -> None:
+    from tests.conftest import REPO
+
+    cfg = load_config(REPO / "docsgap.toml.example", env={})
+    assert cfg.gitlab.labels_by_gap["missing"] == ("docs-missing",)
+    assert cfg.forum.ignore_tags == ("docsgap-ignore",)

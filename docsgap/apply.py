@@ -1,0 +1,278 @@
+"""Carry out a Plan exactly once in effect: check the ledger, then the remote marker, then write,
+then record the result at once. Per-action failures become `failed` outcomes, never an abort."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from docsgap import compose
+from docsgap.config import Config
+from docsgap.errors import RateLimitedError, RemoteError, WriteRejectedError
+from docsgap.forum.interface import Forum
+from docsgap.models import (
+    Action,
+    ActionKind,
+    GapType,
+    IssueDraft,
+    ItemKind,
+    Outcome,
+    Plan,
+    Signal,
+    TrackerItem,
+)
+from docsgap.plan import mode_of
+from docsgap.state import StateStore
+from docsgap.tracker.interface import Tracker
+
+log = logging.getLogger(__name__)
+
+_ITEM_URL = re.compile(r"/-/(issues|merge_requests)/(\d+)")
+
+
+def parse_item_url(url: str) -> tuple[ItemKind, int]:
+    """(kind, iid) from a GitLab issue or MR web URL."""
+    m = _ITEM_URL.search(url)
+    if not m:
+        raise ValueError(f"not a GitLab issue or MR URL: {url}")
+    return ("issue" if m.group(1) == "issues" else "merge_request"), int(m.group(2))
+
+
+NEW_ISSUE_PLACEHOLDER = "<link to the new issue>"
+
+
+def _edited_issue(draft: IssueDraft, edited: str) -> IssueDraft:
+    """Apply a reviewer's edit of the issue preview (`Title:` / `Labels:` header, then body)."""
+    head, _, body = edited.partition("\n\n")
+    title = draft.title
+    labels = draft.labels
+    for line in head.splitlines():
+        if line.startswith("Title:"):
+            title = line.removeprefix("Title:").strip() or title
+        elif line.startswith("Labels:"):
+            labels = tuple(x.strip() for x in line.removeprefix("Labels:").split(",") if x.strip())
+    return IssueDraft(title, body or draft.description, labels)
+
+
+class _Skipped(Exception):
+    """The action needs no write (already done remotely, or no longer applicable)."""
+
+    def __init__(self, why: str, url: str | None = None) -> None:
+        super().__init__(why)
+        self.url = url
+
+
+@dataclass
+class Applier:
+    """Executes plans against a Forum and a Tracker, recording everything in the state."""
+
+    forum: Forum
+    tracker: Tracker
+    store: StateStore
+    config: Config
+    signals: Mapping[str, Signal]
+    results: dict[str, str] = field(default_factory=dict)
+    """Action key -> remote URL, for actions that depend on an earlier one."""
+
+    def apply(self, plan: Plan, *, write: bool) -> list[Outcome]:
+        """Run every action; without `write` only report what would happen."""
+        verdicts = {r["key"]: r["verdict"] for r in self.store.db["verdicts"].rows}
+        outcomes: list[Outcome] = []
+        for action in plan.actions:
+            outcomes.append(self._one(action, verdicts, write=write))
+            if outcomes[-1].status == "failed" and outcomes[-1].error and (
+                "budget" in outcomes[-1].error or "rate limit" in outcomes[-1].error
+            ):
+                break
+        return outcomes
+
+    def _one(self, action: Action, verdicts: Mapping[str, str], *, write: bool) -> Outcome:
+        done = self.store.ledger_entry(action.key)
+        if done and done["status"] == "done":
+            self.results[action.key] = done["remote_url"] or ""
+            return Outcome(action, "already_done", done["remote_url"])
+        mode = mode_of(action, self.config, verdicts)
+        if mode in ("off", "rejected"):
+            return Outcome(action, "dry_run", error=f"not applied: {mode}")
+        if action.depends_on and action.depends_on not in self.results and write:
+            return Outcome(action, "failed", error=f"waits for {action.depends_on}")
+        if not write:
+            return Outcome(action, "dry_run", error=None if mode in ("auto", "accepted") else
+                           "would wait for review")
+        if mode == "review":
+            if not done or done["status"] != "pending_review":
+                self.store.ledger_start(action.key, action.kind.value, action.thread_ids,
+                                        action.reason)
+                self.store.ledger_finish(action.key, "pending_review")
+            return Outcome(action, "pending_review")
+        try:
+            url = self._write(action, retrying=bool(done and done["status"] == "started"))
+        except _Skipped as skip:
+            self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+            self.store.ledger_finish(action.key, "done", remote_url=skip.url, error=str(skip))
+            if skip.url:
+                self.results[action.key] = skip.url
+            return Outcome(action, "already_done", skip.url, error=str(skip))
+        except RateLimitedError as exc:
+            self.store.ledger_finish(action.key, "failed", error=f"rate limit: {exc}")
+            return Outcome(action, "failed", error=f"rate limit: {exc}")
+        except RemoteError as exc:
+            log.warning("%s failed: %s", action.key, exc)
+            self.store.ledger_finish(action.key, "failed", error=str(exc))
+            return Outcome(action, "failed", error=str(exc))
+        self.results[action.key] = url
+        return Outcome(action, "applied", url)
+
+    def _members(self, action: Action) -> list[Signal]:
+        return [self.signals[k] for k in action.signal_keys if k in self.signals]
+
+    def _write(self, action: Action, *, retrying: bool) -> str:
+        if action.kind is ActionKind.OPEN_ISSUE:
+            return self._open_issue(action, retrying=retrying)
+        if action.kind is ActionKind.LINK_EXISTING:
+            return self._link(action)
+        if action.kind is ActionKind.REPLY:
+            return self._reply(action)
+        if action.kind is ActionKind.FOLLOWUP:
+            return self._followup(action)
+        raise _Skipped(f"{action.kind.value} is done by its own command")
+
+    # each writer: look for the marker remotely first, then write, then record at once --------
+    def _open_issue(self, action: Action, *, retrying: bool) -> str:
+        members = self._members(action)
+        mark = compose.marker(action.key)
+        found = next((i for i in self.store.items() if mark in i.description), None)
+        if found is None:
+            # Search costs a rate-limited call, but issues are few and a duplicate is worse.
+            found = self.tracker.find_issue_with_marker(mark)
+        if found is not None:
+            self._record_issue(found, members)
+            raise _Skipped("issue with this marker already exists", found.web_url)
+        gap = members[0].gap_type
+        labels = compose.labels_for(
+            gap, (*self.config.gitlab.issue_labels, self.config.gitlab.marker_label),
+            self.config.gitlab.labels_by_gap,
+        )
+        draft = compose.issue_draft(members, labels=labels, key=action.key)
+        edited = self._edited(action)
+        if edited:
+            draft = _edited_issue(draft, edited)
+        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        item = self.tracker.open_issue(draft)
+        self.store.ledger_finish(action.key, "done", remote_url=item.web_url)
+        self._record_issue(item, members)
+        return item.web_url
+
+    def _record_issue(self, item: TrackerItem, members: Sequence[Signal]) -> None:
+        self.store.upsert_items([item])
+        for s in members:
+            self.store.record_link(s.thread_id, item.web_url, source="docsgap", signal_key=s.key,
+                                   gap_type=s.gap_type.value,
+                                   page_url=s.page.url if s.page else None)
+
+    def _link(self, action: Action) -> str:
+        assert action.target_url
+        url = action.target_url
+        members = self._members(action)
+        item = self.store.item(url)
+        kind, iid = parse_item_url(url)
+        for s in members:
+            self.store.record_link(s.thread_id, url, source="docsgap", signal_key=s.key,
+                                   gap_type=s.gap_type.value,
+                                   page_url=s.page.url if s.page else None)
+        if item is not None and item.state != "opened":
+            raise _Skipped(f"linked only: {url} is {item.state}, no note added", url)
+        linked = {r["signal_key"] for r in self.store.links() if r["item_url"] == url}
+        all_signals = [s for k, s in self.signals.items() if k in linked] or members
+        body = self._edited(action) or compose.evidence_note(url, all_signals, key=action.key)
+        mark = compose.marker(action.key)
+        existing = next((n for n in self.tracker.notes(kind, iid) if mark in n.body), None)
+        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        if existing is None:
+            self.tracker.add_note(kind, iid, body)
+        elif existing.body.strip() != body.strip():
+            self.tracker.update_note(kind, iid, existing.id, body)
+        self.store.ledger_finish(action.key, "done", remote_url=url)
+        return url
+
+    def _reply(self, action: Action) -> str:
+        target = action.target_url or (self.results.get(action.depends_on or "") or "")
+        if not target:
+            raise WriteRejectedError(f"no issue URL for {action.key}")
+        [signal] = self._members(action) or [None]  # type: ignore[list-item]
+        thread_id = action.thread_ids[0]
+        thread = self.forum.thread(thread_id)
+        mark = compose.marker(action.key)
+        for post in thread.posts:
+            text = post.raw or post.cooked
+            if mark in text:
+                self.store.set_link_field(thread_id, target, reply_url=f"{thread.url}/{post.number}")
+                raise _Skipped("reply with this marker already posted",
+                               f"{thread.url}/{post.number}")
+            if target in text:
+                raise _Skipped(f"post #{post.number} already links {target}")
+        if thread.closed or thread.archived:
+            raise _Skipped("topic is closed or archived now; no reply")
+        item = self.store.item(target)
+        kind, _ = parse_item_url(target)
+        body = compose.reply_text(
+            item_url=target, item_kind=kind, item_state=item.state if item else "opened",
+            page=signal.page if signal else None,
+            gap_type=signal.gap_type if signal else self._gap_of(thread_id), key=action.key,
+        )
+        edited = self._edited(action)
+        if edited:
+            body = edited.replace(NEW_ISSUE_PLACEHOLDER, target)
+        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        ref = self.forum.reply(thread_id, body)
+        self.store.ledger_finish(action.key, "done", remote_url=ref.url)
+        self.store.record_link(thread_id, target, source="docsgap")
+        self.store.set_link_field(thread_id, target, reply_url=ref.url)
+        return ref.url
+
+    def _thread_checked(self, action: Action, target: str) -> tuple[int, str]:
+        """Fetch the thread fresh; raise `_Skipped` if our marker or the link is already there
+        or the topic no longer takes replies. Returns (thread id, thread URL)."""
+        thread_id = action.thread_ids[0]
+        thread = self.forum.thread(thread_id)
+        mark = compose.marker(action.key)
+        for post in thread.posts:
+            text = post.raw or post.cooked
+            if mark in text:
+                raise _Skipped("post with this marker already exists",
+                               f"{thread.url}/{post.number}")
+        if thread.closed or thread.archived:
+            raise _Skipped("topic is closed or archived now; no post")
+        return thread_id, thread.url
+
+    def _followup(self, action: Action) -> str:
+        assert action.target_url
+        target = action.target_url
+        try:
+            thread_id, _ = self._thread_checked(action, target)
+        except _Skipped as skip:
+            if skip.url:
+                self.store.set_link_field(action.thread_ids[0], target, followup_url=skip.url)
+            raise
+        kind, _ = parse_item_url(target)
+        signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
+        body = compose.followup_text(item_url=target, item_kind=kind,
+                                     page=signal.page if signal else None, key=action.key)
+        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        ref = self.forum.reply(thread_id, body)
+        self.store.ledger_finish(action.key, "done", remote_url=ref.url)
+        self.store.set_link_field(thread_id, target, followup_url=ref.url)
+        return ref.url
+
+    def _edited(self, action: Action) -> str | None:
+        """The reviewer's edited text for this action, if any."""
+        row = self.store.verdict(action.key)
+        return (row or {}).get("body") or None
+
+    def _gap_of(self, thread_id: int) -> GapType:
+        for s in self.signals.values():
+            if s.thread_id == thread_id:
+                return s.gap_type
+        return GapType.MISSING

@@ -1,0 +1,177 @@
+"""Wire the stages for one run: sync the tracker cache, scan the forum, detect, deduplicate,
+plan, apply. Takes injected Forum, Tracker and StateStore, so fakes and the sandbox slot in."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from docsgap.apply import Applier
+from docsgap.config import Config
+from docsgap.dedupe import Matcher, group_signals
+from docsgap.detect import Detector
+from docsgap.errors import RateLimitedError
+from docsgap.forum.interface import Forum
+from docsgap.models import MatchResult, Outcome, Plan, RunResult, Signal, Thread
+from docsgap.plan import PlanContext, ThreadMeta, build_plan
+from docsgap.state import StateStore, iso, parse_iso, utcnow
+from docsgap.tracker.interface import Tracker
+
+log = logging.getLogger(__name__)
+
+FORUM_CURSOR = "forum.last_post_id"
+PENDING_TOPICS = "forum.pending_topics"
+TRACKER_CURSOR = "tracker.updated_after"
+
+Progress = Callable[[str, int, int], None]
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class Pipeline:
+    """One docsgap run over injected services."""
+
+    config: Config
+    forum: Forum
+    tracker: Tracker
+    store: StateStore
+    detector: Detector
+    progress: Progress = _quiet
+    stopped_early: str | None = None
+    """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
+    notes: list[str] = field(default_factory=list)
+
+    # stages ----------------------------------------------------------------------------------
+    def sync_tracker(self) -> int:
+        """Refresh the local cache of doc issues/MRs incrementally (`updated_after`)."""
+        since = parse_iso(self.store.cursor(TRACKER_CURSOR))
+        # Overlap a little: GitLab's updated_after is strict and clocks differ.
+        after = since - timedelta(seconds=1) if since else None
+        newest = since
+        count = 0
+        batch = []
+        for item in self.tracker.doc_items(after):
+            batch.append(item)
+            if item.updated_at and (newest is None or item.updated_at > newest):
+                newest = item.updated_at
+            if len(batch) >= 500:
+                count += self.store.upsert_items(batch)
+                batch.clear()
+                self.progress("sync", count, 0)
+        count += self.store.upsert_items(batch)
+        if newest is not None:
+            self.store.set_cursor(TRACKER_CURSOR, iso(newest) or "")
+        log.info("tracker cache: %d item(s) refreshed", count)
+        return count
+
+    def scan(self) -> list[Thread]:
+        """Read the threads that changed since the last run; keeps a queue so an interrupted
+        scan resumes where it stopped instead of skipping topics."""
+        pending: list[int] = json.loads(self.store.cursor(PENDING_TOPICS) or "[]")
+        last = self.store.cursor(FORUM_CURSOR)
+        try:
+            changed = self.forum.changed_topics(
+                int(last) if last else None, max_pages=self.config.forum.initial_pages
+            )
+        except RateLimitedError as exc:
+            self.stopped_early = str(exc)
+            changed = None
+        if changed is not None:
+            pending = list(dict.fromkeys([*pending, *changed.topic_ids]))
+            with self.store.db.atomic():
+                self.store.set_cursor(PENDING_TOPICS, json.dumps(pending))
+                if changed.newest_post_id is not None:
+                    self.store.set_cursor(FORUM_CURSOR, str(changed.newest_post_id))
+        threads: list[Thread] = []
+        for n, topic_id in enumerate(list(pending), 1):
+            try:
+                thread = self.forum.thread(topic_id)
+            except RateLimitedError as exc:
+                self.stopped_early = str(exc)
+                break
+            self._record_thread(thread)
+            threads.append(thread)
+            pending.remove(topic_id)
+            self.store.set_cursor(PENDING_TOPICS, json.dumps(pending))
+            self.progress("scan", n, len(pending) + n)
+        return threads
+
+    def _record_thread(self, thread: Thread) -> None:
+        self.store.record_thread(
+            {
+                "id": thread.id, "slug": thread.slug, "title": thread.title, "url": thread.url,
+                "category_id": thread.category_id, "tags": json.dumps(list(thread.tags)),
+                "closed": int(thread.closed), "archived": int(thread.archived),
+                "posts_count": len(thread.posts), "created_at": iso(thread.created_at),
+                "last_posted_at": iso(thread.last_posted_at),
+            }
+        )
+        verdict = self.detector.detect_thread(
+            thread, ignore_usernames=self.config.forum.bot_usernames
+            + self.config.forum.staff_usernames,
+        )
+        for link in verdict.existing_links:
+            self.store.record_link(thread.id, link, source="thread")
+        for signal in verdict.signals:
+            self.store.record_signal(signal)
+
+    def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
+        """Deduplicate every signal against the cached doc issues and MRs."""
+        d = self.config.dedup
+        matcher = Matcher(
+            self.store.items(), link_threshold=d.link_threshold,
+            review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
+        )
+        return {s.key: matcher.match_signal(s) for s in signals}
+
+    def plan(self) -> Plan:
+        """Plan actions for every stored signal whose thread is not linked yet."""
+        signals = list(self.store.signals())
+        context = self.context()
+        open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
+        matches = self.match(open_signals)
+        plan = build_plan(signals, matches, self.config, context, group_signals)
+        return plan
+
+    def context(self) -> PlanContext:
+        """What the state already knows, for the planner."""
+        threads = {
+            r["id"]: ThreadMeta(
+                closed=bool(r["closed"]), archived=bool(r["archived"]),
+                category_id=r["category_id"], tags=tuple(json.loads(r["tags"] or "[]")),
+            )
+            for r in self.store.db["threads"].rows
+        }
+        linked: dict[int, set[str]] = {}
+        replied: set[tuple[int, str]] = set()
+        for r in self.store.links():
+            linked.setdefault(r["thread_id"], set()).add(r["item_url"])
+            if r["reply_url"]:
+                replied.add((r["thread_id"], r["item_url"]))
+        verdicts = {r["key"]: r["verdict"] for r in self.store.db["verdicts"].rows}
+        done = frozenset(r["key"] for r in self.store.ledger() if r["status"] == "done")
+        return PlanContext(
+            threads=threads, linked={k: frozenset(v) for k, v in linked.items()},
+            replied=frozenset(replied), verdicts=verdicts, done=done,
+        )
+
+    def run(self, *, apply: bool) -> RunResult:
+        """sync -> scan -> detect -> dedupe -> plan -> apply (writes only when `apply`)."""
+        started: datetime = utcnow()
+        self.sync_tracker()
+        threads = self.scan()
+        plan = self.plan()
+        signals = {s.key: s for s in plan.signals}
+        outcomes: list[Outcome] = Applier(
+            self.forum, self.tracker, self.store, self.config, signals
+        ).apply(plan, write=apply)
+        result = RunResult(plan=plan, outcomes=tuple(outcomes), threads_scanned=len(threads))
+        self.store.record_run(started, apply, {"threads": len(threads),
+                                               "actions": len(plan.actions)})
+        return result

@@ -1,0 +1,231 @@
+"""Turn signals and their matches into a Plan: which writes to make, in which order, and why.
+
+Pure: no I/O. Every Action carries an idempotency key (derived from thread ids, gap and page, so a
+rerun or a lost database derives the same key) and the policy that allows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from docsgap.config import Config, PolicyMode
+from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal, Skip
+
+
+@dataclass(frozen=True)
+class ThreadMeta:
+    """What the planner needs to know about a thread beyond its signals."""
+
+    closed: bool = False
+    archived: bool = False
+    category_id: int | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """Everything already known that changes the plan."""
+
+    threads: Mapping[int, ThreadMeta] = field(default_factory=dict)
+    linked: Mapping[int, frozenset[str]] = field(default_factory=dict)
+    """thread id -> issue/MR URLs already linked (by docsgap or by someone in the thread)."""
+    replied: frozenset[tuple[int, str]] = frozenset()
+    """(thread id, item URL) pairs that already have a docsgap reply."""
+    verdicts: Mapping[str, str] = field(default_factory=dict)
+    """action key -> accept | reject | skip, from `docsgap review`."""
+    done: frozenset[str] = frozenset()
+    """Action keys the ledger records as done."""
+
+
+Grouper = Callable[[Sequence[Signal]], list[list[Signal]]]
+
+
+def issue_key(group: Sequence[Signal]) -> str:
+    """Idempotency key of the issue opened for a group of signals (its earliest thread)."""
+    first = min(group, key=lambda s: (s.thread_id, s.key))
+    return f"issue:{first.key}"
+
+
+def note_key(item_url: str) -> str:
+    """One evidence note per issue, updated in place."""
+    return f"note:{item_url}"
+
+
+def reply_key(thread_id: int, item_url_or_issue_key: str) -> str:
+    """One reply per thread and issue."""
+    return f"reply:t{thread_id}:{item_url_or_issue_key}"
+
+
+def build_plan(
+    signals: Sequence[Signal],
+    matches: Mapping[str, MatchResult],
+    config: Config,
+    context: PlanContext,
+    group: Grouper,
+) -> Plan:
+    """Decide the actions for `signals` (already deduplicated against the tracker)."""
+    actions: list[Action] = []
+    skips: list[Skip] = []
+    live: list[Signal] = []
+    for s in signals:
+        meta = context.threads.get(s.thread_id, ThreadMeta())
+        reason = _ignored(meta, config)
+        if context.verdicts.get(s.key) == "reject":
+            skips.append(Skip(s.key, "rejected by a reviewer"))
+        elif reason:
+            skips.append(Skip(s.key, reason))
+        elif s.existing_links:
+            skips.append(Skip(s.key, f"thread already links {', '.join(s.existing_links)}"))
+        elif context.linked.get(s.thread_id):
+            skips.append(Skip(s.key, "thread already linked to " + ", ".join(
+                sorted(context.linked[s.thread_id]))))
+        else:
+            live.append(s)
+
+    for bucket in _by_decision(live, matches, group):
+        decision, members, match = bucket
+        if decision == "review":
+            assert match.best is not None
+            actions.append(_link_action(members, match, config, context, forced_review=True))
+            continue
+        if decision == "link":
+            assert match.best is not None
+            actions.append(_link_action(members, match, config, context))
+            target = match.best.url
+            depends = None
+        else:
+            key = issue_key(members)
+            actions.append(
+                _action(
+                    ActionKind.OPEN_ISSUE, key, members, config, context,
+                    why=f"no existing issue matched ({match.reason or 'no candidates'})",
+                )
+            )
+            target, depends = key, key
+        for s in members:
+            meta = context.threads.get(s.thread_id, ThreadMeta())
+            rkey = reply_key(s.thread_id, target)
+            if meta.closed or meta.archived:
+                skips.append(Skip(rkey, "no reply: topic is closed or archived"))
+                continue
+            actions.append(
+                _action(
+                    ActionKind.REPLY, rkey, [s], config, context,
+                    why="tell the thread where the gap is tracked",
+                    target=None if depends else target, depends_on=depends,
+                )
+            )
+    return _cap(Plan(tuple(actions), tuple(skips), tuple(signals), tuple(matches.items())),
+                config.max_actions, context)
+
+
+def _ignored(meta: ThreadMeta, config: Config) -> str | None:
+    if meta.category_id is not None and meta.category_id in config.forum.ignore_categories:
+        return f"category {meta.category_id} is opted out"
+    tags = set(meta.tags) & set(config.forum.ignore_tags)
+    if tags:
+        return f"tag {', '.join(sorted(tags))} opts the thread out"
+    return None
+
+
+def _by_decision(
+    live: Sequence[Signal], matches: Mapping[str, MatchResult], group: Grouper
+) -> list[tuple[str, list[Signal], MatchResult]]:
+    """Signals that match the same item go together; unmatched ones are grouped by gap."""
+    out: list[tuple[str, list[Signal], MatchResult]] = []
+    by_target: dict[tuple[str, str], list[Signal]] = {}
+    fresh: list[Signal] = []
+    for s in live:
+        m = matches.get(s.key, MatchResult("new", None))
+        if m.decision in ("link", "review") and m.best is not None:
+            by_target.setdefault((m.decision, m.best.url), []).append(s)
+        else:
+            fresh.append(s)
+    for (decision, _url), members in by_target.items():
+        out.append((decision, members, matches[members[0].key]))
+    for members in group(fresh):
+        out.append(("new", members, matches.get(members[0].key, MatchResult("new", None))))
+    return out
+
+
+def _link_action(
+    members: Sequence[Signal], match: MatchResult, config: Config, context: PlanContext,
+    *, forced_review: bool = False,
+) -> Action:
+    best = match.best
+    assert best is not None
+    why = f"matches {best.url} ({match.reason or f'score {best.score:.1f}'})"
+    if best.state != "opened":
+        why += f"; that item is {best.state}"
+    if forced_review:
+        why = "score in the review band: " + why
+    return _action(
+        ActionKind.LINK_EXISTING, note_key(best.url), members, config, context, why=why,
+        target=best.url, force_review=forced_review,
+    )
+
+
+def _action(
+    kind: ActionKind,
+    key: str,
+    members: Sequence[Signal],
+    config: Config,
+    context: PlanContext,
+    *,
+    why: str,
+    target: str | None = None,
+    depends_on: str | None = None,
+    force_review: bool = False,
+) -> Action:
+    mode: PolicyMode = config.policy.mode(kind)
+    if force_review and mode == "auto":
+        mode = "review"
+    verdict = context.verdicts.get(key)
+    rules = sorted({r for s in members for r in s.rules})
+    reason = f"{why}; rules {', '.join(rules) or '-'}; policy {kind.value}={mode}"
+    if verdict:
+        reason += f"; reviewer said {verdict}"
+    return Action(
+        kind=kind,
+        key=key,
+        reason=reason,
+        thread_ids=tuple(sorted({s.thread_id for s in members})),
+        signal_keys=tuple(s.key for s in members),
+        target_url=target,
+        depends_on=depends_on,
+    )
+
+
+def mode_of(action: Action, config: Config, verdicts: Mapping[str, str]) -> str:
+    """What may happen to an action: `auto`, `accepted`, `review` (waits), `off`, `rejected`."""
+    verdict = verdicts.get(action.key)
+    if verdict == "reject":
+        return "rejected"
+    mode = config.policy.mode(action.kind)
+    if mode == "off":
+        return "off"
+    if verdict == "accept":
+        return "accepted"
+    if mode == "auto" and "review band" not in action.reason:
+        return "auto"
+    return "review"
+
+
+def _cap(plan: Plan, max_actions: int, context: PlanContext) -> Plan:
+    """Keep whole groups under the per-run cap: an issue never loses its own replies."""
+    kept: list[Action] = []
+    skips = list(plan.skips)
+    budget = max_actions
+    pending = [a for a in plan.actions if a.key not in context.done]
+    done = [a for a in plan.actions if a.key in context.done]
+    for a in pending:
+        if a.depends_on and all(k.key != a.depends_on for k in kept) and a.depends_on not in context.done:
+            skips.append(Skip(a.key, "waits for its issue (cap reached)"))
+            continue
+        if budget <= 0:
+            skips.append(Skip(a.key, f"per-run cap of {max_actions} actions reached"))
+            continue
+        kept.append(a)
+        budget -= 1
+    return Plan(tuple(done + kept), tuple(skips), plan.signals, plan.matches)

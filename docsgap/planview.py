@@ -1,0 +1,123 @@
+"""Render a run's plan and outcomes for people (text) and scripts (JSON): what, and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from docsgap.models import Action, MatchResult, Outcome, RunResult
+
+_LABEL = {
+    "open_issue": "OPEN ISSUE",
+    "link_existing": "LINK",
+    "reply": "REPLY",
+    "open_draft_mr": "DRAFT MR",
+    "followup": "FOLLOW-UP",
+}
+
+
+def _status_word(o: Outcome) -> str:
+    return {
+        "applied": "done",
+        "already_done": "already done",
+        "failed": "FAILED",
+        "pending_review": "queued for review",
+        "dry_run": "would do" if not o.error else o.error,
+    }[o.status]
+
+
+def render_text(result: RunResult, *, applied: bool) -> str:
+    """The plan and what happened to each action, with reasons."""
+    plan = result.plan
+    matches = dict(plan.matches)
+    lines = [
+        f"Scanned {result.threads_scanned} thread(s); {len(plan.signals)} docs-gap signal(s) "
+        f"known; {len(plan.actions)} action(s) planned, {len(plan.skips)} skipped."
+    ]
+    if not applied:
+        lines.append("Dry run: nothing was written. Add --apply to carry out the plan.")
+    by_key = {o.action.key: o for o in result.outcomes}
+    signals = {s.key: s for s in plan.signals}
+    for action in plan.actions:
+        o = by_key.get(action.key)
+        status = _status_word(o) if o else "not reached"
+        where = (o.remote_url if o and o.remote_url else action.target_url) or "(new issue)"
+        lines.append(f"- {_LABEL[action.kind.value]:<10} {status:<18} {where}")
+        for key in action.signal_keys[:5]:
+            s = signals.get(key)
+            if s is None:
+                continue
+            page = s.page.path or s.page.url if s.page else "no docs page"
+            lines.append(f"    thread #{s.thread_id} {s.thread_title[:60]!r}: {s.gap_type.value}, "
+                         f"{page}")
+            if action.kind.value in ("open_issue", "link_existing") and s.evidence:
+                ev = s.evidence[0]
+                lines.append(f"      evidence [{ev.rule_id}]: \"{ev.text[:100]}\"")
+        lines.append(f"    why: {action.reason}")
+        if action.kind.value in ("open_issue", "link_existing") and action.signal_keys:
+            m = matches.get(action.signal_keys[0])
+            if m and m.reason:
+                lines.append(f"    match: {m.reason}")
+        if o and o.status == "failed" and o.error:
+            lines.append(f"    error: {o.error}")
+    if plan.skips:
+        lines.append("Skipped:")
+        lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)
+    return "\n".join(lines)
+
+
+def counts(result: RunResult) -> dict[str, dict[str, int]]:
+    """Outcome counts per action kind."""
+    out: dict[str, Counter[str]] = {}
+    for o in result.outcomes:
+        out.setdefault(o.action.kind.value, Counter())[o.status] += 1
+    return {k: dict(v) for k, v in out.items()}
+
+
+def _match_json(m: MatchResult | None) -> dict[str, Any] | None:
+    if m is None:
+        return None
+    return {
+        "decision": m.decision,
+        "best": m.best.url if m.best else None,
+        "score": m.best.score if m.best else None,
+        "reason": m.reason,
+        "candidates": [
+            {"url": c.url, "score": c.score, "fields": dict(c.fields),
+             "shared_words": list(c.shared_words), "page_match": c.page_match}
+            for c in m.candidates
+        ],
+    }
+
+
+def _action_json(a: Action, o: Outcome | None) -> dict[str, Any]:
+    return {
+        "kind": a.kind.value, "key": a.key, "reason": a.reason, "threads": list(a.thread_ids),
+        "signals": list(a.signal_keys), "target": a.target_url, "depends_on": a.depends_on,
+        "status": o.status if o else None, "remote_url": o.remote_url if o else None,
+        "error": o.error if o else None,
+    }
+
+
+def to_json(result: RunResult, *, applied: bool) -> dict[str, Any]:
+    """Everything in `render_text`, machine-readable."""
+    by_key = {o.action.key: o for o in result.outcomes}
+    matches = dict(result.plan.matches)
+    return {
+        "applied": applied,
+        "threads_scanned": result.threads_scanned,
+        "signals": [
+            {"key": s.key, "thread_id": s.thread_id, "title": s.thread_title,
+             "gap_type": s.gap_type.value, "score": s.score, "rules": list(s.rules),
+             "evidence": [{"rule_id": e.rule_id, "text": e.text, "matched": e.matched}
+                          for e in s.evidence],
+             "page": s.page.url if s.page else None,
+             "doc_path": s.page.path if s.page else None,
+             "match": _match_json(matches.get(s.key))}
+            for s in result.plan.signals
+        ],
+        "actions": [_action_json(a, by_key.get(a.key)) for a in result.plan.actions],
+        "skips": [{"subject": s.subject, "reason": s.reason} for s in result.plan.skips],
+        "counts": counts(result),
+        "requests": dict(result.requests),
+    }

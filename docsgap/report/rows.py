@@ -1,0 +1,325 @@
+"""The report's input: `ReportRow` (one thread <-> issue/MR link) and the extras (every signal,
+the review queue) read from the state, as frozen values every format renders."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from docsgap.models import GapType, ItemKind
+from docsgap.state import StateStore, parse_iso
+
+DONE_STATES = frozenset({"closed", "merged"})
+"""Item states after which the thread deserves a follow-up reply."""
+
+_ITEM_URL = re.compile(
+    r"^https?://[^/]+/(?P<project>.+?)/-/(?P<kind>issues|merge_requests)/(?P<iid>\d+)"
+)
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` when it is http(s), else None: other schemes (javascript:, data:) never get linked."""
+    if url and re.match(r"^https?://[^\s]+$", url, re.IGNORECASE):
+        return url
+    return None
+
+
+def gap_type_of(value: str | None) -> GapType | None:
+    """The GapType for a stored value; unknown or empty values give None."""
+    try:
+        return GapType(value) if value else None
+    except ValueError:
+        return None
+
+
+def page_label(page_path: str | None, page_url: str | None) -> str:
+    """A short human name for a docs page, from its URL as readers know it (`ci/yaml` for
+    https://docs.gitlab.com/ci/yaml/), else from its source file (`doc/ci/yaml/_index.md`)."""
+    if page_url:
+        label = re.sub(r"^https?://[^/]+/", "", page_url).split("#", 1)[0].split("?", 1)[0]
+        label = re.sub(r"^ee/", "", label)
+        label = re.sub(r"(/index)?\.html$", "", label).strip("/")
+        if label:
+            return label
+    if page_path:
+        label = re.sub(r"^docs?/", "", page_path)
+        label = re.sub(r"(/_?index)?\.md$", "", label)
+        return label or page_path
+    return page_url or ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One thread <-> issue/MR link with what the docs team wants to see about it."""
+
+    thread_id: int
+    thread_title: str
+    thread_url: str
+    gap_type: GapType | None
+    page_url: str | None
+    page_path: str | None
+    item_url: str
+    item_kind: ItemKind | None
+    item_title: str | None
+    item_state: str | None
+    """`opened`, `closed`, `merged`, `locked`, or None when the item is not in the cache."""
+    item_closed_at: datetime | None
+    item_labels: tuple[str, ...]
+    source: str
+    """Who made the link: `docsgap` (opened or linked by us) or `thread` (already in the thread)."""
+    reply_url: str | None
+    followup_url: str | None
+    linked_at: datetime | None
+    signal_first_seen: datetime | None
+    thread_created_at: datetime | None
+
+    @property
+    def item_ref(self) -> str:
+        """`group/project#12` or `group/project!34`, else the URL."""
+        m = _ITEM_URL.match(self.item_url)
+        if not m:
+            return self.item_url
+        return f"{m['project']}{'#' if m['kind'] == 'issues' else '!'}{m['iid']}"
+
+    @property
+    def item_project(self) -> str | None:
+        """The project path of the item, parsed from its URL."""
+        m = _ITEM_URL.match(self.item_url)
+        return m["project"] if m else None
+
+    @property
+    def short_ref(self) -> str:
+        """`#12` / `!34` (the project left out), else the URL."""
+        project = self.item_project
+        return self.item_ref[len(project):] if project else self.item_url
+
+    @property
+    def replied(self) -> bool:
+        """True when docsgap (or someone) posted the link in the thread."""
+        return bool(self.reply_url)
+
+    @property
+    def item_done(self) -> bool:
+        """True when the issue is closed or the MR merged/closed."""
+        return self.item_state in DONE_STATES
+
+    @property
+    def awaiting_followup(self) -> bool:
+        """The item is done but the thread has not been told yet."""
+        return self.item_done and not self.followup_url
+
+    @property
+    def reported_at(self) -> datetime | None:
+        """When the thread raised the gap: thread creation, else first detection, else link."""
+        return self.thread_created_at or self.signal_first_seen or self.linked_at
+
+    @property
+    def page_key(self) -> str | None:
+        """What groups rows by page: the source file, else the URL."""
+        return self.page_path or self.page_url
+
+    @property
+    def page_label(self) -> str:
+        """Short page name for tables and charts."""
+        return page_label(self.page_path, self.page_url)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: every field (ISO datetimes, lists) plus the derived ones."""
+        return {
+            "thread_id": self.thread_id,
+            "thread_title": self.thread_title,
+            "thread_url": self.thread_url,
+            "gap_type": self.gap_type.value if self.gap_type else None,
+            "page_url": self.page_url,
+            "page_path": self.page_path,
+            "page_label": self.page_label,
+            "item_url": self.item_url,
+            "item_ref": self.item_ref,
+            "item_kind": self.item_kind,
+            "item_title": self.item_title,
+            "item_state": self.item_state,
+            "item_closed_at": _iso(self.item_closed_at),
+            "item_labels": list(self.item_labels),
+            "source": self.source,
+            "reply_url": self.reply_url,
+            "followup_url": self.followup_url,
+            "linked_at": _iso(self.linked_at),
+            "signal_first_seen": _iso(self.signal_first_seen),
+            "thread_created_at": _iso(self.thread_created_at),
+            "replied": self.replied,
+            "awaiting_followup": self.awaiting_followup,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPoint:
+    """One detected gap (linked or not), for the weekly chart and the rising-demand check."""
+
+    key: str
+    thread_id: int
+    thread_title: str
+    thread_url: str
+    gap_type: GapType | None
+    page_url: str | None
+    page_path: str | None
+    first_seen: datetime | None
+    thread_created_at: datetime | None
+
+    @property
+    def reported_at(self) -> datetime | None:
+        """When the thread raised it (thread creation, else first detection)."""
+        return self.thread_created_at or self.first_seen
+
+    @property
+    def page_key(self) -> str | None:
+        """The source file, else the URL."""
+        return self.page_path or self.page_url
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAction:
+    """A planned write waiting in the review queue (ledger status `pending_review`)."""
+
+    key: str
+    kind: str
+    reason: str
+    thread_ids: tuple[int, ...]
+    since: datetime | None
+    verdict: str | None = None
+    """A reviewer's verdict already recorded (the next `run --apply` acts on it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewQueue:
+    """The review queue and ledger totals."""
+
+    pending: tuple[PendingAction, ...] = ()
+    ledger_status: tuple[tuple[str, int], ...] = ()
+    """(status, count) over the whole ledger."""
+    verdicts: tuple[tuple[str, int], ...] = ()
+    """(verdict, count) over every recorded verdict."""
+
+    @property
+    def waiting(self) -> tuple[PendingAction, ...]:
+        """Pending actions nobody has decided on yet."""
+        return tuple(p for p in self.pending if p.verdict is None)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportExtras:
+    """What the state holds beyond the links; every format works without it."""
+
+    signals: tuple[SignalPoint, ...] = ()
+    queue: ReviewQueue | None = None
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _kind(value: str | None, url: str) -> ItemKind | None:
+    if value == "issue" or (value is None and "/-/issues/" in url):
+        return "issue"
+    if value == "merge_request" or (value is None and "/-/merge_requests/" in url):
+        return "merge_request"
+    return None
+
+
+def row_from_dict(r: dict[str, Any]) -> ReportRow:
+    """Build a ReportRow from one `StateStore.report_rows()` dict."""
+    item_url = str(r.get("item_url") or "")
+    return ReportRow(
+        thread_id=int(r["thread_id"]),
+        thread_title=str(r.get("thread_title") or f"Thread {r['thread_id']}"),
+        thread_url=str(r.get("thread_url") or ""),
+        gap_type=gap_type_of(r.get("gap_type")),
+        page_url=r.get("page_url") or None,
+        page_path=r.get("page_path") or None,
+        item_url=item_url,
+        item_kind=_kind(r.get("item_kind"), item_url),
+        item_title=r.get("item_title") or None,
+        item_state=r.get("item_state") or None,
+        item_closed_at=parse_iso(r.get("item_closed_at")),
+        item_labels=tuple(json.loads(r.get("item_labels") or "[]")),
+        source=str(r.get("source") or ""),
+        reply_url=r.get("reply_url") or None,
+        followup_url=r.get("followup_url") or None,
+        linked_at=parse_iso(r.get("linked_at")),
+        signal_first_seen=parse_iso(r.get("signal_first_seen")),
+        thread_created_at=parse_iso(r.get("thread_created_at")),
+    )
+
+
+def rows_from_state(store: StateStore) -> list[ReportRow]:
+    """One ReportRow per thread <-> issue/MR link, oldest link first."""
+    return [row_from_dict(r) for r in store.report_rows()]
+
+
+def signals_from_state(store: StateStore) -> list[SignalPoint]:
+    """Every stored signal with its thread's title, URL and creation time."""
+    sql = """
+        select s.key, s.thread_id, t.title, t.url, s.gap_type, s.page_url, s.page_path,
+               s.first_seen, t.created_at
+        from signals s left join threads t on t.id = s.thread_id
+        order by s.first_seen, s.key
+    """
+    return [
+        SignalPoint(
+            key=key, thread_id=int(tid), thread_title=title or f"Thread {tid}",
+            thread_url=url or "",
+            gap_type=gap_type_of(gap), page_url=page_url or None, page_path=page_path or None,
+            first_seen=parse_iso(first), thread_created_at=parse_iso(created),
+        )
+        for key, tid, title, url, gap, page_url, page_path, first, created in store.db.execute(sql)
+    ]
+
+
+def queue_from_state(store: StateStore) -> ReviewQueue:
+    """The review queue (ledger `pending_review` rows with their verdicts) and totals."""
+    verdicts = {str(r["key"]): str(r["verdict"]) for r in store.db["verdicts"].rows}
+    ledger = store.ledger()
+    pending = tuple(
+        PendingAction(
+            key=str(r["key"]),
+            kind=str(r.get("kind") or ""),
+            reason=str(r.get("reason") or ""),
+            thread_ids=tuple(int(t) for t in json.loads(r.get("thread_ids") or "[]")),
+            since=parse_iso(r.get("started_at")),
+            verdict=verdicts.get(str(r["key"])),
+        )
+        for r in ledger
+        if r.get("status") == "pending_review"
+    )
+    status = Counter(str(r.get("status") or "unknown") for r in ledger)
+    return ReviewQueue(
+        pending=pending,
+        ledger_status=tuple(sorted(status.items())),
+        verdicts=tuple(sorted(Counter(verdicts.values()).items())),
+    )
+
+
+def extras_from_state(store: StateStore) -> ReportExtras:
+    """Signals and the review queue, for the charts and the summary issue."""
+    return ReportExtras(signals=tuple(signals_from_state(store)), queue=queue_from_state(store))
+
+
+def signals_of(rows: Sequence[ReportRow], extras: ReportExtras | None) -> tuple[SignalPoint, ...]:
+    """The extras' signals, else one per (thread, gap type, page) derived from the rows."""
+    if extras and extras.signals:
+        return extras.signals
+    seen: dict[str, SignalPoint] = {}
+    for r in rows:
+        key = f"t{r.thread_id}:{r.gap_type.value if r.gap_type else '-'}:{r.page_key or '-'}"
+        if key not in seen:
+            seen[key] = SignalPoint(
+                key=key, thread_id=r.thread_id, thread_title=r.thread_title,
+                thread_url=r.thread_url, gap_type=r.gap_type, page_url=r.page_url,
+                page_path=r.page_path, first_seen=r.signal_first_seen or r.linked_at,
+                thread_created_at=r.thread_created_at,
+            )
+    return tuple(seen.values())

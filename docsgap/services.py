@@ -1,0 +1,50 @@
+"""Build the Forum, Tracker, state and detector from a Config (one factory tests can replace)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docsgap.budget import Budget
+from docsgap.config import Config
+from docsgap.detect import Detector
+from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.interface import Forum
+from docsgap.rules import load_rules
+from docsgap.state import StateStore
+from docsgap.tracker.gitlab import GitLabTracker
+from docsgap.tracker.interface import Tracker
+
+
+@dataclass
+class Services:
+    """Everything a command needs, built once."""
+
+    forum: Forum
+    tracker: Tracker
+    store: StateStore
+    detector: Detector
+    budget: Budget
+
+
+def build_services(config: Config) -> Services:
+    """Real adapters over pydiscourse and python-gitlab, sharing one request budget."""
+    budget = Budget({"forum": config.forum.max_requests, "gitlab": config.gitlab.max_requests})
+    forum = DiscourseForum(
+        config.forum.url,
+        config.forum.api_username if config.forum.api_key else None,
+        config.forum.api_key,
+        timeout=config.forum.timeout,
+        budget=budget,
+    )
+    g = config.gitlab
+    if g.python_gitlab_id is not None:
+        tracker = GitLabTracker.from_python_gitlab_config(
+            g.python_gitlab_id, g.project, docs_label=g.docs_label, budget=budget
+        )
+    else:
+        tracker = GitLabTracker(
+            g.url, g.project, token=g.token, token_kind=g.token_kind, docs_label=g.docs_label,
+            budget=budget, timeout=g.timeout,
+        )
+    detector = Detector(load_rules(config.rules_dirs))
+    return Services(forum, tracker, StateStore(config.state_path), detector, budget)

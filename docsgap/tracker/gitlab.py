@@ -1,0 +1,362 @@
+"""`GitLabTracker`: the Tracker protocol over python-gitlab; the only module that imports it."""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import gitlab
+import gitlab.config
+import requests
+from gitlab.exceptions import GitlabAuthenticationError, GitlabError, RedirectError
+
+from docsgap import __version__
+from docsgap.budget import Budget
+from docsgap.errors import (
+    AuthError,
+    ConfigError,
+    DocsgapError,
+    NotFoundError,
+    PayloadError,
+    RateLimitedError,
+    RemoteError,
+    UnavailableError,
+    WriteRejectedError,
+)
+from docsgap.http_budget import BudgetAdapter, WaitAllowance
+from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+from docsgap.tracker.gitlab_payload import iso, item, note
+
+log = logging.getLogger(__name__)
+
+SERVICE = "gitlab"
+TOKEN_ARGS = {"private": "private_token", "oauth": "oauth_token", "job": "job_token"}
+MARKER_SCAN_LIMIT = 300
+"""Search results checked for a marker; GitLab's search is fuzzy, so we confirm each one."""
+_DRAFT = re.compile(r"^\s*(draft:|\[draft\]|\(draft\))", re.IGNORECASE)
+_BAD_URL = (
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidURL,
+)
+
+
+class GitLabTracker:
+    """One GitLab project's doc issues, notes, files and draft MRs through python-gitlab.
+
+    GETs retry transient errors (5xx, timeouts); POST/PUT never do, because a retried create
+    can duplicate an issue or note when the first attempt did land (callers check markers).
+    429s are retried by python-gitlab after the `BudgetAdapter` has vetted the wait; every
+    attempt is charged to `budget` before it is sent.
+
+    Pass `gl` to reuse a configured client (its own timeout and auth then apply); the tracker
+    mounts its budget adapter on `gl.session` and turns `gl.retry_transient_errors` off.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        project: str,
+        *,
+        token: str | None = None,
+        token_kind: str = "private",
+        docs_label: str = "documentation",
+        budget: Budget | None = None,
+        timeout: float = 30.0,
+        per_page: int = 100,
+        gl: gitlab.Gitlab | None = None,
+        max_wait: float = 120.0,
+        max_retries: int = 5,
+    ) -> None:
+        if token_kind not in TOKEN_ARGS:
+            raise ConfigError(
+                f"gitlab.token_kind = {token_kind!r}: expected one of {', '.join(TOKEN_ARGS)}"
+            )
+        if gl is None:
+            auth: dict[str, Any] = {TOKEN_ARGS[token_kind]: token} if token else {}
+            gl = gitlab.Gitlab(
+                url.rstrip("/"),
+                timeout=timeout,
+                user_agent=f"docsgap/{__version__} python-gitlab/{gitlab.__version__}",
+                **auth,
+            )
+        # Per call below: True for GETs only.
+        gl.retry_transient_errors = False
+        self.gl = gl
+        self.project = project
+        self.docs_label = docs_label
+        self._budget = budget if budget is not None else Budget()
+        self._transport = BudgetAdapter(self._budget, SERVICE, WaitAllowance(SERVICE, max_wait))
+        self._transport.install(gl.session)
+        self._per_page = per_page
+        self._read: dict[str, Any] = {"retry_transient_errors": True, "max_retries": max_retries}
+        self._write: dict[str, Any] = {"retry_transient_errors": False, "max_retries": max_retries}
+        self._keyset = True
+        # lazy=True: no GET /projects/:id (rate-limited on GitLab.com); paths use the encoded id.
+        self._project = gl.projects.get(project, lazy=True)
+
+    @classmethod
+    def from_python_gitlab_config(
+        cls,
+        gitlab_id: str | None,
+        project: str,
+        *,
+        config_files: list[str] | None = None,
+        **kwargs: Any,
+    ) -> GitLabTracker:
+        """Build from python-gitlab's config (PYTHON_GITLAB_CFG or ~/.python-gitlab.cfg, section
+        `gitlab_id` or its default); `kwargs` are passed to the constructor."""
+        try:
+            gl = gitlab.Gitlab.from_config(gitlab_id, config_files)
+        except (gitlab.config.ConfigError, configparser.Error, OSError) as exc:
+            raise ConfigError(
+                f"python-gitlab config section {gitlab_id or '(default)'}: {exc}",
+                hint="check PYTHON_GITLAB_CFG or ~/.python-gitlab.cfg",
+            ) from exc
+        # We pass pagination and ordering per call; a global keyset setting would break notes.
+        gl.pagination = None
+        gl.order_by = None
+        return cls(gl.url, project, gl=gl, **kwargs)
+
+    @property
+    def requests_made(self) -> int:
+        """HTTP requests sent by this tracker, retries and redirects included."""
+        return self._transport.requests_made
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
+        """Issues (any state) then MRs (any state) with the docs label, oldest update first."""
+        params: dict[str, Any] = {
+            "labels": self.docs_label,
+            "order_by": "updated_at",
+            "sort": "asc",
+        }
+        if updated_after is not None:
+            params["updated_after"] = iso(updated_after)
+        with self._errors("listing doc issues"):
+            for data in self._issue_pages(params):
+                yield item("issue", data, self.project)
+        with self._errors("listing doc merge requests"):
+            for data in self._pages(self._project.mergerequests, {**params, "state": "all"}):
+                yield item("merge_request", data, self.project)
+
+    def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
+        """One issue or MR, fresh."""
+        with self._errors(f"reading {kind} {iid}"):
+            obj = self._manager(kind).get(int(iid), **self._read)
+            return item(kind, obj.asdict(), self.project)
+
+    def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
+        """Search descriptions for `marker` and confirm the substring (search is fuzzy). Checks
+        at most `MARKER_SCAN_LIMIT` results, newest first."""
+        params = {"search": marker, "in": "description", "order_by": "created_at", "sort": "desc"}
+        with self._errors("searching issues for a marker"):
+            for n, data in enumerate(self._pages(self._project.issues, params)):
+                if marker in (data.get("description") or ""):
+                    return item("issue", data, self.project)
+                if n + 1 >= MARKER_SCAN_LIMIT:
+                    log.warning("marker search stopped after %d fuzzy results", n + 1)
+                    break
+        return None
+
+    def notes(self, kind: ItemKind, iid: int) -> list[Note]:
+        """Every note, oldest first (system notes kept, flagged `system`)."""
+        params = {"sort": "asc", "order_by": "created_at"}
+        with self._errors(f"listing notes of {kind} {iid}"):
+            manager = self._manager(kind).get(int(iid), lazy=True).notes
+            rows = sorted(self._pages(manager, params), key=lambda d: (d["created_at"], d["id"]))
+            return [note(d) for d in rows]
+
+    def read_file(self, path: str, ref: str | None = None) -> str:
+        """A file's text on `ref`; `HEAD` (the default branch) when `None`."""
+        with self._errors(f"reading {path}"):
+            f = self._project.files.get(file_path=path, ref=ref or "HEAD", **self._read)
+            text: str = f.decode().decode("utf-8")
+            return text
+
+    def find_merge_request(self, source_branch: str) -> TrackerItem | None:
+        """The MR from `source_branch` (any state), preferring an open one."""
+        params = {"source_branch": source_branch, "state": "all"}
+        with self._errors(f"looking for a merge request from {source_branch}"):
+            found = [
+                item("merge_request", d, self.project)
+                for d in self._pages(self._project.mergerequests, params)
+            ]
+        opened = [i for i in found if i.state == "opened"]
+        return opened[0] if opened else found[0] if found else None
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def open_issue(self, draft: IssueDraft) -> TrackerItem:
+        """Create an issue (never retried; see the class docstring)."""
+        data = {
+            "title": draft.title,
+            "description": draft.description,
+            "labels": list(draft.labels),
+        }
+        with self._errors("creating an issue", write=True):
+            obj = self._project.issues.create(data, **self._write)
+            return item("issue", obj.asdict(), self.project)
+
+    def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
+        """Add a note; a body made only of quick actions creates none (PayloadError)."""
+        with self._errors(f"adding a note to {kind} {iid}", write=True):
+            manager = self._manager(kind).get(int(iid), lazy=True).notes
+            return note(manager.create({"body": body}, **self._write).asdict())
+
+    def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
+        """Replace a note's body in place."""
+        with self._errors(f"updating note {note_id} on {kind} {iid}", write=True):
+            manager = self._manager(kind).get(int(iid), lazy=True).notes
+            return note(manager.update(int(note_id), {"body": body}, **self._write))
+
+    def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
+        """Commit the file to `draft.source_branch` and open a Draft MR. Safe to rerun: an
+        existing MR from the branch is returned as is; an existing branch gets the commit only
+        if its file differs (no `start_branch`)."""
+        existing = self.find_merge_request(draft.source_branch)
+        if existing is not None:
+            return existing
+        commit: dict[str, Any] = {
+            "branch": draft.source_branch,
+            "commit_message": draft.commit_message,
+            "actions": [
+                {"action": "update", "file_path": draft.file_path, "content": draft.content}
+            ],
+        }
+        if not self._branch_exists(draft.source_branch):
+            commit["start_branch"] = draft.target_branch
+            self._commit(commit)
+        elif self._file_or_none(draft.file_path, draft.source_branch) != draft.content:
+            self._commit(commit)
+        title = draft.title if _DRAFT.match(draft.title) else f"Draft: {draft.title}"
+        data = {
+            "source_branch": draft.source_branch,
+            "target_branch": draft.target_branch,
+            "title": title,
+            "description": draft.description,
+            "labels": list(draft.labels),
+            "remove_source_branch": True,
+        }
+        with self._errors("creating a draft merge request", write=True):
+            mr = self._project.mergerequests.create(data, **self._write)
+            return item("merge_request", mr.asdict(), self.project)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _manager(self, kind: ItemKind) -> Any:
+        return self._project.issues if kind == "issue" else self._project.mergerequests
+
+    def _pages(self, manager: Any, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Lazily every item of a list, following `Link: rel="next"`."""
+        items = manager.list(iterator=True, per_page=self._per_page, **self._read, **params)
+        for obj in items:
+            yield obj.asdict()
+
+    def _issue_pages(self, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Keyset pagination (no 50,000 offset cap; project issues since GitLab 18.3), falling
+        back to offset pagination once if the server refuses keyset on the first page."""
+        if self._keyset:
+            yielded = False
+            try:
+                for data in self._pages(self._project.issues, {**params, "pagination": "keyset"}):
+                    yielded = True
+                    yield data
+                return
+            except GitlabError as exc:
+                if yielded or exc.response_code not in (400, 405) or "Offset" in str(exc):
+                    raise
+                log.info("GitLab refused keyset pagination (%s); using offsets", exc)
+                self._keyset = False
+        yield from self._pages(self._project.issues, params)
+
+    def _branch_exists(self, name: str) -> bool:
+        with self._errors(f"checking branch {name}"):
+            try:
+                self._project.branches.get(name, **self._read)
+            except GitlabError as exc:
+                if exc.response_code == 404:
+                    return False
+                raise
+        return True
+
+    def _file_or_none(self, path: str, ref: str) -> str | None:
+        try:
+            return self.read_file(path, ref)
+        except NotFoundError:
+            return None
+
+    def _commit(self, commit: dict[str, Any]) -> None:
+        with self._errors(f"committing to {commit['branch']}", write=True):
+            self._project.commits.create(commit, **self._write)
+
+    @contextmanager
+    def _errors(self, doing: str, *, write: bool = False) -> Iterator[None]:
+        """Translate python-gitlab/requests errors and malformed payloads into docsgap's."""
+        try:
+            yield
+        except DocsgapError:
+            raise
+        except GitlabError as exc:
+            raise self._translate(exc, doing, write) from exc
+        except _BAD_URL as exc:
+            raise ConfigError(f"gitlab.url is not usable: {exc}") from exc
+        except requests.RequestException as exc:
+            raise UnavailableError(
+                f"GitLab unreachable while {doing}: {type(exc).__name__}",
+                hint="check gitlab.url and the network; a rerun is safe",
+            ) from exc
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise PayloadError(
+                f"unexpected GitLab payload while {doing}: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def _translate(self, exc: GitlabError, doing: str, write: bool) -> RemoteError:
+        code = exc.response_code
+        message = f"GitLab refused {doing} ({code}): {exc.error_message}"
+        if isinstance(exc, GitlabAuthenticationError) or code == 401:
+            return AuthError(
+                message,
+                status=401,
+                hint="check DOCSGAP_GITLAB_TOKEN (a token with the `api` scope)",
+            )
+        if code == 403:
+            return AuthError(
+                message, status=403, hint=f"the token's user lacks permission on {self.project}"
+            )
+        if code == 404:
+            return NotFoundError(
+                f"GitLab: not found while {doing} ({exc.error_message})",
+                status=404,
+                hint=f"check gitlab.project ({self.project!r}) and that the token can see it",
+            )
+        if code == 429:
+            return RateLimitedError(
+                f"GitLab still rate limits {doing} after retries",
+                retry_after=self._transport.last_wait,
+            )
+        if code == 405 and "Offset pagination" in str(exc.error_message):
+            return UnavailableError(
+                message,
+                status=405,
+                hint="the list is too long for offset pagination; keyset "
+                "pagination is needed (GitLab >= 18.3 for project issues)",
+            )
+        if code is not None and code >= 500:
+            return UnavailableError(f"GitLab server error while {doing} ({code})", status=code)
+        if write and code in (400, 409, 422):
+            return WriteRejectedError(message, status=code)
+        if isinstance(exc, RedirectError):
+            return RemoteError(
+                f"GitLab redirected while {doing}: {exc}",
+                hint="the project moved: update gitlab.project or gitlab.url",
+            )
+        if code is None or 200 <= code < 300:
+            return PayloadError(f"GitLab sent an unreadable body while {doing}: {exc}")
+        return RemoteError(message, status=code)

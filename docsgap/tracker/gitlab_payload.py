@@ -1,0 +1,53 @@
+"""GitLab API objects (as dicts) -> docsgap's TrackerItem and Note; pure, no client import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from docsgap.errors import PayloadError
+from docsgap.models import ItemKind, Note, TrackerItem
+
+
+def item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> TrackerItem:
+    """API object -> TrackerItem; the project path comes from `references.full`."""
+    full = str((d.get("references") or {}).get("full") or "")
+    sep = "#" if kind == "issue" else "!"
+    project = full.rsplit(sep, 1)[0] if sep in full else default_project
+    labels = tuple(str(x["name"]) if isinstance(x, dict) else str(x) for x in d.get("labels") or ())
+    return TrackerItem(
+        kind=kind,
+        project=project,
+        iid=int(d["iid"]),
+        title=str(d["title"]),
+        description=str(d.get("description") or ""),
+        state=str(d["state"]),
+        web_url=str(d["web_url"]),
+        labels=labels,
+        updated_at=_time(d.get("updated_at")),
+        created_at=_time(d.get("created_at")),
+        # A merged MR has no closed_at; its merge time closes the loop just the same.
+        closed_at=_time(d.get("closed_at") or d.get("merged_at")),
+    )
+
+
+def note(d: Any) -> Note:
+    """API note -> Note; a create that made no note (quick actions only) is a PayloadError."""
+    if not isinstance(d, dict) or "id" not in d:
+        raise PayloadError("GitLab created no note (a body of only quick actions?)")
+    return Note(id=int(d["id"]), body=str(d.get("body") or ""), system=bool(d.get("system")))
+
+
+def _time(value: Any) -> datetime | None:
+    """ISO-8601 (`Z` or offset) -> aware UTC datetime."""
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def iso(value: datetime) -> str:
+    """Aware UTC ISO-8601 with `Z` (a naive time is taken as UTC)."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")

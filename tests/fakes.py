@@ -1,0 +1,185 @@
+"""In-memory Forum and Tracker that record calls and fail on demand (crash injection)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from docsgap.errors import NotFoundError, UnavailableError, WriteRejectedError
+from docsgap.forum.interface import ChangedTopics
+from docsgap.models import (
+    IssueDraft,
+    ItemKind,
+    MergeRequestDraft,
+    Note,
+    Post,
+    PostRef,
+    Thread,
+    TrackerItem,
+)
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class Crash(BaseException):
+    """Simulates the process dying (not an Exception, so nothing in docsgap catches it)."""
+
+
+@dataclass
+class Faults:
+    """Fail the Nth write (1-based) before or after it takes effect."""
+
+    fail_write: int | None = None
+    mode: str = "before"  # before: 5xx, nothing written; after: written, then crash; crash_before
+    writes: int = 0
+
+    def check(self, when: str) -> None:
+        if self.fail_write is None or self.writes != self.fail_write:
+            return
+        if when == "before" and self.mode == "before":
+            raise UnavailableError("injected 503", status=503)
+        if when == "before" and self.mode == "crash_before":
+            raise Crash("crash before write")
+        if when == "after" and self.mode == "after":
+            raise Crash("crash after write")
+        if when == "after" and self.mode == "timeout_after":
+            raise UnavailableError("injected timeout after the write took effect")
+
+
+class FakeForum:
+    """A forum held in memory."""
+
+    base_url = "https://forum.test"
+
+    def __init__(self, threads: list[Thread] | None = None) -> None:
+        self.threads: dict[int, Thread] = {t.id: t for t in threads or []}
+        self.replies: list[tuple[int, str]] = []
+        self.faults = Faults()
+        self.reads = 0
+
+    def _all_posts(self) -> list[Post]:
+        return sorted((p for t in self.threads.values() for p in t.posts), key=lambda p: -p.id)
+
+    def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
+        self.reads += 1
+        posts = [p for p in self._all_posts() if after_post_id is None or p.id > after_post_id]
+        ids: list[int] = []
+        for p in posts:
+            if p.topic_id not in ids:
+                ids.append(p.topic_id)
+        newest = max((p.id for p in self._all_posts()), default=after_post_id)
+        return ChangedTopics(tuple(ids), newest)
+
+    def thread(self, topic_id: int) -> Thread:
+        self.reads += 1
+        if topic_id not in self.threads:
+            raise NotFoundError(f"topic {topic_id} not found", status=404)
+        return self.threads[topic_id]
+
+    def reply(
+        self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None
+    ) -> PostRef:
+        self.faults.writes += 1
+        self.faults.check("before")
+        t = self.thread(topic_id)
+        if t.closed or t.archived:
+            raise WriteRejectedError("topic is closed", status=403)
+        next_id = max((p.id for p in self._all_posts()), default=1000) + 1
+        post = Post(next_id, topic_id, len(t.posts) + 1, "docsgap-bot", T0, f"<p>{raw}</p>", raw)
+        self.threads[topic_id] = replace(t, posts=(*t.posts, post))
+        self.replies.append((topic_id, raw))
+        self.faults.check("after")
+        return PostRef(post.id, topic_id, post.number, f"{t.url}/{post.number}")
+
+
+@dataclass
+class FakeTracker:
+    """A GitLab project held in memory."""
+
+    project: str = "gitlab-org/gitlab"
+    items: dict[tuple[str, int], TrackerItem] = field(default_factory=dict)
+    item_notes: dict[tuple[str, int], list[Note]] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    faults: Faults = field(default_factory=Faults)
+    created: list[TrackerItem] = field(default_factory=list)
+    clock: datetime = T0
+
+    def _tick(self) -> datetime:
+        self.clock += timedelta(minutes=1)
+        return self.clock
+
+    def add(self, kind: ItemKind, title: str, description: str = "", state: str = "opened",
+            labels: tuple[str, ...] = ("documentation",)) -> TrackerItem:
+        iid = 1 + max((i for k, i in self.items if k == kind), default=0)
+        sep = "issues" if kind == "issue" else "merge_requests"
+        item = TrackerItem(kind, self.project, iid, title, description, state,
+                           f"https://gitlab.test/{self.project}/-/{sep}/{iid}", labels,
+                           self._tick(), self.clock)
+        self.items[(kind, iid)] = item
+        return item
+
+    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
+        for item in sorted(self.items.values(), key=lambda i: i.updated_at or T0):
+            if "documentation" in item.labels and (
+                updated_after is None or (item.updated_at and item.updated_at > updated_after)
+            ):
+                yield item
+
+    def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
+        return self.items[(kind, iid)]
+
+    def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
+        return next(
+            (i for i in self.items.values() if i.kind == "issue" and marker in i.description), None
+        )
+
+    def _write(self) -> None:
+        self.faults.writes += 1
+        self.faults.check("before")
+
+    def open_issue(self, draft: IssueDraft) -> TrackerItem:
+        self._write()
+        item = self.add("issue", draft.title, draft.description, labels=draft.labels)
+        self.created.append(item)
+        self.faults.check("after")
+        return item
+
+    def notes(self, kind: ItemKind, iid: int) -> list[Note]:
+        return list(self.item_notes.get((kind, iid), []))
+
+    def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
+        self._write()
+        notes = self.item_notes.setdefault((kind, iid), [])
+        note = Note(len(notes) + 1, body)
+        notes.append(note)
+        self.items[(kind, iid)] = replace(self.items[(kind, iid)], updated_at=self._tick())
+        self.faults.check("after")
+        return note
+
+    def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
+        self._write()
+        notes = self.item_notes[(kind, iid)]
+        notes[note_id - 1] = Note(note_id, body)
+        self.faults.check("after")
+        return notes[note_id - 1]
+
+    def read_file(self, path: str, ref: str | None = None) -> str:
+        if path not in self.files:
+            raise NotFoundError(f"{path} not found", status=404)
+        return self.files[path]
+
+    def find_merge_request(self, source_branch: str) -> TrackerItem | None:
+        return next(
+            (i for i in self.items.values()
+             if i.kind == "merge_request" and f"branch={source_branch}" in i.description),
+            None,
+        )
+
+    def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
+        self._write()
+        self.files[f"{draft.source_branch}:{draft.file_path}"] = draft.content
+        item = self.add("merge_request", draft.title,
+                        draft.description + f"\nbranch={draft.source_branch}", labels=draft.labels)
+        self.faults.check("after")
+        return item

@@ -1,0 +1,99 @@
+"""`docsgap report`: formats, output files written atomically, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from docsgap.state import StateStore
+from tests.unit.report_builder import THREADS, build_demo_state
+
+LINKED = [t for t in THREADS if t[5] is not None]
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> StateStore:
+    store = StateStore(tmp_path / "state.db")
+    build_demo_state(store)
+    return store
+
+
+# --- CLI --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli() -> typer.Typer:
+    from docsgap.cli import report_cmd
+
+    app = typer.Typer()
+    report_cmd.register(app, eval_app=typer.Typer(), rules_app=typer.Typer())
+
+    @app.callback()
+    def _root() -> None:
+        """Keep `report` a subcommand."""
+
+    return app
+
+
+def test_cli_formats(cli: typer.Typer, demo: StateStore, tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = demo.path
+    table = runner.invoke(cli, ["report", "--state", db])
+    assert table.exit_code == 0, table.output
+    assert "thread" in table.stdout
+    assert "#501101" in table.stdout
+    as_json = runner.invoke(cli, ["report", "--state", db, "--json"])
+    assert json.loads(as_json.stdout)["totals"]["links"] == len(LINKED)
+    out = tmp_path / "out" / "report.csv"
+    written = runner.invoke(cli, ["report", "--state", db, "-f", "csv", "-o", str(out)])
+    assert written.exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("thread_id,")
+    html = runner.invoke(cli, ["report", "--state", db, "--format", "html"])
+    assert html.stdout.startswith("<!DOCTYPE html>")
+    summary = runner.invoke(cli, ["report", "--state", db, "-f", "summary", "--since",
+                                  "2025-05-01", "--rising-threshold", "2"])
+    assert summary.stdout.startswith("<!-- docsgap:summary -->")
+    assert "changes since 2025-05-01" in summary.stdout
+
+
+def test_cli_missing_state_is_a_clear_error(cli: typer.Typer, tmp_path: Path) -> None:
+    missing = tmp_path / "nope.db"
+    result = CliRunner().invoke(cli, ["report", "--state", str(missing)])
+    assert result.exit_code == 3
+    assert "no docsgap state at" in result.stderr
+    assert not missing.exists()  # the report never creates an empty state
+
+
+def test_cli_failure_leaves_no_output_file(cli: typer.Typer, demo: StateStore, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from docsgap.cli import report_cmd
+
+    def boom(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("render failed")
+
+    monkeypatch.setattr(report_cmd, "render", boom)
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(cli, ["report", "--state", demo.path, "-f", "markdown",
+                                      "-o", str(out)])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == [Path(demo.path)]
+
+
+def test_cli_unwritable_output(cli: typer.Typer, demo: StateStore, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(cli, ["report", "--state", demo.path, "-o",
+                                      str(blocker / "sub" / "r.txt")])
+    assert result.exit_code == 3
+    assert "cannot write" in result.stderr
+
+
+def test_cli_bad_since(cli: typer.Typer, demo: StateStore) -> None:
+    result = CliRunner().invoke(cli, ["report", "--state", demo.path, "-f", "summary",
+                                      "--since", "last tuesday"])
+    assert result.exit_code == 3
+    assert "--since" in result.stderr
