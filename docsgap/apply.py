@@ -40,7 +40,7 @@ def parse_item_url(url: str) -> tuple[ItemKind, int]:
     return ("issue" if m.group(1) == "issues" else "merge_request"), int(m.group(2))
 
 
-NEW_ISSUE_PLACEHOLDER = "<link to the new issue>"
+NEW_ISSUE_PLACEHOLDER = compose.NEW_ITEM_PLACEHOLDER
 
 
 def _edited_issue(draft: IssueDraft, edited: str) -> IssueDraft:
@@ -178,13 +178,11 @@ class Applier:
         members = self._members(action)
         item = self.store.item(url)
         kind, iid = parse_item_url(url)
-        for s in members:
-            self.store.record_link(s.thread_id, url, source="docsgap", signal_key=s.key,
-                                   gap_type=s.gap_type.value,
-                                   page_url=s.page.url if s.page else None)
         if item is not None and item.state != "opened":
+            self._record_links(url, members)
             raise _Skipped(f"linked only: {url} is {item.state}, no note added", url)
         linked = {r["signal_key"] for r in self.store.links() if r["item_url"] == url}
+        linked.update(s.key for s in members)
         all_signals = [s for k, s in self.signals.items() if k in linked] or members
         body = self._edited(action) or compose.evidence_note(url, all_signals, key=action.key)
         mark = compose.marker(action.key)
@@ -195,7 +193,16 @@ class Applier:
         elif existing.body.strip() != body.strip():
             self.tracker.update_note(kind, iid, existing.id, body)
         self.store.ledger_finish(action.key, "done", remote_url=url)
+        # Links are recorded only after the note exists: a crash before it leaves the signal
+        # unlinked, so the next run plans the link again (and finds the note by its marker).
+        self._record_links(url, members)
         return url
+
+    def _record_links(self, url: str, members: Sequence[Signal]) -> None:
+        for s in members:
+            self.store.record_link(s.thread_id, url, source="docsgap", signal_key=s.key,
+                                   gap_type=s.gap_type.value,
+                                   page_url=s.page.url if s.page else None)
 
     def _reply(self, action: Action) -> str:
         target = action.target_url or (self.results.get(action.depends_on or "") or "")

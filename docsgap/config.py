@@ -61,6 +61,9 @@ class GitLabConfig:
     timeout: float = 30.0
     python_gitlab_id: str | None = None
     """Section of python-gitlab's config file to read url and token from."""
+    summary_issue: bool = False
+    """Keep one summary issue in the project, rewritten in place by each `run --apply`."""
+    summary_title: str = "docsgap summary: forum docs gaps"
 
 
 @dataclass(frozen=True)
@@ -134,7 +137,8 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
         )
     if "PolicyMode" in annotation:
         if value not in POLICY_MODES:
-            raise ConfigError(f"{where}: {name} = {value!r}: expected one of {', '.join(POLICY_MODES)}")
+            modes = ", ".join(POLICY_MODES)
+            raise ConfigError(f"{where}: {name} = {value!r}: expected one of {modes}")
         return value
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -239,6 +243,11 @@ def load_config(
     for var, (section, key) in ENV_VARS.items():
         if env.get(var):
             from_env.setdefault(section, {})[key] = env[var]
+    # In a GitLab CI job the instance URL is known; a file or DOCSGAP_GITLAB_URL still wins.
+    if env.get("CI_SERVER_URL") and "url" not in from_env.get("gitlab", {}) and (
+        cfg.gitlab.url == GitLabConfig.url
+    ):
+        from_env.setdefault("gitlab", {})["url"] = env["CI_SERVER_URL"]
     for section, values in from_env.items():
         cfg = apply_mapping(cfg, values if not section else {section: values}, "environment")
     if overrides:
@@ -271,7 +280,9 @@ def _check(cfg: Config) -> None:
             f"({cfg.dedup.review_threshold} > {cfg.dedup.link_threshold})"
         )
     if "/" not in cfg.gitlab.project and not cfg.gitlab.project.isdigit():
-        raise ConfigError(f"gitlab.project = {cfg.gitlab.project!r}: expected group/project or an id")
+        raise ConfigError(
+            f"gitlab.project = {cfg.gitlab.project!r}: expected group/project or an id"
+        )
 
 
 def mask(secret: str | None) -> str:

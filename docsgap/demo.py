@@ -51,7 +51,7 @@ def _summary(result: RunResult) -> str:
 
 def run_demo(out: Path, *, echo: Echo) -> Path:
     """Run the demo; returns the path of the HTML report it leaves behind."""
-    from docsgap.cli.run_cmd import run_once
+    from docsgap.runner import run_once
     from docsgap.report import render, render_state, rows_from_state
     from docsgap.state import StateStore
 
@@ -62,11 +62,11 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
         cfg = demo_config(sandbox, out)
         echo(f"Sandbox up: forum {sandbox.forum_url}  GitLab {sandbox.gitlab_url}")
         echo("\n== Pass 1: docsgap run --apply ==")
-        first, _ = run_once(cfg, apply=True)
+        first = run_once(cfg, apply=True).result
         echo(planview.render_text(first, applied=True))
         echo(f"\nPass 1: {_summary(first)}")
         echo("\n== Pass 2: docsgap run --apply again (must change nothing) ==")
-        second, _ = run_once(replace(cfg), apply=True)
+        second = run_once(replace(cfg), apply=True).result
         new = [o for o in second.outcomes if o.status == "applied"]
         echo(f"Pass 2: {len(new)} new write(s); {_summary(second)}")
         state = sandbox.state()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
 from docsgap.dedupe import Matcher, group_signals
@@ -121,6 +122,28 @@ class Pipeline:
         for signal in verdict.signals:
             self.store.record_signal(signal)
 
+    def reconcile(self) -> int:
+        """Link signals to the issues docsgap itself opened for them, found by the issue marker
+        and the thread URL the issue lists. Rebuilds links after a lost state or a crash between
+        opening an issue and recording it, so the signal is never matched against its own issue."""
+        own = [i for i in self.store.items()
+               if any(k.startswith("issue:") for k in compose.find_markers(i.description))]
+        if not own:
+            return 0
+        linked = {(r["thread_id"], r["item_url"]) for r in self.store.links()}
+        count = 0
+        for s in self.store.signals():
+            for item in own:
+                if (s.thread_id, item.web_url) in linked or s.thread_url not in item.description:
+                    continue
+                self.store.record_link(s.thread_id, item.web_url, source="docsgap",
+                                       signal_key=s.key, gap_type=s.gap_type.value,
+                                       page_url=s.page.url if s.page else None)
+                count += 1
+        if count:
+            log.info("reconciled %d link(s) from docsgap's issue markers", count)
+        return count
+
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
         """Deduplicate every signal against the cached doc issues and MRs."""
         d = self.config.dedup
@@ -150,15 +173,18 @@ class Pipeline:
         }
         linked: dict[int, set[str]] = {}
         replied: set[tuple[int, str]] = set()
+        unreplied: dict[str, str] = {}
         for r in self.store.links():
             linked.setdefault(r["thread_id"], set()).add(r["item_url"])
             if r["reply_url"]:
                 replied.add((r["thread_id"], r["item_url"]))
+            elif r["source"] == "docsgap" and r["signal_key"]:
+                unreplied[r["signal_key"]] = r["item_url"]
         verdicts = {r["key"]: r["verdict"] for r in self.store.db["verdicts"].rows}
         done = frozenset(r["key"] for r in self.store.ledger() if r["status"] == "done")
         return PlanContext(
             threads=threads, linked={k: frozenset(v) for k, v in linked.items()},
-            replied=frozenset(replied), verdicts=verdicts, done=done,
+            replied=frozenset(replied), verdicts=verdicts, done=done, unreplied=unreplied,
         )
 
     def run(self, *, apply: bool) -> RunResult:
@@ -166,6 +192,7 @@ class Pipeline:
         started: datetime = utcnow()
         self.sync_tracker()
         threads = self.scan()
+        self.reconcile()
         plan = self.plan()
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(

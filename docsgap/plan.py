@@ -36,6 +36,9 @@ class PlanContext:
     """action key -> accept | reject | skip, from `docsgap review`."""
     done: frozenset[str] = frozenset()
     """Action keys the ledger records as done."""
+    unreplied: Mapping[str, str] = field(default_factory=dict)
+    """signal key -> issue/MR URL docsgap linked it to but has not replied about yet (a run
+    that stopped between the issue and the reply)."""
 
 
 Grouper = Callable[[Sequence[Signal]], list[list[Signal]]]
@@ -53,8 +56,14 @@ def note_key(item_url: str) -> str:
 
 
 def reply_key(thread_id: int, item_url_or_issue_key: str) -> str:
-    """One reply per thread and issue."""
+    """One reply per thread and issue (draft MRs)."""
     return f"reply:t{thread_id}:{item_url_or_issue_key}"
+
+
+def signal_reply_key(signal: Signal) -> str:
+    """The reply telling a thread where its gap is tracked: keyed on the signal, so the key is
+    the same before the issue exists and after (a rerun finds the same marker)."""
+    return f"reply:{signal.key}"
 
 
 def build_plan(
@@ -77,6 +86,12 @@ def build_plan(
             skips.append(Skip(s.key, reason))
         elif s.existing_links:
             skips.append(Skip(s.key, f"thread already links {', '.join(s.existing_links)}"))
+        elif s.key in context.unreplied and not (meta.closed or meta.archived):
+            actions.append(_action(
+                ActionKind.REPLY, signal_reply_key(s), [s], config, context,
+                why="linked earlier; tell the thread where the gap is tracked",
+                target=context.unreplied[s.key],
+            ))
         elif context.linked.get(s.thread_id):
             skips.append(Skip(s.key, "thread already linked to " + ", ".join(
                 sorted(context.linked[s.thread_id]))))
@@ -105,7 +120,7 @@ def build_plan(
             target, depends = key, key
         for s in members:
             meta = context.threads.get(s.thread_id, ThreadMeta())
-            rkey = reply_key(s.thread_id, target)
+            rkey = signal_reply_key(s)
             if meta.closed or meta.archived:
                 skips.append(Skip(rkey, "no reply: topic is closed or archived"))
                 continue

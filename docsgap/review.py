@@ -1,18 +1,34 @@
 """The review queue: actions whose policy is `review` (or whose match fell in the review band)
-wait here until a person accepts, edits, skips or rejects them. Verdicts live in the state, so a
-rejected signal never comes back and an accepted action runs on the next `--apply`."""
+wait here until a person accepts, edits, skips or rejects them.
+
+Verdicts live in the state, keyed by the action's idempotency key: `accept` lets the next
+`run --apply` (or `followup --apply`) carry the action out, with the edited text if there is one;
+`reject` drops it for good, and rejecting an issue or a link also rejects its signals, so the same
+report never comes back; `skip` only defers (the item stays in the queue, shown last).
+
+The queue is planned from the local state the last `docsgap run` left (no scan, no writes), so
+what a person reviews is what the next run plans; `refresh=True` syncs and scans first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from docsgap import compose
-from docsgap.apply import NEW_ISSUE_PLACEHOLDER
+from docsgap.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.config import Config
-from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal
+from docsgap.detect import Detector
+from docsgap.followup import FollowUps
+from docsgap.forum.interface import Forum
+from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal, Thread
+from docsgap.pipeline import Pipeline
 from docsgap.plan import mode_of
 from docsgap.state import StateStore
+from docsgap.tracker.interface import Tracker
 
 VERDICTS = ("accept", "reject", "skip")
 
@@ -26,56 +42,186 @@ class ReviewItem:
     match: MatchResult | None
     preview: str
     """The exact text that would be posted (or the edited text, if the reviewer edited it)."""
+    edited: bool = False
+    """`preview` is a reviewer's edit, not the composed text."""
+    skipped: bool = False
+    """A reviewer skipped it before (it stays in the queue)."""
 
 
-def preview_text(action: Action, signals: Mapping[str, Signal], config: Config) -> str:
+def review_plan(
+    config: Config, forum: Forum, tracker: Tracker, store: StateStore, detector: Detector,
+    *, refresh: bool = False,
+) -> Plan:
+    """Everything that may wait for review: the run's plan (uncapped, so nothing hides behind
+    `max_actions`) and the follow-ups that are due. Writes nothing remote."""
+    uncapped = replace(config, max_actions=10**9)
+    pipe = Pipeline(uncapped, forum, tracker, store, detector)
+    if refresh:
+        pipe.sync_tracker()
+        pipe.scan()
+    plan = pipe.plan()
+    later = FollowUps(forum, tracker, store, config).plan(refresh=refresh)
+    return Plan(plan.actions + later.actions, plan.skips + later.skips, plan.signals,
+                plan.matches)
+
+
+def preview_text(action: Action, signals: Mapping[str, Signal], config: Config,
+                 store: StateStore | None = None) -> str:
     """Compose what the action would post, as `apply` would."""
     members = [signals[k] for k in action.signal_keys if k in signals]
-    if action.kind is ActionKind.OPEN_ISSUE and members:
-        labels = compose.labels_for(members[0].gap_type,
+    first = members[0] if members else None
+    if action.kind is ActionKind.OPEN_ISSUE and first:
+        labels = compose.labels_for(first.gap_type,
                                     (*config.gitlab.issue_labels, config.gitlab.marker_label),
                                     config.gitlab.labels_by_gap)
         draft = compose.issue_draft(members, labels=labels, key=action.key)
         return f"Title: {draft.title}\nLabels: {', '.join(draft.labels)}\n\n{draft.description}"
     if action.kind is ActionKind.LINK_EXISTING and action.target_url:
         return compose.evidence_note(action.target_url, members, key=action.key)
-    if action.kind is ActionKind.REPLY and members:
+    if action.kind is ActionKind.REPLY and first:
         target = action.target_url or NEW_ISSUE_PLACEHOLDER
         kind = "merge_request" if "/merge_requests/" in target else "issue"
-        return compose.reply_text(item_url=target, item_kind=kind, item_state="opened",
-                                  page=members[0].page, gap_type=members[0].gap_type,
-                                  key=action.key)
+        item = store.item(target) if store and action.target_url else None
+        return compose.reply_text(item_url=target, item_kind=kind,
+                                  item_state=item.state if item else "opened",
+                                  page=first.page, gap_type=first.gap_type, key=action.key)
+    if action.kind is ActionKind.FOLLOWUP and action.target_url:
+        kind, _ = parse_item_url(action.target_url)
+        return compose.followup_text(item_url=action.target_url, item_kind=kind,
+                                     page=first.page if first else None, key=action.key)
     return action.body or action.reason
 
 
 def pending(plan: Plan, store: StateStore, config: Config) -> list[ReviewItem]:
-    """The plan's actions that wait for a person, with previews."""
+    """The plan's actions that wait for a person, with previews; skipped ones last."""
     verdicts = {r["key"]: r["verdict"] for r in store.db["verdicts"].rows}
+    done = {r["key"] for r in store.ledger() if r["status"] == "done"}
     signals = {s.key: s for s in plan.signals}
     matches = dict(plan.matches)
-    items = []
+    fresh: list[ReviewItem] = []
+    later: list[ReviewItem] = []
     for action in plan.actions:
-        if mode_of(action, config, verdicts) != "review" or verdicts.get(action.key) == "skip":
+        if action.key in done or mode_of(action, config, verdicts) != "review":
             continue
-        edited = store.verdict(action.key)
-        text = (edited or {}).get("body") or preview_text(action, signals, config)
+        body = (store.verdict(action.key) or {}).get("body")
         first = action.signal_keys[0] if action.signal_keys else ""
-        items.append(ReviewItem(action, tuple(signals[k] for k in action.signal_keys
-                                              if k in signals), matches.get(first), text))
-    return items
+        item = ReviewItem(
+            action,
+            tuple(signals[k] for k in action.signal_keys if k in signals),
+            matches.get(first),
+            body or preview_text(action, signals, config, store),
+            edited=bool(body),
+            skipped=verdicts.get(action.key) == "skip",
+        )
+        (later if item.skipped else fresh).append(item)
+    return fresh + later
 
 
 def decide(store: StateStore, item: ReviewItem, verdict: str, *, body: str | None = None,
            note: str | None = None) -> None:
-    """Record a verdict. Rejecting an issue or link also rejects its signals for good."""
+    """Record a verdict (keeping an earlier edit unless `body` replaces it). Rejecting an issue
+    or a link also rejects its signals, so the report is never planned again."""
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {', '.join(VERDICTS)}")
     if body is not None:
+        # The marker is what makes the write findable after a lost database: never lose it.
         mark = compose.marker(item.action.key)
         if mark not in body:
             body = body.rstrip() + "\n\n" + mark
+    else:
+        body = (store.verdict(item.action.key) or {}).get("body")
     store.set_verdict(item.action.key, verdict, body=body, note=note)
     if verdict == "reject" and item.action.kind in (ActionKind.OPEN_ISSUE,
                                                     ActionKind.LINK_EXISTING):
         for key in item.action.signal_keys:
             store.set_verdict(key, "reject", note=f"with {item.action.key}")
+
+
+def find(items: Sequence[ReviewItem], key: str) -> ReviewItem:
+    """The item whose key is `key`, or starts with it when that is unambiguous."""
+    exact = [i for i in items if i.action.key == key]
+    if exact:
+        return exact[0]
+    hits = [i for i in items if i.action.key.startswith(key)]
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise KeyError(f"no pending action with key {key!r} (see `docsgap review --list`)")
+    raise KeyError(f"{key!r} matches {len(hits)} pending actions; give more of the key")
+
+
+def dropped_with(items: Sequence[ReviewItem], rejected: ReviewItem) -> list[ReviewItem]:
+    """Items a rejection makes moot: the replies waiting for a rejected issue, and the actions
+    that only concern the signals a rejected issue or link takes with it."""
+    if rejected.action.kind not in (ActionKind.OPEN_ISSUE, ActionKind.LINK_EXISTING):
+        return []
+    gone = set(rejected.action.signal_keys)
+    return [i for i in items if i is not rejected and (
+        i.action.depends_on == rejected.action.key
+        or (i.action.signal_keys and set(i.action.signal_keys) <= gone))]
+
+
+def edit_warnings(item: ReviewItem, body: str) -> list[str]:
+    """Problems with an edited text that would make the write less useful."""
+    problems = []
+    if item.action.depends_on and NEW_ISSUE_PLACEHOLDER in item.preview and (
+        NEW_ISSUE_PLACEHOLDER not in body
+    ):
+        problems.append(f"the text no longer holds {NEW_ISSUE_PLACEHOLDER}, so the reply "
+                        "will not link the new issue")
+    if item.action.kind is ActionKind.OPEN_ISSUE and not body.startswith("Title:"):
+        problems.append("no 'Title:' line at the top: the composed title is kept")
+    if not body.strip():
+        problems.append("the text is empty")
+    return problems
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def excerpt(thread: Thread, post_number: int, limit: int = 500) -> str:
+    """The reported post's text, flattened and trimmed, for a reviewer to read."""
+    post = next((p for p in thread.posts if p.number == post_number),
+                thread.posts[0] if thread.posts else None)
+    if post is None:
+        return ""
+    text = post.raw if post.raw is not None else html.unescape(_TAG.sub(" ", post.cooked))
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def match_lines(match: MatchResult | None) -> list[str]:
+    """Why the signal matched (or did not match) an existing issue, for people."""
+    if match is None:
+        return []
+    lines = [f"decision: {match.decision}" + (f" ({match.reason})" if match.reason else "")]
+    lines.extend(f"candidate {c.url} [{c.state}] score {c.score:.1f}: {c.title[:70]!r}"
+                 + (" (same docs page)" if c.page_match else "")
+                 for c in match.candidates[:3])
+    return lines
+
+
+def item_json(item: ReviewItem) -> dict[str, Any]:
+    """A review item for scripts (`docsgap review --list --json`)."""
+    a = item.action
+    return {
+        "key": a.key, "kind": a.kind.value, "threads": list(a.thread_ids), "target": a.target_url,
+        "depends_on": a.depends_on, "reason": a.reason, "edited": item.edited,
+        "skipped": item.skipped, "text": item.preview,
+        "signals": [
+            {"key": s.key, "thread_id": s.thread_id, "title": s.thread_title,
+             "url": s.thread_url, "gap_type": s.gap_type.value, "rules": list(s.rules),
+             "page": s.page.url if s.page else None,
+             "evidence": [{"rule_id": e.rule_id, "text": e.text, "matched": e.matched,
+                           "post_number": e.post_number} for e in s.evidence]}
+            for s in item.signals
+        ],
+        "match": None if item.match is None else {
+            "decision": item.match.decision, "reason": item.match.reason,
+            "best": item.match.best.url if item.match.best else None,
+            "score": item.match.best.score if item.match.best else None,
+            "candidates": [{"url": c.url, "title": c.title, "state": c.state, "score": c.score,
+                            "fields": dict(c.fields), "shared_words": list(c.shared_words),
+                            "page_match": c.page_match} for c in item.match.candidates],
+        },
+    }

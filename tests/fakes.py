@@ -145,6 +145,17 @@ class FakeTracker:
         self.faults.check("after")
         return item
 
+    def update_issue(self, iid: int, *, title: str | None = None,
+                     description: str | None = None) -> TrackerItem:
+        self._write()
+        old = self.items[("issue", iid)]
+        new = replace(old, title=old.title if title is None else title,
+                      description=old.description if description is None else description,
+                      updated_at=self._tick())
+        self.items[("issue", iid)] = new
+        self.faults.check("after")
+        return new
+
     def notes(self, kind: ItemKind, iid: int) -> list[Note]:
         return list(self.item_notes.get((kind, iid), []))
 
@@ -183,3 +194,66 @@ class FakeTracker:
                         draft.description + f"\nbranch={draft.source_branch}", labels=draft.labels)
         self.faults.check("after")
         return item
+
+
+# --- helpers added for the review / followup / mr tests ------------------------------------
+
+from typing import TYPE_CHECKING  # noqa: E402 - helpers are appended, imports kept local
+
+if TYPE_CHECKING:
+    from docsgap.config import Config
+    from docsgap.detect import Detector
+    from docsgap.services import Services
+
+
+def set_item_state(tracker: FakeTracker, web_url: str, state: str,
+                   *, labels: tuple[str, ...] = ()) -> TrackerItem:
+    """Close, merge or reopen an item as GitLab would (newer `updated_at`, extra labels)."""
+    key = next(k for k, i in tracker.items.items() if i.web_url == web_url)
+    old = tracker.items[key]
+    now = tracker._tick()
+    new = replace(old, state=state, labels=tuple(dict.fromkeys((*old.labels, *labels))),
+                  updated_at=now, closed_at=now if state in ("closed", "merged") else None)
+    tracker.items[key] = new
+    return new
+
+
+def shared_detector() -> Detector:
+    """One Detector over the shipped rules for the whole test session (building it is the
+    slow part of a pipeline test; it holds no per-run state)."""
+    global _DETECTOR
+    if _DETECTOR is None:
+        from docsgap.detect import Detector
+        from docsgap.rules import load_rules
+
+        _DETECTOR = Detector(load_rules())
+    return _DETECTOR
+
+
+_DETECTOR: Detector | None = None
+
+
+class FakeServices:
+    """A stand-in for `docsgap.services.build_services` that hands out the given fakes (and a
+    real StateStore at the config's state path), for CLI tests."""
+
+    def __init__(self, forum: FakeForum, tracker: FakeTracker) -> None:
+        self.forum = forum
+        self.tracker = tracker
+
+    def __call__(self, config: Config) -> Services:
+        from docsgap.budget import Budget
+        from docsgap.services import Services
+        from docsgap.state import StateStore
+
+        return Services(self.forum, self.tracker, StateStore(config.state_path),
+                        shared_detector(), Budget())
+
+
+def docs_thread(tid: int, title: str, *texts: str, closed: bool = False,
+                tags: tuple[str, ...] = ()) -> Thread:
+    """A forum thread whose posts (by `user<n>`) say `texts`, at https://forum.test/t/t-<id>."""
+    posts = tuple(Post(tid * 100 + n, tid, n + 1, f"user{n}", T0, f"<p>{text}</p>", text)
+                  for n, text in enumerate(texts))
+    return Thread(tid, f"t-{tid}", title, f"https://forum.test/t/t-{tid}/{tid}", posts,
+                  closed=closed, tags=tags)

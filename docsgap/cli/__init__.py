@@ -56,13 +56,19 @@ def _register() -> None:
     # Imported here so each command module can import `app` without a cycle.
     from docsgap.cli import (
         detect_cmd,
+        doctor_cmd,
+        followup_cmd,
         match_cmd,
+        mr_cmd,
         report_cmd,
+        review_cmd,
         run_cmd,
         sandbox_cmd,
+        state_cmd,
     )
 
-    for module in (run_cmd, report_cmd, detect_cmd, match_cmd, sandbox_cmd):
+    for module in (run_cmd, review_cmd, followup_cmd, mr_cmd, report_cmd, doctor_cmd, state_cmd,
+                   detect_cmd, match_cmd, sandbox_cmd):
         module.register(app, eval_app=eval_app, rules_app=rules_app)
 
 

@@ -64,3 +64,35 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def echo_json(data: Any) -> None:
     """Print JSON to stdout (stable key order, UTF-8)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+class TerminalProgress:
+    """A one-line progress display on stderr for long scans and syncs. Silent when stderr is
+    not a terminal, in CI (`CI` is set) or with `--quiet`, so job logs stay readable."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        import os
+
+        self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
+        self._shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if total > 0:
+            width = 24
+            filled = int(width * min(done, total) / total)
+            bar = "#" * filled + "-" * (width - filled)
+            text = f"{stage:<5} [{bar}] {done}/{total}"
+        else:
+            text = f"{stage:<5} {done} item(s)"
+        sys.stderr.write("\r" + text.ljust(60))
+        sys.stderr.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        """Clear the progress line."""
+        if self._shown:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+            self._shown = False

@@ -1,9 +1,150 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""`docsgap detect`, `docsgap eval detect`, `docsgap rules check|list`: detection from the CLI."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import typer
+
+from docsgap.cli import common
+from docsgap.detect import Detector
+from docsgap.errors import ExitCode
+from docsgap.evaluate_detect import (
+    baseline_predict,
+    detector_predict,
+    evaluate,
+    read_records,
+    render_text,
+    to_json,
+)
+from docsgap.models import Detection
+from docsgap.rules import RuleSet, failing_examples, load_rules
+
+RULES_OPT = typer.Option(
+    None,
+    "--rules",
+    help="Extra rules directory (repeatable); a file named like a shipped one replaces it.",
+)
+
+
+def detection_json(record_id: str, detection: Detection) -> dict[str, Any]:
+    """One output line of `docsgap detect`."""
+    return {
+        "id": record_id,
+        "is_gap": detection.is_gap,
+        "gap_type": detection.gap_type.value if detection.gap_type else None,
+        "score": detection.score,
+        "rules": list(detection.rules),
+        "evidence": [
+            {"rule_id": e.rule_id, "text": e.text, "matched": e.matched}
+            for e in detection.evidence
+        ],
+        "docs_urls": [p.url for p in detection.pages],
+        "doc_paths": [p.path for p in detection.pages if p.path],
+    }
+
+
+def _example_count(ruleset: RuleSet) -> int:
+    examples = [r.examples for r in ruleset.rules]
+    examples += [c.examples for c in ruleset.cancellers.values()]
+    count = sum(len(e.match) + len(e.no_match) for e in examples)
+    return count + len(ruleset.docs_examples.match) + len(ruleset.docs_examples.no_match)
 
 
 def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
-    """Add this module's commands."""
+    """Add `detect`, `eval detect`, `rules check` and `rules list`."""
+
+    @app.command()
+    @common.handle_errors
+    def detect(
+        input_path: Path = typer.Option(
+            ..., "--input", "-i", help='JSON lines: {"id", "title", "text"} (HTML or Markdown).'
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the results here instead of stdout."
+        ),
+        rules: list[Path] | None = RULES_OPT,
+    ) -> None:
+        """Detect docs gaps in each record and write one JSON line per record (id, is_gap,
+        gap_type, score, rules, evidence, docs_urls, doc_paths). A record with "kind": "comment"
+        or "reply" is judged without the title, which belongs to the thread's first message."""
+        detector = Detector(load_rules(rules or ()))
+        lines = [
+            json.dumps(detection_json(r.id, detector.detect_text(r.own_title, r.text)),
+                       ensure_ascii=False)
+            for r in read_records(input_path, labelled=False)
+        ]
+        text = "".join(f"{line}\n" for line in lines)
+        # Written only once everything succeeded, so a failed run leaves no partial file.
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=False)
+
+    @eval_app.command("detect")
+    @common.handle_errors
+    def eval_detect(
+        dataset: Path = typer.Option(
+            ..., "--dataset", "-d", help="JSON lines with id, title, text, label, gap_type."
+        ),
+        min_f1: float | None = typer.Option(
+            None, "--min-f1", help="Exit 8 (check failed) when the overall F1 is below this."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+        rules: list[Path] | None = RULES_OPT,
+    ) -> None:
+        """Score detection on labelled records: precision, recall and F1 overall and per gap
+        type, the gap-type confusion, false positives/negatives with their evidence, and the
+        naive baseline (a docs word plus a complaint word) side by side."""
+        records = list(read_records(dataset, labelled=True))
+        detector = Detector(load_rules(rules or ()))
+        main = evaluate(records, detector_predict(detector), "docsgap")
+        baseline = evaluate(records, baseline_predict, "baseline")
+        if as_json:
+            common.echo_json(to_json(main, baseline, records=len(records)))
+        else:
+            typer.echo(render_text(main, baseline, records=len(records)))
+        if min_f1 is not None and main.overall.f1 < min_f1:
+            typer.echo(f"F1 {main.overall.f1:.3f} is below --min-f1 {min_f1:g}", err=True)
+            raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    @rules_app.command("check")
+    @common.handle_errors
+    def rules_check(rules: list[Path] | None = RULES_OPT) -> None:
+        """Validate every rules file (problems as file:line: message, exit 4), then run every
+        rule's examples (failures exit 8)."""
+        ruleset = load_rules(rules or ())
+        failures = failing_examples(ruleset)
+        for failure in failures:
+            typer.echo(failure, err=True)
+        if failures:
+            typer.echo(f"error: {len(failures)} example(s) failed", err=True)
+            raise typer.Exit(int(ExitCode.CHECK_FAILED))
+        typer.echo(
+            f"OK: {len(ruleset.rules)} rules, {len(ruleset.cancellers)} cancellers, "
+            f"{_example_count(ruleset)} examples in {len(ruleset.files)} files"
+        )
+
+    @rules_app.command("list")
+    @common.handle_errors
+    def rules_list(
+        rules: list[Path] | None = RULES_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Print the rules as JSON."),
+    ) -> None:
+        """List the loaded rules: id, gap type, weight, docs proximity and where each lives."""
+        ruleset = load_rules(rules or ())
+        rows = [
+            {"id": r.id, "gap_type": r.gap_type.value, "weight": r.weight,
+             "near_docs": r.near_docs, "cancel": [c.id for c in r.cancel], "where": r.where,
+             "description": r.description}
+            for r in ruleset.rules
+        ]
+        if as_json:
+            common.echo_json(rows)
+            return
+        for row in rows:
+            near = row["near_docs"] or "-"
+            typer.echo(f"{row['id']:<38} {row['gap_type']:<12} {row['weight']:<4g} "
+                       f"{near!s:<9} {row['description']}")

@@ -1,9 +1,133 @@
-"""CLI commands (placeholder until its owner fills it in)."""
+"""`docsgap match` and `docsgap eval dedup`: deduplication from the CLI, on JSON-lines files."""
 
 from __future__ import annotations
 
+import json
+from functools import partial
+from pathlib import Path
+
 import typer
+
+from docsgap.cli import common
+from docsgap.config import load_config
+from docsgap.dedupe import decide
+from docsgap.errors import ExitCode
+from docsgap.evaluate_dedup import (
+    PoolMatcher,
+    baseline_decide,
+    baseline_ranker,
+    evaluate,
+    rank_all,
+    read_pool,
+    read_queries,
+    render_text,
+    result_json,
+    to_json,
+)
+
+POOL_OPT = typer.Option(
+    ..., "--pool", "-p",
+    help='JSON lines of issues/MRs: {"url", "title", "body", "state", "docs_url"} '
+         '(optional "repo", "labels", "created_at").',
+)
+CONFIG_OPT = typer.Option(None, "--config", help="docsgap.toml to read [dedup] thresholds from.")
+NO_REPLAY_OPT = typer.Option(
+    False, "--no-replay",
+    help="Match every query against the whole pool, even items filed after the query.",
+)
+SWEEP = (60.0, 70.0, 80.0, 90.0)
 
 
 def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
-    """Add this module's commands."""
+    """Add `match` and `eval dedup`."""
+
+    @app.command()
+    @common.handle_errors
+    def match(
+        pool: Path = POOL_OPT,
+        input_path: Path = typer.Option(
+            ..., "--input", "-i",
+            help='JSON lines: {"id", "query": {"title", "body", "docs_url"}}.',
+        ),
+        output: Path | None = typer.Option(
+            None, "--output", "-o", help="Write the results here instead of stdout."
+        ),
+        config: Path | None = CONFIG_OPT,
+        no_replay: bool = NO_REPLAY_OPT,
+    ) -> None:
+        """Match each query against the pool and write one JSON line per query: the decision
+        (link, review, new), the best item and the ranked candidates with their explanation
+        (score per field, shared words, page match). A query that names its own project and
+        number (repo, query.url) is matched within that project against earlier items only."""
+        d = load_config(config).dedup
+        matcher = PoolMatcher(
+            read_pool(pool), link_threshold=d.link_threshold,
+            review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
+            replay=not no_replay,
+        )
+        text = "".join(
+            json.dumps(result_json(q.id, matcher.match(q)), ensure_ascii=False) + "\n"
+            for q in read_queries(input_path)
+        )
+        # Written only once everything succeeded, so a failed run leaves no partial file.
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            typer.echo(text, nl=False)
+
+    @eval_app.command("dedup")
+    @common.handle_errors
+    def eval_dedup(
+        queries: Path = typer.Option(
+            ..., "--queries", "-q",
+            help='JSON lines: {"id", "query": {...}, "duplicate_of"} (null: expect "new").',
+        ),
+        pool: Path = POOL_OPT,
+        config: Path | None = CONFIG_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+        min_recall1: float | None = typer.Option(
+            None, "--min-recall1", help="Exit 8 (check failed) when recall@1 is below this."
+        ),
+        min_link_precision: float | None = typer.Option(
+            None, "--min-link-precision",
+            help="Exit 8 when the precision of link decisions is below this.",
+        ),
+        no_replay: bool = NO_REPLAY_OPT,
+    ) -> None:
+        """Score deduplication on labelled queries: recall@1, recall@5, MRR, and the precision
+        and recall of `link` decisions at the configured threshold (plus a few others), beside
+        a naive baseline (rapidfuzz on titles only)."""
+        d = load_config(config).dedup
+        items = read_pool(pool)
+        records = read_queries(queries)
+        matcher = PoolMatcher(
+            items, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
+            closed_within_days=d.closed_within_days, replay=not no_replay,
+        )
+        ranked = rank_all(records, matcher.rank)
+        main = evaluate(records, ranked, "docsgap", decide=partial(
+            decide, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
+            related=matcher.related))
+        sweep = [
+            (t, evaluate(records, ranked, "docsgap", decide=partial(
+                decide, link_threshold=t, review_threshold=min(t, d.review_threshold),
+                related=matcher.related)))
+            for t in SWEEP
+        ]
+        base_ranked = rank_all(records, baseline_ranker(items, replay=not no_replay))
+        base = evaluate(records, base_ranked, "baseline",
+                        decide=baseline_decide(d.link_threshold, d.review_threshold))
+        if as_json:
+            common.echo_json(to_json(main, base, threshold=d.link_threshold, sweep=sweep))
+        else:
+            typer.echo(render_text(main, base, threshold=d.link_threshold, sweep=sweep))
+        failed = []
+        if min_recall1 is not None and main.recall1 < min_recall1:
+            failed.append(f"recall@1 {main.recall1:.3f} is below --min-recall1 {min_recall1:g}")
+        if min_link_precision is not None and main.link_precision < min_link_precision:
+            failed.append(f"link precision {main.link_precision:.3f} is below "
+                          f"--min-link-precision {min_link_precision:g}")
+        for line in failed:
+            typer.echo(line, err=True)
+        if failed:
+            raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
-from docsgap import planview
+from docsgap import planview, runsummary
 from docsgap.cli import common
 from docsgap.config import Config, load_config
-from docsgap.errors import ExitCode, RateLimitedError
-from docsgap.models import RunResult
-from docsgap.pipeline import Pipeline
-from docsgap.services import build_services
+from docsgap.errors import RateLimitedError
+from docsgap.runner import run_once
 
 CONFIG_OPT = typer.Option(
-    None, "--config", "-c", help="docsgap.toml to read (default: $DOCSGAP_CONFIG or ./docsgap.toml)."
+    None, "--config", "-c",
+    help="docsgap.toml to read (default: $DOCSGAP_CONFIG or ./docsgap.toml).",
 )
 STATE_OPT = typer.Option(None, "--state", help="SQLite state file (default from config).")
 
@@ -26,28 +26,6 @@ def load(config: Path | None, state: Path | None = None, **flags: object) -> Con
     if state is not None:
         overrides["state_path"] = str(state)
     return load_config(config, overrides=overrides)
-
-
-def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
-    """Failed actions -> PARTIAL; a scan stopped by the rate budget -> UPSTREAM."""
-    if result.failed:
-        return ExitCode.PARTIAL
-    if stopped_early:
-        return ExitCode.UPSTREAM
-    return ExitCode.OK
-
-
-def run_once(cfg: Config, *, apply: bool) -> tuple[RunResult, str | None]:
-    """Build services and run the pipeline once."""
-    services = build_services(cfg)
-    pipe = Pipeline(cfg, services.forum, services.tracker, services.store, services.detector)
-    try:
-        result = pipe.run(apply=apply)
-    finally:
-        services.store.close()
-    requests = tuple(sorted(services.budget.used.items()))
-    result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
-    return result, pipe.stopped_early
 
 
 def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
@@ -61,25 +39,46 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         ),
         max_actions: int | None = typer.Option(None, "--max-actions", help="Cap writes per run."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
+        quiet: bool = typer.Option(
+            False, "--quiet", "-q", help="No progress display and no summary on stderr."
+        ),
+        summary_json: Path | None = typer.Option(
+            None, "--summary-json", help="Also write the run summary as JSON to this file."
+        ),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
     ) -> None:
         """Scan the forum, detect docs gaps, deduplicate against GitLab, plan and (with --apply)
         act. Without --apply nothing is written to GitLab or the forum; the plan says what would
-        be opened, linked or replied, and why."""
+        be opened, linked or replied, and why. Ends with a summary on stderr (counts, skips,
+        failures, API requests, budget left); exit code 7 if any action failed, 6 if the scan
+        stopped on a rate limit (the next run resumes)."""
         cfg = load(config, state, max_actions=max_actions)
-        result, stopped = run_once(cfg, apply=apply)
+        progress = common.TerminalProgress(quiet=quiet)
+        try:
+            report = run_once(cfg, apply=apply, progress=progress)
+        finally:
+            progress.close()
+        result = report.result
+        summary = runsummary.summarize(
+            result, applied=apply, remaining=report.remaining,
+            stopped_early=report.stopped_early, exit_code=int(report.exit_code),
+            extra={"summary_issue": report.summary_issue} if report.summary_issue else None,
+        )
         if as_json:
             data = planview.to_json(result, applied=apply)
-            data["stopped_early"] = stopped
+            data["stopped_early"] = report.stopped_early
+            data["summary"] = summary
             common.echo_json(data)
         else:
             typer.echo(planview.render_text(result, applied=apply))
-            if stopped:
-                typer.echo(f"stopped early: {stopped}; the next run resumes", err=True)
-        code = exit_code_for(result, stopped)
-        if code:
-            raise typer.Exit(int(code))
+        if summary_json is not None:
+            summary_json.parent.mkdir(parents=True, exist_ok=True)
+            summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if not quiet:
+            typer.echo(runsummary.render_text(summary), err=True)
+        if report.exit_code:
+            raise typer.Exit(int(report.exit_code))
 
     @app.command()
     @common.handle_errors

@@ -204,6 +204,18 @@ class GitLabTracker:
             obj = self._project.issues.create(data, **self._write)
             return item("issue", obj.asdict(), self.project)
 
+    def update_issue(self, iid: int, *, title: str | None = None,
+                     description: str | None = None) -> TrackerItem:
+        """Rewrite an issue's title and/or description in place (never retried)."""
+        data: dict[str, Any] = {}
+        if title is not None:
+            data["title"] = title
+        if description is not None:
+            data["description"] = description
+        with self._errors(f"updating issue {iid}", write=True):
+            updated = self._project.issues.update(int(iid), data, **self._write)
+            return item("issue", dict(updated), self.project)
+
     def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
         """Add a note; a body made only of quick actions creates none (PayloadError)."""
         with self._errors(f"adding a note to {kind} {iid}", write=True):

@@ -32,6 +32,11 @@ class Tracker(Protocol):
         """Create an issue."""
         ...
 
+    def update_issue(self, iid: int, *, title: str | None = None,
+                     description: str | None = None) -> TrackerItem:
+        """Rewrite an issue's title and/or description in place (the summary issue)."""
+        ...
+
     def notes(self, kind: ItemKind, iid: int) -> list[Note]:
         """All notes of an issue or MR, oldest first."""
         ...

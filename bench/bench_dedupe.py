@@ -1,0 +1,111 @@
+"""Benchmark deduplication: index N cached doc issues once, then match M signals against them;
+prints seconds (index, match, total), peak memory, and the API requests a full refresh of the
+cache needs. Run: `.venv/bin/python bench/bench_dedupe.py [--issues 50000] [--signals 1000]`."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import resource
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+
+from docsgap.dedupe import Matcher
+from docsgap.docpages import map_url
+from docsgap.models import TrackerItem
+
+TOPICS = [
+    "ci/yaml", "ci/variables", "ci/caching", "ci/pipelines/merge_trains", "runner/install",
+    "runner/register", "user/project/pages", "administration/backup_restore",
+    "user/project/merge_requests/squash_and_merge", "user/packages/container_registry",
+    "api/issues", "user/group/saml_sso", "install/docker", "update/zero_downtime",
+]
+PROBLEMS = [
+    "is outdated", "shows the wrong default", "has a broken link", "is confusing",
+    "misses an example", "uses removed syntax", "contradicts the UI", "has a typo",
+    "needs a screenshot update", "does not mention the required permission",
+]
+TEMPLATE = ("### Problem to solve\n{body}\n\n### Further details\n_Add anything else here._\n"
+            "<!-- template: documentation feedback -->")
+
+
+def _vocab(rng: random.Random, size: int) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(4, 10))) for _ in range(size)]
+
+
+def _zipf_words(rng: random.Random, vocab: list[str], n: int) -> list[str]:
+    # Zipf-like: a few words are everywhere, most are rare (as in real issue text).
+    return [vocab[min(int(math.exp(rng.random() * math.log(len(vocab)))) - 1, len(vocab) - 1)]
+            for _ in range(n)]
+
+
+def make_items(n: int, rng: random.Random, vocab: list[str]) -> list[TrackerItem]:
+    """`n` doc issues (and a few MRs) in the shape the cache holds."""
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    out = []
+    for iid in range(1, n + 1):
+        topic, problem = rng.choice(TOPICS), rng.choice(PROBLEMS)
+        words = " ".join(_zipf_words(rng, vocab, rng.randint(40, 160)))
+        url = f"https://docs.gitlab.com/ee/{topic}/index.html"
+        body = TEMPLATE.format(body=f"The page {url} {problem}. {words}")
+        kind = "merge_request" if iid % 20 == 0 else "issue"
+        state = rng.choice(["opened", "opened", "closed"])
+        out.append(TrackerItem(
+            kind, "gitlab-org/gitlab", iid,  # type: ignore[arg-type]
+            f"Docs feedback: {topic.split('/')[-1]} {problem} {' '.join(words.split()[:3])}",
+            body, state, f"https://gitlab.example/gitlab-org/gitlab/-/issues/{iid}",
+            created_at=now - timedelta(days=n - iid), closed_at=now - timedelta(days=rng.randint(1, 400))
+            if state == "closed" else None,
+        ))
+    return out
+
+
+def main() -> None:
+    """Build, match, report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--issues", type=int, default=50_000)
+    parser.add_argument("--signals", type=int, default=1_000)
+    parser.add_argument("--per-page", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    vocab = _vocab(rng, 20_000)
+    items = make_items(args.issues, rng, vocab)
+    queries = []
+    for _ in range(args.signals):
+        topic, problem = rng.choice(TOPICS), rng.choice(PROBLEMS)
+        words = " ".join(_zipf_words(rng, vocab, rng.randint(10, 40)))
+        queries.append((f"The {topic.split('/')[-1]} docs {problem}", f"{problem}: {words}",
+                        map_url(f"https://docs.gitlab.com/{topic}/")))
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    matcher = Matcher(items, link_threshold=80, review_threshold=60, closed_within_days=365,
+                      now=datetime(2026, 1, 5, tzinfo=UTC))
+    t1 = time.perf_counter()
+    decisions: dict[str, int] = {}
+    for title, body, page in queries:
+        d = matcher.match(title, body, page).decision
+        decisions[d] = decisions.get(d, 0) + 1
+    t2 = time.perf_counter()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    pages = math.ceil(args.issues / args.per_page)
+    print(f"cached items: {args.issues} ({len(matcher)} eligible), signals: {args.signals}")
+    print(f"index build:  {t1 - t0:.2f} s")
+    print(f"match:        {t2 - t1:.2f} s ({1000 * (t2 - t1) / max(args.signals, 1):.2f} ms/signal)")
+    print(f"total:        {t2 - t0:.2f} s")
+    print(f"memory:       peak traced {peak / 2**20:.0f} MiB, max RSS {rss:.0f} MiB")
+    print(f"decisions:    {decisions}")
+    print(f"full refresh of {args.issues} items at per_page={args.per_page}: {pages} list requests "
+          "(keyset pagination; an incremental refresh with updated_after reads only changed "
+          "items: one request per 100 changes, at least one per run); 0 search requests")
+
+
+if __name__ == "__main__":
+    main()

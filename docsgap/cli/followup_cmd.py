@@ -1,0 +1,49 @@
+"""`docsgap followup`: post one follow-up in each thread whose linked issue was closed as done or
+whose linked MR was merged (policy `followup`); declined issues get none, with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from docsgap import followup, planview
+from docsgap.cli import common
+from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.errors import ExitCode
+from docsgap.models import RunResult
+from docsgap.services import build_services
+
+
+def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+    """Add `followup`."""
+
+    @app.command("followup")
+    @common.handle_errors
+    def followup_command(
+        apply: bool = typer.Option(
+            False, "--apply", help="Post the follow-ups. Default: show what would be posted."),
+        as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """Close the loop: refresh the state of every issue and MR docsgap linked in a thread
+        it replied in; when one was closed as done or merged, post one follow-up there (at most
+        one per thread). An issue closed with a won't-do label (gitlab.wontdo_labels) or an MR
+        closed unmerged gets none. Policy `followup`: off, review (queued for `docsgap review`)
+        or auto. Safe to rerun: the ledger and a hidden marker prevent a second post. Exit 7 if
+        a post failed (a rerun resumes)."""
+        cfg = load(config, state)
+        services = build_services(cfg)
+        try:
+            plan, outcomes = followup.FollowUps(
+                services.forum, services.tracker, services.store, cfg).run(apply=apply)
+        finally:
+            services.store.close()
+        result = RunResult(plan, tuple(outcomes))
+        if as_json:
+            common.echo_json(planview.to_json(result, applied=apply))
+        else:
+            typer.echo(followup.render_text(plan, outcomes, applied=apply))
+        if result.failed:
+            raise typer.Exit(int(ExitCode.PARTIAL))

@@ -1,0 +1,175 @@
+"""`docsgap mr TOPIC --file doc/path.md`: edit a docs file (in $EDITOR, from a unified diff or
+a whole new file), commit it to a new branch and open a Draft MR linking the thread and the
+issue, then (per policy `reply`) reply in the thread with the MR link."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+from docsgap import mr, review
+from docsgap.cli import common
+from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.config import Config
+from docsgap.errors import ExitCode
+from docsgap.models import TrackerItem
+from docsgap.mr import DraftMr, MrRefused, MrTarget
+from docsgap.services import build_services
+
+
+def _new_content(dm: DraftMr, target: MrTarget, original: str, patch: Path | None,
+                 content: Path | None) -> tuple[str, bool]:
+    """The edited file text, and whether it came from the editor."""
+    if content is not None:
+        return content.read_text(encoding="utf-8"), False
+    if patch is not None:
+        return mr.apply_patch(original, patch.read_text(encoding="utf-8"), path=target.path), False
+    edited = click.edit(original, extension=Path(target.path).suffix or ".md",
+                        require_save=True)
+    return (original if edited is None else edited), True
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a question (scripts and CI cannot)."""
+    return sys.stdin.isatty()
+
+
+def _save_draft(cfg: Config, target: MrTarget, text: str) -> Path:
+    """Keep an editor session's work when nothing is written (a dry run)."""
+    path = cfg.state_path.parent / "drafts" / f"{target.branch.replace('/', '-')}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _reply(dm: DraftMr, target: MrTarget, item: TrackerItem, *, reply: bool | None,
+           apply: bool) -> bool:
+    """Reply in the thread with the MR link when the policy allows; False if a post failed."""
+    action = dm.reply_action(target, item.web_url)
+    mode = dm.reply_mode(action)
+    if mode in ("off", "rejected") or reply is False:
+        why = "--no-reply" if reply is False else f"policy reply={mode}"
+        typer.echo(f"No reply in the thread ({why}).")
+        return True
+    if not apply:
+        typer.echo(f"Would reply in thread #{target.thread.id} with the MR link (policy "
+                   f"reply={mode}{'' if mode != 'review' else ', asks first'}).")
+        return True
+    confirmed = reply is True
+    if mode == "review" and not confirmed:
+        if not _interactive():
+            typer.echo("Reply not posted: policy reply=review; rerun with --reply to post it.")
+            return True
+        signals = {target.signal.key: target.signal} if target.signal else {}
+        text = review.preview_text(action, signals, dm.config, dm.store)
+        typer.echo("---- reply ----\n" + text.rstrip() + "\n----")
+        if not click.confirm(f"Post this reply in thread #{target.thread.id}?", default=True):
+            typer.echo("Reply not posted.")
+            return True
+        confirmed = True
+    outcome = dm.reply(target, action, confirmed=confirmed)
+    if outcome.status == "applied":
+        typer.echo(f"Replied in the thread: {outcome.remote_url}")
+    elif outcome.status == "already_done":
+        typer.echo(f"No new reply: {outcome.error or 'already posted'}"
+                   + (f" ({outcome.remote_url})" if outcome.remote_url else ""))
+    elif outcome.status == "failed":
+        typer.echo(f"Reply FAILED: {outcome.error}; a rerun with the same arguments resumes",
+                   err=True)
+        return False
+    else:
+        typer.echo(f"Reply {outcome.status}: {outcome.error or ''}".rstrip(": "))
+    return True
+
+
+def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+    """Add `mr`."""
+
+    @app.command("mr")
+    @common.handle_errors
+    def mr_command(
+        topic: int = typer.Argument(..., help="Forum topic id the change answers."),
+        file: str = typer.Option(
+            ..., "--file", "-f", help="Docs file in the repository, e.g. doc/ci/yaml/_index.md."),
+        patch: Path | None = typer.Option(
+            None, "--patch", exists=True, dir_okay=False,
+            help="Apply this unified diff (git diff) instead of opening $EDITOR."),
+        content: Path | None = typer.Option(
+            None, "--content", exists=True, dir_okay=False,
+            help="Use this file as the whole new content instead of opening $EDITOR."),
+        issue: str | None = typer.Option(
+            None, "--issue", help="Issue URL the MR addresses [default: the issue docsgap "
+            "linked to the thread]."),
+        title: str | None = typer.Option(None, "--title", help="MR title ('Draft: ' is added)."),
+        summary: str | None = typer.Option(
+            None, "--summary", help="One paragraph for the MR description: what changes."),
+        reply: bool | None = typer.Option(
+            None, "--reply/--no-reply", help="Reply in the thread with the MR link [default: "
+            "per policy reply: auto posts, review asks (scripts: pass --reply)]."),
+        apply: bool = typer.Option(
+            False, "--apply", help="Commit, open the Draft MR and reply. Default: show the "
+            "diff and what would happen."),
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """Draft a docs fix as a GitLab Draft MR. Fetches the --file from the target branch, lets you
+        edit it ($EDITOR, --patch or --content), shows the diff and, with --apply, commits it to
+        branch docsgap/t<TOPIC>-<slug>, opens a Draft MR whose description links the thread and
+        the issue, records the link for the report, and replies in the thread with the MR link
+        (policy reply). Safe to rerun: an MR already open from that branch is reused, and the
+        reply is posted once. Exit 2 if the patch does not apply or the file/topic is unknown,
+        7 if the MR was opened but the reply failed (rerun to resume)."""
+        if patch is not None and content is not None:
+            raise common.fail(MrRefused("give --patch or --content, not both"))
+        cfg = load(config, state)
+        services = build_services(cfg)
+        try:
+            dm = DraftMr(services.forum, services.tracker, services.store, cfg)
+            target = dm.resolve(topic, file, issue_url=issue)
+            item = target.existing
+            if item is not None:
+                typer.echo(f"A merge request from {target.branch} already exists: "
+                           f"{item.web_url} ({item.state}); nothing new is committed.")
+                if patch or content:
+                    typer.echo(f"To change it further, push to {target.branch}.")
+                if apply:
+                    dm.record(target, item)
+            else:
+                original = dm.original(target)
+                new, from_editor = _new_content(dm, target, original, patch, content)
+                if new == original:
+                    typer.echo(f"{target.path} is unchanged: no merge request.")
+                    return
+                typer.echo(mr.unified_diff(original, new, target.path), nl=False)
+                draft = dm.draft(target, new, title=title, summary=summary)
+                if not apply:
+                    typer.echo(
+                        f"\nDry run: would commit to a new branch {draft.source_branch} (from "
+                        f"{draft.target_branch}) and open {draft.title!r}"
+                        f" linking thread #{topic}"
+                        + (f" and {target.issue_url}" if target.issue_url else "")
+                        + ". Add --apply to do it.")
+                    if from_editor:
+                        saved = _save_draft(cfg, target, new)
+                        typer.echo(f"Your edit is saved in {saved}; rerun with --content "
+                                   f"{saved} --apply.")
+                    _reply(dm, target, _placeholder(draft.source_branch), reply=reply,
+                           apply=False)
+                    return
+                item = dm.open(target, draft)
+                typer.echo(f"Opened draft merge request: {item.web_url}")
+            if apply and not _reply(dm, target, item, reply=reply, apply=True):
+                raise typer.Exit(int(ExitCode.PARTIAL))
+            if not apply:
+                _reply(dm, target, item, reply=reply, apply=False)
+        finally:
+            services.store.close()
+
+
+def _placeholder(branch: str) -> TrackerItem:
+    """Stands for the MR a dry run would open (only its URL is shown)."""
+    return TrackerItem("merge_request", "", 0, "", "", "opened",
+                       f"(the new merge request from {branch})")

@@ -1,0 +1,123 @@
+"""`docsgap state pull|push|check`: keep the SQLite state between scheduled CI runs in the
+project's generic package registry (see `docsgap.ci_state` for the why)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from docsgap import ci_state
+from docsgap.cli import common
+from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.config import Config
+from docsgap.errors import ExitCode
+from docsgap.tracker.gitlab_packages import GitLabPackages
+
+state_app = typer.Typer(
+    help="Restore or save the SQLite state (generic package registry) around scheduled runs.",
+    no_args_is_help=True,
+)
+
+PROJECT_OPT = typer.Option(
+    None, "--project", envvar="DOCSGAP_STATE_PROJECT",
+    help="Project whose package registry holds the state [default: the CI pipeline's project "
+    "(CI_PROJECT_ID), else gitlab.project].",
+)
+URL_OPT = typer.Option(
+    None, "--gitlab-url", help="GitLab URL [default: CI_SERVER_URL, else gitlab.url]."
+)
+VERSION_OPT = typer.Option(
+    ci_state.STATE_VERSION, "--package-version", envvar="DOCSGAP_STATE_VERSION",
+    help="Package version to use (one per environment, e.g. v1, staging).",
+)
+JSON_OPT = typer.Option(False, "--json", help="Print the outcome as JSON.")
+
+
+def _registry(cfg: Config, project: str | None, url: str | None) -> GitLabPackages:
+    # os.environ is handed over explicitly: config.py does not read CI_* yet.
+    target = ci_state.registry_target(cfg, os.environ, project=project, url=url)
+    return GitLabPackages.for_target(target, timeout=max(cfg.gitlab.timeout, 60.0))
+
+
+@state_app.command("pull")
+@common.handle_errors
+def pull(
+    config: Path | None = CONFIG_OPT,
+    state: Path | None = STATE_OPT,
+    project: str | None = PROJECT_OPT,
+    gitlab_url: str | None = URL_OPT,
+    package_version: str = VERSION_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Restore the last saved state before a run. A missing or corrupt saved state is a
+    warning (exit 0): the run starts empty and the remote markers prevent duplicates. Exit 5
+    if GitLab refuses the token, 6 if it is unavailable (so a job never overwrites a good saved
+    state with a rebuilt one)."""
+    cfg = load(config, state)
+    location = ci_state.StateLocation(version=package_version)
+    result = ci_state.restore_state(_registry(cfg, project, gitlab_url), cfg.state_path, location)
+    if as_json:
+        common.echo_json({
+            "status": result.status.value, "path": str(result.path),
+            "location": str(result.location), "size": result.size, "problem": result.problem,
+            "backup": str(result.backup) if result.backup else None,
+        })
+    elif result.status is ci_state.RestoreStatus.RESTORED:
+        typer.echo(result.message)
+
+
+@state_app.command("push")
+@common.handle_errors
+def push(
+    config: Path | None = CONFIG_OPT,
+    state: Path | None = STATE_OPT,
+    project: str | None = PROJECT_OPT,
+    gitlab_url: str | None = URL_OPT,
+    package_version: str = VERSION_OPT,
+    keep: int = typer.Option(
+        ci_state.DEFAULT_KEEP, "--keep", min=0,
+        help="Copies to keep in the registry after saving (0: never delete any).",
+    ),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Save the state after a run (a consistent copy, validated before upload). Exit 1 if
+    the local state is missing or not a valid docsgap state (nothing is uploaded), 5 if
+    GitLab refuses the token, 6 if it is unavailable or refuses the file."""
+    cfg = load(config, state)
+    location = ci_state.StateLocation(version=package_version)
+    result = ci_state.save_state(
+        _registry(cfg, project, gitlab_url), cfg.state_path, location, keep=keep or None
+    )
+    if as_json:
+        common.echo_json({
+            "path": str(result.path), "location": str(result.location), "size": result.size,
+            "pruned": result.pruned, "prune_error": result.prune_error,
+        })
+    else:
+        typer.echo(result.message)
+
+
+@state_app.command("check")
+@common.handle_errors
+def check(
+    path: Path = typer.Argument(..., help="The SQLite file to check."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Check that a file is an intact docsgap state (SQLite integrity check and docsgap's
+    tables). Exit 8 if it is not. Read-only."""
+    problem = ci_state.check_state_file(path)
+    if as_json:
+        common.echo_json({"path": str(path), "ok": problem is None, "problem": problem})
+    elif problem is None:
+        typer.echo(f"ok: {path} is a docsgap state")
+    else:
+        typer.echo(f"FAIL: {path}: {problem}", err=True)
+    if problem is not None:
+        raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+
+def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+    """Add `docsgap state`."""
+    app.add_typer(state_app, name="state")

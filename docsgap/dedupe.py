@@ -1,0 +1,453 @@
+"""Deduplication: match a docs-gap signal against the cached doc issues and open MRs (page
+first, then words), decide `link`, `review` or `new`, and explain the decision.
+
+The `Matcher` indexes the cache once per run (an inverted index of tf-idf weights plus a page
+index), so matching many signals costs no API calls and little time. `group_signals` merges
+signals of one run that report the same gap.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from heapq import nlargest
+
+from rapidfuzz import fuzz
+
+from docsgap.docpages import page_keys
+from docsgap.models import Candidate, Decision, DocPage, MatchResult, Signal, TrackerItem
+from docsgap.textnorm import Boilerplate, surface_forms, words
+
+DECLINED_LABELS = (
+    "won't do", "wontdo", "wontfix", "won't fix", "declined", "duplicate", "invalid",
+    "not planned", "workflow::won't do", "closed::won't do",
+)
+"""Labels that say a closed issue was declined rather than fixed (config can pass its own)."""
+
+TITLE_WEIGHT = 2.0
+"""Title words count twice in the word vectors: titles say what the problem is."""
+BODY_CHARS = 3000
+"""Only the start of a body is compared; long templates and logs add noise, not evidence."""
+SHORTLIST = 40
+"""Items scored in full per signal, besides the ones on the same page."""
+PAGE_CANDIDATES = 200
+"""At most this many same-page items are scored (the best by words first)."""
+POSTINGS_BUDGET = 60_000
+"""Index entries read per signal, rarest words first; common words barely move the score."""
+
+# How the evidence adds up to a score out of 100; tuned on labelled data (`docsgap eval dedup`).
+W_WORDS = 0.7
+"""Cosine of the tf-idf word vectors (title words twice): shared rare words weigh most."""
+W_TITLE = 0.3
+"""rapidfuzz token-set ratio of the normalised titles: catches re-ordered, re-inflected titles."""
+PAGE_BONUS = 12.0
+"""Added when the item names the same docs page; half for the same page path on another host."""
+MIN_TEXT_FOR_PAGE = 20.0
+"""A page match counts only with some textual likeness: same page, different problem is common."""
+OPEN_BONUS = 5.0
+"""An open item is where a gap is tracked now; among near-equals it wins over a closed one."""
+RECENT_BONUS = 6.0
+"""Reports of one incident come in bursts: the newest items get up to this much, halving every
+`RECENT_DAYS` days back (or every `RECENT_ITEMS` items when the items carry no dates)."""
+RECENT_DAYS = 14.0
+RECENT_ITEMS = 2.0
+AMBIGUOUS_MARGIN = 4.0
+"""A link whose runner-up (another item) is this close becomes a review."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    item: TrackerItem
+    title: str
+    """Normalised, stemmed title words."""
+    body: str
+    """Normalised, stemmed body words."""
+    pages: frozenset[str]
+    tails: frozenset[str]
+    norm: float
+
+
+@dataclass(slots=True)
+class _Query:
+    title: str
+    body: str
+    vector: dict[str, float]
+    norm: float
+    pages: frozenset[str]
+    tails: frozenset[str]
+    words: set[str] = field(default_factory=set)
+    surface: dict[str, str] = field(default_factory=dict)
+    """stem -> a word as the report wrote it, for explanations."""
+
+
+def page_tails(text: str, extra: Iterable[str] = ()) -> frozenset[str]:
+    """The last two path segments of every URL ("moretypes/18"): the same page on a mirror,
+    a translation or a moved host."""
+    out = set()
+    for url in [*extra, *_urls(text)]:
+        path = url.split("://", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+        parts = [p for p in path.split("/")[1:] if p]
+        if parts and parts[-1].split(".")[0] in ("index", "_index", "readme"):
+            parts = parts[:-1]
+        if len(parts) >= 2:
+            out.add("/".join(parts[-2:]).lower().removesuffix(".html").removesuffix(".md"))
+    return frozenset(out)
+
+
+_REF_RE = re.compile(r"(?<![\w/&])([#!])(\d{1,9})\b")
+
+
+def _urls(text: str) -> list[str]:
+    return [w.strip(").,;]>'\"") for w in text.split() if "://" in w]
+
+
+def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
+    """Term frequencies, title words counting `TITLE_WEIGHT` times."""
+    tf: dict[str, float] = dict(Counter(body_words))
+    for w in title_words:
+        tf[w] = tf.get(w, 0.0) + TITLE_WEIGHT
+    return tf
+
+
+class Matcher:
+    """Matches signals against a fixed set of tracker items, indexed once."""
+
+    def __init__(
+        self,
+        items: Sequence[TrackerItem],
+        *,
+        link_threshold: float,
+        review_threshold: float,
+        closed_within_days: int,
+        now: datetime | None = None,
+        declined_labels: Sequence[str] = DECLINED_LABELS,
+    ) -> None:
+        self.link_threshold = link_threshold
+        self.review_threshold = review_threshold
+        self.declined_labels = frozenset(label.lower() for label in declined_labels)
+        now = now or datetime.now(UTC)
+        cutoff = now - timedelta(days=closed_within_days)
+        self.items = [i for i in items if _eligible(i, cutoff)]
+        self.boilerplate = Boilerplate.learn((i.title, i.description) for i in self.items)
+        self._entries: list[_Entry] = []
+        self._postings: dict[str, tuple[list[int], list[float]]] = {}
+        self._pages: dict[str, list[int]] = {}
+        self._tails: dict[str, list[int]] = {}
+        self._related: dict[str, set[str]] = {}
+        """url -> urls of items it mentions or is mentioned by (an MR and the issue it closes)."""
+        # Filing order: creation time when every item has one, else the item number.
+        self._dated = bool(self.items) and all(i.created_at is not None for i in self.items)
+        self._now = now.timestamp()
+        self._order = [i.created_at.timestamp() if self._dated and i.created_at else float(i.iid)
+                       for i in self.items]
+        self._sorted = sorted(self._order)
+        self._build()
+
+    # --- index --------------------------------------------------------------------------------
+    def _build(self) -> None:
+        vectors: list[dict[str, float]] = []
+        df: Counter[str] = Counter()
+        for n, item in enumerate(self.items):
+            title, body = self._texts(item.title, item.description)
+            vec = _vector(title, body)
+            vectors.append(vec)
+            df.update(vec.keys())
+            raw = f"{item.title}\n{item.description}"
+            pages = frozenset(page_keys(raw))
+            tails = page_tails(raw)
+            for key in pages:
+                self._pages.setdefault(key, []).append(n)
+            for key in tails:
+                self._tails.setdefault(key, []).append(n)
+            self._entries.append(_Entry(item, " ".join(title), " ".join(body), pages, tails, 0.0))
+        self._link_mentions()
+        total = len(self.items)
+        self._idf = {w: math.log(1 + total / d) for w, d in df.items()}
+        self._unknown_idf = math.log(1 + max(total, 1))
+        for n, vec in enumerate(vectors):
+            sq = 0.0
+            for w, tf in vec.items():
+                weight = 1 + math.log(tf)
+                ids, weights = self._postings.setdefault(w, ([], []))
+                ids.append(n)
+                weights.append(weight)
+                sq += (weight * self._idf[w]) ** 2
+            entry = self._entries[n]
+            self._entries[n] = _Entry(entry.item, entry.title, entry.body, entry.pages,
+                                      entry.tails, math.sqrt(sq) or 1.0)
+
+    def _link_mentions(self) -> None:
+        """Relate items that reference each other (`#12`, `!34` or the URL) in one project."""
+        by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
+                  for i in self.items}
+        urls = {i.web_url for i in self.items}
+        for item in self.items:
+            text = f"{item.title}\n{item.description}"
+            found = {by_ref.get((item.project, sign, int(num)))
+                     for sign, num in _REF_RE.findall(text)}
+            found |= {u for u in _urls(text) if u in urls}
+            for url in found - {None, item.web_url}:
+                assert url is not None
+                self._related.setdefault(item.web_url, set()).add(url)
+                self._related.setdefault(url, set()).add(item.web_url)
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether two items reference each other (then they track the same gap)."""
+        return b in self._related.get(a, ())
+
+    def _texts(self, title: str, body: str) -> tuple[list[str], list[str]]:
+        return (words(self.boilerplate.title(title)),
+                words(self.boilerplate.body(body)[:BODY_CHARS]))
+
+    def _query(self, title: str, body: str, page: DocPage | None) -> _Query:
+        t, b = self._texts(title, body)
+        vec = _vector(t, b)
+        weights = {w: (1 + math.log(tf)) * self._idf.get(w, self._unknown_idf)
+                   for w, tf in vec.items()}
+        norm = math.sqrt(sum(v * v for v in weights.values())) or 1.0
+        raw = f"{title}\n{body}"
+        pages = set(page_keys(raw))
+        extra: list[str] = []
+        if page is not None:
+            pages.add(page.key)
+            extra.append(page.url)
+        return _Query(" ".join(t), " ".join(b), weights, norm, frozenset(pages),
+                      page_tails(raw, extra), set(vec), surface_forms(raw))
+
+    # --- matching -----------------------------------------------------------------------------
+    def match_signal(self, signal: Signal) -> MatchResult:
+        """Match a detected signal: its thread title, the evidence sentences and its page."""
+        body = "\n".join(dict.fromkeys(e.text for e in signal.evidence))
+        return self.match(signal.thread_title, body, signal.page)
+
+    def match(self, title: str, body: str, page: DocPage | None = None, *,
+              as_of: float | None = None) -> MatchResult:
+        """Rank the cached items against one report and decide link / review / new.
+
+        `as_of` replays history (evaluation): the report's place in the items' order (its
+        number, or its creation timestamp when every item has one); later items are ignored."""
+        return decide(self.rank(title, body, page, as_of=as_of),
+                      link_threshold=self.link_threshold, review_threshold=self.review_threshold,
+                      related=self.related)
+
+    def rank(self, title: str, body: str, page: DocPage | None = None, *,
+             as_of: float | None = None, limit: int = 10) -> list[Candidate]:
+        """The best `limit` candidates, highest score first, each with its explanation."""
+        if not self._entries:
+            return []
+        q = self._query(title, body, page)
+        acc = self._accumulate(q)
+        same_page = self._same_page(q)
+        if as_of is not None:
+            acc = {n: v for n, v in acc.items() if self._order[n] < as_of}
+            same_page = {n: v for n, v in same_page.items() if self._order[n] < as_of}
+        pool = {n for n, _ in nlargest(SHORTLIST, acc.items(), key=lambda kv: kv[1])}
+        pool.update(nlargest(PAGE_CANDIDATES, same_page, key=lambda n: acc.get(n, 0.0)))
+        scored = [self._score(q, n, acc.get(n, 0.0), same_page.get(n, 0.0),
+                              self._age(n, as_of)) for n in pool]
+        scored.sort(key=lambda c: (-c.score, c.url))
+        return scored[:limit]
+
+    def _age(self, n: int, as_of: float | None) -> float:
+        """Days between the item and the report (dated items), else items filed since."""
+        if self._dated:
+            end = self._now if as_of is None else as_of
+            return (end - self._order[n]) / 86400
+        newest = len(self._sorted) if as_of is None else bisect_left(self._sorted, as_of)
+        return float(newest - bisect_right(self._sorted, self._order[n]))
+
+    def _accumulate(self, q: _Query) -> dict[int, float]:
+        """Dot products with every item sharing a word, rarest words first, within a budget."""
+        acc: dict[int, float] = {}
+        budget = POSTINGS_BUDGET
+        present = [(len(self._postings[w][0]), w) for w in q.vector if w in self._postings]
+        for size, w in sorted(present):
+            if size > budget:
+                break
+            budget -= size
+            qw = q.vector[w] * self._idf[w]
+            ids, weights = self._postings[w]
+            get = acc.get
+            for n, iw in zip(ids, weights, strict=True):
+                acc[n] = get(n, 0.0) + qw * iw
+        return acc
+
+    def _same_page(self, q: _Query) -> dict[int, float]:
+        """Items naming the signal's page: 1.0 for the same page, 0.5 for the same path tail."""
+        found: dict[int, float] = {}
+        for key in q.tails:
+            for n in self._tails.get(key, ()):
+                found[n] = 0.5
+        for key in q.pages:
+            for n in self._pages.get(key, ()):
+                found[n] = 1.0
+        return found
+
+    def _score(self, q: _Query, n: int, dot: float, page: float, age: float) -> Candidate:
+        """Score one item; `age` is how far back it was filed (days, or items when undated)."""
+        e = self._entries[n]
+        cos = dot / (q.norm * e.norm)
+        title = fuzz.token_set_ratio(q.title, e.title) if q.title and e.title else 0.0
+        text = 100 * W_WORDS * cos + W_TITLE * title
+        bonus = PAGE_BONUS * page if text >= MIN_TEXT_FOR_PAGE else 0.0
+        state = self._state(e.item)
+        opened = OPEN_BONUS if state == "opened" else 0.0
+        half = RECENT_DAYS if self._dated else RECENT_ITEMS
+        recent = RECENT_BONUS * 0.5 ** (max(age, 0.0) / half)
+        score = round(min(100.0, text + bonus + opened + recent), 1)
+        fields = (("words", round(100 * cos, 1)), ("title", round(title, 1)),
+                  ("page", round(bonus, 1)), ("open", opened), ("recent", round(recent, 1)))
+        return Candidate(
+            url=e.item.web_url, title=e.item.title, state=state, score=score,
+            fields=fields, shared_words=self._shared(q, e), page_match=page > 0,
+        )
+
+    def _shared(self, q: _Query, e: _Entry, top: int = 6) -> tuple[str, ...]:
+        """The rarest words both texts use (stems), most distinctive first."""
+        theirs = set(e.title.split()) | set(e.body.split())
+        both = [w for w in q.words if w in theirs]
+        both.sort(key=lambda w: (-self._idf.get(w, 0.0), w))
+        return tuple(q.surface.get(w, w) for w in both[:top])
+
+    def _state(self, item: TrackerItem) -> str:
+        if item.kind == "merge_request":
+            return "merged" if item.state == "merged" else item.state
+        if item.state == "closed":
+            labels = {label.lower() for label in item.labels}
+            return "declined" if labels & self.declined_labels else "closed"
+        return item.state
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
+           related: Callable[[str, str], bool] | None = None) -> MatchResult:
+    """The decision on ranked candidates: `link` at or above `link_threshold` (unless only the
+    open/recent priors lift the score there, or a runner-up is nearly as good), `review` down
+    to `review_threshold`, else `new`; the reason says why."""
+    if not ranked:
+        return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
+    best, rest = ranked[0], list(ranked[1:])
+    evidence = best.score - _value(best, "open") - _value(best, "recent")
+    notes = [f"{_brief(best)} {_fields(best)}"]
+    if best.score < review_threshold:
+        decision: Decision = "new"
+        notes[0] = f"new: best {notes[0]} is below the review threshold " \
+            f"{review_threshold:g}"
+    elif best.score < link_threshold:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} is below the link threshold {link_threshold:g}"
+    elif evidence < link_threshold:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} reaches the link threshold only through the " \
+            "open/recent priors, which rank but never link"
+    else:
+        decision = "link"
+        notes[0] = f"link: {notes[0]}"
+    # A close runner-up that references the best (an MR closing the issue) is the same gap.
+    close = [c for c in rest if best.score - c.score < AMBIGUOUS_MARGIN
+             and not (related and related(best.url, c.url))]
+    if decision == "link" and close:
+        decision = "review"
+        notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
+    if best.shared_words:
+        notes.append("shared words: " + ", ".join(best.shared_words))
+    notes.append("same docs page" if best.page_match else "no page match")
+    notes.append(_state_note(best))
+    notes.extend(f"runner-up {_brief(c)}: {_lost_on(best, c)}" for c in rest[:2])
+    return MatchResult(decision, best, tuple(ranked), "; ".join(n for n in notes if n))
+
+
+def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
+    """Open issues and MRs, merged MRs and recently closed issues."""
+    if item.kind == "merge_request":
+        return item.state == "opened"
+    if item.state != "closed":
+        return True
+    when = item.closed_at or item.updated_at
+    return when is None or when >= cutoff
+
+
+def _brief(c: Candidate) -> str:
+    return f"{c.url} ({c.score:.1f})"
+
+
+def _fields(c: Candidate) -> str:
+    return "[" + ", ".join(f"{k} {v:g}" for k, v in c.fields) + "]"
+
+
+def _state_note(c: Candidate) -> str:
+    if c.state == "declined":
+        return "closed as declined (won't do / duplicate label): linking tells the thread so"
+    if c.state == "closed":
+        return "closed already, probably fixed"
+    if c.state == "merged":
+        return "merged MR: probably fixed"
+    return ""
+
+
+def _lost_on(best: Candidate, other: Candidate) -> str:
+    """Which field cost a runner-up most against the winner."""
+    lead = f"{best.score - other.score:.1f} behind"
+    gaps = sorted(((_value(best, k) - v, k, v) for k, v in other.fields), reverse=True)
+    if not gaps or gaps[0][0] <= 0:
+        return lead
+    _, name, theirs = gaps[0]
+    return f"{lead}, mostly on {name} ({theirs:g} vs {_value(best, name):g})"
+
+
+def _value(c: Candidate, name: str) -> float:
+    """One field's value on a candidate (0 when absent)."""
+    return dict(c.fields).get(name, 0.0)
+
+
+# --- grouping ---------------------------------------------------------------------------------
+GROUP_TEXT_SIMILARITY = 85.0
+"""Two signals on different (or no) pages group when their titles are this alike."""
+
+
+def group_signals(signals: Sequence[Signal]) -> list[list[Signal]]:
+    """Signals of one run that report the same gap: same page and gap type, or near-identical
+    text. Groups keep input order; each signal is in exactly one group."""
+    parent = list(range(len(signals)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    by_page: dict[tuple[str, str], int] = {}
+    for i, s in enumerate(signals):
+        if s.page is not None:
+            key = (s.page.key, s.gap_type.value)
+            if key in by_page:
+                union(by_page[key], i)
+            else:
+                by_page[key] = i
+    bp = Boilerplate()
+    texts = [" ".join(words(bp.title(s.thread_title))) for s in signals]
+    for i in range(len(signals)):
+        for j in range(i + 1, len(signals)):
+            if texts[i] and texts[j] and signals[i].gap_type == signals[j].gap_type and (
+                fuzz.token_sort_ratio(texts[i], texts[j]) >= GROUP_TEXT_SIMILARITY
+            ):
+                union(i, j)
+    groups: dict[int, list[Signal]] = {}
+    for i, s in enumerate(signals):
+        groups.setdefault(find(i), []).append(s)
+    return list(groups.values())
+
+
+__all__ = ["DECLINED_LABELS", "Matcher", "decide", "group_signals", "page_tails"]

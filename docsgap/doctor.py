@@ -1,0 +1,424 @@
+"""`docsgap doctor`: check what a first run needs (configuration, forum and GitLab reachable,
+credentials, scopes, project, labels, state file, rules) and say what to fix. Read-only: every
+remote check is a GET; nothing is written anywhere.
+
+The remote probes are small protocols (`ForumProbe`, `TrackerProbe`) implemented by the
+adapters in `forum/discourse_checks.py` and `tracker/gitlab_checks.py`, so tests can pass fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from docsgap.ci_state import check_state_path
+from docsgap.config import Config, mask
+from docsgap.errors import DocsgapError, RulesError
+from docsgap.rules import failing_examples, load_rules
+
+API_KEY_FIX = (
+    "create an API key for the bot user (Discourse admin > API > New key) and set "
+    "DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
+)
+TOKEN_FIX = (
+    "set DOCSGAP_GITLAB_TOKEN to a personal, project or group access token with the `api` "
+    "scope (`read_api` is enough for a dry run)"
+)
+REPORTER = 20
+"""GitLab access level below which labels on new issues may be dropped silently."""
+EXPIRY_WARNING_DAYS = 14
+
+
+class Status(StrEnum):
+    """Outcome of one check. Only FAIL makes `docsgap doctor` exit non-zero."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "FAIL"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """Every check, in the order they ran."""
+
+    checks: tuple[Check, ...]
+    read_only: bool = False
+
+    @property
+    def failed(self) -> tuple[Check, ...]:
+        """The checks that failed."""
+        return tuple(c for c in self.checks if c.status is Status.FAIL)
+
+    @property
+    def ok(self) -> bool:
+        """No check failed (warnings and skips are fine)."""
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able dict (what `docsgap doctor --json` prints)."""
+        return {
+            "ok": self.ok,
+            "mode": "dry-run" if self.read_only else "apply",
+            "failed": len(self.failed),
+            "checks": [
+                {"name": c.name, "status": c.status.value, "detail": c.detail, "fix": c.fix}
+                for c in self.checks
+            ],
+        }
+
+
+def render_text(report: DoctorReport) -> str:
+    """The report as aligned lines, each failure followed by what to fix."""
+    mode = "a dry run" if report.read_only else "`docsgap run --apply`"
+    lines = [f"docsgap doctor: what {mode} needs"]
+    width = max((len(c.name) for c in report.checks), default=0)
+    for c in report.checks:
+        lines.append(f"  {c.status.value:<5} {c.name:<{width}}  {c.detail}")
+        if c.fix and c.status in (Status.FAIL, Status.WARN):
+            lines.append(f"  {'':<5} {'':<{width}}  fix: {c.fix}")
+    failed = len(report.failed)
+    total = len(report.checks)
+    lines.append(
+        f"{failed} of {total} checks failed." if failed else f"All {total} checks passed."
+    )
+    return "\n".join(lines)
+
+
+# --- what the adapters report ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What the forum says about itself."""
+
+    endpoint: str
+    title: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class ForumUser:
+    """The parts of a Discourse user that decide whether it can post."""
+
+    username: str
+    trust_level: int | None = None
+    staff: bool = False
+    suspended: bool = False
+    silenced: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """`GET /personal_access_tokens/self` (also project and group access tokens)."""
+
+    name: str
+    scopes: tuple[str, ...]
+    active: bool = True
+    expires_at: date | None = None
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """`GET /projects/:id`, the fields the checks use."""
+
+    path: str
+    web_url: str
+    issues_enabled: bool | None = None
+    access_level: int | None = None
+    """The token user's highest project or group access level (None: not a member/unknown)."""
+
+
+class ForumProbe(Protocol):
+    """Read-only questions to the forum: `site()` proves the URL is a Discourse that answers
+    (`/about.json` or `/site.json`); `session_user()` is whom the API key acts as (None when
+    anonymous); `user(name)` is a profile (None if there is no such user)."""
+
+    def site(self) -> SiteInfo: ...
+    def session_user(self) -> ForumUser | None: ...
+    def user(self, username: str) -> ForumUser | None: ...
+
+
+class TrackerProbe(Protocol):
+    """Read-only questions to GitLab: `answers()` proves the URL is a GitLab API (its version
+    when it says); `current_user()` is the token's username (`GET /user`); `token_info()` its
+    scopes (None when GitLab cannot tell: OAuth, older GitLab); `project()` the configured
+    project as the token sees it; `missing_labels(names)` which names are not labels there."""
+
+    def answers(self) -> str: ...
+    def current_user(self) -> str: ...
+    def token_info(self) -> TokenInfo | None: ...
+    def project(self) -> ProjectInfo: ...
+    def missing_labels(self, names: Sequence[str]) -> list[str]: ...
+
+
+# --- the checks --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Run:
+    read_only: bool
+    now: datetime
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, name: str, status: Status, detail: str, fix: str | None = None) -> Status:
+        self.checks.append(Check(name, status, detail, fix))
+        return status
+
+    def attempt(self, name: str, fn: Callable[[], tuple[Status, str, str | None]]) -> Status:
+        """Run one check; a DocsgapError becomes a FAIL with its hint as the fix."""
+        try:
+            status, detail, fix = fn()
+        except DocsgapError as exc:
+            return self.add(name, Status.FAIL, str(exc), exc.hint)
+        return self.add(name, status, detail, fix)
+
+    def skip(self, names: Sequence[str], why: str) -> None:
+        for name in names:
+            self.add(name, Status.SKIP, why)
+
+
+FORUM_CHECKS = ("forum url", "forum api key", "forum bot user")
+GITLAB_CHECKS = ("gitlab url", "gitlab token", "gitlab token scopes", "gitlab project",
+                 "gitlab labels")
+LOCAL_CHECKS = ("state file", "rules")
+
+
+def run_doctor(
+    load: Callable[[], Config],
+    *,
+    forum: Callable[[Config], ForumProbe],
+    tracker: Callable[[Config], TrackerProbe],
+    read_only: bool = False,
+    now: Callable[[], datetime] | None = None,
+) -> DoctorReport:
+    """Run every check. `load` builds the Config (a failure is the first FAIL); `forum` and
+    `tracker` build the probes from it. `read_only`: check only what a dry run needs."""
+    run = _Run(read_only, (now or (lambda: datetime.now(UTC)))())
+    try:
+        cfg = load()
+    except DocsgapError as exc:
+        run.add("config", Status.FAIL, str(exc), exc.hint)
+        run.skip([*FORUM_CHECKS, *GITLAB_CHECKS, *LOCAL_CHECKS], "needs a valid configuration")
+        return DoctorReport(tuple(run.checks), read_only)
+    run.add("config", Status.OK, _describe(cfg))
+    _forum_checks(run, cfg, forum)
+    _gitlab_checks(run, cfg, tracker)
+    run.attempt("state file", lambda: _state_file(cfg.state_path))
+    run.attempt("rules", lambda: _rules(cfg.rules_dirs))
+    return DoctorReport(tuple(run.checks), read_only)
+
+
+def _describe(cfg: Config) -> str:
+    f, g = cfg.forum, cfg.gitlab
+    return (
+        f"from {cfg.source}; forum {f.url} as {f.api_username or '(anonymous)'} "
+        f"(key {mask(f.api_key)}); gitlab {g.url} project {g.project} (token {mask(g.token)})"
+    )
+
+
+def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe]) -> None:
+    try:
+        probe = build(cfg)
+    except DocsgapError as exc:
+        run.add("forum url", Status.FAIL, str(exc), exc.hint)
+        run.skip(FORUM_CHECKS[1:], "needs a usable forum configuration")
+        return
+
+    def site() -> tuple[Status, str, str | None]:
+        info = probe.site()
+        about = ", ".join(x for x in (info.title and f'"{info.title}"', info.version) if x)
+        shown = f"{info.endpoint}: {about}" if about else info.endpoint
+        return Status.OK, f"{cfg.forum.url} answers ({shown})", None
+
+    if run.attempt("forum url", site) is Status.FAIL:
+        run.skip(FORUM_CHECKS[1:], "the forum does not answer")
+        return
+    username = cfg.forum.api_username
+    if not cfg.forum.api_key:
+        if run.read_only:
+            run.add("forum api key", Status.SKIP,
+                    "not set: a dry run reads the public forum anonymously")
+        else:
+            run.add("forum api key", Status.FAIL, "DOCSGAP_DISCOURSE_API_KEY is not set",
+                    API_KEY_FIX)
+    else:
+        acting: list[ForumUser] = []
+
+        def key() -> tuple[Status, str, str | None]:
+            who = probe.session_user()
+            if who is None:
+                return Status.FAIL, "the forum treats the API key as anonymous", API_KEY_FIX
+            acting.append(who)
+            if username and who.username.lower() != username.lower():
+                return (Status.FAIL, f"the key acts as {who.username}, not {username}",
+                        "set DOCSGAP_DISCOURSE_API_USERNAME to the key's user")
+            return Status.OK, f"valid; acts as {who.username}", None
+
+        if run.attempt("forum api key", key) is Status.FAIL:
+            run.skip(["forum bot user"], "needs a valid API key")
+            return
+        username = username or acting[0].username
+    if not username:
+        run.add("forum bot user", Status.SKIP, "no bot user configured (dry run)")
+        return
+    name = username
+    run.attempt("forum bot user", lambda: _bot_user(probe.user(name), name, run.read_only))
+
+
+def _bot_user(user: ForumUser | None, name: str, read_only: bool) -> tuple[Status, str, str | None]:
+    if user is None:
+        return (Status.FAIL, f"no forum user {name!r}",
+                "create the bot user or fix DOCSGAP_DISCOURSE_API_USERNAME")
+    if user.suspended or user.silenced or not user.active:
+        state = "suspended" if user.suspended else "silenced" if user.silenced else "inactive"
+        return (Status.FAIL if not read_only else Status.WARN,
+                f"{user.username} is {state} and cannot post",
+                "lift the suspension/silence in the user's admin page")
+    if not user.staff and (user.trust_level or 0) < 1:
+        return (Status.WARN,
+                f"{user.username} exists but is trust level {user.trust_level or 0}, not staff: "
+                "new-user limits apply (a pause between posts, a few replies a day)",
+                "make the bot a moderator or raise its trust level")
+    rank = "staff" if user.staff else f"trust level {user.trust_level}"
+    return Status.OK, f"{user.username} exists and can post ({rank})", None
+
+
+def _gitlab_checks(run: _Run, cfg: Config, build: Callable[[Config], TrackerProbe]) -> None:
+    g = cfg.gitlab
+    try:
+        probe = build(cfg)
+    except DocsgapError as exc:
+        run.add("gitlab url", Status.FAIL, str(exc), exc.hint)
+        run.skip(GITLAB_CHECKS[1:], "needs a usable GitLab configuration")
+        return
+
+    def url() -> tuple[Status, str, str | None]:
+        version = probe.answers()
+        return Status.OK, f"{g.url} answers: {version}", None
+
+    if run.attempt("gitlab url", url) is Status.FAIL:
+        run.skip(GITLAB_CHECKS[1:], "GitLab does not answer")
+        return
+    has_token = bool(g.token) or g.python_gitlab_id is not None
+    if g.token_kind == "job":
+        run.add("gitlab token", Status.FAIL,
+                "a CI job token cannot read or create issues in another project",
+                TOKEN_FIX)
+        run.skip(GITLAB_CHECKS[2:], "needs a usable token")
+        return
+    if not has_token:
+        if run.read_only:
+            run.add("gitlab token", Status.SKIP,
+                    "not set: a dry run reads a public project anonymously")
+            run.add("gitlab token scopes", Status.SKIP, "no token")
+        else:
+            run.add("gitlab token", Status.FAIL, "DOCSGAP_GITLAB_TOKEN is not set", TOKEN_FIX)
+            run.skip(GITLAB_CHECKS[2:], "needs a token")
+            return
+    else:
+        def token() -> tuple[Status, str, str | None]:
+            return Status.OK, f"valid; acts as {probe.current_user()}", None
+
+        if run.attempt("gitlab token", token) is Status.FAIL:
+            run.skip(GITLAB_CHECKS[2:], "needs a valid token")
+            return
+        run.attempt("gitlab token scopes", lambda: _scopes(probe.token_info(), run))
+    project: list[ProjectInfo] = []
+
+    def project_check() -> tuple[Status, str, str | None]:
+        info = probe.project()
+        project.append(info)
+        return _project(info, run.read_only)
+
+    if run.attempt("gitlab project", project_check) is Status.FAIL:
+        run.skip(["gitlab labels"], "needs the project")
+        return
+    wanted = _labels(cfg)
+    run.attempt("gitlab labels", lambda: _missing(probe.missing_labels(wanted), wanted, project[0]))
+
+
+def _scopes(info: TokenInfo | None, run: _Run) -> tuple[Status, str, str | None]:
+    if info is None:
+        return (Status.WARN, "GitLab cannot tell this token's scopes (OAuth or an older GitLab)",
+                None)
+    scopes = set(info.scopes)
+    shown = ", ".join(sorted(scopes)) or "none"
+    if not info.active:
+        return Status.FAIL, f"token {info.name!r} is revoked or expired", TOKEN_FIX
+    enough = "api" in scopes or (run.read_only and "read_api" in scopes)
+    if not enough:
+        need = "api or read_api" if run.read_only else "api"
+        return Status.FAIL, f"token {info.name!r} has scopes {shown}; needs {need}", TOKEN_FIX
+    if info.expires_at is not None:
+        days = (info.expires_at - run.now.date()).days
+        if days <= EXPIRY_WARNING_DAYS:
+            return (Status.WARN, f"scopes {shown}; the token expires in {max(days, 0)} day(s) "
+                    f"({info.expires_at.isoformat()})", "rotate the token and update the variable")
+    return Status.OK, f"scopes {shown}", None
+
+
+def _project(info: ProjectInfo, read_only: bool) -> tuple[Status, str, str | None]:
+    if info.issues_enabled is False:
+        return (Status.FAIL, f"{info.path}: issues are disabled",
+                "enable issues in the project, or set gitlab.project to the docs project")
+    if not read_only and info.access_level is not None and info.access_level < REPORTER:
+        return (Status.WARN, f"{info.path} is visible, but the token's user is not a member "
+                "with Reporter or more: GitLab may drop labels on new issues",
+                "add the bot user to the project (Reporter or higher)")
+    return Status.OK, f"{info.path} is visible to the token ({info.web_url})", None
+
+
+def _labels(cfg: Config) -> list[str]:
+    g = cfg.gitlab
+    names = [g.docs_label, g.marker_label, *g.issue_labels]
+    for extra in g.labels_by_gap.values():
+        names.extend(extra)
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _missing(
+    missing: list[str], wanted: list[str], info: ProjectInfo
+) -> tuple[Status, str, str | None]:
+    if missing:
+        return (Status.FAIL, f"missing in {info.path}: {', '.join(missing)}",
+                "create them in the project or its group, or change the label settings in "
+                "docsgap.toml ([gitlab] docs_label, marker_label, issue_labels, labels_by_gap)")
+    return Status.OK, f"all {len(wanted)} exist: {', '.join(wanted)}", None
+
+
+def _state_file(path: Path) -> tuple[Status, str, str | None]:
+    problem, detail = check_state_path(path)
+    if problem is None:
+        return Status.OK, detail, None
+    fix = ("move the file aside; the next run rebuilds from the remote markers"
+           if path.exists() else "set state_path (or DOCSGAP_STATE) to a writable location")
+    return Status.FAIL, problem, fix
+
+
+def _rules(dirs: Sequence[Path]) -> tuple[Status, str, str | None]:
+    try:
+        ruleset = load_rules(dirs)
+    except RulesError as exc:
+        return (Status.FAIL, f"{len(exc.problems)} problem(s); first: {exc.problems[0]}",
+                "run `docsgap rules check` to see every problem")
+    failures = failing_examples(ruleset)
+    if failures:
+        return (Status.FAIL, f"{len(failures)} rule example(s) fail; first: {failures[0]}",
+                "run `docsgap rules check` to see every failure")
+    return Status.OK, f"{len(ruleset.rules)} rules from {len(ruleset.files)} files load", None

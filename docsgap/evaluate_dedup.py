@@ -1,0 +1,306 @@
+"""Measure deduplication on labelled data: recall@1, recall@5, MRR and the precision and recall
+of automatic `link` decisions, for docsgap's matcher beside a naive baseline (rapidfuzz on
+titles only). Also reads the pool and query files that `docsgap match` takes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz import fuzz, process
+
+from docsgap.dedupe import Matcher
+from docsgap.docpages import map_url
+from docsgap.errors import ConfigError
+from docsgap.models import Candidate, Decision, DocPage, MatchResult, TrackerItem
+
+_NUMBER_RE = re.compile(r"/(?:issues|pull|merge_requests|-/issues|-/merge_requests)/(\d+)/?$")
+_PROJECT_RE = re.compile(r"^https?://[^/]+/(.+?)(?:/-)?/(?:issues|pull|merge_requests)/\d+/?$")
+STATES = {"open": "opened", "opened": "opened", "closed": "closed", "merged": "merged",
+          "locked": "locked"}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One report to match: its text, page and (when labelled) the item it duplicates."""
+
+    id: str
+    title: str
+    body: str
+    docs_url: str | None = None
+    url: str | None = None
+    project: str | None = None
+    duplicate_of: str | None = None
+
+
+def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{n}: not JSON: {exc.msg}") from None
+        if not isinstance(record, dict):
+            raise ConfigError(f"{path}:{n}: expected a JSON object")
+        yield n, record
+
+
+def _project(record: dict[str, Any], url: str) -> str:
+    m = _PROJECT_RE.match(url)
+    return str(record.get("repo") or record.get("project") or (m.group(1) if m else ""))
+
+
+def _number(url: str | None) -> int | None:
+    m = _NUMBER_RE.search(url or "")
+    return int(m.group(1)) if m else None
+
+
+def read_pool(path: Path) -> list[TrackerItem]:
+    """Pool records `{"url", "title", "body", "state", "docs_url"}` (optional `repo`, `labels`,
+    `created_at`, `kind`) as tracker items; the docs URL joins the description."""
+    items = []
+    for n, r in _jsonl(path):
+        url = r.get("url")
+        if not isinstance(url, str) or not url:
+            raise ConfigError(f"{path}:{n}: pool record without a url")
+        body = str(r.get("body") or "")
+        docs_url = r.get("docs_url")
+        if isinstance(docs_url, str) and docs_url and docs_url not in body:
+            body = f"{body}\n\n{docs_url}"
+        kind = r.get("kind") or ("merge_request" if re.search(r"/(pull|merge_requests)/", url)
+                                 else "issue")
+        created = r.get("created_at")
+        items.append(TrackerItem(
+            kind="merge_request" if kind == "merge_request" else "issue",
+            project=_project(r, url), iid=_number(url) or n, title=str(r.get("title") or ""),
+            description=body, state=STATES.get(str(r.get("state", "open")).lower(), "opened"),
+            web_url=url, labels=tuple(str(x) for x in r.get("labels") or ()),
+            created_at=datetime.fromisoformat(created) if isinstance(created, str) else None,
+        ))
+    return items
+
+
+def read_queries(path: Path) -> list[Query]:
+    """Query records `{"id", "query": {"title", "body", "docs_url"}}`, optionally with
+    `duplicate_of` (labelled) and `repo` / `query.url` (the report's own project and number)."""
+    out = []
+    for n, r in _jsonl(path):
+        q = r.get("query")
+        if not isinstance(q, dict):
+            raise ConfigError(f"{path}:{n}: record without a 'query' object")
+        url = q.get("url") if isinstance(q.get("url"), str) else None
+        out.append(Query(
+            id=str(r.get("id", n)), title=str(q.get("title") or ""), body=str(q.get("body") or ""),
+            docs_url=q.get("docs_url") or None, url=url,
+            project=r.get("repo") or q.get("repo") or (_project({}, url) if url else None) or None,
+            duplicate_of=r.get("duplicate_of"),
+        ))
+    return out
+
+
+class PoolMatcher:
+    """One `Matcher` per project of the pool: a report is matched within its own project (as
+    docsgap matches within one GitLab project), and only against items filed before it."""
+
+    def __init__(self, items: Sequence[TrackerItem], *, link_threshold: float,
+                 review_threshold: float, closed_within_days: int, replay: bool = True) -> None:
+        self.replay = replay
+        kw = {"link_threshold": link_threshold, "review_threshold": review_threshold,
+              "closed_within_days": closed_within_days}
+        by_project: dict[str, list[TrackerItem]] = {}
+        for item in items:
+            by_project.setdefault(item.project, []).append(item)
+        self.all = Matcher(items, **kw)  # type: ignore[arg-type]
+        self.projects = {p: Matcher(v, **kw) for p, v in by_project.items()}  # type: ignore[arg-type]
+
+    def _args(self, q: Query) -> tuple[Matcher, DocPage | None, float | None]:
+        matcher = self.projects.get(q.project or "", self.all)
+        page = map_url(q.docs_url) if q.docs_url else None
+        number = _number(q.url)
+        as_of = float(number) if self.replay and number and matcher is not self.all else None
+        return matcher, page, as_of
+
+    def match(self, q: Query) -> MatchResult:
+        """Match one query (within its project when the pool has it)."""
+        matcher, page, as_of = self._args(q)
+        return matcher.match(q.title, q.body, page, as_of=as_of)
+
+    def related(self, a: str, b: str) -> bool:
+        """Whether two pool items reference each other (see `Matcher.related`)."""
+        return self.all.related(a, b)
+
+    def rank(self, q: Query) -> list[Candidate]:
+        """The ranked candidates for one query, best first."""
+        matcher, page, as_of = self._args(q)
+        return matcher.rank(q.title, q.body, page, as_of=as_of)
+
+
+def candidate_json(c: Candidate) -> dict[str, Any]:
+    """A candidate with its explanation, as `docsgap match` prints it."""
+    return {"url": c.url, "title": c.title, "state": c.state, "score": c.score,
+            "fields": dict(c.fields), "shared_words": list(c.shared_words),
+            "page_match": c.page_match}
+
+
+def result_json(query_id: str, result: MatchResult) -> dict[str, Any]:
+    """One output line of `docsgap match`."""
+    return {"id": query_id, "decision": result.decision,
+            "best": result.best.url if result.best else None, "reason": result.reason,
+            "candidates": [candidate_json(c) for c in result.candidates]}
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+Ranker = Callable[[Query], list[Candidate]]
+
+
+@dataclass
+class Scores:
+    """Quality of one matcher over the labelled queries."""
+
+    name: str
+    queries: int = 0
+    labelled: int = 0
+    hits1: int = 0
+    hits5: int = 0
+    rr: float = 0.0
+    links: int = 0
+    right_links: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def recall1(self) -> float:
+        """Share of queries whose original is ranked first."""
+        return self.hits1 / self.labelled if self.labelled else 0.0
+
+    @property
+    def recall5(self) -> float:
+        """Share of queries whose original is in the top five."""
+        return self.hits5 / self.labelled if self.labelled else 0.0
+
+    @property
+    def mrr(self) -> float:
+        """Mean reciprocal rank of the original (0 when not in the top ten)."""
+        return self.rr / self.labelled if self.labelled else 0.0
+
+    @property
+    def link_precision(self) -> float:
+        """Share of `link` decisions that name the right item (1.0 when there are none)."""
+        return self.right_links / self.links if self.links else 1.0
+
+    @property
+    def link_recall(self) -> float:
+        """Share of labelled queries linked automatically to the right item."""
+        return self.right_links / self.labelled if self.labelled else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        """The headline numbers."""
+        return {"recall@1": round(self.recall1, 4), "recall@5": round(self.recall5, 4),
+                "mrr": round(self.mrr, 4), "links": self.links,
+                "link_precision": round(self.link_precision, 4),
+                "link_recall": round(self.link_recall, 4)}
+
+
+def rank_all(queries: Sequence[Query], rank: Ranker) -> list[list[Candidate]]:
+    """Rank every query once (decisions at several thresholds reuse the ranking)."""
+    return [rank(q) for q in queries]
+
+
+def evaluate(queries: Sequence[Query], ranked: Sequence[Sequence[Candidate]], name: str, *,
+             decide: Callable[[Sequence[Candidate]], MatchResult]) -> Scores:
+    """Score rankings and decisions: recall@k and MRR from the ranks, link precision/recall
+    from the decisions. A query without `duplicate_of` should end `new`; linking it counts as
+    a wrong link."""
+    s = Scores(name, queries=len(queries))
+    for q, cands in zip(queries, ranked, strict=True):
+        result = decide(cands)
+        urls = [c.url for c in cands]
+        linked = result.best.url if result.decision == "link" and result.best else None
+        if linked:
+            s.links += 1
+            s.right_links += linked == q.duplicate_of
+        if not q.duplicate_of:
+            continue
+        s.labelled += 1
+        pos = urls.index(q.duplicate_of) + 1 if q.duplicate_of in urls else 0
+        s.hits1 += pos == 1
+        s.hits5 += 0 < pos <= 5
+        s.rr += 1 / pos if pos else 0.0
+        if pos != 1:
+            s.misses.append({"id": q.id, "expected": q.duplicate_of, "rank": pos or None,
+                             "got": urls[0] if urls else None, "decision": result.decision})
+    return s
+
+
+def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> Ranker:
+    """The naive baseline: rapidfuzz WRatio on raw titles, on the same items docsgap sees
+    (the query's project; with `replay`, items filed before it)."""
+    by_project: dict[str, list[TrackerItem]] = {}
+    for item in items:
+        by_project.setdefault(item.project, []).append(item)
+
+    def rank(q: Query) -> list[Candidate]:
+        pool = by_project.get(q.project or "", list(items))
+        number = _number(q.url)
+        if replay and number and q.project in by_project:
+            pool = [i for i in pool if i.iid < number]
+        found = process.extract(q.title, [i.title for i in pool], scorer=fuzz.WRatio, limit=10)
+        return [Candidate(pool[n].web_url, pool[n].title, pool[n].state, round(s, 1),
+                          (("title", round(s, 1)),)) for _, s, n in found]
+
+    return rank
+
+
+def baseline_decide(link_threshold: float, review_threshold: float
+                    ) -> Callable[[Sequence[Candidate]], MatchResult]:
+    """Thresholds on the title score alone."""
+
+    def decide(cands: Sequence[Candidate]) -> MatchResult:
+        best = cands[0] if cands else None
+        score = best.score if best else 0.0
+        decision: Decision = ("link" if score >= link_threshold else
+                              "review" if score >= review_threshold else "new")
+        return MatchResult(decision, best, tuple(cands), "title similarity only")
+
+    return decide
+
+
+def to_json(main: Scores, baseline: Scores, *, threshold: float,
+            sweep: Sequence[tuple[float, Scores]] = ()) -> dict[str, Any]:
+    """Figures as JSON: docsgap, baseline, link precision/recall at other thresholds, misses."""
+    return {
+        "queries": main.queries, "labelled": main.labelled, "link_threshold": threshold,
+        "docsgap": main.figures(), "baseline": baseline.figures(),
+        "thresholds": [{"link_threshold": t, **{k: v for k, v in s.figures().items()
+                                                 if k.startswith("link")}} for t, s in sweep],
+        "misses": main.misses,
+    }
+
+
+def render_text(main: Scores, baseline: Scores, *, threshold: float,
+                sweep: Sequence[tuple[float, Scores]] = ()) -> str:
+    """A small table for people."""
+    lines = [f"{main.queries} queries ({main.labelled} with a known original), "
+             f"link threshold {threshold:g}", "",
+             f"{'':<16}{'docsgap':>10}{'baseline':>10}"]
+    a, b = main.figures(), baseline.figures()
+    lines += [f"{key:<16}{a[key]:>10}{b[key]:>10}" for key in a]
+    if sweep:
+        lines += ["", "link decisions at other thresholds (docsgap):"]
+        lines += [f"  {t:>5g}: {s.links} links, precision {s.link_precision:.3f}, "
+                  f"recall {s.link_recall:.3f}" for t, s in sweep]
+    if main.misses:
+        lines += ["", "not ranked first:"]
+        lines += [f"  {m['id']}: expected {m['expected']} (rank {m['rank'] or '>10'}), "
+                  f"got {m['got']}" for m in main.misses]
+    return "\n".join(lines)

@@ -1,0 +1,246 @@
+"""Score detection on labelled records: precision, recall and F1 overall and per gap type, the
+gap-type confusion, false positives/negatives with evidence, and a naive baseline beside it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from docsgap.detect import Detector
+from docsgap.errors import ConfigError
+from docsgap.models import Evidence, GapType
+
+LABELS = {"docs_gap": True, "not_docs_gap": False}
+REPLY_KINDS = frozenset({"comment", "reply", "answer"})
+"""Record kinds whose title belongs to another message (the thread opener), so it is not used."""
+NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One input message; `is_gap`/`gap_type` are set for labelled records."""
+
+    id: str
+    title: str
+    text: str
+    kind: str | None = None
+    is_gap: bool | None = None
+    gap_type: GapType | None = None
+
+    @property
+    def own_title(self) -> str:
+        """The title when it belongs to this message (not for replies/comments)."""
+        return "" if (self.kind or "").lower() in REPLY_KINDS else self.title
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """What a detector said about one record."""
+
+    is_gap: bool
+    gap_type: GapType | None
+    score: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass
+class Scores:
+    """Counts and the figures derived from them."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        """tp / (tp + fp); 0 when nothing was predicted."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        """tp / (tp + fn); 0 when there is nothing to find."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict[str, float | int]:
+        """Counts and rounded figures."""
+        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
+                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
+
+
+@dataclass
+class EvalResult:
+    """All figures for one predictor on one dataset."""
+
+    name: str
+    overall: Scores = field(default_factory=Scores)
+    per_type: dict[str, Scores] = field(
+        default_factory=lambda: {t.value: Scores() for t in GapType}
+    )
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    """gold type (or "none") -> predicted type (or "none") -> count."""
+    false_positives: list[tuple[Record, Prediction]] = field(default_factory=list)
+    false_negatives: list[tuple[Record, Prediction]] = field(default_factory=list)
+
+    @property
+    def type_accuracy(self) -> float:
+        """Among true positives, the share whose gap type is right."""
+        right = sum(self.confusion.get(t.value, {}).get(t.value, 0) for t in GapType)
+        return right / self.overall.tp if self.overall.tp else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready figures (without the error lists' evidence)."""
+        return {
+            "overall": self.overall.as_dict(),
+            "per_type": {k: v.as_dict() for k, v in self.per_type.items()},
+            "type_accuracy": round(self.type_accuracy, 4),
+            "confusion": self.confusion,
+            "false_positives": [r.id for r, _ in self.false_positives],
+            "false_negatives": [r.id for r, _ in self.false_negatives],
+        }
+
+
+def read_records(path: Path, *, labelled: bool) -> Iterator[Record]:
+    """Records from a JSON-lines file; a malformed line raises `ConfigError` with path:line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{n}: not valid JSON: {exc}") from None
+        yield _record(data, f"{path}:{n}", labelled)
+
+
+def _record(data: Any, where: str, labelled: bool) -> Record:
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise ConfigError(f"{where}: expected a JSON object with a string 'text'")
+    title = data.get("title") or ""
+    kind = data.get("kind")
+    rid = str(data.get("id", where.rsplit(":", 1)[-1]))
+    if not labelled:
+        return Record(rid, str(title), data["text"], kind)
+    label = data.get("label")
+    if label not in LABELS:
+        raise ConfigError(f"{where}: 'label' must be docs_gap or not_docs_gap, not {label!r}")
+    raw_type = data.get("gap_type")
+    try:
+        gap = GapType(raw_type) if raw_type else None
+    except ValueError:
+        raise ConfigError(f"{where}: unknown gap_type {raw_type!r}") from None
+    return Record(rid, str(title), data["text"], kind, LABELS[label], gap)
+
+
+def detector_predict(detector: Detector) -> Callable[[Record], Prediction]:
+    """Adapt a `Detector` to the evaluation."""
+
+    def predict(record: Record) -> Prediction:
+        d = detector.detect_text(record.own_title, record.text)
+        return Prediction(d.is_gap, d.gap_type, d.score, d.evidence)
+
+    return predict
+
+
+_BASE_DOCS = re.compile(r"\b(?:docs?|documentation|documented|readme|guide|manual|wiki|tutorial)\b")
+_BASE_COMPLAINTS = (
+    (GapType.BROKEN_LINK, re.compile(r"\b(?:broken|404|dead link)\b")),
+    (GapType.OUTDATED, re.compile(r"\b(?:outdated|out of date|obsolete|deprecated)\b")),
+    (GapType.INCORRECT, re.compile(r"\b(?:wrong|incorrect|error|mistake|typo)\b")),
+    (GapType.CONFUSING, re.compile(r"\b(?:confusing|unclear|misleading|confused)\b")),
+    (GapType.MISSING, re.compile(r"\b(?:missing|lacks?|undocumented|not documented)\b")),
+)
+
+
+def baseline_predict(record: Record) -> Prediction:
+    """The naive baseline: a docs word and a complaint word anywhere in the title or text."""
+    text = f"{record.own_title}\n{record.text}".lower()
+    if not _BASE_DOCS.search(text):
+        return Prediction(False, None)
+    for gap, regex in _BASE_COMPLAINTS:
+        if regex.search(text):
+            return Prediction(True, gap, 1.0)
+    return Prediction(False, None)
+
+
+def evaluate(
+    records: Iterable[Record], predict: Callable[[Record], Prediction], name: str
+) -> EvalResult:
+    """Binary figures decide is-gap; per-type figures need the right type as well."""
+    result = EvalResult(name)
+    for record in records:
+        pred = predict(record)
+        gold_type = record.gap_type.value if record.is_gap and record.gap_type else NONE
+        pred_type = pred.gap_type.value if pred.is_gap and pred.gap_type else NONE
+        row = result.confusion.setdefault(gold_type, {})
+        row[pred_type] = row.get(pred_type, 0) + 1
+        if record.is_gap and pred.is_gap:
+            result.overall.tp += 1
+        elif pred.is_gap:
+            result.overall.fp += 1
+            result.false_positives.append((record, pred))
+        elif record.is_gap:
+            result.overall.fn += 1
+            result.false_negatives.append((record, pred))
+        for gap, scores in result.per_type.items():
+            if gold_type == gap and pred_type == gap:
+                scores.tp += 1
+            elif pred_type == gap:
+                scores.fp += 1
+            elif gold_type == gap:
+                scores.fn += 1
+    return result
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _row(label: str, *scores: Scores) -> str:
+    cells = "   ".join(f"{s.precision:5.2f} {s.recall:5.2f} {s.f1:5.2f}" for s in scores)
+    counts = "  ".join(f"{s.tp:3d}/{s.fp:<3d}/{s.fn:<3d}" for s in scores)
+    return f"{label:<12} {cells}   {counts}"
+
+
+def render_text(main: EvalResult, baseline: EvalResult, *, records: int) -> str:
+    """The human report: figures side by side, confusion, then each error with its evidence."""
+    out = [
+        f"{records} records",
+        f"{'':<12} {main.name:<17}   {baseline.name:<17}   tp/fp/fn",
+        f"{'':<12} {'P':>5} {'R':>5} {'F1':>5}   {'P':>5} {'R':>5} {'F1':>5}",
+        _row("overall", main.overall, baseline.overall),
+    ]
+    out += [_row(t, main.per_type[t], baseline.per_type[t]) for t in main.per_type]
+    out.append(f"type accuracy on true positives: {main.type_accuracy:.2f} "
+               f"(baseline {baseline.type_accuracy:.2f})")
+    names = [t.value for t in GapType] + [NONE]
+    out += ["", f"gap-type confusion ({main.name}; rows gold, columns predicted)",
+            f"{'':<12} " + " ".join(f"{n[:11]:>11}" for n in names)]
+    for gold in names:
+        row = main.confusion.get(gold, {})
+        out.append(f"{gold:<12} " + " ".join(f"{row.get(n, 0):>11}" for n in names))
+    for title, items in (("false positives", main.false_positives),
+                         ("false negatives", main.false_negatives)):
+        out += ["", f"{title} ({len(items)})"]
+        for record, pred in items:
+            gold = record.gap_type.value if record.gap_type else "-"
+            out.append(f"- {record.id} gold={gold} predicted={pred.gap_type or '-'} "
+                       f"score={pred.score:g}: {record.title[:70]!r}")
+            out += [f"    [{e.rule_id}] {e.text[:160]}" for e in pred.evidence[:4]]
+    return "\n".join(out)
+
+
+def to_json(main: EvalResult, baseline: EvalResult, *, records: int) -> dict[str, Any]:
+    """Machine-readable figures for `--json`."""
+    return {"records": records, main.name: main.as_dict(), baseline.name: baseline.as_dict()}

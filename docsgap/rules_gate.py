@@ -1,0 +1,209 @@
+"""Literal gates for rules: words a text must contain before a rule's regex can match, found by
+reading the parsed regexes. Checking a few substrings is far cheaper than running the regex."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from typing import Any
+
+# `re._parser` is the stdlib's own parser (sre_parse before 3.11); it has no public equivalent.
+_parser: Any = importlib.import_module("re._parser")
+_c: Any = importlib.import_module("re._constants")
+
+_MIN_LITERAL = 3  # shorter literals ("is", "a") pass almost every text and only cost time
+_MAX_SETS = 3
+# Frequent words make weak gates; a set holding one ranks below sets of rarer words.
+_COMMON = frozenset({
+    "the", "and", "not", "n't", "does", "doc", "docs", "page", "this", "that", "with", "for",
+    "you", "your", "are", "was", "were", "have", "has", "make", "take", "give", "show", "see",
+    "get", "got", "open", "work", "works", "end", "result", "return", "load", "link", "url",
+    "too", "where", "hard", "hard to", "easy", "easy to", "to", "did",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """`alternatives`: one per pattern; a pattern needs, for every set, one of its literals.
+    `keys`: one literal of these must be in any text the rule can match (a cheap first check)."""
+
+    alternatives: tuple[tuple[frozenset[str], ...], ...]
+    keys: frozenset[str]
+
+    def passes(self, present: set[str] | frozenset[str]) -> bool:
+        """Whether a text containing exactly the `present` literals can match."""
+        return any(all(not s.isdisjoint(present) for s in alt) for alt in self.alternatives)
+
+    @property
+    def literals(self) -> set[str]:
+        """Every literal the gate looks for."""
+        return {lit for alt in self.alternatives for group in alt for lit in group}
+
+
+def gate_for(sources: Sequence[str]) -> Gate | None:
+    """The gate of a rule's patterns, or `None` when some pattern requires no literal."""
+    alternatives = []
+    for source in sources:
+        try:
+            parsed = _parser.parse(source, re.I)
+        except re.error:
+            return None
+        sets = [s for s in _sequence(list(parsed)) if min(map(len, s)) >= _MIN_LITERAL]
+        if not sets:
+            return None
+        sets.sort(key=_rank, reverse=True)
+        alternatives.append(tuple(sets[:_MAX_SETS]))
+    keys = frozenset().union(*(alt[0] for alt in alternatives))
+    return Gate(tuple(alternatives), keys) if alternatives else None
+
+
+def _rank(group: AbstractSet[str]) -> tuple[bool, int]:
+    return (group.isdisjoint(_COMMON), min(map(len, group)))
+
+
+def _sequence(items: list[tuple[Any, Any]]) -> list[frozenset[str]]:
+    """Requirements of a sequence of parsed items: a conjunction of literal sets. Literal runs
+    grow through branches of plain words ("." + (md|rst) -> {".md", ".rst"})."""
+    required: list[frozenset[str]] = []
+    pending: set[str] = {""}
+
+    def flush() -> None:
+        nonlocal pending
+        if "" not in pending:
+            required.append(frozenset(pending))
+        pending = {""}
+
+    for op, arg in items:
+        if op is _c.LITERAL:
+            pending = {p + chr(arg).lower() for p in pending}
+            continue
+        words = _plain_words(op, arg)
+        if words is not None and len(pending) * len(words) <= 64:
+            pending = {p + w for p in pending for w in words}
+            continue
+        flush()
+        if op is _c.SUBPATTERN:
+            required += _sequence(list(arg[-1]))
+        elif op is _c.BRANCH:
+            choice = _branch(arg[1])
+            if choice:
+                required.append(choice)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and arg[0] >= 1:
+            required += _sequence(list(arg[2]))
+    flush()
+    return required
+
+
+def _plain_words(op: Any, arg: Any) -> list[str] | None:
+    """The alternatives of a branch made only of literal characters, else `None`."""
+    if op is _c.SUBPATTERN:
+        inner = list(arg[-1])
+        return _plain_words(*inner[0]) if len(inner) == 1 else None
+    if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and arg[0] == 0 and arg[1] == 1:
+        # An optional piece (`s?`, `(?:-)?`): each text has it or not.
+        inner = list(arg[2])
+        if all(o is _c.LITERAL for o, _ in inner):
+            return ["", "".join(chr(a).lower() for _, a in inner)]
+        words = _plain_words(*inner[0]) if len(inner) == 1 else None
+        return None if words is None else ["", *words]
+    if op is not _c.BRANCH:
+        return None
+    words = []
+    for alt in arg[1]:
+        chars = list(alt)
+        if not chars or any(o is not _c.LITERAL for o, _ in chars):
+            return None
+        words.append("".join(chr(a).lower() for _, a in chars))
+    return words
+
+
+def _branch(alternatives: list[Any]) -> frozenset[str] | None:
+    """One literal set covering every alternative (its best-ranked requirement each)."""
+    union: set[str] = set()
+    for alt in alternatives:
+        sets = _sequence(list(alt))
+        if not sets:
+            return None
+        union |= max(sets, key=_rank)
+    return frozenset(union)
+
+
+class LiteralFinder:
+    """Finds which of many literals occur in a text with one regex: the literals as a trie,
+    inside a lookahead so every start position is tried; found literals imply their prefixes."""
+
+    def __init__(self, literals: set[str]) -> None:
+        words = sorted(literals)
+        self._regex = re.compile(f"(?=({_trie(words)}))") if words else None
+        self._implied = {w: frozenset(p for p in words if w.startswith(p)) for w in words}
+
+    def find(self, text: str) -> set[str]:
+        """The literals present in `text`."""
+        if self._regex is None:
+            return set()
+        found: set[str] = set()
+        for m in self._regex.finditer(text):
+            found |= self._implied[m.group(1)]
+        return found
+
+
+def _trie(words: list[str]) -> str:
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_regex(root)
+
+
+def _trie_regex(node: dict[str, Any]) -> str:
+    # Greedy: the longest literal at a position wins; shorter ones are implied prefixes.
+    alts = [re.escape(ch) + _trie_regex(sub) for ch, sub in sorted(node.items()) if ch]
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else f"(?:{'|'.join(alts)})"
+    return f"(?:{body})?" if "" in node else body
+
+
+class GateIndex:
+    """Picks, for one text, the rules whose gate it passes. A small finder looks for the gate
+    keys only; each literal set is then checked once per text with its own trie regex (sets
+    such as the docs vocabulary are shared by many rules)."""
+
+    def __init__(self, gates: Sequence[Gate | None]) -> None:
+        self._ungated = tuple(n for n, g in enumerate(gates) if g is None)
+        self._finder = LiteralFinder({w for g in gates if g for w in g.keys})
+        set_ids: dict[frozenset[str], int] = {}
+        by_key: dict[str, list[int]] = {}
+        self._alts: list[tuple[tuple[int, ...], ...]] = []
+        for n, gate in enumerate(gates):
+            alts = gate.alternatives if gate else ()
+            self._alts.append(tuple(
+                tuple(set_ids.setdefault(group, len(set_ids)) for group in alt) for alt in alts
+            ))
+            for key in gate.keys if gate else ():
+                by_key.setdefault(key, []).append(n)
+        self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        self._set_res = [re.compile(_trie(sorted(group))) for group in set_ids]
+
+    def candidates(self, text: str) -> list[int]:
+        """Indexes (ascending) of the gates `text` passes, ungated ones included."""
+        picked = set(self._ungated)
+        for key in self._finder.find(text):
+            picked.update(self._by_key.get(key, ()))
+        memo: dict[int, bool] = {}
+
+        def has(set_id: int) -> bool:
+            found = memo.get(set_id)
+            if found is None:
+                found = memo[set_id] = self._set_res[set_id].search(text) is not None
+            return found
+
+        return [
+            n for n in sorted(picked)
+            if not self._alts[n] or any(all(map(has, alt)) for alt in self._alts[n])
+        ]

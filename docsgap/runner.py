@@ -1,0 +1,56 @@
+"""Run the pipeline once from a Config: build the services, run, publish the summary issue when
+configured, and work out the exit code. Shared by `docsgap run`, the demo and the CI job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from docsgap.config import Config
+from docsgap.errors import ExitCode
+from docsgap.models import RunResult
+from docsgap.pipeline import Pipeline, Progress
+from docsgap.services import build_services
+from docsgap.state import utcnow
+from docsgap.summary_issue import publish as publish_summary
+
+
+def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
+    """Failed actions -> PARTIAL; a scan stopped by the rate budget -> UPSTREAM."""
+    if result.failed:
+        return ExitCode.PARTIAL
+    if stopped_early:
+        return ExitCode.UPSTREAM
+    return ExitCode.OK
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """One `run`: its result, why it stopped early (if it did), the budget left, the summary
+    issue it touched and the exit code it earns."""
+
+    result: RunResult
+    stopped_early: str | None
+    remaining: dict[str, int | None]
+    summary_issue: str | None
+    exit_code: ExitCode
+
+
+def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> RunReport:
+    """Build services and run the pipeline once (plus the summary issue when configured)."""
+    services = build_services(cfg)
+    pipe = Pipeline(cfg, services.forum, services.tracker, services.store, services.detector)
+    if progress is not None:
+        pipe.progress = progress
+    summary_url = None
+    try:
+        result = pipe.run(apply=apply)
+        if apply and cfg.gitlab.summary_issue:
+            summary_url = publish_summary(services.tracker, services.store, cfg,
+                                          now=utcnow()).url
+    finally:
+        services.store.close()
+    requests = tuple(sorted(services.budget.used.items()))
+    result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
+    remaining = {svc: services.budget.remaining(svc) for svc in ("forum", "gitlab")}
+    stopped = pipe.stopped_early
+    return RunReport(result, stopped, remaining, summary_url, exit_code_for(result, stopped))

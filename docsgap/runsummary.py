@@ -1,0 +1,77 @@
+"""The end-of-run summary a scheduled job prints on stderr and saves as JSON: counts per action,
+skips grouped by reason, failures, API requests per service and the rate budget left."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from docsgap.models import RunResult
+
+
+def summarize(
+    result: RunResult,
+    *,
+    applied: bool,
+    remaining: Mapping[str, int | None],
+    stopped_early: str | None,
+    exit_code: int,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready summary of one run."""
+    per_kind: dict[str, Counter[str]] = {}
+    for o in result.outcomes:
+        per_kind.setdefault(o.action.kind.value, Counter())[o.status] += 1
+    skips = Counter(_reason_class(s.reason) for s in result.plan.skips)
+    return {
+        "applied": applied,
+        "exit_code": exit_code,
+        "threads_scanned": result.threads_scanned,
+        "signals": len(result.plan.signals),
+        "actions": {k: dict(v) for k, v in sorted(per_kind.items())},
+        "skips": dict(skips.most_common()),
+        "failures": [
+            {"key": o.action.key, "kind": o.action.kind.value, "error": o.error}
+            for o in result.outcomes if o.status == "failed"
+        ],
+        "requests": dict(result.requests),
+        "budget_remaining": dict(remaining),
+        "stopped_early": stopped_early,
+        **(extra or {}),
+    }
+
+
+def _reason_class(reason: str) -> str:
+    # Skip reasons carry specifics after a colon or a URL; group on the general part.
+    head = reason.split(":", 1)[0]
+    return head if len(head) <= 80 else head[:77] + "..."
+
+
+def render_text(summary: Mapping[str, Any]) -> str:
+    """A few lines for stderr."""
+    mode = "apply" if summary["applied"] else "dry run"
+    lines = [
+        f"docsgap summary ({mode}): {summary['threads_scanned']} thread(s) scanned, "
+        f"{summary['signals']} signal(s) known, exit code {summary['exit_code']}"
+    ]
+    if summary["actions"]:
+        parts = [f"{kind} " + ", ".join(f"{n} {st}" for st, n in sorted(v.items()))
+                 for kind, v in summary["actions"].items()]
+        lines.append("  actions: " + "; ".join(parts))
+    else:
+        lines.append("  actions: none")
+    if summary["skips"]:
+        skipped = "; ".join(f"{n} x {why}" for why, n in summary["skips"].items())
+        lines.append(f"  skipped: {skipped}")
+    lines.extend(f"  FAILED {f['kind']} {f['key']}: {f['error']}" for f in summary["failures"])
+    requests = ", ".join(f"{svc} {n}" for svc, n in sorted(summary["requests"].items())) or "none"
+    left = ", ".join(f"{svc} {'unlimited' if n is None else n}"
+                     for svc, n in sorted(summary["budget_remaining"].items()))
+    lines.append(f"  API requests: {requests}; budget left: {left or 'n/a'}")
+    if summary.get("summary_issue"):
+        lines.append(f"  summary issue: {summary['summary_issue']}")
+    if summary["stopped_early"]:
+        lines.append(f"  stopped early: {summary['stopped_early']} (cursor saved; the next run "
+                     "resumes)")
+    return "\n".join(lines)

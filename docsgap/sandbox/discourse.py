@@ -1,0 +1,289 @@
+"""The sandbox's Discourse routes (served under `/forum`): auth, the admin-key rate limit, and
+the read/reply endpoints docsgap uses (CONTRACTS.md §A)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from docsgap.sandbox import discourse_site
+from docsgap.sandbox import discourse_users as users
+from docsgap.sandbox import discourse_views as views
+from docsgap.sandbox.forum_state import REGULAR, ForumState
+from docsgap.sandbox.wire import (
+    DISCOURSE_JSON,
+    DISCOURSE_NOT_FOUND,
+    JSON,
+    HttpError,
+    Request,
+    Response,
+    Route,
+    discourse_error,
+    find_route,
+    json_response,
+    route,
+    segment,
+)
+
+CHUNK_SIZE = 20
+"""`TopicView::CHUNK_SIZE`: posts in `/t/{id}.json` and in one `/t/{id}/posts.json` answer."""
+LATEST_POSTS_PAGE = 50
+TOPICS_PER_PAGE = 30
+PRINT_LIMIT = 1000
+INVALID_KEY = (
+    "You are not permitted to view the requested resource. The API username or key is invalid."
+)
+
+
+@dataclass
+class ForumCtx:
+    """What a forum route handler gets besides the request."""
+
+    state: ForumState
+    viewer: JSON | None
+    now: float
+    root: str
+    """`http://host:port` as the client addressed us (for `Location` headers)."""
+
+
+def ok(data: JSON) -> Response:
+    """200 with the exact content type pydiscourse insists on."""
+    return json_response(200, data, content_type=DISCOURSE_JSON)
+
+
+def not_found() -> HttpError:
+    """The 404 body of samples/discourse-error-404.json."""
+    return HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
+
+
+def authenticate(state: ForumState, req: Request) -> tuple[JSON | None, bool]:
+    """(acting user, came with an API key). A wrong key or username is a 403, as Discourse's
+    `DefaultCurrentUserProvider` answers; no key at all means anonymous."""
+    key = req.header("Api-Key")
+    if key is None:
+        return None, False
+    if key not in state.api_keys:
+        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+    bound = state.api_keys[key]
+    username = req.header("Api-Username") or bound
+    if bound is not None and username is not None and username.lower() != bound.lower():
+        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+    user = state.user(username)
+    if user is None:
+        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+    return user, True
+
+
+def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
+    """Serve one forum request."""
+    try:
+        viewer, keyed = authenticate(state, req)
+        if keyed:
+            state.charge_admin_api(now)
+        found = find_route(ROUTES, req)
+        if found is None:
+            raise not_found()
+        chosen, m = found
+        return chosen.handler(ForumCtx(state, viewer, now, root), req, m)
+    except HttpError as exc:
+        return exc.response
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def latest_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/posts.json[?before=ID]`: regular posts the caller can see, id descending, 50 a page."""
+    before = req.int_arg("before", 0) or None
+    visible = {t["id"] for t in ctx.state.visible_topics(ctx.viewer)}
+    posts = [
+        p for p in ctx.state.posts.values()
+        if p["post_type"] == REGULAR and p["topic_id"] in visible and p["deleted_at"] is None
+        and (before is None or p["id"] < before)
+    ]
+    posts.sort(key=lambda p: -p["id"])
+    page = posts[:LATEST_POSTS_PAGE]
+    return ok({"latest_posts": [views.post_json(ctx.state, p, ctx.viewer, "latest") for p in page]})
+
+
+def latest_topics(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/latest.json?page=N`: 0-based pages of 30, pinned first, `more_topics_url` only when
+    the page is full (so its absence marks the last page)."""
+    per_page = max(1, min(100, req.int_arg("per_page", TOPICS_PER_PAGE)))
+    page = max(0, req.int_arg("page", 0))
+    order = req.arg("order", "activity") or "activity"
+    field = "created_at" if order == "created" else "bumped_at"
+    topics = sorted(ctx.state.visible_topics(ctx.viewer), key=lambda t: t[field],
+                    reverse=req.arg("ascending") != "true")
+    # Pinned topics lead (`prioritize_pinned_topics`); a stable sort keeps the rest in order.
+    topics.sort(key=lambda t: not (t["pinned"] or t["pinned_globally"]))
+    shown = topics[page * per_page : (page + 1) * per_page]
+    items = [views.topic_list_item(ctx.state, t, ctx.viewer) for t in shown]
+    user_ids = list(dict.fromkeys(p["user_id"] for item in items for p in item["posters"]))
+    topic_list: JSON = {
+        "can_create_topic": ctx.viewer is not None,
+        "per_page": per_page,
+        "top_tags": sorted(ctx.state.tags)[:10],
+        "topics": items,
+    }
+    if len(shown) == per_page:
+        params = {"no_definitions": "true", "page": str(page + 1)}
+        if req.arg("per_page"):
+            params["per_page"] = str(per_page)
+        topic_list["more_topics_url"] = f"{views.BASE_PATH}/latest?{urlencode(params)}"
+    return ok({
+        "users": [views.user_brief(ctx.state.users[i]) for i in user_ids],
+        "primary_groups": [],
+        "flair_groups": [],
+        "topic_list": topic_list,
+    })
+
+
+# --- topics ----------------------------------------------------------------------------------
+
+
+def topic_by_id(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/t/{id}.json` (no slug: no redirect) or `/t/{id}/{post_number}.json`."""
+    near = int(m.group("n")) if m.group("n") else None
+    return _topic_view(ctx, req, int(m.group("id")), near=near)
+
+
+def topic_by_slug(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/t/{slug}/{id}.json`: a wrong slug answers 301 to the canonical path, empty body."""
+    return _topic_view(ctx, req, int(m.group("id")), slug=segment(m, "slug"))
+
+
+def _topic_view(
+    ctx: ForumCtx, req: Request, topic_id: int, *, slug: str | None = None, near: int | None = None
+) -> Response:
+    topic = ctx.state.topic_for(topic_id, ctx.viewer)
+    path = f"{views.BASE_PATH}/t/{topic['slug']}/{topic_id}.json"
+    if slug is not None and slug != topic["slug"]:
+        raise _redirect(ctx, path, req)
+    posts = ctx.state.topic_posts(topic, ctx.viewer)
+    page = req.int_arg("page", 1)
+    if req.arg("print") in ("true", "1"):
+        shown = posts[:PRINT_LIMIT]
+    elif near is not None:
+        index = next((i for i, p in enumerate(posts) if p["post_number"] >= near), len(posts) - 1)
+        start = max(0, index - CHUNK_SIZE // 4)
+        shown = posts[start : start + CHUNK_SIZE]
+    elif page > 1:
+        last_page = max(1, -(-len(posts) // CHUNK_SIZE))
+        if page > last_page:
+            query = {k: v[-1] for k, v in req.query.items()} | {"page": str(last_page)}
+            raise _redirect(ctx, f"{path}?{urlencode(query)}", None)
+        shown = posts[(page - 1) * CHUNK_SIZE : page * CHUNK_SIZE]
+    else:
+        shown = posts[:CHUNK_SIZE]
+    topic["views"] += 1
+    include_raw = bool(req.arg("include_raw"))
+    return ok(views.topic_view(ctx.state, topic, ctx.viewer, shown, posts, include_raw=include_raw))
+
+
+def _redirect(ctx: ForumCtx, path: str, req: Request | None) -> HttpError:
+    """301 with an empty body; pydiscourse turns that into `None` (it never follows)."""
+    query = ""
+    if req is not None and req.query:
+        query = "?" + urlencode([(k, v) for k, values in req.query.items() for v in values])
+    response = Response(301, b"", "text/html; charset=utf-8", {"Location": ctx.root + path + query})
+    return HttpError(response)
+
+
+def topic_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/t/{id}/posts.json?post_ids[]=..` (or `post_number=N&asc=true`): `post_stream.posts`
+    only, no `stream`."""
+    topic = ctx.state.topic_for(int(m.group("id")), ctx.viewer)
+    posts = ctx.state.topic_posts(topic, ctx.viewer)
+    wanted = {int(i) for i in req.args("post_ids") if i.strip().isdigit()}
+    after = req.arg("post_number")
+    if wanted:
+        shown = [p for p in posts if p["id"] in wanted]
+    elif after is not None and after.isdigit():
+        n = int(after)
+        if req.arg("asc") == "true":
+            shown = [p for p in posts if p["post_number"] > n][:CHUNK_SIZE]
+        else:
+            shown = [p for p in posts if p["post_number"] < n][-CHUNK_SIZE:]
+    else:
+        shown = posts[:CHUNK_SIZE]
+    include_raw = bool(req.arg("include_raw"))
+    data = [views.post_json(ctx.state, p, ctx.viewer, "topic", include_raw=include_raw)
+            for p in shown]
+    return ok({"post_stream": {"posts": data}, "id": topic["id"]})
+
+
+def single_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/posts/{id}.json`: one post, with `raw`."""
+    post = ctx.state.posts.get(int(m.group("id")))
+    if post is None or post["deleted_at"] is not None:
+        raise not_found()
+    ctx.state.topic_for(post["topic_id"], ctx.viewer)
+    return ok(views.post_json(ctx.state, post, ctx.viewer, "topic", include_raw=True))
+
+
+def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /posts.json`: 200 with the post at the root; closed/archived -> 403; bad raw ->
+    422; the same payload again within 120 s -> the first post (memoized)."""
+    if ctx.viewer is None:
+        raise HttpError(
+            discourse_error(403, "You need to be logged in to do that.", "not_logged_in")
+        )
+    post = ctx.state.create_post(ctx.viewer, req.form(), ctx.now)
+    return ok(views.post_json(ctx.state, post, ctx.viewer, "create"))
+
+
+# --- site, categories, users -----------------------------------------------------------------
+
+
+def categories(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/categories.json`: top-level categories the caller can see."""
+    state = ctx.state
+    shown = sorted(
+        (c for c in state.categories.values()
+         if not c.get("parent_category_id") and state.can_see_category(ctx.viewer, c["id"])),
+        key=lambda c: c["position"],
+    )
+    return ok({"category_list": {
+        "can_create_category": state.is_staff(ctx.viewer),
+        "can_create_topic": ctx.viewer is not None,
+        "categories": [views.category_json(state, c) for c in shown],
+    }})
+
+
+def site(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/site.json`: site enums and every visible category (subcategories included)."""
+    return ok(discourse_site.site_json(ctx.state, ctx.viewer))
+
+
+def current_session(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/session/current.json`: the acting user; anonymous -> 404 with an empty body
+    (`SessionController#current` renders `body: nil`)."""
+    if ctx.viewer is None:
+        raise HttpError(Response(404, b"", "text/html"))
+    return ok({"current_user": users.current_user_json(ctx.state, ctx.viewer)})
+
+
+def user_profile(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/u/{username}.json` (also `/users/{username}.json`, which pydiscourse's `user()` uses)."""
+    user = ctx.state.user(segment(m, "name"))
+    if user is None:
+        raise not_found()
+    return ok({"user_badges": [], "user": users.user_profile_json(ctx.state, user, ctx.viewer)})
+
+
+_J = r"(?:\.json)?"
+ROUTES: list[Route[ForumCtx]] = [
+    route("GET", rf"/posts{_J}", latest_posts),
+    route("POST", rf"/posts{_J}", create_post),
+    route("GET", rf"/posts/(?P<id>\d+){_J}", single_post),
+    route("GET", rf"/latest{_J}", latest_topics),
+    route("GET", rf"/t/(?P<id>\d+)/posts{_J}", topic_posts),
+    route("GET", rf"/t/(?P<id>\d+)(?:/(?P<n>\d+))?{_J}", topic_by_id),
+    route("GET", rf"/t/(?P<slug>[^/]+)/(?P<id>\d+){_J}", topic_by_slug),
+    route("GET", rf"/categories{_J}", categories),
+    route("GET", rf"/site{_J}", site),
+    route("GET", rf"/session/current{_J}", current_session),
+    route("GET", rf"/u(?:sers)?/(?P<name>[^/]+?){_J}", user_profile),
+]

@@ -1,0 +1,356 @@
+"""The sandbox's GitLab REST routes (served under `/gitlab/api/v4`): token auth and the
+issue, note, merge-request and repository endpoints docsgap uses (CONTRACTS.md §B)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from docsgap.sandbox import gitlab_packages as packages
+from docsgap.sandbox import gitlab_repo as repo
+from docsgap.sandbox import gitlab_views as views
+from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab_listing import filter_items, order, paginate
+from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.wire import (
+    JSON,
+    HttpError,
+    Request,
+    Response,
+    Route,
+    find_route,
+    gitlab_message,
+    gitlab_not_found,
+    iso,
+    json_response,
+    route,
+    segment,
+    text_response,
+)
+
+ISSUE_ORDER = ("created_at", "updated_at", "title", "id", "due_date", "relative_position",
+               "priority", "label_priority", "milestone_due", "popularity", "weight")
+ISSUE_KEYSET_ORDER = ("created_at", "updated_at", "title", "id")
+"""Orderings project issues support with `pagination=keyset` (GitLab >= 18.3); the others
+answer 405, as GitLab does for keyset requests it cannot serve."""
+MR_ORDER = ("created_at", "updated_at", "title", "merged_at")
+NOTE_ORDER = ("created_at", "updated_at")
+
+
+def _token(req: Request) -> str | None:
+    bearer = req.header("Authorization")
+    if bearer and bearer.lower().startswith("bearer "):
+        return bearer[7:].strip() or None
+    return req.header("PRIVATE-TOKEN") or req.header("JOB-TOKEN")
+
+
+def handle(state: GitLabState, req: Request, now: float, web: str, api_root: str) -> Response:
+    """Serve one GitLab request."""
+    try:
+        token_value = _token(req)
+        token = state.tokens.get(token_value) if token_value else None
+        if token_value is not None and token is None:
+            raise HttpError(gitlab_message(401, "401 Unauthorized"))
+        found = find_route(ROUTES, req)
+        if found is None:
+            raise HttpError(json_response(404, {"error": "404 Not Found"}))
+        chosen, m = found
+        job = token is not None and token.get("kind") == "job"
+        if job and chosen.handler not in packages.JOB_ROUTES:
+            # CI job tokens authenticate only on allow-listed endpoints (packages here);
+            # elsewhere the request is anonymous, as on GitLab.
+            token = None
+        user = state.users[token["user_id"]] if token else None
+        ctx = GitLabCtx(state, user, token, now, views.Urls(web), api_root)
+        return chosen.handler(ctx, req, m)
+    except HttpError as exc:
+        return exc.response
+
+
+# --- user, token, project --------------------------------------------------------------------
+
+
+def current_user(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /user`."""
+    return ok(views.current_user_json(ctx.reader(), ctx.urls))
+
+
+def token_self(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /personal_access_tokens/self`: the token's scopes."""
+    ctx.reader()
+    assert ctx.token is not None
+    return ok(views.token_json(ctx.token))
+
+
+def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id`."""
+    return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls))
+
+
+def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/labels`."""
+    project = project_of(ctx, m)
+    labels = sorted(project["labels"], key=lambda lb: (lb["name"].lower(), lb["id"]))
+    return paginate(req, labels, ctx.api_root,
+                    lambda lb: views.label_json(ctx.state, project, lb))
+
+
+# --- issues ----------------------------------------------------------------------------------
+
+
+def list_issues(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/issues` with filters, offset or keyset pagination."""
+    project = project_of(ctx, m)
+    items = [i for i in ctx.state.issues.values() if i["project_id"] == project["id"]]
+    items, order_by, sort = order(req, filter_items(req, items, kind="issue"), ISSUE_ORDER)
+    keyset = (order_by, sort) if order_by in ISSUE_KEYSET_ORDER else None
+    return paginate(req, items, ctx.api_root,
+                    lambda i: views.issue_json(ctx.state, project, i, ctx.urls), keyset=keyset,
+                    offset_cap=True)
+
+
+def create_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /projects/:id/issues` -> 201."""
+    author = ctx.writer()
+    project = project_of(ctx, m)
+    issue = ctx.state.create_issue(project, author, req.form(), ctx.now)
+    return ok(views.issue_json(ctx.state, project, issue, ctx.urls), 201)
+
+
+def get_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/issues/:iid`."""
+    project = project_of(ctx, m)
+    issue = ctx.state.issue(project, int(m.group("iid")))
+    return ok(views.issue_json(ctx.state, project, issue, ctx.urls))
+
+
+def update_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`PUT /projects/:id/issues/:iid` (state_event, title, description, labels)."""
+    actor = ctx.writer()
+    project = project_of(ctx, m)
+    issue = ctx.state.issue(project, int(m.group("iid")))
+    ctx.state.update_issue(project, issue, actor, req.form(), ctx.now)
+    return ok(views.issue_json(ctx.state, project, issue, ctx.urls))
+
+
+def list_issue_links(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/issues/:iid/links`."""
+    project = project_of(ctx, m)
+    issue = ctx.state.issue(project, int(m.group("iid")))
+    result = []
+    for link in ctx.state.issue_links:
+        if issue["id"] in (link["source_id"], link["target_id"]):
+            other_id = link["target_id"] if link["source_id"] == issue["id"] else link["source_id"]
+            other = next(i for i in ctx.state.issues.values() if i["id"] == other_id)
+            other_project = ctx.state.projects[other["project_id"]]
+            result.append({**views.issue_json(ctx.state, other_project, other, ctx.urls),
+                           "issue_link_id": link["id"], "link_type": link["link_type"],
+                           "link_created_at": link["created_at"],
+                           "link_updated_at": link["created_at"]})
+    return ok(result)
+
+
+def create_issue_link(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /projects/:id/issues/:iid/links` -> 201 `{source_issue, target_issue, link_type}`."""
+    ctx.writer()
+    project = project_of(ctx, m)
+    source = ctx.state.issue(project, int(m.group("iid")))
+    form = req.form()
+    target_project = ctx.state.project(unquote(str(form.get("target_project_id") or "")))
+    target = ctx.state.issue(target_project, int(form.get("target_issue_iid") or 0))
+    link_type = str(form.get("link_type") or "relates_to")
+    if any({source["id"], target["id"]} == {lk["source_id"], lk["target_id"]}
+           for lk in ctx.state.issue_links):
+        raise HttpError(gitlab_message(409, "Issue(s) already assigned"))
+    ctx.state.issue_links.append({
+        "id": len(ctx.state.issue_links) + 1, "source_id": source["id"],
+        "target_id": target["id"], "link_type": link_type,
+        "created_at": iso(ctx.now),
+    })
+    return ok({
+        "source_issue": views.issue_json(ctx.state, project, source, ctx.urls),
+        "target_issue": views.issue_json(ctx.state, target_project, target, ctx.urls),
+        "link_type": link_type,
+    }, 201)
+
+
+# --- notes (issues and merge requests) -------------------------------------------------------
+
+
+def list_notes(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET .../:iid/notes`: default order created_at **desc**, system notes included."""
+    project = project_of(ctx, m)
+    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
+    notes, _, _ = order(req, ctx.state.notes_of(item), NOTE_ORDER)
+    return paginate(req, notes, ctx.api_root, lambda n: views.note_json(ctx.state, n, ctx.urls))
+
+
+def create_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST .../:iid/notes` -> 201; a body of only quick actions -> 202 without a note."""
+    author = ctx.writer()
+    project = project_of(ctx, m)
+    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
+    body = str(req.form().get("body") or "")
+    note = ctx.state.add_note(project, item, author, body, ctx.now)
+    if note is None:
+        return ok({"commands_changes": {}, "summary": []}, 202)
+    return ok(views.note_json(ctx.state, note, ctx.urls), 201)
+
+
+def _note(ctx: GitLabCtx, m: re.Match[str]) -> tuple[JSON, JSON, JSON]:
+    project = project_of(ctx, m)
+    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
+    note = ctx.state.notes.get(int(m.group("note")))
+    if note is None or note["noteable_id"] != item["id"]:
+        raise gitlab_not_found("Note")
+    return project, item, note
+
+
+def get_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET .../:iid/notes/:note_id`."""
+    _, _, note = _note(ctx, m)
+    return ok(views.note_json(ctx.state, note, ctx.urls))
+
+
+def update_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`PUT .../:iid/notes/:note_id` (body)."""
+    actor = ctx.writer()
+    project, item, note = _note(ctx, m)
+    body = str(req.form().get("body") or "")
+    ctx.state.update_note(project, item, note, actor, body, ctx.now)
+    return ok(views.note_json(ctx.state, note, ctx.urls))
+
+
+# --- merge requests --------------------------------------------------------------------------
+
+
+def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/merge_requests` (state, labels, source_branch, updated_after, ...)."""
+    project = project_of(ctx, m)
+    items = [r for r in ctx.state.merge_requests.values() if r["project_id"] == project["id"]]
+    items, _, _ = order(req, filter_items(req, items, kind="merge_request"), MR_ORDER)
+    return paginate(req, items, ctx.api_root,
+                    lambda r: views.merge_request_json(ctx.state, project, r, ctx.urls))
+
+
+def create_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /projects/:id/merge_requests` -> 201 (`Draft:` title -> `draft: true`)."""
+    author = ctx.writer()
+    project = project_of(ctx, m)
+    mr = ctx.state.create_merge_request(project, author, req.form(), ctx.now)
+    return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls), 201)
+
+
+def get_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/merge_requests/:iid`."""
+    project = project_of(ctx, m)
+    mr = ctx.state.merge_request(project, int(m.group("iid")))
+    return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls))
+
+
+def update_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`PUT .../merge_requests/:iid`; `state_event=merge` is a sandbox-only shortcut."""
+    actor = ctx.writer()
+    project = project_of(ctx, m)
+    mr = ctx.state.merge_request(project, int(m.group("iid")))
+    form = req.form()
+    if form.get("state_event") == "merge":
+        repo.merge(ctx.state, project, mr, actor, ctx.now)
+        form = {k: v for k, v in form.items() if k != "state_event"}
+    ctx.state.update_merge_request(project, mr, actor, form, ctx.now)
+    return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls))
+
+
+def merge_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`PUT .../merge_requests/:iid/merge`: merge now (no pipelines or approvals here)."""
+    actor = ctx.writer()
+    project = project_of(ctx, m)
+    mr = ctx.state.merge_request(project, int(m.group("iid")))
+    repo.merge(ctx.state, project, mr, actor, ctx.now)
+    return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls))
+
+
+def merge_request_diffs(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET .../merge_requests/:iid/diffs`: which files the MR touches."""
+    project = project_of(ctx, m)
+    mr = ctx.state.merge_request(project, int(m.group("iid")))
+    return paginate(req, repo.changes(ctx.state, project, mr), ctx.api_root, lambda d: d)
+
+
+# --- repository ------------------------------------------------------------------------------
+
+
+def get_file(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /repository/files/:path?ref=` (JSON, base64) or `.../raw` (bytes)."""
+    project = project_of(ctx, m)
+    path = segment(m, "path")
+    ref = req.arg("ref")
+    if not ref:
+        if not m.group("raw"):
+            raise HttpError(json_response(400, {"error": "ref is missing, ref is empty"}))
+        ref = project["default_branch"]
+    try:
+        commit = repo.resolve_ref(ctx.state, project, ref)
+    except HttpError:
+        raise gitlab_not_found("File") from None
+    if path not in commit["files"]:
+        raise gitlab_not_found("File")
+    if m.group("raw"):
+        return text_response(200, commit["files"][path], content_type="text/plain; charset=utf-8")
+    return ok(repo.file_json(project, path, ref, commit))
+
+
+def create_commit(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /repository/commits` -> 201 commit."""
+    actor = ctx.writer()
+    project = project_of(ctx, m)
+    made = repo.commit(ctx.state, project, actor, req.form(), ctx.now)
+    return ok(views.commit_json(project, made, ctx.urls), 201)
+
+
+def get_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /repository/branches/:branch`."""
+    project = project_of(ctx, m)
+    found = repo.branch(ctx.state, project, segment(m, "branch"))
+    return ok(views.branch_json(ctx.state, project, found, ctx.urls))
+
+
+def create_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`POST /repository/branches` (`branch`, `ref`) -> 201."""
+    ctx.writer()
+    project = project_of(ctx, m)
+    form = req.form() or {k: v[-1] for k, v in req.query.items()}
+    made = repo.create_branch(ctx.state, project, str(form.get("branch") or ""),
+                              str(form.get("ref") or ""), ctx.now)
+    return ok(views.branch_json(ctx.state, project, made, ctx.urls), 201)
+
+
+_P = r"/api/v4/projects/(?P<project>[^/]+)"
+_ITEM = rf"{_P}/(?P<kind>issues|merge_requests)/(?P<iid>\d+)"
+ROUTES: list[Route[GitLabCtx]] = [
+    route("GET", r"/api/v4/user", current_user),
+    route("GET", r"/api/v4/personal_access_tokens/self", token_self),
+    route("GET", _P, get_project),
+    route("GET", rf"{_P}/labels", list_labels),
+    route("GET", rf"{_P}/issues", list_issues),
+    route("POST", rf"{_P}/issues", create_issue),
+    route("GET", rf"{_P}/issues/(?P<iid>\d+)", get_issue),
+    route("PUT", rf"{_P}/issues/(?P<iid>\d+)", update_issue),
+    route("GET", rf"{_P}/issues/(?P<iid>\d+)/links", list_issue_links),
+    route("POST", rf"{_P}/issues/(?P<iid>\d+)/links", create_issue_link),
+    route("GET", rf"{_ITEM}/notes", list_notes),
+    route("POST", rf"{_ITEM}/notes", create_note),
+    route("GET", rf"{_ITEM}/notes/(?P<note>\d+)", get_note),
+    route("PUT", rf"{_ITEM}/notes/(?P<note>\d+)", update_note),
+    route("GET", rf"{_P}/merge_requests", list_merge_requests),
+    route("POST", rf"{_P}/merge_requests", create_merge_request),
+    route("GET", rf"{_P}/merge_requests/(?P<iid>\d+)", get_merge_request),
+    route("PUT", rf"{_P}/merge_requests/(?P<iid>\d+)", update_merge_request),
+    route("PUT", rf"{_P}/merge_requests/(?P<iid>\d+)/merge", merge_merge_request),
+    route("GET", rf"{_P}/merge_requests/(?P<iid>\d+)/diffs", merge_request_diffs),
+    route("GET", rf"{_P}/repository/files/(?P<path>[^/]+)(?P<raw>/raw)?", get_file),
+    route("POST", rf"{_P}/repository/commits", create_commit),
+    route("GET", rf"{_P}/repository/branches/(?P<branch>[^/]+)", get_branch),
+    route("POST", rf"{_P}/repository/branches", create_branch),
+    *packages.routes(_P),
+]

@@ -1,0 +1,193 @@
+"""GitLab list semantics: issue/MR filters, ordering, and offset or keyset pagination with the
+headers python-gitlab reads (it follows only `Link: rel="next"`; CONTRACTS.md §B1)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Callable
+from urllib.parse import urlencode
+
+from docsgap.sandbox.gitlab_state import is_draft, split_labels
+from docsgap.sandbox.wire import (
+    JSON,
+    HttpError,
+    Request,
+    Response,
+    gitlab_bad_request,
+    json_response,
+    norm_time,
+)
+
+OFFSET_CAP = 50_000
+_WORD = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def _time_arg(req: Request, name: str) -> str | None:
+    value = req.arg(name)
+    if not value:
+        return None
+    try:
+        return norm_time(value)
+    except ValueError:
+        raise gitlab_bad_request(f"{name} is invalid") from None
+
+
+def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
+    """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests."""
+    state = req.arg("state") or "all"
+    allowed = ("opened", "closed", "all") if kind == "issue" else (
+        "opened", "closed", "locked", "merged", "all")
+    if state not in allowed:
+        raise gitlab_bad_request("state does not have a valid value")
+    if state != "all":
+        items = [i for i in items if i["state"] == state]
+    items = _label_filter(items, req.arg("labels"), req.args("not[labels]"))
+    iids = {int(x) for x in req.args("iids") if x.isdigit()}
+    if iids:
+        items = [i for i in items if i["iid"] in iids]
+    bounds: list[tuple[str, str, Callable[[str, str], bool]]] = [
+        ("updated_after", "updated_at", lambda v, b: v >= b),
+        ("updated_before", "updated_at", lambda v, b: v <= b),
+        ("created_after", "created_at", lambda v, b: v >= b),
+        ("created_before", "created_at", lambda v, b: v <= b),
+    ]
+    for param, field, keep in bounds:
+        bound = _time_arg(req, param)
+        if bound is not None:
+            items = [i for i in items if keep(i[field], bound)]
+    search = req.arg("search")
+    if search:
+        fields = [f.strip() for f in (req.arg("in") or "title,description").split(",")]
+        items = [i for i in items if _matches(search, [str(i.get(f) or "") for f in fields])]
+    if kind == "merge_request":
+        for param in ("source_branch", "target_branch"):
+            value = req.arg(param)
+            if value:
+                items = [i for i in items if i[param] == value]
+        wip = req.arg("wip")
+        if wip in ("yes", "no"):
+            items = [i for i in items if is_draft(i["title"]) == (wip == "yes")]
+    confidential = req.arg("confidential")
+    if kind == "issue" and confidential in ("true", "false"):
+        items = [i for i in items if i["confidential"] == (confidential == "true")]
+    return items
+
+
+def _label_filter(items: list[JSON], labels: str | None, excluded: list[str]) -> list[JSON]:
+    if labels:
+        if labels.lower() == "none":
+            items = [i for i in items if not i["labels"]]
+        elif labels.lower() == "any":
+            items = [i for i in items if i["labels"]]
+        else:
+            wanted = {n.lower() for n in split_labels(labels)}
+            items = [i for i in items if wanted <= {n.lower() for n in i["labels"]}]
+    drop = {n.lower() for n in split_labels(excluded)}
+    if drop:
+        items = [i for i in items if not drop & {n.lower() for n in i["labels"]}]
+    return items
+
+
+def _matches(query: str, texts: list[str]) -> bool:
+    """GitLab's fuzzy issuable search: every word (3+ chars; quoted phrases kept whole) must
+    occur, case-insensitively, in one of the searched fields."""
+    words = [a or b for a, b in _WORD.findall(query)]
+    long_words = [w for w in words if len(w) >= 3] or words
+    haystack = [t.lower() for t in texts]
+    return all(any(w.lower() in t for t in haystack) for w in long_words)
+
+
+def order(
+    req: Request, items: list[JSON], allowed: tuple[str, ...]
+) -> tuple[list[JSON], str, str]:
+    """Sort by `order_by` (first of `allowed` by default) then id, in `sort` direction."""
+    order_by = req.arg("order_by") or allowed[0]
+    sort = req.arg("sort") or "desc"
+    if order_by not in allowed:
+        raise gitlab_bad_request("order_by does not have a valid value")
+    if sort not in ("asc", "desc"):
+        raise gitlab_bad_request("sort does not have a valid value")
+    ordered = sorted(items, key=lambda i: (i.get(order_by) or "", i["id"]), reverse=sort == "desc")
+    return ordered, order_by, sort
+
+
+def paginate(
+    req: Request,
+    items: list[JSON],
+    api_root: str,
+    render: Callable[[JSON], JSON],
+    *,
+    keyset: tuple[str, str] | None = None,
+    offset_cap: bool = False,
+) -> Response:
+    """A list response: offset pagination (x-* headers and `Link`), or keyset when asked and
+    `keyset` (order_by, sort) says the endpoint supports it (only `Link: rel="next"`).
+    `offset_cap`: offsets past 50,000 answer 405 (endpoints that also offer keyset)."""
+    per_page = max(1, min(100, req.int_arg("per_page", 20)))
+    url = f"{api_root}{req.path}"
+    params = [(k, v) for k, values in req.query.items() for v in values
+              if k not in ("page", "cursor", "per_page")]
+    if req.arg("pagination") == "keyset":
+        if keyset is None:
+            raise HttpError(json_response(
+                405, {"error": "Keyset pagination is not yet available for this type of request"}))
+        return _keyset(req, items, per_page, url, params, keyset, render)
+    page = max(1, req.int_arg("page", 1))
+    if offset_cap and (page - 1) * per_page > OFFSET_CAP:
+        raise HttpError(json_response(405, {"error": (
+            f"Offset pagination has a maximum allowed offset of {OFFSET_CAP} for requests that "
+            "return objects of type Issue. Remaining records can be retrieved using keyset "
+            "pagination.")}))
+    total = len(items)
+    pages = max(1, -(-total // per_page))
+    shown = items[(page - 1) * per_page : page * per_page]
+
+    def link(n: int) -> str:
+        return f"{url}?{urlencode(params + [('page', str(n)), ('per_page', str(per_page))])}"
+
+    rels = []
+    if page > 1:
+        rels.append(f'<{link(min(page - 1, pages))}>; rel="prev"')
+    if page < pages:
+        rels.append(f'<{link(page + 1)}>; rel="next"')
+    rels += [f'<{link(1)}>; rel="first"', f'<{link(pages)}>; rel="last"']
+    headers = {
+        "X-Page": str(page), "X-Per-Page": str(per_page), "X-Total": str(total),
+        "X-Total-Pages": str(pages), "X-Next-Page": str(page + 1) if page < pages else "",
+        "X-Prev-Page": str(page - 1) if page > 1 else "", "Link": ", ".join(rels),
+    }
+    return json_response(200, [render(i) for i in shown], headers=headers)
+
+
+def _keyset(
+    req: Request,
+    items: list[JSON],
+    per_page: int,
+    url: str,
+    params: list[tuple[str, str]],
+    keyset: tuple[str, str],
+    render: Callable[[JSON], JSON],
+) -> Response:
+    order_by, sort = keyset
+    cursor = req.arg("cursor")
+    if cursor:
+        try:
+            value, last_id = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        except (ValueError, TypeError):
+            raise gitlab_bad_request("cursor is invalid") from None
+        after = (value, last_id)
+        if sort == "desc":
+            items = [i for i in items if (i.get(order_by) or "", i["id"]) < after]
+        else:
+            items = [i for i in items if (i.get(order_by) or "", i["id"]) > after]
+    shown = items[:per_page]
+    headers: dict[str, str] = {}
+    if len(items) > per_page:
+        last = shown[-1]
+        token = json.dumps([last.get(order_by) or "", last["id"]]).encode("utf-8")
+        encoded = base64.urlsafe_b64encode(token).decode("ascii")
+        query = urlencode(params + [("cursor", encoded), ("per_page", str(per_page))])
+        headers["Link"] = f'<{url}?{query}>; rel="next"'
+    return json_response(200, [render(i) for i in shown], headers=headers)

@@ -1,0 +1,312 @@
+"""The sandbox GitLab's data (users, tokens, projects, issues, notes, merge requests) and the
+rules for changing it; the repository (branches, files, commits) lives in `gitlab_repo`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from docsgap.sandbox.textscan import gitlab_mentions, only_quick_actions, quick_action_lines
+from docsgap.sandbox.wire import (
+    JSON,
+    HttpError,
+    gitlab_bad_request,
+    gitlab_message,
+    gitlab_not_found,
+    iso,
+)
+
+DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s*-)", re.IGNORECASE)
+CLOSING = re.compile(
+    r"\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):?"
+    r"\s+#(\d+)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class GitLabState:
+    """Everything the GitLab side knows; callers hold the sandbox lock."""
+
+    users: dict[int, JSON]
+    tokens: dict[str, JSON]
+    projects: dict[int, JSON]
+    issues: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    merge_requests: dict[tuple[int, int], JSON] = field(default_factory=dict)
+    notes: dict[int, JSON] = field(default_factory=dict)
+    issue_links: list[JSON] = field(default_factory=list)
+    branches: dict[tuple[int, str], JSON] = field(default_factory=dict)
+    commits: dict[str, JSON] = field(default_factory=dict)
+    quick_actions_seen: list[JSON] = field(default_factory=list)
+    mentions_seen: list[JSON] = field(default_factory=list)
+    packages: list[JSON] = field(default_factory=list)
+    """Generic packages: `{id, project_id, name, version, created_at, files: [...]}`."""
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def project(self, ref: str) -> JSON:
+        """A project by numeric id or (decoded) full path; `404 Project Not Found` otherwise."""
+        if ref.isdigit():
+            found = self.projects.get(int(ref))
+        else:
+            wanted = ref.strip("/").lower()
+            found = next((p for p in self.projects.values()
+                          if p["path_with_namespace"].lower() == wanted), None)
+        if found is None:
+            raise gitlab_not_found("Project")
+        return found
+
+    def issue(self, project: JSON, iid: int) -> JSON:
+        """One issue of `project`."""
+        found = self.issues.get((project["id"], iid))
+        if found is None:
+            raise gitlab_not_found("Issue")
+        return found
+
+    def merge_request(self, project: JSON, iid: int) -> JSON:
+        """One merge request of `project`."""
+        found = self.merge_requests.get((project["id"], iid))
+        if found is None:
+            raise gitlab_not_found("Merge Request")
+        return found
+
+    def noteable(self, project: JSON, kind: str, iid: int) -> JSON:
+        """The issue or MR notes hang on (`kind` is `issues` or `merge_requests`)."""
+        return self.issue(project, iid) if kind == "issues" else self.merge_request(project, iid)
+
+    def notes_of(self, item: JSON) -> list[JSON]:
+        """Notes on an issue or MR, oldest first."""
+        kind = "MergeRequest" if "source_branch" in item else "Issue"
+        return [n for n in self.notes.values()
+                if n["noteable_type"] == kind and n["noteable_id"] == item["id"]]
+
+    def user_named(self, username: str) -> JSON | None:
+        """A user by username."""
+        return next((u for u in self.users.values() if u["username"] == username), None)
+
+    # --- issues ----------------------------------------------------------------------------
+
+    def create_issue(self, project: JSON, author: JSON, form: JSON, now: float) -> JSON:
+        """`POST /projects/:id/issues` (quick actions recorded, not run)."""
+        title = str(form.get("title") or "").strip()
+        if not title:
+            raise gitlab_bad_request("title is missing")
+        iid = max((k[1] for k in self.issues if k[0] == project["id"]), default=0) + 1
+        stamp = iso(now)
+        issue: JSON = {
+            "id": max((i["id"] for i in self.issues.values()), default=100000) + 1,
+            "iid": iid, "project_id": project["id"], "title": title,
+            "description": str(form.get("description") or ""), "state": "opened",
+            "created_at": stamp, "updated_at": stamp, "closed_at": None, "closed_by_id": None,
+            "labels": [], "author_id": author["id"], "assignee_ids": [],
+            "confidential": _truthy(form.get("confidential")), "discussion_locked": None,
+        }
+        issue["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
+        self.issues[(project["id"], iid)] = issue
+        self.record_text(project, issue, "description", issue["description"], author)
+        return issue
+
+    def update_issue(self, project: JSON, issue: JSON, actor: JSON, form: JSON, now: float) -> JSON:
+        """`PUT /projects/:id/issues/:iid`: state_event, title, description, labels."""
+        self._update_common(project, issue, actor, form, now)
+        event = form.get("state_event")
+        if event == "close" and issue["state"] != "closed":
+            issue.update(state="closed", closed_at=iso(now), closed_by_id=actor["id"])
+            self.add_note(project, issue, actor, "closed", now, system=True)
+        elif event == "reopen" and issue["state"] == "closed":
+            issue.update(state="opened", closed_at=None, closed_by_id=None)
+            self.add_note(project, issue, actor, "reopened", now, system=True)
+        elif event not in (None, "", "close", "reopen"):
+            raise gitlab_bad_request("state_event does not have a valid value")
+        return issue
+
+    def _update_common(
+        self, project: JSON, item: JSON, actor: JSON, form: JSON, now: float
+    ) -> None:
+        if "title" in form:
+            item["title"] = str(form["title"])
+        if "description" in form:
+            item["description"] = str(form["description"] or "")
+            self.record_text(project, item, "description", item["description"], actor)
+        before = list(item["labels"])
+        if "labels" in form:
+            item["labels"] = self._known_labels(project, split_labels(form["labels"]), actor)
+        for name in self._known_labels(project, split_labels(form.get("add_labels")), actor):
+            if name not in item["labels"]:
+                item["labels"].append(name)
+        removed = {n.lower() for n in split_labels(form.get("remove_labels"))}
+        item["labels"] = [n for n in item["labels"] if n.lower() not in removed]
+        if item["labels"] != before:
+            added = [n for n in item["labels"] if n not in before]
+            dropped = [n for n in before if n not in item["labels"]]
+            parts = [f"added {_refs(added)} label"] if added else []
+            parts += [f"removed {_refs(dropped)} label"] if dropped else []
+            self.add_note(project, item, actor, " and ".join(parts), now, system=True)
+        item["updated_at"] = iso(now)
+
+    def _known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
+        """Labels are created on first use (as GitLab does for users who may)."""
+        result: list[str] = []
+        for name in names:
+            existing = next(
+                (lb for lb in project["labels"] if lb["name"].lower() == name.lower()), None
+            )
+            if existing is None:
+                existing = {"id": max((lb["id"] for lb in project["labels"]), default=0) + 1,
+                            "name": name, "color": "#6699cc", "description": None}
+                project["labels"].append(existing)
+            if existing["name"] not in result:
+                result.append(existing["name"])
+        return result
+
+    # --- notes -----------------------------------------------------------------------------
+
+    def add_note(
+        self, project: JSON, item: JSON, author: JSON, body: str, now: float,
+        *, system: bool = False,
+    ) -> JSON | None:
+        """Add a note; `None` when the body holds only quick actions (GitLab answers 202)."""
+        target = "merge_request" if "source_branch" in item else "issue"
+        note_id = max(self.notes, default=900000) + 1
+        if not system:
+            if not body.strip():
+                raise gitlab_bad_request("body is empty")
+            if item.get("discussion_locked") and not author.get("admin"):
+                raise HttpError(gitlab_message(403, "403 Forbidden"))
+            commands_only = only_quick_actions(body)
+            self.record_text(project, item, "note", body, author,
+                             note_id=None if commands_only else note_id)
+            if commands_only:
+                return None
+        stamp = iso(now)
+        note: JSON = {
+            "id": note_id, "body": body, "author_id": author["id"], "created_at": stamp,
+            "updated_at": stamp, "system": system, "noteable_id": item["id"],
+            "noteable_type": "MergeRequest" if target == "merge_request" else "Issue",
+            "noteable_iid": item["iid"], "project_id": project["id"], "internal": False,
+        }
+        self.notes[note_id] = note
+        item["updated_at"] = stamp  # a note touches its noteable
+        return note
+
+    def update_note(
+        self, project: JSON, item: JSON, note: JSON, actor: JSON, body: str, now: float
+    ) -> JSON:
+        """`PUT .../notes/:note_id` (authors only, as on GitLab)."""
+        if note["author_id"] != actor["id"] or note["system"]:
+            raise HttpError(gitlab_message(403, "403 Forbidden"))
+        note["body"] = body
+        note["updated_at"] = iso(now)
+        self.record_text(project, item, "note", body, actor, note_id=note["id"])
+        return note
+
+    # --- merge requests --------------------------------------------------------------------
+
+    def create_merge_request(self, project: JSON, author: JSON, form: JSON, now: float) -> JSON:
+        """`POST /projects/:id/merge_requests`; both branches must exist, one open MR per pair."""
+        for name in ("source_branch", "target_branch", "title"):
+            if not str(form.get(name) or "").strip():
+                raise gitlab_bad_request(f"{name} is missing")
+        source, target = str(form["source_branch"]), str(form["target_branch"])
+        for branch in (source, target):
+            if (project["id"], branch) not in self.branches:
+                raise HttpError(gitlab_message(400, {"source_branch" if branch == source
+                                                      else "target_branch": ["is invalid"]}))
+        clash = next((mr for mr in self.merge_requests.values()
+                      if mr["project_id"] == project["id"] and mr["state"] == "opened"
+                      and mr["source_branch"] == source and mr["target_branch"] == target), None)
+        if clash is not None:
+            message = ("Another open merge request already exists for this source branch: "
+                       f"!{clash['iid']}")
+            raise HttpError(gitlab_message(409, [message]))
+        iid = max((k[1] for k in self.merge_requests if k[0] == project["id"]), default=0) + 1
+        stamp = iso(now)
+        mr: JSON = {
+            "id": max((m["id"] for m in self.merge_requests.values()), default=700000) + 1,
+            "iid": iid, "project_id": project["id"], "title": str(form["title"]),
+            "description": str(form.get("description") or ""), "state": "opened",
+            "created_at": stamp, "updated_at": stamp, "merged_at": None, "merged_by_id": None,
+            "closed_at": None, "closed_by_id": None, "source_branch": source,
+            "target_branch": target, "labels": [], "author_id": author["id"],
+            "merge_commit_sha": None, "discussion_locked": None,
+            "remove_source_branch": _truthy(form.get("remove_source_branch")),
+        }
+        mr["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
+        self.merge_requests[(project["id"], iid)] = mr
+        self.record_text(project, mr, "description", mr["description"], author)
+        return mr
+
+    def update_merge_request(
+        self, project: JSON, mr: JSON, actor: JSON, form: JSON, now: float
+    ) -> JSON:
+        """`PUT .../merge_requests/:iid`: state_event close/reopen (and sandbox-only `merge`)."""
+        if mr["state"] == "merged" and form.get("state_event"):
+            raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
+        self._update_common(project, mr, actor, form, now)
+        event = form.get("state_event")
+        if event == "close" and mr["state"] == "opened":
+            mr.update(state="closed", closed_at=iso(now), closed_by_id=actor["id"])
+            self.add_note(project, mr, actor, "closed", now, system=True)
+        elif event == "reopen" and mr["state"] == "closed":
+            mr.update(state="opened", closed_at=None, closed_by_id=None)
+            self.add_note(project, mr, actor, "reopened", now, system=True)
+        elif event == "merge":
+            self.mark_merged(project, mr, actor, now)
+        return mr
+
+    def mark_merged(self, project: JSON, mr: JSON, actor: JSON, now: float) -> None:
+        """Merge bookkeeping: state, timestamps, and `Closes #n` on the default branch."""
+        if mr["state"] != "opened":
+            raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
+        stamp = iso(now)
+        mr.update(state="merged", merged_at=stamp, merged_by_id=actor["id"], updated_at=stamp)
+        self.add_note(project, mr, actor, "merged", now, system=True)
+        if mr["target_branch"] != project["default_branch"]:
+            return
+        for match in CLOSING.finditer(mr["description"]):
+            issue = self.issues.get((project["id"], int(match.group(1))))
+            if issue is not None and issue["state"] == "opened":
+                issue.update(state="closed", closed_at=stamp, closed_by_id=actor["id"],
+                             updated_at=stamp)
+                self.add_note(project, issue, actor, f"closed via merge request !{mr['iid']}",
+                              now, system=True)
+
+    # --- text that would fire on GitLab ----------------------------------------------------
+
+    def record_text(
+        self, project: JSON, item: JSON, field_name: str, text: str, author: JSON,
+        *, note_id: int | None = None,
+    ) -> None:
+        """Record quick-action lines and `@mentions` in a description or note."""
+        where = {
+            "project": project["path_with_namespace"],
+            "target": "merge_request" if "source_branch" in item else "issue",
+            "iid": item["iid"], "field": field_name, "note_id": note_id,
+            "author": author["username"],
+        }
+        for command, line in quick_action_lines(text):
+            self.quick_actions_seen.append({**where, "command": command, "line": line})
+        for mention in gitlab_mentions(text):
+            self.mentions_seen.append({"service": "gitlab", **where, "mention": mention})
+
+
+def split_labels(value: Any) -> list[str]:
+    """`labels` as GitLab accepts it: a comma string or a list (of strings or comma strings)."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list) else [value]
+    return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+def is_draft(title: str) -> bool:
+    """Draft MRs are marked by a title prefix (`Draft:`, `[Draft]`, `(Draft)`)."""
+    return DRAFT_PREFIX.match(title) is not None
+
+
+def _refs(names: list[str]) -> str:
+    return " ".join(f'~"{n}"' for n in names)
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1", "yes")

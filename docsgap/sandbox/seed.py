@@ -1,0 +1,252 @@
+"""Seed data: load the shipped demo (`demo_forum.json`, `demo_gitlab.json`) and turn a seed
+dict into the forum and GitLab states (post ids in time order, cooked HTML, commits)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from docsgap.sandbox import gitlab_repo
+from docsgap.sandbox.forum_state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
+from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.wire import JSON, norm_time, parse_time
+
+POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISPER}
+
+
+@cache
+def _demo_text(name: str) -> str:
+    return resources.files("docsgap.sandbox").joinpath(name).read_text(encoding="utf-8")
+
+
+def load_demo_data() -> JSON:
+    """A fresh deep copy of the shipped demo seed: `{"forum": {...}, "gitlab": {...}}`."""
+    return {
+        "forum": json.loads(_demo_text("demo_forum.json")),
+        "gitlab": json.loads(_demo_text("demo_gitlab.json")),
+    }
+
+
+def _fill(text: str, places: dict[str, str]) -> str:
+    """Replace `{{forum_url}}` / `{{gitlab_url}}` so seeded links point at this sandbox."""
+    for key, value in places.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+def build_forum(data: JSON, places: dict[str, str]) -> ForumState:
+    """The forum state from a seed's `forum` part."""
+    data = copy.deepcopy(data)
+    users = {int(u["id"]): _forum_user(u) for u in data.get("users", [])}
+    categories = {int(c["id"]): _category(c, n) for n, c in enumerate(data.get("categories", []))}
+    keys = {str(k["key"]): k.get("username") for k in data.get("api_keys", [])}
+    state = ForumState(users=users, categories=categories, topics={}, posts={}, api_keys=keys)
+    for name, value in (data.get("settings") or {}).items():
+        setattr(state.settings, name, value)
+    tag_names = list(data.get("tags", []))
+    for item in data.get("topics", []):
+        tag_names += [t for t in item.get("tags", []) if t not in tag_names]
+    state.tags = {name: n + 1 for n, name in enumerate(dict.fromkeys(tag_names))}
+    pending: list[tuple[float, int, int, JSON, JSON]] = []
+    for t_index, spec in enumerate(data.get("topics", [])):
+        posts = spec.get("posts") or []
+        if not posts:
+            raise ValueError(f"topic {spec.get('id')} has no posts")
+        first = state.user(posts[0].get("user") or posts[0].get("username"))
+        if first is None:
+            raise ValueError(f"topic {spec.get('id')}: unknown author")
+        created = norm_time(posts[0].get("at") or posts[0]["created_at"])
+        topic: JSON = {
+            "id": int(spec["id"]), "title": spec["title"],
+            "slug": spec.get("slug") or slugify(spec["title"]),
+            "category_id": int(spec.get("category_id", 1)), "tags": list(spec.get("tags", [])),
+            "closed": False, "archived": False, "pinned": bool(spec.get("pinned")),
+            "pinned_globally": bool(spec.get("pinned_globally")),
+            "visible": spec.get("visible", True), "views": int(spec.get("views", 40)),
+            "like_count": int(spec.get("like_count", 0)), "created_at": created,
+            "bumped_at": created, "last_posted_at": created, "user_id": first["id"],
+            "post_ids": [], "accepted_answer": spec.get("accepted_answer"),
+        }
+        state.topics[topic["id"]] = topic
+        for p_index, post in enumerate(posts):
+            at = parse_time(post.get("at") or post["created_at"])
+            pending.append((at, t_index, p_index, topic, post))
+    # Real post ids grow with time across the whole site; `/posts.json` relies on that.
+    for at, _t, _p, topic, post in sorted(pending, key=lambda x: (x[0], x[1], x[2])):
+        author = state.user(post.get("user") or post.get("username"))
+        if author is None:
+            raise ValueError(f"topic {topic['id']}: unknown user {post.get('user')!r}")
+        state.add_post(
+            topic, author, _fill(post.get("raw", ""), places), at,
+            reply_to=post.get("reply_to"), post_type=POST_TYPES[post.get("type", "regular")],
+            action_code=post.get("action"),
+            created_at=norm_time(post.get("at") or post["created_at"]),
+        )
+    for spec in data.get("topics", []):
+        topic = state.topics[int(spec["id"])]
+        topic["closed"] = bool(spec.get("closed"))
+        topic["archived"] = bool(spec.get("archived"))
+    state.mentions_seen.clear()  # only what arrives through the API counts
+    return state
+
+
+def _forum_user(spec: JSON) -> JSON:
+    return {
+        "id": int(spec["id"]), "username": spec["username"],
+        "name": spec.get("name") or spec["username"],
+        "trust_level": int(spec.get("trust_level", 1)), "admin": bool(spec.get("admin")),
+        "moderator": bool(spec.get("moderator")), "title": spec.get("title"),
+        "created_at": norm_time(spec.get("created_at", "2020-01-01T00:00:00Z")),
+    }
+
+
+def _category(spec: JSON, position: int) -> JSON:
+    return {
+        "id": int(spec["id"]), "name": spec["name"],
+        "slug": spec.get("slug") or slugify(spec["name"]),
+        "color": spec.get("color", "0088CC"), "description": spec.get("description"),
+        "position": int(spec.get("position", position)),
+        "read_restricted": bool(spec.get("read_restricted")),
+        "parent_category_id": spec.get("parent_category_id"),
+    }
+
+
+def build_gitlab(data: JSON, places: dict[str, str]) -> GitLabState:
+    """The GitLab state from a seed's `gitlab` part."""
+    data = copy.deepcopy(data)
+    users = {int(u["id"]): {
+        "id": int(u["id"]), "username": u["username"], "name": u.get("name") or u["username"],
+        "bot": bool(u.get("bot")), "admin": bool(u.get("admin")),
+        "created_at": norm_time(u.get("created_at", "2020-01-01T00:00:00Z")),
+    } for u in data.get("users", [])}
+    state = GitLabState(users=users, tokens={}, projects={})
+    for n, spec in enumerate(data.get("tokens", [])):
+        user = _gl_user(state, spec["username"])
+        state.tokens[str(spec["token"])] = {
+            "id": int(spec.get("id", n + 1)), "name": spec.get("name", "token"),
+            "user_id": user["id"], "scopes": list(spec.get("scopes", ["api"])),
+            "write": bool(spec.get("write", True)), "description": spec.get("description", ""),
+            "created_at": norm_time(spec.get("created_at", "2026-01-01T00:00:00Z")),
+            "expires_at": spec.get("expires_at"), "kind": spec.get("kind", "personal"),
+        }
+    for spec in data.get("projects", []):
+        _project(state, spec, places)
+    return state
+
+
+def _gl_user(state: GitLabState, username: str) -> JSON:
+    user = state.user_named(username)
+    if user is None:
+        raise ValueError(f"unknown GitLab user {username!r}")
+    return user
+
+
+def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
+    created = norm_time(spec.get("created_at", "2016-01-01T00:00:00Z"))
+    labels = [{"id": n + 1, "name": lb["name"], "color": lb.get("color", "#428BCA"),
+               "description": lb.get("description")} for n, lb in enumerate(spec.get("labels", []))]
+    project: JSON = {
+        "id": int(spec["id"]), "path_with_namespace": spec["path_with_namespace"],
+        "name": spec.get("name") or spec["path_with_namespace"].rsplit("/", 1)[-1],
+        "description": spec.get("description", ""),
+        "default_branch": spec.get("default_branch", "master"), "created_at": created,
+        "labels": labels,
+    }
+    state.projects[project["id"]] = project
+    owner = _gl_user(state, str(spec.get("owner") or next(iter(state.users.values()))["username"]))
+    project["owner_id"] = owner["id"]
+    root = gitlab_repo.new_commit(state, project, parent=None, files=dict(spec.get("files", {})),
+                                  message="Import documentation", author=owner, created_at=created)
+    state.branches[(project["id"], project["default_branch"])] = {
+        "name": project["default_branch"], "project_id": project["id"], "commit_id": root["id"],
+        "base_commit_id": root["id"], "protected": True, "created_at": created,
+    }
+    for branch in spec.get("branches", []):
+        at = parse_time(branch["at"])
+        gitlab_repo.create_branch(state, project, branch["name"], branch.get("from", "master"), at)
+        record = state.branches[(project["id"], branch["name"])]
+        files = dict(state.commits[record["commit_id"]]["files"]) | branch.get("files", {})
+        author = _gl_user(state, str(branch.get("author") or owner["username"]))
+        made = gitlab_repo.new_commit(state, project, parent=record["commit_id"], files=files,
+                                      message=branch.get("message", "Update docs"),
+                                      author=author, created_at=norm_time(branch["at"]))
+        record["commit_id"] = made["id"]
+    for issue in spec.get("issues", []):
+        _issue(state, project, issue, places)
+    for mr in spec.get("merge_requests", []):
+        _merge_request(state, project, mr, places)
+
+
+def _stamps(spec: JSON) -> tuple[str, str, str | None]:
+    created = norm_time(spec["created_at"])
+    updated = norm_time(spec.get("updated_at") or spec["created_at"])
+    closed = spec.get("closed_at")
+    return created, updated, norm_time(closed) if closed else None
+
+
+def _issue(state: GitLabState, project: JSON, spec: JSON, places: dict[str, str]) -> None:
+    created, updated, closed = _stamps(spec)
+    issue: JSON = {
+        "id": 100000 + len(state.issues) + 1, "iid": int(spec["iid"]), "project_id": project["id"],
+        "title": spec["title"], "description": _fill(spec.get("description", ""), places),
+        "state": spec.get("state", "opened"), "created_at": created, "updated_at": updated,
+        "closed_at": closed, "closed_by_id": None, "labels": list(spec.get("labels", [])),
+        "author_id": _gl_user(state, spec["author"])["id"], "assignee_ids": [],
+        "confidential": bool(spec.get("confidential")), "discussion_locked": None,
+    }
+    if closed:
+        issue["closed_by_id"] = _gl_user(state, str(spec.get("closed_by") or spec["author"]))["id"]
+    state.issues[(project["id"], issue["iid"])] = issue
+    for note in spec.get("notes", []):
+        _note(state, project, issue, "Issue", note, places)
+
+
+def _merge_request(state: GitLabState, project: JSON, spec: JSON, places: dict[str, str]) -> None:
+    created, updated, closed = _stamps(spec)
+    merged = spec.get("merged_at")
+    mr: JSON = {
+        "id": 700000 + len(state.merge_requests) + 1, "iid": int(spec["iid"]),
+        "project_id": project["id"], "title": spec["title"],
+        "description": _fill(spec.get("description", ""), places),
+        "state": spec.get("state", "opened"), "created_at": created, "updated_at": updated,
+        "merged_at": norm_time(merged) if merged else None, "merged_by_id": None,
+        "closed_at": closed, "closed_by_id": None, "source_branch": spec["source_branch"],
+        "target_branch": spec.get("target_branch", project["default_branch"]),
+        "labels": list(spec.get("labels", [])), "author_id": _gl_user(state, spec["author"])["id"],
+        "merge_commit_sha": None, "discussion_locked": None,
+        "remove_source_branch": bool(spec.get("remove_source_branch", True)),
+    }
+    if merged:
+        mr["merged_by_id"] = _gl_user(state, str(spec.get("merged_by") or spec["author"]))["id"]
+        mr["sha"] = hashlib.sha1(f"{mr['id']}:head".encode()).hexdigest()
+        mr["merge_commit_sha"] = hashlib.sha1(f"{mr['id']}:merge".encode()).hexdigest()
+    if closed:
+        mr["closed_by_id"] = _gl_user(state, str(spec.get("closed_by") or spec["author"]))["id"]
+    state.merge_requests[(project["id"], mr["iid"])] = mr
+    for note in spec.get("notes", []):
+        _note(state, project, mr, "MergeRequest", note, places)
+
+
+def _note(state: GitLabState, project: JSON, item: JSON, kind: str, spec: JSON,
+          places: dict[str, str]) -> None:
+    stamp = norm_time(spec["at"])
+    note_id = max(state.notes, default=900000) + 1
+    state.notes[note_id] = {
+        "id": note_id, "body": _fill(spec["body"], places),
+        "author_id": _gl_user(state, spec["author"])["id"], "created_at": stamp,
+        "updated_at": stamp, "system": bool(spec.get("system")), "noteable_id": item["id"],
+        "noteable_type": kind, "noteable_iid": item["iid"], "project_id": project["id"],
+        "internal": False,
+    }
+
+
+def describe(data: Any) -> str:
+    """One line about a seed (for the CLI)."""
+    forum = data.get("forum", {})
+    gitlab = data.get("gitlab", {})
+    issues = sum(len(p.get("issues", [])) for p in gitlab.get("projects", []))
+    return f"{len(forum.get('topics', []))} topics, {issues} issues"

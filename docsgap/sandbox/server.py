@@ -1,0 +1,383 @@
+"""The loopback sandbox server: one ThreadingHTTPServer with Discourse under `/forum`, GitLab
+under `/gitlab` and an inspection/fault API under `/_sandbox`; `Sandbox` is its Python handle."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import logging
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from docsgap.sandbox import control, discourse, gitlab, seed
+from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
+from docsgap.sandbox.forum_state import ForumSettings
+from docsgap.sandbox.snapshot import snapshot
+from docsgap.sandbox.wire import (
+    JSON,
+    Request,
+    Response,
+    iso,
+    json_response,
+    text_response,
+)
+
+log = logging.getLogger(__name__)
+
+SANDBOX_GITLAB_TOKEN = "glpat-sandbox-docsgap-bot-0001"
+SANDBOX_GITLAB_READONLY_TOKEN = "glpat-sandbox-readonly-0002"
+"""A `read_api` token: reads work, writes get GitLab's 403 `insufficient_scope`."""
+SANDBOX_CI_JOB_TOKEN = "glcbt-sandbox-ci-job-0003"
+"""A CI job token (`JOB-TOKEN` header): accepted by the package registry only."""
+SANDBOX_DISCOURSE_API_KEY = "sandbox0docsgap0discourse0api0key0000000000000000000000000001"
+SANDBOX_DISCOURSE_API_USERNAME = "docsgap-bot"
+SANDBOX_PROJECT = "gitlab-org/gitlab"
+Clock = Callable[[], float]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names a loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    sandbox: Sandbox
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: python-gitlab reuses its session
+    server: _Server
+    timeout = 30
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; with Nagle on, a keep-alive client's
+        # delayed ACK stalls every response by ~40 ms.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _serve(self) -> None:
+        body = self._body()
+        headers = dict(self.headers.items())
+        response = self.server.sandbox.handle(self.command, self.path, headers, body)
+        if response.delay:
+            time.sleep(response.delay)
+        if response.disconnect:
+            self.close_connection = True
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        if response.content_type:
+            self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            try:
+                self.wfile.write(response.body)
+            except OSError:  # the client gave up (timeout faults)
+                self.close_connection = True
+
+    def _body(self) -> bytes:
+        """The request body, by Content-Length or chunked transfer encoding."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()  # the blank line after the last chunk
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+class Sandbox:
+    """A loopback Discourse + GitLab speaking the subsets docsgap uses, seeded with `data`
+    (default: the shipped demo). The socket is bound on construction (so `base_url` is known
+    and seeded links can point at it); `start()` serves from a daemon thread.
+
+    `now` is the clock (epoch seconds) behind timestamps and rate limits; tests pass a fake.
+    `admin_api_per_minute` turns on Discourse's shared admin-key bucket (real sites: 60); it is
+    off by default so the demo never sleeps. `allow_remote` permits a non-loopback `host`.
+    """
+
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        now: Clock = time.time,
+        admin_api_per_minute: int | None = None,
+        allow_remote: bool = False,
+    ) -> None:
+        if not allow_remote and not is_loopback(host):
+            raise ValueError(f"refusing to serve the sandbox on non-loopback host {host!r}")
+        given = dict(data) if data is not None else {}
+        if "forum" not in given or "gitlab" not in given:
+            demo = seed.load_demo_data()
+            given = {"forum": given.get("forum", demo["forum"]),
+                     "gitlab": given.get("gitlab", demo["gitlab"])}
+        self._data: JSON = given
+        self._now = now
+        self._admin_limit = admin_api_per_minute
+        self._lock = threading.RLock()
+        self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
+        self._server.sandbox = self
+        bound_port = self._server.server_address[1]
+        shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+        self._base_url = f"http://{shown}:{bound_port}"
+        self._thread: threading.Thread | None = None
+        try:
+            self.reset()
+        except ValueError:
+            self._server.server_close()
+            raise
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        """Serve in a daemon thread; returns self."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._server.serve_forever,
+                                            kwargs={"poll_interval": 0.05},
+                                            name="docsgap-sandbox", daemon=True)
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until `stop()` (or Ctrl-C)."""
+        self._server.serve_forever(poll_interval=0.2)
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        return self._base_url
+
+    @property
+    def forum_url(self) -> str:
+        """The Discourse host for pydiscourse: `{base_url}/forum`."""
+        return f"{self._base_url}/forum"
+
+    @property
+    def gitlab_url(self) -> str:
+        """The GitLab URL for python-gitlab: `{base_url}/gitlab` (API at `/gitlab/api/v4`)."""
+        return f"{self._base_url}/gitlab"
+
+    # --- Python-level control (same as /_sandbox/) -------------------------------------------
+
+    def reset(self) -> None:
+        """Reload the seed: forget every write, fault and logged request."""
+        places = {"forum_url": self.forum_url, "gitlab_url": self.gitlab_url}
+        with self._lock:
+            try:
+                forum = seed.build_forum(self._data["forum"], places)
+                gitlab_state = seed.build_gitlab(self._data["gitlab"], places)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise ValueError(f"invalid sandbox data: {type(exc).__name__}: {exc}") from exc
+            self.forum, self.gitlab = forum, gitlab_state
+            if self._admin_limit is not None:
+                self.forum.settings.admin_api_per_minute = self._admin_limit
+            self.faults = FaultBook()
+            self._log: list[JSON] = []
+
+    @property
+    def forum_settings(self) -> ForumSettings:
+        """Mutable forum site settings (post length, duplicate window, rate limits)."""
+        return self.forum.settings
+
+    def add_fault(
+        self,
+        service: str,
+        *,
+        status: int = 503,
+        method: str | None = None,
+        path_regex: str = "",
+        count: int | None = 1,
+        wait_seconds: int | None = None,
+        after: int = 0,
+        kind: str | None = None,
+        delay: float | None = None,
+    ) -> Fault:
+        """Make the next `count` (`None`: every) matching requests fail with the real error
+        shape of `service` ("forum" or "gitlab"): `status` 429 carries wait hints
+        (`wait_seconds`), 5xx error pages; `kind` picks a variant (see `faults.KINDS`:
+        e.g. forum `ip`/`search` 429s, gitlab `app` 429, `offset_cap` 405, `timeout`, `slow`,
+        `disconnect`). `path_regex` is searched in the path below the service prefix plus
+        query; `after` lets that many matching requests through first."""
+        spec: JSON = {"service": service, "status": status, "method": method,
+                      "path_regex": path_regex, "count": count, "wait_seconds": wait_seconds,
+                      "after": after, "kind": kind, "delay": delay}
+        if kind in ("disconnect", "timeout", "slow"):
+            spec.pop("status")
+        with self._lock:
+            return self.faults.add(spec)
+
+    def add_fault_spec(self, spec: Mapping[str, Any]) -> Fault:
+        """`add_fault` from a JSON description (what `POST /_sandbox/faults` takes)."""
+        with self._lock:
+            return self.faults.add(dict(spec))
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        with self._lock:
+            self.faults.clear()
+
+    def faults_json(self) -> list[Any]:
+        """The active faults as JSON."""
+        with self._lock:
+            return describe(self.faults.faults)
+
+    def now(self) -> float:
+        """The sandbox clock (epoch seconds)."""
+        return self._now()
+
+    @property
+    def project(self) -> str:
+        """The GitLab project docsgap files issues in (the first seeded one)."""
+        with self._lock:
+            first = min(self.gitlab.projects)
+            return str(self.gitlab.projects[first]["path_with_namespace"])
+
+    # --- the humans on either side (same as /_sandbox/gitlab/... and /_sandbox/forum/...) --
+
+    def close_issue(self, iid: int, *, labels: tuple[str, ...] | list[str] = (),
+                    username: str | None = None, project: str | None = None) -> JSON:
+        """Close issue `iid` as the docs team (default user: the project owner), adding
+        `labels` first, e.g. `("won't do",)` for a declined gap."""
+        with self._lock:
+            return control.close_issue(self, iid, labels=labels, username=username,
+                                       project=project)
+
+    def reopen_issue(self, iid: int, *, username: str | None = None,
+                     project: str | None = None) -> JSON:
+        """Reopen issue `iid`."""
+        with self._lock:
+            return control.reopen_issue(self, iid, username=username, project=project)
+
+    def merge_merge_request(self, iid: int, *, username: str | None = None,
+                            project: str | None = None) -> JSON:
+        """Merge MR `iid` into its target branch (closing the issues it `Closes`)."""
+        with self._lock:
+            return control.merge_merge_request(self, iid, username=username, project=project)
+
+    def state(self) -> JSON:
+        """A JSON-able snapshot of everything (what `GET /_sandbox/state` returns)."""
+        with self._lock:
+            data = snapshot(self.forum, self.gitlab, self.forum_url, self.gitlab_url, self._log)
+            data["faults"] = describe(self.faults.faults)
+            return copy.deepcopy(data)
+
+    def requests_log(self) -> list[JSON]:
+        """Every request served so far: service, method, path (with query), status."""
+        with self._lock:
+            return copy.deepcopy(self._log)
+
+    def clear_requests(self) -> None:
+        """Forget the request log."""
+        with self._lock:
+            self._log.clear()
+
+    def add_post(self, topic_id: int, raw: str, *, username: str,
+                 reply_to_post_number: int | None = None) -> JSON:
+        """Add a post as `username` (no API rules: closed topics and rate limits don't apply).
+        Returns `{id, topic_id, post_number}`."""
+        with self._lock:
+            topic = self.forum.topics[topic_id]
+            user = self.forum.user(username)
+            if user is None:
+                raise KeyError(username)
+            post = self.forum.add_post(topic, user, raw, self._now(),
+                                       reply_to=reply_to_post_number)
+            return {"id": post["id"], "topic_id": topic_id, "post_number": post["post_number"]}
+
+    def update_topic(self, topic_id: int, **fields: Any) -> None:
+        """Change topic flags (`closed`, `archived`, `visible`, `tags`, `category_id`, ...)."""
+        with self._lock:
+            topic = self.forum.topics[topic_id]
+            unknown = set(fields) - set(topic)
+            if unknown:
+                raise KeyError(", ".join(sorted(unknown)))
+            topic.update(fields)
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Response:
+        """Serve one HTTP request (called from the handler threads)."""
+        split = urlsplit(target)
+        path = split.path
+        query = parse_qs(split.query, keep_blank_values=True)
+        host = next((v for k, v in headers.items() if k.lower() == "host"), "")
+        root = f"http://{host}" if host else self._base_url
+        if path == "/_sandbox" or path.startswith("/_sandbox/"):
+            with self._lock:
+                return control.handle(self, method, path, body)
+        service = next((s for s in ("forum", "gitlab")
+                        if path == f"/{s}" or path.startswith(f"/{s}/")), None)
+        if service is None:
+            return text_response(404, "Not found: the sandbox serves /forum, /gitlab, /_sandbox\n")
+        rel = path[len(service) + 1:] or "/"
+        req = Request(method.upper(), rel, query, headers, body, host)
+        relative_target = rel + (f"?{split.query}" if split.query else "")
+        with self._lock:
+            now = self._now()
+            fault = self.faults.take(service, req.method, relative_target)
+            if fault is None or fault.kind == "slow":
+                response = self._dispatch(service, req, now, root)
+                response.delay = fault.delay if fault else 0.0
+            else:
+                response = respond(fault, now)
+            faulted = fault is not None
+            self._log.append({"at": iso(now), "service": service, "method": req.method,
+                              "path": relative_target, "status": response.status,
+                              "fault": faulted})
+        return response
+
+    def _dispatch(self, service: str, req: Request, now: float, root: str) -> Response:
+        try:
+            if service == "forum":
+                return discourse.handle(self.forum, req, now, root)
+            return gitlab.handle(self.gitlab, req, now, self.gitlab_url, f"{root}/gitlab")
+        except Exception:  # noqa: BLE001 - a sandbox bug must answer 500, not kill the thread
+            log.error("sandbox error on %s %s\n%s", req.method, req.path, traceback.format_exc())
+            return json_response(500, {"message": "500 Internal Server Error (sandbox bug)"})

@@ -1,0 +1,139 @@
+"""Read-only GitLab probes for `docsgap doctor` (the `doctor.TrackerProbe` protocol) over
+python-gitlab: the URL answers, the token is valid and has its scopes, the project and the
+configured labels exist."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import gitlab
+from gitlab.exceptions import GitlabAuthenticationError, GitlabHttpError, GitlabParsingError
+
+from docsgap.doctor import ProjectInfo, TokenInfo
+from docsgap.errors import AuthError, NotFoundError, PayloadError
+from docsgap.tracker.gitlab_packages import gitlab_errors, make_client
+
+
+class GitLabChecks:
+    """A handful of GETs; never writes. Transient errors are not retried: doctor reports."""
+
+    def __init__(self, gl: gitlab.Gitlab, project: str) -> None:
+        self.gl = gl
+        self.project_path = project
+
+    @classmethod
+    def build(
+        cls,
+        url: str,
+        project: str,
+        *,
+        token: str | None = None,
+        token_kind: str = "private",
+        timeout: float = 30.0,
+        python_gitlab_id: str | None = None,
+    ) -> GitLabChecks:
+        """A client from the URL and token (or python-gitlab's config section)."""
+        gl = make_client(url, token=token, token_kind=token_kind, timeout=timeout,
+                         python_gitlab_id=python_gitlab_id)
+        return cls(gl, project)
+
+    def answers(self) -> str:
+        """`GET /version`: "GitLab <version>", or a note that it shows it only to a valid token
+        (a JSON 401/403/404). A non-JSON answer means the URL is not a GitLab API root."""
+        not_gitlab = PayloadError(
+            f"{self.gl.url} does not answer like a GitLab API (GET /api/v4/version)",
+            hint="gitlab.url is the instance root (https://gitlab.example.com), without /api/v4",
+        )
+        with gitlab_errors("asking for the version", project=self.project_path):
+            try:
+                data = self.gl.http_get("/version")
+            except (GitlabAuthenticationError, GitlabHttpError) as exc:
+                if exc.response_code in (401, 403, 404):
+                    if not _is_json(exc.response_body):
+                        raise not_gitlab from exc
+                    shown = "no /version" if exc.response_code == 404 else "version needs a token"
+                    return f"a GitLab API ({shown})"
+                raise
+            except GitlabParsingError as exc:
+                raise not_gitlab from exc
+        if not isinstance(data, dict):
+            raise not_gitlab
+        version = data.get("version")
+        return f"GitLab {version}" if version else "a GitLab API"
+
+    def current_user(self) -> str:
+        """`GET /user`: the token's username."""
+        with gitlab_errors("checking the token (GET /user)", project=self.project_path):
+            data = self.gl.http_get("/user")
+            if not isinstance(data, dict):
+                raise PayloadError("GitLab answered /user without a JSON object")
+            name = str(data["username"])
+            return f"{name} (bot)" if data.get("bot") else name
+
+    def token_info(self) -> TokenInfo | None:
+        """`GET /personal_access_tokens/self`; None if GitLab cannot say (OAuth tokens and
+        GitLab before 15.5 answer 401/403/404 here although the token itself works)."""
+        try:
+            with gitlab_errors("reading the token's scopes", project=self.project_path):
+                data = self.gl.http_get("/personal_access_tokens/self")
+        except (AuthError, NotFoundError):
+            return None
+        if not isinstance(data, dict):
+            raise PayloadError("GitLab answered /personal_access_tokens/self without an object")
+        expires = data.get("expires_at")
+        return TokenInfo(
+            name=str(data.get("name") or "token"),
+            scopes=tuple(str(s) for s in data.get("scopes") or ()),
+            active=bool(data.get("active", True)) and not data.get("revoked", False),
+            expires_at=date.fromisoformat(str(expires)[:10]) if expires else None,
+        )
+
+    def project(self) -> ProjectInfo:
+        """`GET /projects/:id` (once per doctor run; rate limited on GitLab.com at 400/min)."""
+        with gitlab_errors(f"reading project {self.project_path}", project=self.project_path):
+            data = self.gl.projects.get(self.project_path).asdict()
+            return ProjectInfo(
+                path=str(data["path_with_namespace"]),
+                web_url=str(data.get("web_url") or ""),
+                issues_enabled=data.get("issues_enabled"),
+                access_level=_access_level(data.get("permissions")),
+            )
+
+    def missing_labels(self, names: Sequence[str]) -> list[str]:
+        """Each name is looked up with `GET /projects/:id/labels?search=` (group labels
+        included) and compared exactly, ignoring case as GitLab does when applying labels."""
+        missing: list[str] = []
+        project = self.gl.projects.get(self.project_path, lazy=True)
+        with gitlab_errors(f"listing labels of {self.project_path}", project=self.project_path):
+            for name in names:
+                found = any(
+                    str(label.name).lower() == name.lower()
+                    for label in project.labels.list(
+                        search=name, include_ancestor_groups=True, iterator=True, per_page=100
+                    )
+                )
+                if not found:
+                    missing.append(name)
+        return missing
+
+
+def _is_json(body: Any) -> bool:
+    try:
+        json.loads(body or b"")
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _access_level(permissions: Any) -> int | None:
+    if not isinstance(permissions, dict):
+        return None
+    levels = [
+        int(access["access_level"])
+        for access in (permissions.get("project_access"), permissions.get("group_access"))
+        if isinstance(access, dict) and access.get("access_level") is not None
+    ]
+    return max(levels) if levels else 0

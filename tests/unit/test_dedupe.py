@@ -1,0 +1,228 @@
+"""Deduplication: normalisation, page-first ranking, decisions with their reasons, grouping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from docsgap.dedupe import Matcher, decide, group_signals, page_tails
+from docsgap.docpages import map_url
+from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
+from docsgap.textnorm import Boilerplate, stem, strip_markup, words
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+NOW = datetime(2026, 1, 5, tzinfo=UTC)
+VARS = "https://docs.gitlab.com/ci/variables/"
+
+
+def item(iid: int, title: str, body: str = "", *, state: str = "opened", kind: str = "issue",
+         labels: tuple[str, ...] = (), closed_days_ago: int | None = None) -> TrackerItem:
+    sign = "issues" if kind == "issue" else "merge_requests"
+    closed = NOW - timedelta(days=closed_days_ago) if closed_days_ago is not None else None
+    return TrackerItem(kind, "docs/site", iid, title, body, state,  # type: ignore[arg-type]
+                       f"https://gitlab.example/docs/site/-/{sign}/{iid}", labels,
+                       closed_at=closed)
+
+
+def matcher(items: list[TrackerItem], **kw: float) -> Matcher:
+    return Matcher(items, link_threshold=kw.get("link", 80.0),
+                   review_threshold=kw.get("review", 60.0), closed_within_days=365, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def fixture_matcher() -> tuple[Matcher, dict[str, object]]:
+    pool = read_pool(ASSETS / "dedup_pool.jsonl")
+    m = Matcher(pool, link_threshold=80, review_threshold=60, closed_within_days=365)
+    queries = {q.id: q for q in read_queries(ASSETS / "dedup_queries.jsonl")}
+    return m, queries  # type: ignore[return-value]
+
+
+# --- text normalisation -------------------------------------------------------------------------
+
+
+def test_stem_joins_word_forms() -> None:
+    assert stem("editable") == stem("editor") == stem("edited") == stem("edit")
+    assert stem("running") == stem("run")
+    assert stem("variables") == stem("variable")
+
+
+def test_strip_markup_drops_markers_code_and_urls_but_keeps_link_text() -> None:
+    text = ("<!-- docsgap:issue:t1:missing:x -->See [the guide](https://x.test/a) and\n"
+            "```\nsecret_code_here()\n```\nhttps://docs.gitlab.com/ci/yaml/ `rules:changes`")
+    out = strip_markup(text)
+    assert "docsgap" not in out
+    assert "secret_code_here" not in out
+    assert "the guide" in out
+    assert "docs.gitlab.com" in out  # the site stays as one word; the path goes
+    assert "/ci/yaml" not in out
+    assert "rules:changes" in out
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Docs feedback: cache key example", "cache key example"),
+    ("[docs] [BUG] Broken link on the runner page", "Broken link on the runner page"),
+    ("**docs(ci):** wrong default", "wrong default"),
+    ("Masked variables: minimum length is wrong", "Masked variables: minimum length is wrong"),
+    ("tour: [REPLACE WITH SHORT DESCRIPTION]", ""),
+])
+def test_templated_title_prefixes_are_stripped(title: str, expected: str) -> None:
+    assert Boilerplate().title(title) == expected
+
+
+def test_learned_boilerplate_removes_template_lines_and_prefixes() -> None:
+    template = "### Problem\n{}\n\n### Further details\n_Add anything else here._"
+    pairs = [(f"Site notes: thing {n}", template.format(f"unique words {n}")) for n in range(5)]
+    bp = Boilerplate.learn(pairs)
+    assert "site notes" in bp.prefixes
+    assert bp.title("Site notes: thing 9") == "thing 9"
+    body = bp.body(template.format("the real complaint"))
+    assert "real complaint" in body
+    assert "anything else" not in body.lower()
+
+
+def test_concepts_connect_different_words_for_the_same_problem() -> None:
+    assert "~outage" in words("the docs site is down") and "~outage" in words("page not loading")
+    assert "~darkmode" in words("please add a dark theme")
+    assert "~language" in words("Spanish version missing")
+
+
+def test_page_tails_match_the_same_page_on_another_host() -> None:
+    assert page_tails("", ["https://old.example.org/tour/moretypes/18"]) == page_tails(
+        "see https://new.example.com/moretypes/18#top")
+
+
+# --- matching ------------------------------------------------------------------------------------
+
+
+def test_same_page_different_problem_ranks_the_right_issue_first(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["same-page-other-problem"]
+    ranked = m.rank(q.title, q.body, map_url(q.docs_url))
+    assert ranked[0].url.endswith("/issues/102")
+    masked = next(c for c in ranked if c.url.endswith("/issues/101"))
+    assert masked.page_match  # same page, different problem: ranked, but well behind
+    assert ranked[0].score - masked.score > 20
+
+
+def test_same_page_new_problem_is_not_linked(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["same-page-new-problem"]
+    result = m.match(q.title, q.body, map_url(q.docs_url))
+    assert result.decision == "new"
+
+
+def test_same_problem_in_other_words_is_found_with_its_reasons(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["different-words"]
+    result = m.match(q.title, q.body, map_url(q.docs_url))
+    assert result.best is not None and result.best.url.endswith("/issues/106")
+    assert result.decision in ("review", "link")
+    assert result.best.page_match
+    assert "compare_to" in result.best.shared_words
+    assert {"words", "title", "page"} <= dict(result.best.fields).keys()
+    assert "runner-up" in result.reason and "same docs page" in result.reason
+
+
+def test_templated_titles_do_not_match_each_other(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["templated-title-new"]
+    result = m.match(q.title, q.body, map_url(q.docs_url))
+    assert result.decision == "new"
+    assert all(c.score < 60 for c in result.candidates)
+    dup = queries["templated-title-dup"]
+    found = m.match(dup.title, dup.body, map_url(dup.docs_url))
+    assert found.best is not None and found.best.url.endswith("/issues/104")
+
+
+def test_declined_issue_is_reported_as_declined(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["declined"]
+    result = m.match(q.title, q.body, None)
+    assert result.best is not None and result.best.url.endswith("/issues/107")
+    assert result.best.state == "declined"
+    assert "declined" in result.reason
+
+
+def test_mr_closing_the_issue_does_not_make_the_link_ambiguous(fixture_matcher) -> None:
+    m, queries = fixture_matcher
+    q = queries["same-page-other-problem"]
+    result = m.match(q.title, q.body, map_url(q.docs_url))
+    assert result.decision == "link"
+    assert result.candidates[1].url.endswith("/merge_requests/201")
+    assert m.related(result.candidates[0].url, result.candidates[1].url)
+
+
+def test_candidates_are_open_or_recent_issues_and_open_mrs() -> None:
+    items = [
+        item(1, "Masked variable length wrong", state="closed", closed_days_ago=500),
+        item(2, "Masked variable length wrong again", state="closed", closed_days_ago=10),
+        item(3, "Masked variable length fix", kind="merge_request", state="closed"),
+        item(4, "Masked variable length docs fix", kind="merge_request"),
+    ]
+    urls = {c.url for c in matcher(items).rank("masked variable length wrong", "")}
+    assert urls == {items[1].web_url, items[3].web_url}
+
+
+def test_clear_duplicate_links_and_unrelated_text_is_new() -> None:
+    m = matcher([
+        item(1, "Masked variables: docs state the wrong minimum length",
+             f"The page {VARS} says masked variables need 8 characters; the minimum is wrong."),
+        item(2, "Runner autoscaling docs lack an example", "No example config for autoscaling."),
+    ])
+    dup = m.match("Docs are wrong about masked variable minimum length",
+                  "The masked variables section states a wrong minimum length of 8 characters.",
+                  map_url(VARS))
+    assert dup.decision == "link"
+    assert dup.best is not None and dup.best.url.endswith("/issues/1")
+    assert m.match("How do I cache node_modules?", "Thanks!", None).decision == "new"
+
+
+def test_close_runner_up_turns_a_link_into_a_review() -> None:
+    close = [Candidate("a", "A", "opened", 90.0, (("words", 90.0),)),
+             Candidate("b", "B", "opened", 88.0, (("words", 88.0),))]
+    result = decide(close, link_threshold=80, review_threshold=60)
+    assert result.decision == "review"
+    assert "ambiguous" in result.reason
+
+
+def test_priors_alone_never_link() -> None:
+    lifted = [Candidate("a", "A", "opened", 84.0, (("words", 74.0), ("open", 5.0),
+                                                    ("recent", 5.0)))]
+    assert decide(lifted, link_threshold=80, review_threshold=60).decision == "review"
+
+
+def test_empty_cache_means_new() -> None:
+    result = matcher([]).match("anything", "at all", None)
+    assert result.decision == "new" and result.best is None
+
+
+def test_docsgap_markers_do_not_make_issues_alike() -> None:
+    marker = "<!-- docsgap:issue:t1:missing:gitlab-org/gitlab:doc/ci/yaml/_index.md -->"
+    m = matcher([item(1, "Cache docs unclear", f"{marker}\nCaching page unclear."),
+                 item(2, "Pages domains", f"{marker}\nCustom domain steps skipped.")])
+    result = m.match("Pages custom domains", "The custom domain steps are skipped.", None)
+    assert result.best is not None and result.best.url.endswith("/issues/2")
+    assert "docsgap" not in result.best.shared_words
+
+
+# --- grouping ------------------------------------------------------------------------------------
+
+
+def signal(tid: int, title: str, gap: GapType, url: str | None) -> Signal:
+    return Signal(tid, title, f"https://forum.test/t/{tid}", gap, 1.0, ("r",),
+                  (Evidence("r", title, title),), map_url(url) if url else None, 1)
+
+
+def test_group_signals_by_page_and_gap_or_by_alike_titles() -> None:
+    a = signal(1, "Masked variable docs wrong", GapType.INCORRECT, VARS)
+    b = signal(2, "Minimum length of masked vars", GapType.INCORRECT,
+               "https://docs.gitlab.com/ee/ci/variables/index.html#mask")
+    c = signal(3, "Variables page is missing file examples", GapType.MISSING, VARS)
+    d = signal(4, "Broken link to the Helm chart docs", GapType.BROKEN_LINK, None)
+    e = signal(5, "broken link to the helm chart docs!", GapType.BROKEN_LINK, None)
+    f = signal(6, "Something else entirely", GapType.BROKEN_LINK, None)
+    groups = group_signals([a, b, c, d, e, f])
+    assert [[s.thread_id for s in g] for g in groups] == [[1, 2], [3], [4, 5], [6]]

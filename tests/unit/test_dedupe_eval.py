@@ -1,0 +1,102 @@
+"""`docsgap match` and `docsgap eval dedup`: file formats, metrics, the baseline and the gates."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docsgap.cli import app
+from docsgap.dedupe import decide
+from docsgap.evaluate_dedup import (
+    PoolMatcher,
+    baseline_decide,
+    baseline_ranker,
+    evaluate,
+    rank_all,
+    read_pool,
+    read_queries,
+)
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+POOL = ASSETS / "dedup_pool.jsonl"
+QUERIES = ASSETS / "dedup_queries.jsonl"
+runner = CliRunner()
+
+
+def test_read_pool_maps_states_kinds_and_docs_urls() -> None:
+    items = {i.web_url.rsplit("/", 2)[-2] + i.web_url.rsplit("/", 1)[-1]: i
+             for i in read_pool(POOL)}
+    assert items["issues101"].state == "opened"
+    assert "ci/variables/index.html" in items["issues101"].description
+    assert items["merge_requests201"].kind == "merge_request"
+    assert items["issues107"].labels == ("won't do",)
+    assert items["issues101"].project == "docs"
+    assert items["issues101"].iid == 101
+
+
+def test_match_cli_writes_one_explained_line_per_query(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["match", "--pool", str(POOL), "--input", str(QUERIES),
+                                 "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in lines] == [q.id for q in read_queries(QUERIES)]
+    first = lines[0]
+    assert first["decision"] in ("link", "review", "new")
+    assert first["best"] == first["candidates"][0]["url"]
+    assert {"url", "score", "fields", "shared_words", "page_match"} <= first["candidates"][0].keys()
+    assert first["reason"]
+
+
+def test_eval_dedup_on_own_fixtures_beats_the_baseline() -> None:
+    result = runner.invoke(app, ["eval", "dedup", "--queries", str(QUERIES), "--pool", str(POOL),
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["docsgap"]["recall@1"] == 1.0
+    assert data["docsgap"]["link_precision"] == 1.0
+    assert data["docsgap"]["recall@1"] > data["baseline"]["recall@1"]
+    assert {t["link_threshold"] for t in data["thresholds"]} == {60.0, 70.0, 80.0, 90.0}
+
+
+def test_eval_gate_fails_with_exit_8() -> None:
+    result = runner.invoke(app, ["eval", "dedup", "--queries", str(QUERIES), "--pool", str(POOL),
+                                 "--min-recall1", "1.01"])
+    assert result.exit_code == 8
+    assert "below --min-recall1" in result.output
+
+
+def test_bad_input_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\nnot json\n')
+    result = runner.invoke(app, ["match", "--pool", str(POOL), "--input", str(bad)])
+    assert result.exit_code == 3
+    assert "bad.jsonl:1" in result.output
+
+
+def test_a_query_without_original_that_gets_linked_counts_against_precision() -> None:
+    items = read_pool(POOL)
+    queries = read_queries(QUERIES)
+    ranked = rank_all(queries, baseline_ranker(items))
+    # Linking everything at 0 makes every query a link; the unlabelled ones are wrong links.
+    scores = evaluate(queries, ranked, "baseline", decide=baseline_decide(0, 0))
+    assert scores.links == len(queries)
+    assert scores.link_precision < 1.0
+
+
+@pytest.mark.shared
+def test_dev_set_figures(shared_dir: Path) -> None:
+    """Regression floor on the shared dev set (30 queries): ranks and link precision."""
+    eval_dir = shared_dir / "eval"
+    items = read_pool(eval_dir / "dedup-dev-pool.jsonl")
+    queries = read_queries(eval_dir / "dedup-dev.jsonl")
+    pm = PoolMatcher(items, link_threshold=80, review_threshold=60, closed_within_days=365)
+    scores = evaluate(queries, rank_all(queries, pm.rank), "docsgap", decide=partial(
+        decide, link_threshold=80, review_threshold=60, related=pm.related))
+    assert scores.recall5 >= 0.9
+    assert scores.recall1 >= 0.65
+    assert scores.link_precision >= 0.97
