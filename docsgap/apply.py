@@ -215,9 +215,10 @@ class Applier:
         for post in thread.posts:
             text = post.raw or post.cooked
             if mark in text:
-                self.store.set_link_field(thread_id, target, reply_url=f"{thread.url}/{post.number}")
-                raise _Skipped("reply with this marker already posted",
-                               f"{thread.url}/{post.number}")
+                posted = f"{thread.url}/{post.number}"
+                self.store.record_link(thread_id, target, source="docsgap")
+                self.store.set_link_field(thread_id, target, reply_url=posted)
+                raise _Skipped("reply with this marker already posted", posted)
             if target in text:
                 raise _Skipped(f"post #{post.number} already links {target}")
         if thread.closed or thread.archived:
@@ -265,8 +266,8 @@ class Applier:
             raise
         kind, _ = parse_item_url(target)
         signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
-        body = compose.followup_text(item_url=target, item_kind=kind,
-                                     page=signal.page if signal else None, key=action.key)
+        body = self._edited(action) or compose.followup_text(
+            item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key)
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
         ref = self.forum.reply(thread_id, body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)

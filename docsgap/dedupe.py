@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from docsgap.docpages import page_keys
 from docsgap.models import Candidate, Decision, DocPage, MatchResult, Signal, TrackerItem
-from docsgap.textnorm import Boilerplate, surface_forms, words
+from docsgap.textnorm import Boilerplate, strip_markup, surface_forms, words
 
 DECLINED_LABELS = (
     "won't do", "wontdo", "wontfix", "won't fix", "declined", "duplicate", "invalid",
@@ -33,11 +33,11 @@ TITLE_WEIGHT = 2.0
 """Title words count twice in the word vectors: titles say what the problem is."""
 BODY_CHARS = 3000
 """Only the start of a body is compared; long templates and logs add noise, not evidence."""
-SHORTLIST = 40
+SHORTLIST = 30
 """Items scored in full per signal, besides the ones on the same page."""
-PAGE_CANDIDATES = 200
+PAGE_CANDIDATES = 30
 """At most this many same-page items are scored (the best by words first)."""
-POSTINGS_BUDGET = 60_000
+POSTINGS_BUDGET = 20_000
 """Index entries read per signal, rarest words first; common words barely move the score."""
 
 # How the evidence adds up to a score out of 100; tuned on labelled data (`docsgap eval dedup`).
@@ -58,18 +58,6 @@ RECENT_DAYS = 14.0
 RECENT_ITEMS = 2.0
 AMBIGUOUS_MARGIN = 4.0
 """A link whose runner-up (another item) is this close becomes a review."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    item: TrackerItem
-    title: str
-    """Normalised, stemmed title words."""
-    body: str
-    """Normalised, stemmed body words."""
-    pages: frozenset[str]
-    tails: frozenset[str]
-    norm: float
 
 
 @dataclass(slots=True)
@@ -133,8 +121,10 @@ class Matcher:
         now = now or datetime.now(UTC)
         cutoff = now - timedelta(days=closed_within_days)
         self.items = [i for i in items if _eligible(i, cutoff)]
-        self.boilerplate = Boilerplate.learn((i.title, i.description) for i in self.items)
-        self._entries: list[_Entry] = []
+        self.boilerplate = Boilerplate()
+        self._titles: list[str] = []
+        """Normalised, stemmed title of each item."""
+        self._norms: list[float] = []
         self._postings: dict[str, tuple[list[int], list[float]]] = {}
         self._pages: dict[str, list[int]] = {}
         self._tails: dict[str, list[int]] = {}
@@ -150,36 +140,44 @@ class Matcher:
 
     # --- index --------------------------------------------------------------------------------
     def _build(self) -> None:
+        items = self.items
+        stripped = [strip_markup(i.description[:BODY_CHARS]) for i in items]
+        self.boilerplate = Boilerplate.learn(zip((i.title for i in items), stripped, strict=True))
+        bp = self.boilerplate
         vectors: list[dict[str, float]] = []
         df: Counter[str] = Counter()
-        for n, item in enumerate(self.items):
-            title, body = self._texts(item.title, item.description)
-            vec = _vector(title, body)
+        for n, item in enumerate(items):
+            title = words(bp.title(item.title))
+            vec = _vector(title, words(bp.body(stripped[n], stripped=True)))
             vectors.append(vec)
             df.update(vec.keys())
             raw = f"{item.title}\n{item.description}"
-            pages = frozenset(page_keys(raw))
-            tails = page_tails(raw)
-            for key in pages:
+            for key in page_keys(raw):
                 self._pages.setdefault(key, []).append(n)
-            for key in tails:
+            for key in page_tails(raw):
                 self._tails.setdefault(key, []).append(n)
-            self._entries.append(_Entry(item, " ".join(title), " ".join(body), pages, tails, 0.0))
+            self._titles.append(" ".join(title))
+        stripped.clear()
         self._link_mentions()
-        total = len(self.items)
-        self._idf = {w: math.log(1 + total / d) for w, d in df.items()}
+        total = len(items)
+        idf = self._idf = {w: math.log(1 + total / d) for w, d in df.items()}
         self._unknown_idf = math.log(1 + max(total, 1))
+        postings = self._postings
+        weight_of: dict[float, float] = {}  # tf -> 1 + log(tf): one float object per value
         for n, vec in enumerate(vectors):
             sq = 0.0
             for w, tf in vec.items():
-                weight = 1 + math.log(tf)
-                ids, weights = self._postings.setdefault(w, ([], []))
-                ids.append(n)
-                weights.append(weight)
-                sq += (weight * self._idf[w]) ** 2
-            entry = self._entries[n]
-            self._entries[n] = _Entry(entry.item, entry.title, entry.body, entry.pages,
-                                      entry.tails, math.sqrt(sq) or 1.0)
+                weight = weight_of.get(tf)
+                if weight is None:
+                    weight = weight_of[tf] = 1 + math.log(tf)
+                entry = postings.get(w)
+                if entry is None:
+                    entry = postings[w] = ([], [])
+                entry[0].append(n)
+                entry[1].append(weight)
+                sq += (weight * idf[w]) ** 2
+            self._norms.append(math.sqrt(sq) or 1.0)
+        vectors.clear()
 
     def _link_mentions(self) -> None:
         """Relate items that reference each other (`#12`, `!34` or the URL) in one project."""
@@ -202,7 +200,7 @@ class Matcher:
 
     def _texts(self, title: str, body: str) -> tuple[list[str], list[str]]:
         return (words(self.boilerplate.title(title)),
-                words(self.boilerplate.body(body)[:BODY_CHARS]))
+                words(self.boilerplate.body(body[:BODY_CHARS])))
 
     def _query(self, title: str, body: str, page: DocPage | None) -> _Query:
         t, b = self._texts(title, body)
@@ -238,20 +236,21 @@ class Matcher:
     def rank(self, title: str, body: str, page: DocPage | None = None, *,
              as_of: float | None = None, limit: int = 10) -> list[Candidate]:
         """The best `limit` candidates, highest score first, each with its explanation."""
-        if not self._entries:
+        if not self.items:
             return []
         q = self._query(title, body, page)
         acc = self._accumulate(q)
         same_page = self._same_page(q)
         if as_of is not None:
-            acc = {n: v for n, v in acc.items() if self._order[n] < as_of}
-            same_page = {n: v for n, v in same_page.items() if self._order[n] < as_of}
-        pool = {n for n, _ in nlargest(SHORTLIST, acc.items(), key=lambda kv: kv[1])}
+            order = self._order
+            acc = {n: v for n, v in acc.items() if order[n] < as_of}
+            same_page = {n: v for n, v in same_page.items() if order[n] < as_of}
+        pool = set(nlargest(SHORTLIST, acc, key=acc.__getitem__))
         pool.update(nlargest(PAGE_CANDIDATES, same_page, key=lambda n: acc.get(n, 0.0)))
-        scored = [self._score(q, n, acc.get(n, 0.0), same_page.get(n, 0.0),
-                              self._age(n, as_of)) for n in pool]
-        scored.sort(key=lambda c: (-c.score, c.url))
-        return scored[:limit]
+        scored = [self._score(q, n, acc.get(n, 0.0), same_page.get(n, 0.0), as_of)
+                  for n in pool]
+        scored.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
+        return [self._candidate(q, *s) for s in scored[:limit]]
 
     def _age(self, n: int, as_of: float | None) -> float:
         """Days between the item and the report (dated items), else items filed since."""
@@ -288,28 +287,39 @@ class Matcher:
                 found[n] = 1.0
         return found
 
-    def _score(self, q: _Query, n: int, dot: float, page: float, age: float) -> Candidate:
-        """Score one item; `age` is how far back it was filed (days, or items when undated)."""
-        e = self._entries[n]
-        cos = dot / (q.norm * e.norm)
-        title = fuzz.token_set_ratio(q.title, e.title) if q.title and e.title else 0.0
+    def _score(self, q: _Query, n: int, dot: float, page: float,
+               as_of: float | None) -> tuple[float, int, tuple[tuple[str, float], ...]]:
+        """(score, item, fields) for one item; Candidates are built only for the top few."""
+        cos = dot / (q.norm * self._norms[n])
+        theirs = self._titles[n]
+        title = fuzz.token_set_ratio(q.title, theirs) if q.title and theirs else 0.0
         text = 100 * W_WORDS * cos + W_TITLE * title
         bonus = PAGE_BONUS * page if text >= MIN_TEXT_FOR_PAGE else 0.0
-        state = self._state(e.item)
-        opened = OPEN_BONUS if state == "opened" else 0.0
+        opened = OPEN_BONUS if self.items[n].state == "opened" else 0.0
         half = RECENT_DAYS if self._dated else RECENT_ITEMS
-        recent = RECENT_BONUS * 0.5 ** (max(age, 0.0) / half)
+        recent = RECENT_BONUS * 0.5 ** (max(self._age(n, as_of), 0.0) / half)
         score = round(min(100.0, text + bonus + opened + recent), 1)
         fields = (("words", round(100 * cos, 1)), ("title", round(title, 1)),
                   ("page", round(bonus, 1)), ("open", opened), ("recent", round(recent, 1)))
+        return score, n, fields
+
+    def _candidate(self, q: _Query, score: float, n: int,
+                   fields: tuple[tuple[str, float], ...]) -> Candidate:
+        item = self.items[n]
         return Candidate(
-            url=e.item.web_url, title=e.item.title, state=state, score=score,
-            fields=fields, shared_words=self._shared(q, e), page_match=page > 0,
+            url=item.web_url, title=item.title, state=self._state(item), score=score,
+            fields=fields, shared_words=self._shared(q, n),
+            page_match=_value_of(fields, "page") > 0 or self._names_page(q, n),
         )
 
-    def _shared(self, q: _Query, e: _Entry, top: int = 6) -> tuple[str, ...]:
-        """The rarest words both texts use (stems), most distinctive first."""
-        theirs = set(e.title.split()) | set(e.body.split())
+    def _names_page(self, q: _Query, n: int) -> bool:
+        return any(n in self._pages.get(k, ()) for k in q.pages) or any(
+            n in self._tails.get(k, ()) for k in q.tails)
+
+    def _shared(self, q: _Query, n: int, top: int = 6) -> tuple[str, ...]:
+        """The rarest words both texts use, most distinctive first."""
+        t, b = self._texts(self.items[n].title, self.items[n].description)
+        theirs = {*t, *b}
         both = [w for w in q.words if w in theirs]
         both.sort(key=lambda w: (-self._idf.get(w, 0.0), w))
         return tuple(q.surface.get(w, w) for w in both[:top])
@@ -323,7 +333,7 @@ class Matcher:
         return item.state
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self.items)
 
 
 def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
@@ -404,7 +414,11 @@ def _lost_on(best: Candidate, other: Candidate) -> str:
 
 def _value(c: Candidate, name: str) -> float:
     """One field's value on a candidate (0 when absent)."""
-    return dict(c.fields).get(name, 0.0)
+    return _value_of(c.fields, name)
+
+
+def _value_of(fields: Sequence[tuple[str, float]], name: str) -> float:
+    return next((v for k, v in fields if k == name), 0.0)
 
 
 # --- grouping ---------------------------------------------------------------------------------

@@ -316,9 +316,11 @@ class DraftMr:
             self.store.ledger_finish(target.key, "done", remote_url=item.web_url)
         self.store.upsert_items([item])
         s = target.signal
+        # No signal_key: the signal's own link-back reply is about its issue; tying the MR to
+        # the signal would make the run planner think that reply is still owed.
         self.store.record_link(
             target.thread.id, item.web_url, source="docsgap",
-            signal_key=s.key if s else None, gap_type=s.gap_type.value if s else None,
+            gap_type=s.gap_type.value if s else None,
             page_url=s.page.url if s and s.page else None,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +29,8 @@ PENDING_TOPICS = "forum.pending_topics"
 TRACKER_CURSOR = "tracker.updated_after"
 
 Progress = Callable[[str, int, int], None]
+
+_ITEM_URL = re.compile(r"https?://[^\s<>()\]\[\"']+/-/(?:issues|merge_requests)/\d+")
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -113,6 +116,7 @@ class Pipeline:
                 "last_posted_at": iso(thread.last_posted_at),
             }
         )
+        self._adopt_own_posts(thread)
         verdict = self.detector.detect_thread(
             thread, ignore_usernames=self.config.forum.bot_usernames
             + self.config.forum.staff_usernames,
@@ -143,6 +147,24 @@ class Pipeline:
         if count:
             log.info("reconciled %d link(s) from docsgap's issue markers", count)
         return count
+
+    def _adopt_own_posts(self, thread: Thread) -> None:
+        """docsgap's own replies and follow-ups in the thread (found by marker) become links
+        with their post URLs, so a lost state still knows what was said and follows up."""
+        bots = {u.lower() for u in self.config.forum.bot_usernames}
+        for post in thread.posts:
+            if post.username.lower() not in bots:
+                continue
+            text = post.raw or post.cooked
+            keys = compose.find_markers(text)
+            field = ("reply_url" if any(k.startswith("reply:") for k in keys)
+                     else "followup_url" if any(k.startswith("followup:") for k in keys)
+                     else None)
+            if field is None:
+                continue
+            for url in dict.fromkeys(_ITEM_URL.findall(text)):
+                self.store.record_link(thread.id, url, source="docsgap")
+                self.store.set_link_field(thread.id, url, **{field: f"{thread.url}/{post.number}"})
 
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
         """Deduplicate every signal against the cached doc issues and MRs."""

@@ -157,10 +157,10 @@ def _by_decision(
             by_target.setdefault((m.decision, m.best.url), []).append(s)
         else:
             fresh.append(s)
-    for (decision, _url), members in by_target.items():
-        out.append((decision, members, matches[members[0].key]))
-    for members in group(fresh):
-        out.append(("new", members, matches.get(members[0].key, MatchResult("new", None))))
+    out.extend((decision, members, matches[members[0].key])
+               for (decision, _url), members in by_target.items())
+    out.extend(("new", members, matches.get(members[0].key, MatchResult("new", None)))
+               for members in group(fresh))
     return out
 
 
@@ -170,7 +170,7 @@ def _link_action(
 ) -> Action:
     best = match.best
     assert best is not None
-    why = f"matches {best.url} ({match.reason or f'score {best.score:.1f}'})"
+    why = f"matches {best.url} (score {best.score:.1f})"
     if best.state != "opened":
         why += f"; that item is {best.state}"
     if forced_review:
@@ -235,7 +235,8 @@ def _cap(plan: Plan, max_actions: int, context: PlanContext) -> Plan:
     pending = [a for a in plan.actions if a.key not in context.done]
     done = [a for a in plan.actions if a.key in context.done]
     for a in pending:
-        if a.depends_on and all(k.key != a.depends_on for k in kept) and a.depends_on not in context.done:
+        waits = a.depends_on and a.depends_on not in context.done
+        if waits and all(k.key != a.depends_on for k in kept):
             skips.append(Skip(a.key, "waits for its issue (cap reached)"))
             continue
         if budget <= 0:

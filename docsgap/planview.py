@@ -26,8 +26,9 @@ def _status_word(o: Outcome) -> str:
     }[o.status]
 
 
-def render_text(result: RunResult, *, applied: bool) -> str:
-    """The plan and what happened to each action, with reasons."""
+def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> str:
+    """The plan and what happened to each action, with reasons (`compact`: one line per action
+    plus its thread, for the demo)."""
     plan = result.plan
     matches = dict(plan.matches)
     lines = [
@@ -43,6 +44,12 @@ def render_text(result: RunResult, *, applied: bool) -> str:
         status = _status_word(o) if o else "not reached"
         where = (o.remote_url if o and o.remote_url else action.target_url) or "(new issue)"
         lines.append(f"- {_LABEL[action.kind.value]:<10} {status:<18} {where}")
+        if compact:
+            first = signals.get(action.signal_keys[0]) if action.signal_keys else None
+            if first is not None:
+                lines.append(f"    thread #{first.thread_id} {first.thread_title[:60]!r} "
+                             f"({first.gap_type.value})")
+            continue
         for key in action.signal_keys[:5]:
             s = signals.get(key)
             if s is None:
@@ -60,7 +67,7 @@ def render_text(result: RunResult, *, applied: bool) -> str:
                 lines.append(f"    match: {m.reason}")
         if o and o.status == "failed" and o.error:
             lines.append(f"    error: {o.error}")
-    if plan.skips:
+    if plan.skips and not compact:
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)
     return "\n".join(lines)

@@ -159,8 +159,9 @@ class Boilerplate:
     @classmethod
     def learn(cls, items: Iterable[tuple[str, str]], *, min_count: int = 3,
               min_share: float = 0.01) -> Boilerplate:
-        """Learn from (title, body) pairs: a prefix, line or title counts as template text when
-        it appears in at least `min_count` items and `min_share` of them."""
+        """Learn from (title, body) pairs, bodies already passed through `strip_markup`: a
+        prefix, line or title counts as template text when it appears in at least `min_count`
+        items and `min_share` of them."""
         prefixes: Counter[str] = Counter()
         lines: Counter[str] = Counter()
         all_titles: list[str] = []
@@ -169,7 +170,7 @@ class Boilerplate:
             p = prefix_of(title)
             if p:
                 prefixes[p] += 1
-            keys = {line_key(ln) for ln in strip_markup(body).splitlines()}
+            keys = {line_key(ln) for ln in body.splitlines()}
             lines.update(k for k in keys if k.count(" ") >= 1)
         floor = max(min_count, int(len(all_titles) * min_share))
         learned = cls(prefixes=KNOWN_PREFIXES | {p for p, n in prefixes.items() if n >= floor})
@@ -198,10 +199,10 @@ class Boilerplate:
             return ""
         return text.strip()
 
-    def body(self, body: str) -> str:
-        """The body without markup, template questions, unticked boxes, quotes and learned
-        template lines."""
-        text = strip_markup(body)
+    def body(self, body: str, *, stripped: bool = False) -> str:
+        """The body without markup (unless already `stripped`), template questions, unticked
+        boxes, quotes and learned template lines."""
+        text = body if stripped else strip_markup(body)
         text = _UNCHECKED_RE.sub(" ", text)
         text = _QUOTE_RE.sub(" ", text)
         text = _TEMPLATE_LINE_RE.sub(" ", text)
@@ -212,48 +213,95 @@ class Boilerplate:
 
 # Ways of saying the same thing in docs reports; each adds a shared "~concept" word, so
 # "the site is down" and "docs not loading" have something in common besides "the".
-_CONCEPTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (name, re.compile(pattern))
-    for name, pattern in (
-        ("~outage", r"\b(?:down|outage|unavailable|unreachable|dead|50[0234]|blank (?:page|screen)|"
-                    r"white (?:page|screen)|(?:not|n't|never|won't|fails? to|refus\w* to) "
-                    r"(?:load|open|function|respond|come up)\w*|timed? ?out)\b"),
-        ("~broken", r"\b(?:broken|(?:not|n't|never) work\w*|fail\w*|errors?|crash\w*)\b"),
-        ("~notfound", r"\b(?:404|not found|(?:dead|broken|bad|wrong|invalid) (?:link|url)s?|"
-                      r"missing page|page (?:is )?missing|redirect\w*)\b"),
-        ("~language", r"\b(?:translat\w+|languages?|locale|english|spanish|español|espanol|"
-                      r"french|français|german|deutsch|russian|chinese|japanese|korean|"
-                      r"portuguese|italian|turkish|polish|ukrainian|arabic|hindi|dutch|"
-                      r"vietnamese|indonesian|persian|hebrew|thai|czech|greek|swedish)\b"),
-        ("~darkmode", r"\b(?:dark|night) ?(?:mode|theme)s?\b|\bdark\b"),
-        ("~image", r"\b(?:images?|pictures?|pics?|png|svg|diagrams?|illustrations?)\b"),
-        ("~example", r"\b(?:examples?|samples?|demos?|snippets?|stackblitz|plunk\w*|playground)\b"),
-        ("~edit", r"\b(?:edit\w*|modif\w+|typ(?:e|ing) (?:in|into)|input|keyboard)\b"),
-        ("~typo", r"\b(?:typos?|misspell\w*|spelling|grammar\w*|repeated|duplicated? words?)\b"),
-        ("~outdated", r"\b(?:outdated|out of date|obsolete|deprecated|no longer|stale|"
-                      r"old version|removed in)\b"),
-        ("~offline", r"\b(?:offline|locally|local (?:machine|install\w*|copy)|run \w+ locally)\b"),
-        ("~mac", r"\b(?:mac ?os|os ?x|macbook|catalina|mojave|big sur|monterey|ventura|sonoma)\b"),
-    )
+# Single words (a trailing "*" matches any ending) are looked up per token, which is cheap;
+# phrases need a regex pass.
+_CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
+    "~notfound": ("404", "redirect*"),
+    "~outage": ("down", "outage", "unavailable", "unreachable", "dead", "500", "502", "503",
+                "504", "timeout"),
+    "~broken": ("broken", "fail*", "error", "errors", "crash*"),
+    "~language": ("translat*", "language", "languages", "locale", "english", "spanish",
+                  "español", "espanol", "french", "français", "german", "deutsch", "russian",
+                  "chinese", "japanese", "korean", "portuguese", "italian", "turkish", "polish",
+                  "ukrainian", "arabic", "hindi", "dutch", "vietnamese", "indonesian", "persian",
+                  "hebrew", "thai", "czech", "greek", "swedish"),
+    "~darkmode": ("dark",),
+    "~image": ("image", "images", "picture", "pictures", "pic", "pics", "png", "svg", "diagram",
+               "diagrams", "illustration", "illustrations"),
+    "~example": ("example", "examples", "sample", "samples", "demo", "demos", "snippet",
+                 "snippets", "stackblitz", "plunk*", "playground"),
+    "~edit": ("edit*", "modif*", "input", "keyboard"),
+    "~typo": ("typo", "typos", "misspell*", "spelling", "grammar*", "repeated"),
+    "~outdated": ("outdated", "obsolete", "deprecated", "stale"),
+    "~offline": ("offline", "locally"),
+    "~mac": ("macos", "osx", "macbook", "catalina", "mojave", "monterey", "ventura", "sonoma"),
+}
+_CONCEPT_PHRASES: tuple[tuple[str, str], ...] = (
+    ("~notfound", r"not found|(?:dead|broken|bad|wrong|invalid) (?:link|url)s?|missing page|"
+                  r"page (?:is )?missing"),
+    ("~outage", r"(?:blank|white) (?:page|screen)|(?:not|n't|never|won't|fails? to|refus\w* to) "
+                r"(?:load|open|function|respond|come up)\w*|timed? out"),
+    ("~broken", r"(?:not|n't|never) work\w*"),
+    ("~darkmode", r"(?:dark|night) ?(?:mode|theme)s?"),
+    ("~edit", r"typ(?:e|ing) (?:in|into)"),
+    ("~typo", r"duplicated? words?"),
+    ("~outdated", r"out of date|no longer|old version|removed in"),
+    ("~offline", r"local (?:machine|install\w*|copy)"),
+    ("~mac", r"mac os|os x|big sur"),
 )
+_PHRASE_RE = re.compile("|".join(
+    f"(?P<c{n}>\\b(?:{pattern})\\b)" for n, (_, pattern) in enumerate(_CONCEPT_PHRASES)
+))
+_EXACT = {w: c for c, ws in _CONCEPT_WORDS.items() for w in ws if not w.endswith("*")}
+_PREFIXES = tuple((w[:-1], c) for c, ws in _CONCEPT_WORDS.items() for w in ws if w.endswith("*"))
+
+
+def _concept_of(token: str) -> str:
+    if token in _EXACT:
+        return _EXACT[token]
+    return next((c for prefix, c in _PREFIXES if token.startswith(prefix)), "")
 
 
 def concepts(text: str) -> list[str]:
-    """The "~concept" words a text expresses (see `_CONCEPTS`), once each."""
-    low = text.lower().replace("’", "'")
-    return [name for name, pattern in _CONCEPTS if pattern.search(low)]
+    """The "~concept" words a lower-cased text expresses (see `_CONCEPT_WORDS`), once each."""
+    found = dict.fromkeys(_concept_of(w) for w in _WORD_RE.findall(text))
+    text = text.replace("\u2019", "'")
+    found.update(dict.fromkeys(_CONCEPT_PHRASES[int(str(m.lastgroup)[1:])][0]
+                               for m in _PHRASE_RE.finditer(text)))
+    return [c for c in found if c]
+
+
+_TOKENS: dict[str, tuple[str, str]] = {}
+"""raw token -> (stem or "" when dropped, concept or ""); grows to a cap."""
+
+
+def _token(raw: str) -> tuple[str, str]:
+    w = raw.strip("'.+-")
+    stemmed = "" if len(w) < 2 or w in STOP_WORDS or (w.isdigit() and len(w) > 6) else stem(w)
+    out = (stemmed, _concept_of(w))
+    if len(_TOKENS) < 500_000:
+        _TOKENS[raw] = out
+    return out
 
 
 def words(text: str) -> list[str]:
     """Lower-cased words of already-stripped text, stop words removed, stemmed, plus the
     "~concept" words it expresses."""
-    out = concepts(text)
-    for w in _WORD_RE.findall(text.lower()):
-        w = w.strip("'.+-")
-        if len(w) < 2 or w in STOP_WORDS or w.isdigit() and len(w) > 6:
-            continue
-        out.append(stem(w))
-    return out
+    low = text.lower()
+    out: list[str] = []
+    found: set[str] = set()
+    get = _TOKENS.get
+    for raw in _WORD_RE.findall(low):
+        pair = get(raw)
+        if pair is None:
+            pair = _token(raw)
+        if pair[0]:
+            out.append(pair[0])
+        if pair[1]:
+            found.add(pair[1])
+    found.update(_CONCEPT_PHRASES[int(str(m.lastgroup)[1:])][0]
+                 for m in _PHRASE_RE.finditer(low.replace("\u2019", "'")))
+    return sorted(found) + out
 
 
 def surface_forms(text: str) -> dict[str, str]:

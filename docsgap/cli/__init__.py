@@ -24,7 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-eval_app = typer.Typer(help="Score detection or deduplication on labelled data.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Score detection or deduplication on labelled data.", no_args_is_help=True
+)
 rules_app = typer.Typer(help="Validate and inspect detection rules.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 app.add_typer(rules_app, name="rules")

@@ -115,8 +115,8 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
     ) -> None:
-        """Draft a docs fix as a GitLab Draft MR. Fetches the --file from the target branch, lets you
-        edit it ($EDITOR, --patch or --content), shows the diff and, with --apply, commits it to
+        """Draft a docs fix as a GitLab Draft MR. Fetches the --file from the target branch, lets
+        you edit it ($EDITOR, --patch or --content), shows the diff and, with --apply, commits it to
         branch docsgap/t<TOPIC>-<slug>, opens a Draft MR whose description links the thread and
         the issue, records the link for the report, and replies in the thread with the MR link
         (policy reply). Safe to rerun: an MR already open from that branch is reused, and the

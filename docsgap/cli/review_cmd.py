@@ -3,6 +3,7 @@ list and decide them from a script (`--list`, `--accept KEY`, `--reject KEY`, `-
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -63,11 +64,20 @@ def render_item(item: ReviewItem, n: int, total: int, threads: _Threads | None) 
             lines.append(f"    {threads.excerpt(s.thread_id, s.post_number)}")
         page = (s.page.path or s.page.url) if s.page else "no docs page identified"
         lines.append(f"    gap: {s.gap_type.value}; page: {page}")
-        lines.extend(f"    evidence [{e.rule_id}]: \"{e.text[:160]}\" (matched {e.matched!r})"
-                     for e in s.evidence[:3])
+        # Several rules often fire on one sentence: show the sentence once.
+        by_text: dict[str, list[tuple[str, str]]] = {}
+        for e in s.evidence:
+            by_text.setdefault(e.text, []).append((e.rule_id, e.matched))
+        for text, hits in list(by_text.items())[:3]:
+            rules = ", ".join(dict.fromkeys(r for r, _ in hits))
+            lines.append(f"    evidence [{rules}]: \"{text[:200]}\"")
+            lines.append("      matched: " + " | ".join(dict.fromkeys(repr(m) for _, m in hits)))
     if a.target_url:
         lines.append(f"  target: {a.target_url}")
-    lines.extend(f"  match: {line}" for line in review.match_lines(item.match))
+    match = item.match
+    if match is not None and match.reason and match.reason in a.reason:
+        match = replace(match, reason="")  # already in the "why" line below
+    lines.extend(f"  match: {line}" for line in review.match_lines(match))
     lines.append(f"  why: {a.reason}")
     where = _WHERE[a.kind].format(target=a.target_url, thread=a.thread_ids[0]
                                   if a.thread_ids else "?")

@@ -188,6 +188,11 @@ def test_apply_opens_one_draft_mr_replies_once_and_reruns_do_nothing(world, invo
     assert ledger is not None
     assert ledger["status"] == "done"
     assert ledger["remote_url"] == MR_URL
+    # The next scheduled run leaves the MR and its thread alone.
+    store = StateStore(cfg.state_path)
+    result = Pipeline(cfg, forum, tracker, store, shared_detector()).run(apply=True)
+    store.close()
+    assert [o for o in result.outcomes if o.status == "applied"] == []
     again = invoke("--content", "fixed.md", "--apply")
     assert again.exit_code == 0
     assert "already exists" in again.output
@@ -240,13 +245,18 @@ def test_reply_policy_review_waits_for_reply_flag(world, invoke) -> None:
 
 
 def test_reply_off_or_no_reply_posts_nothing(world, invoke) -> None:
-    _, forum, tracker = world
+    cfg, forum, tracker = world
     out = invoke("--content", "fixed.md", "--apply", policy='reply = "off"')
     assert "No reply in the thread (policy reply=off)" in out.output
     out = invoke("--apply", "--no-reply")
     assert "No reply in the thread (--no-reply)" in out.output
     assert mrs(tracker) == [MR_URL]
     assert mr_replies(forum) == []
+    # The run planner does not take the unreplied MR link for a link-back reply it owes.
+    store = StateStore(cfg.state_path)
+    plan = Pipeline(cfg, forum, tracker, store, shared_detector()).plan()
+    store.close()
+    assert [a.key for a in plan.actions if a.target_url == MR_URL] == []
 
 
 def test_failed_reply_exits_7_and_a_rerun_resumes(world, invoke) -> None:
