@@ -19,6 +19,7 @@ from docsgap.models import (
     IssueDraft,
     ItemKind,
     Outcome,
+    OutcomeStatus,
     Plan,
     Signal,
     TrackerItem,
@@ -75,6 +76,8 @@ class Applier:
     signals: Mapping[str, Signal]
     results: dict[str, str] = field(default_factory=dict)
     """Action key -> remote URL, for actions that depend on an earlier one."""
+    statuses: dict[str, OutcomeStatus] = field(default_factory=dict)
+    """Action key -> this run's outcome status."""
 
     def apply(self, plan: Plan, *, write: bool) -> list[Outcome]:
         """Run every action; without `write` only report what would happen."""
@@ -82,6 +85,7 @@ class Applier:
         outcomes: list[Outcome] = []
         for action in plan.actions:
             outcomes.append(self._one(action, verdicts, write=write))
+            self.statuses[action.key] = outcomes[-1].status
             if outcomes[-1].status == "failed" and outcomes[-1].error and (
                 "budget" in outcomes[-1].error or "rate limit" in outcomes[-1].error
             ):
@@ -97,7 +101,12 @@ class Applier:
         if mode in ("off", "rejected"):
             return Outcome(action, "dry_run", error=f"not applied: {mode}")
         if action.depends_on and action.depends_on not in self.results and write:
-            return Outcome(action, "failed", error=f"waits for {action.depends_on}")
+            # Only a failed dependency is a failure; one waiting for review (or off) just waits.
+            dep = self.statuses.get(action.depends_on)
+            status: OutcomeStatus = ("failed" if dep in (None, "failed")
+                                     else "pending_review" if dep == "pending_review"
+                                     else "dry_run")
+            return Outcome(action, status, error=f"waits for {action.depends_on}")
         if not write:
             return Outcome(action, "dry_run", error=None if mode in ("auto", "accepted") else
                            "would wait for review")

@@ -100,15 +100,13 @@ def build_plan(
 
     for bucket in _by_decision(live, matches, group):
         decision, members, match = bucket
-        if decision == "review":
+        if decision in ("review", "link"):
             assert match.best is not None
-            actions.append(_link_action(members, match, config, context, forced_review=True))
-            continue
-        if decision == "link":
-            assert match.best is not None
-            actions.append(_link_action(members, match, config, context))
-            target = match.best.url
-            depends = None
+            link = _link_action(members, match, config, context,
+                                forced_review=decision == "review")
+            actions.append(link)
+            # The reply waits for the link: a link still in review holds its reply back.
+            target, depends = match.best.url, link.key
         else:
             key = issue_key(members)
             actions.append(
@@ -128,7 +126,7 @@ def build_plan(
                 _action(
                     ActionKind.REPLY, rkey, [s], config, context,
                     why="tell the thread where the gap is tracked",
-                    target=None if depends else target, depends_on=depends,
+                    target=None if depends == target else target, depends_on=depends,
                 )
             )
     return _cap(Plan(tuple(actions), tuple(skips), tuple(signals), tuple(matches.items())),

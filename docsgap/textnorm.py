@@ -56,7 +56,8 @@ KNOWN_PREFIXES = frozenset(
     }
 )
 
-_WORD_RE = re.compile(r"[a-z0-9][a-z0-9_'.+-]*[a-z0-9+]|[a-z0-9]")
+_LETTER = "a-z0-9\u00c0-\u024f"
+_WORD_RE = re.compile(f"[{_LETTER}][{_LETTER}_'\u2019.+-]*[{_LETTER}+]|[{_LETTER}]")
 
 _STOP_TEXT = """a about above after again against all also am an and any are aren't as at
     be because been
@@ -236,22 +237,68 @@ _CONCEPT_WORDS: dict[str, tuple[str, ...]] = {
     "~offline": ("offline", "locally"),
     "~mac": ("macos", "osx", "macbook", "catalina", "mojave", "monterey", "ventura", "sonoma"),
 }
-_CONCEPT_PHRASES: tuple[tuple[str, str], ...] = (
-    ("~notfound", r"not found|(?:dead|broken|bad|wrong|invalid) (?:link|url)s?|missing page|"
-                  r"page (?:is )?missing"),
-    ("~outage", r"(?:blank|white) (?:page|screen)|(?:not|n't|never|won't|fails? to|refus\w* to) "
-                r"(?:load|open|function|respond|come up)\w*|timed? out"),
-    ("~broken", r"(?:not|n't|never) work\w*"),
-    ("~darkmode", r"(?:dark|night) ?(?:mode|theme)s?"),
-    ("~edit", r"typ(?:e|ing) (?:in|into)"),
-    ("~typo", r"duplicated? words?"),
-    ("~outdated", r"out of date|no longer|old version|removed in"),
-    ("~offline", r"local (?:machine|install\w*|copy)"),
-    ("~mac", r"mac os|os x|big sur"),
-)
-_PHRASE_RE = re.compile("|".join(
-    f"(?P<c{n}>\\b(?:{pattern})\\b)" for n, (_, pattern) in enumerate(_CONCEPT_PHRASES)
-))
+# Two-word phrases, found on the token stream: (first-word class, second-word class) -> concept.
+# A class lists exact words, and word beginnings ending in "*".
+_HEADS: dict[str, tuple[str, ...]] = {
+    "neg": ("not", "never", "cannot", "cant", "wont", "dont", "doesnt", "isnt", "*n't"),
+    "failto": ("fail*", "refus*"), "blank": ("blank", "white"),
+    "bad": ("dead", "broken", "bad", "wrong", "invalid"), "missing": ("missing",),
+    "page": ("page",), "timed": ("timed",), "dark": ("dark", "night"),
+    "dup": ("duplicate", "duplicated"), "no": ("no",), "old": ("old",), "removed": ("removed",),
+    "of": ("of",), "local": ("local",), "mac": ("mac",), "os": ("os",), "big": ("big",),
+    "typ": ("type", "typing"),
+}
+_TAILS: dict[str, tuple[str, ...]] = {
+    "loadish": ("load*", "open*", "function*", "respond*"), "work": ("work*",),
+    "found": ("found",), "screen": ("page", "screen"), "link": ("link", "links", "url", "urls"),
+    "page": ("page",), "missing": ("missing",), "out": ("out",),
+    "mode": ("mode", "modes", "theme", "themes"), "words": ("word", "words"),
+    "longer": ("longer",), "version": ("version",), "in": ("in",), "date": ("date",),
+    "machine": ("machine", "copy", "install*"), "os": ("os",), "x": ("x",), "sur": ("sur",),
+    "into": ("in", "into"),
+}
+_PAIRS: dict[tuple[str, str], str] = {
+    ("neg", "loadish"): "~outage", ("failto", "loadish"): "~outage", ("neg", "work"): "~broken",
+    ("neg", "found"): "~notfound", ("blank", "screen"): "~outage", ("bad", "link"): "~notfound",
+    ("missing", "page"): "~notfound", ("page", "missing"): "~notfound",
+    ("timed", "out"): "~outage", ("dark", "mode"): "~darkmode", ("dup", "words"): "~typo",
+    ("no", "longer"): "~outdated", ("old", "version"): "~outdated",
+    ("removed", "in"): "~outdated", ("of", "date"): "~outdated", ("local", "machine"): "~offline",
+    ("mac", "os"): "~mac", ("os", "x"): "~mac", ("big", "sur"): "~mac", ("typ", "into"): "~edit",
+}
+_SKIP = frozenset({"to", "is", "are", "was"})
+"""Words a phrase may have in between ("fails to load", "page is missing")."""
+
+
+def _index(table: dict[str, tuple[str, ...]]) -> tuple[dict[str, tuple[str, ...]],
+                                                     tuple[tuple[str, str], ...],
+                                                     tuple[tuple[str, str], ...]]:
+    """(exact word -> classes, (prefix, class) pairs, (suffix, class) pairs) of a class table."""
+    exact: dict[str, tuple[str, ...]] = {}
+    prefixes, suffixes = [], []
+    for name, members in table.items():
+        for m in members:
+            if m.startswith("*"):
+                suffixes.append((m[1:], name))
+            elif m.endswith("*"):
+                prefixes.append((m[:-1], name))
+            else:
+                exact[m] = (*exact.get(m, ()), name)
+    return exact, tuple(prefixes), tuple(suffixes)
+
+
+_HEAD_INDEX = _index(_HEADS)
+_TAIL_INDEX = _index(_TAILS)
+
+
+def _classes(token: str, index: tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...],
+                                      tuple[tuple[str, str], ...]]) -> tuple[str, ...]:
+    exact, prefixes, suffixes = index
+    found = exact.get(token, ())
+    found += tuple(n for p, n in prefixes if token.startswith(p))
+    return found + tuple(n for s, n in suffixes if token.endswith(s))
+
+
 _EXACT = {w: c for c, ws in _CONCEPT_WORDS.items() for w in ws if not w.endswith("*")}
 _PREFIXES = tuple((w[:-1], c) for c, ws in _CONCEPT_WORDS.items() for w in ws if w.endswith("*"))
 
@@ -262,45 +309,43 @@ def _concept_of(token: str) -> str:
     return next((c for prefix, c in _PREFIXES if token.startswith(prefix)), "")
 
 
-def concepts(text: str) -> list[str]:
-    """The "~concept" words a lower-cased text expresses (see `_CONCEPT_WORDS`), once each."""
-    found = dict.fromkeys(_concept_of(w) for w in _WORD_RE.findall(text))
-    text = text.replace("\u2019", "'")
-    found.update(dict.fromkeys(_CONCEPT_PHRASES[int(str(m.lastgroup)[1:])][0]
-                               for m in _PHRASE_RE.finditer(text)))
-    return [c for c in found if c]
+_Token = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+_TOKENS: dict[str, _Token] = {}
+"""raw token -> (stem or "" when dropped, concept or "", phrase head classes, tail classes);
+computed once per distinct token, up to a cap."""
 
 
-_TOKENS: dict[str, tuple[str, str]] = {}
-"""raw token -> (stem or "" when dropped, concept or ""); grows to a cap."""
-
-
-def _token(raw: str) -> tuple[str, str]:
-    w = raw.strip("'.+-")
+def _token(raw: str) -> _Token:
+    w = raw.strip("'.+-").replace("\u2019", "'")
     stemmed = "" if len(w) < 2 or w in STOP_WORDS or (w.isdigit() and len(w) > 6) else stem(w)
-    out = (stemmed, _concept_of(w))
+    out = (stemmed, _concept_of(w), _classes(w, _HEAD_INDEX), _classes(w, _TAIL_INDEX))
     if len(_TOKENS) < 500_000:
         _TOKENS[raw] = out
     return out
 
 
+def concepts(text: str) -> list[str]:
+    """The "~concept" words a text expresses (see `_CONCEPT_WORDS`, `_PAIRS`), once each."""
+    return [w for w in words(text) if w.startswith("~")]
+
+
 def words(text: str) -> list[str]:
-    """Lower-cased words of already-stripped text, stop words removed, stemmed, plus the
+    """Lower-cased words of already-stripped text, stop words removed, stemmed, after the
     "~concept" words it expresses."""
-    low = text.lower()
     out: list[str] = []
     found: set[str] = set()
     get = _TOKENS.get
-    for raw in _WORD_RE.findall(low):
-        pair = get(raw)
-        if pair is None:
-            pair = _token(raw)
-        if pair[0]:
-            out.append(pair[0])
-        if pair[1]:
-            found.add(pair[1])
-    found.update(_CONCEPT_PHRASES[int(str(m.lastgroup)[1:])][0]
-                 for m in _PHRASE_RE.finditer(low.replace("\u2019", "'")))
+    heads: tuple[str, ...] = ()
+    for raw in _WORD_RE.findall(text.lower()):
+        stemmed, concept, own_heads, tails = get(raw) or _token(raw)
+        if stemmed:
+            out.append(stemmed)
+        if concept:
+            found.add(concept)
+        if heads and tails:
+            found.update(_PAIRS[(h, t)] for h in heads for t in tails if (h, t) in _PAIRS)
+        if raw not in _SKIP:
+            heads = own_heads
     return sorted(found) + out
 
 

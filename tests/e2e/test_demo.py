@@ -1,0 +1,27 @@
+"""`docsgap demo` end to end: it shows every kind of write, and its last pass writes nothing."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from docsgap.cli import app
+
+
+def test_demo_shows_the_whole_loop_and_ends_idempotent(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert re.search(r"\d+ open_issue applied", text)
+    assert re.search(r"\d+ reply applied", text)
+    assert "link_existing applied" in text
+    assert "-> accepted" in text and "-> rejected" in text
+    assert "Draft MR: " in text and "(Draft: " in text
+    assert "follow-up applied" in text and "won't do" in text
+    assert "0 new write(s)" in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<table" in html and "<script src=" not in html  # self-contained
+    assert (out / "report.md").is_file()
