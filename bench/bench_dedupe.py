@@ -57,8 +57,8 @@ def make_items(n: int, rng: random.Random, vocab: list[str]) -> list[TrackerItem
             kind, "gitlab-org/gitlab", iid,  # type: ignore[arg-type]
             f"Docs feedback: {topic.split('/')[-1]} {problem} {' '.join(words.split()[:3])}",
             body, state, f"https://gitlab.example/gitlab-org/gitlab/-/issues/{iid}",
-            created_at=now - timedelta(days=n - iid), closed_at=now - timedelta(days=rng.randint(1, 400))
-            if state == "closed" else None,
+            created_at=now - timedelta(days=n - iid),
+            closed_at=now - timedelta(days=rng.randint(1, 400)) if state == "closed" else None,
         ))
     return out
 
@@ -104,7 +104,8 @@ def main() -> None:
     pages = math.ceil(args.issues / args.per_page)
     print(f"cached items: {args.issues} ({len(matcher)} eligible), signals: {args.signals}")
     print(f"index build:  {t1 - t0:.2f} s")
-    print(f"match:        {t2 - t1:.2f} s ({1000 * (t2 - t1) / max(args.signals, 1):.2f} ms/signal)")
+    per = 1000 * (t2 - t1) / max(args.signals, 1)
+    print(f"match:        {t2 - t1:.2f} s ({per:.2f} ms/signal)")
     print(f"total:        {t2 - t0:.2f} s")
     print(f"memory:       {traced}max RSS {rss:.0f} MiB (before the index: {rss0:.0f} MiB, "
           "the generated items included)")

@@ -37,8 +37,14 @@ SHORTLIST = 30
 """Items scored in full per signal, besides the ones on the same page."""
 PAGE_CANDIDATES = 30
 """At most this many same-page items are scored (the best by words first)."""
-POSTINGS_BUDGET = 20_000
-"""Index entries read per signal, rarest words first; common words barely move the score."""
+POSTINGS_BUDGET = 4_000
+"""Index entries read per signal to find the shortlist, rarest words first; the common words
+left out are added to the shortlist's scores afterwards."""
+EXPLAINED = 3
+"""Candidates that get their shared words listed (the best and the runners-up the reason
+names); finding them re-reads the item's text."""
+LEARN_SAMPLE = 5_000
+"""Items read to learn template text (prefixes, lines, placeholder titles)."""
 
 # How the evidence adds up to a score out of 100; tuned on labelled data (`docsgap eval dedup`).
 W_WORDS = 0.7
@@ -126,8 +132,9 @@ class Matcher:
         """Normalised, stemmed title of each item."""
         self._norms: list[float] = []
         self._postings: dict[str, tuple[list[int], list[float]]] = {}
-        self._pages: dict[str, list[int]] = {}
-        self._tails: dict[str, list[int]] = {}
+        self._pages: dict[str, set[int]] = {}
+        self._tails: dict[str, set[int]] = {}
+        self._page_cache: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._related: dict[str, set[str]] = {}
         """url -> urls of items it mentions or is mentioned by (an MR and the issue it closes)."""
         # Filing order: creation time when every item has one, else the item number.
@@ -142,7 +149,10 @@ class Matcher:
     def _build(self) -> None:
         items = self.items
         stripped = [strip_markup(i.description[:BODY_CHARS]) for i in items]
-        self.boilerplate = Boilerplate.learn(zip((i.title for i in items), stripped, strict=True))
+        # Template text is common by definition: a sample of the items shows it.
+        step = max(1, len(items) // LEARN_SAMPLE)
+        self.boilerplate = Boilerplate.learn(
+            (items[n].title, stripped[n]) for n in range(0, len(items), step))
         bp = self.boilerplate
         vectors: list[dict[str, float]] = []
         df: Counter[str] = Counter()
@@ -151,11 +161,11 @@ class Matcher:
             vec = _vector(title, words(bp.body(stripped[n], stripped=True)))
             vectors.append(vec)
             df.update(vec.keys())
-            raw = f"{item.title}\n{item.description}"
-            for key in page_keys(raw):
-                self._pages.setdefault(key, []).append(n)
-            for key in page_tails(raw):
-                self._tails.setdefault(key, []).append(n)
+            pages, tails = self._page_info(f"{item.title}\n{item.description}")
+            for key in pages:
+                self._pages.setdefault(key, set()).add(n)
+            for key in tails:
+                self._tails.setdefault(key, set()).add(n)
             self._titles.append(" ".join(title))
         stripped.clear()
         self._link_mentions()
@@ -178,6 +188,18 @@ class Matcher:
                 sq += (weight * idf[w]) ** 2
             self._norms.append(math.sqrt(sq) or 1.0)
         vectors.clear()
+
+    def _page_info(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
+        """Page keys and path tails named in a text; cached on its link-like words, which
+        repeat across items far more than whole texts do."""
+        linky = " ".join(w for w in text.split() if "://" in w or "doc" in w)
+        found = self._page_cache.get(linky)
+        if found is None:
+            found = (frozenset(page_keys(linky)), page_tails(linky)) if linky else (
+                frozenset(), frozenset())
+            if len(self._page_cache) < 100_000:
+                self._page_cache[linky] = found
+        return found
 
     def _link_mentions(self) -> None:
         """Relate items that reference each other (`#12`, `!34` or the URL) in one project."""
@@ -239,18 +261,18 @@ class Matcher:
         if not self.items:
             return []
         q = self._query(title, body, page)
-        acc = self._accumulate(q)
-        same_page = self._same_page(q)
+        acc, skipped = self._accumulate(q)
         if as_of is not None:
             order = self._order
             acc = {n: v for n, v in acc.items() if order[n] < as_of}
-            same_page = {n: v for n, v in same_page.items() if order[n] < as_of}
+        same_page = self._same_page(q, acc)
         pool = set(nlargest(SHORTLIST, acc, key=acc.__getitem__))
-        pool.update(nlargest(PAGE_CANDIDATES, same_page, key=lambda n: acc.get(n, 0.0)))
-        scored = [self._score(q, n, acc.get(n, 0.0), same_page.get(n, 0.0), as_of)
-                  for n in pool]
+        pool.update(nlargest(PAGE_CANDIDATES, same_page, key=acc.__getitem__))
+        dots = self._complete({n: acc[n] for n in pool}, q, skipped)
+        scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
         scored.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
-        return [self._candidate(q, *s) for s in scored[:limit]]
+        return [self._candidate(q, *s, explain=k < EXPLAINED)
+                for k, s in enumerate(scored[:limit])]
 
     def _age(self, n: int, as_of: float | None) -> float:
         """Days between the item and the report (dated items), else items filed since."""
@@ -260,31 +282,47 @@ class Matcher:
         newest = len(self._sorted) if as_of is None else bisect_left(self._sorted, as_of)
         return float(newest - bisect_right(self._sorted, self._order[n]))
 
-    def _accumulate(self, q: _Query) -> dict[int, float]:
-        """Dot products with every item sharing a word, rarest words first, within a budget."""
+    def _accumulate(self, q: _Query) -> tuple[dict[int, float], list[str]]:
+        """Dot products with every item sharing a word, rarest words first, within a budget;
+        also the common words left out (`_complete` adds them for the shortlist)."""
         acc: dict[int, float] = {}
         budget = POSTINGS_BUDGET
-        present = [(len(self._postings[w][0]), w) for w in q.vector if w in self._postings]
-        for size, w in sorted(present):
+        present = sorted((len(self._postings[w][0]), w) for w in q.vector if w in self._postings)
+        skipped: list[str] = []
+        for size, w in present:
             if size > budget:
-                break
+                skipped.append(w)
+                continue
             budget -= size
             qw = q.vector[w] * self._idf[w]
             ids, weights = self._postings[w]
             get = acc.get
             for n, iw in zip(ids, weights, strict=True):
                 acc[n] = get(n, 0.0) + qw * iw
-        return acc
+        return acc, skipped
 
-    def _same_page(self, q: _Query) -> dict[int, float]:
-        """Items naming the signal's page: 1.0 for the same page, 0.5 for the same path tail."""
+    def _complete(self, dots: dict[int, float], q: _Query, skipped: list[str]
+                  ) -> dict[int, float]:
+        """Add the skipped common words to a few items' dot products (postings are sorted by
+        item, so each lookup is a bisection), making their cosine exact."""
+        for w in skipped:
+            qw = q.vector[w] * self._idf[w]
+            ids, weights = self._postings[w]
+            for n in dots:
+                i = bisect_left(ids, n)
+                if i < len(ids) and ids[i] == n:
+                    dots[n] += qw * weights[i]
+        return dots
+
+    def _same_page(self, q: _Query, acc: dict[int, float]) -> dict[int, float]:
+        """Items sharing words with the report that name its page: 1.0 for the same page,
+        0.5 for the same path tail on another host."""
         found: dict[int, float] = {}
+        keys = acc.keys()
         for key in q.tails:
-            for n in self._tails.get(key, ()):
-                found[n] = 0.5
+            found.update(dict.fromkeys(keys & self._tails.get(key, set()), 0.5))
         for key in q.pages:
-            for n in self._pages.get(key, ()):
-                found[n] = 1.0
+            found.update(dict.fromkeys(keys & self._pages.get(key, set()), 1.0))
         return found
 
     def _score(self, q: _Query, n: int, dot: float, page: float,
@@ -304,11 +342,11 @@ class Matcher:
         return score, n, fields
 
     def _candidate(self, q: _Query, score: float, n: int,
-                   fields: tuple[tuple[str, float], ...]) -> Candidate:
+                   fields: tuple[tuple[str, float], ...], *, explain: bool) -> Candidate:
         item = self.items[n]
         return Candidate(
             url=item.web_url, title=item.title, state=self._state(item), score=score,
-            fields=fields, shared_words=self._shared(q, n),
+            fields=fields, shared_words=self._shared(q, n) if explain else (),
             page_match=_value_of(fields, "page") > 0 or self._names_page(q, n),
         )
 

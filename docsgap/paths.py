@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+import sysconfig
 from pathlib import Path
 
 
 def shipped_rules_dir() -> Path:
     """The `rules/` directory shipped with docsgap."""
     here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "rules", here / "data" / "rules"):
+    installed = [Path(base) / "share" / "docsgap" / "rules"
+                 for base in dict.fromkeys((sysconfig.get_path("data"), sys.prefix))]
+    for candidate in (here.parent / "rules", *installed):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("docsgap's rules/ directory is missing from this installation")

@@ -132,9 +132,21 @@ def _host(m: re.Match[str]) -> str:
     return f" {host.removeprefix('www.')} "
 
 
+_LINE_KEYS: dict[str, str] = {}
+_LETTERS_RE = re.compile(r"[a-z]+")
+
+
 def line_key(line: str) -> str:
-    """A line reduced to its letters, to spot the same template line in many items."""
-    return " ".join(re.findall(r"[a-z]+", line.lower()))
+    """A line reduced to its letters, to spot the same template line in many items (cached:
+    template lines repeat, which is the point; long lines are never template lines)."""
+    if len(line) > 200:
+        return ""
+    key = _LINE_KEYS.get(line)
+    if key is None:
+        key = " ".join(_LETTERS_RE.findall(line.lower()))
+        if len(_LINE_KEYS) < 200_000:
+            _LINE_KEYS[line] = key
+    return key
 
 
 def prefix_of(title: str) -> str | None:
@@ -208,7 +220,8 @@ class Boilerplate:
         text = _QUOTE_RE.sub(" ", text)
         text = _TEMPLATE_LINE_RE.sub(" ", text)
         if self.lines:
-            text = "\n".join(ln for ln in text.splitlines() if line_key(ln) not in self.lines)
+            lines = self.lines
+            text = "\n".join(ln for ln in text.splitlines() if line_key(ln) not in lines)
         return text
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from docsgap import compose
 from docsgap.cli import common
 from docsgap.detect import Detector
 from docsgap.errors import ExitCode
@@ -113,9 +114,15 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
     @rules_app.command("check")
     @common.handle_errors
     def rules_check(rules: list[Path] | None = RULES_OPT) -> None:
-        """Validate every rules file (problems as file:line: message, exit 4), then run every
-        rule's examples (failures exit 8)."""
+        """Validate every rules file and the outbound-text templates (problems as
+        file:line: message, exit 4), then run every rule's examples (failures exit 8)."""
         ruleset = load_rules(rules or ())
+        template_problems = compose.check_templates()
+        for problem in template_problems:
+            typer.echo(problem, err=True)
+        if template_problems:
+            typer.echo(f"error: {len(template_problems)} problem(s) in templates", err=True)
+            raise typer.Exit(int(ExitCode.RULES))
         failures = failing_examples(ruleset)
         for failure in failures:
             typer.echo(failure, err=True)
@@ -124,7 +131,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))
         typer.echo(
             f"OK: {len(ruleset.rules)} rules, {len(ruleset.cancellers)} cancellers, "
-            f"{_example_count(ruleset)} examples in {len(ruleset.files)} files"
+            f"{_example_count(ruleset)} examples in {len(ruleset.files)} files; templates OK"
         )
 
     @rules_app.command("list")

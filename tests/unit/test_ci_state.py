@@ -551,22 +551,19 @@ exit 0
 """
 
 
+FULL_JOB = ["state pull", "run --apply", "followup --apply", "state push",
+            "report --format html", "report --format markdown"]
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash (as GitLab runners use)")
 @pytest.mark.parametrize(
     ("codes", "expected_exit", "expected_calls"),
     [
-        ({}, 0, ["state pull", "run --apply", "followup --apply", "state push", "report --format html",
-                 "report --format markdown"]),
-        ({"RUN_EXIT": "7"}, 7, ["state pull", "run --apply", "followup --apply", "state push", "report --format html",
-                                "report --format markdown"]),
-        ({"PUSH_EXIT": "6"}, 6, ["state pull", "run --apply", "followup --apply", "state push", "report --format html",
-                                 "report --format markdown"]),
-        ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, 7,
-         ["state pull", "run --apply", "followup --apply", "state push", "report --format html",
-          "report --format markdown"]),
-        ({"FOLLOWUP_EXIT": "7"}, 7, ["state pull", "run --apply", "followup --apply",
-                                     "state push", "report --format html",
-                                     "report --format markdown"]),
+        ({}, 0, FULL_JOB),
+        ({"RUN_EXIT": "7"}, 7, FULL_JOB),
+        ({"PUSH_EXIT": "6"}, 6, FULL_JOB),
+        ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, 7, FULL_JOB),
+        ({"FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
         ({"PULL_EXIT": "5"}, 5, ["state pull"]),
     ],
 )

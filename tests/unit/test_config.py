@@ -30,7 +30,8 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
         '[dedup]\nlink_threshold = 90\n',
     )
     env = {"DOCSGAP_GITLAB_PROJECT": "c/d", "DOCSGAP_GITLAB_TOKEN": "glpat-secret"}
-    cfg = load_config(path, env=env, overrides={"dedup": {"link_threshold": 95, "review_threshold": None}})
+    flags = {"dedup": {"link_threshold": 95, "review_threshold": None}}
+    cfg = load_config(path, env=env, overrides=flags)
     assert cfg.forum.url == "https://forum.example.org"
     assert cfg.gitlab.project == "c/d"
     assert cfg.gitlab.token == "glpat-secret"

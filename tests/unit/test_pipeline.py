@@ -12,11 +12,11 @@ import pytest
 from docsgap import compose
 from docsgap.config import Config, PolicyConfig
 from docsgap.detect import Detector
+from docsgap.models import Post, Thread
 from docsgap.pipeline import Pipeline
 from docsgap.rules import load_rules
 from docsgap.state import StateStore
 from tests.fakes import T0, Crash, FakeForum, FakeTracker, Faults
-from docsgap.models import Post, Thread
 
 AUTO = PolicyConfig(open_issue="auto", link_existing="auto", reply="auto", followup="auto")
 YAML = "https://docs.gitlab.com/ee/ci/yaml/index.html#rules"
