@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Render the HTML issue-link report from a demo state and screenshot it with headless Chromium.
 
-    .venv/bin/python scripts/render_report.py                      # -> docs/report-screenshot.png
+    .venv/bin/python scripts/render_report.py --from-demo  # -> docs/report-screenshot.png
+    .venv/bin/python scripts/render_report.py               # richer synthetic history (tests)
     .venv/bin/python scripts/render_report.py --html /tmp/r.html --png /tmp/r.png --hostile
 
 Needs `chromium` (Debian: `apt-get install chromium`) for the PNG; `--no-png` only writes HTML.
@@ -92,9 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=1800)
     parser.add_argument("--hostile", action="store_true", help="add a thread with a hostile title")
     parser.add_argument("--no-png", action="store_true", help="only write the HTML")
+    parser.add_argument("--from-demo", action="store_true",
+                        help="run `docsgap demo` against the sandbox and use its report.html")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="docsgap-report-") as tmp:
-        html = demo_html(args.html or Path(tmp) / "report.html", hostile=args.hostile)
+        if args.from_demo:
+            from docsgap.demo import run_demo
+
+            html = run_demo(Path(tmp) / "demo", echo=lambda _line: None)
+        else:
+            html = demo_html(args.html or Path(tmp) / "report.html", hostile=args.hostile)
         print(f"html: {html}")
         if not args.no_png:
             screenshot(html, args.png, width=args.width, height=args.height)

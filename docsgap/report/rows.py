@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from docsgap.config import GitLabConfig
 from docsgap.models import GapType, ItemKind
 from docsgap.state import StateStore, parse_iso
 
 DONE_STATES = frozenset({"closed", "merged"})
+_DECLINED = frozenset(label.lower() for label in GitLabConfig().wontdo_labels)
 """Item states after which the thread deserves a follow-up reply."""
 
 _ITEM_URL = re.compile(
@@ -109,9 +111,18 @@ class ReportRow:
         return self.item_state in DONE_STATES
 
     @property
+    def declined(self) -> bool:
+        """Closed with a won't-do label (the default `gitlab.wontdo_labels`)."""
+        return any(label.lower() in _DECLINED for label in self.item_labels)
+
+    @property
     def awaiting_followup(self) -> bool:
-        """The item is done but the thread has not been told yet."""
-        return self.item_done and not self.followup_url
+        """The item was fixed (merged, or closed and not declined) and the thread docsgap
+        replied in has not been told yet: exactly what `docsgap followup` would post."""
+        fixed = self.item_state == "merged" or (
+            self.item_kind == "issue" and self.item_state == "closed" and not self.declined
+        )
+        return fixed and self.replied and not self.followup_url
 
     @property
     def reported_at(self) -> datetime | None:

@@ -59,6 +59,19 @@ def _row(**over: object) -> ReportRow:
 # --- rows -------------------------------------------------------------------------------------
 
 
+def test_awaiting_followup_means_what_followup_would_post() -> None:
+    replied = {"reply_url": "https://forum.test/t/x/1/3", "item_kind": "issue"}
+    assert _row(**replied, item_state="closed").awaiting_followup
+    assert not _row(**replied, item_state="closed",
+                    item_labels='["documentation", "won\'t do"]').awaiting_followup
+    assert not _row(item_kind="issue", item_state="closed").awaiting_followup  # never replied
+    assert _row(**{**replied, "item_kind": "merge_request"}, item_state="merged").awaiting_followup
+    assert not _row(**{**replied, "item_kind": "merge_request"},
+                    item_state="closed").awaiting_followup  # closed unmerged
+    assert not _row(**replied, item_state="closed",
+                    followup_url="https://forum.test/t/x/1/4").awaiting_followup
+
+
 def test_rows_come_from_every_link_with_parsed_fields(demo: StateStore) -> None:
     rows = rows_from_state(demo)
     assert len(rows) == len(LINKED)
@@ -124,7 +137,9 @@ def test_totals(demo: StateStore) -> None:
     assert t["items"] == 15
     assert (t["issues"], t["merge_requests"]) == (13, 2)
     assert t["replies_posted"] == sum(1 for x in LINKED if x[7])
-    assert t["awaiting_followup"] == 7
+    # Closed/merged, replied to by docsgap, not followed up; threads docsgap never replied in
+    # (linked by someone in the thread) get no follow-up, so they are not waiting for one.
+    assert t["awaiting_followup"] == 5
     assert t["pending_review"] == 3
     assert t["reviewed_not_applied"] == 1
     assert sum(t["by_gap_type"].values()) == len(LINKED)
@@ -151,9 +166,9 @@ def test_close_times_use_the_earliest_thread(demo: StateStore) -> None:
 
 def test_waiting_followups_longest_first(demo: StateStore) -> None:
     waiting = stats.waiting_followups(rows_from_state(demo), DEMO_NOW)
-    assert len(waiting) == 7
+    assert len(waiting) == 5
     assert [round(d) for _, d in waiting] == sorted((round(d) for _, d in waiting), reverse=True)
-    assert all(r.item_done and not r.followup_url for r, _ in waiting)
+    assert all(r.item_done and r.replied and not r.followup_url for r, _ in waiting)
 
 
 def test_rising_pages_window_and_threshold(demo: StateStore) -> None:
@@ -297,7 +312,7 @@ def test_summary_issue_body(hostile: StateStore) -> None:
     assert body.startswith("<!-- docsgap:summary -->\n")
     sections = re.findall(r"^### (.+)$", body, re.M)
     assert sections == ["Rising demand (1)", "New gaps (4)", "Linked threads (2)",
-                        "Review queue (3)", "Follow-ups due (8)"]
+                        "Review queue (3)", "Follow-ups due (6)"]
     assert "| [ci/yaml](https://docs.gitlab.com/ci/yaml/) | 4 | 8 |" in body
     assert "not linked yet" in body
     assert "@all" not in body
