@@ -15,12 +15,19 @@ from docsgap.summary_issue import publish as publish_summary
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
-    """Failed actions -> PARTIAL; a scan stopped by the rate budget -> UPSTREAM."""
-    if result.failed:
+    """A failed action -> PARTIAL (7); a run cut short by the rate budget or a rate limit, in
+    the scan or in the writes -> UPSTREAM (6). Either way the next run resumes."""
+    failures = [o for o in result.outcomes if o.status == "failed"]
+    if any(not _rate_limited(o.error) for o in failures):
         return ExitCode.PARTIAL
-    if stopped_early:
+    if stopped_early or failures:
         return ExitCode.UPSTREAM
     return ExitCode.OK
+
+
+def _rate_limited(error: str | None) -> bool:
+    text = (error or "").lower()
+    return "rate limit" in text or "budget" in text
 
 
 @dataclass(frozen=True)

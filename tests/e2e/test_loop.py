@@ -169,3 +169,27 @@ def test_wrong_token_is_one_line_and_exit_5(sandbox: Sandbox, tmp_path: Path,
     assert result.exit_code == 5, result.output
     assert "Traceback" not in result.output
     assert "glpat-wrong" not in result.output + result.stderr
+
+
+def test_budget_runs_out_then_next_run_resumes(sandbox: Sandbox, tmp_path: Path) -> None:
+    cfg = config(sandbox, tmp_path)
+    tight = replace(cfg, forum=replace(cfg.forum, max_requests=8))
+    first = run_once(tight, apply=True)
+    assert first.exit_code == 6 and first.stopped_early  # UPSTREAM: stopped cleanly, documented
+    assert "budget" in first.stopped_early
+    scanned_first = first.result.threads_scanned
+    resumed = run_once(cfg, apply=True)
+    assert resumed.exit_code == 0
+    # Nothing lost: together the two runs read every changed topic, and wrote each key once.
+    assert scanned_first + resumed.result.threads_scanned >= 38
+    counts = writes(sandbox)
+    assert max(counts.values()) == 1
+    assert sum(1 for k in counts if k.startswith("issue:")) >= 5
+
+
+def test_forum_429_with_wait_hint_is_honoured(sandbox: Sandbox, tmp_path: Path) -> None:
+    cfg = config(sandbox, tmp_path)
+    sandbox.add_fault("forum", status=429, path_regex=r"^/t/", count=2, wait_seconds=1)
+    report = run_once(cfg, apply=False)
+    assert report.exit_code == 0 and not report.stopped_early
+    assert report.result.threads_scanned == 38
