@@ -218,20 +218,7 @@ class Applier:
         if not target:
             raise WriteRejectedError(f"no issue URL for {action.key}")
         [signal] = self._members(action) or [None]  # type: ignore[list-item]
-        thread_id = action.thread_ids[0]
-        thread = self.forum.thread(thread_id)
-        mark = compose.marker(action.key)
-        for post in thread.posts:
-            text = post.raw or post.cooked
-            if mark in text:
-                posted = f"{thread.url}/{post.number}"
-                self.store.record_link(thread_id, target, source="docsgap")
-                self.store.set_link_field(thread_id, target, reply_url=posted)
-                raise _Skipped("reply with this marker already posted", posted)
-            if target in text:
-                raise _Skipped(f"post #{post.number} already links {target}")
-        if thread.closed or thread.archived:
-            raise _Skipped("topic is closed or archived now; no reply")
+        thread_id = self._thread_checked(action, target, field="reply_url", linked_ok=False)
         item = self.store.item(target)
         kind, _ = parse_item_url(target)
         body = compose.reply_text(
@@ -242,45 +229,47 @@ class Applier:
         edited = self._edited(action)
         if edited:
             body = edited.replace(NEW_ISSUE_PLACEHOLDER, target)
-        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
-        ref = self.forum.reply(thread_id, body)
-        self.store.ledger_finish(action.key, "done", remote_url=ref.url)
-        self.store.record_link(thread_id, target, source="docsgap")
-        self.store.set_link_field(thread_id, target, reply_url=ref.url)
-        return ref.url
+        return self._post(action, thread_id, target, body, field="reply_url")
 
-    def _thread_checked(self, action: Action, target: str) -> tuple[int, str]:
-        """Fetch the thread fresh; raise `_Skipped` if our marker or the link is already there
-        or the topic no longer takes replies. Returns (thread id, thread URL)."""
+    def _followup(self, action: Action) -> str:
+        assert action.target_url
+        target = action.target_url
+        thread_id = self._thread_checked(action, target, field="followup_url", linked_ok=True)
+        kind, _ = parse_item_url(target)
+        signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
+        body = self._edited(action) or compose.followup_text(
+            item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key)
+        return self._post(action, thread_id, target, body, field="followup_url")
+
+    def _thread_checked(self, action: Action, target: str, *, field: str,
+                        linked_ok: bool) -> int:
+        """Fetch the thread fresh and raise `_Skipped` when our marker is already there (then
+        remember that post as `field`), when someone already posted the link (unless
+        `linked_ok`), or when the topic no longer takes replies. Returns the thread id."""
         thread_id = action.thread_ids[0]
         thread = self.forum.thread(thread_id)
         mark = compose.marker(action.key)
         for post in thread.posts:
             text = post.raw or post.cooked
             if mark in text:
-                raise _Skipped("post with this marker already exists",
-                               f"{thread.url}/{post.number}")
+                posted = f"{thread.url}/{post.number}"
+                self.store.record_link(thread_id, target, source="docsgap")
+                self.store.set_link_field(thread_id, target, **{field: posted})
+                raise _Skipped("post with this marker already exists", posted)
+            if not linked_ok and target in text:
+                raise _Skipped(f"post #{post.number} already links {target}")
         if thread.closed or thread.archived:
             raise _Skipped("topic is closed or archived now; no post")
-        return thread_id, thread.url
+        return thread_id
 
-    def _followup(self, action: Action) -> str:
-        assert action.target_url
-        target = action.target_url
-        try:
-            thread_id, _ = self._thread_checked(action, target)
-        except _Skipped as skip:
-            if skip.url:
-                self.store.set_link_field(action.thread_ids[0], target, followup_url=skip.url)
-            raise
-        kind, _ = parse_item_url(target)
-        signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
-        body = self._edited(action) or compose.followup_text(
-            item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key)
+    def _post(self, action: Action, thread_id: int, target: str, body: str, *,
+              field: str) -> str:
+        """Post in the thread between the ledger's start and finish, then record the post."""
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
         ref = self.forum.reply(thread_id, body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)
-        self.store.set_link_field(thread_id, target, followup_url=ref.url)
+        self.store.record_link(thread_id, target, source="docsgap")
+        self.store.set_link_field(thread_id, target, **{field: ref.url})
         return ref.url
 
     def _edited(self, action: Action) -> str | None:

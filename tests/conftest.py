@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from docsgap.sandbox import Sandbox
 from docsgap.state import StateStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,3 +26,17 @@ def shared_dir() -> Path:
 def store(tmp_path: Path) -> StateStore:
     """A fresh on-disk state store."""
     return StateStore(tmp_path / "state.db")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Sandbox]:
+    """The module's loopback sandbox (Discourse + GitLab), serving on a free port."""
+    with Sandbox() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sandbox(server: Sandbox) -> Sandbox:
+    """The module's sandbox, back to the demo seed (no writes, faults or request log)."""
+    server.reset()
+    return server

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,6 @@ from docsgap.config import Config
 from docsgap.demo import demo_config
 from docsgap.runner import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_USERNAME, Sandbox
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Sandbox]:
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(server: Sandbox) -> Sandbox:
-    server.reset()
-    return server
 
 
 def config(sandbox: Sandbox, tmp_path: Path) -> Config:

@@ -3,8 +3,6 @@ pointed at it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from docsgap.forum.discourse import DiscourseForum
@@ -16,20 +14,6 @@ from docsgap.sandbox import (
     Sandbox,
 )
 from docsgap.tracker.gitlab import GitLabTracker
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Sandbox]:
-    """The module's sandbox, serving on a free loopback port."""
-    with Sandbox() as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def sandbox(server: Sandbox) -> Sandbox:
-    """The module's sandbox, back to the demo seed (no writes, faults or request log)."""
-    server.reset()
-    return server
 
 
 @pytest.fixture
