@@ -229,7 +229,11 @@ class Applier:
         edited = self._edited(action)
         if edited:
             body = edited.replace(NEW_ISSUE_PLACEHOLDER, target)
-        return self._post(action, thread_id, target, body, field="reply_url")
+        url = self._post(action, thread_id, target, body, field="reply_url")
+        if item is not None and item.state in ("closed", "merged"):
+            # The reply already says the item is closed: no separate follow-up is owed.
+            self.store.set_link_field(thread_id, target, followup_url=url)
+        return url
 
     def _followup(self, action: Action) -> str:
         assert action.target_url

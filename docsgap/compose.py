@@ -520,7 +520,9 @@ def reply_text(
     values = {
         **_page_values(page, for_forum),
         "item_url": _item_url(item_url, for_forum), "item_noun": _NOUN.get(item_kind, "issue"),
-        "state_note": {"merged": "(already merged)", "closed": "(now closed)"}.get(item_state, ""),
+        "state_note": {"merged": "(already merged: the updated page may be live)",
+                       "closed": "(already closed: the fix may be live, please check the page)",
+                       }.get(item_state, ""),
         "gap_phrase": _GAP_PHRASE[gap_type],
     }
     return _body("reply.md", values, key, templates)

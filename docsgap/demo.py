@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docsgap import planview
-from docsgap.config import Config, ForumConfig, GitLabConfig, PolicyConfig
+from docsgap.config import Config, DedupConfig, ForumConfig, GitLabConfig, PolicyConfig
 from docsgap.models import Outcome, RunResult
 from docsgap.runner import run_once
 from docsgap.sandbox import (
@@ -45,6 +45,8 @@ def demo_config(sandbox: Sandbox, out: Path) -> Config:
                             token=SANDBOX_GITLAB_TOKEN, summary_issue=True),
         policy=PolicyConfig(open_issue="auto", link_existing="auto", reply="auto",
                             open_draft_mr="review", followup="auto"),
+        # The seed's dates are fixed; keep its closed issues in reach as the calendar moves on.
+        dedup=DedupConfig(closed_within_days=3650),
         state_path=out / "state.db",
         max_actions=100,
         source="demo",
@@ -161,7 +163,8 @@ def _docs_team(sandbox: Sandbox, cfg: Config, mr_url: str, echo: Echo) -> None:
     store = StateStore(cfg.state_path)
     try:
         opened = sorted({r["item_url"] for r in store.links()
-                         if r["reply_url"] and "/-/issues/" in r["item_url"]})
+                         if r["reply_url"] and "/-/issues/" in r["item_url"]
+                         and (item := store.item(r["item_url"])) and item.state == "opened"})
     finally:
         store.close()
     sandbox.merge_merge_request(int(mr_url.rsplit("/", 1)[1]))

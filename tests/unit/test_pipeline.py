@@ -157,3 +157,20 @@ def test_max_actions_caps_whole_groups(tmp_path: Path) -> None:
     result = run(cfg, forum, tracker)
     assert len([o for o in result.outcomes if o.status == "applied"]) == 1
     assert any("cap" in s.reason for s in result.plan.skips)
+
+
+def test_reply_about_a_closed_issue_owes_no_followup(tmp_path: Path) -> None:
+    from docsgap.followup import FollowUps
+
+    cfg, forum, tracker = make(tmp_path)
+    [(key, item)] = list(tracker.items.items())
+    tracker.items[key] = replace(item, state="closed")
+    run(cfg, forum, tracker)
+    [(topic, raw)] = [(t, r) for t, r in forum.replies if t == 102]
+    assert "already closed" in raw
+    store = StateStore(cfg.state_path)
+    try:
+        plan = FollowUps(forum, tracker, store, cfg).plan()
+    finally:
+        store.close()
+    assert [a for a in plan.actions if 102 in a.thread_ids] == []
