@@ -2,8 +2,9 @@
 first, then words), decide `link`, `review` or `new`, and explain the decision.
 
 The `Matcher` indexes the cache once per run (an inverted index of tf-idf weights plus a page
-index), so matching many signals costs no API calls and little time. `group_signals` merges
-signals of one run that report the same gap.
+index), so matching many signals costs no API calls and little time. The decision and its
+explanation live in `docsgap.dedupe_decision`, grouping of one run's signals in
+`docsgap.grouping`; both are re-exported here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from heapq import nlargest
 
 from rapidfuzz import fuzz
 
+from docsgap.dedupe_decision import decide, field_value
 from docsgap.docpages import page_keys
-from docsgap.models import Candidate, Decision, DocPage, MatchResult, Signal, TrackerItem
+from docsgap.grouping import group_signals
+from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
 from docsgap.textnorm import Boilerplate, strip_markup, surface_forms, words
 
 DECLINED_LABELS = (
@@ -62,8 +65,6 @@ RECENT_BONUS = 6.0
 `RECENT_DAYS` days back (or every `RECENT_ITEMS` items when the items carry no dates)."""
 RECENT_DAYS = 14.0
 RECENT_ITEMS = 2.0
-AMBIGUOUS_MARGIN = 4.0
-"""A link whose runner-up (another item) is this close becomes a review."""
 
 
 @dataclass(slots=True)
@@ -347,7 +348,7 @@ class Matcher:
         return Candidate(
             url=item.web_url, title=item.title, state=self._state(item), score=score,
             fields=fields, shared_words=self._shared(q, n) if explain else (),
-            page_match=_value_of(fields, "page") > 0 or self._names_page(q, n),
+            page_match=field_value(fields, "page") > 0 or self._names_page(q, n),
         )
 
     def _names_page(self, q: _Query, n: int) -> bool:
@@ -374,44 +375,6 @@ class Matcher:
         return len(self.items)
 
 
-def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
-           related: Callable[[str, str], bool] | None = None) -> MatchResult:
-    """The decision on ranked candidates: `link` at or above `link_threshold` (unless only the
-    open/recent priors lift the score there, or a runner-up is nearly as good), `review` down
-    to `review_threshold`, else `new`; the reason says why."""
-    if not ranked:
-        return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
-    best, rest = ranked[0], list(ranked[1:])
-    evidence = best.score - _value(best, "open") - _value(best, "recent")
-    notes = [f"{_brief(best)} {_fields(best)}"]
-    if best.score < review_threshold:
-        decision: Decision = "new"
-        notes[0] = f"new: best {notes[0]} is below the review threshold " \
-            f"{review_threshold:g}"
-    elif best.score < link_threshold:
-        decision = "review"
-        notes[0] = f"review: {notes[0]} is below the link threshold {link_threshold:g}"
-    elif evidence < link_threshold:
-        decision = "review"
-        notes[0] = f"review: {notes[0]} reaches the link threshold only through the " \
-            "open/recent priors, which rank but never link"
-    else:
-        decision = "link"
-        notes[0] = f"link: {notes[0]}"
-    # A close runner-up that references the best (an MR closing the issue) is the same gap.
-    close = [c for c in rest if best.score - c.score < AMBIGUOUS_MARGIN
-             and not (related and related(best.url, c.url))]
-    if decision == "link" and close:
-        decision = "review"
-        notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
-    if best.shared_words:
-        notes.append("shared words: " + ", ".join(best.shared_words))
-    notes.append("same docs page" if best.page_match else "no page match")
-    notes.append(_state_note(best))
-    notes.extend(f"runner-up {_brief(c)}: {_lost_on(best, c)}" for c in rest[:2])
-    return MatchResult(decision, best, tuple(ranked), "; ".join(n for n in notes if n))
-
-
 def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
     """Open issues and MRs, merged MRs and recently closed issues."""
     if item.kind == "merge_request":
@@ -420,86 +383,6 @@ def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
         return True
     when = item.closed_at or item.updated_at
     return when is None or when >= cutoff
-
-
-def _brief(c: Candidate) -> str:
-    return f"{c.url} ({c.score:.1f})"
-
-
-def _fields(c: Candidate) -> str:
-    return "[" + ", ".join(f"{k} {v:g}" for k, v in c.fields) + "]"
-
-
-def _state_note(c: Candidate) -> str:
-    if c.state == "declined":
-        return "closed as declined (won't do / duplicate label): linking tells the thread so"
-    if c.state == "closed":
-        return "closed already, probably fixed"
-    if c.state == "merged":
-        return "merged MR: probably fixed"
-    return ""
-
-
-def _lost_on(best: Candidate, other: Candidate) -> str:
-    """Which field cost a runner-up most against the winner."""
-    lead = f"{best.score - other.score:.1f} behind"
-    gaps = sorted(((_value(best, k) - v, k, v) for k, v in other.fields), reverse=True)
-    if not gaps or gaps[0][0] <= 0:
-        return lead
-    _, name, theirs = gaps[0]
-    return f"{lead}, mostly on {name} ({theirs:g} vs {_value(best, name):g})"
-
-
-def _value(c: Candidate, name: str) -> float:
-    """One field's value on a candidate (0 when absent)."""
-    return _value_of(c.fields, name)
-
-
-def _value_of(fields: Sequence[tuple[str, float]], name: str) -> float:
-    return next((v for k, v in fields if k == name), 0.0)
-
-
-# --- grouping ---------------------------------------------------------------------------------
-GROUP_TEXT_SIMILARITY = 85.0
-"""Two signals on different (or no) pages group when their titles are this alike."""
-
-
-def group_signals(signals: Sequence[Signal]) -> list[list[Signal]]:
-    """Signals of one run that report the same gap: same page and gap type, or near-identical
-    text. Groups keep input order; each signal is in exactly one group."""
-    parent = list(range(len(signals)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union(a: int, b: int) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    by_page: dict[tuple[str, str], int] = {}
-    for i, s in enumerate(signals):
-        if s.page is not None:
-            key = (s.page.key, s.gap_type.value)
-            if key in by_page:
-                union(by_page[key], i)
-            else:
-                by_page[key] = i
-    bp = Boilerplate()
-    texts = [" ".join(words(bp.title(s.thread_title))) for s in signals]
-    for i in range(len(signals)):
-        for j in range(i + 1, len(signals)):
-            if texts[i] and texts[j] and signals[i].gap_type == signals[j].gap_type and (
-                fuzz.token_sort_ratio(texts[i], texts[j]) >= GROUP_TEXT_SIMILARITY
-            ):
-                union(i, j)
-    groups: dict[int, list[Signal]] = {}
-    for i, s in enumerate(signals):
-        groups.setdefault(find(i), []).append(s)
-    return list(groups.values())
 
 
 __all__ = ["DECLINED_LABELS", "Matcher", "decide", "group_signals", "page_tails"]

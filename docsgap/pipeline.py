@@ -172,6 +172,7 @@ class Pipeline:
         matcher = Matcher(
             self.store.items(), link_threshold=d.link_threshold,
             review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
+            declined_labels=self.config.gitlab.wontdo_labels,
         )
         return {s.key: matcher.match_signal(s) for s in signals}
 

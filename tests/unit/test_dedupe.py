@@ -226,3 +226,21 @@ def test_group_signals_by_page_and_gap_or_by_alike_titles() -> None:
     f = signal(6, "Something else entirely", GapType.BROKEN_LINK, None)
     groups = group_signals([a, b, c, d, e, f])
     assert [[s.thread_id for s in g] for g in groups] == [[1, 2], [3], [4, 5], [6]]
+
+
+def test_quoted_lines_are_kept_as_evidence_and_hosts_give_their_labels() -> None:
+    # Issues quote error output (and docsgap quotes the forum evidence): that text is the report.
+    body = Boilerplate().body("> Unexpected token in widget loader\nsee https://es.mirror.example.org/x")
+    assert "Unexpected token in widget loader" in body
+    assert ">" not in body
+    assert {stem("mirror"), stem("example")} <= set(words(body))
+
+
+def test_an_error_quoted_in_the_issue_matches_the_same_error_in_a_report() -> None:
+    m = matcher([
+        item(1, "Playground samples are broken", "> Error: cannot resolve module quuxlib\n"),
+        item(2, "Sidebar sample not working in docs", "The sidebar demo shows nothing."),
+    ])
+    ranked = m.rank("Dialog sample not working in the playground",
+                    "It throws: Error: cannot resolve module quuxlib")
+    assert ranked[0].url.endswith("/issues/1")

@@ -1,0 +1,90 @@
+"""The dedup decision on ranked candidates (`link`, `review` or `new`) and its explanation:
+the fields of the best candidate, its state, and why the runners-up lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from docsgap.models import Candidate, Decision, MatchResult
+
+AMBIGUOUS_MARGIN = 4.0
+"""A link whose runner-up (another item) is this close becomes a review."""
+
+
+def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
+           related: Callable[[str, str], bool] | None = None) -> MatchResult:
+    """The decision on ranked candidates: `link` at or above `link_threshold` (unless only the
+    open/recent priors lift the score there, or a runner-up is nearly as good), `review` down
+    to `review_threshold`, else `new`; the reason says why."""
+    if not ranked:
+        return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
+    best, rest = ranked[0], list(ranked[1:])
+    evidence = best.score - _value(best, "open") - _value(best, "recent")
+    notes = [f"{_brief(best)} {_fields(best)}"]
+    if best.score < review_threshold:
+        decision: Decision = "new"
+        notes[0] = f"new: best {notes[0]} is below the review threshold " \
+            f"{review_threshold:g}"
+    elif best.score < link_threshold:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} is below the link threshold {link_threshold:g}"
+    elif evidence < link_threshold:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} reaches the link threshold only through the " \
+            "open/recent priors, which rank but never link"
+    else:
+        decision = "link"
+        notes[0] = f"link: {notes[0]}"
+    # A close runner-up that references the best (an MR closing the issue) is the same gap.
+    close = [c for c in rest if best.score - c.score < AMBIGUOUS_MARGIN
+             and not (related and related(best.url, c.url))]
+    if decision == "link" and close:
+        decision = "review"
+        notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
+    if best.shared_words:
+        notes.append("shared words: " + ", ".join(best.shared_words))
+    notes.append("same docs page" if best.page_match else "no page match")
+    notes.append(_state_note(best))
+    notes.extend(f"runner-up {_brief(c)}: {_lost_on(best, c)}" for c in rest[:2])
+    return MatchResult(decision, best, tuple(ranked), "; ".join(n for n in notes if n))
+
+
+def _brief(c: Candidate) -> str:
+    return f"{c.url} ({c.score:.1f})"
+
+
+def _fields(c: Candidate) -> str:
+    return "[" + ", ".join(f"{k} {v:g}" for k, v in c.fields) + "]"
+
+
+def _state_note(c: Candidate) -> str:
+    if c.state == "declined":
+        return "closed as declined (won't do / duplicate label): linking tells the thread so"
+    if c.state == "closed":
+        return "closed already, probably fixed"
+    if c.state == "merged":
+        return "merged MR: probably fixed"
+    return ""
+
+
+def _lost_on(best: Candidate, other: Candidate) -> str:
+    """Which field cost a runner-up most against the winner."""
+    lead = f"{best.score - other.score:.1f} behind"
+    gaps = sorted(((_value(best, k) - v, k, v) for k, v in other.fields), reverse=True)
+    if not gaps or gaps[0][0] <= 0:
+        return lead
+    _, name, theirs = gaps[0]
+    return f"{lead}, mostly on {name} ({theirs:g} vs {_value(best, name):g})"
+
+
+def _value(c: Candidate, name: str) -> float:
+    """One field's value on a candidate (0 when absent)."""
+    return field_value(c.fields, name)
+
+
+def field_value(fields: Sequence[tuple[str, float]], name: str) -> float:
+    """One named value of a candidate's fields (0 when absent)."""
+    return next((v for k, v in fields if k == name), 0.0)
+
+
+__all__ = ["AMBIGUOUS_MARGIN", "decide", "field_value"]
