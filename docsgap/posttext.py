@@ -105,8 +105,15 @@ _BLOCK_TAGS = frozenset({
 
 
 def _html_to_lines(text: str, links: _Links) -> tuple[str, bool]:
-    """Walk the tags once: drop quotes, oneboxes, code and images; keep link targets."""
-    text = _COMMENT_RE.sub(" ", text)
+    """Drop quotes, oneboxes, code and images; keep link targets."""
+    if "<!--" in text:
+        text = _COMMENT_RE.sub(" ", text)
+    simple = _simple_html(text)
+    return (simple, False) if simple is not None else _walk_html(text, links)
+
+
+def _walk_html(text: str, links: _Links) -> tuple[str, bool]:
+    """Walk the tags once (comments already removed)."""
     out: list[str] = []
     pos = 0
     drop: tuple[str, str, int, int] | None = None  # (tag, open-tag attrs, depth, region start)
@@ -151,6 +158,29 @@ def _html_to_lines(text: str, links: _Links) -> tuple[str, bool]:
     return html.unescape("".join(out)), had_quote
 
 
+_LINE_TAGS = frozenset({"br", "li", "tr"})
+_SLOW_TAGS = _DROP_TAGS | {"a"}
+
+
+def _simple_html(text: str) -> str | None:
+    """`_html_to_lines` for HTML without links, quotes, code or lightboxes (most cooked posts):
+    one substitution instead of the tag walk. `None` when a tag needs the walk."""
+    slow = False
+
+    def tag(m: re.Match[str]) -> str:
+        nonlocal slow
+        name = m.group(2).lower()
+        if name in _SLOW_TAGS or name == "div" and "lightbox" in m.group(3):
+            slow = True
+        if name in _LINE_TAGS:
+            return "\n"
+        return "\n\n" if name in _BLOCK_TAGS else ""
+
+    # Newlines outside tags become spaces, as in the walk; inside tags they do not matter.
+    lines = _TAG_RE.sub(tag, text.replace("\n", " "))
+    return None if slow else html.unescape(lines)
+
+
 def _dropped(tag: str, attrs: str, inner: str, links: _Links) -> str:
     """What a dropped region leaves behind: inline code keeps a short identifier; quotes and
     oneboxes keep their link targets on a line of their own; code blocks leave nothing."""
@@ -192,18 +222,31 @@ _REF_DEF_RE = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*(\S+).*$", re.M)
 
 
 def _markdown_to_lines(text: str, links: _Links) -> tuple[str, bool]:
-    """Drop fenced/indented code, quotes and log lines; turn links into markers."""
-    had_quote = bool(_BBQUOTE_RE.search(text) or _BLOCKQUOTE_RE.search(text))
-    text = _FENCE_RE.sub("\n\n", text)
-    text = _COMMENT_RE.sub(" ", text)
-    text = _BBQUOTE_RE.sub(lambda m: links.marks_in(m.group(1)), text)
-    text = _BLOCKQUOTE_RE.sub(lambda m: links.marks_in(m.group(0)), text)
-    text = _INDENTED_RE.sub("\n\n", text)
-    text = _INLINE_CODE_RE.sub(lambda m: _inline_code(m.group(2)), text)
-    text = _REF_DEF_RE.sub(lambda m: links.mark(m.group(1)), text)
-    text = _MD_LINK_RE.sub(lambda m: _md_link(m, links), text)
-    text = _MD_TAG_RE.sub(" ", text)
-    text = _EMPHASIS_RE.sub("", text)
+    """Drop fenced/indented code, quotes and log lines; turn links into markers. Each step runs
+    only when the text holds a string its pattern cannot match without (most posts are plain)."""
+    had_quote = "[" in text and bool(_BBQUOTE_RE.search(text)) or (
+        ">" in text and bool(_BLOCKQUOTE_RE.search(text))
+    )
+    if "```" in text or "~~~" in text:
+        text = _FENCE_RE.sub("\n\n", text)
+    if "<!--" in text:
+        text = _COMMENT_RE.sub(" ", text)
+    if "[" in text:
+        text = _BBQUOTE_RE.sub(lambda m: links.marks_in(m.group(1)), text)
+    if ">" in text:
+        text = _BLOCKQUOTE_RE.sub(lambda m: links.marks_in(m.group(0)), text)
+    if "    " in text or "\t" in text:
+        text = _INDENTED_RE.sub("\n\n", text)
+    if "`" in text:
+        text = _INLINE_CODE_RE.sub(lambda m: _inline_code(m.group(2)), text)
+    if "]:" in text:
+        text = _REF_DEF_RE.sub(lambda m: links.mark(m.group(1)), text)
+    if "[" in text or "://" in text:
+        text = _MD_LINK_RE.sub(lambda m: _md_link(m, links), text)
+    if "<" in text:
+        text = _MD_TAG_RE.sub(" ", text)
+    if "**" in text or "__" in text or "~~" in text or "\\" in text:
+        text = _EMPHASIS_RE.sub("", text)
     return html.unescape(text), had_quote
 
 
@@ -267,10 +310,18 @@ def _split_sentences(unit: str) -> list[str]:
 
 
 def _finish(raw: str, urls: list[str]) -> Sentence | None:
-    raw = _BULLET_RE.sub("", raw.strip())
-    raw = _SPACE_PUNCT_RE.sub(r"\1", _SPACES_RE.sub(" ", raw)).strip(" |")
+    raw = raw.strip()
+    bullet = _BULLET_RE.match(raw)
+    if bullet:
+        raw = raw[bullet.end() :]
+    # No whitespace at either end now: str.split collapses runs exactly like `\s+` (both use
+    # Unicode isspace), and is cheaper than a regex.
+    raw = " ".join(raw.split())
+    raw = _SPACE_PUNCT_RE.sub(_group1, raw).strip(" |")
     if not _WORDY_RE.search(raw):
         return None
+    if "\x01" not in raw:
+        return Sentence(raw)
     found: list[str] = []
 
     def token(m: re.Match[str]) -> str:
@@ -279,6 +330,10 @@ def _finish(raw: str, urls: list[str]) -> Sentence | None:
         return DOCS_TOKEN if is_docs_url(url) else LINK_TOKEN
 
     return Sentence(_MARK_RE.sub(token, raw), tuple(found))
+
+
+def _group1(m: re.Match[str]) -> str:
+    return m.group(1)
 
 
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\xa0": " "})

@@ -316,7 +316,7 @@ def test_reply_is_docs_first_and_mentions_nobody() -> None:
 def test_reply_for_a_merge_request_and_the_review_placeholder() -> None:
     reply = compose.reply_text(item_url=MR, item_kind="merge_request", item_state="merged",
                                page=None, gap_type=GapType.MISSING, key="r")
-    assert "merge request: " + MR + " (already merged)" in reply
+    assert "merge request: " + MR + " (already merged" in reply
     assert "docs page in question" not in reply
     assert compose.NEW_ITEM_PLACEHOLDER == NEW_ISSUE_PLACEHOLDER
     preview = compose.reply_text(item_url=NEW_ISSUE_PLACEHOLDER, item_kind="issue",

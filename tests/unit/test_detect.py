@@ -263,3 +263,23 @@ def test_cli_detect_reports_bad_input_with_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["detect", "--input", str(source)])
     assert result.exit_code != 0
     assert f"{source}:2: not valid JSON" in result.output
+
+
+def test_a_post_wide_canceller_weakens_every_hit_of_a_long_post(detector: Detector) -> None:
+    complaint = "The docs are wrong about the default path. This page is out of date."
+    alone = detector.detect_text("", complaint)
+    repeated = detector.detect_text("", " ".join([complaint] * 5))
+    resolved = detector.detect_text("", " ".join([complaint] * 5) + " Never mind, I misread it.")
+    assert alone.is_gap and repeated.score == alone.score
+    assert resolved.score == pytest.approx(alone.score - 2 * 0.6)
+    assert len(resolved.evidence) == len(repeated.evidence) == 10
+
+
+def test_non_ascii_text_is_judged_like_its_ascii_twin(detector: Detector) -> None:
+    # ASCII sentences use a case-sensitive copy of each pattern; others keep IGNORECASE.
+    ascii_text = "The docs are wrong about the default path, it is not the one shown."
+    variants = [ascii_text.replace("path", "p\u00e2th"), ascii_text.upper(), ascii_text + " \u2713"]
+    for text in variants:
+        found = detector.detect_text("", text)
+        assert found.is_gap and found.gap_type is GapType.INCORRECT
+        assert found.rules == detector.detect_text("", ascii_text).rules

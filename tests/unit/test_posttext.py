@@ -104,3 +104,41 @@ def test_titles_take_a_fast_path_with_the_same_result() -> None:
     assert [s.text for s in sentences_of("See [docs](https://docs.gitlab.com/ci/)")] == [
         f"See docs {DOCS_TOKEN}"
     ]
+
+
+def test_simple_cooked_html_takes_the_fast_path_with_the_same_lines() -> None:
+    from docsgap.posttext import _Links, _simple_html, _walk_html
+
+    simple = [
+        "<p>Hello,\nthe runner hangs.</p>\n<p>Any idea?</p>",
+        "<P>Upper case</P><br/>next<br />line<ul><li>one</li><li>two &amp; three</li></ul>",
+        "<h2>Setup</h2><p><strong>Ubuntu</strong> <em>22.04</em>, a < b</p><div>x</div>",
+        "no tags at all\nsecond line",
+    ]
+    for text in simple:
+        assert _simple_html(text) == _walk_html(text, _Links())[0]
+    for text in [
+        '<p>See <a href="https://docs.gitlab.com/ee/ci/">the docs</a></p>',
+        "<aside class=\"quote\"><blockquote><p>quoted</p></blockquote></aside>",
+        "<p>run <code>make</code></p>",
+        '<div class="lightbox-wrapper">img</div>',
+    ]:
+        assert _simple_html(text) is None
+
+
+def test_markdown_steps_still_apply_when_their_marker_is_present() -> None:
+    raw = (
+        "The **guide** is \\*wrong\\*, see [the page](https://docs.gitlab.com/ee/a/) and `b`.\n\n"
+        "[ref]: https://docs.gitlab.com/ee/b/\n\n"
+        "```\ncode line\n```\n\n"
+        "    indented code\n\n"
+        "> quoted words\n\n"
+        "Plain text &amp; more."
+    )
+    post = clean_post(raw)
+    texts = [s.text for s in post.sentences]
+    assert texts[0] == f"The guide is *wrong*, see the page {DOCS_TOKEN} and b."
+    assert not any("code" in t or "quoted" in t for t in texts)
+    assert texts[-1] == "Plain text & more."
+    assert post.had_quote
+    assert post.docs_urls() == ["https://docs.gitlab.com/ee/a/", "https://docs.gitlab.com/ee/b/"]
