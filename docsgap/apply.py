@@ -164,7 +164,8 @@ class Applier:
             gap, (*self.config.gitlab.issue_labels, self.config.gitlab.marker_label),
             self.config.gitlab.labels_by_gap,
         )
-        draft = compose.issue_draft(members, labels=labels, key=action.key)
+        draft = compose.issue_draft(members, labels=labels, key=action.key,
+                                    templates=self.config.templates_dir)
         edited = self._edited(action)
         if edited:
             draft = _edited_issue(draft, edited)
@@ -193,7 +194,8 @@ class Applier:
         linked = {r["signal_key"] for r in self.store.links() if r["item_url"] == url}
         linked.update(s.key for s in members)
         all_signals = [s for k, s in self.signals.items() if k in linked] or members
-        body = self._edited(action) or compose.evidence_note(url, all_signals, key=action.key)
+        body = self._edited(action) or compose.evidence_note(
+            url, all_signals, key=action.key, templates=self.config.templates_dir)
         mark = compose.marker(action.key)
         existing = next((n for n in self.tracker.notes(kind, iid) if mark in n.body), None)
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
@@ -225,6 +227,7 @@ class Applier:
             item_url=target, item_kind=kind, item_state=item.state if item else "opened",
             page=signal.page if signal else None,
             gap_type=signal.gap_type if signal else self._gap_of(thread_id), key=action.key,
+            templates=self.config.templates_dir,
         )
         edited = self._edited(action)
         if edited:
@@ -242,7 +245,8 @@ class Applier:
         kind, _ = parse_item_url(target)
         signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
         body = self._edited(action) or compose.followup_text(
-            item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key)
+            item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key,
+            templates=self.config.templates_dir)
         return self._post(action, thread_id, target, body, field="followup_url")
 
     def _thread_checked(self, action: Action, target: str, *, field: str,

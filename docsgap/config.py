@@ -102,6 +102,8 @@ class Config:
     state_path: Path = Path(".docsgap/state.db")
     rules_dirs: tuple[Path, ...] = ()
     """Extra rules directories; their files add to or override the shipped ones by name."""
+    templates_dir: Path | None = None
+    """Outbound-text templates; a file here replaces the shipped one of the same name."""
     max_actions: int = 20
     source: str = "defaults"
 
@@ -112,7 +114,7 @@ _SECTIONS: dict[str, type] = {
     "dedup": DedupConfig,
     "policy": PolicyConfig,
 }
-_TOP_KEYS = {"state_path", "rules_dirs", "max_actions"}
+_TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
 _SECRET_KEYS = {"api_key", "token"}
 
 # env var -> (section, key); secrets only come from here.
@@ -207,6 +209,10 @@ def apply_mapping(cfg: Config, data: Mapping[str, Any], where: str) -> Config:
         if not isinstance(dirs, list):
             raise ConfigError(f"{where}: rules_dirs: expected a list of paths")
         cfg = replace(cfg, rules_dirs=tuple(Path(str(d)) for d in dirs))
+    if "templates_dir" in top:
+        if not isinstance(top["templates_dir"], str):
+            raise ConfigError(f"{where}: templates_dir: expected a path")
+        cfg = replace(cfg, templates_dir=Path(top["templates_dir"]))
     if "max_actions" in top:
         cfg = replace(
             cfg, max_actions=_coerce(where, "max_actions", top["max_actions"], 0, "int")

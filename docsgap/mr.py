@@ -276,10 +276,11 @@ class DraftMr:
             page = None  # the thread's page is another file: do not mislabel the MR
         # compose makes both texts inert in GitLab (no mention, reference or quick action).
         mr_title = compose.mr_title(summary=(title or summary or "").strip(), page=page,
-                                    file_path=target.path)
+                                    file_path=target.path, templates=self.config.templates_dir)
         description = compose.mr_description(
             thread_urls=(target.thread.url,), issue_url=target.issue_url, page=page,
             summary=summary or "", key=target.key, file_path=target.path,
+            templates=self.config.templates_dir,
         )
         labels = tuple(dict.fromkeys((self.config.gitlab.docs_label,
                                       self.config.gitlab.marker_label)))

@@ -74,21 +74,25 @@ def preview_text(action: Action, signals: Mapping[str, Signal], config: Config,
         labels = compose.labels_for(first.gap_type,
                                     (*config.gitlab.issue_labels, config.gitlab.marker_label),
                                     config.gitlab.labels_by_gap)
-        draft = compose.issue_draft(members, labels=labels, key=action.key)
+        draft = compose.issue_draft(members, labels=labels, key=action.key,
+                                    templates=config.templates_dir)
         return f"Title: {draft.title}\nLabels: {', '.join(draft.labels)}\n\n{draft.description}"
     if action.kind is ActionKind.LINK_EXISTING and action.target_url:
-        return compose.evidence_note(action.target_url, members, key=action.key)
+        return compose.evidence_note(action.target_url, members, key=action.key,
+                                     templates=config.templates_dir)
     if action.kind is ActionKind.REPLY and first:
         target = action.target_url or NEW_ISSUE_PLACEHOLDER
         kind = "merge_request" if "/merge_requests/" in target else "issue"
         item = store.item(target) if store and action.target_url else None
         return compose.reply_text(item_url=target, item_kind=kind,
                                   item_state=item.state if item else "opened",
-                                  page=first.page, gap_type=first.gap_type, key=action.key)
+                                  page=first.page, gap_type=first.gap_type, key=action.key,
+                                  templates=config.templates_dir)
     if action.kind is ActionKind.FOLLOWUP and action.target_url:
         kind, _ = parse_item_url(action.target_url)
         return compose.followup_text(item_url=action.target_url, item_kind=kind,
-                                     page=first.page if first else None, key=action.key)
+                                     page=first.page if first else None, key=action.key,
+                                     templates=config.templates_dir)
     return action.body or action.reason
 
 

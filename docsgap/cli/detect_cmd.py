@@ -113,11 +113,16 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
 
     @rules_app.command("check")
     @common.handle_errors
-    def rules_check(rules: list[Path] | None = RULES_OPT) -> None:
+    def rules_check(
+        rules: list[Path] | None = RULES_OPT,
+        templates: Path | None = typer.Option(
+            None, "--templates", help="Templates directory to check with the shipped ones "
+            "(what `templates_dir` in docsgap.toml points at)."),
+    ) -> None:
         """Validate every rules file and the outbound-text templates (problems as
         file:line: message, exit 4), then run every rule's examples (failures exit 8)."""
         ruleset = load_rules(rules or ())
-        template_problems = compose.check_templates()
+        template_problems = compose.check_templates(templates)
         for problem in template_problems:
             typer.echo(problem, err=True)
         if template_problems:

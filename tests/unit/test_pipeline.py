@@ -174,3 +174,19 @@ def test_reply_about_a_closed_issue_owes_no_followup(tmp_path: Path) -> None:
     finally:
         store.close()
     assert [a for a in plan.actions if 102 in a.thread_ids] == []
+
+
+def test_user_templates_replace_the_shipped_ones(tmp_path: Path) -> None:
+    from docsgap.paths import templates_dir
+
+    mine = tmp_path / "templates"
+    mine.mkdir()
+    shipped = (templates_dir() / "reply.md").read_text(encoding="utf-8")
+    (mine / "reply.md").write_text("Hello from the Support team.\n" + shipped, encoding="utf-8")
+    assert compose.check_templates(mine) == []
+    cfg, forum, tracker = make(tmp_path)
+    run(replace(cfg, templates_dir=mine), forum, tracker)
+    assert forum.replies
+    for _, raw in forum.replies:
+        assert raw.startswith("Hello from the Support team.")
+        assert compose.find_markers(raw)
