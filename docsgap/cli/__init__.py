@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from docsgap import __version__
@@ -78,18 +77,10 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point: run the app and map failures to documented exit codes."""
+    """Console-script entry point. Standalone mode maps usage errors to exit 2 and passes
+    each command's documented exit code through; Ctrl-C outside a command exits 130."""
     try:
-        app(standalone_mode=False)
-    except click.exceptions.Abort:
-        typer.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        app()
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    sys.exit(ExitCode.OK)
