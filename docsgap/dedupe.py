@@ -2,7 +2,8 @@
 first, then words), decide `link`, `review` or `new`, and explain the decision.
 
 The `Matcher` indexes the cache once per run (an inverted index of tf-idf weights plus a page
-index), so matching many signals costs no API calls and little time. The decision and its
+index), so matching many signals costs no API calls and little time; large caches are indexed,
+and long signal lists matched, on two processes (`docsgap.dedupe_index`). The decision and its
 explanation live in `docsgap.dedupe_decision`, grouping of one run's signals in
 `docsgap.grouping`; both are re-exported here.
 """
@@ -21,6 +22,7 @@ from heapq import nlargest
 from rapidfuzz import fuzz
 
 from docsgap.dedupe_decision import decide, field_value
+from docsgap.dedupe_index import split_map, split_two_phase
 from docsgap.docpages import page_keys
 from docsgap.grouping import group_signals
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
@@ -65,6 +67,16 @@ RECENT_BONUS = 6.0
 `RECENT_DAYS` days back (or every `RECENT_ITEMS` items when the items carry no dates)."""
 RECENT_DAYS = 14.0
 RECENT_ITEMS = 2.0
+PARALLEL_ITEMS = 4_000
+"""Caches at least this large are indexed on two processes (smaller ones are not worth a fork)."""
+PARALLEL_SIGNALS = 200
+"""`match_many` splits at least this many signals over two processes."""
+
+_Features = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...]]
+"""An item's normalised title, term frequencies, page keys, path tails and mentioned items."""
+_Part = tuple[list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]],
+              dict[str, tuple[list[int], list[float]]]]
+"""Some items' features (less the term frequencies) and their postings, ids cache-wide."""
 
 
 @dataclass(slots=True)
@@ -94,11 +106,32 @@ def page_tails(text: str, extra: Iterable[str] = ()) -> frozenset[str]:
     return frozenset(out)
 
 
-_REF_RE = re.compile(r"(?<![\w/&])([#!])(\d{1,9})\b")
+# The sign comes first so the regex engine scans for it in C; the lookbehind then checks the
+# character before it (same matches as `(?<![\w/&])([#!])...`).
+_REF_RE = re.compile(r"([#!])(?<![\w/&][#!])(\d{1,9})\b")
 
 
 def _urls(text: str) -> list[str]:
-    return [w.strip(").,;]>'\"") for w in text.split() if "://" in w]
+    return _urls_of(text.split())
+
+
+def _urls_of(parts: list[str]) -> list[str]:
+    return [w.strip(").,;]>'\"") for w in parts if "://" in w]
+
+
+def _norms(vectors: list[dict[str, float]], idf: dict[str, float]) -> list[float]:
+    """The length of each item's tf-idf vector (1.0 for an empty one)."""
+    out = []
+    weight_of: dict[float, float] = {}
+    for vec in vectors:
+        sq = 0.0
+        for w, tf in vec.items():
+            weight = weight_of.get(tf)
+            if weight is None:
+                weight = weight_of[tf] = 1 + math.log(tf)
+            sq += (weight * idf[w]) ** 2
+        out.append(math.sqrt(sq) or 1.0)
+    return out
 
 
 def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
@@ -149,34 +182,29 @@ class Matcher:
     # --- index --------------------------------------------------------------------------------
     def _build(self) -> None:
         items = self.items
-        stripped = [strip_markup(i.description[:BODY_CHARS]) for i in items]
         # Template text is common by definition: a sample of the items shows it.
         step = max(1, len(items) // LEARN_SAMPLE)
         self.boilerplate = Boilerplate.learn(
-            (items[n].title, stripped[n]) for n in range(0, len(items), step))
-        bp = self.boilerplate
+            (items[n].title, strip_markup(items[n].description[:BODY_CHARS]))
+            for n in range(0, len(items), step))
+        self._by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
+                        for i in items}
+        self._urls = {i.web_url for i in items}
+        self._idf, norms = split_two_phase(
+            self._index_part, self._join_parts, _norms, len(items), min_parallel=PARALLEL_ITEMS)
+        self._norms = norms
+        self._unknown_idf = math.log(1 + max(len(items), 1))
+
+    def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[dict[str, float]]]:
+        """Items `lo:hi` indexed on their own: (their features and postings, their term
+        frequencies, kept for the norms once the idf of the whole cache is known)."""
+        features = self._features(lo, hi)
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         vectors: list[dict[str, float]] = []
-        df: Counter[str] = Counter()
-        for n, item in enumerate(items):
-            title = words(bp.title(item.title))
-            vec = _vector(title, words(bp.body(stripped[n], stripped=True)))
-            vectors.append(vec)
-            df.update(vec.keys())
-            pages, tails = self._page_info(f"{item.title}\n{item.description}")
-            for key in pages:
-                self._pages.setdefault(key, set()).add(n)
-            for key in tails:
-                self._tails.setdefault(key, set()).add(n)
-            self._titles.append(" ".join(title))
-        stripped.clear()
-        self._link_mentions()
-        total = len(items)
-        idf = self._idf = {w: math.log(1 + total / d) for w, d in df.items()}
-        self._unknown_idf = math.log(1 + max(total, 1))
-        postings = self._postings
         weight_of: dict[float, float] = {}  # tf -> 1 + log(tf): one float object per value
-        for n, vec in enumerate(vectors):
-            sq = 0.0
+        for n, feat in enumerate(features, lo):
+            vec = feat[1]
+            vectors.append(vec)
             for w, tf in vec.items():
                 weight = weight_of.get(tf)
                 if weight is None:
@@ -186,14 +214,62 @@ class Matcher:
                     entry = postings[w] = ([], [])
                 entry[0].append(n)
                 entry[1].append(weight)
-                sq += (weight * idf[w]) ** 2
-            self._norms.append(math.sqrt(sq) or 1.0)
-        vectors.clear()
+        return ([(t, p, tl, m) for t, _, p, tl, m in features], postings), vectors
 
-    def _page_info(self, text: str) -> tuple[frozenset[str], frozenset[str]]:
-        """Page keys and path tails named in a text; cached on its link-like words, which
-        repeat across items far more than whole texts do."""
-        linky = " ".join(w for w in text.split() if "://" in w or "doc" in w)
+    def _join_parts(self, parts: list[_Part]) -> dict[str, float]:
+        """Join the parts (in item order) into the index; the idf of every word."""
+        items = self.items
+        n = 0
+        for features, _ in parts:
+            for title, pages, tails, mentioned in features:
+                for key in pages:
+                    self._pages.setdefault(key, set()).add(n)
+                for key in tails:
+                    self._tails.setdefault(key, set()).add(n)
+                self._titles.append(title)
+                if mentioned:
+                    url = items[n].web_url
+                    for other in mentioned:
+                        self._related.setdefault(url, set()).add(other)
+                        self._related.setdefault(other, set()).add(url)
+                n += 1
+        postings = self._postings = parts[0][1]
+        for _, more in parts[1:]:
+            for w, (ids, weights) in more.items():
+                entry = postings.get(w)
+                if entry is None:
+                    postings[w] = (ids, weights)
+                else:
+                    entry[0].extend(ids)
+                    entry[1].extend(weights)
+        total = len(items)
+        return {w: math.log(1 + total / len(ids)) for w, (ids, _) in postings.items()}
+
+    def _features(self, lo: int, hi: int) -> list[_Features]:
+        """Per item of `lo:hi`: normalised title, term frequencies, page keys, path tails and
+        the other items it mentions (`#12`, `!34` or their URL, same project)."""
+        bp, by_ref, known = self.boilerplate, self._by_ref, self._urls
+        out: list[_Features] = []
+        for item in self.items[lo:hi]:
+            stripped = strip_markup(item.description[:BODY_CHARS])
+            title = words(bp.title(item.title))
+            vec = _vector(title, words(bp.body(stripped, stripped=True)))
+            text = f"{item.title}\n{item.description}"
+            parts = text.split()
+            pages, tails = self._page_info(parts)
+            found = {by_ref.get((item.project, sign, int(num)))
+                     for sign, num in _REF_RE.findall(text)} if (
+                "#" in text or "!" in text) else set()
+            found |= {u for u in _urls_of(parts) if u in known}
+            found -= {None, item.web_url}
+            mentioned = tuple(sorted(u for u in found if u is not None))
+            out.append((" ".join(title), vec, pages, tails, mentioned))
+        return out
+
+    def _page_info(self, parts: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """Page keys and path tails named in a text (given as its words); cached on its
+        link-like words, which repeat across items far more than whole texts do."""
+        linky = " ".join([w for w in parts if "://" in w or "doc" in w])
         found = self._page_cache.get(linky)
         if found is None:
             found = (frozenset(page_keys(linky)), page_tails(linky)) if linky else (
@@ -201,21 +277,6 @@ class Matcher:
             if len(self._page_cache) < 100_000:
                 self._page_cache[linky] = found
         return found
-
-    def _link_mentions(self) -> None:
-        """Relate items that reference each other (`#12`, `!34` or the URL) in one project."""
-        by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
-                  for i in self.items}
-        urls = {i.web_url for i in self.items}
-        for item in self.items:
-            text = f"{item.title}\n{item.description}"
-            found = {by_ref.get((item.project, sign, int(num)))
-                     for sign, num in _REF_RE.findall(text)}
-            found |= {u for u in _urls(text) if u in urls}
-            for url in found - {None, item.web_url}:
-                assert url is not None
-                self._related.setdefault(item.web_url, set()).add(url)
-                self._related.setdefault(url, set()).add(item.web_url)
 
     def related(self, a: str, b: str) -> bool:
         """Whether two items reference each other (then they track the same gap)."""
@@ -245,6 +306,19 @@ class Matcher:
         """Match a detected signal: its thread title, the evidence sentences and its page."""
         body = "\n".join(dict.fromkeys(e.text for e in signal.evidence))
         return self.match(signal.thread_title, body, signal.page)
+
+    def match_many(self, signals: Sequence[Signal]) -> list[MatchResult]:
+        """`match_signal` for each signal, in order; long lists run on two processes."""
+        return self.match_texts([
+            (s.thread_title, "\n".join(dict.fromkeys(e.text for e in s.evidence)), s.page)
+            for s in signals])
+
+    def match_texts(self, reports: Sequence[tuple[str, str, DocPage | None]]
+                    ) -> list[MatchResult]:
+        """`match(title, body, page)` for each report, in order; long lists run on two
+        processes (same results)."""
+        return split_map(lambda lo, hi: [self.match(*r) for r in reports[lo:hi]],
+                         len(reports), min_parallel=PARALLEL_SIGNALS)
 
     def match(self, title: str, body: str, page: DocPage | None = None, *,
               as_of: float | None = None) -> MatchResult:

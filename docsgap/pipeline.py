@@ -174,7 +174,7 @@ class Pipeline:
             review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
             declined_labels=self.config.gitlab.wontdo_labels,
         )
-        return {s.key: matcher.match_signal(s) for s in signals}
+        return dict(zip((s.key for s in signals), matcher.match_many(signals), strict=True))
 
     def plan(self) -> Plan:
         """Plan actions for every stored signal whose thread is not linked yet."""

@@ -19,13 +19,22 @@ _PRE_RE = re.compile(r"<(pre|code|script|style)\b[^>]*>.*?</\1>", re.S | re.I)
 _TAG_RE = re.compile(r"</?[a-zA-Z][^>]{0,300}>")
 _IMAGE_RE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _MD_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-# Case spelled out rather than re.I, which is several times slower on long texts.
-_URL_RE = re.compile(r"(?:[hH][tT][tT][pP][sS]?://|[wW]{3}\.)[^\s<>\"'`)\]]+")
+# Case spelled out rather than re.I, which is several times slower on long texts; the first
+# letter is a plain class (checked again by the lookbehinds) so the engine scans for it in C.
+_URL_RE = re.compile(
+    r"[hHwW](?:(?<=[hH])[tT][tT][pP][sS]?://|(?<=[wW])[wW]{2}\.)[^\s<>\"'`)\]]+")
 _ENTITY_RE = re.compile(r"&(?:[a-z]+|#\d+);", re.I)
 _UNCHECKED_RE = re.compile(r"^\s*[-*]\s*\[ ?\]\s.*$", re.M)
 _QUOTE_RE = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.M)
 # The lookbehind stops retries inside every shorter run (quadratic otherwise).
 _BASE64_RE = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/=]{40,}")
+# Bytes of the base64 alphabet -> "a", all others (non-ASCII bytes too) -> " ": a text has a
+# base64-like run exactly when its translated UTF-8 holds 40 "a"s in a row, which C finds
+# far faster than the regex scans a text that has none (the usual case).
+_B64_BYTES = bytes(
+    0x61 if chr(b).isascii() and (chr(b).isalnum() or chr(b) in "+/=") else 0x20
+    for b in range(256))
+_B64_RUN = b"a" * 40
 
 # Questions issue templates ask; the answers after them are kept.
 _TEMPLATE_LINE_RE = re.compile(
@@ -59,7 +68,9 @@ KNOWN_PREFIXES = frozenset(
 )
 
 _LETTER = "a-z0-9\u00c0-\u024f"
-_WORD_RE = re.compile(f"[{_LETTER}][{_LETTER}_'\u2019.+-]*[{_LETTER}+]|[{_LETTER}]")
+# One letter, then optionally more ending in a letter or "+": the same words as the two-way
+# alternative `[L][...]*[L+]|[L]`, but a leading plain class lets the engine scan for it in C.
+_WORD_RE = re.compile(f"[{_LETTER}](?:[{_LETTER}_'\u2019.+-]*[{_LETTER}+])?")
 
 _STOP_TEXT = """a about above after again against all also am an and any are aren't as at
     be because been
@@ -130,6 +141,8 @@ def strip_markup(text: str) -> str:
     text = _URL_RE.sub(_host, text)
     if "&" in text:
         text = _ENTITY_RE.sub(" ", text)
+    if _B64_RUN not in text.encode("utf-8", "surrogatepass").translate(_B64_BYTES):
+        return text
     return _BASE64_RE.sub(" ", text)
 
 
@@ -339,6 +352,9 @@ _Token = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 _TOKENS: dict[str, _Token] = {}
 """raw token -> (stem or "" when dropped, concept or "", phrase head classes, tail classes);
 computed once per distinct token, up to a cap."""
+_PLAIN: dict[str, str] = {}
+"""raw token -> its stem (or ""), for the tokens (most of them) that express no concept, start
+no phrase and end none: `words` takes a short path for them."""
 
 
 def _token(raw: str) -> _Token:
@@ -347,6 +363,8 @@ def _token(raw: str) -> _Token:
     out = (stemmed, _concept_of(w), _classes(w, _HEAD_INDEX), _classes(w, _TAIL_INDEX))
     if len(_TOKENS) < 500_000:
         _TOKENS[raw] = out
+        if not (out[1] or out[2] or out[3]) and raw not in _SKIP:
+            _PLAIN[raw] = stemmed
     return out
 
 
@@ -361,11 +379,19 @@ def words(text: str) -> list[str]:
     out: list[str] = []
     found: set[str] = set()
     get = _TOKENS.get
+    plain = _PLAIN.get
+    append = out.append
     heads: tuple[str, ...] = ()
     for raw in _WORD_RE.findall(text.lower()):
+        stemmed = plain(raw)
+        if stemmed is not None:
+            if stemmed:
+                append(stemmed)
+            heads = ()
+            continue
         stemmed, concept, own_heads, tails = get(raw) or _token(raw)
         if stemmed:
-            out.append(stemmed)
+            append(stemmed)
         if concept:
             found.add(concept)
         if heads and tails:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from docsgap.textnorm import Boilerplate, stem, strip_markup, words
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NOW = datetime(2026, 1, 5, tzinfo=UTC)
 VARS = "https://docs.gitlab.com/ci/variables/"
+Fixture = tuple[Matcher, dict[str, Any]]
 
 
 def item(iid: int, title: str, body: str = "", *, state: str = "opened", kind: str = "issue",
@@ -97,7 +99,7 @@ def test_page_tails_match_the_same_page_on_another_host() -> None:
 # --- matching ------------------------------------------------------------------------------------
 
 
-def test_same_page_different_problem_ranks_the_right_issue_first(fixture_matcher) -> None:
+def test_same_page_different_problem_ranks_the_right_issue_first(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["same-page-other-problem"]
     ranked = m.rank(q.title, q.body, map_url(q.docs_url))
@@ -107,14 +109,14 @@ def test_same_page_different_problem_ranks_the_right_issue_first(fixture_matcher
     assert ranked[0].score - masked.score > 20
 
 
-def test_same_page_new_problem_is_not_linked(fixture_matcher) -> None:
+def test_same_page_new_problem_is_not_linked(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["same-page-new-problem"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
     assert result.decision == "new"
 
 
-def test_same_problem_in_other_words_is_found_with_its_reasons(fixture_matcher) -> None:
+def test_same_problem_in_other_words_is_found_with_its_reasons(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["different-words"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
@@ -126,7 +128,7 @@ def test_same_problem_in_other_words_is_found_with_its_reasons(fixture_matcher) 
     assert "runner-up" in result.reason and "same docs page" in result.reason
 
 
-def test_templated_titles_do_not_match_each_other(fixture_matcher) -> None:
+def test_templated_titles_do_not_match_each_other(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["templated-title-new"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
@@ -137,7 +139,7 @@ def test_templated_titles_do_not_match_each_other(fixture_matcher) -> None:
     assert found.best is not None and found.best.url.endswith("/issues/104")
 
 
-def test_declined_issue_is_reported_as_declined(fixture_matcher) -> None:
+def test_declined_issue_is_reported_as_declined(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["declined"]
     result = m.match(q.title, q.body, None)
@@ -146,7 +148,7 @@ def test_declined_issue_is_reported_as_declined(fixture_matcher) -> None:
     assert "declined" in result.reason
 
 
-def test_mr_closing_the_issue_does_not_make_the_link_ambiguous(fixture_matcher) -> None:
+def test_mr_closing_the_issue_does_not_make_the_link_ambiguous(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["same-page-other-problem"]
     result = m.match(q.title, q.body, map_url(q.docs_url))

@@ -1,0 +1,145 @@
+"""The matcher on two processes gives exactly the one-process results; the faster regexes and
+shortcuts behind it match exactly what the plain ones match."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from docsgap import dedupe, dedupe_index
+from docsgap.dedupe import Matcher
+from docsgap.docpages import map_url
+from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.models import Evidence, GapType, Signal, TrackerItem
+from docsgap.textnorm import _B64_BYTES, _B64_RUN, _BASE64_RE, _URL_RE, strip_markup, words
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+NOW = datetime(2026, 1, 5, tzinfo=UTC)
+needs_fork = pytest.mark.skipif(not dedupe_index.can_fork(), reason="needs fork and 2 CPUs")
+
+
+def _items() -> list[TrackerItem]:
+    """The fixture pool plus generated look-alikes that mention each other."""
+    pool = read_pool(ASSETS / "dedup_pool.jsonl")
+    rng = random.Random(5)
+    subjects = ["masked variables", "cache keys", "runner tags", "merge trains", "pages domains"]
+    problems = ["example is wrong", "page is outdated", "link is broken", "needs a screenshot"]
+    extra = []
+    for iid in range(1, 61):
+        s, p = rng.choice(subjects), rng.choice(problems)
+        body = (f"The page https://docs.gitlab.com/ee/ci/{s.split()[-1]}/index.html: {s} {p}. "
+                f"See #{rng.randint(1, 60)} and !{rng.randint(1, 60)}.")
+        extra.append(TrackerItem("issue", "docs/gen", iid, f"{s.title()}: {p}", body,
+                                 rng.choice(["opened", "closed"]),
+                                 f"https://gitlab.example/docs/gen/-/issues/{iid}",
+                                 created_at=NOW - timedelta(days=100 - iid),
+                                 closed_at=NOW - timedelta(days=iid)))
+    return [*pool, *extra]
+
+
+def _matcher(items: list[TrackerItem]) -> Matcher:
+    return Matcher(items, link_threshold=80, review_threshold=60, closed_within_days=365,
+                   now=NOW)
+
+
+def _state(m: Matcher) -> tuple[object, ...]:
+    return (m._titles, m._norms, m._postings, m._idf, m._pages, m._tails, m._related,
+            m.boilerplate)
+
+
+@needs_fork
+def test_index_and_matches_on_two_processes_equal_one_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    items = _items()
+    queries = [(q.title, q.body, map_url(q.docs_url) if q.docs_url else None)
+               for q in read_queries(ASSETS / "dedup_queries.jsonl")]
+    signals = [Signal(k, title, f"https://forum.test/t/{k}", GapType.OUTDATED, 1.0, (),
+                      (Evidence("r", body, body),), page, 1)
+               for k, (title, body, page) in enumerate(queries * 3)]
+    serial = _matcher(items)
+    one = serial.match_many(signals)
+    monkeypatch.setattr(dedupe, "PARALLEL_ITEMS", 2)
+    monkeypatch.setattr(dedupe, "PARALLEL_SIGNALS", 2)
+    parallel = _matcher(items)
+    assert serial._related  # the generated items do mention each other
+    assert _state(parallel) == _state(serial)
+    two = parallel.match_many(signals)
+    assert two == one
+    assert [r.decision for r in one] == [serial.match_signal(s).decision for s in signals]
+
+
+def test_split_map_keeps_order_and_redoes_a_failed_half(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert dedupe_index.split_map(lambda lo, hi: list(range(lo, hi)), 9, min_parallel=2) == \
+        list(range(9))
+    calls: list[tuple[int, int]] = []
+
+    def flaky(lo: int, hi: int) -> list[int]:
+        calls.append((lo, hi))
+        if lo > 0 and len(calls) == 1:  # only a forked child sees an empty call list
+            raise ValueError("child failure")
+        return [n * n for n in range(lo, hi)]
+
+    assert dedupe_index.split_map(flaky, 6, min_parallel=2) == [n * n for n in range(6)]
+
+
+def test_split_two_phase_joins_parts_in_order() -> None:
+    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
+        return list(range(lo, hi)), [n * 10 for n in range(lo, hi)]
+
+    joined, out = dedupe_index.split_two_phase(
+        first, lambda parts: sum(parts, []), lambda kept, j: [k + len(j) for k in kept],
+        7, min_parallel=2)
+    assert joined == list(range(7))
+    assert out == [n * 10 + 7 for n in range(7)]
+
+
+def test_fast_regexes_match_what_the_plain_ones_match() -> None:
+    plain_url = re.compile(r"(?:[hH][tT][tT][pP][sS]?://|[wW]{3}\.)[^\s<>\"'`)\]]+")
+    plain_ref = re.compile(r"(?<![\w/&])([#!])(\d{1,9})\b")
+    rng = random.Random(11)
+    alphabet = "hHtTpPsS:/wW.x #!&1_9 \n)<é"
+    for _ in range(5000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert [m.span() for m in _URL_RE.finditer(text)] == \
+            [m.span() for m in plain_url.finditer(text)], text
+        assert dedupe._REF_RE.findall(text) == plain_ref.findall(text), text
+
+
+def test_base64_shortcut_agrees_with_the_regex() -> None:
+    rng = random.Random(13)
+    alphabet = "aZ09+/= \n-é_"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 90)))
+        fast = _B64_RUN in text.encode("utf-8", "surrogatepass").translate(_B64_BYTES)
+        assert fast == (_BASE64_RE.search(text) is not None), text
+    blob = "QUJD" * 15
+    assert blob not in strip_markup(f"key {blob} end")
+    assert strip_markup("a short text é") == "a short text é"
+
+
+def test_words_short_path_keeps_phrases_across_plain_words() -> None:
+    # "page" starts a phrase, "is" may sit inside it, a plain word ends it.
+    assert "~notfound" in words("the page is missing")
+    assert "~notfound" not in words("the page foo missing")
+    text = "zorblax quux page is missing, not loading zorblax"  # tokens new to the caches
+    assert words(text) == words(text)  # the second call takes the short path
+
+
+def test_split_two_phase_redoes_a_failed_child_half() -> None:
+    calls: list[tuple[int, int]] = []
+
+    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
+        calls.append((lo, hi))
+        if lo > 0 and len(calls) == 1:  # only a forked child sees an empty call list
+            raise ValueError("child failure")
+        return list(range(lo, hi)), list(range(lo, hi))
+
+    joined, out = dedupe_index.split_two_phase(
+        first, lambda parts: sum(parts, []), lambda kept, j: [-k for k in kept],
+        5, min_parallel=2)
+    assert joined == list(range(5))
+    assert out == [0, -1, -2, -3, -4]
