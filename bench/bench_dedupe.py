@@ -1,22 +1,31 @@
 """Benchmark deduplication: index N cached doc issues once, then match M signals against them;
 prints seconds (index, match, total; both split over two forked processes when large), peak
-memory, and the API requests a full refresh of the cache needs.
+memory, and the API requests a full refresh of the cache needs. Then the scheduled-run case:
+the index built again with the per-item cache in a SQLite state, cold (empty cache, which
+fills it) and warm (every item cached, then with 1% of the items changed), checking that
+every warm result equals the uncached one.
 Run: `.venv/bin/python bench/bench_dedupe.py [--issues 50000] [--signals 1000]`."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import random
 import resource
+import tempfile
 import time
 import tracemalloc
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from docsgap import dedupe_index
-from docsgap.dedupe import PARALLEL_ITEMS, PARALLEL_SIGNALS, Matcher
+from docsgap.dedupe import PARALLEL_ITEMS, PARALLEL_SIGNALS, Matcher, cache_fingerprint
 from docsgap.docpages import map_url
-from docsgap.models import TrackerItem
+from docsgap.models import DocPage, MatchResult, TrackerItem
+from docsgap.state import StateStore
 
 TOPICS = [
     "ci/yaml", "ci/variables", "ci/caching", "ci/pipelines/merge_trains", "runner/install",
@@ -60,6 +69,7 @@ def make_items(n: int, rng: random.Random, vocab: list[str]) -> list[TrackerItem
             f"Docs feedback: {topic.split('/')[-1]} {problem} {' '.join(words.split()[:3])}",
             body, state, f"https://gitlab.example/gitlab-org/gitlab/-/issues/{iid}",
             created_at=now - timedelta(days=n - iid),
+            updated_at=now - timedelta(days=n - iid),
             closed_at=now - timedelta(days=rng.randint(1, 400)) if state == "closed" else None,
         ))
     return out
@@ -114,9 +124,52 @@ def main() -> None:
     print(f"memory:       {traced}max RSS {rss:.0f} MiB (before the index: {rss0:.0f} MiB, "
           "the generated items included)")
     print(f"decisions:    {decisions}")
+    expected = matcher.match_texts(queries)
+    del matcher  # a scheduled run holds one index, not two
+    _bench_cache(items, queries, expected)
     print(f"full refresh of {args.issues} items at per_page={args.per_page}: {pages} list requests "
           "(keyset pagination; an incremental refresh with updated_after reads only changed "
           "items: one request per 100 changes, at least one per run); 0 search requests")
+
+
+def _bench_cache(items: list[TrackerItem],
+                 queries: Sequence[tuple[str, str, DocPage | None]],
+                 expected: list[MatchResult]) -> None:
+    """Index with the per-item cache: cold, warm, warm after 1% of the items changed."""
+    def build(store: StateStore) -> tuple[Matcher, float]:
+        t = time.perf_counter()
+        m = Matcher(items, link_threshold=80, review_threshold=60, closed_within_days=365,
+                    now=datetime(2026, 1, 5, tzinfo=UTC), cache=store)
+        return m, time.perf_counter() - t
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = StateStore(Path(tmp) / "state.db")
+        fp = ""
+        _, cold = build(store)
+        for label in ("warm", "1% changed"):
+            if label == "1% changed":
+                later = datetime(2026, 1, 6, tzinfo=UTC)
+                items[::100] = [replace(i, title=f"{i.title} revised", updated_at=later)
+                                for i in items[::100]]
+            matcher, warm = build(store)
+            fp = cache_fingerprint(matcher.boilerplate)
+            gc.disable()  # as inside the build
+            t = time.perf_counter()
+            rows = store.load_dedup_cache(fp)
+            load = time.perf_counter() - t
+            gc.enable()
+            same = "n/a (items changed)"
+            if label == "warm":
+                same = str(matcher.match_texts(queries) == expected)
+            print(f"cached build: {label}: {warm:.2f} s ({matcher.cache_hits} of {len(matcher)} "
+                  f"items from the cache; reading the {len(rows)} rows alone {load:.2f} s); "
+                  f"results equal the uncached ones: {same}")
+            if label == "warm":
+                print(f"cached build: cold (empty cache, filling it): {cold:.2f} s")
+        size = Path(tmp, "state.db").stat().st_size + Path(tmp, "state.db-wal").stat().st_size \
+            if Path(tmp, "state.db-wal").exists() else Path(tmp, "state.db").stat().st_size
+        store.close()
+        print(f"cache size:   {size / 2**20:.0f} MiB on disk for {len(rows)} rows")
 
 
 if __name__ == "__main__":

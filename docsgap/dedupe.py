@@ -3,27 +3,36 @@ first, then words), decide `link`, `review` or `new`, and explain the decision.
 
 The `Matcher` indexes the cache once per run (an inverted index of tf-idf weights plus a page
 index), so matching many signals costs no API calls and little time; large caches are indexed,
-and long signal lists matched, on two processes (`docsgap.dedupe_index`). The decision and its
-explanation live in `docsgap.dedupe_decision`, grouping of one run's signals in
+and long signal lists matched, on two processes (`docsgap.dedupe_index`). Given a `DedupCache`
+(the state store), each item's processed text is kept between runs, keyed on its text and the
+learned template text, so a scheduled run only processes the items that changed. The decision
+and its explanation live in `docsgap.dedupe_decision`, grouping of one run's signals in
 `docsgap.grouping`; both are re-exported here.
 """
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import math
 import re
+import sys
+import zlib
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from heapq import nlargest
+from pathlib import Path
+from typing import Protocol, cast
 
 from rapidfuzz import fuzz
 
+from docsgap import docpages, textnorm
 from docsgap.dedupe_decision import decide, field_value
 from docsgap.dedupe_index import split_map, split_two_phase
-from docsgap.docpages import page_keys
+from docsgap.docpages import docs_map_file, page_keys
 from docsgap.grouping import group_signals
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
 from docsgap.textnorm import Boilerplate, strip_markup, surface_forms, words
@@ -75,8 +84,9 @@ PARALLEL_SIGNALS = 200
 _Features = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...]]
 """An item's normalised title, term frequencies, page keys, path tails and mentioned items."""
 _Part = tuple[list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]],
-              dict[str, tuple[list[int], list[float]]]]
-"""Some items' features (less the term frequencies) and their postings, ids cache-wide."""
+              dict[str, tuple[list[int], list[float]]], list[tuple[str, str, str]]]
+"""Some items' features (less the term frequencies), their postings (ids cache-wide) and the
+cache rows of the items whose data was computed rather than read from the cache."""
 
 
 @dataclass(slots=True)
@@ -142,6 +152,131 @@ def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
     return tf
 
 
+# --- the per-item cache -------------------------------------------------------------------------
+CACHE_VERSION = 1
+"""Bumped when what a cache row holds, or how it is computed, changes."""
+
+RawFeatures = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...],
+                    tuple[str, ...]]
+"""What an item's own text gives: normalised title, term frequencies, page keys, path tails,
+`#12`/`!34` references and URLs (the last two resolved against each run's items)."""
+
+_SEP, _LIST, _CHECK = "\x1f", "\x1e", "\x1d"
+"""Field, list-entry and checksum separators of a packed row: control characters that no
+word, key or URL holds (words are letters and digits; keys and URLs come from `str.split()`,
+which splits on them)."""
+
+
+class DedupCache(Protocol):
+    """Where the matcher keeps each item's processed text between runs (`StateStore`)."""
+
+    def load_dedup_cache(self, fingerprint: str) -> dict[str, tuple[str, str]]:
+        """url -> (stamp, data) of the rows stored under `fingerprint`."""
+        ...
+
+    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Store (url, stamp, data) rows under `fingerprint`, dropping other fingerprints."""
+        ...
+
+
+def cache_fingerprint(boilerplate: Boilerplate) -> str:
+    """What every row depends on besides its item: the format, the learned template text,
+    the weights, and the code and docs map that turn text into words and page keys. Any change
+    gives another fingerprint, and so recomputes every item."""
+    h = hashlib.sha256(f"{CACHE_VERSION}|{TITLE_WEIGHT}|{BODY_CHARS}".encode())
+    for part in (boilerplate.prefixes, boilerplate.lines, boilerplate.titles):
+        h.update(_SEP.join(sorted(part)).encode() + _CHECK.encode())
+    for path in (Path(__file__), Path(textnorm.__file__), Path(docpages.__file__),
+                 docs_map_file()):
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(f"unreadable {path}".encode())
+    return h.hexdigest()
+
+
+def cache_stamp(item: TrackerItem) -> str:
+    """Which version of an item a row was made from: its update time and a digest of its
+    text (an edit the update time misses still changes the digest)."""
+    digest = hashlib.blake2b(f"{item.title}\n{item.description}".encode("utf-8", "surrogatepass"),
+                             digest_size=12).hexdigest()
+    return f"{item.updated_at.isoformat() if item.updated_at else '-'}|{digest}"
+
+
+def pack_features(raw: RawFeatures) -> str | None:
+    """One item's features as a compact string with a checksum (None if a value holds a
+    separator or is not valid UTF-8: such an item is simply processed every run)."""
+    title, vec, pages, tails, refs, urls = raw
+    lists = (pages, tails, refs, urls)
+    if any(_SEP in v or _LIST in v or _CHECK in v for part in lists for v in part):
+        return None
+    # Counts keep their type (an int from the body, a float once title words are added).
+    body = _SEP.join((title, " ".join(vec), " ".join(map(repr, vec.values())),
+                      *(_LIST.join(sorted(p)) for p in (pages, tails)),
+                      _LIST.join(refs), _LIST.join(urls)))
+    try:
+        check = zlib.crc32(body.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate: SQLite could not store it either
+        return None
+    return f"{check:08x}{_CHECK}{body}"
+
+
+def unpack_features(data: str) -> RawFeatures | None:
+    """`pack_features` undone; None for a row that is damaged in any way."""
+    try:
+        check, body = data.split(_CHECK)
+        if int(check, 16) != zlib.crc32(body.encode("utf-8")):
+            return None
+        title, keys, counts, pages, tails, refs, urls = body.split(_SEP)
+        # Interned: each word one object across items, as computed words are (stem cache),
+        # so the index's dict lookups compare by identity.
+        names = list(map(sys.intern, keys.split(" "))) if keys else []
+        found = list(map(_COUNTS.get, counts.split(" "))) if counts else []
+        values = [_count(c) for c in counts.split(" ")] if None in found else cast(
+            "list[float]", found)
+        if len(names) != len(values):
+            return None
+        return (title, dict(zip(names, values, strict=True)), _set(pages), _set(tails),
+                _tuple(refs), _tuple(urls))
+    except ValueError:
+        return None
+
+
+_COUNTS: dict[str, float] = {repr(v): v for n in range(100) for v in (n, n + TITLE_WEIGHT)}
+"""Packed count -> value, seeded with the usual ones (a body count, plus title weight)."""
+
+
+def _count(text: str) -> float:
+    """A packed count back as the int or float it was (few distinct values: cached)."""
+    value = _COUNTS.get(text)
+    if value is None:
+        value = float(text) if "." in text else int(text)
+        if repr(value) != text:
+            raise ValueError(text)
+        if len(_COUNTS) < 10_000:
+            _COUNTS[text] = value
+    return value
+
+
+def _set(text: str) -> frozenset[str]:
+    return frozenset(text.split(_LIST)) if text else frozenset()
+
+
+def _tuple(text: str) -> tuple[str, ...]:
+    return tuple(text.split(_LIST)) if text else ()
+
+
+def resolve_mentions(item: TrackerItem, refs: tuple[str, ...], urls: tuple[str, ...],
+                     by_ref: dict[tuple[str, str, int], str], known: set[str]
+                     ) -> tuple[str, ...]:
+    """The other items of this run an item mentions (`#12`, `!34` in its project, or their
+    URL), sorted."""
+    found = {by_ref.get((item.project, r[0], int(r[1:]))) for r in refs}
+    found |= {u for u in urls if u in known}
+    found -= {None, item.web_url}
+    return tuple(sorted(u for u in found if u is not None))
+
+
 class Matcher:
     """Matches signals against a fixed set of tracker items, indexed once."""
 
@@ -154,7 +289,10 @@ class Matcher:
         closed_within_days: int,
         now: datetime | None = None,
         declined_labels: Sequence[str] = DECLINED_LABELS,
+        cache: DedupCache | None = None,
     ) -> None:
+        """`cache` (the state store) keeps each item's processed text between runs: only new
+        and changed items are processed again; the results are the same without it."""
         self.link_threshold = link_threshold
         self.review_threshold = review_threshold
         self.declined_labels = frozenset(label.lower() for label in declined_labels)
@@ -177,10 +315,27 @@ class Matcher:
         self._order = [i.created_at.timestamp() if self._dated and i.created_at else float(i.iid)
                        for i in self.items]
         self._sorted = sorted(self._order)
+        self._cache = cache
+        self._cached: dict[str, tuple[str, str]] = {}
+        """url -> (stamp, packed data) read from the cache."""
+        self.cache_hits = 0
+        """Items whose processed data came from the cache (the rest were processed)."""
         self._build()
 
     # --- index --------------------------------------------------------------------------------
     def _build(self) -> None:
+        # The index is hundreds of thousands of acyclic objects: with the cyclic collector on,
+        # building it spends as long in collections (each rescanning what is built so far) as
+        # in the work itself. It is switched off meanwhile (in the forked child too).
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build_index()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build_index(self) -> None:
         items = self.items
         # Template text is common by definition: a sample of the items shows it.
         step = max(1, len(items) // LEARN_SAMPLE)
@@ -190,15 +345,24 @@ class Matcher:
         self._by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
                         for i in items}
         self._urls = {i.web_url for i in items}
+        key = ""
+        if self._cache is not None and items:
+            key = cache_fingerprint(self.boilerplate)
+            self._cached = self._cache.load_dedup_cache(key)
+        self._fresh: list[tuple[str, str, str]] = []
         self._idf, norms = split_two_phase(
             self._index_part, self._join_parts, _norms, len(items), min_parallel=PARALLEL_ITEMS)
         self._norms = norms
+        self.cache_hits = len(items) - len(self._fresh)
+        if self._cache is not None and self._fresh:
+            self._cache.save_dedup_cache(key, self._fresh)
+        self._cached, self._fresh = {}, []
         self._unknown_idf = math.log(1 + max(len(items), 1))
 
     def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[dict[str, float]]]:
         """Items `lo:hi` indexed on their own: (their features and postings, their term
         frequencies, kept for the norms once the idf of the whole cache is known)."""
-        features = self._features(lo, hi)
+        features, fresh = self._features(lo, hi)
         postings: dict[str, tuple[list[int], list[float]]] = {}
         vectors: list[dict[str, float]] = []
         weight_of: dict[float, float] = {}  # tf -> 1 + log(tf): one float object per value
@@ -214,13 +378,14 @@ class Matcher:
                     entry = postings[w] = ([], [])
                 entry[0].append(n)
                 entry[1].append(weight)
-        return ([(t, p, tl, m) for t, _, p, tl, m in features], postings), vectors
+        return ([(t, p, tl, m) for t, _, p, tl, m in features], postings, fresh), vectors
 
     def _join_parts(self, parts: list[_Part]) -> dict[str, float]:
         """Join the parts (in item order) into the index; the idf of every word."""
         items = self.items
         n = 0
-        for features, _ in parts:
+        for features, _, fresh in parts:
+            self._fresh.extend(fresh)
             for title, pages, tails, mentioned in features:
                 for key in pages:
                     self._pages.setdefault(key, set()).add(n)
@@ -234,7 +399,7 @@ class Matcher:
                         self._related.setdefault(other, set()).add(url)
                 n += 1
         postings = self._postings = parts[0][1]
-        for _, more in parts[1:]:
+        for _, more, _ in parts[1:]:
             for w, (ids, weights) in more.items():
                 entry = postings.get(w)
                 if entry is None:
@@ -245,26 +410,47 @@ class Matcher:
         total = len(items)
         return {w: math.log(1 + total / len(ids)) for w, (ids, _) in postings.items()}
 
-    def _features(self, lo: int, hi: int) -> list[_Features]:
+    def _features(self, lo: int, hi: int) -> tuple[list[_Features], list[tuple[str, str, str]]]:
         """Per item of `lo:hi`: normalised title, term frequencies, page keys, path tails and
-        the other items it mentions (`#12`, `!34` or their URL, same project)."""
-        bp, by_ref, known = self.boilerplate, self._by_ref, self._urls
+        the other items it mentions (`#12`, `!34` or their URL, same project); read from the
+        cache when its row is for the same text, else computed (and returned as a new row).
+        Mentions are resolved here, against this run's items, never cached."""
+        by_ref, known, cached = self._by_ref, self._urls, self._cached
         out: list[_Features] = []
+        fresh: list[tuple[str, str, str]] = []
         for item in self.items[lo:hi]:
-            stripped = strip_markup(item.description[:BODY_CHARS])
-            title = words(bp.title(item.title))
-            vec = _vector(title, words(bp.body(stripped, stripped=True)))
-            text = f"{item.title}\n{item.description}"
-            parts = text.split()
-            pages, tails = self._page_info(parts)
-            found = {by_ref.get((item.project, sign, int(num)))
-                     for sign, num in _REF_RE.findall(text)} if (
-                "#" in text or "!" in text) else set()
-            found |= {u for u in _urls_of(parts) if u in known}
-            found -= {None, item.web_url}
-            mentioned = tuple(sorted(u for u in found if u is not None))
-            out.append((" ".join(title), vec, pages, tails, mentioned))
-        return out
+            raw: RawFeatures | None = None
+            if self._cache is not None:
+                mark = cache_stamp(item)
+                row = cached.get(item.web_url)
+                if row is not None and row[0] == mark:
+                    raw = unpack_features(row[1])
+                if raw is None:
+                    raw = self._raw_features(item)
+                    data = pack_features(raw)
+                    if data is not None:
+                        fresh.append((item.web_url, mark, data))
+            else:
+                raw = self._raw_features(item)
+            title, vec, pages, tails, refs, urls = raw
+            mentioned = resolve_mentions(item, refs, urls, by_ref, known)
+            out.append((title, vec, pages, tails, mentioned))
+        return out, fresh
+
+    def _raw_features(self, item: TrackerItem) -> RawFeatures:
+        """What an item's own text gives (all a cache row holds): normalised title, term
+        frequencies, page keys, path tails, `#`/`!` references and URLs."""
+        bp = self.boilerplate
+        stripped = strip_markup(item.description[:BODY_CHARS])
+        title = words(bp.title(item.title))
+        vec = _vector(title, words(bp.body(stripped, stripped=True)))
+        text = f"{item.title}\n{item.description}"
+        parts = text.split()
+        pages, tails = self._page_info(parts)
+        refs = tuple(dict.fromkeys(f"{sign}{num}" for sign, num in _REF_RE.findall(text))) if (
+            "#" in text or "!" in text) else ()
+        urls = tuple(dict.fromkeys(_urls_of(parts)))
+        return " ".join(title), vec, pages, tails, refs, urls
 
     def _page_info(self, parts: list[str]) -> tuple[frozenset[str], frozenset[str]]:
         """Page keys and path tails named in a text (given as its words); cached on its
@@ -459,4 +645,6 @@ def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
     return when is None or when >= cutoff
 
 
-__all__ = ["DECLINED_LABELS", "Matcher", "decide", "group_signals", "page_tails"]
+__all__ = ["CACHE_VERSION", "DECLINED_LABELS", "DedupCache", "Matcher", "cache_fingerprint",
+           "cache_stamp", "decide", "group_signals", "pack_features", "page_tails",
+           "RawFeatures", "unpack_features"]

@@ -172,7 +172,7 @@ class Pipeline:
         matcher = Matcher(
             self.store.items(), link_threshold=d.link_threshold,
             review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
-            declined_labels=self.config.gitlab.wontdo_labels,
+            declined_labels=self.config.gitlab.wontdo_labels, cache=self.store,
         )
         return dict(zip((s.key for s in signals), matcher.match_many(signals), strict=True))
 

@@ -420,3 +420,35 @@ class StateStore:
             return dict(self.db.table(table).get(pk))
         except NotFoundError:
             return None
+
+    # dedup cache -----------------------------------------------------------------------------
+    def load_dedup_cache(self, fingerprint: str) -> dict[str, tuple[str, str]]:
+        """The matcher's stored per-item data made under `fingerprint`: url -> (stamp, data).
+        Rows of another fingerprint are not read (they cannot be valid)."""
+        sql = "select url, stamp, data from dedup_cache where fingerprint = ?"
+        try:
+            return {str(u): (str(s), str(d)) for u, s, d in self.db.execute(sql, [fingerprint])}
+        except sqlite3.Error:
+            return {}  # an unreadable cache only costs the recomputation
+
+    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Store (url, stamp, data) rows under `fingerprint`, dropping the rows of any other
+        fingerprint (items are never removed from the cache, so neither are their rows)."""
+        conn = self.db.conn
+        try:
+            with conn:
+                conn.execute("delete from dedup_cache where fingerprint != ?", [fingerprint])
+                conn.executemany(
+                    "insert or replace into dedup_cache (url, stamp, fingerprint, data) "
+                    "values (?, ?, ?, ?)",
+                    ((url, stamp, fingerprint, data) for url, stamp, data in rows))
+        except sqlite3.Error:
+            pass  # rolled back: the next run recomputes; the cache is never the only truth
+
+
+@migrations()
+def m002_dedup_cache(db: Database) -> None:
+    """The matcher's processed data per cached item (words, pages, raw references), so a run
+    only reprocesses the items that changed."""
+    db.table("dedup_cache").create(
+        {"url": str, "stamp": str, "fingerprint": str, "data": str}, pk="url")

@@ -1,0 +1,93 @@
+"""The per-item dedup cache never changes a result: warm == cold, changed items are
+reprocessed, damaged rows are ignored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from docsgap.dedupe import (
+    Matcher,
+    RawFeatures,
+    cache_fingerprint,
+    pack_features,
+    unpack_features,
+)
+from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.models import TrackerItem
+from docsgap.state import StateStore
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+NOW = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def _items() -> list[TrackerItem]:
+    pool = read_pool(ASSETS / "dedup_pool.jsonl")
+    extra = [TrackerItem("issue", "docs/gen", n, f"Cache keys page {n} is outdated",
+                         f"See #{n % 7 + 1} and https://docs.gitlab.com/ee/ci/caching/ x{n}",
+                         "opened", f"https://gitlab.example/docs/gen/-/issues/{n}",
+                         created_at=NOW - timedelta(days=n), updated_at=NOW - timedelta(days=n))
+             for n in range(1, 21)]
+    return [*pool, *extra]
+
+
+def _matcher(items: list[TrackerItem], store: StateStore | None) -> Matcher:
+    return Matcher(items, link_threshold=80, review_threshold=60, closed_within_days=3650,
+                   now=NOW, cache=store)
+
+
+def _results(m: Matcher) -> list[object]:
+    queries = read_queries(ASSETS / "dedup_queries.jsonl")
+    texts = [(q.title, q.body, None) for q in queries]
+    texts.append(("Cache keys page outdated", "the caching page is outdated", None))
+    return [*m.match_texts(texts), sorted(m._related.items())]
+
+
+def test_warm_equals_cold_and_changed_items_are_reprocessed() -> None:
+    items = _items()
+    store = StateStore(":memory:")
+    cold = _matcher(items, None)
+    first = _matcher(items, store)
+    assert first.cache_hits == 0
+    warm = _matcher(items, store)
+    assert warm.cache_hits == len(warm) > 0
+    assert _results(warm) == _results(first) == _results(cold)
+    # One item changes: only it is processed again, and its new text counts.
+    n = len(items) - 1
+    items[n] = replace(items[n], description="Runner tags are missing entirely",
+                       updated_at=NOW + timedelta(days=1))
+    again = _matcher(items, store)
+    assert again.cache_hits == len(again) - 1
+    assert _results(again) == _results(_matcher(items, None))
+
+
+def test_damaged_or_stale_rows_are_ignored() -> None:
+    items = _items()
+    store = StateStore(":memory:")
+    _matcher(items, store)
+    fp = cache_fingerprint(_matcher(items, None).boilerplate)
+    rows = store.load_dedup_cache(fp)
+    url = items[-1].web_url
+    stamp, data = rows[url]
+    bad = data.replace("cach ", "cahc ")  # checksum no longer matches
+    assert bad != data and unpack_features(bad) is None
+    assert unpack_features("garbage") is None
+    store.save_dedup_cache(fp, [(url, stamp, bad)])
+    damaged = _matcher(items, store)
+    assert damaged.cache_hits == len(damaged) - 1
+    assert _results(damaged) == _results(_matcher(items, None))
+    # Another fingerprint (other template text, code or format) is never read.
+    assert store.load_dedup_cache("other") == {}
+
+
+def test_pack_round_trip_keeps_order_and_types() -> None:
+    raw: RawFeatures = ("cach key", {"cach": 3, "key": 2.0, "~outage": 1}, frozenset({"a/b"}),
+           frozenset(), ("#12", "!3"), ("https://x.example/a",))
+    data = pack_features(raw)
+    assert data is not None
+    back = unpack_features(data)
+    assert back == raw
+    assert back is not None and list(back[1].items()) == [("cach", 3), ("key", 2.0),
+                                                          ("~outage", 1)]
+    assert type(back[1]["cach"]) is int and type(back[1]["key"]) is float
