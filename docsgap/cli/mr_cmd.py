@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import typer
@@ -18,6 +19,24 @@ from docsgap.errors import ExitCode
 from docsgap.models import TrackerItem
 from docsgap.mr import DraftMr, MrRefused, MrTarget
 from docsgap.services import build_services
+
+
+class _Out:
+    """Where `mr` reports: text lines on the terminal, or one JSON object with `--json`."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.data: dict[str, Any] = {"messages": []}
+
+    def say(self, text: str, *, err: bool = False, nl: bool = True) -> None:
+        if self.as_json:
+            self.data["messages"].append(text.strip())
+        else:
+            typer.echo(text, err=err, nl=nl)
+
+    def done(self) -> None:
+        if self.as_json:
+            common.echo_json(self.data)
 
 
 def _new_content(dm: DraftMr, target: MrTarget, original: str, patch: Path | None,
@@ -45,43 +64,45 @@ def _save_draft(cfg: Config, target: MrTarget, text: str) -> Path:
     return path
 
 
-def _reply(dm: DraftMr, target: MrTarget, item: TrackerItem, *, reply: bool | None,
-           apply: bool) -> bool:
+def _reply(out: _Out, dm: DraftMr, target: MrTarget, item: TrackerItem, *,
+           reply: bool | None, apply: bool) -> bool:
     """Reply in the thread with the MR link when the policy allows; False if a post failed."""
     action = dm.reply_action(target, item.web_url)
     mode = dm.reply_mode(action)
     if mode in ("off", "rejected") or reply is False:
         why = "--no-reply" if reply is False else f"policy reply={mode}"
-        typer.echo(f"No reply in the thread ({why}).")
+        out.say(f"No reply in the thread ({why}).")
         return True
     if not apply:
-        typer.echo(f"Would reply in thread #{target.thread.id} with the MR link (policy "
+        out.say(f"Would reply in thread #{target.thread.id} with the MR link (policy "
                    f"reply={mode}{'' if mode != 'review' else ', asks first'}).")
         return True
     confirmed = reply is True
     if mode == "review" and not confirmed:
         if not _interactive():
-            typer.echo("Reply not posted: policy reply=review; rerun with --reply to post it.")
+            out.say("Reply not posted: policy reply=review; rerun with --reply to post it.")
             return True
         signals = {target.signal.key: target.signal} if target.signal else {}
         text = review.preview_text(action, signals, dm.config, dm.store)
-        typer.echo("---- reply ----\n" + text.rstrip() + "\n----")
+        out.say("---- reply ----\n" + text.rstrip() + "\n----")
         if not click.confirm(f"Post this reply in thread #{target.thread.id}?", default=True):
-            typer.echo("Reply not posted.")
+            out.say("Reply not posted.")
             return True
         confirmed = True
     outcome = dm.reply(target, action, confirmed=confirmed)
+    out.data["reply"] = {"status": outcome.status, "url": outcome.remote_url,
+                         "error": outcome.error}
     if outcome.status == "applied":
-        typer.echo(f"Replied in the thread: {outcome.remote_url}")
+        out.say(f"Replied in the thread: {outcome.remote_url}")
     elif outcome.status == "already_done":
-        typer.echo(f"No new reply: {outcome.error or 'already posted'}"
+        out.say(f"No new reply: {outcome.error or 'already posted'}"
                    + (f" ({outcome.remote_url})" if outcome.remote_url else ""))
     elif outcome.status == "failed":
-        typer.echo(f"Reply FAILED: {outcome.error}; a rerun with the same arguments resumes",
+        out.say(f"Reply FAILED: {outcome.error}; a rerun with the same arguments resumes",
                    err=True)
         return False
     else:
-        typer.echo(f"Reply {outcome.status}: {outcome.error or ''}".rstrip(": "))
+        out.say(f"Reply {outcome.status}: {outcome.error or ''}".rstrip(": "))
     return True
 
 
@@ -112,6 +133,8 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         apply: bool = typer.Option(
             False, "--apply", help="Commit, open the Draft MR and reply. Default: show the "
             "diff and what would happen."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print one JSON object (diff, MR, reply, messages)."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
     ) -> None:
@@ -125,28 +148,36 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         if patch is not None and content is not None:
             raise common.fail(MrRefused("give --patch or --content, not both"))
         cfg = load(config, state)
+        out = _Out(as_json)
+        out.data.update({"topic": topic, "file": file, "applied": apply})
         services = build_services(cfg)
         try:
             dm = DraftMr(services.forum, services.tracker, services.store, cfg)
             target = dm.resolve(topic, file, issue_url=issue)
+            out.data.update({"branch": target.branch, "issue": target.issue_url})
             item = target.existing
             if item is not None:
-                typer.echo(f"A merge request from {target.branch} already exists: "
+                out.data["merge_request"] = {"url": item.web_url, "title": item.title,
+                                             "state": item.state, "new": False}
+                out.say(f"A merge request from {target.branch} already exists: "
                            f"{item.web_url} ({item.state}); nothing new is committed.")
                 if patch or content:
-                    typer.echo(f"To change it further, push to {target.branch}.")
+                    out.say(f"To change it further, push to {target.branch}.")
                 if apply:
                     dm.record(target, item)
             else:
                 original = dm.original(target)
                 new, from_editor = _new_content(dm, target, original, patch, content)
                 if new == original:
-                    typer.echo(f"{target.path} is unchanged: no merge request.")
+                    out.say(f"{target.path} is unchanged: no merge request.")
+                    out.done()
                     return
-                typer.echo(mr.unified_diff(original, new, target.path), nl=False)
+                diff = mr.unified_diff(original, new, target.path)
+                out.data["diff"] = diff
+                out.say(diff, nl=False)
                 draft = dm.draft(target, new, title=title, summary=summary)
                 if not apply:
-                    typer.echo(
+                    out.say(
                         f"\nDry run: would commit to a new branch {draft.source_branch} (from "
                         f"{draft.target_branch}) and open {draft.title!r}"
                         f" linking thread #{topic}"
@@ -154,17 +185,22 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
                         + ". Add --apply to do it.")
                     if from_editor:
                         saved = _save_draft(cfg, target, new)
-                        typer.echo(f"Your edit is saved in {saved}; rerun with --content "
-                                   f"{saved} --apply.")
-                    _reply(dm, target, _placeholder(draft.source_branch), reply=reply,
+                        out.say(f"Your edit is saved in {saved}; rerun with --content "
+                                f"{saved} --apply.")
+                    _reply(out, dm, target, _placeholder(draft.source_branch), reply=reply,
                            apply=False)
+                    out.done()
                     return
                 item = dm.open(target, draft)
-                typer.echo(f"Opened draft merge request: {item.web_url}")
-            if apply and not _reply(dm, target, item, reply=reply, apply=True):
+                out.data["merge_request"] = {"url": item.web_url, "title": item.title,
+                                             "state": item.state, "new": True}
+                out.say(f"Opened draft merge request: {item.web_url}")
+            if apply and not _reply(out, dm, target, item, reply=reply, apply=True):
+                out.done()
                 raise typer.Exit(int(ExitCode.PARTIAL))
             if not apply:
-                _reply(dm, target, item, reply=reply, apply=False)
+                _reply(out, dm, target, item, reply=reply, apply=False)
+            out.done()
         finally:
             services.store.close()
 

@@ -355,3 +355,17 @@ def test_reply_policy_review_asks_a_person(world, invoke, monkeypatch: pytest.Mo
     assert invoke("--apply", policy=review).exit_code == 0  # accepted: no question, no post
     assert len(mr_replies(forum)) == 1
     assert mrs(tracker) == [MR_URL]
+
+
+def test_json_output_for_scripts(world, invoke) -> None:
+    import json
+
+    out = invoke("--content", "fixed.md", "--apply", "--json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data["merge_request"] == {"url": MR_URL, "title": data["merge_request"]["title"],
+                                     "state": "opened", "new": True}
+    assert data["branch"] == "docsgap/t201-ci-yaml-index" and data["diff"].startswith("---")
+    assert data["reply"]["status"] == "applied" and data["reply"]["url"]
+    again = json.loads(invoke("--content", "fixed.md", "--apply", "--json").stdout)
+    assert again["merge_request"]["new"] is False
