@@ -125,6 +125,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "DOCSGAP_GITLAB_URL": ("gitlab", "url"),
     "DOCSGAP_GITLAB_PROJECT": ("gitlab", "project"),
     "DOCSGAP_GITLAB_TOKEN": ("gitlab", "token"),
+    "DOCSGAP_PYTHON_GITLAB_ID": ("gitlab", "python_gitlab_id"),
     "DOCSGAP_STATE": ("", "state_path"),
     "DOCSGAP_MAX_ACTIONS": ("", "max_actions"),
 }
@@ -294,3 +295,12 @@ def _check(cfg: Config) -> None:
 def mask(secret: str | None) -> str:
     """How a secret appears in any output: never its value."""
     return "(not set)" if not secret else "****"
+
+
+def python_gitlab_config_file() -> Path | None:
+    """python-gitlab's config file, if there is one (PYTHON_GITLAB_CFG, ~/.python-gitlab.cfg)."""
+    named = os.environ.get("PYTHON_GITLAB_CFG")
+    for candidate in ([Path(named)] if named else [Path.home() / ".python-gitlab.cfg"]):
+        if candidate.is_file():
+            return candidate
+    return None

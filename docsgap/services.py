@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docsgap.budget import Budget
-from docsgap.config import Config
+from docsgap.config import Config, python_gitlab_config_file
 from docsgap.detect import Detector
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.interface import Forum
@@ -37,7 +37,9 @@ def build_services(config: Config) -> Services:
         budget=budget,
     )
     g = config.gitlab
-    if g.python_gitlab_id is not None:
+    if g.python_gitlab_id is not None or (not g.token and python_gitlab_config_file()):
+        # An explicit section, or no docsgap token but python-gitlab's own config file:
+        # use its (default) section for url and token, as the `gitlab` CLI would.
         tracker = GitLabTracker.from_python_gitlab_config(
             g.python_gitlab_id, g.project, docs_label=g.docs_label, budget=budget
         )

@@ -180,3 +180,17 @@ def test_forum_429_with_wait_hint_is_honoured(sandbox: Sandbox, tmp_path: Path) 
     report = run_once(cfg, apply=False)
     assert report.exit_code == 0 and not report.stopped_early
     assert report.result.threads_scanned == 38
+
+
+def test_gitlab_connection_from_python_gitlab_config(sandbox: Sandbox, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config(sandbox, tmp_path)
+    ini = tmp_path / "python-gitlab.cfg"
+    ini.write_text(f"[global]\ndefault = sandbox\n\n[sandbox]\nurl = {cfg.gitlab.url}\n"
+                   f"private_token = {cfg.gitlab.token}\napi_version = 4\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(ini))
+    no_token = replace(cfg, gitlab=replace(cfg.gitlab, url="https://gitlab.invalid", token=None))
+    report = run_once(no_token, apply=True)
+    assert report.exit_code == 0
+    assert any(o.status == "applied" and o.action.kind.value == "open_issue"
+               for o in report.result.outcomes)
