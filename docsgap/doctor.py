@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from docsgap.ci_state import check_state_path
-from docsgap.config import Config, mask
+from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.errors import DocsgapError, RulesError
 from docsgap.rules import failing_examples, load_rules
 
@@ -315,7 +315,8 @@ def _gitlab_checks(run: _Run, cfg: Config, build: Callable[[Config], TrackerProb
     if run.attempt("gitlab url", url) is Status.FAIL:
         run.skip(GITLAB_CHECKS[1:], "GitLab does not answer")
         return
-    has_token = bool(g.token) or g.python_gitlab_id is not None
+    has_token = (bool(g.token) or g.python_gitlab_id is not None
+                 or python_gitlab_config_file() is not None)
     if g.token_kind == "job":
         run.add("gitlab token", Status.FAIL,
                 "a CI job token cannot read or create issues in another project",

@@ -40,3 +40,9 @@ def sandbox(server: Sandbox) -> Sandbox:
     """The module's sandbox, back to the demo seed (no writes, faults or request log)."""
     server.reset()
     return server
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_python_gitlab_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A developer's ~/.python-gitlab.cfg must not leak into tests (docsgap falls back to it)."""
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(tmp_path / "no-python-gitlab.cfg"))

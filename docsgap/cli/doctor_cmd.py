@@ -10,7 +10,7 @@ import typer
 from docsgap import doctor
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
-from docsgap.config import Config
+from docsgap.config import Config, python_gitlab_config_file
 from docsgap.errors import ExitCode
 from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.tracker.gitlab_checks import GitLabChecks
@@ -28,6 +28,8 @@ def tracker_probe(cfg: Config) -> GitLabChecks:
     return GitLabChecks.build(
         g.url, g.project, token=g.token, token_kind=g.token_kind, timeout=g.timeout,
         python_gitlab_id=g.python_gitlab_id,
+        # Like `run`: no docsgap token but python-gitlab's config file -> its default section.
+        python_gitlab_default=not g.token and python_gitlab_config_file() is not None,
     )
 
 

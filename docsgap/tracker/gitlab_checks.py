@@ -34,10 +34,12 @@ class GitLabChecks:
         token_kind: str = "private",
         timeout: float = 30.0,
         python_gitlab_id: str | None = None,
+        python_gitlab_default: bool = False,
     ) -> GitLabChecks:
         """A client from the URL and token (or python-gitlab's config section)."""
         gl = make_client(url, token=token, token_kind=token_kind, timeout=timeout,
-                         python_gitlab_id=python_gitlab_id)
+                         python_gitlab_id=python_gitlab_id,
+                         python_gitlab_default=python_gitlab_default)
         return cls(gl, project)
 
     def answers(self) -> str:

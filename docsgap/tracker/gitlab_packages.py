@@ -47,15 +47,17 @@ def make_client(
     token_kind: str = "private",
     timeout: float = 60.0,
     python_gitlab_id: str | None = None,
+    python_gitlab_default: bool = False,
 ) -> gitlab.Gitlab:
     """A python-gitlab client: from python-gitlab's own config file when `python_gitlab_id` is
-    given (PYTHON_GITLAB_CFG or ~/.python-gitlab.cfg), else from `url` and the token."""
-    if python_gitlab_id is not None:
+    given or `python_gitlab_default` (its default section; PYTHON_GITLAB_CFG or
+    ~/.python-gitlab.cfg), else from `url` and the token."""
+    if python_gitlab_id is not None or python_gitlab_default:
         try:
             gl = gitlab.Gitlab.from_config(python_gitlab_id)
         except (gitlab.config.ConfigError, configparser.Error, OSError) as exc:
             raise ConfigError(
-                f"python-gitlab config section {python_gitlab_id!r}: {exc}",
+                f"python-gitlab config section {python_gitlab_id or '(default)'}: {exc}",
                 hint="check PYTHON_GITLAB_CFG or ~/.python-gitlab.cfg",
             ) from exc
         return gl

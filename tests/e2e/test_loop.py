@@ -194,3 +194,19 @@ def test_gitlab_connection_from_python_gitlab_config(sandbox: Sandbox, tmp_path:
     assert report.exit_code == 0
     assert any(o.status == "applied" and o.action.kind.value == "open_issue"
                for o in report.result.outcomes)
+
+
+def test_doctor_follows_the_python_gitlab_config_too(sandbox: Sandbox, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = config(sandbox, tmp_path)
+    ini = tmp_path / "python-gitlab.cfg"
+    ini.write_text(f"[global]\ndefault = sandbox\n\n[sandbox]\nurl = {cfg.gitlab.url}\n"
+                   f"private_token = {cfg.gitlab.token}\n", encoding="utf-8")
+    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(ini))
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", cfg.forum.url)
+    monkeypatch.setenv("DOCSGAP_GITLAB_URL", cfg.gitlab.url)
+    monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "s.db"))
+    monkeypatch.delenv("DOCSGAP_GITLAB_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["doctor", "--dry-run", "--json"])
+    checks = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
+    assert checks["gitlab token"] == "ok" and checks["gitlab project"] == "ok", result.stdout
