@@ -16,15 +16,19 @@ import gc
 import hashlib
 import math
 import re
-import sys
 import zlib
+from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import reduce
 from heapq import nlargest
+from itertools import compress, repeat
+from operator import add, mul
 from pathlib import Path
+from sys import intern
 from typing import Protocol, cast
 
 from rapidfuzz import fuzz
@@ -81,10 +85,14 @@ PARALLEL_ITEMS = 4_000
 PARALLEL_SIGNALS = 200
 """`match_many` splits at least this many signals over two processes."""
 
-_Features = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...]]
-"""An item's normalised title, term frequencies, page keys, path tails and mentioned items."""
+_Features = tuple[str, Sequence[str], Sequence[float], frozenset[str], frozenset[str],
+                  tuple[str, ...]]
+"""An item's normalised title, words and their term frequencies, page keys, path tails and
+mentioned items."""
+_Postings = dict[str, tuple["array[int]", "array[float]"]]
+"""word -> (items using it, ascending; their weights `1 + log(tf)`)."""
 _Part = tuple[list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]],
-              dict[str, tuple[list[int], list[float]]], list[tuple[str, str, str]]]
+              _Postings, list[tuple[str, str, str]]]
 """Some items' features (less the term frequencies), their postings (ids cache-wide) and the
 cache rows of the items whose data was computed rather than read from the cache."""
 
@@ -129,19 +137,33 @@ def _urls_of(parts: list[str]) -> list[str]:
     return [w.strip(").,;]>'\"") for w in parts if "://" in w]
 
 
-def _norms(vectors: list[dict[str, float]], idf: dict[str, float]) -> list[float]:
-    """The length of each item's tf-idf vector (1.0 for an empty one)."""
-    out = []
-    weight_of: dict[float, float] = {}
-    for vec in vectors:
-        sq = 0.0
-        for w, tf in vec.items():
-            weight = weight_of.get(tf)
-            if weight is None:
-                weight = weight_of[tf] = 1 + math.log(tf)
-            sq += (weight * idf[w]) ** 2
-        out.append(math.sqrt(sq) or 1.0)
-    return out
+def _norms(kept: list[tuple[Sequence[str], list[float]]], idf: dict[str, float]
+           ) -> list[float]:
+    """The length of each item's tf-idf vector (1.0 for an empty one), from its words and
+    their weights `1 + log(tf)`. The squares are added left to right from 0.0, as a plain
+    loop would (same floats), but by `reduce` (C calls, no bytecode per word)."""
+    get = idf.__getitem__
+    return [math.sqrt(reduce(add, map(pow, map(mul, weights, map(get, keys)), _TWOS), 0.0))
+            or 1.0 for keys, weights in kept]
+
+
+_TWOS = repeat(2)
+"""Exponents for `map(pow, ...)`: `pow(x, 2)` is `x ** 2`."""
+
+
+def _weights(counts: Sequence[float], cache: dict[float, float]) -> list[float]:
+    """`1 + log(tf)` of each count, one float object per distinct value (`cache`)."""
+    try:
+        return list(map(cache.__getitem__, counts))
+    except KeyError:
+        for tf in counts:
+            if tf not in cache:
+                cache[tf] = 1 + math.log(tf)
+        return list(map(cache.__getitem__, counts))
+
+
+def _consume(it: Iterable[object]) -> None:
+    deque(it, maxlen=0)
 
 
 def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
@@ -223,6 +245,17 @@ def pack_features(raw: RawFeatures) -> str | None:
 
 def unpack_features(data: str) -> RawFeatures | None:
     """`pack_features` undone; None for a row that is damaged in any way."""
+    row = _unpack(data)
+    if row is None:
+        return None
+    title, names, values, pages, tails, refs, urls = row
+    return title, dict(zip(names, values, strict=True)), pages, tails, refs, urls
+
+
+def _unpack(data: str) -> tuple[str, list[str], list[float], frozenset[str], frozenset[str],
+                                tuple[str, ...], tuple[str, ...]] | None:
+    """`unpack_features` with the words and their counts as two lists (what the index
+    reads: no dict per item)."""
     try:
         check, body = data.split(_CHECK)
         if int(check, 16) != zlib.crc32(body.encode("utf-8")):
@@ -230,20 +263,21 @@ def unpack_features(data: str) -> RawFeatures | None:
         title, keys, counts, pages, tails, refs, urls = body.split(_SEP)
         # Interned: each word one object across items, as computed words are (stem cache),
         # so the index's dict lookups compare by identity.
-        names = list(map(sys.intern, keys.split(" "))) if keys else []
+        names = list(map(intern, keys.split(" "))) if keys else []
         found = list(map(_COUNTS.get, counts.split(" "))) if counts else []
         values = [_count(c) for c in counts.split(" ")] if None in found else cast(
             "list[float]", found)
         if len(names) != len(values):
             return None
-        return (title, dict(zip(names, values, strict=True)), _set(pages), _set(tails),
-                _tuple(refs), _tuple(urls))
+        return title, names, values, _set(pages), _set(tails), _tuple(refs), _tuple(urls)
     except ValueError:
         return None
 
 
 _COUNTS: dict[str, float] = {repr(v): v for n in range(100) for v in (n, n + TITLE_WEIGHT)}
 """Packed count -> value, seeded with the usual ones (a body count, plus title weight)."""
+_WEIGHTS: dict[float, float] = {v: 1 + math.log(v) for v in _COUNTS.values() if v > 0}
+"""Count -> its weight `1 + log(tf)`, seeded with the usual counts."""
 
 
 def _count(text: str) -> float:
@@ -303,7 +337,7 @@ class Matcher:
         self._titles: list[str] = []
         """Normalised, stemmed title of each item."""
         self._norms: list[float] = []
-        self._postings: dict[str, tuple[list[int], list[float]]] = {}
+        self._postings: _Postings = {}
         self._pages: dict[str, set[int]] = {}
         self._tails: dict[str, set[int]] = {}
         self._page_cache: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
@@ -359,26 +393,25 @@ class Matcher:
         self._cached, self._fresh = {}, []
         self._unknown_idf = math.log(1 + max(len(items), 1))
 
-    def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[dict[str, float]]]:
-        """Items `lo:hi` indexed on their own: (their features and postings, their term
-        frequencies, kept for the norms once the idf of the whole cache is known)."""
+    def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[tuple[Sequence[str],
+                                                                       list[float]]]]:
+        """Items `lo:hi` indexed on their own: (their features and postings, their words and
+        weights, kept for the norms once the idf of the whole cache is known). Postings grow
+        by `map` (C calls, no bytecode per word), one (item, weight) pair per word, and end as
+        arrays, which cross the pipe as bytes."""
         features, fresh = self._features(lo, hi)
-        postings: dict[str, tuple[list[int], list[float]]] = {}
-        vectors: list[dict[str, float]] = []
-        weight_of: dict[float, float] = {}  # tf -> 1 + log(tf): one float object per value
+        pairs_of: defaultdict[str, list[float]] = defaultdict(list)
+        pairs = pairs_of.__getitem__
+        kept: list[tuple[Sequence[str], list[float]]] = []
+        weight_of = dict(_WEIGHTS)  # tf -> 1 + log(tf): one float object per value
         for n, feat in enumerate(features, lo):
-            vec = feat[1]
-            vectors.append(vec)
-            for w, tf in vec.items():
-                weight = weight_of.get(tf)
-                if weight is None:
-                    weight = weight_of[tf] = 1 + math.log(tf)
-                entry = postings.get(w)
-                if entry is None:
-                    entry = postings[w] = ([], [])
-                entry[0].append(n)
-                entry[1].append(weight)
-        return ([(t, p, tl, m) for t, _, p, tl, m in features], postings, fresh), vectors
+            keys = feat[1]
+            weights = _weights(feat[2], weight_of)
+            kept.append((keys, weights))
+            _consume(map(list.extend, map(pairs, keys), zip(repeat(n), weights)))
+        postings = {w: (array("i", cast("list[int]", p[0::2])), array("d", p[1::2]))
+                    for w, p in pairs_of.items()}
+        return ([(t, p, tl, m) for t, _, _, p, tl, m in features], postings, fresh), kept
 
     def _join_parts(self, parts: list[_Part]) -> dict[str, float]:
         """Join the parts (in item order) into the index; the idf of every word."""
@@ -407,6 +440,7 @@ class Matcher:
                 else:
                     entry[0].extend(ids)
                     entry[1].extend(weights)
+
         total = len(items)
         return {w: math.log(1 + total / len(ids)) for w, (ids, _) in postings.items()}
 
@@ -419,22 +453,23 @@ class Matcher:
         out: list[_Features] = []
         fresh: list[tuple[str, str, str]] = []
         for item in self.items[lo:hi]:
-            raw: RawFeatures | None = None
+            got = None
             if self._cache is not None:
                 mark = cache_stamp(item)
                 row = cached.get(item.web_url)
                 if row is not None and row[0] == mark:
-                    raw = unpack_features(row[1])
-                if raw is None:
-                    raw = self._raw_features(item)
+                    got = _unpack(row[1])
+            if got is None:
+                raw = self._raw_features(item)
+                if self._cache is not None:
                     data = pack_features(raw)
                     if data is not None:
                         fresh.append((item.web_url, mark, data))
-            else:
-                raw = self._raw_features(item)
-            title, vec, pages, tails, refs, urls = raw
+                vec = raw[1]
+                got = (raw[0], list(vec), list(vec.values()), *raw[2:])
+            title, names, counts, pages, tails, refs, urls = got
             mentioned = resolve_mentions(item, refs, urls, by_ref, known)
-            out.append((title, vec, pages, tails, mentioned))
+            out.append((title, names, counts, pages, tails, mentioned))
         return out, fresh
 
     def _raw_features(self, item: TrackerItem) -> RawFeatures:
@@ -527,8 +562,8 @@ class Matcher:
             order = self._order
             acc = {n: v for n, v in acc.items() if order[n] < as_of}
         same_page = self._same_page(q, acc)
-        pool = set(nlargest(SHORTLIST, acc, key=acc.__getitem__))
-        pool.update(nlargest(PAGE_CANDIDATES, same_page, key=acc.__getitem__))
+        pool = _top(SHORTLIST, acc, acc)
+        pool.update(_top(PAGE_CANDIDATES, same_page, acc))
         dots = self._complete({n: acc[n] for n in pool}, q, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
         scored.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
@@ -547,6 +582,7 @@ class Matcher:
         """Dot products with every item sharing a word, rarest words first, within a budget;
         also the common words left out (`_complete` adds them for the shortlist)."""
         acc: dict[int, float] = {}
+        get, zeros = acc.get, repeat(0.0)
         budget = POSTINGS_BUDGET
         present = sorted((len(self._postings[w][0]), w) for w in q.vector if w in self._postings)
         skipped: list[str] = []
@@ -557,21 +593,23 @@ class Matcher:
             budget -= size
             qw = q.vector[w] * self._idf[w]
             ids, weights = self._postings[w]
-            get = acc.get
-            for n, iw in zip(ids, weights, strict=True):
-                acc[n] = get(n, 0.0) + qw * iw
+            # acc[n] = acc.get(n, 0.0) + qw * iw for each posting, by C calls (an item is
+            # once in a word's postings, so each read precedes its own write).
+            acc.update(zip(ids, map(add, map(get, ids, zeros), map(mul, repeat(qw), weights)),
+                           strict=True))
         return acc, skipped
 
     def _complete(self, dots: dict[int, float], q: _Query, skipped: list[str]
                   ) -> dict[int, float]:
         """Add the skipped common words to a few items' dot products (postings are sorted by
         item, so each lookup is a bisection), making their cosine exact."""
+        items = list(dots)
         for w in skipped:
             qw = q.vector[w] * self._idf[w]
             ids, weights = self._postings[w]
-            for n in dots:
-                i = bisect_left(ids, n)
-                if i < len(ids) and ids[i] == n:
+            end = len(ids)
+            for n, i in zip(items, map(bisect_left, repeat(ids), items), strict=True):
+                if i < end and ids[i] == n:
                     dots[n] += qw * weights[i]
         return dots
 
@@ -633,6 +671,22 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self.items)
+
+
+def _top(k: int, keys: Iterable[int], value: dict[int, float]) -> set[int]:
+    """`set(nlargest(k, keys, key=value.__getitem__))`, faster: the k-th largest value found
+    without a key function, then the keys reaching it picked by C calls; ties at that value go
+    to the keys that come first, as `nlargest`'s do."""
+    keys = list(keys)
+    if len(keys) <= k:
+        return set(keys)
+    values = list(map(value.__getitem__, keys))
+    least = nlargest(k, values)[-1]
+    chosen = list(compress(keys, map(least.__le__, values)))
+    if len(chosen) > k:  # ties at the k-th value: the first ones, in key order
+        above = [n for n in chosen if value[n] > least]
+        chosen = above + [n for n in chosen if value[n] == least][:k - len(above)]
+    return set(chosen)
 
 
 def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
