@@ -152,7 +152,7 @@ class Applier:
     def _open_issue(self, action: Action, *, retrying: bool) -> str:
         members = self._members(action)
         mark = compose.marker(action.key)
-        found = next((i for i in self.store.items() if mark in i.description), None)
+        found = next(iter(self.store.items_containing(mark)), None)
         if found is None:
             # Search costs a rate-limited call, but issues are few and a duplicate is worse.
             found = self.tracker.find_issue_with_marker(mark)

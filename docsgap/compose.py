@@ -35,6 +35,8 @@ _URL_LIMIT = 2000
 # --- markers ------------------------------------------------------------------------------
 
 _MARKER_RE = re.compile(r"<!-- docsgap:key=([A-Za-z0-9%:/._=+,;()\[\]?~-]*) -->")
+MARKER_PREFIX = "<!-- docsgap:key="
+"""How every marker starts: a cheap pre-filter (e.g. in SQL) before `find_markers`."""
 
 
 def marker(key: str) -> str:
@@ -42,7 +44,7 @@ def marker(key: str) -> str:
     percent-encoded so it cannot close the comment (`-->`) or mention anyone (`@`)."""
     encoded = quote(key, safe=":/=+,;()[]?")
     encoded = re.sub(r"-(?=-|$)", "%2D", encoded)  # no `--` inside, no `-` before ` -->`
-    return f"<!-- docsgap:key={encoded} -->"
+    return f"{MARKER_PREFIX}{encoded} -->"
 
 
 def find_markers(text: str) -> list[str]:

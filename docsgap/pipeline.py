@@ -130,7 +130,7 @@ class Pipeline:
         """Link signals to the issues docsgap itself opened for them, found by the issue marker
         and the thread URL the issue lists. Rebuilds links after a lost state or a crash between
         opening an issue and recording it, so the signal is never matched against its own issue."""
-        own = [i for i in self.store.items()
+        own = [i for i in self.store.items_containing(compose.MARKER_PREFIX + "issue:")
                if any(k.startswith("issue:") for k in compose.find_markers(i.description))]
         if not own:
             return 0

@@ -275,6 +275,11 @@ class StateStore:
         """Every cached issue and MR."""
         return [self._item(r) for r in self.db.table("items").rows]
 
+    def items_containing(self, text: str) -> list[TrackerItem]:
+        """Cached items whose description contains `text` (a marker), found by SQLite."""
+        rows = self.db.table("items").rows_where("instr(description, ?) > 0", [text])
+        return [self._item(r) for r in rows]
+
     def item(self, url: str) -> TrackerItem | None:
         """One cached item by URL."""
         row = self._get("items", url)

@@ -6,44 +6,27 @@ import configparser
 import logging
 import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
 import gitlab
 import gitlab.config
-import requests
-from gitlab.exceptions import GitlabAuthenticationError, GitlabError, RedirectError
+from gitlab.exceptions import GitlabError
 
-from docsgap import __version__
 from docsgap.budget import Budget
-from docsgap.errors import (
-    AuthError,
-    ConfigError,
-    DocsgapError,
-    NotFoundError,
-    PayloadError,
-    RateLimitedError,
-    RemoteError,
-    UnavailableError,
-    WriteRejectedError,
-)
+from docsgap.errors import ConfigError, NotFoundError
 from docsgap.http_budget import BudgetAdapter, WaitAllowance
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
 from docsgap.tracker.gitlab_payload import iso, item, note
 
 log = logging.getLogger(__name__)
 
 SERVICE = "gitlab"
-TOKEN_ARGS = {"private": "private_token", "oauth": "oauth_token", "job": "job_token"}
 MARKER_SCAN_LIMIT = 300
 """Search results checked for a marker; GitLab's search is fuzzy, so we confirm each one."""
 _DRAFT = re.compile(r"^\s*(draft:|\[draft\]|\(draft\))", re.IGNORECASE)
-_BAD_URL = (
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-)
 
 
 class GitLabTracker:
@@ -78,13 +61,7 @@ class GitLabTracker:
                 f"gitlab.token_kind = {token_kind!r}: expected one of {', '.join(TOKEN_ARGS)}"
             )
         if gl is None:
-            auth: dict[str, Any] = {TOKEN_ARGS[token_kind]: token} if token else {}
-            gl = gitlab.Gitlab(
-                url.rstrip("/"),
-                timeout=timeout,
-                user_agent=f"docsgap/{__version__} python-gitlab/{gitlab.__version__}",
-                **auth,
-            )
+            gl = make_client(url, token=token, token_kind=token_kind, timeout=timeout)
         # Per call below: True for GETs only.
         gl.retry_transient_errors = False
         self.gl = gl
@@ -308,67 +285,7 @@ class GitLabTracker:
         with self._errors(f"committing to {commit['branch']}", write=True):
             self._project.commits.create(commit, **self._write)
 
-    @contextmanager
-    def _errors(self, doing: str, *, write: bool = False) -> Iterator[None]:
-        """Translate python-gitlab/requests errors and malformed payloads into docsgap's."""
-        try:
-            yield
-        except DocsgapError:
-            raise
-        except GitlabError as exc:
-            raise self._translate(exc, doing, write) from exc
-        except _BAD_URL as exc:
-            raise ConfigError(f"gitlab.url is not usable: {exc}") from exc
-        except requests.RequestException as exc:
-            raise UnavailableError(
-                f"GitLab unreachable while {doing}: {type(exc).__name__}",
-                hint="check gitlab.url and the network; a rerun is safe",
-            ) from exc
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise PayloadError(
-                f"unexpected GitLab payload while {doing}: {type(exc).__name__}: {exc}"
-            ) from exc
-
-    def _translate(self, exc: GitlabError, doing: str, write: bool) -> RemoteError:
-        code = exc.response_code
-        message = f"GitLab refused {doing} ({code}): {exc.error_message}"
-        if isinstance(exc, GitlabAuthenticationError) or code == 401:
-            return AuthError(
-                message,
-                status=401,
-                hint="check DOCSGAP_GITLAB_TOKEN (a token with the `api` scope)",
-            )
-        if code == 403:
-            return AuthError(
-                message, status=403, hint=f"the token's user lacks permission on {self.project}"
-            )
-        if code == 404:
-            return NotFoundError(
-                f"GitLab: not found while {doing} ({exc.error_message})",
-                status=404,
-                hint=f"check gitlab.project ({self.project!r}) and that the token can see it",
-            )
-        if code == 429:
-            return RateLimitedError(
-                f"GitLab still rate limits {doing} after retries",
-                retry_after=self._transport.last_wait,
-            )
-        if code == 405 and "Offset pagination" in str(exc.error_message):
-            return UnavailableError(
-                message,
-                status=405,
-                hint="the list is too long for offset pagination; keyset "
-                "pagination is needed (GitLab >= 18.3 for project issues)",
-            )
-        if code is not None and code >= 500:
-            return UnavailableError(f"GitLab server error while {doing} ({code})", status=code)
-        if write and code in (400, 409, 422):
-            return WriteRejectedError(message, status=code)
-        if isinstance(exc, RedirectError):
-            return RemoteError(
-                f"GitLab redirected while {doing}: {exc}",
-                hint="the project moved: update gitlab.project or gitlab.url",
-            )
-        if code is None or 200 <= code < 300:
-            return PayloadError(f"GitLab sent an unreadable body while {doing}: {exc}")
-        return RemoteError(message, status=code)
+    def _errors(self, doing: str, *, write: bool = False) -> AbstractContextManager[None]:
+        """docsgap's errors for what python-gitlab raises while `doing` (see gitlab_client)."""
+        return gitlab_errors(doing, project=self.project, write=write,
+                             retry_after=lambda: self._transport.last_wait)

@@ -14,7 +14,7 @@ from gitlab.exceptions import GitlabAuthenticationError, GitlabHttpError, Gitlab
 
 from docsgap.doctor import ProjectInfo, TokenInfo
 from docsgap.errors import AuthError, NotFoundError, PayloadError
-from docsgap.tracker.gitlab_packages import gitlab_errors, make_client
+from docsgap.tracker.gitlab_client import gitlab_errors, make_client
 
 
 class GitLabChecks:

@@ -43,7 +43,8 @@ from docsgap.errors import (
 )
 from docsgap.sandbox import Sandbox
 from docsgap.state import StateStore
-from docsgap.tracker.gitlab_packages import GitLabPackages, make_client
+from docsgap.tracker.gitlab_client import make_client
+from docsgap.tracker.gitlab_packages import GitLabPackages
 
 GITLAB = "http://gitlab.test"
 PROJECT = "support/docsgap-runner"
