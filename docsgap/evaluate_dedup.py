@@ -4,9 +4,8 @@ titles only). Also reads the pool and query files that `docsgap match` takes."""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from rapidfuzz import fuzz, process
 from docsgap.dedupe import Matcher
 from docsgap.docpages import map_url
 from docsgap.errors import ConfigError
+from docsgap.jsonl import read_jsonl
 from docsgap.models import Candidate, Decision, DocPage, MatchResult, TrackerItem
 
 _NUMBER_RE = re.compile(r"/(?:issues|pull|merge_requests|-/issues|-/merge_requests)/(\d+)/?$")
@@ -38,23 +38,6 @@ class Query:
     duplicate_of: str | None = None
 
 
-def _jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{n}: not JSON: {exc.msg}") from None
-        if not isinstance(record, dict):
-            raise ConfigError(f"{path}:{n}: expected a JSON object")
-        yield n, record
-
-
 def _project(record: dict[str, Any], url: str) -> str:
     m = _PROJECT_RE.match(url)
     return str(record.get("repo") or record.get("project") or (m.group(1) if m else ""))
@@ -69,7 +52,7 @@ def read_pool(path: Path) -> list[TrackerItem]:
     """Pool records `{"url", "title", "body", "state", "docs_url"}` (optional `repo`, `labels`,
     `created_at`, `kind`) as tracker items; the docs URL joins the description."""
     items = []
-    for n, r in _jsonl(path):
+    for n, r in read_jsonl(path):
         url = r.get("url")
         if not isinstance(url, str) or not url:
             raise ConfigError(f"{path}:{n}: pool record without a url")
@@ -94,7 +77,7 @@ def read_queries(path: Path) -> list[Query]:
     """Query records `{"id", "query": {"title", "body", "docs_url"}}`, optionally with
     `duplicate_of` (labelled) and `repo` / `query.url` (the report's own project and number)."""
     out = []
-    for n, r in _jsonl(path):
+    for n, r in read_jsonl(path):
         q = r.get("query")
         if not isinstance(q, dict):
             raise ConfigError(f"{path}:{n}: record without a 'query' object")

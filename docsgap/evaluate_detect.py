@@ -3,7 +3,6 @@ gap-type confusion, false positives/negatives with evidence, and a naive baselin
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from docsgap.detect import Detector
 from docsgap.errors import ConfigError
+from docsgap.jsonl import read_jsonl
 from docsgap.models import Evidence, GapType
 
 LABELS = {"docs_gap": True, "not_docs_gap": False}
@@ -111,17 +111,7 @@ class EvalResult:
 
 def read_records(path: Path, *, labelled: bool) -> Iterator[Record]:
     """Records from a JSON-lines file; a malformed line raises `ConfigError` with path:line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except ValueError as exc:
-            raise ConfigError(f"{path}:{n}: not valid JSON: {exc}") from None
+    for n, data in read_jsonl(path):
         yield _record(data, f"{path}:{n}", labelled)
 
 
