@@ -3,6 +3,7 @@ skips grouped by reason, failures, API requests per service and the rate budget 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -42,9 +43,13 @@ def summarize(
     }
 
 
+_URL_RE = re.compile(r"\bhttps?://\S+")
+
+
 def _reason_class(reason: str) -> str:
-    # Skip reasons carry specifics after a colon or a URL; group on the general part.
-    head = reason.split(":", 1)[0]
+    # Skip reasons carry specifics after a colon or a URL; group on the general part (a URL's
+    # own colon is not the separator).
+    head = _URL_RE.sub("<url>", reason).split(":", 1)[0].strip()
     return head if len(head) <= 80 else head[:77] + "..."
 
 

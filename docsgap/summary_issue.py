@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from docsgap.apply import parse_item_url
 from docsgap.config import Config
+from docsgap.errors import NotFoundError
 from docsgap.models import IssueDraft
 from docsgap.report import extras_from_state, rows_from_state
 from docsgap.report.summary import SUMMARY_MARKER, SummaryOptions, render_summary
@@ -42,7 +43,10 @@ def publish(tracker: Tracker, store: StateStore, config: Config, *, now: datetim
     item = None
     if known:
         _, iid = parse_item_url(known)
-        item = tracker.get_item("issue", iid)
+        try:
+            item = tracker.get_item("issue", iid)
+        except NotFoundError:  # deleted (or moved) since: look for the marker instead
+            log.info("summary issue %s is gone; searching by its marker", known)
     if item is None or SUMMARY_MARKER not in item.description:
         item = tracker.find_issue_with_marker(SUMMARY_MARKER)
     if item is None:

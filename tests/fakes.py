@@ -127,7 +127,10 @@ class FakeTracker:
                 yield item
 
     def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
-        return self.items[(kind, iid)]
+        try:
+            return self.items[(kind, iid)]
+        except KeyError:  # as GitLab answers for a deleted or never-created item
+            raise NotFoundError(f"{kind} {iid} not found", status=404) from None
 
     def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
         return next(

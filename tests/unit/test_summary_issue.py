@@ -62,3 +62,28 @@ def test_run_summary_counts_and_budget() -> None:
     text = runsummary.render_text(s)
     assert "forum 12, gitlab 5" in text and "forum 488" in text and "gitlab unlimited" in text
     assert "FAILED reply reply:x: HTTP 502" in text
+
+
+def test_deleted_summary_issue_is_found_again_or_reopened_once(tmp_path: Path) -> None:
+    tracker = FakeTracker()
+    store = StateStore(tmp_path / "s.db")
+    first = publish(tracker, store, CFG, now=T0)
+    [issue] = tracker.created
+    del tracker.items[("issue", issue.iid)]  # someone deleted it; the state still names it
+    again = publish(tracker, store, CFG, now=T0 + timedelta(hours=1))
+    assert again.created and first.created
+    assert store.cursor("summary.issue_url") == again.url
+    later = publish(tracker, store, CFG, now=T0 + timedelta(hours=2))
+    assert not later.created and later.url == again.url
+    assert len(tracker.created) == 2
+    store.close()
+
+
+def test_skip_reasons_holding_a_url_group_on_their_words() -> None:
+    plan = Plan(skips=(
+        Skip("t1", "linked item https://gitlab.test/g/p/-/issues/1 is closed: no reply"),
+        Skip("t2", "linked item https://gitlab.test/g/p/-/issues/2 is closed: no reply"),
+    ))
+    s = runsummary.summarize(RunResult(plan, (), threads_scanned=2), applied=False,
+                             remaining={}, stopped_early=None, exit_code=0)
+    assert s["skips"] == {"linked item <url> is closed": 2}
