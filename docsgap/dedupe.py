@@ -18,7 +18,7 @@ import math
 import re
 import zlib
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -77,9 +77,10 @@ OPEN_BONUS = 5.0
 """An open item is where a gap is tracked now; among near-equals it wins over a closed one."""
 RECENT_BONUS = 6.0
 """Reports of one incident come in bursts: the newest items get up to this much, halving every
-`RECENT_DAYS` days back (or every `RECENT_ITEMS` items when the items carry no dates)."""
+`RECENT_DAYS` days back (or every `RECENT_NUMBERS` item numbers when the items carry no
+dates)."""
 RECENT_DAYS = 14.0
-RECENT_ITEMS = 2.0
+RECENT_NUMBERS = 30.0
 PARALLEL_ITEMS = 4_000
 """Caches at least this large are indexed on two processes (smaller ones are not worth a fork)."""
 PARALLEL_SIGNALS = 200
@@ -344,11 +345,11 @@ class Matcher:
         self._related: dict[str, set[str]] = {}
         """url -> urls of items it mentions or is mentioned by (an MR and the issue it closes)."""
         # Filing order: creation time when every item has one, else the item number.
-        self._dated = bool(self.items) and all(i.created_at is not None for i in self.items)
+        self.dated = bool(self.items) and all(i.created_at is not None for i in self.items)
         self._now = now.timestamp()
-        self._order = [i.created_at.timestamp() if self._dated and i.created_at else float(i.iid)
+        self._order = [i.created_at.timestamp() if self.dated and i.created_at else float(i.iid)
                        for i in self.items]
-        self._sorted = sorted(self._order)
+        self._latest = max(self._order, default=0.0)
         self._cache = cache
         self._cached: dict[str, tuple[str, str]] = {}
         """url -> (stamp, packed data) read from the cache."""
@@ -542,23 +543,26 @@ class Matcher:
                          len(reports), min_parallel=PARALLEL_SIGNALS)
 
     def match(self, title: str, body: str, page: DocPage | None = None, *,
-              as_of: float | None = None) -> MatchResult:
+              as_of: float | None = None, replay: bool = True) -> MatchResult:
         """Rank the cached items against one report and decide link / review / new.
 
-        `as_of` replays history (evaluation): the report's place in the items' order (its
-        number, or its creation timestamp when every item has one); later items are ignored."""
-        return decide(self.rank(title, body, page, as_of=as_of),
+        `as_of` (evaluation) is the report's place in the items' order: its number, or its
+        creation timestamp when every item has one. Recency is measured from it, and with
+        `replay` the items filed after it are ignored, as they did not exist yet."""
+        return decide(self.rank(title, body, page, as_of=as_of, replay=replay),
                       link_threshold=self.link_threshold, review_threshold=self.review_threshold,
                       related=self.related)
 
     def rank(self, title: str, body: str, page: DocPage | None = None, *,
-             as_of: float | None = None, limit: int = 10) -> list[Candidate]:
-        """The best `limit` candidates, highest score first, each with its explanation."""
+             as_of: float | None = None, replay: bool = True, limit: int = 10
+             ) -> list[Candidate]:
+        """The best `limit` candidates, highest score first, each with its explanation
+        (`as_of` and `replay` as for `match`)."""
         if not self.items:
             return []
         q = self._query(title, body, page)
         acc, skipped = self._accumulate(q)
-        if as_of is not None:
+        if as_of is not None and replay:
             order = self._order
             acc = {n: v for n, v in acc.items() if order[n] < as_of}
         same_page = self._same_page(q, acc)
@@ -571,12 +575,14 @@ class Matcher:
                 for k, s in enumerate(scored[:limit])]
 
     def _age(self, n: int, as_of: float | None) -> float:
-        """Days between the item and the report (dated items), else items filed since."""
-        if self._dated:
+        """How far apart the item and the report were filed: days (dated items), else item
+        numbers, which count every issue filed between them, not just the cached ones. Either
+        side counts: replayed without `replay`, a report's burst also follows it."""
+        if self.dated:
             end = self._now if as_of is None else as_of
-            return (end - self._order[n]) / 86400
-        newest = len(self._sorted) if as_of is None else bisect_left(self._sorted, as_of)
-        return float(newest - bisect_right(self._sorted, self._order[n]))
+            return abs(end - self._order[n]) / 86400
+        end = self._latest + 1 if as_of is None else as_of
+        return abs(end - self._order[n])
 
     def _accumulate(self, q: _Query) -> tuple[dict[int, float], list[str]]:
         """Dot products with every item sharing a word, rarest words first, within a budget;
@@ -633,8 +639,8 @@ class Matcher:
         text = 100 * W_WORDS * cos + W_TITLE * title
         bonus = PAGE_BONUS * page if text >= MIN_TEXT_FOR_PAGE else 0.0
         opened = OPEN_BONUS if self.items[n].state == "opened" else 0.0
-        half = RECENT_DAYS if self._dated else RECENT_ITEMS
-        recent = RECENT_BONUS * 0.5 ** (max(self._age(n, as_of), 0.0) / half)
+        half = RECENT_DAYS if self.dated else RECENT_NUMBERS
+        recent = RECENT_BONUS * 0.5 ** (self._age(n, as_of) / half)
         score = round(min(100.0, text + bonus + opened + recent), 1)
         fields = (("words", round(100 * cos, 1)), ("title", round(title, 1)),
                   ("page", round(bonus, 1)), ("open", opened), ("recent", round(recent, 1)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class Query:
     url: str | None = None
     project: str | None = None
     duplicate_of: str | None = None
+    created_at: datetime | None = None
 
 
 def _project(record: dict[str, Any], url: str) -> str:
@@ -63,14 +64,24 @@ def read_pool(path: Path) -> list[TrackerItem]:
         kind = r.get("kind") or ("merge_request" if re.search(r"/(pull|merge_requests)/", url)
                                  else "issue")
         created = r.get("created_at")
+        when = _when(created, f"{path}:{n}") if created else None
         items.append(TrackerItem(
             kind="merge_request" if kind == "merge_request" else "issue",
             project=_project(r, url), iid=_number(url) or n, title=str(r.get("title") or ""),
             description=body, state=STATES.get(str(r.get("state", "open")).lower(), "opened"),
             web_url=url, labels=tuple(str(x) for x in r.get("labels") or ()),
-            created_at=datetime.fromisoformat(created) if isinstance(created, str) else None,
+            created_at=when,
         ))
     return items
+
+
+def _when(value: object, where: str) -> datetime:
+    """An ISO 8601 time with its zone (one without is taken as UTC)."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{where}: created_at {value!r} is not an ISO 8601 time") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -82,24 +93,31 @@ def read_queries(path: Path) -> list[Query]:
         if not isinstance(q, dict):
             raise ConfigError(f"{path}:{n}: record without a 'query' object")
         url = q.get("url") if isinstance(q.get("url"), str) else None
+        created = q.get("created_at") or r.get("created_at")
         out.append(Query(
             id=str(r.get("id", n)), title=str(q.get("title") or ""), body=str(q.get("body") or ""),
             docs_url=q.get("docs_url") or None, url=url,
             project=r.get("repo") or q.get("repo") or (_project({}, url) if url else None) or None,
             duplicate_of=r.get("duplicate_of"),
+            created_at=_when(created, f"{path}:{n}") if created else None,
         ))
     return out
 
 
 class PoolMatcher:
     """One `Matcher` per project of the pool: a report is matched within its own project (as
-    docsgap matches within one GitLab project), and only against items filed before it."""
+    docsgap matches within one GitLab project), and with `replay` only against the items filed
+    before it. Recency is measured from the report's own time (its `created_at` when the pool
+    is dated, else its number) and, failing that, from the pool's newest item, so a result
+    never depends on the day the evaluation runs."""
 
     def __init__(self, items: Sequence[TrackerItem], *, link_threshold: float,
                  review_threshold: float, closed_within_days: int, replay: bool = True) -> None:
         self.replay = replay
+        dates = [i.created_at for i in items if i.created_at is not None]
+        now = max(dates) + timedelta(seconds=1) if dates else datetime(2000, 1, 1, tzinfo=UTC)
         kw = {"link_threshold": link_threshold, "review_threshold": review_threshold,
-              "closed_within_days": closed_within_days}
+              "closed_within_days": closed_within_days, "now": now}
         by_project: dict[str, list[TrackerItem]] = {}
         for item in items:
             by_project.setdefault(item.project, []).append(item)
@@ -109,14 +127,20 @@ class PoolMatcher:
     def _args(self, q: Query) -> tuple[Matcher, DocPage | None, float | None]:
         matcher = self.projects.get(q.project or "", self.all)
         page = map_url(q.docs_url) if q.docs_url else None
+        return matcher, page, self.as_of(q, matcher)
+
+    def as_of(self, q: Query, matcher: Matcher) -> float | None:
+        """The report's place in the matcher's order of items (see `Matcher.match`)."""
+        if matcher.dated:
+            return q.created_at.timestamp() if q.created_at else None
         number = _number(q.url)
-        as_of = float(number) if self.replay and number and matcher is not self.all else None
-        return matcher, page, as_of
+        # Another project's number says nothing about this project's order.
+        return float(number) if number and matcher is not self.all else None
 
     def match(self, q: Query) -> MatchResult:
         """Match one query (within its project when the pool has it)."""
         matcher, page, as_of = self._args(q)
-        return matcher.match(q.title, q.body, page, as_of=as_of)
+        return matcher.match(q.title, q.body, page, as_of=as_of, replay=self.replay)
 
     def related(self, a: str, b: str) -> bool:
         """Whether two pool items reference each other (see `Matcher.related`)."""
@@ -125,7 +149,7 @@ class PoolMatcher:
     def rank(self, q: Query) -> list[Candidate]:
         """The ranked candidates for one query, best first."""
         matcher, page, as_of = self._args(q)
-        return matcher.rank(q.title, q.body, page, as_of=as_of)
+        return matcher.rank(q.title, q.body, page, as_of=as_of, replay=self.replay)
 
 
 def candidate_json(c: Candidate) -> dict[str, Any]:
@@ -235,8 +259,12 @@ def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> Ran
     def rank(q: Query) -> list[Candidate]:
         pool = by_project.get(q.project or "", list(items))
         number = _number(q.url)
-        if replay and number and q.project in by_project:
-            pool = [i for i in pool if i.iid < number]
+        if replay and q.project in by_project:  # as `PoolMatcher.as_of` orders the items
+            if all(i.created_at for i in pool):
+                if q.created_at:
+                    pool = [i for i in pool if i.created_at and i.created_at < q.created_at]
+            elif number:
+                pool = [i for i in pool if i.iid < number]
         found = process.extract(q.title, [i.title for i in pool], scorer=fuzz.WRatio, limit=10)
         return [Candidate(pool[n].web_url, pool[n].title, pool[n].state, round(s, 1),
                           (("title", round(s, 1)),)) for _, s, n in found]

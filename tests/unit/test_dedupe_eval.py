@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.dedupe import decide
+from docsgap.errors import ConfigError
 from docsgap.evaluate_dedup import (
     PoolMatcher,
     baseline_decide,
@@ -100,3 +101,52 @@ def test_dev_set_figures(shared_dir: Path) -> None:
     assert scores.recall5 >= 0.9
     assert scores.recall1 >= 0.65
     assert scores.link_precision >= 0.97
+
+
+def _write(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def _item(n: int, title: str, day: int | None, body: str) -> dict[str, object]:
+    row: dict[str, object] = {"url": f"https://gitlab.test/g/p/-/issues/{n}", "repo": "g/p",
+                              "title": title, "body": body, "state": "closed"}
+    if day is not None:
+        row["created_at"] = f"2025-03-{day:02d}T10:00:00Z"
+    return row
+
+
+@pytest.mark.parametrize("dated", [True, False])
+def test_replay_hides_later_items_and_recency_counts_from_the_report(
+        tmp_path: Path, dated: bool) -> None:
+    # Two equal old reports of an outage and one a day before the query: the burst wins;
+    # replayed, the report filed after the query does not exist yet.
+    pool = _write(tmp_path / "pool.jsonl", [
+        # The same words in other orders (identical text would be learned as a template).
+        _item(10, "Docs site is down", 1 if dated else None, "Install page is unreachable."),
+        _item(400, "Down: the docs site", 20 if dated else None, "Unreachable: the install page."),
+        _item(402, "The docs site is down", 22 if dated else None, "Install page, unreachable."),
+    ])
+    query = {"id": "q", "repo": "g/p", "duplicate_of": "https://gitlab.test/g/p/-/issues/400",
+             "query": {"url": "https://gitlab.test/g/p/-/issues/401", "title": "docs site down",
+                       "body": "Cannot open it: unreachable."}}
+    if dated:
+        query["created_at"] = "2025-03-21T09:00:00+00:00"
+    queries = read_queries(_write(tmp_path / "q.jsonl", [query]))
+    items = read_pool(pool)
+    replayed = PoolMatcher(items, link_threshold=80, review_threshold=60, closed_within_days=365)
+    [cands] = rank_all(queries, replayed.rank)
+    assert [c.url.rsplit("/", 1)[1] for c in cands] == ["400", "10"]
+    whole = PoolMatcher(items, link_threshold=80, review_threshold=60, closed_within_days=365,
+                        replay=False)
+    [cands] = rank_all(queries, whole.rank)
+    assert {c.url.rsplit("/", 1)[1] for c in cands[:2]} == {"400", "402"}  # both in the burst
+    assert cands[2].url.endswith("/10")
+    assert dict(cands[0].fields)["recent"] > dict(cands[2].fields)["recent"]
+
+
+def test_dated_query_needs_an_iso_time(tmp_path: Path) -> None:
+    bad = _write(tmp_path / "q.jsonl", [{"id": "q", "created_at": "yesterday",
+                                         "query": {"title": "t", "body": "b"}}])
+    with pytest.raises(ConfigError, match=r"q.jsonl:1: created_at 'yesterday'"):
+        read_queries(bad)
