@@ -98,6 +98,10 @@ _Part = tuple[list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]],
 cache rows of the items whose data was computed rather than read from the cache."""
 
 
+_Scored = tuple[float, int, tuple[tuple[str, float], ...]]
+"""(score, item, fields) of one scored item."""
+
+
 @dataclass(slots=True)
 class _Query:
     title: str
@@ -393,6 +397,7 @@ class Matcher:
             self._cache.save_dedup_cache(key, self._fresh)
         self._cached, self._fresh = {}, []
         self._unknown_idf = math.log(1 + max(len(items), 1))
+        self._originals = self._find_originals()
 
     def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[tuple[Sequence[str],
                                                                        list[float]]]]:
@@ -444,6 +449,28 @@ class Matcher:
 
         total = len(items)
         return {w: math.log(1 + total / len(ids)) for w, (ids, _) in postings.items()}
+
+    def _find_originals(self) -> dict[int, int]:
+        """Closed issue -> the issue it was closed as a duplicate of (GitLab's
+        `closed_as_duplicate_of`, else a "Duplicate of #12" line in its description), chains
+        followed to their end; only originals in this cache count."""
+        index = {item.web_url: n for n, item in enumerate(self.items)}
+        direct: dict[int, int] = {}
+        for n, item in enumerate(self.items):
+            if item.kind != "issue" or item.state != "closed":
+                continue
+            target = item.duplicate_of or _duplicate_line(item, self._by_ref)
+            if target is not None and index.get(target, n) != n:
+                direct[n] = index[target]
+        out = {}
+        for n, o in direct.items():
+            seen = {n}
+            while o in direct and o not in seen:  # a cycle ends where it closes
+                seen.add(o)
+                o = direct[o]
+            if o != n:
+                out[n] = o
+        return out
 
     def _features(self, lo: int, hi: int) -> tuple[list[_Features], list[tuple[str, str, str]]]:
         """Per item of `lo:hi`: normalised title, term frequencies, page keys, path tails and
@@ -570,9 +597,30 @@ class Matcher:
         pool.update(_top(PAGE_CANDIDATES, same_page, acc))
         dots = self._complete({n: acc[n] for n in pool}, q, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
-        scored.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
+        ranked = self._to_originals(scored, as_of if replay else None)
+        ranked.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
         return [self._candidate(q, *s, explain=k < EXPLAINED)
-                for k, s in enumerate(scored[:limit])]
+                for k, s in enumerate(ranked[:limit])]
+
+    def _to_originals(self, scored: list[_Scored], as_of: float | None
+                      ) -> list[tuple[float, int, tuple[tuple[str, float], ...], int | None]]:
+        """A duplicate's match is its original's: the original takes the duplicate's text and
+        page evidence with its own open/recent priors (when that beats its own score), and
+        the duplicate leaves the ranking. (score, item, fields, the duplicate it came by)."""
+        best: dict[int, tuple[float, int, tuple[tuple[str, float], ...], int | None]] = {
+            n: (score, n, fields, None) for score, n, fields in scored}
+        for score, n, fields in scored:
+            o = self._originals.get(n)
+            if o is None or (as_of is not None and self._order[o] >= as_of):
+                continue
+            del best[n]
+            opened, recent = self._priors(o, as_of)
+            evidence = score - field_value(fields, "open") - field_value(fields, "recent")
+            moved = (round(min(100.0, evidence + opened + recent), 1), o,
+                     (*fields[:3], ("open", opened), ("recent", round(recent, 1))), n)
+            if o not in best or moved[0] > best[o][0]:
+                best[o] = moved
+        return list(best.values())
 
     def _age(self, n: int, as_of: float | None) -> float:
         """How far apart the item and the report were filed: days (dated items), else item
@@ -631,28 +679,35 @@ class Matcher:
         return found
 
     def _score(self, q: _Query, n: int, dot: float, page: float,
-               as_of: float | None) -> tuple[float, int, tuple[tuple[str, float], ...]]:
+               as_of: float | None) -> _Scored:
         """(score, item, fields) for one item; Candidates are built only for the top few."""
         cos = dot / (q.norm * self._norms[n])
         theirs = self._titles[n]
         title = fuzz.token_set_ratio(q.title, theirs) if q.title and theirs else 0.0
         text = 100 * W_WORDS * cos + W_TITLE * title
         bonus = PAGE_BONUS * page if text >= MIN_TEXT_FOR_PAGE else 0.0
-        opened = OPEN_BONUS if self.items[n].state == "opened" else 0.0
-        half = RECENT_DAYS if self.dated else RECENT_NUMBERS
-        recent = RECENT_BONUS * 0.5 ** (self._age(n, as_of) / half)
+        opened, recent = self._priors(n, as_of)
         score = round(min(100.0, text + bonus + opened + recent), 1)
         fields = (("words", round(100 * cos, 1)), ("title", round(title, 1)),
                   ("page", round(bonus, 1)), ("open", opened), ("recent", round(recent, 1)))
         return score, n, fields
 
+    def _priors(self, n: int, as_of: float | None) -> tuple[float, float]:
+        """The open and recent bonuses of one item."""
+        opened = OPEN_BONUS if self.items[n].state == "opened" else 0.0
+        half = RECENT_DAYS if self.dated else RECENT_NUMBERS
+        return opened, RECENT_BONUS * 0.5 ** (self._age(n, as_of) / half)
+
     def _candidate(self, q: _Query, score: float, n: int,
-                   fields: tuple[tuple[str, float], ...], *, explain: bool) -> Candidate:
+                   fields: tuple[tuple[str, float], ...], via: int | None, *,
+                   explain: bool) -> Candidate:
         item = self.items[n]
+        matched = n if via is None else via  # the text that matched
         return Candidate(
             url=item.web_url, title=item.title, state=self._state(item), score=score,
-            fields=fields, shared_words=self._shared(q, n) if explain else (),
-            page_match=field_value(fields, "page") > 0 or self._names_page(q, n),
+            fields=fields, shared_words=self._shared(q, matched) if explain else (),
+            page_match=field_value(fields, "page") > 0 or self._names_page(q, matched),
+            via="" if via is None else self.items[via].web_url,
         )
 
     def _names_page(self, q: _Query, n: int) -> bool:
@@ -693,6 +748,24 @@ def _top(k: int, keys: Iterable[int], value: dict[int, float]) -> set[int]:
         above = [n for n in chosen if value[n] > least]
         chosen = above + [n for n in chosen if value[n] == least][:k - len(above)]
     return set(chosen)
+
+
+_DUPLICATE_LINE_RE = re.compile(
+    r"^\W*(?:closed as (?:a )?)?dup(?:licate)?(?: of)?:?\s+(#\d+|https?://\S+?)[).,;]?\s*$",
+    re.IGNORECASE | re.MULTILINE)
+"""A line saying which issue this one duplicates: "Duplicate of #12", "dup: <URL>"."""
+
+
+def _duplicate_line(item: TrackerItem, by_ref: dict[tuple[str, str, int], str]) -> str | None:
+    """The issue a closed issue's description names on a line of its own as the one it
+    duplicates (GitHub-style; GitLab's `/duplicate` is read from the API instead)."""
+    if "dup" not in item.description.lower():
+        return None
+    m = _DUPLICATE_LINE_RE.search(item.description)
+    if m is None:
+        return None
+    ref = m.group(1)
+    return by_ref.get((item.project, "#", int(ref[1:]))) if ref.startswith("#") else ref
 
 
 def _eligible(item: TrackerItem, cutoff: datetime) -> bool:

@@ -4,6 +4,7 @@ the fields of the best candidate, its state, and why the runners-up lost."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from docsgap.models import Candidate, Decision, MatchResult
 
@@ -41,12 +42,25 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     if decision == "link" and close:
         decision = "review"
         notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
+    if best.via:
+        notes.append(f"matched through {best.via}, closed as a duplicate of it")
     if best.shared_words:
         notes.append("shared words: " + ", ".join(best.shared_words))
     notes.append("same docs page" if best.page_match else "no page match")
     notes.append(_state_note(best))
     notes.extend(f"runner-up {_brief(c)}: {_lost_on(best, c)}" for c in rest[:2])
     return MatchResult(decision, best, tuple(ranked), "; ".join(n for n in notes if n))
+
+
+def candidate_json(c: Candidate) -> dict[str, Any]:
+    """A candidate with its explanation, as the plan, the review queue and `docsgap match`
+    print it."""
+    out = {"url": c.url, "title": c.title, "state": c.state, "score": c.score,
+           "fields": dict(c.fields), "shared_words": list(c.shared_words),
+           "page_match": c.page_match}
+    if c.via:
+        out["via"] = c.via
+    return out
 
 
 def _brief(c: Candidate) -> str:
@@ -87,4 +101,4 @@ def field_value(fields: Sequence[tuple[str, float]], name: str) -> float:
     return next((v for k, v in fields if k == name), 0.0)
 
 
-__all__ = ["AMBIGUOUS_MARGIN", "decide", "field_value"]
+__all__ = ["AMBIGUOUS_MARGIN", "candidate_json", "decide", "field_value"]

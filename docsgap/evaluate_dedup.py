@@ -14,6 +14,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from docsgap.dedupe import Matcher
+from docsgap.dedupe_decision import candidate_json
 from docsgap.docpages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
@@ -51,7 +52,8 @@ def _number(url: str | None) -> int | None:
 
 def read_pool(path: Path) -> list[TrackerItem]:
     """Pool records `{"url", "title", "body", "state", "docs_url"}` (optional `repo`, `labels`,
-    `created_at`, `kind`) as tracker items; the docs URL joins the description."""
+    `created_at`, `kind`, `closed_as_duplicate_of`: the original's URL) as tracker items; the
+    docs URL joins the description."""
     items = []
     for n, r in read_jsonl(path):
         url = r.get("url")
@@ -71,6 +73,8 @@ def read_pool(path: Path) -> list[TrackerItem]:
             description=body, state=STATES.get(str(r.get("state", "open")).lower(), "opened"),
             web_url=url, labels=tuple(str(x) for x in r.get("labels") or ()),
             created_at=when,
+            duplicate_of=str(r["closed_as_duplicate_of"]) if r.get("closed_as_duplicate_of")
+            else None,
         ))
     return items
 
@@ -150,13 +154,6 @@ class PoolMatcher:
         """The ranked candidates for one query, best first."""
         matcher, page, as_of = self._args(q)
         return matcher.rank(q.title, q.body, page, as_of=as_of, replay=self.replay)
-
-
-def candidate_json(c: Candidate) -> dict[str, Any]:
-    """A candidate with its explanation, as `docsgap match` prints it."""
-    return {"url": c.url, "title": c.title, "state": c.state, "score": c.score,
-            "fields": dict(c.fields), "shared_words": list(c.shared_words),
-            "page_match": c.page_match}
 
 
 def result_json(query_id: str, result: MatchResult) -> dict[str, Any]:

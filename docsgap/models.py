@@ -158,6 +158,8 @@ class TrackerItem:
     updated_at: datetime | None = None
     created_at: datetime | None = None
     closed_at: datetime | None = None
+    duplicate_of: str | None = None
+    """Web URL of the issue this one was closed as a duplicate of (`/duplicate`), when known."""
 
     @property
     def ref(self) -> str:
@@ -214,6 +216,8 @@ class Candidate:
     """Score per field, e.g. (("title", 81.0), ("body", 64.5))."""
     shared_words: tuple[str, ...] = ()
     page_match: bool = False
+    via: str = ""
+    """The duplicate the report matched, when this item is the one it was closed into."""
 
 
 @dataclass(frozen=True, slots=True)

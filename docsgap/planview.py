@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from docsgap.dedupe_decision import candidate_json
 from docsgap.models import Action, MatchResult, Outcome, RunResult
 
 _LABEL = {
@@ -89,11 +90,7 @@ def _match_json(m: MatchResult | None) -> dict[str, Any] | None:
         "best": m.best.url if m.best else None,
         "score": m.best.score if m.best else None,
         "reason": m.reason,
-        "candidates": [
-            {"url": c.url, "score": c.score, "fields": dict(c.fields),
-             "shared_words": list(c.shared_words), "page_match": c.page_match}
-            for c in m.candidates
-        ],
+        "candidates": [candidate_json(c) for c in m.candidates],
     }
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from docsgap import compose
 from docsgap.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.config import Config
+from docsgap.dedupe_decision import candidate_json
 from docsgap.detect import Detector
 from docsgap.followup import FollowUps
 from docsgap.forum.interface import Forum
@@ -224,8 +225,6 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
             "decision": item.match.decision, "reason": item.match.reason,
             "best": item.match.best.url if item.match.best else None,
             "score": item.match.best.score if item.match.best else None,
-            "candidates": [{"url": c.url, "title": c.title, "state": c.state, "score": c.score,
-                            "fields": dict(c.fields), "shared_words": list(c.shared_words),
-                            "page_match": c.page_match} for c in item.match.candidates],
+            "candidates": [candidate_json(c) for c in item.match.candidates],
         },
     }

@@ -263,6 +263,7 @@ class StateStore:
                 "created_at": iso(i.created_at),
                 "updated_at": iso(i.updated_at),
                 "closed_at": iso(i.closed_at),
+                "duplicate_of": i.duplicate_of,
                 "synced_at": now,
             }
             for i in items
@@ -299,6 +300,7 @@ class StateStore:
             created_at=parse_iso(r["created_at"]),
             updated_at=parse_iso(r["updated_at"]),
             closed_at=parse_iso(r["closed_at"]),
+            duplicate_of=r.get("duplicate_of") or None,
         )
 
     # links -----------------------------------------------------------------------------------
@@ -457,3 +459,10 @@ def m002_dedup_cache(db: Database) -> None:
     only reprocesses the items that changed."""
     db.table("dedup_cache").create(
         {"url": str, "stamp": str, "fingerprint": str, "data": str}, pk="url")
+
+
+@migrations()
+def m003_item_duplicate_of(db: Database) -> None:
+    """Which issue a cached issue was closed as a duplicate of: a match on the duplicate
+    leads to the issue that tracks the gap."""
+    db.table("items").add_column("duplicate_of", str)

@@ -32,9 +32,12 @@ ENDPOINTS = (
 
 
 def close_issue(sandbox: Sandbox, iid: int, *, labels: tuple[str, ...] | list[str] = (),
-                username: str | None = None, project: str | None = None) -> JSON:
+                username: str | None = None, project: str | None = None,
+                duplicate_of: int | None = None) -> JSON:
     """Close an issue as a GitLab user (default: the project owner), adding `labels` first
-    (e.g. `won't do` for a declined one). Returns the issue as `state()` shows it."""
+    (e.g. `won't do` for a declined one), or as a duplicate of issue `duplicate_of` as
+    `/duplicate #N` does (the API then names it in `_links.closed_as_duplicate_of`). Returns
+    the issue as `state()` shows it."""
     gl = sandbox.gitlab
     proj = gl.project(project or sandbox.project)
     actor = _gitlab_actor(sandbox, proj, username)
@@ -42,6 +45,11 @@ def close_issue(sandbox: Sandbox, iid: int, *, labels: tuple[str, ...] | list[st
     form: JSON = {"state_event": "close"}
     if labels:
         form["add_labels"] = list(labels)
+    if duplicate_of is not None:
+        original = gl.issue(proj, int(duplicate_of))  # 404 when there is no such issue
+        issue["duplicated_to_iid"] = original["iid"]
+        gl.add_note(proj, issue, actor, f"marked this issue as a duplicate of #{original['iid']}",
+                    sandbox.now(), system=True)
     gl.update_issue(proj, issue, actor, form, sandbox.now())
     return _issue_row(sandbox, proj, iid)
 
@@ -127,7 +135,8 @@ def _route(sandbox: Sandbox, method: str, name: str, body: JSON) -> Response:
         user = body.get("username")
         if (kind, verb) == ("issues", "close"):
             labels = list(body.get("labels") or [])
-            return json_response(200, sandbox.close_issue(iid, labels=labels, username=user))
+            return json_response(200, sandbox.close_issue(
+                iid, labels=labels, username=user, duplicate_of=body.get("duplicate_of")))
         if (kind, verb) == ("issues", "reopen"):
             return json_response(200, sandbox.reopen_issue(iid, username=user))
         if (kind, verb) == ("merge_requests", "merge"):

@@ -110,7 +110,9 @@ def issue_json(state: GitLabState, project: JSON, issue: JSON, urls: Urls) -> JS
         "blocking_issues_count": 0, "has_tasks": False,
         "_links": {"self": api, "notes": f"{api}/notes", "award_emoji": f"{api}/award_emoji",
                    "project": f"{urls.api}/projects/{project['id']}",
-                   "closed_as_duplicate_of": None},
+                   "closed_as_duplicate_of": (
+                       f"{urls.api}/projects/{project['id']}/issues/{issue['duplicated_to_iid']}"
+                       if issue.get("duplicated_to_iid") else None)},
         "references": {"short": f"#{issue['iid']}", "relative": f"#{issue['iid']}",
                        "full": f"{path}#{issue['iid']}"},
         "severity": "UNKNOWN", "moved_to_id": None, "imported": False, "imported_from": "none",

@@ -282,12 +282,14 @@ class Sandbox:
     # --- the humans on either side (same as /_sandbox/gitlab/... and /_sandbox/forum/...) --
 
     def close_issue(self, iid: int, *, labels: tuple[str, ...] | list[str] = (),
-                    username: str | None = None, project: str | None = None) -> JSON:
+                    username: str | None = None, project: str | None = None,
+                    duplicate_of: int | None = None) -> JSON:
         """Close issue `iid` as the docs team (default user: the project owner), adding
-        `labels` first, e.g. `("won't do",)` for a declined gap."""
+        `labels` first, e.g. `("won't do",)` for a declined gap, or as a duplicate of issue
+        `duplicate_of`."""
         with self._lock:
             return control.close_issue(self, iid, labels=labels, username=username,
-                                       project=project)
+                                       project=project, duplicate_of=duplicate_of)
 
     def reopen_issue(self, iid: int, *, username: str | None = None,
                      project: str | None = None) -> JSON:

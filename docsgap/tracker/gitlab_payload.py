@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from docsgap.errors import PayloadError
 from docsgap.models import ItemKind, Note, TrackerItem
@@ -29,7 +31,27 @@ def item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> TrackerI
         created_at=_time(d.get("created_at")),
         # A merged MR has no closed_at; its merge time closes the loop just the same.
         closed_at=_time(d.get("closed_at") or d.get("merged_at")),
+        duplicate_of=_duplicate_of(d) if kind == "issue" else None,
     )
+
+
+_API_ISSUE_RE = re.compile(r"/projects/([^/]+)/issues/(\d+)/?$")
+
+
+def _duplicate_of(d: Mapping[str, Any]) -> str | None:
+    """The web URL of the issue this one was closed as a duplicate of. GitLab gives its API URL
+    (`_links.closed_as_duplicate_of`, by project id); only an issue of the same project can be
+    turned into a web URL without another request, and only those are cached anyway."""
+    link = (d.get("_links") or {}).get("closed_as_duplicate_of")
+    m = _API_ISSUE_RE.search(str(link or ""))
+    web = str(d.get("web_url") or "")
+    if not m or "/-/issues/" not in web:
+        return None
+    project, iid = unquote(m.group(1)), m.group(2)
+    base = web.rsplit("/-/issues/", 1)[0]  # the project's web URL (maybe under a path prefix)
+    if project != str(d.get("project_id")) and not base.endswith(f"/{project}"):
+        return None
+    return f"{base}/-/issues/{iid}"
 
 
 def note(d: Any) -> Note:

@@ -120,6 +120,24 @@ def test_get_item_uses_the_prefixed_api_and_the_token(
     assert rsps.calls[0].request.headers["PRIVATE-TOKEN"] == "glpat-tests"
 
 
+@pytest.mark.parametrize(("link", "expected"), [
+    ("https://gitlab.test/api/v4/projects/4711/issues/3", 3),  # same project, by id
+    (f"https://gitlab.test/api/v4/projects/{PROJECT.replace('/', '%2F')}/issues/3", 3),
+    ("https://gitlab.test/api/v4/projects/99/issues/3", None),  # another project's issue
+    (None, None),
+])
+def test_closed_as_duplicate_of_becomes_the_original_web_url(
+    rsps: responses.RequestsMock, tracker: GitLabTracker, link: str | None, expected: int | None
+) -> None:
+    issue = gl_issue(9, state="closed", project_id=4711)
+    issue["_links"]["closed_as_duplicate_of"] = link
+    rsps.get(f"{ISSUES}/9", json=issue)
+
+    item = tracker.get_item("issue", 9)
+
+    assert item.duplicate_of == (f"{GITLAB}/{PROJECT}/-/issues/{expected}" if expected else None)
+
+
 def test_anonymous_tracker_sends_no_token(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{ISSUES}/3", json=gl_issue(3))
 

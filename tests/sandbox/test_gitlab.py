@@ -135,6 +135,21 @@ def test_issue_update_in_place_over_put(sandbox: Sandbox, tracker: GitLabTracker
     assert tracker.get_item("issue", issue.iid).state == "closed"
 
 
+def test_closed_as_duplicate_reads_back_as_the_original_url(
+        sandbox: Sandbox, tracker: GitLabTracker) -> None:
+    original, dup = tracker.open_issue(DRAFT), tracker.open_issue(DRAFT)
+    response = requests.post(f"{sandbox.base_url}/_sandbox/gitlab/issues/{dup.iid}/close",
+                             json={"duplicate_of": original.iid}, timeout=5)
+    assert response.status_code == 200
+    fresh = tracker.get_item("issue", dup.iid)
+    assert fresh.state == "closed" and fresh.duplicate_of == original.web_url
+    assert any(n.system and f"duplicate of #{original.iid}" in n.body
+               for n in tracker.notes("issue", dup.iid))
+    listed = {i.web_url: i for i in tracker.doc_items(updated_after=None)}
+    assert listed[dup.web_url].duplicate_of == original.web_url
+    assert listed[original.web_url].duplicate_of is None
+
+
 def test_files_on_head_and_branches(sandbox: Sandbox, tracker: GitLabTracker) -> None:
     assert tracker.read_file("doc/ci/caching/_index.md").startswith("---\nstage: Verify")
     assert "must be listed in `needs`" in tracker.read_file(

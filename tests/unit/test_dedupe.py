@@ -246,3 +246,56 @@ def test_an_error_quoted_in_the_issue_matches_the_same_error_in_a_report() -> No
     ranked = m.rank("Dialog sample not working in the playground",
                     "It throws: Error: cannot resolve module quuxlib")
     assert ranked[0].url.endswith("/issues/1")
+
+
+# --- duplicates lead to their original ----------------------------------------------------------
+
+_ORIGINAL = item(50, "Tracking: docs site reorganisation broke old links",
+                 "Old /ee/ URLs redirect nowhere since the move; collecting reports here.")
+_FILLER = [item(60 + n, f"{topic} page needs an update", f"The {topic} page is stale.")
+           for n, topic in enumerate(("Runner", "Pages", "Backup", "Registry"))]
+
+
+def _dup(iid: int, body: str = "", **over: Any) -> TrackerItem:
+    base = item(iid, "Masked variables page returns 404",
+                body or "https://docs.gitlab.com/ee/ci/variables/ gives page not found",
+                state="closed", closed_days_ago=3)
+    return TrackerItem(**{**{f: getattr(base, f) for f in base.__dataclass_fields__}, **over})
+
+
+@pytest.mark.parametrize("how", ["api", "description"])
+def test_a_match_on_a_duplicate_goes_to_its_original(how: str) -> None:
+    dup = (_dup(51, duplicate_of=_ORIGINAL.web_url) if how == "api" else
+           _dup(51, "https://docs.gitlab.com/ee/ci/variables/ gives page not found\n\n"
+                    "Duplicate of #50"))
+    m = matcher([_ORIGINAL, dup, *_FILLER])
+    result = m.match("The masked variables page is a 404", "page not found for variables")
+    assert result.best is not None and result.best.url == _ORIGINAL.web_url
+    assert result.best.via == dup.web_url
+    assert dup.web_url not in {c.url for c in result.candidates}  # stands for it, not beside
+    assert result.best.shared_words  # the words the duplicate shared
+    assert f"matched through {dup.web_url}, closed as a duplicate of it" in result.reason
+    # The original keeps its own priors (open here), the duplicate's text evidence.
+    assert dict(result.best.fields)["open"] > 0
+
+
+def test_duplicate_chains_end_at_the_last_original_and_cycles_do_not_hang() -> None:
+    middle = _dup(52, duplicate_of=_ORIGINAL.web_url, title="Old URL redirect broken")
+    dup = _dup(51, duplicate_of=middle.web_url)
+    m = matcher([_ORIGINAL, middle, dup, *_FILLER])
+    best = m.match("masked variables page is a 404", "page not found").best
+    assert best is not None and best.url == _ORIGINAL.web_url
+    a = _dup(51, duplicate_of="https://gitlab.example/docs/site/-/issues/52")
+    b = _dup(52, duplicate_of=a.web_url, title="Old URL redirect broken")
+    looped = matcher([a, b, *_FILLER]).match("masked variables page is a 404", "page not found")
+    assert looped.best is not None  # ranked, without hanging on the loop
+
+
+def test_an_original_filed_after_the_report_is_not_followed_when_replaying() -> None:
+    later = item(90, "Docs site move: all old links", "Collecting the 404 reports.")
+    dup = _dup(51, duplicate_of=later.web_url)
+    m = matcher([later, dup, *_FILLER])
+    replayed = m.rank("masked variables page is a 404", "page not found", as_of=55)
+    assert replayed[0].url == dup.web_url and not replayed[0].via
+    whole = m.rank("masked variables page is a 404", "page not found", as_of=55, replay=False)
+    assert whole[0].url == later.web_url and whole[0].via == dup.web_url

@@ -15,7 +15,8 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     StateStore(path).close()
     store = StateStore(path)
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_dedup_cache"]
+    assert [m.name for m in migrations.applied(store.db)] == [
+        "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of"]
     assert migrations.pending(store.db) == []
 
 
@@ -57,6 +58,14 @@ def test_links_and_report_rows(store: StateStore) -> None:
     assert row["item_state"] == "opened"
     assert row["reply_url"] == "http://f/t/s/3/4"
     assert row["gap_type"] == "missing"
+
+
+def test_items_keep_what_they_were_closed_as_a_duplicate_of(store: StateStore) -> None:
+    dup = TrackerItem("issue", "g/p", 6, "Docs", "", "closed", "http://g/6",
+                      duplicate_of="http://g/5")
+    store.upsert_items([dup, TrackerItem("issue", "g/p", 5, "Docs", "", "opened", "http://g/5")])
+    assert store.item("http://g/6") == dup
+    assert store.item("http://g/5").duplicate_of is None  # type: ignore[union-attr]
 
 
 def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
