@@ -11,8 +11,8 @@ beside its open regression, open MRs with no issue, and new gaps beside similar 
 
 The queries' `repo` is the forum, so each is matched against the whole pool, as `docsgap run`
 matches against every cached item; forum URLs carry no tracker number, so replay changes
-nothing. Pool dates are from 2024-2025: the recency prior (relative to now for such queries)
-has decayed to 0.0, so the figures do not drift with the clock.
+nothing. Recency is measured from the pool's newest item (the queries carry no time), so the
+figures do not drift with the clock.
 """
 
 from __future__ import annotations
@@ -43,10 +43,11 @@ POOL = ASSETS / "dedup_hard_pool.jsonl"
 QUERIES = ASSETS / "dedup_hard_queries.jsonl"
 DEFAULTS = DedupConfig()  # what `docsgap eval dedup` uses without --config: link at 80
 
-# Measured on this set (both modes give the same figures): recall@1 0.7949 (31 of 39),
-# recall@5 0.9231 (36 of 39), 5 links, all right; 10 of the 12 new-issue reports end `new`,
-# the other two (near misses on the same page) `review`. Floors allow one query to slip.
-MIN_RECALL1 = 0.76
+# Measured on this set (both modes give the same figures): recall@1 0.8718 (34 of 39; 0.7949
+# before matches on duplicates went to their originals), recall@5 0.9231 (36 of 39), 5 links,
+# all right; 10 of the 12 new-issue reports end `new`, the other two (near misses on the same
+# page) `review`. Floors allow one query to slip.
+MIN_RECALL1 = 0.84
 MIN_RECALL5 = 0.89
 MIN_NEW = 10
 
