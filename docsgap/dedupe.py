@@ -683,8 +683,12 @@ class Matcher:
         """(score, item, fields) for one item; Candidates are built only for the top few."""
         cos = dot / (q.norm * self._norms[n])
         theirs = self._titles[n]
-        title = fuzz.token_set_ratio(q.title, theirs) if q.title and theirs else 0.0
-        text = 100 * W_WORDS * cos + W_TITLE * title
+        if q.title and theirs:
+            title = fuzz.token_set_ratio(q.title, theirs)
+            text = 100 * W_WORDS * cos + W_TITLE * title
+        else:  # a placeholder or template-only title says nothing: the words decide alone
+            title = 0.0
+            text = 100 * (W_WORDS + W_TITLE) * cos
         bonus = PAGE_BONUS * page if text >= MIN_TEXT_FOR_PAGE else 0.0
         opened, recent = self._priors(n, as_of)
         score = round(min(100.0, text + bonus + opened + recent), 1)

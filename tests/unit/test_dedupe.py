@@ -299,3 +299,20 @@ def test_an_original_filed_after_the_report_is_not_followed_when_replaying() -> 
     assert replayed[0].url == dup.web_url and not replayed[0].via
     whole = m.rank("masked variables page is a 404", "page not found", as_of=55, replay=False)
     assert whole[0].url == later.web_url and whole[0].via == dup.web_url
+
+
+def test_a_placeholder_title_is_no_evidence_against_an_item() -> None:
+    # Many feedback issues keep the template's title; their words must carry them alone.
+    placeholders = [item(70 + n, "Docs feedback: Write your title", body) for n, body in
+                    enumerate(("The screenshot of the protected branch form is from an old "
+                               "release and lacks the code owner approval toggle.",
+                               "Runner install steps skip the registration token.",
+                               "The backup page never says where the archive goes."))]
+    # Titled alike, a different problem: it used to win on the title alone.
+    titled = item(80, "Protected branches screenshot examples unclear",
+                  "The protected branch wildcard examples do not say what matches.")
+    m = matcher([*placeholders, titled, *_FILLER])
+    ranked = m.rank("Protected branches screenshot is old",
+                    "The image of the protected branch settings lacks the code owner toggle.")
+    assert ranked[0].url == placeholders[0].web_url
+    assert dict(ranked[0].fields)["title"] == 0.0
