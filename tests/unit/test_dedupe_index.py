@@ -47,7 +47,9 @@ def _matcher(items: list[TrackerItem]) -> Matcher:
 
 
 def _state(m: Matcher) -> tuple[object, ...]:
-    return (m._titles, m._norms, m._postings, m._idf, m._pages, m._tails, m._related,
+    index = m._postings
+    postings = (index.starts.tolist(), index.items.tolist(), index.weights.tolist())
+    return (m._titles, m._norms, postings, m._vocab, m._idf, m._pages, m._tails, m._related,
             m.boilerplate)
 
 
@@ -86,15 +88,13 @@ def test_split_map_keeps_order_and_redoes_a_failed_half(monkeypatch: pytest.Monk
     assert dedupe_index.split_map(flaky, 6, min_parallel=2) == [n * n for n in range(6)]
 
 
-def test_split_two_phase_joins_parts_in_order() -> None:
-    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
-        return list(range(lo, hi)), [n * 10 for n in range(lo, hi)]
+@needs_fork
+def test_split_parts_gives_one_part_or_two_in_order() -> None:
+    def part(lo: int, hi: int) -> list[int]:
+        return list(range(lo, hi))
 
-    joined, out = dedupe_index.split_two_phase(
-        first, lambda parts: sum(parts, []), lambda kept, j: [k + len(j) for k in kept],
-        7, min_parallel=2)
-    assert joined == list(range(7))
-    assert out == [n * 10 + 7 for n in range(7)]
+    assert dedupe_index.split_parts(part, 7, min_parallel=100) == [list(range(7))]
+    assert dedupe_index.split_parts(part, 7, min_parallel=2) == [[0, 1, 2], [3, 4, 5, 6]]
 
 
 def test_fast_regexes_match_what_the_plain_ones_match() -> None:
@@ -127,19 +127,3 @@ def test_words_short_path_keeps_phrases_across_plain_words() -> None:
     assert "~notfound" not in words("the page foo missing")
     text = "zorblax quux page is missing, not loading zorblax"  # tokens new to the caches
     assert words(text) == words(text)  # the second call takes the short path
-
-
-def test_split_two_phase_redoes_a_failed_child_half() -> None:
-    calls: list[tuple[int, int]] = []
-
-    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
-        calls.append((lo, hi))
-        if lo > 0 and len(calls) == 1:  # only a forked child sees an empty call list
-            raise ValueError("child failure")
-        return list(range(lo, hi)), list(range(lo, hi))
-
-    joined, out = dedupe_index.split_two_phase(
-        first, lambda parts: sum(parts, []), lambda kept, j: [-k for k in kept],
-        5, min_parallel=2)
-    assert joined == list(range(5))
-    assert out == [0, -1, -2, -3, -4]

@@ -15,7 +15,8 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     StateStore(path).close()
     store = StateStore(path)
-    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_dedup_cache"]
+    assert [m.name for m in migrations.applied(store.db)] == ["m001_initial", "m002_dedup_cache",
+                                                              "m003_dedup_word_ids"]
     assert migrations.pending(store.db) == []
 
 
