@@ -32,7 +32,7 @@ from rapidfuzz import fuzz
 
 from docsgap import docpages, textnorm
 from docsgap.dedupe_decision import decide, field_value
-from docsgap.dedupe_index import Floats, Ints, Postings, split_map, split_parts, top
+from docsgap.dedupe_index import Counts, Floats, Ints, Postings, split_map, split_parts, top
 from docsgap.docpages import docs_map_file, page_keys
 from docsgap.grouping import group_signals
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
@@ -93,8 +93,8 @@ class _Part(NamedTuple):
     """How many distinct words each item has."""
     words: Ints
     """Their word ids, item by item; an id from `known` on is `new[id - known]`."""
-    counts: Floats
-    """Their term frequencies."""
+    counts: Counts
+    """Their term frequencies (4-byte floats when every one is exactly one, else 8-byte)."""
     known: int
     new: list[str]
     """Words the vocabulary did not have, in the order they were given ids."""
@@ -164,12 +164,13 @@ _SEP, _LIST, _CHECK = "\x1f", "\x1e", "\x1d"
 """Field, list-entry and checksum separators of a packed row: control characters that no
 word, key or URL holds (words are letters and digits; keys and URLs come from `str.split()`,
 which splits on them)."""
-_HEAD = struct.Struct("<II")
-"""A cache row (bytes) starts with the checksum of the rest and its number of words, then
-come the word ids (vocabulary ids, 4-byte ints), their counts (8-byte floats), both
-little-endian, and its other fields as packed text (UTF-8). The index reads the ids and counts
-of all rows as two arrays, with no work per word."""
-_IDS, _FLOATS = np.dtype("<i4"), np.dtype("<f8")
+_HEAD = struct.Struct("<IIB")
+"""A cache row (bytes) starts with the checksum of the rest, its number of words and the
+width of its counts, then come the word ids (vocabulary ids, 4-byte ints), their counts
+(4-byte floats when they are exact as such, as they are unless the title weight has a long
+fraction, else 8-byte), all little-endian, and its other fields as packed text (UTF-8). The
+index reads the ids and counts of all rows as two arrays, with no work per word."""
+_IDS, _NARROW, _WIDE = np.dtype("<i4"), np.dtype("<f4"), np.dtype("<f8")
 
 
 class DedupCache(Protocol):
@@ -262,32 +263,41 @@ def _pack_text(title: str, pages: frozenset[str], tails: frozenset[str],
         return None
 
 
-def _pack_row(word_ids: bytes, counts: bytes, text: bytes) -> bytes:
-    """A cache row from its word ids and counts (`_IDS`, `_FLOATS`) and `_pack_text`."""
+def _pack_row(word_ids: bytes, counts: bytes, width: int, text: bytes) -> bytes:
+    """A cache row from its word ids (`_IDS`), its counts (`_NARROW` or `_WIDE`, of that
+    `width`) and `_pack_text`."""
     body = word_ids + counts + text
-    return _HEAD.pack(zlib.crc32(body), len(word_ids) // _IDS.itemsize) + body
+    return _HEAD.pack(zlib.crc32(body), len(word_ids) // _IDS.itemsize, width) + body
 
 
-_Row = tuple[int, bytes, bytes, str, frozenset[str], frozenset[str], tuple[str, ...],
+def _count_bytes(counts: Iterable[float], size: int) -> bytes:
+    """Counts as `_NARROW` floats when every one is exact as such, else `_WIDE`."""
+    wide = np.fromiter(counts, _WIDE, size)
+    narrow = wide.astype(_NARROW)
+    return narrow.tobytes() if (narrow == wide).all() else wide.tobytes()
+
+
+_Row = tuple[int, bytes, bytes, int, str, frozenset[str], frozenset[str], tuple[str, ...],
              tuple[str, ...]]
-"""A cache row's number of words, word ids and counts (bytes), normalised title, page keys,
-path tails, `#`/`!` references and URLs."""
+"""A cache row's number of words, word ids and counts (bytes), the counts' width, normalised
+title, page keys, path tails, `#`/`!` references and URLs."""
 
 
 def _unpack_row(data: bytes) -> _Row | None:
     """`_pack_row` undone; None for a row that is damaged (the checksum, the lengths, the
     text) or of another format."""
     try:
-        check, n = _HEAD.unpack_from(data)
+        check, n, width = _HEAD.unpack_from(data)
         start, mid = _HEAD.size, _HEAD.size + n * _IDS.itemsize
-        end = mid + n * _FLOATS.itemsize
-        if zlib.crc32(memoryview(data)[start:]) != check or len(data) < end:
+        end = mid + n * width
+        if zlib.crc32(memoryview(data)[start:]) != check or len(data) < end or width not in (
+                _NARROW.itemsize, _WIDE.itemsize):
             return None
         title, pages, tails, refs, urls = data[end:].decode("utf-8").split(_SEP)
     except (struct.error, TypeError, ValueError):
         return None
-    return (n, data[start:mid], data[mid:end], title, _set(pages), _set(tails), _tuple(refs),
-            _tuple(urls))
+    return (n, data[start:mid], data[mid:end], width, title, _set(pages), _set(tails),
+            _tuple(refs), _tuple(urls))
 
 
 _COUNTS: dict[str, float] = {repr(v): v for n in range(100) for v in (n, n + TITLE_WEIGHT)}
@@ -325,6 +335,23 @@ class _NewWords(dict[str, int]):
         self[word] = n = len(self)
         self.added.append(word)
         return n
+
+
+def _fresh_rows(fresh: list[tuple[int, str, str, bytes]], sizes: npt.NDArray[np.int64],
+                word_ids: Ints, counts: Counts) -> list[tuple[str, str, bytes]]:
+    """The cache rows (url, stamp, row) of a part's computed items, from the part's arrays
+    (its word ids final)."""
+    ends = np.cumsum(sizes).tolist()
+    id_bytes = word_ids.astype(_IDS, copy=False).tobytes()
+    kind = _NARROW if counts.dtype.itemsize == _NARROW.itemsize else _WIDE
+    count_bytes = counts.astype(kind, copy=False).tobytes()
+    i, f = _IDS.itemsize, kind.itemsize
+    rows = []
+    for k, url, mark, text in fresh:
+        start, end = ends[k] - int(sizes[k]), ends[k]
+        rows.append((url, mark, _pack_row(id_bytes[i * start:i * end],
+                                          count_bytes[f * start:f * end], f, text)))
+    return rows
 
 
 def resolve_mentions(item: TrackerItem, refs: tuple[str, ...], urls: tuple[str, ...],
@@ -446,6 +473,7 @@ class Matcher:
         count_chunks: list[bytes] = []
         fresh: list[tuple[int, str, str, bytes]] = []
         from_cache: list[bool] = []
+        widths: list[int] = []
         for k, item in enumerate(self.items[lo:hi]):
             got = None
             if use_cache:
@@ -457,22 +485,29 @@ class Matcher:
                 title, vec, pages, tails, refs, urls = self._raw_features(item)
                 size = len(vec)
                 id_chunks.append(np.fromiter(map(word_id, vec), _IDS, size).tobytes())
-                count_chunks.append(np.fromiter(vec.values(), _FLOATS, size).tobytes())
+                count_chunks.append(_count_bytes(vec.values(), size))
+                widths.append(len(count_chunks[-1]) // size if size else _NARROW.itemsize)
                 if use_cache:
                     text = _pack_text(title, pages, tails, refs, urls)
                     if text is not None:
                         fresh.append((k, item.web_url, mark, text))
             else:
-                size, word_bytes, count_bytes, title, pages, tails, refs, urls = got
+                size, word_bytes, count_bytes, width, title, pages, tails, refs, urls = got
                 id_chunks.append(word_bytes)
                 count_chunks.append(count_bytes)
+                widths.append(width)
             from_cache.append(got is not None)
             sizes.append(size)
             features.append((title, pages, tails,
                              resolve_mentions(item, refs, urls, by_ref, urls_known)))
+        if all(w == _NARROW.itemsize for w in widths):
+            counts: Counts = np.frombuffer(b"".join(count_chunks), _NARROW)
+        else:  # some need 8 bytes: all get them (only a title weight with a long fraction)
+            counts = np.frombuffer(b"".join(
+                c if w == _WIDE.itemsize else np.frombuffer(c, _NARROW).astype(_WIDE).tobytes()
+                for c, w in zip(count_chunks, widths, strict=True)), _WIDE)
         part = _Part(features, np.array(sizes, dtype=np.int64),
-                     np.frombuffer(b"".join(id_chunks), _IDS),
-                     np.frombuffer(b"".join(count_chunks), _FLOATS), known, ids.added, fresh)
+                     np.frombuffer(b"".join(id_chunks), _IDS), counts, known, ids.added, fresh)
         # A row read from the cache can only use the ids the vocabulary had, and counts > 0.
         fine = (part.words >= 0) & (part.counts > 0) & np.isfinite(part.counts)
         fine &= part.words < np.repeat(np.where(from_cache, known, known + len(ids.added)),
@@ -483,14 +518,23 @@ class Matcher:
         return part
 
     def _join_parts(self, parts: list[_Part]) -> None:
-        """Join the parts (in item order) into the index: the new words get their ids, then
-        the postings, idf and norms come from whole-array operations."""
+        """Join the parts (in item order, emptying the list) into the index: the new words
+        get their ids, then the postings, idf and norms come from whole-array operations."""
         items, vocab = self.items, self._vocab
         n = 0
-        fresh: list[tuple[int, str, str, bytes]] = []
-        all_ids = []
-        for features, _, ids, _, known, new, part_fresh in parts:
-            fresh.extend((n + k, url, mark, text) for k, url, mark, text in part_fresh)
+        word_chunks: list[Ints] = []
+        count_chunks: list[Counts] = []
+        for features, sizes, ids, counts, known, new, fresh in parts:
+            if new:  # this part's ids for new words -> the ids they get now
+                final = np.fromiter((vocab.setdefault(w, len(vocab)) for w in new), np.int32,
+                                    len(new))
+                ids = ids.astype(np.int32)
+                later = ids >= known
+                ids[later] = final[ids[later] - known]
+            word_chunks.append(ids)
+            count_chunks.append(counts)
+            if fresh:
+                self._fresh.extend(_fresh_rows(fresh, sizes, ids, counts))
             for title, pages, tails, mentioned in features:
                 for key in pages:
                     self._pages.setdefault(key, set()).add(n)
@@ -503,32 +547,15 @@ class Matcher:
                         self._related.setdefault(url, set()).add(other)
                         self._related.setdefault(other, set()).add(url)
                 n += 1
-            if new:  # this part's ids for new words -> the ids they get now
-                final = np.fromiter((vocab.setdefault(w, len(vocab)) for w in new), np.int32,
-                                    len(new))
-                ids = ids.astype(np.int32)
-                later = ids >= known
-                ids[later] = final[ids[later] - known]
-            all_ids.append(ids)
-        word_ids = np.concatenate(all_ids).astype(np.int32, copy=False)
-        del all_ids
-        counts = np.concatenate([p.counts for p in parts])
         sizes = np.concatenate([p.sizes for p in parts])
-        self._postings, idf, norms = Postings.build(word_ids, counts, sizes, len(vocab))
+        del parts[:], ids, counts  # the chunks are the only references left: freed when read
+        self._postings, idf, norms = Postings.build(word_chunks, count_chunks, sizes,
+                                                    len(vocab))
         self._norms = norms.tolist()
         vocabulary = list(vocab)
         used = np.flatnonzero(idf > 0)
         self._idf = dict(zip([vocabulary[w] for w in used.tolist()], idf[used].tolist(),
                              strict=True))
-        if fresh:  # their cache rows, with the ids of the words new to the vocabulary
-            ends = np.cumsum(sizes).tolist()
-            word_bytes = word_ids.astype(_IDS, copy=False).tobytes()
-            count_bytes = counts.astype(_FLOATS, copy=False).tobytes()
-            i, f = _IDS.itemsize, _FLOATS.itemsize
-            for k, url, mark, text in fresh:
-                start, end = ends[k] - int(sizes[k]), ends[k]
-                self._fresh.append((url, mark, _pack_row(
-                    word_bytes[i * start:i * end], count_bytes[f * start:f * end], text)))
 
     def _raw_features(self, item: TrackerItem) -> RawFeatures:
         """What an item's own text gives (all a cache row holds): normalised title, term

@@ -29,6 +29,7 @@ WORKERS = 2
 
 Ints = npt.NDArray[np.int32]
 Floats = npt.NDArray[np.float64]
+Counts = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -41,33 +42,38 @@ class Postings:
     weights: Floats
 
     @classmethod
-    def build(cls, words: Ints, counts: Floats, sizes: npt.NDArray[np.int64], n_words: int
-              ) -> tuple[Postings, Floats, Floats]:
+    def build(cls, word_chunks: list[Ints], count_chunks: list[Counts],
+              sizes: npt.NDArray[np.int64], n_words: int) -> tuple[Postings, Floats, Floats]:
         """The index of items given item by item (`sizes[n]` entries each: word ids and their
-        term frequencies), the idf of each word id (0.0 for an unused one) and the length of
-        each item's tf-idf vector (1.0 for an empty one).
+        term frequencies, in chunks, which are emptied as they are read), the idf of each word
+        id (0.0 for an unused one) and the length of each item's tf-idf vector (1.0 for an
+        empty one).
 
         A vector's squares are added in its own word order (as a plain loop over the item's
-        words would), so the lengths do not depend on the word ids."""
+        words would), so the lengths do not depend on the word ids. Temporary arrays are
+        dropped as soon as they are used: the peak memory is a few times the postings'."""
+        words = np.concatenate(word_chunks).astype(np.int32, copy=False)
+        word_chunks.clear()
+        weights = np.concatenate(count_chunks, dtype=np.float64)
+        count_chunks.clear()
         total = len(sizes)
-        item_of = np.repeat(np.arange(total, dtype=np.int32), sizes)
         df = np.bincount(words, minlength=n_words)
         idf = np.zeros(n_words)
         used = df > 0
         idf[used] = np.log(1 + total / df[used])
-        weights = np.log(counts)
+        np.log(weights, out=weights)  # the counts become the weights 1 + log(tf)
         weights += 1
-        squares = idf[words]
-        squares *= weights
-        squares *= squares
-        norms = np.sqrt(np.bincount(item_of, squares, minlength=total))
-        del squares
-        norms[norms == 0] = 1.0
+        norms = _norms(words, weights, sizes, idf)
         # Stable: each word's items stay in item order.
-        order = np.argsort(words, kind="stable")
+        order = np.argsort(words, kind="stable").astype(np.int32)
+        del words
+        sorted_weights = weights[order]
+        del weights
+        items = np.repeat(np.arange(total, dtype=np.int32), sizes)[order]
+        del order
         starts = np.zeros(n_words + 1, dtype=np.int64)
         np.cumsum(df, out=starts[1:])
-        return cls(starts, item_of[order], weights[order]), idf, norms
+        return cls(starts, items, sorted_weights), idf, norms
 
     def span(self, word: int) -> tuple[int, int]:
         """Where a word id's postings are."""
@@ -95,6 +101,32 @@ class Postings:
             hit = ids[at] == items
             dots[hit] += self.weights[lo:hi][at[hit]] * qw
         return dots
+
+
+NORM_CHUNK = 1 << 20
+"""Index entries whose squares are computed at once (whole items): bounds the memory."""
+
+
+def _norms(words: Ints, weights: Floats, sizes: npt.NDArray[np.int64], idf: Floats) -> Floats:
+    """The length of each item's tf-idf vector (1.0 for an empty one), a run of whole items
+    at a time; each item's squares are added in its word order."""
+    total = len(sizes)
+    norms = np.zeros(total)
+    ends = np.cumsum(sizes)
+    first = 0
+    while first < total:
+        start = int(ends[first - 1]) if first else 0
+        last = max(int(np.searchsorted(ends, start + NORM_CHUNK, side="right")), first + 1)
+        end = int(ends[last - 1])
+        squares = idf[words[start:end]]
+        squares *= weights[start:end]
+        squares *= squares
+        item_of = np.repeat(np.arange(last - first, dtype=np.int32), sizes[first:last])
+        norms[first:last] = np.bincount(item_of, squares, minlength=last - first)
+        first = last
+    np.sqrt(norms, out=norms)
+    norms[norms == 0] = 1.0
+    return norms
 
 
 def top(k: int, keys: npt.NDArray[np.intp], value: Floats) -> set[int]:
@@ -158,4 +190,5 @@ def _child(func: Callable[[int, int], list[Any]], lo: int, hi: int, conn: Any) -
     conn.close()
 
 
-__all__ = ["WORKERS", "Postings", "can_fork", "split_map", "split_parts", "top"]
+__all__ = ["WORKERS", "Counts", "Floats", "Ints", "Postings", "can_fork", "split_map",
+           "split_parts", "top"]

@@ -4,14 +4,19 @@ reprocessed, damaged rows are ignored."""
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from docsgap import dedupe
 from docsgap.dedupe import (
+    _HEAD,
     Matcher,
     RawFeatures,
+    _pack_row,
+    _unpack_row,
     cache_fingerprint,
     pack_features,
     unpack_features,
@@ -83,16 +88,34 @@ def test_damaged_or_stale_rows_are_ignored() -> None:
     # A row whose checksum holds but whose word ids the vocabulary lacks is computed again.
     other = items[-2].web_url
     stamp, data = store.load_dedup_cache(fp)[1][other]
-    count = struct.unpack_from("<I", data, 4)[0]
-    body = struct.pack("<i", known + 5) + data[12:]  # the first word id, out of range
-    assert count > 0
-    store.save_dedup_cache(fp, [(other, stamp, struct.pack("<II", zlib.crc32(body), count)
-                                 + body)], known=known)
+    row = _unpack_row(data)
+    assert row is not None and row[0] > 0
+    _, ids, counts, width, *_ = row
+    text = data[_HEAD.size + len(ids) + len(counts):]
+    assert _pack_row(ids, counts, width, text) == data
+    wrong = struct.pack("<i", known + 5) + ids[4:]  # the first word id, out of range
+    assert _unpack_row(_pack_row(wrong, counts, width, text)) is not None  # checksum holds
+    store.save_dedup_cache(fp, [(other, stamp, _pack_row(wrong, counts, width, text))],
+                           known=known)
     out_of_range = _matcher(items, store)
     assert out_of_range.cache_hits == len(out_of_range) - 1
     assert _results(out_of_range) == _results(_matcher(items, None))
     # Another fingerprint (other template text, code or format) is never read.
     assert store.load_dedup_cache("other") == ([], {})
+
+
+def test_counts_that_need_eight_bytes_keep_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe, "TITLE_WEIGHT", 0.3)  # 1.3 is no exact 4-byte float
+    items = _items()
+    store = StateStore(":memory:")
+    cold = _results(_matcher(items, None))
+    _matcher(items, store)
+    rows = store.load_dedup_cache(cache_fingerprint(_matcher(items, None).boilerplate))[1]
+    widths = {row[3] for _, data in rows.values() if (row := _unpack_row(data)) is not None}
+    assert widths == {8}  # a part with some counts that need 8 bytes gives them all 8
+    warm = _matcher(items, store)
+    assert warm.cache_hits == len(warm)
+    assert _results(warm) == cold
 
 
 def test_rows_are_not_saved_against_a_vocabulary_that_changed() -> None:
