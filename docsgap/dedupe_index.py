@@ -64,8 +64,7 @@ class Postings:
         np.log(weights, out=weights)  # the counts become the weights 1 + log(tf)
         weights += 1
         norms = _norms(words, weights, sizes, idf)
-        # Stable: each word's items stay in item order.
-        order = np.argsort(words, kind="stable").astype(np.int32)
+        order = _by_word(words)
         del words
         sorted_weights = weights[order]
         del weights
@@ -95,10 +94,11 @@ class Postings:
                  spans: Sequence[tuple[int, int, float]]) -> Floats:
         """`dots` (of `items`, ascending) with the postings at the given spans added: each
         lookup is a bisection of a word's sorted items."""
+        wanted = items.astype(self.items.dtype)  # searchsorted would convert `ids` otherwise
         for lo, hi, qw in spans:
             ids = self.items[lo:hi]
-            at = np.minimum(np.searchsorted(ids, items), hi - lo - 1)
-            hit = ids[at] == items
+            at = np.minimum(np.searchsorted(ids, wanted), hi - lo - 1)
+            hit = ids[at] == wanted
             dots[hit] += self.weights[lo:hi][at[hit]] * qw
         return dots
 
@@ -127,6 +127,19 @@ def _norms(words: Ints, weights: Floats, sizes: npt.NDArray[np.int64], idf: Floa
     np.sqrt(norms, out=norms)
     norms[norms == 0] = 1.0
     return norms
+
+
+def _by_word(words: Ints) -> Ints:
+    """The entries' order by word, each word's entries in their own (item) order: what a
+    stable argsort gives, found by sorting one distinct 64-bit key (word, place) per entry,
+    several times faster. Entries number less than 2**31."""
+    keys = words.astype(np.int64)
+    keys <<= 32
+    for start in range(0, len(keys), NORM_CHUNK):  # the places, a chunk at a time (memory)
+        keys[start:start + NORM_CHUNK] |= np.arange(start, min(start + NORM_CHUNK, len(keys)))
+    keys.sort()
+    keys &= 0xFFFF_FFFF
+    return keys.astype(np.int32)
 
 
 def top(k: int, keys: npt.NDArray[np.intp], value: Floats) -> set[int]:

@@ -115,6 +115,12 @@ def test_postings_hold_each_word_s_items_in_order_and_exact_norms(
         assert norms[n] == pytest.approx(math.sqrt(total) or 1.0, rel=1e-15)
 
 
+def test_order_by_word_is_the_stable_argsort(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe_index, "NORM_CHUNK", 7)
+    words = np.random.default_rng(3).integers(0, 12, 100).astype(np.int32)
+    assert dedupe_index._by_word(words).tolist() == np.argsort(words, kind="stable").tolist()
+
+
 def test_accumulate_complete_and_top() -> None:
     index, _, _ = dedupe_index.Postings.build(
         [np.array([0, 1, 1, 0, 1], dtype=np.int32)], [np.ones(5)], np.array([2, 1, 2]), 2)
