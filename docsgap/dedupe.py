@@ -83,7 +83,6 @@ PARALLEL_SIGNALS = 200
 """`match_many` splits at least this many signals over two processes."""
 
 
-
 class _Part(NamedTuple):
     """Some consecutive items, processed on their own (perhaps in a forked child)."""
 
@@ -96,6 +95,7 @@ class _Part(NamedTuple):
     counts: Counts
     """Their term frequencies (4-byte floats when every one is exactly one, else 8-byte)."""
     known: int
+    """How many words the vocabulary had when the part began."""
     new: list[str]
     """Words the vocabulary did not have, in the order they were given ids."""
     fresh: list[tuple[int, str, str, bytes]]
@@ -458,10 +458,12 @@ class Matcher:
         self._unknown_idf = math.log(1 + max(len(items), 1))
 
     def _index_part(self, lo: int, hi: int, damaged: frozenset[str] = frozenset()) -> _Part:
-        """Items `lo:hi` on their own: per item its title, pages and mentions (`_features`),
-        and its words (vocabulary ids; words new to it get ids of this part's own) and
-        counts, read from its cache row when the row is for the same text, else computed.
-        Items whose rows name impossible ids or counts are computed again (`damaged`)."""
+        """Items `lo:hi` on their own: per item its normalised title, page keys, path tails,
+        the other items it mentions (`#12`, `!34` or their URL, resolved against this run's
+        items, never cached), and its words (vocabulary ids; words new to the vocabulary get
+        ids of this part's own) and their counts; read from its cache row when the row is for
+        the same text, else computed (and returned for a new row). Items whose rows name
+        impossible ids or counts are computed again (`damaged`)."""
         known = len(self._vocab)
         ids = _NewWords(self._vocab)
         word_id = ids.__getitem__

@@ -103,8 +103,9 @@ class Postings:
         return dots
 
 
-NORM_CHUNK = 1 << 20
-"""Index entries whose squares are computed at once (whole items): bounds the memory."""
+CHUNK = 1 << 20
+"""Index entries the build's temporary arrays hold at once (the norms' squares, the sort's
+places): bounds the memory a large cache needs."""
 
 
 def _norms(words: Ints, weights: Floats, sizes: npt.NDArray[np.int64], idf: Floats) -> Floats:
@@ -116,7 +117,7 @@ def _norms(words: Ints, weights: Floats, sizes: npt.NDArray[np.int64], idf: Floa
     first = 0
     while first < total:
         start = int(ends[first - 1]) if first else 0
-        last = max(int(np.searchsorted(ends, start + NORM_CHUNK, side="right")), first + 1)
+        last = max(int(np.searchsorted(ends, start + CHUNK, side="right")), first + 1)
         end = int(ends[last - 1])
         squares = idf[words[start:end]]
         squares *= weights[start:end]
@@ -135,8 +136,8 @@ def _by_word(words: Ints) -> Ints:
     several times faster. Entries number less than 2**31."""
     keys = words.astype(np.int64)
     keys <<= 32
-    for start in range(0, len(keys), NORM_CHUNK):  # the places, a chunk at a time (memory)
-        keys[start:start + NORM_CHUNK] |= np.arange(start, min(start + NORM_CHUNK, len(keys)))
+    for start in range(0, len(keys), CHUNK):  # the places, a chunk at a time (memory)
+        keys[start:start + CHUNK] |= np.arange(start, min(start + CHUNK, len(keys)))
     keys.sort()
     keys &= 0xFFFF_FFFF
     return keys.astype(np.int32)

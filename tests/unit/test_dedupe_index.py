@@ -92,7 +92,7 @@ def test_split_map_keeps_order_and_redoes_a_failed_half(monkeypatch: pytest.Monk
 
 def test_postings_hold_each_word_s_items_in_order_and_exact_norms(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dedupe_index, "NORM_CHUNK", 3)  # items span the chunk boundaries
+    monkeypatch.setattr(dedupe_index, "CHUNK", 3)  # items span the chunk boundaries
     rows = [{0: 2.0, 3: 1.0}, {}, {3: 4.0, 1: 1.0, 0: 3.0}, {2: 1.0}, {0: 1.0, 2: 7.0}]
     sizes = np.array([len(r) for r in rows])
     words = [np.array([w for r in rows[:2] for w in r], dtype=np.int32),
@@ -116,7 +116,7 @@ def test_postings_hold_each_word_s_items_in_order_and_exact_norms(
 
 
 def test_order_by_word_is_the_stable_argsort(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dedupe_index, "NORM_CHUNK", 7)
+    monkeypatch.setattr(dedupe_index, "CHUNK", 7)
     words = np.random.default_rng(3).integers(0, 12, 100).astype(np.int32)
     assert dedupe_index._by_word(words).tolist() == np.argsort(words, kind="stable").tolist()
 
