@@ -16,26 +16,22 @@ import gc
 import hashlib
 import math
 import re
+import struct
 import zlib
-from array import array
-from bisect import bisect_left
-from collections import Counter, defaultdict, deque
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import reduce
-from heapq import nlargest
-from itertools import compress, repeat
-from operator import add, mul
 from pathlib import Path
-from sys import intern
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from docsgap import docpages, textnorm
 from docsgap.dedupe_decision import decide, field_value
-from docsgap.dedupe_index import split_map, split_two_phase
+from docsgap.dedupe_index import Counts, Floats, Ints, Postings, split_map, split_parts, top
 from docsgap.docpages import docs_map_file, page_keys
 from docsgap.grouping import group_signals
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
@@ -86,16 +82,25 @@ PARALLEL_ITEMS = 4_000
 PARALLEL_SIGNALS = 200
 """`match_many` splits at least this many signals over two processes."""
 
-_Features = tuple[str, Sequence[str], Sequence[float], frozenset[str], frozenset[str],
-                  tuple[str, ...]]
-"""An item's normalised title, words and their term frequencies, page keys, path tails and
-mentioned items."""
-_Postings = dict[str, tuple["array[int]", "array[float]"]]
-"""word -> (items using it, ascending; their weights `1 + log(tf)`)."""
-_Part = tuple[list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]],
-              _Postings, list[tuple[str, str, str]]]
-"""Some items' features (less the term frequencies), their postings (ids cache-wide) and the
-cache rows of the items whose data was computed rather than read from the cache."""
+
+class _Part(NamedTuple):
+    """Some consecutive items, processed on their own (perhaps in a forked child)."""
+
+    features: list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]]
+    """Per item: normalised title, page keys, path tails, the other items it mentions."""
+    sizes: npt.NDArray[np.int64]
+    """How many distinct words each item has."""
+    words: Ints
+    """Their word ids, item by item; an id from `known` on is `new[id - known]`."""
+    counts: Counts
+    """Their term frequencies (4-byte floats when every one is exactly one, else 8-byte)."""
+    known: int
+    """How many words the vocabulary had when the part began."""
+    new: list[str]
+    """Words the vocabulary did not have, in the order they were given ids."""
+    fresh: list[tuple[int, str, str, bytes]]
+    """(item's place in the part, url, stamp, packed text) of each item computed rather than
+    read from the cache (its cache row is finished once the new words have their ids)."""
 
 
 _Scored = tuple[float, int, tuple[tuple[str, float], ...]]
@@ -142,35 +147,6 @@ def _urls_of(parts: list[str]) -> list[str]:
     return [w.strip(").,;]>'\"") for w in parts if "://" in w]
 
 
-def _norms(kept: list[tuple[Sequence[str], list[float]]], idf: dict[str, float]
-           ) -> list[float]:
-    """The length of each item's tf-idf vector (1.0 for an empty one), from its words and
-    their weights `1 + log(tf)`. The squares are added left to right from 0.0, as a plain
-    loop would (same floats), but by `reduce` (C calls, no bytecode per word)."""
-    get = idf.__getitem__
-    return [math.sqrt(reduce(add, map(pow, map(mul, weights, map(get, keys)), _TWOS), 0.0))
-            or 1.0 for keys, weights in kept]
-
-
-_TWOS = repeat(2)
-"""Exponents for `map(pow, ...)`: `pow(x, 2)` is `x ** 2`."""
-
-
-def _weights(counts: Sequence[float], cache: dict[float, float]) -> list[float]:
-    """`1 + log(tf)` of each count, one float object per distinct value (`cache`)."""
-    try:
-        return list(map(cache.__getitem__, counts))
-    except KeyError:
-        for tf in counts:
-            if tf not in cache:
-                cache[tf] = 1 + math.log(tf)
-        return list(map(cache.__getitem__, counts))
-
-
-def _consume(it: Iterable[object]) -> None:
-    deque(it, maxlen=0)
-
-
 def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
     """Term frequencies, title words counting `TITLE_WEIGHT` times."""
     tf: dict[str, float] = dict(Counter(body_words))
@@ -180,7 +156,7 @@ def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
 
 
 # --- the per-item cache -------------------------------------------------------------------------
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 """Bumped when what a cache row holds, or how it is computed, changes."""
 
 RawFeatures = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...],
@@ -192,17 +168,29 @@ _SEP, _LIST, _CHECK = "\x1f", "\x1e", "\x1d"
 """Field, list-entry and checksum separators of a packed row: control characters that no
 word, key or URL holds (words are letters and digits; keys and URLs come from `str.split()`,
 which splits on them)."""
+_HEAD = struct.Struct("<IIB")
+"""A cache row (bytes) starts with the checksum of the rest, its number of words and the
+width of its counts, then come the word ids (vocabulary ids, 4-byte ints), their counts
+(4-byte floats when they are exact as such, as they are unless the title weight has a long
+fraction, else 8-byte), all little-endian, and its other fields as packed text (UTF-8). The
+index reads the ids and counts of all rows as two arrays, with no work per word."""
+_IDS, _NARROW, _WIDE = np.dtype("<i4"), np.dtype("<f4"), np.dtype("<f8")
 
 
 class DedupCache(Protocol):
     """Where the matcher keeps each item's processed text between runs (`StateStore`)."""
 
-    def load_dedup_cache(self, fingerprint: str) -> dict[str, tuple[str, str]]:
-        """url -> (stamp, data) of the rows stored under `fingerprint`."""
+    def load_dedup_cache(self, fingerprint: str
+                         ) -> tuple[list[str], dict[str, tuple[str, bytes]]]:
+        """The vocabulary stored under `fingerprint` (a word's id is its place) and its rows,
+        url -> (stamp, data)."""
         ...
 
-    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Store (url, stamp, data) rows under `fingerprint`, dropping other fingerprints."""
+    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, bytes]],
+                         words: Sequence[str] = (), *, known: int = 0) -> None:
+        """Append `words` to the vocabulary of `fingerprint` (they get the ids from `known`
+        on) and store (url, stamp, data) rows under it, dropping other fingerprints; store
+        nothing if that vocabulary no longer has exactly `known` words."""
         ...
 
 
@@ -250,39 +238,74 @@ def pack_features(raw: RawFeatures) -> str | None:
 
 def unpack_features(data: str) -> RawFeatures | None:
     """`pack_features` undone; None for a row that is damaged in any way."""
-    row = _unpack(data)
-    if row is None:
-        return None
-    title, names, values, pages, tails, refs, urls = row
-    return title, dict(zip(names, values, strict=True)), pages, tails, refs, urls
-
-
-def _unpack(data: str) -> tuple[str, list[str], list[float], frozenset[str], frozenset[str],
-                                tuple[str, ...], tuple[str, ...]] | None:
-    """`unpack_features` with the words and their counts as two lists (what the index
-    reads: no dict per item)."""
     try:
         check, body = data.split(_CHECK)
         if int(check, 16) != zlib.crc32(body.encode("utf-8")):
             return None
         title, keys, counts, pages, tails, refs, urls = body.split(_SEP)
-        # Interned: each word one object across items, as computed words are (stem cache),
-        # so the index's dict lookups compare by identity.
-        names = list(map(intern, keys.split(" "))) if keys else []
-        found = list(map(_COUNTS.get, counts.split(" "))) if counts else []
-        values = [_count(c) for c in counts.split(" ")] if None in found else cast(
-            "list[float]", found)
+        names = keys.split(" ") if keys else []
+        values = [_count(c) for c in counts.split(" ")] if counts else []
         if len(names) != len(values):
             return None
-        return title, names, values, _set(pages), _set(tails), _tuple(refs), _tuple(urls)
+        return (title, dict(zip(names, values, strict=True)), _set(pages), _set(tails),
+                _tuple(refs), _tuple(urls))
     except ValueError:
         return None
 
 
+def _pack_text(title: str, pages: frozenset[str], tails: frozenset[str],
+               refs: tuple[str, ...], urls: tuple[str, ...]) -> bytes | None:
+    """A cache row's text fields (None if a value holds a separator or is not valid UTF-8:
+    such an item is simply processed every run)."""
+    if any(_SEP in v or _LIST in v for part in (pages, tails, refs, urls) for v in part):
+        return None
+    text = _SEP.join((title, *(_LIST.join(sorted(p)) for p in (pages, tails)),
+                      _LIST.join(refs), _LIST.join(urls)))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: SQLite could not store it either
+        return None
+
+
+def _pack_row(word_ids: bytes, counts: bytes, width: int, text: bytes) -> bytes:
+    """A cache row from its word ids (`_IDS`), its counts (`_NARROW` or `_WIDE`, of that
+    `width`) and `_pack_text`."""
+    body = word_ids + counts + text
+    return _HEAD.pack(zlib.crc32(body), len(word_ids) // _IDS.itemsize, width) + body
+
+
+def _count_bytes(counts: Iterable[float], size: int) -> bytes:
+    """Counts as `_NARROW` floats when every one is exact as such, else `_WIDE`."""
+    wide = np.fromiter(counts, _WIDE, size)
+    narrow = wide.astype(_NARROW)
+    return narrow.tobytes() if (narrow == wide).all() else wide.tobytes()
+
+
+_Row = tuple[int, bytes, bytes, int, str, frozenset[str], frozenset[str], tuple[str, ...],
+             tuple[str, ...]]
+"""A cache row's number of words, word ids and counts (bytes), the counts' width, normalised
+title, page keys, path tails, `#`/`!` references and URLs."""
+
+
+def _unpack_row(data: bytes) -> _Row | None:
+    """`_pack_row` undone; None for a row that is damaged (the checksum, the lengths, the
+    text) or of another format."""
+    try:
+        check, n, width = _HEAD.unpack_from(data)
+        start, mid = _HEAD.size, _HEAD.size + n * _IDS.itemsize
+        end = mid + n * width
+        if zlib.crc32(memoryview(data)[start:]) != check or len(data) < end or width not in (
+                _NARROW.itemsize, _WIDE.itemsize):
+            return None
+        title, pages, tails, refs, urls = data[end:].decode("utf-8").split(_SEP)
+    except (struct.error, TypeError, ValueError):
+        return None
+    return (n, data[start:mid], data[mid:end], width, title, _set(pages), _set(tails),
+            _tuple(refs), _tuple(urls))
+
+
 _COUNTS: dict[str, float] = {repr(v): v for n in range(100) for v in (n, n + TITLE_WEIGHT)}
 """Packed count -> value, seeded with the usual ones (a body count, plus title weight)."""
-_WEIGHTS: dict[float, float] = {v: 1 + math.log(v) for v in _COUNTS.values() if v > 0}
-"""Count -> its weight `1 + log(tf)`, seeded with the usual counts."""
 
 
 def _count(text: str) -> float:
@@ -303,6 +326,36 @@ def _set(text: str) -> frozenset[str]:
 
 def _tuple(text: str) -> tuple[str, ...]:
     return tuple(text.split(_LIST)) if text else ()
+
+
+class _NewWords(dict[str, int]):
+    """A copy of a vocabulary that gives each word it lacks the next id (in `added`)."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        super().__init__(vocabulary)
+        self.added: list[str] = []
+
+    def __missing__(self, word: str) -> int:
+        self[word] = n = len(self)
+        self.added.append(word)
+        return n
+
+
+def _fresh_rows(fresh: list[tuple[int, str, str, bytes]], sizes: npt.NDArray[np.int64],
+                word_ids: Ints, counts: Counts) -> list[tuple[str, str, bytes]]:
+    """The cache rows (url, stamp, row) of a part's computed items, from the part's arrays
+    (its word ids final)."""
+    ends = np.cumsum(sizes).tolist()
+    id_bytes = word_ids.astype(_IDS, copy=False).tobytes()
+    kind = _NARROW if counts.dtype.itemsize == _NARROW.itemsize else _WIDE
+    count_bytes = counts.astype(kind, copy=False).tobytes()
+    i, f = _IDS.itemsize, kind.itemsize
+    rows = []
+    for k, url, mark, text in fresh:
+        start, end = ends[k] - int(sizes[k]), ends[k]
+        rows.append((url, mark, _pack_row(id_bytes[i * start:i * end],
+                                          count_bytes[f * start:f * end], f, text)))
+    return rows
 
 
 def resolve_mentions(item: TrackerItem, refs: tuple[str, ...], urls: tuple[str, ...],
@@ -342,7 +395,13 @@ class Matcher:
         self._titles: list[str] = []
         """Normalised, stemmed title of each item."""
         self._norms: list[float] = []
-        self._postings: _Postings = {}
+        """Length of each item's tf-idf vector."""
+        self._vocab: dict[str, int] = {}
+        """word -> its id in the postings (and in the cache rows)."""
+        self._postings = Postings(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                                  np.zeros(0))
+        self._idf: dict[str, float] = {}
+        """The idf of every word some item uses."""
         self._pages: dict[str, set[int]] = {}
         self._tails: dict[str, set[int]] = {}
         self._page_cache: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
@@ -354,9 +413,12 @@ class Matcher:
         self._order = [i.created_at.timestamp() if self.dated and i.created_at else float(i.iid)
                        for i in self.items]
         self._latest = max(self._order, default=0.0)
+        self._order_array = np.array(self._order)
+        self._page_arrays: dict[tuple[bool, str], npt.NDArray[np.intp]] = {}
+        """`_pages` (True) and `_tails` (False) entries as arrays, made when first read."""
         self._cache = cache
-        self._cached: dict[str, tuple[str, str]] = {}
-        """url -> (stamp, packed data) read from the cache."""
+        self._cached: dict[str, tuple[str, bytes]] = {}
+        """url -> (stamp, row) read from the cache."""
         self.cache_hits = 0
         """Items whose processed data came from the cache (the rest were processed)."""
         self._build()
@@ -384,47 +446,102 @@ class Matcher:
         self._by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
                         for i in items}
         self._urls = {i.web_url for i in items}
-        key = ""
+        key, vocabulary = "", list[str]()
         if self._cache is not None and items:
             key = cache_fingerprint(self.boilerplate)
-            self._cached = self._cache.load_dedup_cache(key)
-        self._fresh: list[tuple[str, str, str]] = []
-        self._idf, norms = split_two_phase(
-            self._index_part, self._join_parts, _norms, len(items), min_parallel=PARALLEL_ITEMS)
-        self._norms = norms
+            vocabulary, self._cached = self._cache.load_dedup_cache(key)
+        self._vocab = {w: n for n, w in enumerate(vocabulary)}
+        known = len(self._vocab)
+        self._fresh: list[tuple[str, str, bytes]] = []
+        self._join_parts(split_parts(self._index_part, len(items), min_parallel=PARALLEL_ITEMS))
         self.cache_hits = len(items) - len(self._fresh)
         if self._cache is not None and self._fresh:
-            self._cache.save_dedup_cache(key, self._fresh)
+            self._cache.save_dedup_cache(key, self._fresh, list(self._vocab)[known:],
+                                         known=known)
         self._cached, self._fresh = {}, []
         self._unknown_idf = math.log(1 + max(len(items), 1))
         self._originals = self._find_originals()
 
-    def _index_part(self, lo: int, hi: int) -> tuple[_Part, list[tuple[Sequence[str],
-                                                                       list[float]]]]:
-        """Items `lo:hi` indexed on their own: (their features and postings, their words and
-        weights, kept for the norms once the idf of the whole cache is known). Postings grow
-        by `map` (C calls, no bytecode per word), one (item, weight) pair per word, and end as
-        arrays, which cross the pipe as bytes."""
-        features, fresh = self._features(lo, hi)
-        pairs_of: defaultdict[str, list[float]] = defaultdict(list)
-        pairs = pairs_of.__getitem__
-        kept: list[tuple[Sequence[str], list[float]]] = []
-        weight_of = dict(_WEIGHTS)  # tf -> 1 + log(tf): one float object per value
-        for n, feat in enumerate(features, lo):
-            keys = feat[1]
-            weights = _weights(feat[2], weight_of)
-            kept.append((keys, weights))
-            _consume(map(list.extend, map(pairs, keys), zip(repeat(n), weights)))
-        postings = {w: (array("i", cast("list[int]", p[0::2])), array("d", p[1::2]))
-                    for w, p in pairs_of.items()}
-        return ([(t, p, tl, m) for t, _, _, p, tl, m in features], postings, fresh), kept
+    def _index_part(self, lo: int, hi: int, damaged: frozenset[str] = frozenset()) -> _Part:
+        """Items `lo:hi` on their own: per item its normalised title, page keys, path tails,
+        the other items it mentions (`#12`, `!34` or their URL, resolved against this run's
+        items, never cached), and its words (vocabulary ids; words new to the vocabulary get
+        ids of this part's own) and their counts; read from its cache row when the row is for
+        the same text, else computed (and returned for a new row). Items whose rows name
+        impossible ids or counts are computed again (`damaged`)."""
+        known = len(self._vocab)
+        ids = _NewWords(self._vocab)
+        word_id = ids.__getitem__
+        by_ref, urls_known, cached = self._by_ref, self._urls, self._cached
+        use_cache = self._cache is not None
+        features: list[tuple[str, frozenset[str], frozenset[str], tuple[str, ...]]] = []
+        sizes: list[int] = []
+        id_chunks: list[bytes] = []
+        count_chunks: list[bytes] = []
+        fresh: list[tuple[int, str, str, bytes]] = []
+        from_cache: list[bool] = []
+        widths: list[int] = []
+        for k, item in enumerate(self.items[lo:hi]):
+            got = None
+            if use_cache:
+                mark = cache_stamp(item)
+                row = cached.get(item.web_url)
+                if row is not None and row[0] == mark and item.web_url not in damaged:
+                    got = _unpack_row(row[1])
+            if got is None:
+                title, vec, pages, tails, refs, urls = self._raw_features(item)
+                size = len(vec)
+                id_chunks.append(np.fromiter(map(word_id, vec), _IDS, size).tobytes())
+                count_chunks.append(_count_bytes(vec.values(), size))
+                widths.append(len(count_chunks[-1]) // size if size else _NARROW.itemsize)
+                if use_cache:
+                    text = _pack_text(title, pages, tails, refs, urls)
+                    if text is not None:
+                        fresh.append((k, item.web_url, mark, text))
+            else:
+                size, word_bytes, count_bytes, width, title, pages, tails, refs, urls = got
+                id_chunks.append(word_bytes)
+                count_chunks.append(count_bytes)
+                widths.append(width)
+            from_cache.append(got is not None)
+            sizes.append(size)
+            features.append((title, pages, tails,
+                             resolve_mentions(item, refs, urls, by_ref, urls_known)))
+        if all(w == _NARROW.itemsize for w in widths):
+            counts: Counts = np.frombuffer(b"".join(count_chunks), _NARROW)
+        else:  # some need 8 bytes: all get them (only a title weight with a long fraction)
+            counts = np.frombuffer(b"".join(
+                c if w == _WIDE.itemsize else np.frombuffer(c, _NARROW).astype(_WIDE).tobytes()
+                for c, w in zip(count_chunks, widths, strict=True)), _WIDE)
+        part = _Part(features, np.array(sizes, dtype=np.int64),
+                     np.frombuffer(b"".join(id_chunks), _IDS), counts, known, ids.added, fresh)
+        # A row read from the cache can only use the ids the vocabulary had, and counts > 0.
+        fine = (part.words >= 0) & (part.counts > 0) & np.isfinite(part.counts)
+        fine &= part.words < np.repeat(np.where(from_cache, known, known + len(ids.added)),
+                                       part.sizes)
+        if not fine.all():
+            bad = np.unique(np.repeat(np.arange(lo, hi), part.sizes)[~fine]).tolist()
+            return self._index_part(lo, hi, damaged | {self.items[n].web_url for n in bad})
+        return part
 
-    def _join_parts(self, parts: list[_Part]) -> dict[str, float]:
-        """Join the parts (in item order) into the index; the idf of every word."""
-        items = self.items
+    def _join_parts(self, parts: list[_Part]) -> None:
+        """Join the parts (in item order, emptying the list) into the index: the new words
+        get their ids, then the postings, idf and norms come from whole-array operations."""
+        items, vocab = self.items, self._vocab
         n = 0
-        for features, _, fresh in parts:
-            self._fresh.extend(fresh)
+        word_chunks: list[Ints] = []
+        count_chunks: list[Counts] = []
+        for features, sizes, ids, counts, known, new, fresh in parts:
+            if new:  # this part's ids for new words -> the ids they get now
+                final = np.fromiter((vocab.setdefault(w, len(vocab)) for w in new), np.int32,
+                                    len(new))
+                ids = ids.astype(np.int32)
+                later = ids >= known
+                ids[later] = final[ids[later] - known]
+            word_chunks.append(ids)
+            count_chunks.append(counts)
+            if fresh:
+                self._fresh.extend(_fresh_rows(fresh, sizes, ids, counts))
             for title, pages, tails, mentioned in features:
                 for key in pages:
                     self._pages.setdefault(key, set()).add(n)
@@ -437,18 +554,15 @@ class Matcher:
                         self._related.setdefault(url, set()).add(other)
                         self._related.setdefault(other, set()).add(url)
                 n += 1
-        postings = self._postings = parts[0][1]
-        for _, more, _ in parts[1:]:
-            for w, (ids, weights) in more.items():
-                entry = postings.get(w)
-                if entry is None:
-                    postings[w] = (ids, weights)
-                else:
-                    entry[0].extend(ids)
-                    entry[1].extend(weights)
-
-        total = len(items)
-        return {w: math.log(1 + total / len(ids)) for w, (ids, _) in postings.items()}
+        sizes = np.concatenate([p.sizes for p in parts])
+        del parts[:], ids, counts  # the chunks are the only references left: freed when read
+        self._postings, idf, norms = Postings.build(word_chunks, count_chunks, sizes,
+                                                    len(vocab))
+        self._norms = norms.tolist()
+        vocabulary = list(vocab)
+        used = np.flatnonzero(idf > 0)
+        self._idf = dict(zip([vocabulary[w] for w in used.tolist()], idf[used].tolist(),
+                             strict=True))
 
     def _find_originals(self) -> dict[int, int]:
         """Closed issue -> the issue it was closed as a duplicate of (GitLab's
@@ -471,34 +585,6 @@ class Matcher:
             if o != n:
                 out[n] = o
         return out
-
-    def _features(self, lo: int, hi: int) -> tuple[list[_Features], list[tuple[str, str, str]]]:
-        """Per item of `lo:hi`: normalised title, term frequencies, page keys, path tails and
-        the other items it mentions (`#12`, `!34` or their URL, same project); read from the
-        cache when its row is for the same text, else computed (and returned as a new row).
-        Mentions are resolved here, against this run's items, never cached."""
-        by_ref, known, cached = self._by_ref, self._urls, self._cached
-        out: list[_Features] = []
-        fresh: list[tuple[str, str, str]] = []
-        for item in self.items[lo:hi]:
-            got = None
-            if self._cache is not None:
-                mark = cache_stamp(item)
-                row = cached.get(item.web_url)
-                if row is not None and row[0] == mark:
-                    got = _unpack(row[1])
-            if got is None:
-                raw = self._raw_features(item)
-                if self._cache is not None:
-                    data = pack_features(raw)
-                    if data is not None:
-                        fresh.append((item.web_url, mark, data))
-                vec = raw[1]
-                got = (raw[0], list(vec), list(vec.values()), *raw[2:])
-            title, names, counts, pages, tails, refs, urls = got
-            mentioned = resolve_mentions(item, refs, urls, by_ref, known)
-            out.append((title, names, counts, pages, tails, mentioned))
-        return out, fresh
 
     def _raw_features(self, item: TrackerItem) -> RawFeatures:
         """What an item's own text gives (all a cache row holds): normalised title, term
@@ -588,14 +674,13 @@ class Matcher:
         if not self.items:
             return []
         q = self._query(title, body, page)
-        acc, skipped = self._accumulate(q)
+        acc, reached, skipped = self._accumulate(q)
         if as_of is not None and replay:
-            order = self._order
-            acc = {n: v for n, v in acc.items() if order[n] < as_of}
-        same_page = self._same_page(q, acc)
-        pool = _top(SHORTLIST, acc, acc)
-        pool.update(_top(PAGE_CANDIDATES, same_page, acc))
-        dots = self._complete({n: acc[n] for n in pool}, q, skipped)
+            reached &= self._order_array < as_of
+        same_page = self._same_page(q, reached)
+        pool = top(SHORTLIST, np.flatnonzero(reached), acc)
+        pool.update(top(PAGE_CANDIDATES, np.array(sorted(same_page), dtype=np.intp), acc))
+        dots = self._complete(pool, acc, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
         ranked = self._to_originals(scored, as_of if replay else None)
         ranked.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
@@ -632,50 +717,53 @@ class Matcher:
         end = self._latest + 1 if as_of is None else as_of
         return abs(end - self._order[n])
 
-    def _accumulate(self, q: _Query) -> tuple[dict[int, float], list[str]]:
-        """Dot products with every item sharing a word, rarest words first, within a budget;
-        also the common words left out (`_complete` adds them for the shortlist)."""
-        acc: dict[int, float] = {}
-        get, zeros = acc.get, repeat(0.0)
-        budget = POSTINGS_BUDGET
-        present = sorted((len(self._postings[w][0]), w) for w in q.vector if w in self._postings)
-        skipped: list[str] = []
-        for size, w in present:
-            if size > budget:
-                skipped.append(w)
-                continue
+    def _accumulate(self, q: _Query) -> tuple[Floats, npt.NDArray[np.bool_],
+                                              list[tuple[int, int, float]]]:
+        """Dot products with every item sharing a word, rarest words first, within a budget
+        (and which items share one); also the postings of the common words left out
+        (`_complete` adds them for the shortlist)."""
+        idf, vocab, span = self._idf, self._vocab, self._postings.span
+        present = []
+        for w, weight in q.vector.items():
+            if w in idf:
+                lo, hi = span(vocab[w])
+                present.append((hi - lo, w, lo, hi, weight * idf[w]))
+        present.sort()
+        budget, used = POSTINGS_BUDGET, 0
+        for size, *_ in present:
+            if size > budget:  # and so are all the later ones: the order is by size
+                break
             budget -= size
-            qw = q.vector[w] * self._idf[w]
-            ids, weights = self._postings[w]
-            # acc[n] = acc.get(n, 0.0) + qw * iw for each posting, by C calls (an item is
-            # once in a word's postings, so each read precedes its own write).
-            acc.update(zip(ids, map(add, map(get, ids, zeros), map(mul, repeat(qw), weights)),
-                           strict=True))
-        return acc, skipped
+            used += 1
+        spans = [(lo, hi, qw) for _, _, lo, hi, qw in present]
+        acc, reached = self._postings.accumulate(spans[:used], len(self.items))
+        return acc, reached, spans[used:]
 
-    def _complete(self, dots: dict[int, float], q: _Query, skipped: list[str]
+    def _complete(self, pool: set[int], acc: Floats, skipped: list[tuple[int, int, float]]
                   ) -> dict[int, float]:
-        """Add the skipped common words to a few items' dot products (postings are sorted by
-        item, so each lookup is a bisection), making their cosine exact."""
-        items = list(dots)
-        for w in skipped:
-            qw = q.vector[w] * self._idf[w]
-            ids, weights = self._postings[w]
-            end = len(ids)
-            for n, i in zip(items, map(bisect_left, repeat(ids), items), strict=True):
-                if i < end and ids[i] == n:
-                    dots[n] += qw * weights[i]
-        return dots
+        """The dot products of a few items with the skipped common words added (postings
+        are sorted by item, so each lookup is a bisection), making their cosine exact."""
+        items = np.array(sorted(pool), dtype=np.intp)
+        dots = self._postings.complete(items, acc[items], skipped)
+        return dict(zip(items.tolist(), dots.tolist(), strict=True))
 
-    def _same_page(self, q: _Query, acc: dict[int, float]) -> dict[int, float]:
+    def _same_page(self, q: _Query, reached: npt.NDArray[np.bool_]) -> dict[int, float]:
         """Items sharing words with the report that name its page: 1.0 for the same page,
         0.5 for the same path tail on another host."""
         found: dict[int, float] = {}
-        keys = acc.keys()
-        for key in q.tails:
-            found.update(dict.fromkeys(keys & self._tails.get(key, set()), 0.5))
-        for key in q.pages:
-            found.update(dict.fromkeys(keys & self._pages.get(key, set()), 1.0))
+        for is_page, keys, value in ((False, q.tails, 0.5), (True, q.pages, 1.0)):
+            for key in keys:
+                ids = self._page_array(is_page, key)
+                found.update(dict.fromkeys(ids[reached[ids]].tolist(), value))
+        return found
+
+    def _page_array(self, is_page: bool, key: str) -> npt.NDArray[np.intp]:
+        """The items naming a page key (`is_page`) or path tail, as an array."""
+        found = self._page_arrays.get((is_page, key))
+        if found is None:
+            ids = (self._pages if is_page else self._tails).get(key, set())
+            found = np.array(sorted(ids), dtype=np.intp)
+            self._page_arrays[(is_page, key)] = found
         return found
 
     def _score(self, q: _Query, n: int, dot: float, page: float,
@@ -736,22 +824,6 @@ class Matcher:
 
     def __len__(self) -> int:
         return len(self.items)
-
-
-def _top(k: int, keys: Iterable[int], value: dict[int, float]) -> set[int]:
-    """`set(nlargest(k, keys, key=value.__getitem__))`, faster: the k-th largest value found
-    without a key function, then the keys reaching it picked by C calls; ties at that value go
-    to the keys that come first, as `nlargest`'s do."""
-    keys = list(keys)
-    if len(keys) <= k:
-        return set(keys)
-    values = list(map(value.__getitem__, keys))
-    least = nlargest(k, values)[-1]
-    chosen = list(compress(keys, map(least.__le__, values)))
-    if len(chosen) > k:  # ties at the k-th value: the first ones, in key order
-        above = [n for n in chosen if value[n] > least]
-        chosen = above + [n for n in chosen if value[n] == least][:k - len(above)]
-    return set(chosen)
 
 
 _DUPLICATE_LINE_RE = re.compile(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -429,22 +429,44 @@ class StateStore:
             return None
 
     # dedup cache -----------------------------------------------------------------------------
-    def load_dedup_cache(self, fingerprint: str) -> dict[str, tuple[str, str]]:
-        """The matcher's stored per-item data made under `fingerprint`: url -> (stamp, data).
-        Rows of another fingerprint are not read (they cannot be valid)."""
-        sql = "select url, stamp, data from dedup_cache where fingerprint = ?"
+    def load_dedup_cache(self, fingerprint: str
+                         ) -> tuple[list[str], dict[str, tuple[str, bytes]]]:
+        """The matcher's stored data made under `fingerprint`: its vocabulary (a word's id is
+        its place) and per item url -> (stamp, data). Rows of another fingerprint are not read
+        (they cannot be valid); a vocabulary with a gap in its ids counts as none at all."""
         try:
-            return {str(u): (str(s), str(d)) for u, s, d in self.db.execute(sql, [fingerprint])}
+            vocabulary: list[str] = []
+            for n, (i, w) in enumerate(self.db.execute(
+                    "select id, word from dedup_words where fingerprint = ? order by id",
+                    [fingerprint])):
+                if i != n:
+                    return [], {}
+                vocabulary.append(str(w))
+            rows = self.db.execute("select url, stamp, data from dedup_cache "
+                                   "where fingerprint = ?", [fingerprint])
+            return vocabulary, {str(u): (str(s), d) for u, s, d in rows if isinstance(d, bytes)}
         except sqlite3.Error:
-            return {}  # an unreadable cache only costs the recomputation
+            return [], {}  # an unreadable cache only costs the recomputation
 
-    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Store (url, stamp, data) rows under `fingerprint`, dropping the rows of any other
-        fingerprint (items are never removed from the cache, so neither are their rows)."""
+    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, bytes]],
+                         words: Sequence[str] = (), *, known: int = 0) -> None:
+        """Append `words` to the vocabulary of `fingerprint` (ids from `known` on) and store
+        (url, stamp, data) rows under it, dropping the rows and words of any other fingerprint
+        (items are never removed from the cache, so neither are their rows). Nothing is stored
+        if the vocabulary no longer has `known` words: another run added its own since it was
+        read, and these rows' ids could name other words."""
         conn = self.db.conn
         try:
             with conn:
                 conn.execute("delete from dedup_cache where fingerprint != ?", [fingerprint])
+                conn.execute("delete from dedup_words where fingerprint != ?", [fingerprint])
+                (count,) = conn.execute("select count(*) from dedup_words where fingerprint = ?",
+                                        [fingerprint]).fetchone()
+                if count != known:
+                    return
+                conn.executemany(
+                    "insert into dedup_words (id, word, fingerprint) values (?, ?, ?)",
+                    ((known + n, w, fingerprint) for n, w in enumerate(words)))
                 conn.executemany(
                     "insert or replace into dedup_cache (url, stamp, fingerprint, data) "
                     "values (?, ?, ?, ?)",
@@ -466,3 +488,13 @@ def m003_item_duplicate_of(db: Database) -> None:
     """Which issue a cached issue was closed as a duplicate of: a match on the duplicate
     leads to the issue that tracks the gap."""
     db.table("items").add_column("duplicate_of", str)
+
+
+@migrations()
+def m004_dedup_word_ids(db: Database) -> None:
+    """Cache rows name their words by id (bytes: the index reads them without work per word),
+    the ids kept in a vocabulary per fingerprint. Old rows cannot be read: they are dropped."""
+    db.table("dedup_cache").drop()
+    db.table("dedup_cache").create(
+        {"url": str, "stamp": str, "fingerprint": str, "data": bytes}, pk="url")
+    db.table("dedup_words").create({"id": int, "word": str, "fingerprint": str}, pk="id")

@@ -3,13 +3,20 @@ reprocessed, damaged rows are ignored."""
 
 from __future__ import annotations
 
+import struct
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from docsgap import dedupe
 from docsgap.dedupe import (
+    _HEAD,
     Matcher,
     RawFeatures,
+    _pack_row,
+    _unpack_row,
     cache_fingerprint,
     pack_features,
     unpack_features,
@@ -67,18 +74,71 @@ def test_damaged_or_stale_rows_are_ignored() -> None:
     store = StateStore(":memory:")
     _matcher(items, store)
     fp = cache_fingerprint(_matcher(items, None).boilerplate)
-    rows = store.load_dedup_cache(fp)
+    vocabulary, rows = store.load_dedup_cache(fp)
+    assert vocabulary
+    known = len(vocabulary)
     url = items[-1].web_url
     stamp, data = rows[url]
-    bad = data.replace("cach ", "cahc ")  # checksum no longer matches
-    assert bad != data and unpack_features(bad) is None
-    assert unpack_features("garbage") is None
-    store.save_dedup_cache(fp, [(url, stamp, bad)])
+    bad = data.replace(b"caching", b"cahcing")  # checksum no longer matches
+    assert bad != data
+    store.save_dedup_cache(fp, [(url, stamp, bad)], known=known)
     damaged = _matcher(items, store)
     assert damaged.cache_hits == len(damaged) - 1
     assert _results(damaged) == _results(_matcher(items, None))
+    # A row whose checksum holds but whose word ids the vocabulary lacks is computed again.
+    other = items[-2].web_url
+    stamp, data = store.load_dedup_cache(fp)[1][other]
+    row = _unpack_row(data)
+    assert row is not None and row[0] > 0
+    _, ids, counts, width, *_ = row
+    text = data[_HEAD.size + len(ids) + len(counts):]
+    assert _pack_row(ids, counts, width, text) == data
+    wrong = struct.pack("<i", known + 5) + ids[4:]  # the first word id, out of range
+    assert _unpack_row(_pack_row(wrong, counts, width, text)) is not None  # checksum holds
+    store.save_dedup_cache(fp, [(other, stamp, _pack_row(wrong, counts, width, text))],
+                           known=known)
+    out_of_range = _matcher(items, store)
+    assert out_of_range.cache_hits == len(out_of_range) - 1
+    assert _results(out_of_range) == _results(_matcher(items, None))
     # Another fingerprint (other template text, code or format) is never read.
-    assert store.load_dedup_cache("other") == {}
+    assert store.load_dedup_cache("other") == ([], {})
+
+
+def test_counts_that_need_eight_bytes_keep_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe, "TITLE_WEIGHT", 0.3)  # 1.3 is no exact 4-byte float
+    items = _items()
+    store = StateStore(":memory:")
+    cold = _results(_matcher(items, None))
+    _matcher(items, store)
+    rows = store.load_dedup_cache(cache_fingerprint(_matcher(items, None).boilerplate))[1]
+    widths = {row[3] for _, data in rows.values() if (row := _unpack_row(data)) is not None}
+    assert widths == {8}  # a part with some counts that need 8 bytes gives them all 8
+    warm = _matcher(items, store)
+    assert warm.cache_hits == len(warm)
+    assert _results(warm) == cold
+
+
+def test_rows_are_not_saved_against_a_vocabulary_that_changed() -> None:
+    store = StateStore(":memory:")
+    store.save_dedup_cache("fp", [("u1", "s1", b"one")], ["alpha", "beta"], known=0)
+    assert store.load_dedup_cache("fp") == (["alpha", "beta"], {"u1": ("s1", b"one")})
+    # Another run read the vocabulary when it had no words: its ids would clash.
+    store.save_dedup_cache("fp", [("u2", "s2", b"two")], ["gamma"], known=0)
+    assert store.load_dedup_cache("fp") == (["alpha", "beta"], {"u1": ("s1", b"one")})
+    store.save_dedup_cache("fp", [("u2", "s2", b"two")], ["gamma"], known=2)
+    assert store.load_dedup_cache("fp")[0] == ["alpha", "beta", "gamma"]
+    # A new fingerprint starts its own vocabulary and drops the old rows.
+    store.save_dedup_cache("fp2", [("u1", "s3", b"three")], ["delta"], known=0)
+    assert store.load_dedup_cache("fp") == ([], {})
+    assert store.load_dedup_cache("fp2") == (["delta"], {"u1": ("s3", b"three")})
+
+
+def test_text_form_rejects_damage() -> None:
+    raw: RawFeatures = ("cach key", {"cach": 3}, frozenset(), frozenset(), (), ())
+    data = pack_features(raw)
+    assert data is not None
+    assert unpack_features(data.replace("cach ", "cahc ")) is None
+    assert unpack_features("garbage") is None
 
 
 def test_pack_round_trip_keeps_order_and_types() -> None:

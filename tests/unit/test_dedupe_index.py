@@ -3,11 +3,13 @@ shortcuts behind it match exactly what the plain ones match."""
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from docsgap import dedupe, dedupe_index
@@ -47,7 +49,9 @@ def _matcher(items: list[TrackerItem]) -> Matcher:
 
 
 def _state(m: Matcher) -> tuple[object, ...]:
-    return (m._titles, m._norms, m._postings, m._idf, m._pages, m._tails, m._related,
+    index = m._postings
+    postings = (index.starts.tolist(), index.items.tolist(), index.weights.tolist())
+    return (m._titles, m._norms, postings, m._vocab, m._idf, m._pages, m._tails, m._related,
             m.boilerplate)
 
 
@@ -86,15 +90,56 @@ def test_split_map_keeps_order_and_redoes_a_failed_half(monkeypatch: pytest.Monk
     assert dedupe_index.split_map(flaky, 6, min_parallel=2) == [n * n for n in range(6)]
 
 
-def test_split_two_phase_joins_parts_in_order() -> None:
-    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
-        return list(range(lo, hi)), [n * 10 for n in range(lo, hi)]
+def test_postings_hold_each_word_s_items_in_order_and_exact_norms(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe_index, "CHUNK", 3)  # items span the chunk boundaries
+    rows = [{0: 2.0, 3: 1.0}, {}, {3: 4.0, 1: 1.0, 0: 3.0}, {2: 1.0}, {0: 1.0, 2: 7.0}]
+    sizes = np.array([len(r) for r in rows])
+    words = [np.array([w for r in rows[:2] for w in r], dtype=np.int32),
+             np.array([w for r in rows[2:] for w in r], dtype=np.int32)]
+    counts = [np.array([c for r in rows[:2] for c in r.values()], dtype=np.float32),
+              np.array([c for r in rows[2:] for c in r.values()])]
+    index, idf, norms = dedupe_index.Postings.build(words, counts, sizes, 5)
+    assert words == [] and counts == []  # read and let go
+    assert idf.tolist() == [math.log(1 + 5 / df) if df else 0.0 for df in (3, 1, 2, 2, 0)]
+    for w in range(5):
+        lo, hi = index.span(w)
+        using = [n for n, r in enumerate(rows) if w in r]
+        assert index.items[lo:hi].tolist() == using
+        assert index.weights[lo:hi].tolist() == pytest.approx(
+            [1 + math.log(rows[n][w]) for n in using])
+    for n, r in enumerate(rows):
+        total = 0.0
+        for w, c in r.items():  # in the item's own order
+            total += ((1 + math.log(c)) * idf[w]) ** 2
+        assert norms[n] == pytest.approx(math.sqrt(total) or 1.0, rel=1e-15)
 
-    joined, out = dedupe_index.split_two_phase(
-        first, lambda parts: sum(parts, []), lambda kept, j: [k + len(j) for k in kept],
-        7, min_parallel=2)
-    assert joined == list(range(7))
-    assert out == [n * 10 + 7 for n in range(7)]
+
+def test_order_by_word_is_the_stable_argsort(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dedupe_index, "CHUNK", 7)
+    words = np.random.default_rng(3).integers(0, 12, 100).astype(np.int32)
+    assert dedupe_index._by_word(words).tolist() == np.argsort(words, kind="stable").tolist()
+
+
+def test_accumulate_complete_and_top() -> None:
+    index, _, _ = dedupe_index.Postings.build(
+        [np.array([0, 1, 1, 0, 1], dtype=np.int32)], [np.ones(5)], np.array([2, 1, 2]), 2)
+    acc, reached = index.accumulate([(*index.span(0), 2.0)], 4)
+    assert acc.tolist() == [2.0, 0.0, 2.0, 0.0] and reached.tolist() == [True, False, True, False]
+    dots = index.complete(np.array([0, 2]), acc[[0, 2]], [(*index.span(1), 0.5)])
+    assert dots.tolist() == [2.5, 2.5]
+    # Ties at the k-th value go to the keys that come first.
+    assert dedupe_index.top(2, np.array([1, 3, 5, 7]), np.array([0, 1.0, 0, 2.0, 0, 2.0, 0, 2.0])
+                            ) == {3, 5}
+
+
+@needs_fork
+def test_split_parts_gives_one_part_or_two_in_order() -> None:
+    def part(lo: int, hi: int) -> list[int]:
+        return list(range(lo, hi))
+
+    assert dedupe_index.split_parts(part, 7, min_parallel=100) == [list(range(7))]
+    assert dedupe_index.split_parts(part, 7, min_parallel=2) == [[0, 1, 2], [3, 4, 5, 6]]
 
 
 def test_fast_regexes_match_what_the_plain_ones_match() -> None:
@@ -127,19 +172,3 @@ def test_words_short_path_keeps_phrases_across_plain_words() -> None:
     assert "~notfound" not in words("the page foo missing")
     text = "zorblax quux page is missing, not loading zorblax"  # tokens new to the caches
     assert words(text) == words(text)  # the second call takes the short path
-
-
-def test_split_two_phase_redoes_a_failed_child_half() -> None:
-    calls: list[tuple[int, int]] = []
-
-    def first(lo: int, hi: int) -> tuple[list[int], list[int]]:
-        calls.append((lo, hi))
-        if lo > 0 and len(calls) == 1:  # only a forked child sees an empty call list
-            raise ValueError("child failure")
-        return list(range(lo, hi)), list(range(lo, hi))
-
-    joined, out = dedupe_index.split_two_phase(
-        first, lambda parts: sum(parts, []), lambda kept, j: [-k for k in kept],
-        5, min_parallel=2)
-    assert joined == list(range(5))
-    assert out == [0, -1, -2, -3, -4]
