@@ -173,6 +173,8 @@ def _link_action(
         why += f"; that item is {best.state}"
     if forced_review:
         why = "score in the review band: " + why
+    if match.reason:  # the whole explanation: fields, shared words, page, runners-up
+        why += f" ({match.reason})"
     return _action(
         ActionKind.LINK_EXISTING, note_key(best.url), members, config, context, why=why,
         target=best.url, force_review=forced_review,

@@ -342,7 +342,8 @@ class StateStore:
         return list(self.db.table("links").rows_where(order_by="created_at"))
 
     def report_rows(self) -> list[dict[str, Any]]:
-        """One row per thread <-> issue/MR link, joined with thread, signal and item state."""
+        """One row per thread <-> issue/MR link, joined with thread, signal and item state,
+        and `why`: the reason of the write that made the link (the match and the policy)."""
         sql = """
             select l.thread_id, t.title as thread_title, t.url as thread_url,
                    coalesce(l.gap_type, s.gap_type) as gap_type,
@@ -350,7 +351,13 @@ class StateStore:
                    l.item_url, i.kind as item_kind, i.title as item_title, i.state as item_state,
                    i.closed_at as item_closed_at, i.labels as item_labels,
                    l.source, l.reply_url, l.followup_url, l.created_at as linked_at,
-                   s.first_seen as signal_first_seen, t.created_at as thread_created_at
+                   s.first_seen as signal_first_seen, t.created_at as thread_created_at,
+                   (select g.reason from ledger g
+                    where g.remote_url = l.item_url and g.status = 'done'
+                      and g.kind in ('open_issue', 'link_existing', 'open_draft_mr')
+                      and exists (select 1 from json_each(g.thread_ids)
+                                  where value = l.thread_id)
+                    order by g.finished_at desc limit 1) as why
             from links l
             left join threads t on t.id = l.thread_id
             left join signals s on s.key = l.signal_key

@@ -126,6 +126,8 @@ def _row(i: int, r: ReportRow) -> str:
     reply = _a("✓", r.reply_url, "yes") if r.replied else '<span class="none">–</span>'
     item_title = f'<span class="t" title="{_e(r.item_title)}">{_e(r.item_title)}</span>' \
         if r.item_title else ""
+    if r.why:
+        item_title += f'<details class="why"><summary>why</summary>{_e(r.why)}</details>'
     return (
         f'<tr data-i="{i}" data-gap="{_e(gap)}" data-state="{_e(state)}" '
         f'data-waiting="{int(r.awaiting_followup)}">'

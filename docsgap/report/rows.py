@@ -79,6 +79,9 @@ class ReportRow:
     linked_at: datetime | None
     signal_first_seen: datetime | None
     thread_created_at: datetime | None
+    why: str | None = None
+    """Why docsgap made the link: the match (candidate, scores, shared words, runners-up) and
+    the policy, as the plan said; None for links found in the thread or made before."""
 
     @property
     def item_ref(self) -> str:
@@ -164,6 +167,7 @@ class ReportRow:
             "thread_created_at": _iso(self.thread_created_at),
             "replied": self.replied,
             "awaiting_followup": self.awaiting_followup,
+            "why": self.why,
         }
 
 
@@ -263,6 +267,7 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         linked_at=parse_iso(r.get("linked_at")),
         signal_first_seen=parse_iso(r.get("signal_first_seen")),
         thread_created_at=parse_iso(r.get("thread_created_at")),
+        why=r.get("why") or None,
     )
 
 

@@ -337,3 +337,26 @@ def test_summary_honours_since_window_and_limit(demo: StateStore) -> None:
 def test_generated_at_defaults_to_an_aware_now() -> None:
     data = json.loads(render([], "json"))
     assert datetime.fromisoformat(data["generated_at"]).utcoffset() == timedelta(0)
+
+
+def test_each_docsgap_link_says_why_it_was_made(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    url = "https://gitlab.test/g/p/-/issues/5"
+    for tid in (3, 4, 9):
+        store.record_thread({"id": tid, "slug": "s", "title": f"T{tid}",
+                             "url": f"http://f/t/s/{tid}"})
+    why = "linked: https://gitlab.test/g/p/-/issues/5 (84.0) [words 80]; policy link_existing=auto"
+    store.ledger_start("link:x", "link_existing", [3, 4], why)
+    store.ledger_finish("link:x", "done", remote_url=url)
+    store.ledger_start("reply:x", "reply", [3], "reply policy")  # not a linking write
+    store.ledger_finish("reply:x", "done", remote_url=url)
+    for tid in (3, 4, 9):
+        store.record_link(tid, url, source="docsgap" if tid != 9 else "thread")
+    rows = {r.thread_id: r for r in rows_from_state(store)}
+    assert rows[3].why == rows[4].why == why
+    assert rows[9].why is None  # found in the thread: nobody decided it
+    assert rows[3].as_dict()["why"] == why
+    assert "<summary>why</summary>" in render(list(rows.values()), "html")
+    parsed = list(csv.DictReader(io.StringIO(render(list(rows.values()), "csv"))))
+    assert parsed[0]["why"] == why
+    store.close()
