@@ -5,31 +5,43 @@ The `Matcher` indexes the cache once per run (an inverted index of tf-idf weight
 index), so matching many signals costs no API calls and little time; large caches are indexed,
 and long signal lists matched, on two processes (`docsgap.dedupe_index`). Given a `DedupCache`
 (the state store), each item's processed text is kept between runs, keyed on its text and the
-learned template text, so a scheduled run only processes the items that changed. The decision
-and its explanation live in `docsgap.dedupe_decision`, grouping of one run's signals in
-`docsgap.grouping`; both are re-exported here.
+learned template text, so a scheduled run only processes the items that changed (the row
+format: `docsgap.dedupe_cache`). The decision and its explanation live in
+`docsgap.dedupe_decision`, grouping of one run's signals in `docsgap.grouping`; both are
+re-exported here.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import math
 import re
-import struct
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
 
-from docsgap import docpages, textnorm
+from docsgap import dedupe_cache, docpages, textnorm
+from docsgap.dedupe_cache import (
+    CACHE_VERSION,
+    IDS,
+    NARROW,
+    WIDE,
+    DedupCache,
+    NewWords,
+    RawFeatures,
+    cache_stamp,
+    count_bytes,
+    fresh_rows,
+    pack_text,
+    unpack_row,
+)
 from docsgap.dedupe_decision import decide, field_value
 from docsgap.dedupe_index import Counts, Floats, Ints, Postings, split_map, split_parts, top
 from docsgap.docpages import docs_map_file, page_keys
@@ -155,207 +167,13 @@ def _vector(title_words: list[str], body_words: list[str]) -> dict[str, float]:
     return tf
 
 
-# --- the per-item cache -------------------------------------------------------------------------
-CACHE_VERSION = 2
-"""Bumped when what a cache row holds, or how it is computed, changes."""
-
-RawFeatures = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...],
-                    tuple[str, ...]]
-"""What an item's own text gives: normalised title, term frequencies, page keys, path tails,
-`#12`/`!34` references and URLs (the last two resolved against each run's items)."""
-
-_SEP, _LIST, _CHECK = "\x1f", "\x1e", "\x1d"
-"""Field, list-entry and checksum separators of a packed row: control characters that no
-word, key or URL holds (words are letters and digits; keys and URLs come from `str.split()`,
-which splits on them)."""
-_HEAD = struct.Struct("<IIB")
-"""A cache row (bytes) starts with the checksum of the rest, its number of words and the
-width of its counts, then come the word ids (vocabulary ids, 4-byte ints), their counts
-(4-byte floats when they are exact as such, as they are unless the title weight has a long
-fraction, else 8-byte), all little-endian, and its other fields as packed text (UTF-8). The
-index reads the ids and counts of all rows as two arrays, with no work per word."""
-_IDS, _NARROW, _WIDE = np.dtype("<i4"), np.dtype("<f4"), np.dtype("<f8")
-
-
-class DedupCache(Protocol):
-    """Where the matcher keeps each item's processed text between runs (`StateStore`)."""
-
-    def load_dedup_cache(self, fingerprint: str
-                         ) -> tuple[list[str], dict[str, tuple[str, bytes]]]:
-        """The vocabulary stored under `fingerprint` (a word's id is its place) and its rows,
-        url -> (stamp, data)."""
-        ...
-
-    def save_dedup_cache(self, fingerprint: str, rows: Iterable[tuple[str, str, bytes]],
-                         words: Sequence[str] = (), *, known: int = 0) -> None:
-        """Append `words` to the vocabulary of `fingerprint` (they get the ids from `known`
-        on) and store (url, stamp, data) rows under it, dropping other fingerprints; store
-        nothing if that vocabulary no longer has exactly `known` words."""
-        ...
-
-
 def cache_fingerprint(boilerplate: Boilerplate) -> str:
-    """What every row depends on besides its item: the format, the learned template text,
-    the weights, and the code and docs map that turn text into words and page keys. Any change
-    gives another fingerprint, and so recomputes every item."""
-    h = hashlib.sha256(f"{CACHE_VERSION}|{TITLE_WEIGHT}|{BODY_CHARS}".encode())
-    for part in (boilerplate.prefixes, boilerplate.lines, boilerplate.titles):
-        h.update(_SEP.join(sorted(part)).encode() + _CHECK.encode())
-    for path in (Path(__file__), Path(textnorm.__file__), Path(docpages.__file__),
-                 docs_map_file()):
-        try:
-            h.update(path.read_bytes())
-        except OSError:
-            h.update(f"unreadable {path}".encode())
-    return h.hexdigest()
-
-
-def cache_stamp(item: TrackerItem) -> str:
-    """Which version of an item a row was made from: its update time and a digest of its
-    text (an edit the update time misses still changes the digest)."""
-    digest = hashlib.blake2b(f"{item.title}\n{item.description}".encode("utf-8", "surrogatepass"),
-                             digest_size=12).hexdigest()
-    return f"{item.updated_at.isoformat() if item.updated_at else '-'}|{digest}"
-
-
-def pack_features(raw: RawFeatures) -> str | None:
-    """One item's features as a compact string with a checksum (None if a value holds a
-    separator or is not valid UTF-8: such an item is simply processed every run)."""
-    title, vec, pages, tails, refs, urls = raw
-    lists = (pages, tails, refs, urls)
-    if any(_SEP in v or _LIST in v or _CHECK in v for part in lists for v in part):
-        return None
-    # Counts keep their type (an int from the body, a float once title words are added).
-    body = _SEP.join((title, " ".join(vec), " ".join(map(repr, vec.values())),
-                      *(_LIST.join(sorted(p)) for p in (pages, tails)),
-                      _LIST.join(refs), _LIST.join(urls)))
-    try:
-        check = zlib.crc32(body.encode("utf-8"))
-    except UnicodeEncodeError:  # a lone surrogate: SQLite could not store it either
-        return None
-    return f"{check:08x}{_CHECK}{body}"
-
-
-def unpack_features(data: str) -> RawFeatures | None:
-    """`pack_features` undone; None for a row that is damaged in any way."""
-    try:
-        check, body = data.split(_CHECK)
-        if int(check, 16) != zlib.crc32(body.encode("utf-8")):
-            return None
-        title, keys, counts, pages, tails, refs, urls = body.split(_SEP)
-        names = keys.split(" ") if keys else []
-        values = [_count(c) for c in counts.split(" ")] if counts else []
-        if len(names) != len(values):
-            return None
-        return (title, dict(zip(names, values, strict=True)), _set(pages), _set(tails),
-                _tuple(refs), _tuple(urls))
-    except ValueError:
-        return None
-
-
-def _pack_text(title: str, pages: frozenset[str], tails: frozenset[str],
-               refs: tuple[str, ...], urls: tuple[str, ...]) -> bytes | None:
-    """A cache row's text fields (None if a value holds a separator or is not valid UTF-8:
-    such an item is simply processed every run)."""
-    if any(_SEP in v or _LIST in v for part in (pages, tails, refs, urls) for v in part):
-        return None
-    text = _SEP.join((title, *(_LIST.join(sorted(p)) for p in (pages, tails)),
-                      _LIST.join(refs), _LIST.join(urls)))
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: SQLite could not store it either
-        return None
-
-
-def _pack_row(word_ids: bytes, counts: bytes, width: int, text: bytes) -> bytes:
-    """A cache row from its word ids (`_IDS`), its counts (`_NARROW` or `_WIDE`, of that
-    `width`) and `_pack_text`."""
-    body = word_ids + counts + text
-    return _HEAD.pack(zlib.crc32(body), len(word_ids) // _IDS.itemsize, width) + body
-
-
-def _count_bytes(counts: Iterable[float], size: int) -> bytes:
-    """Counts as `_NARROW` floats when every one is exact as such, else `_WIDE`."""
-    wide = np.fromiter(counts, _WIDE, size)
-    narrow = wide.astype(_NARROW)
-    return narrow.tobytes() if (narrow == wide).all() else wide.tobytes()
-
-
-_Row = tuple[int, bytes, bytes, int, str, frozenset[str], frozenset[str], tuple[str, ...],
-             tuple[str, ...]]
-"""A cache row's number of words, word ids and counts (bytes), the counts' width, normalised
-title, page keys, path tails, `#`/`!` references and URLs."""
-
-
-def _unpack_row(data: bytes) -> _Row | None:
-    """`_pack_row` undone; None for a row that is damaged (the checksum, the lengths, the
-    text) or of another format."""
-    try:
-        check, n, width = _HEAD.unpack_from(data)
-        start, mid = _HEAD.size, _HEAD.size + n * _IDS.itemsize
-        end = mid + n * width
-        if zlib.crc32(memoryview(data)[start:]) != check or len(data) < end or width not in (
-                _NARROW.itemsize, _WIDE.itemsize):
-            return None
-        title, pages, tails, refs, urls = data[end:].decode("utf-8").split(_SEP)
-    except (struct.error, TypeError, ValueError):
-        return None
-    return (n, data[start:mid], data[mid:end], width, title, _set(pages), _set(tails),
-            _tuple(refs), _tuple(urls))
-
-
-_COUNTS: dict[str, float] = {repr(v): v for n in range(100) for v in (n, n + TITLE_WEIGHT)}
-"""Packed count -> value, seeded with the usual ones (a body count, plus title weight)."""
-
-
-def _count(text: str) -> float:
-    """A packed count back as the int or float it was (few distinct values: cached)."""
-    value = _COUNTS.get(text)
-    if value is None:
-        value = float(text) if "." in text else int(text)
-        if repr(value) != text:
-            raise ValueError(text)
-        if len(_COUNTS) < 10_000:
-            _COUNTS[text] = value
-    return value
-
-
-def _set(text: str) -> frozenset[str]:
-    return frozenset(text.split(_LIST)) if text else frozenset()
-
-
-def _tuple(text: str) -> tuple[str, ...]:
-    return tuple(text.split(_LIST)) if text else ()
-
-
-class _NewWords(dict[str, int]):
-    """A copy of a vocabulary that gives each word it lacks the next id (in `added`)."""
-
-    def __init__(self, vocabulary: dict[str, int]) -> None:
-        super().__init__(vocabulary)
-        self.added: list[str] = []
-
-    def __missing__(self, word: str) -> int:
-        self[word] = n = len(self)
-        self.added.append(word)
-        return n
-
-
-def _fresh_rows(fresh: list[tuple[int, str, str, bytes]], sizes: npt.NDArray[np.int64],
-                word_ids: Ints, counts: Counts) -> list[tuple[str, str, bytes]]:
-    """The cache rows (url, stamp, row) of a part's computed items, from the part's arrays
-    (its word ids final)."""
-    ends = np.cumsum(sizes).tolist()
-    id_bytes = word_ids.astype(_IDS, copy=False).tobytes()
-    kind = _NARROW if counts.dtype.itemsize == _NARROW.itemsize else _WIDE
-    count_bytes = counts.astype(kind, copy=False).tobytes()
-    i, f = _IDS.itemsize, kind.itemsize
-    rows = []
-    for k, url, mark, text in fresh:
-        start, end = ends[k] - int(sizes[k]), ends[k]
-        rows.append((url, mark, _pack_row(id_bytes[i * start:i * end],
-                                          count_bytes[f * start:f * end], f, text)))
-    return rows
+    """The fingerprint of this matcher's cache rows (`dedupe_cache.cache_fingerprint`): the
+    weights, this code and the text and page processing it uses."""
+    return dedupe_cache.cache_fingerprint(
+        boilerplate, f"{TITLE_WEIGHT}|{BODY_CHARS}",
+        (Path(__file__), Path(dedupe_cache.__file__), Path(textnorm.__file__),
+         Path(docpages.__file__), docs_map_file()))
 
 
 def resolve_mentions(item: TrackerItem, refs: tuple[str, ...], urls: tuple[str, ...],
@@ -470,7 +288,7 @@ class Matcher:
         the same text, else computed (and returned for a new row). Items whose rows name
         impossible ids or counts are computed again (`damaged`)."""
         known = len(self._vocab)
-        ids = _NewWords(self._vocab)
+        ids = NewWords(self._vocab)
         word_id = ids.__getitem__
         by_ref, urls_known, cached = self._by_ref, self._urls, self._cached
         use_cache = self._cache is not None
@@ -487,34 +305,34 @@ class Matcher:
                 mark = cache_stamp(item)
                 row = cached.get(item.web_url)
                 if row is not None and row[0] == mark and item.web_url not in damaged:
-                    got = _unpack_row(row[1])
+                    got = unpack_row(row[1])
             if got is None:
                 title, vec, pages, tails, refs, urls = self._raw_features(item)
                 size = len(vec)
-                id_chunks.append(np.fromiter(map(word_id, vec), _IDS, size).tobytes())
-                count_chunks.append(_count_bytes(vec.values(), size))
-                widths.append(len(count_chunks[-1]) // size if size else _NARROW.itemsize)
+                id_chunks.append(np.fromiter(map(word_id, vec), IDS, size).tobytes())
+                count_chunks.append(count_bytes(vec.values(), size))
+                widths.append(len(count_chunks[-1]) // size if size else NARROW.itemsize)
                 if use_cache:
-                    text = _pack_text(title, pages, tails, refs, urls)
+                    text = pack_text(title, pages, tails, refs, urls)
                     if text is not None:
                         fresh.append((k, item.web_url, mark, text))
             else:
-                size, word_bytes, count_bytes, width, title, pages, tails, refs, urls = got
+                size, word_bytes, row_counts, width, title, pages, tails, refs, urls = got
                 id_chunks.append(word_bytes)
-                count_chunks.append(count_bytes)
+                count_chunks.append(row_counts)
                 widths.append(width)
             from_cache.append(got is not None)
             sizes.append(size)
             features.append((title, pages, tails,
                              resolve_mentions(item, refs, urls, by_ref, urls_known)))
-        if all(w == _NARROW.itemsize for w in widths):
-            counts: Counts = np.frombuffer(b"".join(count_chunks), _NARROW)
+        if all(w == NARROW.itemsize for w in widths):
+            counts: Counts = np.frombuffer(b"".join(count_chunks), NARROW)
         else:  # some need 8 bytes: all get them (only a title weight with a long fraction)
             counts = np.frombuffer(b"".join(
-                c if w == _WIDE.itemsize else np.frombuffer(c, _NARROW).astype(_WIDE).tobytes()
-                for c, w in zip(count_chunks, widths, strict=True)), _WIDE)
+                c if w == WIDE.itemsize else np.frombuffer(c, NARROW).astype(WIDE).tobytes()
+                for c, w in zip(count_chunks, widths, strict=True)), WIDE)
         part = _Part(features, np.array(sizes, dtype=np.int64),
-                     np.frombuffer(b"".join(id_chunks), _IDS), counts, known, ids.added, fresh)
+                     np.frombuffer(b"".join(id_chunks), IDS), counts, known, ids.added, fresh)
         # A row read from the cache can only use the ids the vocabulary had, and counts > 0.
         fine = (part.words >= 0) & (part.counts > 0) & np.isfinite(part.counts)
         fine &= part.words < np.repeat(np.where(from_cache, known, known + len(ids.added)),
@@ -541,7 +359,7 @@ class Matcher:
             word_chunks.append(ids)
             count_chunks.append(counts)
             if fresh:
-                self._fresh.extend(_fresh_rows(fresh, sizes, ids, counts))
+                self._fresh.extend(fresh_rows(fresh, sizes, ids, counts))
             for title, pages, tails, mentioned in features:
                 for key in pages:
                     self._pages.setdefault(key, set()).add(n)
@@ -855,5 +673,4 @@ def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
 
 
 __all__ = ["CACHE_VERSION", "DECLINED_LABELS", "DedupCache", "Matcher", "cache_fingerprint",
-           "cache_stamp", "decide", "group_signals", "pack_features", "page_tails",
-           "RawFeatures", "unpack_features"]
+           "cache_stamp", "decide", "group_signals", "page_tails"]

@@ -11,16 +11,8 @@ from pathlib import Path
 import pytest
 
 from docsgap import dedupe
-from docsgap.dedupe import (
-    _HEAD,
-    Matcher,
-    RawFeatures,
-    _pack_row,
-    _unpack_row,
-    cache_fingerprint,
-    pack_features,
-    unpack_features,
-)
+from docsgap.dedupe import Matcher, cache_fingerprint
+from docsgap.dedupe_cache import HEAD, pack_row, unpack_row
 from docsgap.evaluate_dedup import read_pool, read_queries
 from docsgap.models import TrackerItem
 from docsgap.state import StateStore
@@ -88,14 +80,14 @@ def test_damaged_or_stale_rows_are_ignored() -> None:
     # A row whose checksum holds but whose word ids the vocabulary lacks is computed again.
     other = items[-2].web_url
     stamp, data = store.load_dedup_cache(fp)[1][other]
-    row = _unpack_row(data)
+    row = unpack_row(data)
     assert row is not None and row[0] > 0
     _, ids, counts, width, *_ = row
-    text = data[_HEAD.size + len(ids) + len(counts):]
-    assert _pack_row(ids, counts, width, text) == data
+    text = data[HEAD.size + len(ids) + len(counts):]
+    assert pack_row(ids, counts, width, text) == data
     wrong = struct.pack("<i", known + 5) + ids[4:]  # the first word id, out of range
-    assert _unpack_row(_pack_row(wrong, counts, width, text)) is not None  # checksum holds
-    store.save_dedup_cache(fp, [(other, stamp, _pack_row(wrong, counts, width, text))],
+    assert unpack_row(pack_row(wrong, counts, width, text)) is not None  # checksum holds
+    store.save_dedup_cache(fp, [(other, stamp, pack_row(wrong, counts, width, text))],
                            known=known)
     out_of_range = _matcher(items, store)
     assert out_of_range.cache_hits == len(out_of_range) - 1
@@ -111,7 +103,7 @@ def test_counts_that_need_eight_bytes_keep_them(monkeypatch: pytest.MonkeyPatch)
     cold = _results(_matcher(items, None))
     _matcher(items, store)
     rows = store.load_dedup_cache(cache_fingerprint(_matcher(items, None).boilerplate))[1]
-    widths = {row[3] for _, data in rows.values() if (row := _unpack_row(data)) is not None}
+    widths = {row[3] for _, data in rows.values() if (row := unpack_row(data)) is not None}
     assert widths == {8}  # a part with some counts that need 8 bytes gives them all 8
     warm = _matcher(items, store)
     assert warm.cache_hits == len(warm)
@@ -131,23 +123,3 @@ def test_rows_are_not_saved_against_a_vocabulary_that_changed() -> None:
     store.save_dedup_cache("fp2", [("u1", "s3", b"three")], ["delta"], known=0)
     assert store.load_dedup_cache("fp") == ([], {})
     assert store.load_dedup_cache("fp2") == (["delta"], {"u1": ("s3", b"three")})
-
-
-def test_text_form_rejects_damage() -> None:
-    raw: RawFeatures = ("cach key", {"cach": 3}, frozenset(), frozenset(), (), ())
-    data = pack_features(raw)
-    assert data is not None
-    assert unpack_features(data.replace("cach ", "cahc ")) is None
-    assert unpack_features("garbage") is None
-
-
-def test_pack_round_trip_keeps_order_and_types() -> None:
-    raw: RawFeatures = ("cach key", {"cach": 3, "key": 2.0, "~outage": 1}, frozenset({"a/b"}),
-           frozenset(), ("#12", "!3"), ("https://x.example/a",))
-    data = pack_features(raw)
-    assert data is not None
-    back = unpack_features(data)
-    assert back == raw
-    assert back is not None and list(back[1].items()) == [("cach", 3), ("key", 2.0),
-                                                          ("~outage", 1)]
-    assert type(back[1]["cach"]) is int and type(back[1]["key"]) is float
