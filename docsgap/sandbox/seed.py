@@ -200,6 +200,8 @@ def _issue(state: GitLabState, project: JSON, spec: JSON, places: dict[str, str]
     }
     if closed:
         issue["closed_by_id"] = _gl_user(state, str(spec.get("closed_by") or spec["author"]))["id"]
+    if spec.get("duplicate_of"):  # closed with `/duplicate #N`
+        issue["duplicated_to_iid"] = int(spec["duplicate_of"])
     state.issues[(project["id"], issue["iid"])] = issue
     for note in spec.get("notes", []):
         _note(state, project, issue, "Issue", note, places)

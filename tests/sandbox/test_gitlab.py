@@ -148,6 +148,8 @@ def test_closed_as_duplicate_reads_back_as_the_original_url(
     listed = {i.web_url: i for i in tracker.doc_items(updated_after=None)}
     assert listed[dup.web_url].duplicate_of == original.web_url
     assert listed[original.web_url].duplicate_of is None
+    seeded_dup = tracker.get_item("issue", 469002)  # the demo seed's own `/duplicate #468201`
+    assert seeded_dup.duplicate_of == seeded_dup.web_url.replace("469002", "468201")
 
 
 def test_files_on_head_and_branches(sandbox: Sandbox, tracker: GitLabTracker) -> None:
