@@ -1,9 +1,10 @@
 """Text as dedup compares it: templated prefixes, boilerplate, markers, URLs and code removed,
 then words lower-cased, stop words dropped and reduced to a crude stem.
 
-Fast on purpose (regexes and a cached stemmer): the matcher normalises every cached issue once
-per run, tens of thousands of them.
-"""
+Fast on purpose: the matcher normalises every cached issue once per run, tens of thousands of
+them. Regexes run only where a cheap `in` test says they can match, ASCII words come from one
+`translate` and `split`, and bounded caches keep what each distinct word, run and URL gives.
+tests/unit/test_textnorm_speed.py holds each fast path to the plain one."""
 
 from __future__ import annotations
 
@@ -46,6 +47,26 @@ _TEMPLATE_LINE_RE = re.compile(
     r"(?:bug|feature request|proposal),? (?:or|/) [^\n]*)\W*$",
     re.I | re.M,
 )
+# Every match of `_TEMPLATE_LINE_RE` in an ASCII text holds one of these once lower-cased (or
+# "?" and one of `_TEMPLATE_WH`): a few `in` tests rule out most texts faster than the regex.
+# (Not for other texts: under re.I, "s" also matches "\u017f", "k" the Kelvin sign and so on.)
+_TEMPLATE_KEYS = ("result", "behavio", "screenshot", "environment", "bug", "proposal",
+                  "feature request", "describe the ", "steps to reproduce", "additional ",
+                  "please provide ", "change the title above")
+_TEMPLATE_WH = ("which ", "what ")
+
+
+def _may_hold_template_line(text: str) -> bool:
+    """False when `_TEMPLATE_LINE_RE` surely finds nothing in `text`."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    for key in _TEMPLATE_KEYS:
+        if key in low:
+            return True
+    return "?" in low and ("which " in low or "what " in low)
+
+
 # Template placeholders left in a title ("[REPLACE WITH SHORT DESCRIPTION]", "<title here>").
 _PLACEHOLDER_RE = re.compile(
     r"\b(?:replace|insert|enter|write|add|put|your)\b[^\n]{0,30}\b(?:title|description|summary|"
@@ -55,6 +76,8 @@ _PLACEHOLDER_RE = re.compile(
 _BRACKETS_RE = re.compile(
     r"^\s*(?:[\[(【][^\])】\s]{1,20}(?:\s[^\])】\s]{1,20}){0,2}[\])】]\s*[:\-–]?\s*)+"
 )
+_BRACKET_OPENERS = ("[", "(", "【")
+"""What a `_BRACKETS_RE` match starts with, after white space."""
 # A leading `word:` / `scope(sub):` prefix of at most three words.
 _PREFIX_RE = re.compile(r"^\s*((?:[\w.#/-]+\s){0,2}[\w.#/-]+(?:\([^)\n]{0,30}\))?)!?\s*[:|]\s+")
 # Prefixes that are templated wherever they appear (more are learned from the pool).
@@ -92,6 +115,7 @@ _SUFFIXES = (
     ("ing", ""), ("edly", ""), ("ied", "y"), ("able", ""), ("ible", ""), ("ness", ""), ("er", ""),
     ("or", ""), ("ly", ""), ("ed", ""),
 )
+_SUFFIX_ENDS = tuple(s for s, _ in _SUFFIXES)
 _STEMS: dict[str, str] = {}
 
 
@@ -107,7 +131,7 @@ def stem(word: str) -> str:
             out = out[:-3] + "y"
         elif out.endswith("s") and not out.endswith(("ss", "us", "is")):
             out = out[:-1]
-        for suffix, repl in _SUFFIXES:
+        for suffix, repl in _SUFFIXES if out.endswith(_SUFFIX_ENDS) else ():
             if out.endswith(suffix) and len(out) - len(suffix) >= 3:
                 out = out[: -len(suffix)] + repl
                 if suffix in ("ing", "ed", "er", "able") and len(out) > 3 and (
@@ -127,32 +151,82 @@ def strip_markup(text: str) -> str:
     keep link texts and inline code words."""
     if not text:
         return ""
-    # Each pass only when its trigger is there: most texts have no markup at all.
-    if "<" in text:
+    # Each pass only when its trigger (a literal every match holds) is there: most texts have
+    # no markup at all. One character is looked for first: `in` finds one far faster than two.
+    if "<" in text and "<!--" in text:
         text = _COMMENT_RE.sub(" ", text)
-    if "```" in text or "~~~" in text:
+    if ("`" in text and "```" in text) or ("~" in text and "~~~" in text):
         text = _FENCE_RE.sub(" ", text)
-    if "<" in text:
+    if "<" in text and "</" in text:
         text = _PRE_RE.sub(" ", text)
-    if "](" in text:
+    if "]" in text and "](" in text:
         text = _MD_LINK_RE.sub(r" \1 ", _IMAGE_RE.sub(" ", text))
-    if "<" in text:
+    if "<" in text and ">" in text:
         text = _TAG_RE.sub(" ", text)
-    text = _URL_RE.sub(_host, text)
-    if "&" in text:
+    text = _sub_urls(text)
+    if "&" in text and ";" in text:
         text = _ENTITY_RE.sub(" ", text)
     if _B64_RUN not in text.encode("utf-8", "surrogatepass").translate(_B64_BYTES):
         return text
     return _BASE64_RE.sub(" ", text)
 
 
+# Every URL match holds "://" 4 or 5 characters after its start, or "ww." (any case) 1 after.
+_WWW = ("ww.", "wW.", "Ww.", "WW.")
+_URL_END_RE = re.compile(r"[\s<>\"'`)\]]")
+"""A character no URL match holds (the complement of its tail's class)."""
+
+
+def _sub_urls(text: str) -> str:
+    """`_URL_RE.sub(_host, text)`, the regex run only over the span its matches can be in: from
+    5 characters before the first "://" or "www." to the first character no URL holds after the
+    last one. Most of a long text is outside it, and `_URL_RE` tries every "h" and "w" of it."""
+    lo = hi = -1
+    if ":" in text:
+        lo = text.find("://")
+        if lo >= 0:
+            hi = text.rfind("://")
+    # Lower-cased ASCII has the same indices; other texts are searched for each spelling.
+    spellings = () if "." not in text else ((text.lower(), "ww."),) if text.isascii() else (
+        (text, w) for w in _WWW)
+    for low, www in spellings:
+        at = low.find(www)
+        if at >= 0:
+            lo = at if lo < 0 else min(lo, at)
+            hi = max(hi, low.rfind(www))
+    if lo < 0:
+        return text
+    lo = max(lo - 5, 0)
+    # A match's tail starts at most 3 characters after its anchor and runs to such a character.
+    end = _URL_END_RE.search(text, hi + 3)
+    hi = end.start() if end else len(text)
+    return f"{text[:lo]}{_URL_RE.sub(_host, text[lo:hi])}{text[hi:]}"
+
+
+_HOSTS: dict[str, str] = {}
+"""URL -> `_host` of it: the same few sites are linked over and over."""
+_HOSTS_MAX = 100_000
+_LABEL_SPLIT_RE = re.compile(r"[.-]")
+
+
 def _host(m: re.Match[str]) -> str:
     """A URL stands for its site: "https://docs.example.com/a/b" -> "docs.example.com docs
     example"."""
-    url = m.group(0).split("://", 1)[-1]
+    whole = m.group(0)
+    out = _HOSTS.get(whole)
+    if out is None:
+        out = _host_of(whole)
+        if len(_HOSTS) < _HOSTS_MAX:
+            _HOSTS[whole] = out
+    return out
+
+
+def _host_of(url: str) -> str:
+    """`_host` of a URL, uncached."""
+    url = url.split("://", 1)[-1]
     host = url.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].lower().removeprefix("www.")
     # Its labels too: mirrors and translations share them ("go-tour-es.appspot.com").
-    labels = " ".join(p for p in re.split(r"[.-]", host)[:-1] if len(p) > 1)
+    labels = " ".join(p for p in _LABEL_SPLIT_RE.split(host)[:-1] if len(p) > 1)
     return f" {host} {labels} "
 
 
@@ -175,13 +249,22 @@ def line_key(line: str) -> str:
 
 def prefix_of(title: str) -> str | None:
     """The `scope:`-style prefix of a title, lower-cased and without its `(scope)`, if any."""
+    if ":" not in title and "|" not in title:
+        return None  # the colon (or bar) every prefix ends in
     title = title.replace("*", "").replace("_", " ")
     m = _PREFIX_RE.match(title)
-    return re.sub(r"\(.*\)$", "", m.group(1)).lower() if m else None
+    if not m:
+        return None
+    prefix = m.group(1)
+    return (_SCOPE_RE.sub("", prefix) if "(" in prefix else prefix).lower()
+
+
+_SCOPE_RE = re.compile(r"\(.*\)$")
+_ALNUM_RE = re.compile(r"[a-z0-9]+")
 
 
 def _title_key(title: str) -> str:
-    return " ".join(re.findall(r"[a-z0-9]+", title.lower()))
+    return " ".join(_ALNUM_RE.findall(title.lower()))
 
 
 @dataclass(frozen=True)
@@ -224,14 +307,15 @@ class Boilerplate:
         text = strip_markup(title).replace("*", " ").replace("`", " ").strip()
         for _ in range(3):
             before = text
-            text = _BRACKETS_RE.sub("", text)
+            if text.lstrip()[:1] in _BRACKET_OPENERS:
+                text = _BRACKETS_RE.sub("", text)
             p = prefix_of(text)
             if p and p in self.prefixes:
                 text = _PREFIX_RE.sub("", text.replace("*", ""), count=1)
             if text == before:
                 break
-        if _title_key(text) in self.titles or (
-            _PLACEHOLDER_RE.search(text) and len(text.split()) <= 6
+        if (self.titles and _title_key(text) in self.titles) or (
+            len(text.split()) <= 6 and _PLACEHOLDER_RE.search(text)
         ):
             return ""
         return text.strip()
@@ -240,11 +324,12 @@ class Boilerplate:
         """The body without markup (unless already `stripped`), template questions, unticked
         boxes, quotes and learned template lines."""
         text = body if stripped else strip_markup(body)
-        if "[" in text:
+        if "[ ]" in text or "[]" in text:
             text = _UNCHECKED_RE.sub(" ", text)
         if ">" in text:
             text = _QUOTE_RE.sub(" ", text)
-        text = _TEMPLATE_LINE_RE.sub(" ", text)
+        if _may_hold_template_line(text):
+            text = _TEMPLATE_LINE_RE.sub(" ", text)
         if self.lines:
             lines = self.lines
             text = "\n".join(ln for ln in text.splitlines() if line_key(ln) not in lines)
@@ -330,25 +415,41 @@ _HEAD_INDEX = _index(_HEADS)
 _TAIL_INDEX = _index(_TAILS)
 
 
+_HEAD_ENDS = (tuple(p for p, _ in _HEAD_INDEX[1]), tuple(s for s, _ in _HEAD_INDEX[2]))
+_TAIL_ENDS = (tuple(p for p, _ in _TAIL_INDEX[1]), tuple(s for s, _ in _TAIL_INDEX[2]))
+"""All the prefixes and all the suffixes of each index, for one C-level test that rules most
+words out."""
+
+
 def _classes(token: str, index: tuple[dict[str, tuple[str, ...]], tuple[tuple[str, str], ...],
-                                      tuple[tuple[str, str], ...]]) -> tuple[str, ...]:
+                                      tuple[tuple[str, str], ...]],
+             ends: tuple[tuple[str, ...], tuple[str, ...]]) -> tuple[str, ...]:
     exact, prefixes, suffixes = index
     found = exact.get(token, ())
-    found += tuple(n for p, n in prefixes if token.startswith(p))
-    return found + tuple(n for s, n in suffixes if token.endswith(s))
+    if token.startswith(ends[0]):
+        found += tuple(n for p, n in prefixes if token.startswith(p))
+    if token.endswith(ends[1]):
+        found += tuple(n for s, n in suffixes if token.endswith(s))
+    return found
 
 
 _EXACT = {w: c for c, ws in _CONCEPT_WORDS.items() for w in ws if not w.endswith("*")}
 _PREFIXES = tuple((w[:-1], c) for c, ws in _CONCEPT_WORDS.items() for w in ws if w.endswith("*"))
+_PREFIX_STARTS = tuple(p for p, _ in _PREFIXES)
 
 
 def _concept_of(token: str) -> str:
     if token in _EXACT:
         return _EXACT[token]
+    if not token.startswith(_PREFIX_STARTS):
+        return ""
     return next((c for prefix, c in _PREFIXES if token.startswith(prefix)), "")
 
 
 _Token = tuple[str, str, tuple[str, ...], tuple[str, ...]]
+_TOKENS_MAX = _RUNS_MAX = 500_000
+_RUN_KEY_MAX = 64
+"""Longer runs are not cached by `words` (their words still are, by `_token`)."""
 _TOKENS: dict[str, _Token] = {}
 """raw token -> (stem or "" when dropped, concept or "", phrase head classes, tail classes);
 computed once per distinct token, up to a cap."""
@@ -360,8 +461,9 @@ no phrase and end none: `words` takes a short path for them."""
 def _token(raw: str) -> _Token:
     w = raw.strip("'.+-").replace("\u2019", "'")
     stemmed = "" if len(w) < 2 or w in STOP_WORDS or (w.isdigit() and len(w) > 6) else stem(w)
-    out = (stemmed, _concept_of(w), _classes(w, _HEAD_INDEX), _classes(w, _TAIL_INDEX))
-    if len(_TOKENS) < 500_000:
+    out = (stemmed, _concept_of(w), _classes(w, _HEAD_INDEX, _HEAD_ENDS),
+           _classes(w, _TAIL_INDEX, _TAIL_ENDS))
+    if len(_TOKENS) < _TOKENS_MAX:
         _TOKENS[raw] = out
         if not (out[1] or out[2] or out[3]) and raw not in _SKIP:
             _PLAIN[raw] = stemmed
@@ -373,16 +475,101 @@ def concepts(text: str) -> list[str]:
     return [w for w in words(text) if w.startswith("~")]
 
 
+# ASCII fast path of `_WORD_RE.findall(text.lower())`: one `translate` lower-cases the text and
+# blanks every character no word can hold, then `split` gives the runs of word characters. A
+# run holds exactly one word, from its first letter to its last letter or "+" (the regex starts
+# a word at a letter, runs on greedily and backs off to a letter or "+", and the rest of the run
+# has neither), or none when it has no letter.
+_RUN_TABLE = str.maketrans({
+    c: c.lower() if re.fullmatch(f"[{_LETTER}_'.+-]", c.lower()) else " "
+    for c in map(chr, range(128))})
+_RUN_HEAD = "_'\u2019.+-"
+_RUN_TAIL = "_'\u2019.-"
+_RUNS: dict[str, str] = {}
+"""word run (see `_RUN_TABLE`) -> the stem of its word (or "") when that word is in `_PLAIN`:
+the runs `words` does not have to look at one by one."""
+_RunInfo = tuple[str, str, tuple[str, ...], tuple[str, ...], bool]
+_RUN_INFO: dict[str, _RunInfo] = {}
+"""word run -> what `words` does with it: (stem or "", concept or "", phrase head classes, tail
+classes, whether it keeps the phrase open as a word of `_SKIP` does)."""
+_NO_WORD: _RunInfo = ("", "", (), (), True)
+"""A run without a word: no word for `_WORD_RE`, so nothing to add and no phrase broken."""
+
+
+def _word_of(run: str) -> str:
+    """The word `_WORD_RE` finds in a run of word characters ("" when none)."""
+    return run.lstrip(_RUN_HEAD).rstrip(_RUN_TAIL)
+
+
+def _run_info(run: str) -> _RunInfo:
+    """A run's `_RunInfo` (cached in `_RUN_INFO`), or its stem cached in `_RUNS` when plain."""
+    raw = _word_of(run)
+    if not raw:
+        info = _NO_WORD
+    else:
+        plain = _PLAIN.get(raw)
+        if plain is None:
+            stemmed, concept, heads, tails = _TOKENS.get(raw) or _token(raw)
+            info = (stemmed, concept, heads, tails, raw in _SKIP)
+            plain = _PLAIN.get(raw)  # set by `_token` when the word turned out plain
+        else:
+            info = (plain, "", (), (), False)
+        if plain is not None:
+            if len(_RUNS) < _RUNS_MAX and len(run) <= _RUN_KEY_MAX:
+                _RUNS[run] = plain
+            return info
+    if len(_RUN_INFO) < _RUNS_MAX and len(run) <= _RUN_KEY_MAX:
+        _RUN_INFO[run] = info
+    return info
+
+
+def _raw_words(text: str) -> list[str]:
+    """`_WORD_RE.findall(text.lower())`, the simple path of `words`."""
+    return _WORD_RE.findall(text.lower())
+
+
 def words(text: str) -> list[str]:
     """Lower-cased words of already-stripped text, stop words removed, stemmed, after the
     "~concept" words it expresses."""
+    if not text.isascii():
+        return _words(_raw_words(text))
+    runs = text.translate(_RUN_TABLE).split()
+    stems: list[str | None] = list(map(_RUNS.get, runs))
+    odd = stems.count(None)
+    if not odd:
+        return list(filter(None, stems))
+    # The runs not in `_RUNS` (words that express a concept or may be part of a phrase, runs
+    # without a word, and the rare ones) are looked at one by one, in order, as `_words` would.
+    found: set[str] = set()
+    get = _RUN_INFO.get
+    find = stems.index
+    heads: tuple[str, ...] = ()
+    i, last = -1, -2
+    for _ in range(odd):
+        i = find(None, i + 1)
+        if i != last + 1:
+            heads = ()  # a plain word came in between
+        last = i
+        run = runs[i]
+        stems[i], concept, own_heads, tails, keep = get(run) or _run_info(run)
+        if concept:
+            found.add(concept)
+        if heads and tails:
+            found.update(_PAIRS[(h, t)] for h in heads for t in tails if (h, t) in _PAIRS)
+        if not keep:
+            heads = own_heads
+    return sorted(found) + list(filter(None, stems))
+
+
+def _words(tokens: list[str]) -> list[str]:
+    """`words` from the words `_WORD_RE` found in the lower-cased text."""
     out: list[str] = []
     found: set[str] = set()
     get = _TOKENS.get
     plain = _PLAIN.get
     append = out.append
     heads: tuple[str, ...] = ()
-    for raw in _WORD_RE.findall(text.lower()):
+    for raw in tokens:
         stemmed = plain(raw)
         if stemmed is not None:
             if stemmed:
