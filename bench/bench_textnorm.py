@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from bench_dedupe import _vocab, make_items
 
-from docsgap import textnorm
+from docsgap import textnorm, textwords
 from docsgap.dedupe import BODY_CHARS, LEARN_SAMPLE
 from docsgap.textnorm import Boilerplate, strip_markup, words
 
@@ -30,7 +30,7 @@ def _timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def _clear_caches() -> None:
     for name in ("_RUNS", "_RUN_INFO", "_TOKENS", "_PLAIN", "_STEMS", "_HOSTS", "_LINE_KEYS"):
-        getattr(textnorm, name).clear()
+        getattr(textwords if hasattr(textwords, name) else textnorm, name).clear()
 
 
 def _stages(label: str, titles: list[str], bodies: list[str], step: int) -> list[str]:
@@ -70,7 +70,7 @@ def main() -> None:
 
     fast, t_fast = _timed(lambda: [words(b) for b in clean_bodies])
     plain, t_plain = _timed(
-        lambda: [textnorm._words(textnorm._raw_words(b)) for b in clean_bodies])
+        lambda: [textwords._words(textwords._raw_words(b)) for b in clean_bodies])
     print(f"words of bodies, warm: word runs {t_fast:.2f} s, regex path {t_plain:.2f} s; "
           f"equal: {fast == plain}")
     fast_u, t_fast = _timed(lambda: [textnorm._sub_urls(b) for b in bodies])

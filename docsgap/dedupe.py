@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
 
-from docsgap import dedupe_cache, docpages, textnorm
+from docsgap import dedupe_cache, docpages, textnorm, textwords
 from docsgap.dedupe_cache import (
     CACHE_VERSION,
     IDS,
@@ -173,6 +173,7 @@ def cache_fingerprint(boilerplate: Boilerplate) -> str:
     return dedupe_cache.cache_fingerprint(
         boilerplate, f"{TITLE_WEIGHT}|{BODY_CHARS}",
         (Path(__file__), Path(dedupe_cache.__file__), Path(textnorm.__file__),
+         Path(textwords.__file__),
          Path(docpages.__file__), docs_map_file()))
 
 

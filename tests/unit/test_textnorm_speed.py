@@ -7,10 +7,11 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 
-from docsgap import textnorm
+from docsgap import textnorm, textwords
 from docsgap.textnorm import (
     _B64_BYTES,
     _B64_RUN,
@@ -33,17 +34,20 @@ from docsgap.textnorm import (
     _host,
     _host_of,
     _may_hold_template_line,
-    _raw_words,
     _sub_urls,
-    _word_of,
-    _words,
     line_key,
     prefix_of,
     strip_markup,
     words,
 )
+from docsgap.textwords import _raw_words, _word_of, _words
 
 _CACHES = ("_RUNS", "_RUN_INFO", "_TOKENS", "_PLAIN", "_STEMS", "_HOSTS", "_LINE_KEYS")
+
+
+def _owner(name: str) -> ModuleType:
+    """The module a cache lives in (words in textwords, markup in textnorm)."""
+    return textwords if hasattr(textwords, name) else textnorm
 
 TRICKY = [
     "", " ", "\n", "a", "I", "-", "...", "'", "_a_", "+a+", "-x-", "a'b", "c++ and c#", "node.js.",
@@ -126,10 +130,10 @@ def _generated(seed: int, n: int) -> list[str]:
 def cold() -> Iterator[None]:
     """Empty textnorm caches, so the first call of each run takes the slow branch."""
     for name in _CACHES:
-        getattr(textnorm, name).clear()
+        getattr(_owner(name), name).clear()
     yield
     for name in _CACHES:
-        getattr(textnorm, name).clear()
+        getattr(_owner(name), name).clear()
 
 
 def _plain_words(text: str) -> list[str]:
@@ -149,7 +153,7 @@ def test_words_fast_path_equals_the_regex_path_cold_and_warm() -> None:
 
 def test_word_runs_hold_the_words_the_regex_finds() -> None:
     for text in [t for t in TRICKY + _generated(2, 300) if t.isascii()]:
-        runs = text.translate(textnorm._RUN_TABLE).split()
+        runs = text.translate(textwords._RUN_TABLE).split()
         assert [w for w in map(_word_of, runs) if w] == _raw_words(text), text
     assert _word_of("-._") == ""
     assert _word_of("'c++.") == "c++"
@@ -157,16 +161,16 @@ def test_word_runs_hold_the_words_the_regex_finds() -> None:
 
 
 def test_words_with_tiny_cache_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(textnorm, "_RUNS_MAX", 3)
-    monkeypatch.setattr(textnorm, "_RUN_KEY_MAX", 4)
-    monkeypatch.setattr(textnorm, "_TOKENS_MAX", 3)
+    monkeypatch.setattr(textwords, "_RUNS_MAX", 3)
+    monkeypatch.setattr(textwords, "_RUN_KEY_MAX", 4)
+    monkeypatch.setattr(textwords, "_TOKENS_MAX", 3)
     for name in _CACHES:
-        monkeypatch.setattr(textnorm, name, {})
+        monkeypatch.setattr(_owner(name), name, {})
     for text in _generated(3, 200):
         assert words(text) == _plain_words(text), text
-    assert len(textnorm._RUNS) <= 3
-    assert len(textnorm._RUN_INFO) <= 3
-    assert all(len(run) <= 4 for run in [*textnorm._RUNS, *textnorm._RUN_INFO])
+    assert len(textwords._RUNS) <= 3
+    assert len(textwords._RUN_INFO) <= 3
+    assert all(len(run) <= 4 for run in [*textwords._RUNS, *textwords._RUN_INFO])
 
 
 def test_url_window_equals_the_whole_text_pass() -> None:
