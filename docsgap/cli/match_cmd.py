@@ -28,7 +28,7 @@ from docsgap.evaluate_dedup import (
 POOL_OPT = typer.Option(
     ..., "--pool", "-p",
     help='JSON lines of issues/MRs: {"url", "title", "body", "state", "docs_url"} '
-         '(optional "repo", "labels", "created_at").',
+         '(optional "repo", "labels", "created_at", "closed_as_duplicate_of").',
 )
 CONFIG_OPT = typer.Option(None, "--config", help="docsgap.toml to read [dedup] thresholds from.")
 NO_REPLAY_OPT = typer.Option(
@@ -47,7 +47,8 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         pool: Path = POOL_OPT,
         input_path: Path = typer.Option(
             ..., "--input", "-i",
-            help='JSON lines: {"id", "query": {"title", "body", "docs_url"}}.',
+            help='JSON lines: {"id", "query": {"title", "body", "docs_url"}} (optional '
+                 '"repo", "query.url", "created_at").',
         ),
         output: Path | None = typer.Option(
             None, "--output", "-o", help="Write the results here instead of stdout."
@@ -57,8 +58,9 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
     ) -> None:
         """Match each query against the pool and write one JSON line per query: the decision
         (link, review, new), the best item and the ranked candidates with their explanation
-        (score per field, shared words, page match). A query that names its own project and
-        number (repo, query.url) is matched within that project against earlier items only."""
+        (score per field, shared words, page match). A query that names its project (repo)
+        is matched within it, against the items filed before it (its created_at when the pool
+        is dated, else its number in query.url); recency counts from that time."""
         d = load_config(config).dedup
         matcher = PoolMatcher(
             read_pool(pool), link_threshold=d.link_threshold,
