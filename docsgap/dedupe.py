@@ -501,21 +501,22 @@ class Matcher:
         pool.update(top(PAGE_CANDIDATES, np.array(sorted(same_page), dtype=np.intp), acc))
         dots = self._complete(pool, acc, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
-        ranked = self._to_originals(scored, as_of if replay else None)
+        ranked = self._to_originals(scored, as_of, replay=replay)
         ranked.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
         return [self._candidate(q, *s, explain=k < EXPLAINED)
                 for k, s in enumerate(ranked[:limit])]
 
-    def _to_originals(self, scored: list[_Scored], as_of: float | None
+    def _to_originals(self, scored: list[_Scored], as_of: float | None, *, replay: bool
                       ) -> list[tuple[float, int, tuple[tuple[str, float], ...], int | None]]:
         """A duplicate's match is its original's: the original takes the duplicate's text and
         page evidence with its own open/recent priors (when that beats its own score), and
-        the duplicate leaves the ranking. (score, item, fields, the duplicate it came by)."""
+        the duplicate leaves the ranking; replayed, only an original filed before the report
+        counts. (score, item, fields, the duplicate it came by)."""
         best: dict[int, tuple[float, int, tuple[tuple[str, float], ...], int | None]] = {
             n: (score, n, fields, None) for score, n, fields in scored}
         for score, n, fields in scored:
             o = self._originals.get(n)
-            if o is None or (as_of is not None and self._order[o] >= as_of):
+            if o is None or (replay and as_of is not None and self._order[o] >= as_of):
                 continue
             del best[n]
             opened, recent = self._priors(o, as_of)

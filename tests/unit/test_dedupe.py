@@ -8,7 +8,14 @@ from typing import Any
 
 import pytest
 
-from docsgap.dedupe import Matcher, decide, group_signals, page_tails
+from docsgap.dedupe import (
+    RECENT_BONUS,
+    RECENT_NUMBERS,
+    Matcher,
+    decide,
+    group_signals,
+    page_tails,
+)
 from docsgap.docpages import map_url
 from docsgap.evaluate_dedup import read_pool, read_queries
 from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
@@ -299,6 +306,8 @@ def test_an_original_filed_after_the_report_is_not_followed_when_replaying() -> 
     assert replayed[0].url == dup.web_url and not replayed[0].via
     whole = m.rank("masked variables page is a 404", "page not found", as_of=55, replay=False)
     assert whole[0].url == later.web_url and whole[0].via == dup.web_url
+    # Its recency still counts from the report (number 55), not from the newest item.
+    assert dict(whole[0].fields)["recent"] == round(RECENT_BONUS * 0.5 ** (35 / RECENT_NUMBERS), 1)
 
 
 def test_a_placeholder_title_is_no_evidence_against_an_item() -> None:
