@@ -115,8 +115,21 @@ class _Part(NamedTuple):
     read from the cache (its cache row is finished once the new words have their ids)."""
 
 
-_Scored = tuple[float, int, tuple[tuple[str, float], ...]]
+_Fields = tuple[tuple[str, float], ...]
+_Scored = tuple[float, int, _Fields]
 """(score, item, fields) of one scored item."""
+
+
+class _Ranked(NamedTuple):
+    """A scored item, maybe credited with another item's match."""
+
+    score: float
+    n: int
+    fields: _Fields
+    via: int | None = None
+    """The duplicate (closed into this item) whose text matched."""
+    continues: int | None = None
+    """The closed issue this open item references and continues, whose text matched."""
 
 
 @dataclass(slots=True)
@@ -501,31 +514,68 @@ class Matcher:
         pool.update(top(PAGE_CANDIDATES, np.array(sorted(same_page), dtype=np.intp), acc))
         dots = self._complete(pool, acc, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
-        ranked = self._to_originals(scored, as_of, replay=replay)
-        ranked.sort(key=lambda s: (-s[0], self.items[s[1]].web_url))
-        return [self._candidate(q, *s, explain=k < EXPLAINED)
-                for k, s in enumerate(ranked[:limit])]
+        ranked = self._to_continuations(self._to_originals(scored, as_of, replay=replay),
+                                        as_of, replay=replay)
+        ranked.sort(key=lambda r: (-r.score, self.items[r.n].web_url))
+        return [self._candidate(q, r, explain=k < EXPLAINED) for k, r in enumerate(ranked[:limit])]
+
+    def _credit(self, to: int, score: float, fields: _Fields, as_of: float | None
+                ) -> tuple[float, _Fields]:
+        """Another item's text and page evidence with `to`'s own open/recent priors."""
+        opened, recent = self._priors(to, as_of)
+        evidence = score - field_value(fields, "open") - field_value(fields, "recent")
+        return (round(min(100.0, evidence + opened + recent), 1),
+                (*fields[:3], ("open", opened), ("recent", round(recent, 1))))
+
+    def _filed_later(self, n: int, as_of: float | None, replay: bool) -> bool:
+        return replay and as_of is not None and self._order[n] >= as_of
 
     def _to_originals(self, scored: list[_Scored], as_of: float | None, *, replay: bool
-                      ) -> list[tuple[float, int, tuple[tuple[str, float], ...], int | None]]:
+                      ) -> list[_Ranked]:
         """A duplicate's match is its original's: the original takes the duplicate's text and
         page evidence with its own open/recent priors (when that beats its own score), and
         the duplicate leaves the ranking; replayed, only an original filed before the report
-        counts. (score, item, fields, the duplicate it came by)."""
-        best: dict[int, tuple[float, int, tuple[tuple[str, float], ...], int | None]] = {
-            n: (score, n, fields, None) for score, n, fields in scored}
+        counts."""
+        best = {n: _Ranked(score, n, fields) for score, n, fields in scored}
         for score, n, fields in scored:
             o = self._originals.get(n)
-            if o is None or (replay and as_of is not None and self._order[o] >= as_of):
+            if o is None or self._filed_later(o, as_of, replay):
                 continue
             del best[n]
-            opened, recent = self._priors(o, as_of)
-            evidence = score - field_value(fields, "open") - field_value(fields, "recent")
-            moved = (round(min(100.0, evidence + opened + recent), 1), o,
-                     (*fields[:3], ("open", opened), ("recent", round(recent, 1))), n)
-            if o not in best or moved[0] > best[o][0]:
+            credited, credited_fields = self._credit(o, score, fields, as_of)
+            moved = _Ranked(credited, o, credited_fields, via=n)
+            if o not in best or moved.score > best[o].score:
                 best[o] = moved
         return list(best.values())
+
+    def _to_continuations(self, ranked: list[_Ranked], as_of: float | None, *, replay: bool
+                          ) -> list[_Ranked]:
+        """A fixed (closed, not declined) issue's match also counts for a later open item that
+        references it and resembles the report on its own (a regression, a follow-up): such
+        an item takes the closed one's evidence with its own priors when that beats its own
+        score. The closed issue stays in the ranking; `decide` never links automatically
+        through a continuation."""
+        by_n = {r.n: r for r in ranked}
+        by_url = {self.items[r.n].web_url: r.n for r in ranked}
+        out = dict(by_n)
+        for r in ranked:
+            item = self.items[r.n]
+            if item.kind != "issue" or item.state != "closed" or self._state(item) != "closed":
+                continue
+            for url in self._related.get(item.web_url, ()):
+                o = by_url.get(url)  # only items the report itself reached
+                if o is None or self.items[o].state != "opened" or (
+                        self._order[o] <= self._order[r.n]) or self._filed_later(o, as_of, replay):
+                    continue
+                own = by_n[o]
+                own_evidence = own.score - field_value(own.fields, "open") - field_value(
+                    own.fields, "recent")
+                if own_evidence < MIN_TEXT_FOR_PAGE:
+                    continue
+                score, fields = self._credit(o, r.score, r.fields, as_of)
+                if score > out[o].score:
+                    out[o] = _Ranked(score, o, fields, continues=r.n)
+        return list(out.values())
 
     def _age(self, n: int, as_of: float | None) -> float:
         """How far apart the item and the report were filed: days (dated items), else item
@@ -610,16 +660,16 @@ class Matcher:
         half = RECENT_DAYS if self.dated else RECENT_NUMBERS
         return opened, RECENT_BONUS * 0.5 ** (self._age(n, as_of) / half)
 
-    def _candidate(self, q: _Query, score: float, n: int,
-                   fields: tuple[tuple[str, float], ...], via: int | None, *,
-                   explain: bool) -> Candidate:
-        item = self.items[n]
-        matched = n if via is None else via  # the text that matched
+    def _candidate(self, q: _Query, r: _Ranked, *, explain: bool) -> Candidate:
+        item = self.items[r.n]
+        # The text that matched: the item's own, or the duplicate's or closed issue's it got.
+        matched = r.via if r.via is not None else r.continues if r.continues is not None else r.n
         return Candidate(
-            url=item.web_url, title=item.title, state=self._state(item), score=score,
-            fields=fields, shared_words=self._shared(q, matched) if explain else (),
-            page_match=field_value(fields, "page") > 0 or self._names_page(q, matched),
-            via="" if via is None else self.items[via].web_url,
+            url=item.web_url, title=item.title, state=self._state(item), score=r.score,
+            fields=r.fields, shared_words=self._shared(q, matched) if explain else (),
+            page_match=field_value(r.fields, "page") > 0 or self._names_page(q, matched),
+            via="" if r.via is None else self.items[r.via].web_url,
+            continues="" if r.continues is None else self.items[r.continues].web_url,
         )
 
     def _names_page(self, q: _Query, n: int) -> bool:

@@ -33,6 +33,10 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
         decision = "review"
         notes[0] = f"review: {notes[0]} reaches the link threshold only through the " \
             "open/recent priors, which rank but never link"
+    elif best.continues:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} reaches the link threshold through the closed issue " \
+            "it continues, which a person confirms"
     else:
         decision = "link"
         notes[0] = f"link: {notes[0]}"
@@ -44,6 +48,9 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
         notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
     if best.via:
         notes.append(f"matched through {best.via}, closed as a duplicate of it")
+    if best.continues:
+        notes.append(f"matched through {best.continues}, a closed issue it references "
+                     "(a regression or follow-up is tracked here now)")
     if best.shared_words:
         notes.append("shared words: " + ", ".join(best.shared_words))
     notes.append("same docs page" if best.page_match else "no page match")
@@ -60,6 +67,8 @@ def candidate_json(c: Candidate) -> dict[str, Any]:
            "page_match": c.page_match}
     if c.via:
         out["via"] = c.via
+    if c.continues:
+        out["continues"] = c.continues
     return out
 
 

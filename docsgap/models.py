@@ -218,6 +218,8 @@ class Candidate:
     page_match: bool = False
     via: str = ""
     """The duplicate the report matched, when this item is the one it was closed into."""
+    continues: str = ""
+    """The closed issue the report matched, when this open item references and continues it."""
 
 
 @dataclass(frozen=True, slots=True)

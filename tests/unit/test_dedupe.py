@@ -325,3 +325,45 @@ def test_a_placeholder_title_is_no_evidence_against_an_item() -> None:
                     "The image of the protected branch settings lacks the code owner toggle.")
     assert ranked[0].url == placeholders[0].web_url
     assert dict(ranked[0].fields)["title"] == 0.0
+
+
+# --- an open regression continues the closed fix it references ---------------------------------
+
+_FIXED = item(40, "Copy button on code blocks copies the shell prompt too",
+              "Clicking copy on a shell example puts the leading $ prompt in the clipboard, so "
+              "pasting into a terminal fails with command not found.",
+              state="closed", closed_days_ago=200)
+
+
+def _regression(body: str = "The copy button includes the shell prompt again on the new docs "
+                            "site (fixed before in #40).") -> TrackerItem:
+    return item(48, "New docs site: copying a shell example includes the prompt again", body)
+
+
+def test_a_match_on_a_fixed_issue_goes_to_the_open_regression_that_references_it() -> None:
+    m = matcher([_FIXED, _regression(), *_FILLER])
+    report = ("Copy button copies the $ prompt",
+              "Clicking copy on a shell example and pasting into the terminal gives "
+              "command not found: the $ prompt comes along.")
+    result = m.match(*report)
+    assert result.best is not None
+    assert result.best.url.endswith("/issues/48")
+    assert result.best.continues == _FIXED.web_url
+    assert _FIXED.web_url in {c.url for c in result.candidates}  # still listed, below it
+    assert "a closed issue it references" in result.reason
+    assert result.decision != "link"  # a continuation is a heuristic: a person confirms
+    # Without the reference, the closed fix stays first.
+    alone = matcher([_FIXED, _regression("The copy button includes the prompt again."),
+                     *_FILLER]).match(*report)
+    assert alone.best is not None and alone.best.url == _FIXED.web_url
+
+
+def test_declined_issues_and_unlike_referrers_are_not_continued() -> None:
+    declined = TrackerItem(**{**{f: getattr(_FIXED, f) for f in _FIXED.__dataclass_fields__},
+                              "labels": ("won't do",)})
+    report = ("Copy button copies the $ prompt", "pasting gives command not found")
+    best = matcher([declined, _regression(), *_FILLER]).match(*report).best
+    assert best is not None and not best.continues
+    unrelated = item(48, "Runner page needs an update", "Unrelated, see #40 for history.")
+    best = matcher([_FIXED, unrelated, *_FILLER]).match(*report).best
+    assert best is not None and best.url == _FIXED.web_url and not best.continues

@@ -43,12 +43,12 @@ POOL = ASSETS / "dedup_hard_pool.jsonl"
 QUERIES = ASSETS / "dedup_hard_queries.jsonl"
 DEFAULTS = DedupConfig()  # what `docsgap eval dedup` uses without --config: link at 80
 
-# Measured on this set (both modes give the same figures): recall@1 0.8974 (35 of 39; 0.7949
-# before matches on duplicates went to their originals and placeholder titles stopped counting
-# as a title score of 0), recall@5 0.9231 (36 of 39), 6 links, all right; 10 of the 12
-# new-issue reports end `new`, the other two (near misses on the same page) `review`. Floors
-# allow one query to slip.
-MIN_RECALL1 = 0.87
+# Measured on this set (both modes give the same figures): recall@1 0.9231 (36 of 39; 0.7949
+# before matches on duplicates went to their originals, placeholder titles stopped counting as a
+# title score of 0 and open regressions took their closed fix's match), recall@5 0.9231, 6
+# links, all right; 10 of the 12 new-issue reports end `new`, the other two (near misses on the
+# same page) `review`. Floors allow one query to slip.
+MIN_RECALL1 = 0.89
 MIN_RECALL5 = 0.89
 MIN_NEW = 10
 
