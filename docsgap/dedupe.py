@@ -89,6 +89,10 @@ RECENT_BONUS = 6.0
 dates)."""
 RECENT_DAYS = 14.0
 RECENT_NUMBERS = 30.0
+REF_BONUS = 15.0
+"""Added to an item the report itself names (its URL, or `#12` when the report's project is
+known): a strong hint, but like the open/recent priors it ranks and never links on its own
+("unlike #12" names an item too)."""
 PARALLEL_ITEMS = 4_000
 """Caches at least this large are indexed on two processes (smaller ones are not worth a fork)."""
 PARALLEL_SIGNALS = 200
@@ -143,6 +147,8 @@ class _Query:
     words: set[str] = field(default_factory=set)
     surface: dict[str, str] = field(default_factory=dict)
     """stem -> a word as the report wrote it, for explanations."""
+    refs: frozenset[int] = frozenset()
+    """The items the report names."""
 
 
 def page_tails(text: str, extra: Iterable[str] = ()) -> frozenset[str]:
@@ -278,6 +284,7 @@ class Matcher:
         self._by_ref = {(i.project, "#" if i.kind == "issue" else "!", i.iid): i.web_url
                         for i in items}
         self._urls = {i.web_url for i in items}
+        self._url_index = {i.web_url.rstrip("/"): n for n, i in enumerate(items)}
         key, vocabulary = "", list[str]()
         if self._cache is not None and items:
             key = cache_fingerprint(self.boilerplate)
@@ -453,7 +460,18 @@ class Matcher:
         return (words(self.boilerplate.title(title)),
                 words(self.boilerplate.body(body[:BODY_CHARS])))
 
-    def _query(self, title: str, body: str, page: DocPage | None) -> _Query:
+    def _named(self, raw: str, project: str | None) -> frozenset[int]:
+        """The items a report names: by URL (any project), or by `#12` / `!34` in `project`."""
+        found = {self._url_index.get(u.split("#", 1)[0].split("?", 1)[0].rstrip("/"))
+                 for u in _urls(raw)} if "://" in raw else set()
+        if project and ("#" in raw or "!" in raw):
+            found |= {self._url_index.get(self._by_ref.get((project, sign, int(num)), ""))
+                      for sign, num in _REF_RE.findall(raw)}
+        found.discard(None)
+        return frozenset(n for n in found if n is not None)
+
+    def _query(self, title: str, body: str, page: DocPage | None,
+               project: str | None = None) -> _Query:
         t, b = self._texts(title, body)
         vec = _vector(t, b)
         weights = {w: (1 + math.log(tf)) * self._idf.get(w, self._unknown_idf)
@@ -466,7 +484,8 @@ class Matcher:
             pages.add(page.key)
             extra.append(page.url)
         return _Query(" ".join(t), " ".join(b), weights, norm, frozenset(pages),
-                      page_tails(raw, extra), set(vec), surface_forms(raw))
+                      page_tails(raw, extra), set(vec), surface_forms(raw),
+                      self._named(raw, project))
 
     # --- matching -----------------------------------------------------------------------------
     def match_signal(self, signal: Signal) -> MatchResult:
@@ -488,34 +507,41 @@ class Matcher:
                          len(reports), min_parallel=PARALLEL_SIGNALS)
 
     def match(self, title: str, body: str, page: DocPage | None = None, *,
-              as_of: float | None = None, replay: bool = True) -> MatchResult:
+              as_of: float | None = None, replay: bool = True,
+              project: str | None = None) -> MatchResult:
         """Rank the cached items against one report and decide link / review / new.
 
         `as_of` (evaluation) is the report's place in the items' order: its number, or its
         creation timestamp when every item has one. Recency is measured from it, and with
-        `replay` the items filed after it are ignored, as they did not exist yet."""
-        return decide(self.rank(title, body, page, as_of=as_of, replay=replay),
+        `replay` the items filed after it are ignored, as they did not exist yet. `project` is
+        the report's own project, when it has one: its `#12` then names that project's issue."""
+        return decide(self.rank(title, body, page, as_of=as_of, replay=replay, project=project),
                       link_threshold=self.link_threshold, review_threshold=self.review_threshold,
                       related=self.related)
 
     def rank(self, title: str, body: str, page: DocPage | None = None, *,
-             as_of: float | None = None, replay: bool = True, limit: int = 10
-             ) -> list[Candidate]:
+             as_of: float | None = None, replay: bool = True, project: str | None = None,
+             limit: int = 10) -> list[Candidate]:
         """The best `limit` candidates, highest score first, each with its explanation
-        (`as_of` and `replay` as for `match`)."""
+        (`as_of`, `replay` and `project` as for `match`)."""
         if not self.items:
             return []
-        q = self._query(title, body, page)
+        q = self._query(title, body, page, project)
         acc, reached, skipped = self._accumulate(q)
         if as_of is not None and replay:
             reached &= self._order_array < as_of
         same_page = self._same_page(q, reached)
         pool = top(SHORTLIST, np.flatnonzero(reached), acc)
         pool.update(top(PAGE_CANDIDATES, np.array(sorted(same_page), dtype=np.intp), acc))
+        named = {n for n in q.refs if not self._filed_later(n, as_of, replay)}
+        pool.update(named)
         dots = self._complete(pool, acc, skipped)
         scored = [self._score(q, n, dots[n], same_page.get(n, 0.0), as_of) for n in pool]
         ranked = self._to_continuations(self._to_originals(scored, as_of, replay=replay),
                                         as_of, replay=replay)
+        ranked = [r._replace(score=round(min(100.0, r.score + REF_BONUS), 1),
+                             fields=(*r.fields, ("ref", REF_BONUS))) if r.n in named else r
+                  for r in ranked]
         ranked.sort(key=lambda r: (-r.score, self.items[r.n].web_url))
         return [self._candidate(q, r, explain=k < EXPLAINED) for k, r in enumerate(ranked[:limit])]
 

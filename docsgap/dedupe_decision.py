@@ -8,6 +8,8 @@ from typing import Any
 
 from docsgap.models import Candidate, Decision, MatchResult
 
+PRIORS = ("open", "recent", "ref")
+"""Fields that order candidates but never make a link on their own."""
 AMBIGUOUS_MARGIN = 4.0
 """A link whose runner-up (another item) is this close becomes a review."""
 
@@ -20,7 +22,7 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     if not ranked:
         return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
     best, rest = ranked[0], list(ranked[1:])
-    evidence = best.score - _value(best, "open") - _value(best, "recent")
+    evidence = best.score - sum(_value(best, k) for k in PRIORS)
     notes = [f"{_brief(best)} {_fields(best)}"]
     if best.score < review_threshold:
         decision: Decision = "new"
@@ -32,7 +34,7 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     elif evidence < link_threshold:
         decision = "review"
         notes[0] = f"review: {notes[0]} reaches the link threshold only through the " \
-            "open/recent priors, which rank but never link"
+            "open/recent/named priors, which rank but never link"
     elif best.continues:
         decision = "review"
         notes[0] = f"review: {notes[0]} reaches the link threshold through the closed issue " \
@@ -46,6 +48,8 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     if decision == "link" and close:
         decision = "review"
         notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
+    if _value(best, "ref"):
+        notes.append("the report names this item")
     if best.via:
         notes.append(f"matched through {best.via}, closed as a duplicate of it")
     if best.continues:

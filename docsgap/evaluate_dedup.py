@@ -144,7 +144,8 @@ class PoolMatcher:
     def match(self, q: Query) -> MatchResult:
         """Match one query (within its project when the pool has it)."""
         matcher, page, as_of = self._args(q)
-        return matcher.match(q.title, q.body, page, as_of=as_of, replay=self.replay)
+        return matcher.match(q.title, q.body, page, as_of=as_of, replay=self.replay,
+                             project=q.project)
 
     def related(self, a: str, b: str) -> bool:
         """Whether two pool items reference each other (see `Matcher.related`)."""
@@ -153,7 +154,8 @@ class PoolMatcher:
     def rank(self, q: Query) -> list[Candidate]:
         """The ranked candidates for one query, best first."""
         matcher, page, as_of = self._args(q)
-        return matcher.rank(q.title, q.body, page, as_of=as_of, replay=self.replay)
+        return matcher.rank(q.title, q.body, page, as_of=as_of, replay=self.replay,
+                            project=q.project)
 
 
 def result_json(query_id: str, result: MatchResult) -> dict[str, Any]:

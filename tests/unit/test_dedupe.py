@@ -11,6 +11,7 @@ import pytest
 from docsgap.dedupe import (
     RECENT_BONUS,
     RECENT_NUMBERS,
+    REF_BONUS,
     Matcher,
     decide,
     group_signals,
@@ -367,3 +368,35 @@ def test_declined_issues_and_unlike_referrers_are_not_continued() -> None:
     unrelated = item(48, "Runner page needs an update", "Unrelated, see #40 for history.")
     best = matcher([_FIXED, unrelated, *_FILLER]).match(*report).best
     assert best is not None and best.url == _FIXED.web_url and not best.continues
+
+
+# --- items the report names ---------------------------------------------------------------------
+
+
+def test_an_item_the_report_names_is_ranked_and_said_so_but_never_linked_on_that_alone() -> None:
+    named = item(30, "Masked variables: the value rules are unclear",
+                 "Which characters a masked value may hold is not listed.")
+    alike = item(31, "Masked variables: minimum length unclear",
+                 "The masked value length rule is not listed.")
+    unrelated = item(32, "Kubernetes agent: token rotation", "Rotating the agent token.")
+    m = matcher([named, alike, unrelated, *_FILLER])
+    report = ("Masked variable rules unclear", "The masked value rules are not listed")
+    plain = m.rank(*report)
+    assert plain[0].url == named.web_url or plain[1].url == named.web_url
+    by_url = m.match(report[0], f"{report[1]}; see {unrelated.web_url}/#note_1 maybe.")
+    hit = next(c for c in by_url.candidates if c.url == unrelated.web_url)  # no shared words
+    assert dict(hit.fields)["ref"] == REF_BONUS
+    assert by_url.decision != "link" or by_url.best != hit
+    # Between two alike items, the one the report names comes first.
+    other = alike if plain[0].url == named.web_url else named
+    ranked = m.rank(report[0], f"{report[1]} (like {other.web_url})")
+    assert ranked[0].url == other.web_url
+    assert "the report names this item" in m.match(
+        report[0], f"{report[1]} (like {other.web_url})").reason
+    # `#31` names an issue only when the report's project is known (not in a forum post).
+    ref = f"{report[1]} (like #{other.iid})"
+    assert all("ref" not in dict(c.fields) for c in m.rank(report[0], ref))
+    assert m.rank(report[0], ref, project="docs/site")[0].url == other.web_url
+    # Replayed, an item filed after the report cannot have been named by it.
+    later = m.rank(report[0], ref, project="docs/site", as_of=other.iid)
+    assert all("ref" not in dict(c.fields) for c in later)
