@@ -42,7 +42,7 @@ from docsgap.dedupe_cache import (
     pack_text,
     unpack_row,
 )
-from docsgap.dedupe_decision import decide, field_value
+from docsgap.dedupe_decision import decide, field_value, text_evidence
 from docsgap.dedupe_index import Counts, Floats, Ints, Postings, split_map, split_parts, top
 from docsgap.docpages import docs_map_file, page_keys
 from docsgap.grouping import group_signals
@@ -407,14 +407,14 @@ class Matcher:
         """Closed issue -> the issue it was closed as a duplicate of (GitLab's
         `closed_as_duplicate_of`, else a "Duplicate of #12" line in its description), chains
         followed to their end; only originals in this cache count."""
-        index = {item.web_url: n for n, item in enumerate(self.items)}
         direct: dict[int, int] = {}
         for n, item in enumerate(self.items):
             if item.kind != "issue" or item.state != "closed":
                 continue
             target = item.duplicate_of or _duplicate_line(item, self._by_ref)
-            if target is not None and index.get(target, n) != n:
-                direct[n] = index[target]
+            o = self._url_index.get(target.rstrip("/")) if target else None
+            if o is not None and o != n:
+                direct[n] = o
         out = {}
         for n, o in direct.items():
             seen = {n}
@@ -467,7 +467,6 @@ class Matcher:
         if project and ("#" in raw or "!" in raw):
             found |= {self._url_index.get(self._by_ref.get((project, sign, int(num)), ""))
                       for sign, num in _REF_RE.findall(raw)}
-        found.discard(None)
         return frozenset(n for n in found if n is not None)
 
     def _query(self, title: str, body: str, page: DocPage | None,
@@ -490,14 +489,11 @@ class Matcher:
     # --- matching -----------------------------------------------------------------------------
     def match_signal(self, signal: Signal) -> MatchResult:
         """Match a detected signal: its thread title, the evidence sentences and its page."""
-        body = "\n".join(dict.fromkeys(e.text for e in signal.evidence))
-        return self.match(signal.thread_title, body, signal.page)
+        return self.match(*_report(signal))
 
     def match_many(self, signals: Sequence[Signal]) -> list[MatchResult]:
         """`match_signal` for each signal, in order; long lists run on two processes."""
-        return self.match_texts([
-            (s.thread_title, "\n".join(dict.fromkeys(e.text for e in s.evidence)), s.page)
-            for s in signals])
+        return self.match_texts([_report(s) for s in signals])
 
     def match_texts(self, reports: Sequence[tuple[str, str, DocPage | None]]
                     ) -> list[MatchResult]:
@@ -549,8 +545,7 @@ class Matcher:
                 ) -> tuple[float, _Fields]:
         """Another item's text and page evidence with `to`'s own open/recent priors."""
         opened, recent = self._priors(to, as_of)
-        evidence = score - field_value(fields, "open") - field_value(fields, "recent")
-        return (round(min(100.0, evidence + opened + recent), 1),
+        return (round(min(100.0, text_evidence(score, fields) + opened + recent), 1),
                 (*fields[:3], ("open", opened), ("recent", round(recent, 1))))
 
     def _filed_later(self, n: int, as_of: float | None, replay: bool) -> bool:
@@ -593,10 +588,7 @@ class Matcher:
                 if o is None or self.items[o].state != "opened" or (
                         self._order[o] <= self._order[r.n]) or self._filed_later(o, as_of, replay):
                     continue
-                own = by_n[o]
-                own_evidence = own.score - field_value(own.fields, "open") - field_value(
-                    own.fields, "recent")
-                if own_evidence < MIN_TEXT_FOR_PAGE:
+                if text_evidence(by_n[o].score, by_n[o].fields) < MIN_TEXT_FOR_PAGE:
                     continue
                 score, fields = self._credit(o, r.score, r.fields, as_of)
                 if score > out[o].score:
@@ -606,7 +598,8 @@ class Matcher:
     def _age(self, n: int, as_of: float | None) -> float:
         """How far apart the item and the report were filed: days (dated items), else item
         numbers, which count every issue filed between them, not just the cached ones. Either
-        side counts: replayed without `replay`, a report's burst also follows it."""
+        side counts: matched against the whole pool (no `replay`), a burst also follows the
+        report."""
         if self.dated:
             end = self._now if as_of is None else as_of
             return abs(end - self._order[n]) / 86400
@@ -738,6 +731,12 @@ def _duplicate_line(item: TrackerItem, by_ref: dict[tuple[str, str, int], str]) 
         return None
     ref = m.group(1)
     return by_ref.get((item.project, "#", int(ref[1:]))) if ref.startswith("#") else ref
+
+
+def _report(signal: Signal) -> tuple[str, str, DocPage | None]:
+    """What of a signal is matched: its thread title, its evidence sentences, its page."""
+    return signal.thread_title, "\n".join(dict.fromkeys(e.text for e in signal.evidence)), \
+        signal.page
 
 
 def _eligible(item: TrackerItem, cutoff: datetime) -> bool:

@@ -22,7 +22,7 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     if not ranked:
         return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
     best, rest = ranked[0], list(ranked[1:])
-    evidence = best.score - sum(_value(best, k) for k in PRIORS)
+    evidence = text_evidence(best.score, best.fields)
     notes = [f"{_brief(best)} {_fields(best)}"]
     if best.score < review_threshold:
         decision: Decision = "new"
@@ -109,9 +109,15 @@ def _value(c: Candidate, name: str) -> float:
     return field_value(c.fields, name)
 
 
+def text_evidence(score: float, fields: Sequence[tuple[str, float]]) -> float:
+    """A score less its priors: what the text and the page say."""
+    return score - sum(field_value(fields, k) for k in PRIORS)
+
+
 def field_value(fields: Sequence[tuple[str, float]], name: str) -> float:
     """One named value of a candidate's fields (0 when absent)."""
     return next((v for k, v in fields if k == name), 0.0)
 
 
-__all__ = ["AMBIGUOUS_MARGIN", "candidate_json", "decide", "field_value"]
+__all__ = ["AMBIGUOUS_MARGIN", "PRIORS", "candidate_json", "decide", "field_value",
+           "text_evidence"]

@@ -19,6 +19,7 @@ from docsgap.docpages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.models import Candidate, Decision, DocPage, MatchResult, TrackerItem
+from docsgap.state import parse_iso
 
 _NUMBER_RE = re.compile(r"/(?:issues|pull|merge_requests|-/issues|-/merge_requests)/(\d+)/?$")
 _PROJECT_RE = re.compile(r"^https?://[^/]+/(.+?)(?:/-)?/(?:issues|pull|merge_requests)/\d+/?$")
@@ -82,10 +83,27 @@ def read_pool(path: Path) -> list[TrackerItem]:
 def _when(value: object, where: str) -> datetime:
     """An ISO 8601 time with its zone (one without is taken as UTC)."""
     try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        when = parse_iso(str(value))
     except ValueError:
-        raise ConfigError(f"{where}: created_at {value!r} is not an ISO 8601 time") from None
+        when = None
+    if when is None:
+        raise ConfigError(f"{where}: created_at {value!r} is not an ISO 8601 time")
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _filed(item: TrackerItem, dated: bool) -> float:
+    """An item's place in filing order, as `Matcher` orders items: its creation time when
+    every item has one (`dated`), else its number."""
+    return item.created_at.timestamp() if dated and item.created_at else float(item.iid)
+
+
+def report_time(q: Query, *, dated: bool, own_project: bool) -> float | None:
+    """The report's place in that order (see `Matcher.match`): its `created_at` among dated
+    items, else its number, which only means something in its `own_project`."""
+    if dated:
+        return q.created_at.timestamp() if q.created_at else None
+    number = _number(q.url)
+    return float(number) if number and own_project else None
 
 
 def read_queries(path: Path) -> list[Query]:
@@ -135,11 +153,7 @@ class PoolMatcher:
 
     def as_of(self, q: Query, matcher: Matcher) -> float | None:
         """The report's place in the matcher's order of items (see `Matcher.match`)."""
-        if matcher.dated:
-            return q.created_at.timestamp() if q.created_at else None
-        number = _number(q.url)
-        # Another project's number says nothing about this project's order.
-        return float(number) if number and matcher is not self.all else None
+        return report_time(q, dated=matcher.dated, own_project=matcher is not self.all)
 
     def match(self, q: Query) -> MatchResult:
         """Match one query (within its project when the pool has it)."""
@@ -257,13 +271,10 @@ def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> Ran
 
     def rank(q: Query) -> list[Candidate]:
         pool = by_project.get(q.project or "", list(items))
-        number = _number(q.url)
-        if replay and q.project in by_project:  # as `PoolMatcher.as_of` orders the items
-            if all(i.created_at for i in pool):
-                if q.created_at:
-                    pool = [i for i in pool if i.created_at and i.created_at < q.created_at]
-            elif number:
-                pool = [i for i in pool if i.iid < number]
+        dated = all(i.created_at for i in pool)
+        as_of = report_time(q, dated=dated, own_project=q.project in by_project)
+        if replay and as_of is not None:
+            pool = [i for i in pool if _filed(i, dated) < as_of]
         found = process.extract(q.title, [i.title for i in pool], scorer=fuzz.WRatio, limit=10)
         return [Candidate(pool[n].web_url, pool[n].title, pool[n].state, round(s, 1),
                           (("title", round(s, 1)),)) for _, s, n in found]

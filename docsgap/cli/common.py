@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import typer
@@ -96,3 +97,12 @@ class TerminalProgress:
             sys.stderr.write("\r" + " " * 60 + "\r")
             sys.stderr.flush()
             self._shown = False
+
+
+def write_or_echo(text: str, output: Path | None) -> None:
+    """`text` to `output`, or to stdout without one. Called once the whole text is made, so a
+    failed run leaves no partial file."""
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text, nl=False)

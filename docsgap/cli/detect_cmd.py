@@ -78,11 +78,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
             for r in read_records(input_path, labelled=False)
         ]
         text = "".join(f"{line}\n" for line in lines)
-        # Written only once everything succeeded, so a failed run leaves no partial file.
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-        else:
-            typer.echo(text, nl=False)
+        common.write_or_echo(text, output)
 
     @eval_app.command("detect")
     @common.handle_errors

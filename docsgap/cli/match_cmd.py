@@ -71,11 +71,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
             json.dumps(result_json(q.id, matcher.match(q)), ensure_ascii=False) + "\n"
             for q in read_queries(input_path)
         )
-        # Written only once everything succeeded, so a failed run leaves no partial file.
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-        else:
-            typer.echo(text, nl=False)
+        common.write_or_echo(text, output)
 
     @eval_app.command("dedup")
     @common.handle_errors
