@@ -22,9 +22,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from docsgap import dedupe_index
-from docsgap.dedupe import PARALLEL_ITEMS, PARALLEL_SIGNALS, Matcher, cache_fingerprint
-from docsgap.docpages import map_url
+from docsgap.dedupe import index as dedupe_index
+from docsgap.dedupe.matcher import PARALLEL_ITEMS, PARALLEL_SIGNALS, Matcher, cache_fingerprint
+from docsgap.docs.pages import map_url
 from docsgap.models import DocPage, MatchResult, TrackerItem
 from docsgap.state import StateStore
 

@@ -15,8 +15,8 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from docsgap.detect import Detector
-from docsgap.rules import load_rules
+from docsgap.detect.detector import Detector
+from docsgap.detect.rules import load_rules
 
 GREETINGS = ["Hi all,", "Hello everyone!", "Hey folks,", "Good morning,", ""]
 CHATTER = [

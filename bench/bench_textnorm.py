@@ -15,9 +15,10 @@ from typing import TypeVar
 
 from bench_dedupe import _vocab, make_items
 
-from docsgap import textnorm, textwords
-from docsgap.dedupe import BODY_CHARS, LEARN_SAMPLE
-from docsgap.textnorm import Boilerplate, strip_markup, words
+from docsgap.dedupe import textnorm
+from docsgap.dedupe import words as textwords
+from docsgap.dedupe.matcher import BODY_CHARS, LEARN_SAMPLE
+from docsgap.dedupe.textnorm import Boilerplate, strip_markup, words
 
 T = TypeVar("T")
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from docsgap.ci_state import check_state_path
 from docsgap.config import Config, mask, python_gitlab_config_file
+from docsgap.detect.examples import failing_examples
+from docsgap.detect.rules import load_rules
 from docsgap.errors import DocsgapError, RulesError
-from docsgap.rules import failing_examples, load_rules
+from docsgap.forum.interface import ForumProbe, ForumUser
+from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
 
 API_KEY_FIX = (
     "create an API key for the bot user (Discourse admin > API > New key) and set "
@@ -97,74 +100,6 @@ def render_text(report: DoctorReport) -> str:
         f"{failed} of {total} checks failed." if failed else f"All {total} checks passed."
     )
     return "\n".join(lines)
-
-
-# --- what the adapters report ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SiteInfo:
-    """What the forum says about itself."""
-
-    endpoint: str
-    title: str | None = None
-    version: str | None = None
-
-
-@dataclass(frozen=True)
-class ForumUser:
-    """The parts of a Discourse user that decide whether it can post."""
-
-    username: str
-    trust_level: int | None = None
-    staff: bool = False
-    suspended: bool = False
-    silenced: bool = False
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    """`GET /personal_access_tokens/self` (also project and group access tokens)."""
-
-    name: str
-    scopes: tuple[str, ...]
-    active: bool = True
-    expires_at: date | None = None
-
-
-@dataclass(frozen=True)
-class ProjectInfo:
-    """`GET /projects/:id`, the fields the checks use."""
-
-    path: str
-    web_url: str
-    issues_enabled: bool | None = None
-    access_level: int | None = None
-    """The token user's highest project or group access level (None: not a member/unknown)."""
-
-
-class ForumProbe(Protocol):
-    """Read-only questions to the forum: `site()` proves the URL is a Discourse that answers
-    (`/about.json` or `/site.json`); `session_user()` is whom the API key acts as (None when
-    anonymous); `user(name)` is a profile (None if there is no such user)."""
-
-    def site(self) -> SiteInfo: ...
-    def session_user(self) -> ForumUser | None: ...
-    def user(self, username: str) -> ForumUser | None: ...
-
-
-class TrackerProbe(Protocol):
-    """Read-only questions to GitLab: `answers()` proves the URL is a GitLab API (its version
-    when it says); `current_user()` is the token's username (`GET /user`); `token_info()` its
-    scopes (None when GitLab cannot tell: OAuth, older GitLab); `project()` the configured
-    project as the token sees it; `missing_labels(names)` which names are not labels there."""
-
-    def answers(self) -> str: ...
-    def current_user(self) -> str: ...
-    def token_info(self) -> TokenInfo | None: ...
-    def project(self) -> ProjectInfo: ...
-    def missing_labels(self, names: Sequence[str]) -> list[str]: ...
 
 
 # --- the checks --------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
-from docsgap.dedupe import Matcher, group_signals
-from docsgap.detect import Detector
+from docsgap.dedupe.matcher import Matcher, group_signals
+from docsgap.detect.detector import Detector
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
 from docsgap.models import MatchResult, Outcome, Plan, RunResult, Signal, Thread

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from docsgap.dedupe_decision import candidate_json
+from docsgap.dedupe.decision import candidate_json
 from docsgap.models import Action, MatchResult, Outcome, RunResult
 
 _LABEL = {

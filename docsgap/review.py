@@ -21,8 +21,8 @@ from typing import Any
 from docsgap import compose
 from docsgap.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.config import Config
-from docsgap.dedupe_decision import candidate_json
-from docsgap.detect import Detector
+from docsgap.dedupe.decision import candidate_json
+from docsgap.detect.detector import Detector
 from docsgap.followup import FollowUps
 from docsgap.forum.interface import Forum
 from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal, Thread

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from docsgap.budget import Budget
 from docsgap.config import Config, python_gitlab_config_file
-from docsgap.detect import Detector
+from docsgap.detect.detector import Detector
+from docsgap.detect.rules import load_rules
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.interface import Forum
-from docsgap.rules import load_rules
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab import GitLabTracker
 from docsgap.tracker.interface import Tracker

@@ -205,7 +205,7 @@ from typing import TYPE_CHECKING  # noqa: E402 - helpers are appended, imports k
 
 if TYPE_CHECKING:
     from docsgap.config import Config
-    from docsgap.detect import Detector
+    from docsgap.detect.detector import Detector
     from docsgap.services import Services
 
 
@@ -226,8 +226,8 @@ def shared_detector() -> Detector:
     slow part of a pipeline test; it holds no per-run state)."""
     global _DETECTOR
     if _DETECTOR is None:
-        from docsgap.detect import Detector
-        from docsgap.rules import load_rules
+        from docsgap.detect.detector import Detector
+        from docsgap.detect.rules import load_rules
 
         _DETECTOR = Detector(load_rules())
     return _DETECTOR

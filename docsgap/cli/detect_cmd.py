@@ -10,9 +10,8 @@ import typer
 
 from docsgap import compose
 from docsgap.cli import common
-from docsgap.detect import Detector
-from docsgap.errors import ExitCode
-from docsgap.evaluate_detect import (
+from docsgap.detect.detector import Detector
+from docsgap.detect.evaluate import (
     baseline_predict,
     detector_predict,
     evaluate,
@@ -20,8 +19,11 @@ from docsgap.evaluate_detect import (
     render_text,
     to_json,
 )
+from docsgap.detect.examples import failing_examples
+from docsgap.detect.rules import load_rules
+from docsgap.detect.ruleset import RuleSet
+from docsgap.errors import ExitCode
 from docsgap.models import Detection
-from docsgap.rules import RuleSet, failing_examples, load_rules
 
 RULES_OPT = typer.Option(
     None,

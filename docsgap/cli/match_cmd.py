@@ -10,9 +10,7 @@ import typer
 
 from docsgap.cli import common
 from docsgap.config import load_config
-from docsgap.dedupe import decide
-from docsgap.errors import ExitCode
-from docsgap.evaluate_dedup import (
+from docsgap.dedupe.evaluate import (
     PoolMatcher,
     baseline_decide,
     baseline_ranker,
@@ -24,6 +22,8 @@ from docsgap.evaluate_dedup import (
     result_json,
     to_json,
 )
+from docsgap.dedupe.matcher import decide
+from docsgap.errors import ExitCode
 
 POOL_OPT = typer.Option(
     ..., "--pool", "-p",

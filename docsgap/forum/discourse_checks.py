@@ -10,7 +10,6 @@ import requests
 from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError
 
-from docsgap.doctor import ForumUser, SiteInfo
 from docsgap.errors import (
     AuthError,
     ConfigError,
@@ -20,6 +19,7 @@ from docsgap.errors import (
     RemoteError,
     UnavailableError,
 )
+from docsgap.forum.interface import ForumUser, SiteInfo
 
 AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
 _BAD_URL = (

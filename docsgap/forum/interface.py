@@ -39,3 +39,37 @@ class Forum(Protocol):
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply; raises `WriteRejectedError` for closed topics or a 422."""
         ...
+
+
+# --- read-only probes for `docsgap doctor` ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteInfo:
+    """What the forum says about itself."""
+
+    endpoint: str
+    title: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class ForumUser:
+    """The parts of a Discourse user that decide whether it can post."""
+
+    username: str
+    trust_level: int | None = None
+    staff: bool = False
+    suspended: bool = False
+    silenced: bool = False
+    active: bool = True
+
+
+class ForumProbe(Protocol):
+    """Read-only questions to the forum: `site()` proves the URL is a Discourse that answers
+    (`/about.json` or `/site.json`); `session_user()` is whom the API key acts as (None when
+    anonymous); `user(name)` is a profile (None if there is no such user)."""
+
+    def site(self) -> SiteInfo: ...
+    def session_user(self) -> ForumUser | None: ...
+    def user(self, username: str) -> ForumUser | None: ...

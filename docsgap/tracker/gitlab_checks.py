@@ -12,9 +12,9 @@ from typing import Any
 import gitlab
 from gitlab.exceptions import GitlabAuthenticationError, GitlabHttpError, GitlabParsingError
 
-from docsgap.doctor import ProjectInfo, TokenInfo
 from docsgap.errors import AuthError, NotFoundError, PayloadError
 from docsgap.tracker.gitlab_client import gitlab_errors, make_client
+from docsgap.tracker.interface import ProjectInfo, TokenInfo
 
 
 class GitLabChecks:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
@@ -60,3 +61,40 @@ class Tracker(Protocol):
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
         """Commit `draft.content` to a new branch and open a Draft MR from it."""
         ...
+
+
+# --- read-only probes for `docsgap doctor` ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """`GET /personal_access_tokens/self` (also project and group access tokens)."""
+
+    name: str
+    scopes: tuple[str, ...]
+    active: bool = True
+    expires_at: date | None = None
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """`GET /projects/:id`, the fields the checks use."""
+
+    path: str
+    web_url: str
+    issues_enabled: bool | None = None
+    access_level: int | None = None
+    """The token user's highest project or group access level (None: not a member/unknown)."""
+
+
+class TrackerProbe(Protocol):
+    """Read-only questions to GitLab: `answers()` proves the URL is a GitLab API (its version
+    when it says); `current_user()` is the token's username (`GET /user`); `token_info()` its
+    scopes (None when GitLab cannot tell: OAuth, older GitLab); `project()` the configured
+    project as the token sees it; `missing_labels(names)` which names are not labels there."""
+
+    def answers(self) -> str: ...
+    def current_user(self) -> str: ...
+    def token_info(self) -> TokenInfo | None: ...
+    def project(self) -> ProjectInfo: ...
+    def missing_labels(self, names: Sequence[str]) -> list[str]: ...

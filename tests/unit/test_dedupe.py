@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from docsgap.dedupe import (
+from docsgap.dedupe.evaluate import read_pool, read_queries
+from docsgap.dedupe.matcher import (
     RECENT_BONUS,
     RECENT_NUMBERS,
     REF_BONUS,
@@ -17,10 +18,9 @@ from docsgap.dedupe import (
     group_signals,
     page_tails,
 )
-from docsgap.docpages import map_url
-from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.dedupe.textnorm import Boilerplate, stem, strip_markup, words
+from docsgap.docs.pages import map_url
 from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
-from docsgap.textnorm import Boilerplate, stem, strip_markup, words
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

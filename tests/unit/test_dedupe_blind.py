@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from docsgap.config import DedupConfig
-from docsgap.dedupe import decide
-from docsgap.evaluate_dedup import PoolMatcher, Scores, evaluate, rank_all, read_pool, read_queries
+from docsgap.dedupe.evaluate import PoolMatcher, Scores, evaluate, rank_all, read_pool, read_queries
+from docsgap.dedupe.matcher import decide
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEFAULTS = DedupConfig()

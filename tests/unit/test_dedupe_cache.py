@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from docsgap import dedupe
-from docsgap.dedupe import Matcher, cache_fingerprint
-from docsgap.dedupe_cache import HEAD, pack_row, unpack_row
-from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.dedupe import matcher as dedupe
+from docsgap.dedupe.cache import HEAD, pack_row, unpack_row
+from docsgap.dedupe.evaluate import read_pool, read_queries
+from docsgap.dedupe.matcher import Matcher, cache_fingerprint
 from docsgap.models import TrackerItem
 from docsgap.state import StateStore
 

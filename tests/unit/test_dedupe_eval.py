@@ -10,9 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap.cli import app
-from docsgap.dedupe import decide
-from docsgap.errors import ConfigError
-from docsgap.evaluate_dedup import (
+from docsgap.dedupe.evaluate import (
     PoolMatcher,
     baseline_decide,
     baseline_ranker,
@@ -21,6 +19,8 @@ from docsgap.evaluate_dedup import (
     read_pool,
     read_queries,
 )
+from docsgap.dedupe.matcher import decide
+from docsgap.errors import ConfigError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 POOL = ASSETS / "dedup_pool.jsonl"

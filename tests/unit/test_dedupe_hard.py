@@ -26,8 +26,7 @@ from pathlib import Path
 import pytest
 
 from docsgap.config import DedupConfig
-from docsgap.dedupe import decide
-from docsgap.evaluate_dedup import (
+from docsgap.dedupe.evaluate import (
     PoolMatcher,
     Query,
     Scores,
@@ -36,6 +35,7 @@ from docsgap.evaluate_dedup import (
     read_pool,
     read_queries,
 )
+from docsgap.dedupe.matcher import decide
 from docsgap.models import MatchResult, TrackerItem
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"

@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from docsgap import dedupe, dedupe_index
-from docsgap.dedupe import Matcher
-from docsgap.docpages import map_url
-from docsgap.evaluate_dedup import read_pool, read_queries
+from docsgap.dedupe import index as dedupe_index
+from docsgap.dedupe import matcher as dedupe
+from docsgap.dedupe.evaluate import read_pool, read_queries
+from docsgap.dedupe.matcher import Matcher
+from docsgap.dedupe.textnorm import _B64_BYTES, _B64_RUN, _BASE64_RE, _URL_RE, strip_markup, words
+from docsgap.docs.pages import map_url
 from docsgap.models import Evidence, GapType, Signal, TrackerItem
-from docsgap.textnorm import _B64_BYTES, _B64_RUN, _BASE64_RE, _URL_RE, strip_markup, words
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

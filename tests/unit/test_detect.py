@@ -11,11 +11,11 @@ import typer
 from typer.testing import CliRunner
 
 from docsgap.cli import detect_cmd
-from docsgap.detect import Detector
+from docsgap.detect.detector import Detector
+from docsgap.detect.evaluate import baseline_predict, detector_predict, evaluate, read_records
+from docsgap.detect.rules import load_rules
 from docsgap.errors import ExitCode
-from docsgap.evaluate_detect import baseline_predict, detector_predict, evaluate, read_records
 from docsgap.models import GapType, Post, Thread
-from docsgap.rules import load_rules
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 FORUM = ASSETS / "forum_posts.jsonl"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docsgap.docpages import docs_map_file, load_docs_map, map_url, page_keys
+from docsgap.docs.pages import docs_map_file, load_docs_map, map_url, page_keys
 from docsgap.errors import RulesError
 from docsgap.models import DocPage
 

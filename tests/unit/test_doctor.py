@@ -16,21 +16,14 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import Config, ForumConfig, GitLabConfig
-from docsgap.doctor import (
-    DoctorReport,
-    ForumUser,
-    ProjectInfo,
-    SiteInfo,
-    Status,
-    TokenInfo,
-    render_text,
-    run_doctor,
-)
+from docsgap.detect.rules import load_rules
+from docsgap.doctor import DoctorReport, Status, render_text, run_doctor
 from docsgap.errors import AuthError, ConfigError, ExitCode, PayloadError, UnavailableError
 from docsgap.forum.discourse_checks import DiscourseChecks
-from docsgap.rules import load_rules
+from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab_checks import GitLabChecks
+from docsgap.tracker.interface import ProjectInfo, TokenInfo
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 KEY = "forum-secret-key-123"

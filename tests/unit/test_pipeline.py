@@ -11,10 +11,10 @@ import pytest
 
 from docsgap import compose
 from docsgap.config import Config, PolicyConfig
-from docsgap.detect import Detector
+from docsgap.detect.detector import Detector
+from docsgap.detect.rules import load_rules
 from docsgap.models import Post, Thread
 from docsgap.pipeline import Pipeline
-from docsgap.rules import load_rules
 from docsgap.state import StateStore
 from tests.fakes import T0, Crash, FakeForum, FakeTracker, Faults
 

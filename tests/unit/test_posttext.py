@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docsgap.posttext import (
+from docsgap.detect.posttext import (
     DOCS_TOKEN,
     LINK_TOKEN,
     clean_post,
@@ -107,7 +107,7 @@ def test_titles_take_a_fast_path_with_the_same_result() -> None:
 
 
 def test_simple_cooked_html_takes_the_fast_path_with_the_same_lines() -> None:
-    from docsgap.posttext import _Links, _simple_html, _walk_html
+    from docsgap.detect.posttext import _Links, _simple_html, _walk_html
 
     simple = [
         "<p>Hello,\nthe runner hangs.</p>\n<p>Any idea?</p>",

@@ -9,10 +9,11 @@ import typer
 from typer.testing import CliRunner
 
 from docsgap.cli import detect_cmd
+from docsgap.detect.examples import check_rules
+from docsgap.detect.rules import load_rules, rules_files
 from docsgap.errors import ExitCode, RulesError
 from docsgap.models import GapType
 from docsgap.paths import shipped_rules_dir
-from docsgap.rules import check_rules, load_rules, rules_files
 
 
 def test_shipped_rules_are_valid_and_every_example_passes() -> None:

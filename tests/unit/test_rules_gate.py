@@ -6,8 +6,9 @@ import re
 
 import pytest
 
-from docsgap.rules import RuleSet, load_rules
-from docsgap.rules_gate import GateIndex, LiteralFinder, gate_for, lowercase_twin
+from docsgap.detect.gate import GateIndex, LiteralFinder, gate_for, lowercase_twin
+from docsgap.detect.rules import load_rules
+from docsgap.detect.ruleset import RuleSet
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from docsgap import textnorm, textwords
-from docsgap.textnorm import (
+from docsgap.dedupe import textnorm
+from docsgap.dedupe import words as textwords
+from docsgap.dedupe.textnorm import (
     _B64_BYTES,
     _B64_RUN,
     _BASE64_RE,
@@ -40,7 +41,7 @@ from docsgap.textnorm import (
     strip_markup,
     words,
 )
-from docsgap.textwords import _raw_words, _word_of, _words
+from docsgap.dedupe.words import _raw_words, _word_of, _words
 
 _CACHES = ("_RUNS", "_RUN_INFO", "_TOKENS", "_PLAIN", "_STEMS", "_HOSTS", "_LINE_KEYS")
 

@@ -9,12 +9,21 @@ from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from docsgap.detect.ruleset import (
+    NEAR_DOCS,
+    SCOPES,
+    Canceller,
+    Example,
+    Examples,
+    Rule,
+    RuleSet,
+    Settings,
+)
 from docsgap.models import GapType
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from docsgap.rules import Canceller, Examples, Rule, RuleSet
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _STR = "tag:yaml.org,2002:str"
@@ -199,7 +208,6 @@ def compile_any(ctx: _Ctx, node: Node, sources: list[str], what: str) -> re.Patt
 
 
 def _examples(ctx: _Ctx, node: Node, what: str) -> Examples:
-    from docsgap.rules import Example, Examples
 
     fields = _mapping(ctx, node, f"{what}.examples", frozenset({"match", "no_match"}))
     lists = {
@@ -210,7 +218,6 @@ def _examples(ctx: _Ctx, node: Node, what: str) -> Examples:
 
 
 def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller | None:
-    from docsgap.rules import SCOPES, Canceller, Examples
 
     fields = _mapping(ctx, node, what, CANCELLER_KEYS if cid is None else MATCH_KEYS)
     if cid is None:
@@ -248,7 +255,6 @@ def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller |
 
 
 def _near(ctx: _Ctx, node: Node, what: str) -> str | int | None:
-    from docsgap.rules import NEAR_DOCS
 
     is_scalar = isinstance(node, ScalarNode)
     if is_scalar and node.tag.endswith(":bool") and str(node.value).lower() == "false":
@@ -262,7 +268,6 @@ def _near(ctx: _Ctx, node: Node, what: str) -> str | int | None:
 
 
 def _rule(ctx: _Ctx, node: Node) -> RuleDraft | None:
-    from docsgap.rules import Examples, Rule
 
     fields = _mapping(ctx, node, "rule", RULE_KEYS)
     rid = _text(ctx, fields["id"], "rule.id") if "id" in fields else None
@@ -355,7 +360,6 @@ def _setting(ctx: _Ctx, key: str, node: Node) -> Any:
 
 def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems) -> RuleSet | None:
     """Cross-file checks (duplicate ids, unknown canceller ids, settings) and the final set."""
-    from docsgap.rules import Examples, RuleSet, Settings
 
     settings: dict[str, Any] = {}
     seen_settings: dict[str, str] = {}

@@ -13,9 +13,9 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from docsgap.dedupe import Matcher
-from docsgap.dedupe_decision import candidate_json
-from docsgap.docpages import map_url
+from docsgap.dedupe.decision import candidate_json
+from docsgap.dedupe.matcher import Matcher
+from docsgap.docs.pages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.models import Candidate, Decision, DocPage, MatchResult, TrackerItem

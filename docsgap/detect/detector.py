@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-from docsgap.docpages import map_url
+from docsgap.detect.gate import GateIndex, gate_for, lowercase_twin
+from docsgap.detect.posttext import Sentence, clean_post, is_docs_url, sentences_of, tracker_links
+from docsgap.detect.ruleset import Canceller, Rule, RuleSet
+from docsgap.docs.pages import map_url
 from docsgap.models import Detection, DocPage, Evidence, GapType, Post, Signal, Thread
-from docsgap.posttext import Sentence, clean_post, is_docs_url, sentences_of, tracker_links
-from docsgap.rules import Canceller, Rule, RuleSet
-from docsgap.rules_gate import GateIndex, gate_for, lowercase_twin
 
 _BOT_NAMES = frozenset({"system", "discobot", "github", "gitlab-bot", "forum-bot"})
 _BOT_RE = re.compile(r"[-_.]bot$|^bot[-_.]")

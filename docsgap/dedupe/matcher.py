@@ -3,11 +3,11 @@ first, then words), decide `link`, `review` or `new`, and explain the decision.
 
 The `Matcher` indexes the cache once per run (an inverted index of tf-idf weights plus a page
 index), so matching many signals costs no API calls and little time; large caches are indexed,
-and long signal lists matched, on two processes (`docsgap.dedupe_index`). Given a `DedupCache`
+and long signal lists matched, on two processes (`docsgap.dedupe.index`). Given a `DedupCache`
 (the state store), each item's processed text is kept between runs, keyed on its text and the
 learned template text, so a scheduled run only processes the items that changed (the row
-format: `docsgap.dedupe_cache`). The decision and its explanation live in
-`docsgap.dedupe_decision`, grouping of one run's signals in `docsgap.grouping`; both are
+format: `docsgap.dedupe.cache`). The decision and its explanation live in
+`docsgap.dedupe.decision`, grouping of one run's signals in `docsgap.dedupe.grouping`; both are
 re-exported here.
 """
 
@@ -27,8 +27,10 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
 
-from docsgap import dedupe_cache, docpages, textnorm, textwords
-from docsgap.dedupe_cache import (
+from docsgap.dedupe import cache as dedupe_cache
+from docsgap.dedupe import textnorm
+from docsgap.dedupe import words as textwords
+from docsgap.dedupe.cache import (
     CACHE_VERSION,
     IDS,
     NARROW,
@@ -42,12 +44,13 @@ from docsgap.dedupe_cache import (
     pack_text,
     unpack_row,
 )
-from docsgap.dedupe_decision import decide, field_value, text_evidence
-from docsgap.dedupe_index import Counts, Floats, Ints, Postings, split_map, split_parts, top
-from docsgap.docpages import docs_map_file, page_keys
-from docsgap.grouping import group_signals
+from docsgap.dedupe.decision import decide, field_value, text_evidence
+from docsgap.dedupe.grouping import group_signals
+from docsgap.dedupe.index import Counts, Floats, Ints, Postings, split_map, split_parts, top
+from docsgap.dedupe.textnorm import Boilerplate, strip_markup, surface_forms, words
+from docsgap.docs import pages as docpages
+from docsgap.docs.pages import docs_map_file, page_keys
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
-from docsgap.textnorm import Boilerplate, strip_markup, surface_forms, words
 
 DECLINED_LABELS = (
     "won't do", "wontdo", "wontfix", "won't fix", "declined", "duplicate", "invalid",

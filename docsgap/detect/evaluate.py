@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from docsgap.detect import Detector
+from docsgap.detect.detector import Detector
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.models import Evidence, GapType

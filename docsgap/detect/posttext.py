@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from docsgap.docpages import map_url
+from docsgap.docs.pages import map_url
 
 DOCS_TOKEN = "<docslink>"
 """Stands for a docs-like URL inside `Sentence.text` (counts as a reference to the docs)."""

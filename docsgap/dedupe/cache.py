@@ -14,9 +14,9 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from docsgap.dedupe_index import Counts, Ints
+from docsgap.dedupe.index import Counts, Ints
+from docsgap.dedupe.textnorm import Boilerplate
 from docsgap.models import TrackerItem
-from docsgap.textnorm import Boilerplate
 
 CACHE_VERSION = 2
 """Bumped when what a cache row holds, or how it is computed, changes."""

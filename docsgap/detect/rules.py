@@ -1,0 +1,74 @@
+"""Detection rules as data: load `rules/signals/*.yml` (plus user dirs), validate every file with
+`file:line` problems, and compile them into a `RuleSet`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import yaml
+
+from docsgap.detect.ruleset import RuleSet
+from docsgap.detect.schema import Problems, assemble, collect_terms, parse_file
+from docsgap.docs.pages import DOCS_MAP_FILE, load_docs_map
+from docsgap.errors import RulesError
+from docsgap.paths import shipped_rules_dir
+
+
+def rules_files(extra_dirs: Sequence[Path] = ()) -> list[Path]:
+    """The files to load: shipped `signals/*.yml`, then each extra dir (same name overrides)."""
+    chosen: dict[str, Path] = {}
+    problems: list[str] = []
+    for directory in (shipped_rules_dir() / "signals", *map(Path, extra_dirs)):
+        if not directory.is_dir():
+            problems.append(f"{directory}:0: rules directory does not exist")
+            continue
+        for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
+            if path.name != DOCS_MAP_FILE:  # not a signals file (see docsgap.docs.pages)
+                chosen[path.name] = path
+    if problems:
+        raise RulesError(problems)
+    return list(chosen.values())
+
+
+def _label(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_rules(extra_dirs: Sequence[Path] = ()) -> RuleSet:
+    """Load, validate and compile the rules; raise `RulesError` listing every problem."""
+    files = rules_files(extra_dirs)
+    problems = Problems()
+    nodes = []
+    for path in files:
+        label = _label(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.add(label, 0, f"cannot read: {exc}")
+            continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 0
+            problems.add(label, line, f"invalid YAML: {getattr(exc, 'problem', exc)}")
+            continue
+        if node is not None:
+            nodes.append((label, node))
+    terms: dict[str, str] = {}
+    for label, node in nodes:
+        collect_terms(label, node, problems, terms)
+    parsed = [parse_file(label, node, problems, terms) for label, node in nodes]
+    ruleset = assemble(parsed, tuple(files), problems)
+    try:
+        docs_map = load_docs_map(extra_dirs)
+    except RulesError as exc:
+        problems.items.extend(exc.problems)
+        docs_map = None
+    if problems.items or ruleset is None:
+        raise RulesError(problems.items or ["no rules loaded"])
+    return replace(ruleset, docs_map=docs_map)

@@ -1,0 +1,93 @@
+"""The compiled form of the detection rules: rules, cancellers, examples and settings."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from docsgap.docs.pages import DocsMap
+from docsgap.models import GapType
+
+NEAR_DOCS = ("sentence", "adjacent", "post")
+SCOPES = ("sentence", "before", "after", "adjacent", "post")
+NearDocs = str | int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A text a rule (or canceller, or the docs vocabulary) must or must not match."""
+
+    text: str
+    where: str
+    """`path:line` of the example, for failure messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class Examples:
+    """`examples: {match: [...], no_match: [...]}`."""
+
+    match: tuple[Example, ...] = ()
+    no_match: tuple[Example, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Canceller:
+    """Words that silence (veto) or weaken (penalty) a rule hit near them."""
+
+    id: str
+    regex: re.Pattern[str]
+    scope: str = "sentence"
+    """`sentence`, `before`/`after` (within `window` words of the hit), `adjacent`, `post`."""
+    window: int = 4
+    penalty: float | None = None
+    """Weight subtracted from the hit; `None` vetoes it."""
+    is_global: bool = False
+    """Applies to every rule, not only those that list it."""
+    description: str = ""
+    where: str = ""
+    examples: Examples = Examples()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One detector: words or patterns that signal a gap of one type."""
+
+    id: str
+    gap_type: GapType
+    regex: re.Pattern[str]
+    weight: float
+    description: str = ""
+    near_docs: NearDocs = None
+    """Require a docs reference: in the `sentence`, an `adjacent` one, the `post`, or within N
+    words in the same sentence."""
+    cancel: tuple[Canceller, ...] = ()
+    where: str = ""
+    examples: Examples = Examples()
+    sources: tuple[str, ...] = ()
+    """Each phrase and pattern as a regex (terms expanded); `regex` is their alternation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Scoring knobs kept with the rules."""
+
+    threshold: float = 1.0
+    """A text is a gap when the summed weight of its surviving hits reaches this."""
+    type_priority: tuple[GapType, ...] = tuple(GapType)
+    """Breaks ties between gap types with equal scores (first wins)."""
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """Every rule, canceller and the docs-reference vocabulary, compiled once."""
+
+    rules: tuple[Rule, ...]
+    cancellers: Mapping[str, Canceller]
+    docs_ref: re.Pattern[str]
+    settings: Settings = Settings()
+    files: tuple[Path, ...] = ()
+    docs_examples: Examples = Examples()
+    docs_map: DocsMap | None = None
+    """The docs URL -> source file map from the same rules dirs (`None`: the shipped one)."""
