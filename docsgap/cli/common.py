@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -18,6 +19,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DEBUG = False
+
+
+@dataclass(frozen=True)
+class Groups:
+    """The command groups a command module may add to (`docsgap eval ...` and so on)."""
+
+    eval: typer.Typer
+    rules: typer.Typer
+    train: typer.Typer
+    docs: typer.Typer
 
 
 def setup_logging(verbose: int) -> None:

@@ -56,7 +56,7 @@ def _example_count(ruleset: RuleSet) -> int:
     return count + len(ruleset.docs_examples.match) + len(ruleset.docs_examples.no_match)
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `detect`, `eval detect`, `rules check` and `rules list`."""
 
     @app.command()
@@ -82,7 +82,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         text = "".join(f"{line}\n" for line in lines)
         common.write_or_echo(text, output)
 
-    @eval_app.command("detect")
+    @groups.eval.command("detect")
     @common.handle_errors
     def eval_detect(
         dataset: Path = typer.Option(
@@ -109,7 +109,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
             typer.echo(f"F1 {main.overall.f1:.3f} is below --min-f1 {min_f1:g}", err=True)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
-    @rules_app.command("check")
+    @groups.rules.command("check")
     @common.handle_errors
     def rules_check(
         rules: list[Path] | None = RULES_OPT,
@@ -137,7 +137,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
             f"{_example_count(ruleset)} examples in {len(ruleset.files)} files; templates OK"
         )
 
-    @rules_app.command("list")
+    @groups.rules.command("list")
     @common.handle_errors
     def rules_list(
         rules: list[Path] | None = RULES_OPT,

@@ -61,6 +61,6 @@ def doctor_command(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `docsgap doctor`."""
     app.command("doctor")(doctor_command)

@@ -15,7 +15,7 @@ from docsgap.models import RunResult
 from docsgap.services import build_services
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `followup`."""
 
     @app.command("followup")

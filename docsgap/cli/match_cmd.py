@@ -38,7 +38,7 @@ NO_REPLAY_OPT = typer.Option(
 SWEEP = (60.0, 70.0, 80.0, 90.0)
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `match` and `eval dedup`."""
 
     @app.command()
@@ -73,7 +73,7 @@ def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer)
         )
         common.write_or_echo(text, output)
 
-    @eval_app.command("dedup")
+    @groups.eval.command("dedup")
     @common.handle_errors
     def eval_dedup(
         queries: Path = typer.Option(

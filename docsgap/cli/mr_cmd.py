@@ -106,7 +106,7 @@ def _reply(out: _Out, dm: DraftMr, target: MrTarget, item: TrackerItem, *,
     return True
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `mr`."""
 
     @app.command("mr")

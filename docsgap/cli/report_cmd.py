@@ -136,6 +136,6 @@ def report(
         typer.echo(f"wrote {chosen.value} report ({len(rows)} links) to {output}", err=True)
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `docsgap report`."""
     app.command("report")(report)

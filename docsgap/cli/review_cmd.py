@@ -127,7 +127,7 @@ def interactive(services: Services, items: list[ReviewItem]) -> dict[str, int]:
     return counts
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `review`."""
 
     @app.command("review")

@@ -28,7 +28,7 @@ def load(config: Path | None, state: Path | None = None, **flags: object) -> Con
     return load_config(config, overrides=overrides)
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `run` and `demo`."""
 
     @app.command()

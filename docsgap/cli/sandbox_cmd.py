@@ -23,7 +23,7 @@ GET /_sandbox/state; faults are injected with POST /_sandbox/faults. Writes live
 only. Listens on loopback only unless --allow-remote is given."""
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add the `sandbox` command group."""
     sandbox_app = typer.Typer(
         help="A local Discourse + GitLab (loopback HTTP) for demos, tests and trying rules.",

@@ -118,6 +118,6 @@ def check(
         raise typer.Exit(int(ExitCode.CHECK_FAILED))
 
 
-def register(app: typer.Typer, *, eval_app: typer.Typer, rules_app: typer.Typer) -> None:
+def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `docsgap state`."""
     app.add_typer(state_app, name="state")
