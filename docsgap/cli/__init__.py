@@ -24,19 +24,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-eval_app = typer.Typer(
-    help="Score detection or deduplication on labelled data.", no_args_is_help=True
-)
-rules_app = typer.Typer(help="Validate and inspect detection rules.", no_args_is_help=True)
-train_app = typer.Typer(
-    help="Fit docsgap's learned models on labelled data (and the team's review verdicts).",
-    no_args_is_help=True,
-)
-docs_app = typer.Typer(help="The local index of the docs pages.", no_args_is_help=True)
-app.add_typer(eval_app, name="eval")
-app.add_typer(rules_app, name="rules")
-app.add_typer(train_app, name="train")
-app.add_typer(docs_app, name="docs")
+groups = common.add_groups(app)
 
 
 def _version(value: bool) -> None:
@@ -76,7 +64,6 @@ def _register() -> None:
         state_cmd,
     )
 
-    groups = common.Groups(eval=eval_app, rules=rules_app, train=train_app, docs=docs_app)
     for module in (run_cmd, review_cmd, followup_cmd, mr_cmd, report_cmd, doctor_cmd, state_cmd,
                    detect_cmd, match_cmd, sandbox_cmd):
         module.register(app, groups)

@@ -31,6 +31,24 @@ class Groups:
     docs: typer.Typer
 
 
+def add_groups(app: typer.Typer) -> Groups:
+    """Create the command groups and add them to `app`."""
+    groups = Groups(
+        eval=typer.Typer(
+            help="Score detection or deduplication on labelled data.", no_args_is_help=True
+        ),
+        rules=typer.Typer(help="Validate and inspect detection rules.", no_args_is_help=True),
+        train=typer.Typer(
+            help="Fit docsgap's learned models on labelled data (and the team's review verdicts).",
+            no_args_is_help=True,
+        ),
+        docs=typer.Typer(help="The local index of the docs pages.", no_args_is_help=True),
+    )
+    for name in ("eval", "rules", "train", "docs"):
+        app.add_typer(getattr(groups, name), name=name)
+    return groups
+
+
 def setup_logging(verbose: int) -> None:
     """`-v` shows docsgap's info logs, `-vv` its debug logs; other libraries stay quiet."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG

@@ -11,7 +11,7 @@ import requests
 import typer
 from typer.testing import CliRunner
 
-from docsgap.cli import sandbox_cmd
+from docsgap.cli import common, sandbox_cmd
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_GITLAB_TOKEN, Sandbox, is_loopback
 from docsgap.sandbox.client import control_url
 
@@ -24,7 +24,7 @@ def cli() -> typer.Typer:
     def _root() -> None:
         """docsgap (sandbox commands only)."""
 
-    sandbox_cmd.register(app, eval_app=typer.Typer(), rules_app=typer.Typer())
+    sandbox_cmd.register(app, common.add_groups(app))
     return app
 
 

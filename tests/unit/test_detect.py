@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from docsgap.cli import detect_cmd
+from docsgap.cli import common, detect_cmd
 from docsgap.detect.detector import Detector
 from docsgap.detect.evaluate import baseline_predict, detector_predict, evaluate, read_records
 from docsgap.detect.rules import load_rules
@@ -197,10 +197,8 @@ def test_title_only_counts_for_the_opening_post(detector: Detector) -> None:
 # --- CLI --------------------------------------------------------------------------------------
 
 def _app() -> typer.Typer:
-    app, eval_app, rules_app = typer.Typer(), typer.Typer(), typer.Typer()
-    app.add_typer(eval_app, name="eval")
-    app.add_typer(rules_app, name="rules")
-    detect_cmd.register(app, eval_app=eval_app, rules_app=rules_app)
+    app = typer.Typer()
+    detect_cmd.register(app, common.add_groups(app))
     return app
 
 

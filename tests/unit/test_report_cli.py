@@ -27,10 +27,10 @@ def demo(tmp_path: Path) -> StateStore:
 
 @pytest.fixture
 def cli() -> typer.Typer:
-    from docsgap.cli import report_cmd
+    from docsgap.cli import common, report_cmd
 
     app = typer.Typer()
-    report_cmd.register(app, eval_app=typer.Typer(), rules_app=typer.Typer())
+    report_cmd.register(app, common.add_groups(app))
 
     @app.callback()
     def _root() -> None:

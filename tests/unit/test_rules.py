@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from docsgap.cli import detect_cmd
+from docsgap.cli import common, detect_cmd
 from docsgap.detect.examples import check_rules
 from docsgap.detect.rules import load_rules, rules_files
 from docsgap.errors import ExitCode, RulesError
@@ -129,10 +129,8 @@ def test_missing_rules_dir_is_a_problem(tmp_path: Path) -> None:
 
 
 def _app() -> typer.Typer:
-    app, eval_app, rules_app = typer.Typer(), typer.Typer(), typer.Typer()
-    app.add_typer(eval_app, name="eval")
-    app.add_typer(rules_app, name="rules")
-    detect_cmd.register(app, eval_app=eval_app, rules_app=rules_app)
+    app = typer.Typer()
+    detect_cmd.register(app, common.add_groups(app))
     return app
 
 
