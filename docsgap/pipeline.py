@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from docsgap import compose
@@ -17,7 +17,7 @@ from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
-from docsgap.models import MatchResult, Outcome, Plan, RunResult, Signal, Thread
+from docsgap.models import MatchResult, Outcome, Plan, RunResult, Signal, Skip, Thread
 from docsgap.plan import PlanContext, ThreadMeta, build_plan
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
@@ -50,6 +50,9 @@ class Pipeline:
     stopped_early: str | None = None
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
     notes: list[str] = field(default_factory=list)
+    withheld: list[Skip] = field(default_factory=list)
+    """Topics and posts this run read but must not use (deleted, hidden, withdrawn,
+    read-restricted), with why: they join the plan's skips."""
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
@@ -87,6 +90,8 @@ class Pipeline:
             self.stopped_early = str(exc)
             changed = None
         if changed is not None:
+            self.withheld.extend(Skip(f"t{tid}", f"topic withheld, {why}")
+                                 for tid, why in changed.withheld)
             pending = list(dict.fromkeys([*pending, *changed.topic_ids]))
             with self.store.db.atomic():
                 self.store.set_cursor(PENDING_TOPICS, json.dumps(pending))
@@ -117,6 +122,11 @@ class Pipeline:
             }
         )
         self._adopt_own_posts(thread)
+        if thread.withheld:
+            self.withheld.append(Skip(f"t{thread.id}", f"topic withheld, {thread.withheld}"))
+        else:
+            self.withheld.extend(Skip(f"t{thread.id}#{p.number}", f"post withheld, {p.withheld}")
+                                 for p in thread.posts if p.withheld)
         verdict = self.detector.detect_thread(
             thread, ignore_usernames=self.config.forum.bot_usernames
             + self.config.forum.staff_usernames,
@@ -183,7 +193,7 @@ class Pipeline:
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
         plan = build_plan(signals, matches, self.config, context, group_signals)
-        return plan
+        return replace(plan, skips=plan.skips + tuple(self.withheld))
 
     def context(self) -> PlanContext:
         """What the state already knows, for the planner."""

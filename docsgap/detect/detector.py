@@ -27,7 +27,8 @@ class ThreadVerdict:
     existing_links: tuple[str, ...] = ()
     """GitLab issue/MR/work-item URLs anyone posted in the thread."""
     skipped_posts: tuple[tuple[int, str], ...] = ()
-    """(post number, reason): staff, bot, ignored user, not a regular post, quote-only, empty."""
+    """(post number, reason): withheld (deleted, hidden...), staff, bot, ignored user, not a
+    regular post, quote-only, empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +190,9 @@ class Detector:
         thread_docs: list[str] = []
         judged: list[tuple[Post, _Unit]] = []
         for post in thread.posts:
+            if post.withheld:  # deleted, hidden, withdrawn or off limits: never evidence
+                skipped.append((post.number, post.withheld))
+                continue
             body = post.cooked or post.raw or ""
             existing.update(dict.fromkeys(tracker_links(f"{body}\n{post.raw or ''}")))
             if post.post_type != 1:

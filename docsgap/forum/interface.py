@@ -18,6 +18,8 @@ class ChangedTopics:
     """Highest post id seen; the next scan reads only posts above it."""
     complete: bool = True
     """False when the scan stopped early (page limit); older changes were not read."""
+    withheld: tuple[tuple[int, str], ...] = ()
+    """(topic id, why) for changed topics docsgap must not read (a read-restricted category)."""
 
 
 class Forum(Protocol):
@@ -33,11 +35,15 @@ class Forum(Protocol):
         ...
 
     def thread(self, topic_id: int) -> Thread:
-        """Every visible post of a topic, with raw Markdown, oldest first."""
+        """Every visible post of a topic, with raw Markdown, oldest first; posts (or the whole
+        topic) docsgap must not use come back `withheld`, without their text."""
         ...
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
-        """Post a reply; raises `WriteRejectedError` for closed topics or a 422."""
+        """Post a reply. The same reply already posted (Discourse's memo or its
+        `unique_posts_mins` refusal) returns that post; a refused write (closed, deleted or
+        unknown topic, too short: a 422) raises `WriteRejectedError`; a key that may not
+        post raises `AuthError`."""
         ...
 
 
