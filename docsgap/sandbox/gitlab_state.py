@@ -42,6 +42,9 @@ class GitLabState:
     mentions_seen: list[JSON] = field(default_factory=list)
     packages: list[JSON] = field(default_factory=list)
     """Generic packages: `{id, project_id, name, version, created_at, files: [...]}`."""
+    search_mode: str = "unwrap"
+    """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
+    current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -124,6 +124,10 @@ def build_gitlab(data: JSON, places: dict[str, str]) -> GitLabState:
         "created_at": norm_time(u.get("created_at", "2020-01-01T00:00:00Z")),
     } for u in data.get("users", [])}
     state = GitLabState(users=users, tokens={}, projects={})
+    for name, value in (data.get("settings") or {}).items():
+        if not hasattr(state, name):
+            raise ValueError(f"unknown GitLab setting {name!r}")
+        setattr(state, name, value)
     for n, spec in enumerate(data.get("tokens", [])):
         user = _gl_user(state, spec["username"])
         state.tokens[str(spec["token"])] = {

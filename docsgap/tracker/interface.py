@@ -29,7 +29,8 @@ class Tracker(Protocol):
         ...
 
     def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
-        """An issue whose description contains `marker` (remote idempotency check)."""
+        """An issue docsgap (the token's user) opened whose description contains `marker`
+        (remote idempotency check; must not rely on the server's text search)."""
         ...
 
     def open_issue(self, draft: IssueDraft) -> TrackerItem:
