@@ -107,8 +107,11 @@ class GitLabTracker:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        """Issues (any state) then MRs (any state) with the docs label, oldest update first."""
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        """Issues (any state) then MRs (any state) with the docs label, oldest update first;
+        `kind` limits it to one of them."""
         params: dict[str, Any] = {
             "labels": self.docs_label,
             "order_by": "updated_at",
@@ -116,9 +119,12 @@ class GitLabTracker:
         }
         if updated_after is not None:
             params["updated_after"] = iso(updated_after)
-        with self._errors("listing doc issues"):
-            for data in self._issue_pages(params):
-                yield item("issue", data, self.project)
+        if kind in (None, "issue"):
+            with self._errors("listing doc issues"):
+                for data in self._issue_pages(params):
+                    yield item("issue", data, self.project)
+        if kind == "issue":
+            return
         with self._errors("listing doc merge requests"):
             for data in self._pages(self._project.mergerequests, {**params, "state": "all"}):
                 yield item("merge_request", data, self.project)
