@@ -240,14 +240,14 @@ def _merge_request(state: GitLabState, project: JSON, spec: JSON, places: dict[s
 def _note(state: GitLabState, project: JSON, item: JSON, kind: str, spec: JSON,
           places: dict[str, str]) -> None:
     stamp = norm_time(spec["at"])
-    note_id = max(state.notes, default=900000) + 1
-    state.notes[note_id] = {
+    note_id = state.next_note_id()
+    state.store_note({
         "id": note_id, "body": _fill(spec["body"], places),
         "author_id": _gl_user(state, spec["author"])["id"], "created_at": stamp,
         "updated_at": stamp, "system": bool(spec.get("system")), "noteable_id": item["id"],
         "noteable_type": kind, "noteable_iid": item["iid"], "project_id": project["id"],
         "internal": False,
-    }
+    })
 
 
 def describe(data: Any) -> str:
