@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,7 @@ from docsgap.models import (
     Thread,
     TrackerItem,
 )
+from docsgap.tracker.gitlab_rights import WriteRights
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -104,6 +105,7 @@ class FakeTracker:
     faults: Faults = field(default_factory=Faults)
     created: list[TrackerItem] = field(default_factory=list)
     clock: datetime = T0
+    write_rights: WriteRights = WriteRights("docsgap-bot", 30)
 
     def _tick(self) -> datetime:
         self.clock += timedelta(minutes=1)
@@ -119,8 +121,13 @@ class FakeTracker:
         self.items[(kind, iid)] = item
         return item
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        for item in sorted(self.items.values(), key=lambda i: i.updated_at or T0):
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        ordered = sorted(self.items.values(), key=lambda i: (i.kind != "issue", i.updated_at or T0))
+        for item in ordered:
+            if kind not in (None, item.kind):
+                continue
             if "documentation" in item.labels and (
                 updated_after is None or (item.updated_at and item.updated_at > updated_after)
             ):
@@ -182,6 +189,9 @@ class FakeTracker:
         if path not in self.files:
             raise NotFoundError(f"{path} not found", status=404)
         return self.files[path]
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        return self.write_rights
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
         return next(

@@ -12,7 +12,7 @@ from docsgap.sandbox import discourse_users as users
 from docsgap.sandbox import discourse_views as views
 from docsgap.sandbox.discourse_posting import create_post as create_post_as
 from docsgap.sandbox.discourse_posting import invalid_parameters
-from docsgap.sandbox.forum_state import REGULAR, ForumState
+from docsgap.sandbox.forum_state import ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
     DISCOURSE_NOT_FOUND,
@@ -144,19 +144,8 @@ def latest_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     filtered afterwards, so short and empty pages happen mid-stream."""
     asked = req.int_arg("before", 0)
     before = asked if asked > 0 else None
-    visible = {t["id"] for t in ctx.state.visible_topics(ctx.viewer)}
-    posts = [
-        p for p in ctx.state.posts.values()
-        if p["post_type"] == REGULAR and p["topic_id"] in visible and p["deleted_at"] is None
-        and not p["hidden"]
-    ]
-    if ctx.state.settings.legacy_latest_posts:
-        last = before if before is not None else max(ctx.state.posts, default=0)
-        page = [p for p in posts if last - LATEST_POSTS_PAGE < p["id"] <= last]
-    else:
-        page = [p for p in posts if before is None or p["id"] < before]
-    page.sort(key=lambda p: -p["id"])
-    page = page[:LATEST_POSTS_PAGE]
+    window = LATEST_POSTS_PAGE if ctx.state.settings.legacy_latest_posts else None
+    page = ctx.state.latest_posts(before, ctx.viewer, LATEST_POSTS_PAGE, window=window)
     return ok({"latest_posts": [views.post_json(ctx.state, p, ctx.viewer, "latest")
                                 for p in page]})
 

@@ -5,6 +5,7 @@ moderation states a post can be in (deleted, hidden after flags, withdrawn by it
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -85,6 +86,17 @@ class ForumState:
     recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
     last_post_at: dict[int, float] = field(default_factory=dict)
     _admin_hits: deque[float] = field(default_factory=deque)
+    # Indexes, so that serving and seeding cost per post, not per post times forum size.
+    _post_order: list[int] = field(default_factory=list)
+    """Ids of regular posts, ascending (what `/posts.json` walks)."""
+    _last_post_id: int = 5000
+    _last_topic_id: int = 1000
+    _by_name: dict[str, JSON] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._post_order = sorted(i for i, p in self.posts.items() if p["post_type"] == REGULAR)
+        self._last_post_id = max(self.posts, default=5000)
+        self._last_topic_id = max(self.topics, default=1000)
 
     # --- who is who ------------------------------------------------------------------------
 
@@ -92,8 +104,9 @@ class ForumState:
         """The user called `username` (case-insensitive)."""
         if not username:
             return None
-        wanted = username.lower()
-        return next((u for u in self.users.values() if u["username"].lower() == wanted), None)
+        if len(self._by_name) != len(self.users):  # users added or removed since
+            self._by_name = {u["username"].lower(): u for u in self.users.values()}
+        return self._by_name.get(username.lower())
 
     def user_exists(self, username: str) -> bool:
         """Whether a mention of `username` would link to a real user."""
@@ -165,6 +178,37 @@ class ForumState:
             and (t["visible"] or self.is_staff(user))
         ]
 
+    def latest_posts(
+        self, before: int | None, viewer: JSON | None, limit: int, *, window: int | None = None
+    ) -> list[JSON]:
+        """Up to `limit` posts `/posts.json` lists for `viewer` (regular, neither deleted nor
+        hidden, in topics they can list) with ids below `before` (all when `None`), highest id
+        first: a walk down the id index, not a scan. With `window`, only ids in
+        (before - window, before] (older Discourse; `before` None: the newest id)."""
+        order = self._post_order
+        if window is not None:
+            top = before if before is not None else (order[-1] if order else 0)
+            index, floor = bisect_left(order, top + 1), top - window
+        else:
+            index, floor = (len(order) if before is None else bisect_left(order, before)), 0
+        seen: dict[int, bool] = {}
+        found: list[JSON] = []
+        while index > 0 and len(found) < limit and order[index - 1] > floor:
+            index -= 1
+            post = self.posts.get(order[index])
+            if (post is None or post["post_type"] != REGULAR or post["deleted_at"] is not None
+                    or post["hidden"]):
+                continue
+            topic_id = post["topic_id"]
+            if topic_id not in seen:
+                topic = self.topics.get(topic_id)
+                seen[topic_id] = topic is not None and topic["deleted_at"] is None and (
+                    self.can_see_category(viewer, topic["category_id"])
+                    and (topic["visible"] or self.is_staff(viewer)))
+            if seen[topic_id]:
+                found.append(post)
+        return found
+
     def deleted_count(self, topic: JSON) -> int:
         """Deleted posts in the topic (what `has_deleted` tells staff)."""
         return sum(1 for i in topic["post_ids"] if self.posts[i]["deleted_at"] is not None)
@@ -218,7 +262,10 @@ class ForumState:
         self, user: JSON, title: str, category_id: int, tags: list[str], now: float
     ) -> JSON:
         """Create an empty topic (its first post is added by the caller)."""
-        topic_id = max(self.topics, default=1000) + 1
+        topic_id = self._last_topic_id + 1
+        if topic_id in self.topics:  # topics placed by hand (the seed): once, as before
+            topic_id = max(self.topics) + 1
+        self._last_topic_id = topic_id
         for tag in tags:
             self.tags.setdefault(tag, max(self.tags.values(), default=0) + 1)
         stamp = iso(now)
@@ -246,7 +293,10 @@ class ForumState:
         created_at: str | None = None,
     ) -> JSON:
         """Append a post to `topic` (no permission checks: seeding and tests use it too)."""
-        post_id = max(self.posts, default=5000) + 1
+        post_id = self._last_post_id + 1
+        if post_id in self.posts:  # posts placed by hand
+            post_id = max(self.posts) + 1
+        self._last_post_id = post_id
         number = len(topic["post_ids"]) + 1
         stamp = created_at or iso(now)
         post: JSON = {
@@ -259,6 +309,11 @@ class ForumState:
         }
         self.posts[post_id] = post
         topic["post_ids"].append(post_id)
+        if post_type == REGULAR:
+            if self._post_order and self._post_order[-1] > post_id:
+                insort(self._post_order, post_id)
+            else:
+                self._post_order.append(post_id)
         if reply_to is not None:
             parent = next((self.posts[i] for i in topic["post_ids"]
                            if self.posts[i]["post_number"] == reply_to), None)
