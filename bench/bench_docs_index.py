@@ -109,7 +109,8 @@ def main() -> None:
                 index.search(q)
             t4 = time.perf_counter()
             state.close()
-            assert result.changed == args.pages and again.changed == 0
+            if result.changed != args.pages or again.changed:
+                raise SystemExit(f"unexpected sync counts: {result} / {again}")
             for name, value in (("sync", t1 - t0), ("resync", t2 - t1), ("index", t3 - t2),
                                 ("sync+index", (t1 - t0) + (t3 - t2)),
                                 ("search per question", (t4 - t3) / len(questions))):
