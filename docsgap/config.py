@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from docsgap.errors import ConfigError
 from docsgap.models import ActionKind
+from docsgap.textfile import read_utf8
 
 PolicyMode = Literal["off", "review", "auto"]
 POLICY_MODES: tuple[str, ...] = get_args(PolicyMode)
@@ -66,9 +67,14 @@ class GitLabConfig:
     summary_title: str = "docsgap summary: forum docs gaps"
 
 
+SCORE_RANGE = (0.0, 100.0)
+"""The range of match scores, so of `link_threshold` and `review_threshold` (the one place to
+change if the matcher's scale changes)."""
+
+
 @dataclass(frozen=True)
 class DedupConfig:
-    """[dedup]: match thresholds (0-100)."""
+    """[dedup]: match thresholds (within `SCORE_RANGE`)."""
 
     link_threshold: float = 80.0
     review_threshold: float = 60.0
@@ -251,10 +257,10 @@ def load_config(
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
     if path is not None:
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
+            data = tomllib.loads(read_utf8(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
@@ -293,6 +299,13 @@ def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check(cfg: Config) -> None:
+    low, high = SCORE_RANGE
+    for name in ("link_threshold", "review_threshold"):
+        value = getattr(cfg.dedup, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
+            )
     for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url),
                       ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
