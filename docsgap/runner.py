@@ -12,6 +12,7 @@ from docsgap.pipeline import Pipeline, Progress
 from docsgap.services import build_services
 from docsgap.state import utcnow
 from docsgap.summary_issue import publish as publish_summary
+from docsgap.tracker.gitlab_rights import needed_labels
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
@@ -50,6 +51,11 @@ def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> R
         pipe.progress = progress
     summary_url = None
     try:
+        if apply:
+            # Before any write: GitLab would file docsgap's issues without their labels.
+            g = cfg.gitlab
+            labels = needed_labels(g.issue_labels, g.marker_label, list(g.labels_by_gap.values()))
+            services.tracker.rights(labels).require_labels(cfg.gitlab.project)
         result = pipe.run(apply=apply)
         if apply and cfg.gitlab.summary_issue:
             summary_url = publish_summary(services.tracker, services.store, cfg,
