@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 import requests
@@ -27,13 +27,13 @@ from docsgap.forum.discourse_payload import (
     REGULAR,
     build_thread,
     category_flags,
+    latest_items,
     parse,
     post_list,
     post_ref,
-    posts_page,
     topic_head,
 )
-from docsgap.forum.interface import ChangedTopics
+from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
 from docsgap.http_budget import DEFAULT_WAIT, WaitAllowance, retry_after_seconds
 from docsgap.models import PostRef, Thread
 
@@ -44,6 +44,8 @@ CHUNK = 20
 """Post ids per `/t/{id}/posts.json` request (what Discourse's own client asks for)."""
 PAGE = 50
 """Posts per `/posts.json` page; older Discourse returned the ids in one window of 50 instead."""
+MAX_EMPTY_WINDOWS = 200
+"""Empty id windows one `latest_posts` call walks through (10,000 ids) before giving up."""
 AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
 WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
               "topics:write scope")
@@ -114,6 +116,8 @@ class DiscourseForum:
         self._transient_retries = transient_retries
         self._requests = 0
         self._categories: dict[int, bool] | None = None
+        self._windowed: bool | None = None
+        """Whether `/posts.json` pages by id windows (older Discourse); None: not known yet."""
 
     @property
     def requests_made(self) -> int:
@@ -123,63 +127,72 @@ class DiscourseForum:
     # --- Forum protocol ---------------------------------------------------------------------
 
     def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
-        """Walk `/posts.json` newest first (`before=` the lowest id seen) down to
-        `after_post_id`. Stops after `max_pages`; with a cursor that early stop sets
-        `complete=False`. Only regular posts docsgap may use name a topic; topics in
-        read-restricted categories come back in `withheld`.
-
-        Older Discourse answers `before=B` with the ids in (B-50, B], filtered afterwards, so
-        a short or empty page does not mean the end there: until a page proves the current
-        behaviour (ids spanning more than one such window), a short page moves the window
-        down by 50 instead of stopping."""
+        """Walk `/posts.json` newest first (`latest_posts` pages) down to `after_post_id`.
+        Stops after `max_pages`; with a cursor that early stop sets `complete=False`. Only
+        regular posts docsgap may use name a topic; topics in read-restricted categories come
+        back in `withheld`."""
         topic_ids: dict[int, None] = {}
         withheld: dict[int, str] = {}
         newest = after_post_id
         before: int | None = None
         reached = after_post_id is None
-        windowed: bool | None = None  # None: not known yet which /posts.json this is
         for _ in range(max_pages):
-            items = self._read("posts", "latest_posts", before)
-            page = parse("/posts.json", posts_page, items)
-            ids = [i.post_id for i in page]
-            if ids:
-                newest = max(ids) if newest is None else max(newest, *ids)
-                if max(ids) - min(ids) >= PAGE or (before and min(ids) <= before - PAGE):
-                    windowed = False
-                elif before in ids:
-                    windowed = True  # `before` itself came back: the inclusive old query
+            page = self.latest_posts(before)
+            if not page:
+                reached = True
+                break
             for item in page:
-                if after_post_id is not None and item.post_id <= after_post_id:
+                post = item.post
+                newest = post.id if newest is None else max(newest, post.id)
+                if after_post_id is not None and post.id <= after_post_id:
                     reached = True
                     break
-                if item.post_type != REGULAR or item.withheld:
+                if post.post_type != REGULAR:
                     continue
                 why = self._category_reason(item.category_id)
                 if why:
-                    withheld.setdefault(item.topic_id, why)
-                else:
-                    topic_ids.setdefault(item.topic_id, None)
+                    withheld.setdefault(post.topic_id, why)
+                elif not post.withheld:
+                    topic_ids.setdefault(post.topic_id, None)
             if after_post_id is not None and reached:
                 break
-            if len(page) >= PAGE:
-                before = min(ids)
-            elif windowed is False or (before is None and not ids):
-                reached = True  # the end of the stream
-                break
-            else:
-                lowest = min(ids) if ids else before
-                assert lowest is not None
-                before = lowest if before is None else min(lowest, before - PAGE)
-            if before < 1 or (after_post_id is not None and before <= after_post_id):
-                reached = True
-                break
+            before = min(item.post.id for item in page)
         return ChangedTopics(tuple(topic_ids), newest, complete=reached,
                              withheld=tuple(withheld.items()))
 
+    def latest_posts(self, before: int | None) -> list[LatestPost]:
+        """One `/posts.json` page: posts with ids below `before` (all when None), highest id
+        first, empty only past the end of the stream. Posts in read-restricted categories
+        come back withheld.
+
+        Older Discourse answers `before=B` with the ids in (B-50, B], filtered afterwards, so
+        its pages can be short or empty long before the end. The first `before` asked tells
+        which one this is: `before` is the lowest id of a page just read, so only the older
+        query returns it again. There, `before` itself is dropped from each answer and an
+        empty one moves the window down by 50 (at most `MAX_EMPTY_WINDOWS` times a page)."""
+        ask = before
+        for _ in range(MAX_EMPTY_WINDOWS):
+            data = self._read("posts", "latest_posts", ask)
+            page = parse("/posts.json", latest_items, data, self._category_reason)
+            if self._windowed is None and ask is not None:
+                self._windowed = ask in {item.post.id for item in page}
+                log.debug("/posts.json pages by %s", "id windows" if self._windowed else "before")
+            page = [item for item in page if before is None or item.post.id < before]
+            if page or not self._windowed or ask is None or ask <= PAGE:
+                return page
+            ask -= PAGE
+        log.warning("/posts.json: nothing in %d windows below %s; taken as the end",
+                    MAX_EMPTY_WINDOWS, before)
+        return []
+
     def thread(self, topic_id: int) -> Thread:
-        """The topic with every post: the first chunk from `/t/{id}/1.json`, the rest of
-        `post_stream.stream` from `/t/{id}/posts.json` in chunks of 20, oldest first. Posts
-        docsgap must not use come back withheld (see `discourse_payload`)."""
+        """The topic with every post, oldest first (`read_topic`)."""
+        return self.read_topic(topic_id).thread
+
+    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+        """The first chunk from `/t/{id}/1.json`, then in chunks of 20 the posts of
+        `post_stream.stream` that neither that chunk nor `have` hold. Posts docsgap must not
+        use come back withheld (see `discourse_payload`)."""
         tid = int(topic_id)
         path = f"/t/{tid}.json"
         # pydiscourse's topic() needs the exact slug (a wrong one 301s); its post(topic, n)
@@ -187,14 +200,16 @@ class DiscourseForum:
         data = self._read("topic", "post", tid, 1, include_raw="true")
         head, posts, stream = parse(path, topic_head, data)
         loaded = {p["id"] for p in posts}
-        missing = [pid for pid in stream if pid not in loaded]
+        held = set(have)
+        missing = [pid for pid in stream if pid not in loaded and pid not in held]
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
             more = self._read("topic", "posts", tid, chunk, include_raw="true")
             posts.extend(parse(f"/t/{tid}/posts.json", post_list, more))
-        category = head.get("category_id") if isinstance(head, dict) else None
+        category = head.get("category_id")
         reason = self._category_reason(category if isinstance(category, int) else None)
-        return parse(path, build_thread, self.base_url, head, posts, reason)
+        thread = parse(path, build_thread, self.base_url, head, posts, reason)
+        return TopicRead(thread, tuple(stream))
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply. A reply held for moderator approval returns a `PostRef` with `id=0`

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from docsgap.compose import find_markers, marker
 from docsgap.errors import PayloadError
+from docsgap.forum.interface import LatestPost
 from docsgap.models import Post, PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -30,17 +30,6 @@ DELETED = "deleted by a moderator"
 HIDDEN = "hidden after flags"
 WITHDRAWN = "withdrawn by its author"
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class LatestItem:
-    """One item of a `/posts.json` page, as much as the scan needs."""
-
-    post_id: int
-    topic_id: int
-    post_type: int
-    category_id: int | None
-    withheld: str | None
 
 
 def parse(what: str, fn: Callable[..., T], *args: Any) -> T:
@@ -81,16 +70,6 @@ def topic_withheld(topic: Mapping[str, Any]) -> str | None:
     return None
 
 
-def posts_page(data: Any) -> list[LatestItem]:
-    """The items of a `/posts.json` page."""
-    items = require_dict(data)["latest_posts"]
-    return [
-        LatestItem(int(p["id"]), int(p["topic_id"]), int(p.get("post_type", REGULAR)),
-                   _int_or_none(p.get("category_id")), post_withheld(p))
-        for p in items
-    ]
-
-
 def category_flags(categories: Any) -> dict[int, bool]:
     """`/categories.json?include_subcategories=true`'s categories -> {id: read_restricted},
     subcategories (`subcategory_list`, at any depth) included."""
@@ -103,6 +82,23 @@ def category_flags(categories: Any) -> dict[int, bool]:
         flags[int(c["id"])] = bool(c.get("read_restricted"))
         stack.extend(c.get("subcategory_list") or ())
     return flags
+
+
+def latest_items(
+    data: Any, category_reason: Callable[[int | None], str | None] = lambda _: None
+) -> list[LatestPost]:
+    """A `/posts.json` page as stream items: each post with its topic's title, slug and
+    category (the page carries them; no topic needs reading to judge a post). A post in a
+    category `category_reason` objects to is withheld, and so is its topic's title."""
+    items = require_dict(data)["latest_posts"]
+    out = []
+    for p in items:
+        category = _int_or_none(p.get("category_id"))
+        why = category_reason(category)
+        title = f"(withheld topic {int(p['topic_id'])})" if why else str(p.get("topic_title") or "")
+        out.append(LatestPost(_post(p, why), title, str(p.get("topic_slug") or "topic"),
+                              category, why))
+    return out
 
 
 def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:

@@ -142,7 +142,9 @@ def test_older_discourse_paging_is_walked_past_empty_pages(sandbox: Sandbox) -> 
     sandbox.forum_settings.legacy_latest_posts = True
     sandbox.clear_requests()
 
-    changed = forum.changed_topics(cursor, max_pages=10)
+    older_forum = DiscourseForum(sandbox.forum_url, SANDBOX_DISCOURSE_API_USERNAME,
+                                 SANDBOX_DISCOURSE_API_KEY, timeout=5)
+    changed = older_forum.changed_topics(cursor, max_pages=10)
 
     assert changed.topic_ids == (1002, 1013)
     assert changed.complete and changed.newest_post_id == newest["id"]
