@@ -9,12 +9,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
+from docsgap.docs import questions
+from docsgap.docs.answers import plan_replies
+from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
 from docsgap.models import (
@@ -27,7 +31,7 @@ from docsgap.models import (
     Thread,
     TrackerItem,
 )
-from docsgap.plan import PlanContext, ThreadMeta, build_plan
+from docsgap.plan import PlanContext, ThreadMeta, build_plan, extend_plan
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
 
@@ -64,6 +68,7 @@ class Pipeline:
     stopped_early: str | None = None
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
     notes: list[str] = field(default_factory=list)
+    _docs_index: DocsIndex | Literal[False] | None = field(default=None, repr=False)
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
@@ -146,6 +151,7 @@ class Pipeline:
             self.store.record_link(thread.id, link, source="thread")
         for signal in verdict.signals:
             self.store.record_signal(signal)
+        questions.record(self.store, thread, verdict.signals, self.config)
 
     def reconcile(self) -> int:
         """Link signals to the issues docsgap itself opened for them, found by the issue marker
@@ -204,7 +210,14 @@ class Pipeline:
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
         plan = build_plan(signals, matches, self.config, context, group_signals)
-        return plan
+        replies = plan_replies(self.store, self.docs_index(), self.config, context, now=utcnow())
+        return extend_plan(plan, replies, self.config, context)
+
+    def docs_index(self) -> DocsIndex | None:
+        """The local docs index (`docsgap docs sync`), loaded once per run; None when empty."""
+        if self._docs_index is None:
+            self._docs_index = load_index(self.config, self.store) or False
+        return self._docs_index or None
 
     def context(self) -> PlanContext:
         """What the state already knows, for the planner."""

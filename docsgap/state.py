@@ -564,3 +564,9 @@ def m005_docs_index(db: Database) -> None:
     db.table("docs_questions").create(
         {"thread_id": int, "title": str, "question": str, "asked_at": str, "answered": str,
          "seen_at": str}, pk="thread_id")
+
+
+@migrations()
+def m006_docs_question_links(db: Database) -> None:
+    """The docs pages a question's thread already links (a docs-first reply never repeats one)."""
+    db.table("docs_questions").add_column("linked", str)
