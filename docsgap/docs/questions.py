@@ -15,7 +15,7 @@ from datetime import datetime
 from docsgap import compose
 from docsgap.config import Config
 from docsgap.docs.pages import load_docs_map, page_keys
-from docsgap.models import Signal, Thread
+from docsgap.models import Post, Signal, Thread
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 
 QUESTION_CHARS = 2000
@@ -86,6 +86,42 @@ def record(store: StateStore, thread: Thread, signals: Sequence[Signal], config:
         {"thread_id": thread.id, "title": thread.title, "question": body[:QUESTION_CHARS],
          "asked_at": iso(thread.created_at or first.created_at), "answered": answered,
          "linked": json.dumps(linked), "seen_at": iso(utcnow())}, pk="thread_id")
+
+
+def note_posts(store: StateStore, posts: Sequence[tuple[str, Post]], config: Config) -> None:
+    """Posts seen in the latest-posts stream (topic title, post), without reading threads: a
+    first post that asks starts a question; a later one can answer it (staff, a marked
+    solution, docsgap's docs-first reply) or link docs pages. An answer seen before its
+    question (the stream runs newest first) is kept, so the question starts answered."""
+    m = load_docs_map(config.rules_dirs)
+    staff = {u.lower() for u in config.forum.staff_usernames}
+    bots = {u.lower() for u in config.forum.bot_usernames}
+    table = store.db.table("docs_questions")
+    for title, post in sorted(posts, key=lambda tp: (tp[1].topic_id, tp[1].number)):
+        text = _text(post.raw, post.cooked)
+        name = post.username.lower()
+        row = next(iter(table.rows_where("thread_id = ?", [post.topic_id])), None)
+        linked = set(json.loads(row["linked"] or "[]")) if row else set()
+        linked |= page_keys(text, m)
+        answered = (row or {}).get("answered") or ""
+        if post.number == 1:
+            body = " ".join(text.split())
+            if post.staff or name in staff | bots or not is_question(title, body):
+                continue
+            table.upsert({"thread_id": post.topic_id, "title": title,
+                          "question": body[:QUESTION_CHARS], "asked_at": iso(post.created_at),
+                          "answered": answered, "linked": json.dumps(sorted(linked)),
+                          "seen_at": iso(utcnow())}, pk="thread_id")
+            continue
+        how = ("accepted" if post.accepted else "staff" if post.staff or name in staff
+               else "docsgap" if name in bots and any(
+                   k.startswith(DOCS_REPLY_PREFIX) for k in compose.find_markers(text))
+               else "")
+        if row is None and not how:
+            continue
+        table.upsert({"thread_id": post.topic_id, "answered": answered or how,
+                      "linked": json.dumps(sorted(linked)), "seen_at": iso(utcnow())},
+                     pk="thread_id")
 
 
 def open_questions(store: StateStore, *, asked_before: datetime) -> list[Question]:

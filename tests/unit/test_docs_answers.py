@@ -12,7 +12,7 @@ from docsgap import compose
 from docsgap.config import Config, DocsConfig
 from docsgap.docs.answers import docs_reply_key, plan_replies
 from docsgap.docs.index import DocsIndex
-from docsgap.docs.questions import answered_by, is_question, open_questions, record
+from docsgap.docs.questions import answered_by, is_question, note_posts, open_questions, record
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import index_files
 from docsgap.models import GapType, Post, Signal, Thread
@@ -131,3 +131,24 @@ def test_docs_reply_text_is_inert_on_the_forum() -> None:
     assert "&lt;b>" in text and "<b>" not in text  # no HTML
     assert "\\[link\\](javascript:x)" in text  # no nested link
     assert text.count("](https://docs.gitlab.com/x/)") == 1
+
+
+def test_note_posts_from_the_stream(store: StateStore) -> None:
+    cfg = replace(Config(), forum=replace(Config().forum, staff_usernames=("lena",)))
+    title = "How do I run a job only in scheduled pipelines?"
+    # Newest first, as the stream comes: topic 20's staff answer arrives before its question.
+    note_posts(store, [(title, replace(post(2, "lena", "use rules"), topic_id=20)),
+                       (title, replace(ASK, topic_id=20)),
+                       (title, replace(ASK, topic_id=21)),
+                       (title, replace(post(2, "kim", "https://docs.gitlab.com/ci/yaml/"),
+                                       topic_id=21)),
+                       ("Sharing our setup", replace(post(1, "emily", "Here it is."),
+                                                     topic_id=22))], cfg)
+    [q] = open_questions(store, asked_before=NOW)
+    assert (q.thread_id, q.title) == (21, title)
+    assert q.linked == ("gitlab-org/gitlab:doc/ci/yaml/_index.md",)
+    rows = {r["thread_id"]: r["answered"] for r in store.db.table("docs_questions").rows}
+    assert rows == {20: "staff", 21: ""}
+    note_posts(store, [(title, replace(post(3, "kim", "thanks", accepted=True), topic_id=21))],
+               cfg)
+    assert open_questions(store, asked_before=NOW) == []
