@@ -41,6 +41,8 @@ class Post:
     """Why docsgap must not use this post (deleted, hidden after flags, withdrawn by its
     author, or in a topic docsgap must not read); its text is then emptied by the adapter,
     keeping only docsgap's own markers."""
+    accepted: bool = False
+    """Marked as the topic's solution (Discourse's solved plugin)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class Thread:
     withheld: str | None = None
     """Why docsgap must not use this topic at all (deleted, a private message, a
     read-restricted category); every post is then withheld too."""
+    accepted_answer: int | None = None
+    """The post number marked as the solution (Discourse's solved plugin), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,8 @@ class Signal:
     post_number: int
     existing_links: tuple[str, ...] = ()
     """GitLab issue/MR URLs already posted in the thread by someone."""
+    docs_note: str = ""
+    """What the local docs index says about this gap (see `docsgap.docs.checks`), for the issue."""
 
     @property
     def key(self) -> str:
@@ -250,6 +256,8 @@ class ActionKind(StrEnum):
     REPLY = "reply"
     OPEN_DRAFT_MR = "open_draft_mr"
     FOLLOWUP = "followup"
+    DOCS_REPLY = "docs_reply"
+    """A docs-first reply: the docs page (and section) that answers an unanswered question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +276,8 @@ class Action:
     title: str = ""
     body: str = ""
     """The exact text to post (may hold `{issue_url}` until its dependency is applied)."""
+    needs_review: bool = False
+    """A person must accept it even under an `auto` policy (e.g. a docs index suggestion)."""
 
 
 @dataclass(frozen=True, slots=True)
