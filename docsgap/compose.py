@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from docsgap.errors import RulesError
-from docsgap.models import DocPage, GapType, IssueDraft, Signal
+from docsgap.models import DocPage, Evidence, GapType, IssueDraft, Signal
 from docsgap.paths import templates_dir
 
 ZWSP = "\u200b"
@@ -449,7 +449,11 @@ def _threads_block(signals: Sequence[Signal]) -> tuple[str, int]:
             items.append(head)
             continue
         quotes = []
-        for e in [e for s in group for e in s.evidence][:QUOTES_PER_THREAD]:
+        # Several rules often fire on one sentence: quote each sentence once.
+        unique: dict[tuple[int | None, str], Evidence] = {}
+        for e in (e for s in group for e in s.evidence):
+            unique.setdefault((e.post_number, " ".join(e.text.split())), e)
+        for e in list(unique.values())[:QUOTES_PER_THREAD]:
             where = f" (post {e.post_number})" if e.post_number else ""
             quotes.append(gitlab_quote(_trim(e.text, QUOTE_LIMIT) + where, indent="  "))
         rules = _rules_of(group)

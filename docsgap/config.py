@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from docsgap.errors import ConfigError
 from docsgap.models import ActionKind
+from docsgap.textfile import read_utf8
 
 PolicyMode = Literal["off", "review", "auto"]
 POLICY_MODES: tuple[str, ...] = get_args(PolicyMode)
@@ -66,12 +67,17 @@ class GitLabConfig:
     summary_title: str = "docsgap summary: forum docs gaps"
 
 
+SCORE_RANGE = (0.0, 100.0)
+"""The range of match scores, so of `link_threshold` and `review_threshold` (the one place to
+change if the matcher's scale changes)."""
+
+
 @dataclass(frozen=True)
 class DedupConfig:
-    """[dedup]: match thresholds, as the probability in percent (0-100) that the best candidate
-    is the report's original (the fitted ranker's, `docsgap/dedupe/RANKER.md`)."""
+    """[dedup]: match thresholds (within `SCORE_RANGE`): the probability in percent that the
+    best candidate is the report's original (the fitted ranker's, `docsgap/dedupe/RANKER.md`)."""
 
-    link_threshold: float = 75.0
+    link_threshold: float = 70.0
     """Link automatically at and above this (chosen on dev for link precision >= 0.97)."""
     review_threshold: float = 20.0
     """A person decides between this and `link_threshold`; below it the gap is new."""
@@ -239,10 +245,10 @@ def load_config(
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
     if path is not None:
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
+            data = tomllib.loads(read_utf8(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
@@ -281,15 +287,16 @@ def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check(cfg: Config) -> None:
+    low, high = SCORE_RANGE
+    for name in ("link_threshold", "review_threshold"):
+        value = getattr(cfg.dedup, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
+            )
     for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url)):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
-    for name, value in (("link_threshold", cfg.dedup.link_threshold),
-                        ("review_threshold", cfg.dedup.review_threshold)):
-        if not 0 <= value <= 100:
-            raise ConfigError(
-                f"dedup.{name} = {value!r}: expected a probability in percent (0-100)"
-            )
     if cfg.dedup.review_threshold > cfg.dedup.link_threshold:
         raise ConfigError(
             "dedup.review_threshold must not exceed dedup.link_threshold "

@@ -17,7 +17,16 @@ from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
-from docsgap.models import MatchResult, Outcome, Plan, RunResult, Signal, Thread
+from docsgap.models import (
+    ItemKind,
+    MatchResult,
+    Outcome,
+    Plan,
+    RunResult,
+    Signal,
+    Thread,
+    TrackerItem,
+)
 from docsgap.plan import PlanContext, ThreadMeta, build_plan
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
@@ -27,6 +36,11 @@ log = logging.getLogger(__name__)
 FORUM_CURSOR = "forum.last_post_id"
 PENDING_TOPICS = "forum.pending_topics"
 TRACKER_CURSOR = "tracker.updated_after"
+"""The sync cursor older states shared for issues and MRs; read as a fallback only."""
+TRACKER_CURSORS: tuple[tuple[ItemKind, str], ...] = (
+    ("issue", "tracker.issues_updated_after"), ("merge_request", "tracker.mrs_updated_after"))
+SYNC_PAGE = 100
+"""Items per saved sync step: one GitLab page."""
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,26 +67,33 @@ class Pipeline:
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
-        """Refresh the local cache of doc issues/MRs incrementally (`updated_after`)."""
-        since = parse_iso(self.store.cursor(TRACKER_CURSOR))
-        # Overlap a little: GitLab's updated_after is strict and clocks differ.
-        after = since - timedelta(seconds=1) if since else None
-        newest = since
+        """Refresh the local cache of doc issues/MRs incrementally (`updated_after`). Each kind
+        keeps its own cursor, saved after every page, so a first sync of a very large project
+        cut short by the budget resumes where it stopped."""
         count = 0
-        batch = []
-        for item in self.tracker.doc_items(after):
-            batch.append(item)
-            if item.updated_at and (newest is None or item.updated_at > newest):
-                newest = item.updated_at
-            if len(batch) >= 500:
-                count += self.store.upsert_items(batch)
-                batch.clear()
-                self.progress("sync", count, 0)
-        count += self.store.upsert_items(batch)
-        if newest is not None:
-            self.store.set_cursor(TRACKER_CURSOR, iso(newest) or "")
+        for kind, name in TRACKER_CURSORS:
+            since = parse_iso(self.store.cursor(name) or self.store.cursor(TRACKER_CURSOR))
+            # Overlap a little: GitLab's updated_after is strict and clocks differ.
+            after = since - timedelta(seconds=1) if since else None
+            batch: list[TrackerItem] = []
+            for item in self.tracker.doc_items(after, kind=kind):
+                batch.append(item)
+                if len(batch) >= SYNC_PAGE:
+                    count += self._save_synced(batch, name)
+                    self.progress("sync", count, 0)
+            count += self._save_synced(batch, name)
         log.info("tracker cache: %d item(s) refreshed", count)
         return count
+
+    def _save_synced(self, batch: list[TrackerItem], cursor: str) -> int:
+        """Upsert a page of synced items and move the kind's cursor to its newest update."""
+        stamps = [i.updated_at for i in batch if i.updated_at]
+        with self.store.db.atomic():
+            saved = self.store.upsert_items(batch)
+            if stamps:
+                self.store.set_cursor(cursor, iso(max(stamps)) or "")
+        batch.clear()
+        return saved
 
     def scan(self) -> list[Thread]:
         """Read the threads that changed since the last run; keeps a queue so an interrupted

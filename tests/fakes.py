@@ -119,8 +119,13 @@ class FakeTracker:
         self.items[(kind, iid)] = item
         return item
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        for item in sorted(self.items.values(), key=lambda i: i.updated_at or T0):
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        ordered = sorted(self.items.values(), key=lambda i: (i.kind != "issue", i.updated_at or T0))
+        for item in ordered:
+            if kind not in (None, item.kind):
+                continue
             if "documentation" in item.labels and (
                 updated_after is None or (item.updated_at and item.updated_at > updated_after)
             ):

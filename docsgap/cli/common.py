@@ -6,11 +6,13 @@ import functools
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+import click
 import typer
 
 from docsgap.errors import DocsgapError, ExitCode, RulesError
@@ -81,12 +83,16 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except DocsgapError as exc:
-            if DEBUG:
-                raise
+            if DEBUG:  # the traceback, but still the documented exit code (1 is for bugs)
+                traceback.print_exc(file=sys.stderr)
             raise fail(exc) from exc
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            # click's prompts turn Ctrl-C and end of input into Abort (typer has its own).
             typer.echo("interrupted", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except click.ClickException as exc:  # click.edit without a working editor, ...
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            raise typer.Exit(int(ExitCode.USAGE)) from None
 
     return wrapper
 

@@ -11,18 +11,20 @@ import typer
 from docsgap import compose
 from docsgap.cli import common
 from docsgap.detect.detector import Detector
+from docsgap.detect.evalreport import render_text, to_json
 from docsgap.detect.evaluate import (
+    Record,
     baseline_predict,
     detector_predict,
     evaluate,
     read_records,
-    render_text,
-    to_json,
+    split_records,
 )
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
-from docsgap.errors import ExitCode
+from docsgap.detect.split import SPLITS, default_shared
+from docsgap.errors import ConfigError, ExitCode
 from docsgap.models import Detection
 
 RULES_OPT = typer.Option(
@@ -56,6 +58,17 @@ def _example_count(ruleset: RuleSet) -> int:
     return count + len(ruleset.docs_examples.match) + len(ruleset.docs_examples.no_match)
 
 
+def _eval_records(dataset: Path | None, split: str | None, shared: Path | None) -> list[Record]:
+    if (dataset is None) == (split is None):
+        raise ConfigError("give either --dataset FILE or --split train|dev|test")
+    if split is not None:
+        if split not in SPLITS:
+            raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+        return split_records(shared or default_shared(), split)
+    assert dataset is not None
+    return list(read_records(dataset, labelled=True))
+
+
 def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `detect`, `eval detect`, `rules check` and `rules list`."""
 
@@ -85,26 +98,34 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @groups.eval.command("detect")
     @common.handle_errors
     def eval_detect(
-        dataset: Path = typer.Option(
-            ..., "--dataset", "-d", help="JSON lines with id, title, text, label, gap_type."
-        ),
+        dataset: Path | None = typer.Option(
+            None, "--dataset", "-d", help="JSON lines with id, title, text, label, gap_type "
+            "(kind and source_url are used when present)."),
+        split: str | None = typer.Option(
+            None, "--split", help="Instead of --dataset: one split (train, dev, test) of every "
+            "labelled detection file under --shared, split by site."),
+        shared: Path | None = typer.Option(
+            None, "--shared", help="The shared data directory for --split (default ../shared)."),
         min_f1: float | None = typer.Option(
             None, "--min-f1", help="Exit 8 (check failed) when the overall F1 is below this."
         ),
+        errors: int = typer.Option(30, "--errors", help="Show at most this many false "
+                                   "positives and false negatives each."),
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
         rules: list[Path] | None = RULES_OPT,
     ) -> None:
-        """Score detection on labelled records: precision, recall and F1 overall and per gap
-        type, the gap-type confusion, false positives/negatives with their evidence, and the
-        naive baseline (a docs word plus a complaint word) side by side."""
-        records = list(read_records(dataset, labelled=True))
+        """Score detection on labelled records: precision, recall and F1 with 95% bootstrap
+        intervals, overall, per source (forum, tracker) and per gap type, beside the naive
+        baseline (a docs word plus a complaint word); then the gap-type confusion and the false
+        positives/negatives with their evidence."""
+        records = _eval_records(dataset, split, shared)
         detector = Detector(load_rules(rules or ()))
         main = evaluate(records, detector_predict(detector), "docsgap")
         baseline = evaluate(records, baseline_predict, "baseline")
         if as_json:
-            common.echo_json(to_json(main, baseline, records=len(records)))
+            common.echo_json(to_json(main, baseline))
         else:
-            typer.echo(render_text(main, baseline, records=len(records)))
+            typer.echo(render_text(main, baseline, errors=errors))
         if min_f1 is not None and main.overall.f1 < min_f1:
             typer.echo(f"F1 {main.overall.f1:.3f} is below --min-f1 {min_f1:g}", err=True)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -1,5 +1,6 @@
-"""Score detection on labelled records: precision, recall and F1 overall and per gap type, the
-gap-type confusion, false positives/negatives with evidence, and a naive baseline beside it."""
+"""Score detection on labelled records: precision, recall and F1 overall, per gap type and per
+source (forum or issue tracker), the gap-type confusion, false positives/negatives with evidence,
+and a naive baseline beside it. Intervals and rendering: `docsgap.detect.evalreport`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from docsgap.detect.detector import Detector
+from docsgap.detect.split import corpus_paths, site_key, source_of, split_of
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.models import Evidence, GapType
@@ -30,6 +32,17 @@ class Record:
     kind: str | None = None
     is_gap: bool | None = None
     gap_type: GapType | None = None
+    source_url: str = ""
+
+    @property
+    def source(self) -> str:
+        """`forum` or `tracker` (issue openers and comments)."""
+        return source_of(self.kind)
+
+    @property
+    def site(self) -> str:
+        """The site the message comes from (see `docsgap.detect.split`)."""
+        return site_key(self.source_url)
 
     @property
     def own_title(self) -> str:
@@ -77,6 +90,18 @@ class Scores:
                 "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Gold and predicted verdict of one record."""
+
+    gold: bool
+    pred: bool
+    gold_type: str
+    """A gap type, or "none"."""
+    pred_type: str
+    source: str
+
+
 @dataclass
 class EvalResult:
     """All figures for one predictor on one dataset."""
@@ -86,8 +111,12 @@ class EvalResult:
     per_type: dict[str, Scores] = field(
         default_factory=lambda: {t.value: Scores() for t in GapType}
     )
+    per_source: dict[str, Scores] = field(default_factory=dict)
+    """`forum` / `tracker` -> binary figures on the records from that source."""
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     """gold type (or "none") -> predicted type (or "none") -> count."""
+    outcomes: list[Outcome] = field(default_factory=list)
+    """Per record, what was gold and what was predicted (for bootstrap intervals)."""
     false_positives: list[tuple[Record, Prediction]] = field(default_factory=list)
     false_negatives: list[tuple[Record, Prediction]] = field(default_factory=list)
 
@@ -102,6 +131,7 @@ class EvalResult:
         return {
             "overall": self.overall.as_dict(),
             "per_type": {k: v.as_dict() for k, v in self.per_type.items()},
+            "per_source": {k: v.as_dict() for k, v in sorted(self.per_source.items())},
             "type_accuracy": round(self.type_accuracy, 4),
             "confusion": self.confusion,
             "false_positives": [r.id for r, _ in self.false_positives],
@@ -121,8 +151,9 @@ def _record(data: Any, where: str, labelled: bool) -> Record:
     title = data.get("title") or ""
     kind = data.get("kind")
     rid = str(data.get("id", where.rsplit(":", 1)[-1]))
+    url = str(data.get("source_url") or "")
     if not labelled:
-        return Record(rid, str(title), data["text"], kind)
+        return Record(rid, str(title), data["text"], kind, source_url=url)
     label = data.get("label")
     if label not in LABELS:
         raise ConfigError(f"{where}: 'label' must be docs_gap or not_docs_gap, not {label!r}")
@@ -131,7 +162,18 @@ def _record(data: Any, where: str, labelled: bool) -> Record:
         gap = GapType(raw_type) if raw_type else None
     except ValueError:
         raise ConfigError(f"{where}: unknown gap_type {raw_type!r}") from None
-    return Record(rid, str(title), data["text"], kind, LABELS[label], gap)
+    return Record(rid, str(title), data["text"], kind, LABELS[label], gap, url)
+
+
+def split_records(shared: Path, split: str) -> list[Record]:
+    """The labelled records of one split (`train`, `dev`, `test`) of every detection file under
+    `shared` (see `docsgap.detect.split`); `ConfigError` when there are none."""
+    paths = corpus_paths(shared)
+    if not paths:
+        raise ConfigError(f"{shared}: no labelled detection files (eval/detect-dev.jsonl, "
+                          "corpus/detect-train-*.jsonl)")
+    return [r for path in paths for r in read_records(path, labelled=True)
+            if split_of(r.site) == split]
 
 
 def detector_predict(detector: Detector) -> Callable[[Record], Prediction]:
@@ -176,6 +218,12 @@ def evaluate(
         pred_type = pred.gap_type.value if pred.is_gap and pred.gap_type else NONE
         row = result.confusion.setdefault(gold_type, {})
         row[pred_type] = row.get(pred_type, 0) + 1
+        gold = bool(record.is_gap)
+        result.outcomes.append(Outcome(gold, pred.is_gap, gold_type, pred_type, record.source))
+        source = result.per_source.setdefault(record.source, Scores())
+        source.tp += gold and pred.is_gap
+        source.fp += pred.is_gap and not gold
+        source.fn += gold and not pred.is_gap
         if record.is_gap and pred.is_gap:
             result.overall.tp += 1
         elif pred.is_gap:
@@ -192,45 +240,3 @@ def evaluate(
             elif gold_type == gap:
                 scores.fn += 1
     return result
-
-
-# --- rendering ------------------------------------------------------------------------------
-
-
-def _row(label: str, *scores: Scores) -> str:
-    cells = "   ".join(f"{s.precision:5.2f} {s.recall:5.2f} {s.f1:5.2f}" for s in scores)
-    counts = "  ".join(f"{s.tp:3d}/{s.fp:<3d}/{s.fn:<3d}" for s in scores)
-    return f"{label:<12} {cells}   {counts}"
-
-
-def render_text(main: EvalResult, baseline: EvalResult, *, records: int) -> str:
-    """The human report: figures side by side, confusion, then each error with its evidence."""
-    out = [
-        f"{records} records",
-        f"{'':<12} {main.name:<17}   {baseline.name:<17}   tp/fp/fn",
-        f"{'':<12} {'P':>5} {'R':>5} {'F1':>5}   {'P':>5} {'R':>5} {'F1':>5}",
-        _row("overall", main.overall, baseline.overall),
-    ]
-    out += [_row(t, main.per_type[t], baseline.per_type[t]) for t in main.per_type]
-    out.append(f"type accuracy on true positives: {main.type_accuracy:.2f} "
-               f"(baseline {baseline.type_accuracy:.2f})")
-    names = [t.value for t in GapType] + [NONE]
-    out += ["", f"gap-type confusion ({main.name}; rows gold, columns predicted)",
-            f"{'':<12} " + " ".join(f"{n[:11]:>11}" for n in names)]
-    for gold in names:
-        row = main.confusion.get(gold, {})
-        out.append(f"{gold:<12} " + " ".join(f"{row.get(n, 0):>11}" for n in names))
-    for title, items in (("false positives", main.false_positives),
-                         ("false negatives", main.false_negatives)):
-        out += ["", f"{title} ({len(items)})"]
-        for record, pred in items:
-            gold = record.gap_type.value if record.gap_type else "-"
-            out.append(f"- {record.id} gold={gold} predicted={pred.gap_type or '-'} "
-                       f"score={pred.score:g}: {record.title[:70]!r}")
-            out += [f"    [{e.rule_id}] {e.text[:160]}" for e in pred.evidence[:4]]
-    return "\n".join(out)
-
-
-def to_json(main: EvalResult, baseline: EvalResult, *, records: int) -> dict[str, Any]:
-    """Machine-readable figures for `--json`."""
-    return {"records": records, main.name: main.as_dict(), baseline.name: baseline.as_dict()}

@@ -102,7 +102,9 @@ def list_issues(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues` with filters, offset or keyset pagination."""
     project = project_of(ctx, m)
     items = [i for i in ctx.state.issues.values() if i["project_id"] == project["id"]]
-    items, order_by, sort = order(req, filter_items(req, items, kind="issue"), ISSUE_ORDER)
+    items = filter_items(req, items, kind="issue", search_mode=ctx.state.search_mode,
+                         users=ctx.state.users)
+    items, order_by, sort = order(req, items, ISSUE_ORDER)
     keyset = (order_by, sort) if order_by in ISSUE_KEYSET_ORDER else None
     return paginate(req, items, ctx.api_root,
                     lambda i: views.issue_json(ctx.state, project, i, ctx.urls), keyset=keyset,
@@ -228,7 +230,8 @@ def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Respo
     """`GET /projects/:id/merge_requests` (state, labels, source_branch, updated_after, ...)."""
     project = project_of(ctx, m)
     items = [r for r in ctx.state.merge_requests.values() if r["project_id"] == project["id"]]
-    items, _, _ = order(req, filter_items(req, items, kind="merge_request"), MR_ORDER)
+    items = filter_items(req, items, kind="merge_request", users=ctx.state.users)
+    items, _, _ = order(req, items, MR_ORDER)
     return paginate(req, items, ctx.api_root,
                     lambda r: views.merge_request_json(ctx.state, project, r, ctx.urls))
 

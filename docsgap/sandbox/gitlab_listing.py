@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable
+from functools import lru_cache
 from urllib.parse import urlencode
 
+from docsgap.sandbox.gitlab_search import (
+    SEARCH_MODES,
+    Vector,
+    full_text,
+    fuzzy,
+    matches,
+    query,
+    vector,
+)
 from docsgap.sandbox.gitlab_state import is_draft, split_labels
 from docsgap.sandbox.wire import (
     JSON,
@@ -21,7 +30,6 @@ from docsgap.sandbox.wire import (
 )
 
 OFFSET_CAP = 50_000
-_WORD = re.compile(r'"([^"]+)"|(\S+)')
 
 
 def _time_arg(req: Request, name: str) -> str | None:
@@ -34,8 +42,12 @@ def _time_arg(req: Request, name: str) -> str | None:
         raise gitlab_bad_request(f"{name} is invalid") from None
 
 
-def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
-    """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests."""
+def filter_items(
+    req: Request, items: list[JSON], *, kind: str, search_mode: str = "unwrap",
+    users: dict[int, JSON] | None = None,
+) -> list[JSON]:
+    """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests;
+    `search_mode` says how issue text is indexed (`gitlab_search.SEARCH_MODES`)."""
     state = req.arg("state") or "all"
     allowed = ("opened", "closed", "all") if kind == "issue" else (
         "opened", "closed", "locked", "merged", "all")
@@ -44,6 +56,13 @@ def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
     if state != "all":
         items = [i for i in items if i["state"] == state]
     items = _label_filter(items, req.arg("labels"), req.args("not[labels]"))
+    author_id = req.arg("author_id")
+    if author_id:
+        items = [i for i in items if str(i["author_id"]) == author_id]
+    author = req.arg("author_username")
+    if author:
+        items = [i for i in items if (users or {}).get(i["author_id"], {}).get("username")
+                 == author]
     iids = {int(x) for x in req.args("iids") if x.isdigit()}
     if iids:
         items = [i for i in items if i["iid"] in iids]
@@ -60,7 +79,18 @@ def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
     search = req.arg("search")
     if search:
         fields = [f.strip() for f in (req.arg("in") or "title,description").split(",")]
-        items = [i for i in items if _matches(search, [str(i.get(f) or "") for f in fields])]
+        if not set(fields) <= {"title", "description"}:
+            raise gitlab_bad_request("in does not have a valid value")
+        if kind == "issue" and search_mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {search_mode!r}")
+        if kind == "issue" and full_text(search):
+            terms = query(search, search_mode)
+            weights = "".join(sorted({"title": "A", "description": "B"}[f] for f in fields))
+            items = [i for i in items if matches(
+                _vector(str(i["title"]), str(i.get("description") or ""), search_mode),
+                terms, weights)]
+        else:
+            items = [i for i in items if fuzzy(search, [str(i.get(f) or "") for f in fields])]
     if kind == "merge_request":
         for param in ("source_branch", "target_branch"):
             value = req.arg(param)
@@ -90,13 +120,9 @@ def _label_filter(items: list[JSON], labels: str | None, excluded: list[str]) ->
     return items
 
 
-def _matches(query: str, texts: list[str]) -> bool:
-    """GitLab's fuzzy issuable search: every word (3+ chars; quoted phrases kept whole) must
-    occur, case-insensitively, in one of the searched fields."""
-    words = [a or b for a, b in _WORD.findall(query)]
-    long_words = [w for w in words if len(w) >= 3] or words
-    haystack = [t.lower() for t in texts]
-    return all(any(w.lower() in t for t in haystack) for w in long_words)
+@lru_cache(maxsize=8192)
+def _vector(title: str, description: str, mode: str) -> Vector:
+    return vector((("A", title), ("B", description)), mode)
 
 
 def order(

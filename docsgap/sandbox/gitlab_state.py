@@ -42,6 +42,21 @@ class GitLabState:
     mentions_seen: list[JSON] = field(default_factory=list)
     packages: list[JSON] = field(default_factory=list)
     """Generic packages: `{id, project_id, name, version, created_at, files: [...]}`."""
+    search_mode: str = "unwrap"
+    """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
+    current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""
+    _last_note_id: int = 900000
+
+    def next_note_id(self) -> int:
+        """The id the next note gets (O(1): a max() per note made seeding quadratic)."""
+        if self._last_note_id + 1 in self.notes:  # notes placed by hand
+            self._last_note_id = max(self.notes)
+        return self._last_note_id + 1
+
+    def store_note(self, note: JSON) -> None:
+        """Keep a note made with `next_note_id()`."""
+        self.notes[note["id"]] = note
+        self._last_note_id = max(self._last_note_id, note["id"])
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -168,7 +183,7 @@ class GitLabState:
     ) -> JSON | None:
         """Add a note; `None` when the body holds only quick actions (GitLab answers 202)."""
         target = "merge_request" if "source_branch" in item else "issue"
-        note_id = max(self.notes, default=900000) + 1
+        note_id = self.next_note_id()
         if not system:
             if not body.strip():
                 raise gitlab_bad_request("body is empty")
@@ -186,7 +201,7 @@ class GitLabState:
             "noteable_type": "MergeRequest" if target == "merge_request" else "Issue",
             "noteable_iid": item["iid"], "project_id": project["id"], "internal": False,
         }
-        self.notes[note_id] = note
+        self.store_note(note)
         item["updated_at"] = stamp  # a note touches its noteable
         return note
 

@@ -124,6 +124,10 @@ def build_gitlab(data: JSON, places: dict[str, str]) -> GitLabState:
         "created_at": norm_time(u.get("created_at", "2020-01-01T00:00:00Z")),
     } for u in data.get("users", [])}
     state = GitLabState(users=users, tokens={}, projects={})
+    for name, value in (data.get("settings") or {}).items():
+        if not hasattr(state, name):
+            raise ValueError(f"unknown GitLab setting {name!r}")
+        setattr(state, name, value)
     for n, spec in enumerate(data.get("tokens", [])):
         user = _gl_user(state, spec["username"])
         state.tokens[str(spec["token"])] = {
@@ -236,14 +240,14 @@ def _merge_request(state: GitLabState, project: JSON, spec: JSON, places: dict[s
 def _note(state: GitLabState, project: JSON, item: JSON, kind: str, spec: JSON,
           places: dict[str, str]) -> None:
     stamp = norm_time(spec["at"])
-    note_id = max(state.notes, default=900000) + 1
-    state.notes[note_id] = {
+    note_id = state.next_note_id()
+    state.store_note({
         "id": note_id, "body": _fill(spec["body"], places),
         "author_id": _gl_user(state, spec["author"])["id"], "created_at": stamp,
         "updated_at": stamp, "system": bool(spec.get("system")), "noteable_id": item["id"],
         "noteable_type": kind, "noteable_iid": item["iid"], "project_id": project["id"],
         "internal": False,
-    }
+    })
 
 
 def describe(data: Any) -> str:

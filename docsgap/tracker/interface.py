@@ -16,9 +16,12 @@ class Tracker(Protocol):
     project: str
     """Project path, e.g. `gitlab-org/gitlab`."""
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        """Issues (any state) and merge requests carrying the docs label, updated after the
-        given time (all of them when `None`); pages lazily, following `Link` headers."""
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        """Issues (any state) then merge requests carrying the docs label, updated after the
+        given time (all of them when `None`), each kind oldest update first; `kind` limits it
+        to one kind. Pages lazily, following `Link` headers."""
         ...
 
     def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
@@ -26,7 +29,8 @@ class Tracker(Protocol):
         ...
 
     def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
-        """An issue whose description contains `marker` (remote idempotency check)."""
+        """An issue docsgap (the token's user) opened whose description contains `marker`
+        (remote idempotency check; must not rely on the server's text search)."""
         ...
 
     def open_issue(self, draft: IssueDraft) -> TrackerItem:
