@@ -16,8 +16,9 @@ from docsgap.models import Candidate, Decision, MatchResult
 def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
            related: Callable[[str, str], bool] | None = None) -> MatchResult:
     """The decision on ranked candidates (scores: probabilities in percent): `link` at or above
-    `link_threshold` (unless only the open/recent/named priors lift it there), `review` down to
-    `review_threshold`, else `new`; the reason says why. Candidates that reference the best
+    `link_threshold`, `review` down to `review_threshold`, else `new`; the reason says why. The
+    open/recent/named priors order candidates but never reach a threshold on their own: the
+    probability without their lift must reach it too. Candidates that reference the best
     (an MR and the issue it closes) track the same gap: their probability counts for it."""
     if not ranked:
         return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
@@ -32,6 +33,10 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
         decision: Decision = "new"
         notes[0] = f"new: best {notes[0]} is below the review threshold " \
             f"{review_threshold:g}"
+    elif evidence < review_threshold:
+        decision = "new"
+        notes[0] = f"new: best {notes[0]} reaches the review threshold {review_threshold:g} " \
+            "only through the open/recent/named priors"
     elif score < link_threshold:
         decision = "review"
         notes[0] = f"review: {notes[0]} is below the link threshold {link_threshold:g}"

@@ -8,7 +8,8 @@ gap) join as one-candidate reports.
 
 The regularisation strength is chosen by leave-one-owner-out on the train split, the link
 threshold on the dev split (the lowest whose automatic links are at least `TARGET_PRECISION`
-right); the test split is only reported."""
+right), and the review threshold there too (`REVIEW_RECALL`); the test split is only
+reported."""
 
 from __future__ import annotations
 
@@ -178,6 +179,21 @@ def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], 
     right; the highest one when none is. Also the precision and links at each. A group links
     its top candidate as `decide` does: when its probability, also without the priors'
     contributions, reaches the threshold."""
+    tops = _tops(groups, weights, bias)
+    table = []
+    for t in THRESHOLDS:
+        linked = [right for p, right in tops if p >= t]
+        precision = sum(linked) / len(linked) if linked else 1.0
+        table.append({"threshold": t, "links": len(linked), "right": sum(linked),
+                      "precision": round(precision, 4)})
+    fine = [row["threshold"] for row in table if row["precision"] >= TARGET_PRECISION]
+    return (min(fine) if fine else THRESHOLDS[-1]), table
+
+
+def _tops(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float
+          ) -> list[tuple[float, bool]]:
+    """Per group with candidates: its best candidate's probability as `decide` weighs it
+    (the lower of it with and without the priors' lift) and whether it is the original."""
     priors = [FEATURES.index(f) for f in PRIORS]
     tops = []
     for g in groups:
@@ -187,14 +203,23 @@ def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], 
         k = int(np.argmax(p))
         lift = [(FEATURES[j], float(weights[j] * g.rows[k, j])) for j in priors]
         tops.append((min(p[k], without_priors(p[k], lift)), g.positive == k))
-    table = []
-    for t in THRESHOLDS:
-        linked = [right for p, right in tops if p >= t]
-        precision = sum(linked) / len(linked) if linked else 1.0
-        table.append({"threshold": t, "links": len(linked), "right": sum(linked),
-                      "precision": round(precision, 4)})
-    fine = [row["threshold"] for row in table if row["precision"] >= TARGET_PRECISION]
-    return (min(fine) if fine else THRESHOLDS[-1]), table
+    return tops
+
+
+REVIEW_RECALL = 0.9
+"""The review threshold keeps this share of dev's right best candidates out of `new`."""
+
+
+def choose_review(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float,
+                  link: float) -> float:
+    """The probability (rounded down to 0.05, at most `link`) at or above which
+    `REVIEW_RECALL` of the groups whose best candidate is their original are: below it a
+    report ends `new` and a person never sees the match."""
+    right = sorted(top for top, is_right in _tops(groups, weights, bias) if is_right)
+    if not right:
+        return link
+    at = right[int(math.floor((1 - REVIEW_RECALL) * len(right)))]
+    return min(link, math.floor(at * 20) / 20)
 
 
 def train(train_set: Labelled, dev_set: Labelled, *, verdicts: Path | None = None,
@@ -210,6 +235,7 @@ def train(train_set: Labelled, dev_set: Labelled, *, verdicts: Path | None = Non
     fitted = Ranker(tuple(weights.tolist()), bias)
     dev_groups = groups_for(dev_set, ranker=fitted)
     threshold, table = choose_threshold(dev_groups, weights, bias)
+    review = choose_review(dev_groups, weights, bias, threshold)
     info = {
         "fitted": True, "date": date, "l2": l2, "l2_loss_leave_one_owner_out": losses,
         "train": {"queries": len(train_set.queries), "pool": len(train_set.pool),
@@ -222,7 +248,7 @@ def train(train_set: Labelled, dev_set: Labelled, *, verdicts: Path | None = Non
         "priors": list(PRIORS),
     }
     return Ranker(tuple(round(w, 6) for w in weights.tolist()), round(bias, 6),
-                  link_threshold=threshold, review_threshold=round(min(0.2, threshold), 2),
+                  link_threshold=threshold, review_threshold=review,
                   info=info)
 
 
@@ -232,5 +258,5 @@ def write(ranker: Ranker, path: Path) -> None:
                     encoding="utf-8")
 
 
-__all__ = ["Group", "choose_l2", "choose_threshold", "fit", "groups_for", "log_loss", "train",
-           "verdict_groups", "write"]
+__all__ = ["Group", "balance", "choose_l2", "choose_review", "choose_threshold", "fit",
+           "groups_for", "log_loss", "train", "verdict_groups", "write"]

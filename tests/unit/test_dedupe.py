@@ -214,9 +214,13 @@ def test_two_equally_likely_originals_share_the_probability_and_need_a_person() 
 
 
 def test_priors_alone_never_link() -> None:
-    lifted = [Candidate("a", "A", "opened", 84.0, (("words", 74.0), ("open", 5.0),
-                                                    ("recent", 5.0)))]
-    assert decide(lifted, link_threshold=80, review_threshold=60).decision == "review"
+    # Contributions to the logit: without the priors' +1.0 the odds fall by e, to 66%.
+    lifted = [Candidate("a", "A", "opened", 84.0, (("words", 2.0), ("open", 0.6),
+                                                    ("recent", 0.4)))]
+    assert decide(lifted, link_threshold=70, review_threshold=10).decision == "review"
+    assert decide(lifted, link_threshold=60, review_threshold=10).decision == "link"
+    # Nor do they lift a candidate into the review band.
+    assert decide(lifted, link_threshold=90, review_threshold=70).decision == "new"
 
 
 def test_empty_cache_means_new() -> None:
