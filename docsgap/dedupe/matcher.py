@@ -11,9 +11,11 @@ explanation in `docsgap.dedupe.decision`.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -36,7 +38,9 @@ from docsgap.dedupe.grouping import group_signals
 from docsgap.dedupe.index import split_map, top
 from docsgap.dedupe.itemindex import ItemIndex, cache_fingerprint
 from docsgap.dedupe.links import REF_RE, page_tails, urls_in
-from docsgap.dedupe.ranker import Ranker, load_ranker, probabilities
+from docsgap.dedupe.ranker import RANKER_FILE, Ranker, load_ranker, probabilities
+from docsgap.docs import pages as docpages
+from docsgap.docs.pages import docs_map_file
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
 
 DECLINED_LABELS = (
@@ -254,6 +258,19 @@ class Matcher:
         return len(self.items)
 
 
+def match_fingerprint() -> str:
+    """What every match result depends on besides the items and the signal: the dedup code,
+    the ranker's weights and the docs map (a cache of match results keys on it)."""
+    h = hashlib.sha256(f"{CACHE_VERSION}".encode())
+    for path in (*sorted(Path(__file__).parent.glob("*.py")), RANKER_FILE, docs_map_file(),
+                 *sorted(Path(docpages.__file__).parent.glob("*.py"))):
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(f"unreadable {path}".encode())
+    return h.hexdigest()
+
+
 def _report(signal: Signal) -> tuple[str, str, DocPage | None]:
     """What of a signal is matched: its thread title, its evidence sentences, its page."""
     return signal.thread_title, "\n".join(dict.fromkeys(e.text for e in signal.evidence)), \
@@ -271,4 +288,4 @@ def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
 
 
 __all__ = ["CACHE_VERSION", "DECLINED_LABELS", "DedupCache", "Matcher", "cache_fingerprint",
-           "cache_stamp", "decide", "group_signals", "page_tails"]
+           "cache_stamp", "decide", "group_signals", "match_fingerprint", "page_tails"]
