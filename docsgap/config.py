@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 
 from docsgap.errors import ConfigError
 from docsgap.models import ActionKind
+from docsgap.textfile import read_utf8
 
 PolicyMode = Literal["off", "review", "auto"]
 POLICY_MODES: tuple[str, ...] = get_args(PolicyMode)
@@ -29,6 +30,11 @@ class ForumConfig:
     """First run: how many pages of 50 latest posts to read."""
     max_requests: int = 50
     """Requests per run; Discourse admin keys share 60/min site-wide."""
+    rate_limit_per_minute: int = 60
+    """The site's request rate for the key (Discourse's admin-key default: 60), for the cost
+    a first scan announces and the time left the progress shows."""
+    max_post_chars: int = 200_000
+    """Longer posts are judged on their first this many characters (said in the evidence)."""
     timeout: float = 30.0
     bot_usernames: tuple[str, ...] = ("docsgap-bot",)
     staff_usernames: tuple[str, ...] = ()
@@ -66,13 +72,36 @@ class GitLabConfig:
     summary_title: str = "docsgap summary: forum docs gaps"
 
 
+SCORE_RANGE = (0.0, 100.0)
+"""The range of match scores, so of `link_threshold` and `review_threshold` (the one place to
+change if the matcher's scale changes)."""
+
+
 @dataclass(frozen=True)
 class DedupConfig:
-    """[dedup]: match thresholds (0-100)."""
+    """[dedup]: match thresholds (within `SCORE_RANGE`)."""
 
     link_threshold: float = 80.0
     review_threshold: float = 60.0
     closed_within_days: int = 365
+
+
+@dataclass(frozen=True)
+class DocsConfig:
+    """[docs]: the local index of the docs pages (`docsgap docs sync`) and what is suggested
+    from it."""
+
+    projects: tuple[str, ...] = ("gitlab-org/gitlab",)
+    """Docs projects to index; their docs folders come from the docs map."""
+    ref: str = "master"
+    url: str | None = None
+    """GitLab holding the docs projects (default: gitlab.url)."""
+    path: str | None = None
+    """A local checkout to index instead of downloading (one project)."""
+    answer_threshold: float = 0.45
+    """Docs-first replies: the similarity (0-1) of question and best section they need."""
+    unanswered_hours: float = 24.0
+    """Docs-first replies: only to questions this old without an accepted or staff answer."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,8 @@ class PolicyConfig:
     reply: PolicyMode = "review"
     open_draft_mr: PolicyMode = "review"
     followup: PolicyMode = "review"
+    docs_reply: PolicyMode = "review"
+    """A docs-first reply linking the docs section that answers an unanswered question."""
 
     def mode(self, kind: ActionKind) -> PolicyMode:
         """The mode for an action kind."""
@@ -99,6 +130,7 @@ class Config:
     gitlab: GitLabConfig = field(default_factory=GitLabConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    docs: DocsConfig = field(default_factory=DocsConfig)
     state_path: Path = Path(".docsgap/state.db")
     rules_dirs: tuple[Path, ...] = ()
     """Extra rules directories; their files add to or override the shipped ones by name."""
@@ -113,6 +145,7 @@ _SECTIONS: dict[str, type] = {
     "gitlab": GitLabConfig,
     "dedup": DedupConfig,
     "policy": PolicyConfig,
+    "docs": DocsConfig,
 }
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
 _SECRET_KEYS = {"api_key", "token"}
@@ -236,10 +269,10 @@ def load_config(
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
     if path is not None:
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: config file not found") from None
+            data = tomllib.loads(read_utf8(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
@@ -278,7 +311,15 @@ def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check(cfg: Config) -> None:
-    for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url)):
+    low, high = SCORE_RANGE
+    for name in ("link_threshold", "review_threshold"):
+        value = getattr(cfg.dedup, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
+            )
+    for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url),
+                      ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
     if cfg.dedup.review_threshold > cfg.dedup.link_threshold:

@@ -21,6 +21,7 @@ from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
 from docsgap.errors import DocsgapError, RulesError
 from docsgap.forum.interface import ForumProbe, ForumUser
+from docsgap.state import CORRUPT_HINT
 from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
 
 API_KEY_FIX = (
@@ -342,8 +343,12 @@ def _state_file(path: Path) -> tuple[Status, str, str | None]:
     problem, detail = check_state_path(path)
     if problem is None:
         return Status.OK, detail, None
-    fix = ("move the file aside; the next run rebuilds from the remote markers"
-           if path.exists() else "set state_path (or DOCSGAP_STATE) to a writable location")
+    if not path.exists():
+        fix = "set state_path (or DOCSGAP_STATE) to a writable location"
+    elif "not writable" in problem:  # keep the file: its review verdicts cannot be rebuilt
+        fix = f"make it writable (chmod u+w {path} and its directory)"
+    else:
+        fix = CORRUPT_HINT
     return Status.FAIL, problem, fix
 
 

@@ -26,6 +26,9 @@ class ExitCode(IntEnum):
     """Some actions failed; the others were recorded. A rerun is safe and resumes."""
     CHECK_FAILED = 8
     """A check did not pass: eval below --min-f1, rules examples failing, doctor findings."""
+    STATE = 9
+    """The local state file cannot be used (corrupt, empty, not writable, or in use by another
+    run); it is left as it was and nothing was written to GitLab or the forum."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C); state written so far is kept."""
 
@@ -40,6 +43,12 @@ class DocsgapError(Exception):
         super().__init__(message)
         if hint is not None:
             self.hint = hint
+
+
+class UsageError(DocsgapError):
+    """A command-line argument cannot be used (a file that is not UTF-8, a malformed patch)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(DocsgapError):
@@ -61,9 +70,9 @@ class RulesError(DocsgapError):
 
 
 class StateError(DocsgapError):
-    """The local SQLite state cannot be opened or migrated."""
+    """The local SQLite state cannot be opened, migrated or locked; the file is left as it was."""
 
-    exit_code = ExitCode.INTERNAL
+    exit_code = ExitCode.STATE
 
 
 class RemoteError(DocsgapError):

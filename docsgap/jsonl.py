@@ -8,15 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from docsgap.errors import ConfigError
+from docsgap.textfile import read_utf8
 
 
 def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each non-blank line; a bad line is a `ConfigError` naming
     path:line, so the user sees where to look."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    lines = read_utf8(path).splitlines()
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue

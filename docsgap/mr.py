@@ -166,6 +166,12 @@ def _find(lines: list[str], needle: list[str], expected: int, floor: int) -> int
     return None
 
 
+def check_patch(patch: str, *, path: str | None = None) -> None:
+    """Raise `PatchError` unless `patch` is a well-formed unified diff of one file (`path`).
+    Whether its context matches needs the file: `apply_patch` checks that."""
+    _hunks(_file_sections(patch, path))
+
+
 def apply_patch(original: str, patch: str, *, path: str | None = None) -> str:
     """Apply a unified diff of one file to `original`. Hunks may have moved (they are looked
     for nearby, as `patch` does), but their context must match exactly; no fuzz."""

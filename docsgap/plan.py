@@ -130,7 +130,7 @@ def build_plan(
                 )
             )
     return _cap(Plan(tuple(actions), tuple(skips), tuple(signals), tuple(matches.items())),
-                config.max_actions, context)
+                config, context)
 
 
 def _ignored(meta: ThreadMeta, config: Config) -> str | None:
@@ -222,26 +222,45 @@ def mode_of(action: Action, config: Config, verdicts: Mapping[str, str]) -> str:
         return "off"
     if verdict == "accept":
         return "accepted"
-    if mode == "auto" and "review band" not in action.reason:
+    if mode == "auto" and "review band" not in action.reason and not action.needs_review:
         return "auto"
     return "review"
 
 
-def _cap(plan: Plan, max_actions: int, context: PlanContext) -> Plan:
-    """Keep whole groups under the per-run cap: an issue never loses its own replies."""
+def extend_plan(plan: Plan, extra: Sequence[Action], config: Config,
+                context: PlanContext) -> Plan:
+    """`plan` with more actions (docs-first replies) under the same per-run cap of writes."""
+    if not extra:
+        return plan
+    return _cap(Plan(plan.actions + tuple(extra), plan.skips, plan.signals, plan.matches),
+                config, context)
+
+
+def _cap(plan: Plan, config: Config, context: PlanContext) -> Plan:
+    """Keep whole groups under the per-run cap of writes: an issue never loses its own replies.
+    Only actions that would write count; those waiting for a reviewer (or on an action that
+    waits) stay in the plan uncounted, so the plan shows everything and the cap buys writes."""
+    max_actions = config.max_actions
     kept: list[Action] = []
     skips = list(plan.skips)
     budget = max_actions
     pending = [a for a in plan.actions if a.key not in context.done]
     done = [a for a in plan.actions if a.key in context.done]
+    kept_keys: set[str] = set()
+    writing: set[str] = set()
     for a in pending:
         waits = a.depends_on and a.depends_on not in context.done
-        if waits and all(k.key != a.depends_on for k in kept):
+        if waits and a.depends_on not in kept_keys:
             skips.append(Skip(a.key, "waits for its issue (cap reached)"))
             continue
-        if budget <= 0:
-            skips.append(Skip(a.key, f"per-run cap of {max_actions} actions reached"))
+        writes = mode_of(a, config, context.verdicts) in ("auto", "accepted") and (
+            not waits or a.depends_on in writing)
+        if writes and budget <= 0:
+            skips.append(Skip(a.key, f"per-run cap of {max_actions} writes reached"))
             continue
         kept.append(a)
-        budget -= 1
+        kept_keys.add(a.key)
+        if writes:
+            writing.add(a.key)
+            budget -= 1
     return Plan(tuple(done + kept), tuple(skips), plan.signals, plan.matches)

@@ -14,6 +14,7 @@ _LABEL = {
     "reply": "REPLY",
     "open_draft_mr": "DRAFT MR",
     "followup": "FOLLOW-UP",
+    "docs_reply": "DOCS REPLY",
 }
 
 
@@ -43,7 +44,7 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
     for action in plan.actions:
         o = by_key.get(action.key)
         status = _status_word(o) if o else "not reached"
-        where = (o.remote_url if o and o.remote_url else action.target_url) or "(new issue)"
+        where = _where(action, o, by_key)
         lines.append(f"- {_LABEL[action.kind.value]:<10} {status:<18} {where}")
         if compact:
             first = signals.get(action.signal_keys[0]) if action.signal_keys else None
@@ -64,7 +65,7 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
         lines.append(f"    why: {action.reason}")
         if action.kind.value in ("open_issue", "link_existing") and action.signal_keys:
             m = matches.get(action.signal_keys[0])
-            if m and m.reason:
+            if m and m.reason and m.reason not in action.reason:  # else "why" already says it
                 lines.append(f"    match: {m.reason}")
         if o and o.status == "failed" and o.error:
             lines.append(f"    error: {o.error}")
@@ -72,6 +73,19 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)
     return "\n".join(lines)
+
+
+def _where(action: Action, o: Outcome | None, by_key: dict[str, Outcome]) -> str:
+    """The item the action wrote or aims at: a reply to an issue opened earlier in this run
+    names that issue's URL even when the reply itself failed."""
+    if o is not None and o.remote_url:
+        return o.remote_url
+    if action.target_url:
+        return action.target_url
+    dep = by_key.get(action.depends_on or "")
+    if dep is not None and dep.remote_url:
+        return dep.remote_url
+    return "(new issue)"
 
 
 def counts(result: RunResult) -> dict[str, dict[str, int]]:

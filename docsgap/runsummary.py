@@ -25,6 +25,7 @@ def summarize(
     for o in result.outcomes:
         per_kind.setdefault(o.action.kind.value, Counter())[o.status] += 1
     skips = Counter(_reason_class(s.reason) for s in result.plan.skips)
+    written = {o.action.key: o.remote_url for o in result.outcomes if o.remote_url}
     return {
         "applied": applied,
         "exit_code": exit_code,
@@ -33,7 +34,9 @@ def summarize(
         "actions": {k: dict(v) for k, v in sorted(per_kind.items())},
         "skips": dict(skips.most_common()),
         "failures": [
-            {"key": o.action.key, "kind": o.action.kind.value, "error": o.error}
+            {"key": o.action.key, "kind": o.action.kind.value, "error": o.error,
+             # A reply to an issue this run opened names that issue, not "(new issue)".
+             "target": o.action.target_url or written.get(o.action.depends_on or "")}
             for o in result.outcomes if o.status == "failed"
         ],
         "requests": dict(result.requests),
@@ -69,7 +72,9 @@ def render_text(summary: Mapping[str, Any]) -> str:
     if summary["skips"]:
         skipped = "; ".join(f"{n} x {why}" for why, n in summary["skips"].items())
         lines.append(f"  skipped: {skipped}")
-    lines.extend(f"  FAILED {f['kind']} {f['key']}: {f['error']}" for f in summary["failures"])
+    lines.extend(f"  FAILED {f['kind']} {f['key']}"
+                 + (f" (for {f['target']})" if f.get("target") else "") + f": {f['error']}"
+                 for f in summary["failures"])
     requests = ", ".join(f"{svc} {n}" for svc, n in sorted(summary["requests"].items())) or "none"
     left = ", ".join(f"{svc} {'unlimited' if n is None else n}"
                      for svc, n in sorted(summary["budget_remaining"].items()))

@@ -8,6 +8,7 @@ marker remotely, so a lost database never causes a duplicate (see `apply.py`).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -137,30 +138,71 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-class StateStore:
-    """All reads and writes of the local state go through here."""
+CORRUPT_HINT = (
+    "restore a saved copy (in CI: `docsgap state pull`); or move the file aside and run again: "
+    "issues, notes and replies are found again by their markers, but review verdicts are lost"
+)
 
-    def __init__(self, path: Path | str) -> None:
+
+def check_usable(path: Path, *, read_only: bool = False) -> None:
+    """Refuse a state file that would silently lose work: an empty (0-byte) file is not a
+    fresh start but a state that was cut short, and a read-only one must not be replaced."""
+    if not path.exists():
+        return
+    if path.is_file() and path.stat().st_size == 0:
+        raise StateError(
+            f"state {path} is empty (0 bytes): it holds none of docsgap's records",
+            hint="if it was cut short, restore a saved copy (in CI: `docsgap state pull`); "
+            "to start afresh on purpose, delete it",
+        )
+    if read_only:
+        return
+    # SQLite writes its journal beside the database, so the directory must be writable too.
+    for where in (path, path.parent):
+        if not os.access(where, os.W_OK):
+            raise StateError(
+                f"state {path} is read-only ({where} is not writable)",
+                hint=f"make it writable (chmod u+w {where}) or run as its owner; do not delete "
+                "it: its review verdicts cannot be rebuilt. `docsgap report` reads it as it is",
+            )
+
+
+class StateStore:
+    """All reads and writes of the local state go through here. `read_only` opens the file
+    without writing anything (not even the journal mode), for `docsgap report`."""
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
+        memory = self.path == ":memory:"
+        if not memory:
+            check_usable(Path(self.path), read_only=read_only)
         try:
-            if self.path != ":memory:":
+            if read_only and not memory:
+                uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
+                self.db = Database(sqlite3.connect(uri, uri=True))
+                if migrations.pending(self.db):
+                    raise StateError(
+                        f"state {self.path} was written by an older docsgap and needs an "
+                        "upgrade before it can be read",
+                        hint="run any docsgap command that writes it once (e.g. `docsgap run`)",
+                    )
+                return
+            if not memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
-            if self.path != ":memory:":
+            if not memory:
                 # WAL + NORMAL: a commit per write stays durable against crashes of docsgap
                 # without an fsync each (10 ms on ext4); CI saves the file with the backup API.
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
             migrations.apply(self.db)
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise StateError(
-                f"cannot open state {self.path}: {exc}",
-                hint="move the file aside; docsgap rebuilds from the remote markers",
-            ) from exc
+            raise StateError(f"cannot open state {self.path}: {exc}", hint=CORRUPT_HINT) from exc
 
     def close(self) -> None:
         """Close the connection (folding the WAL back into the file)."""
-        if self.path != ":memory:":
+        if self.path != ":memory:" and not self.read_only:
             try:
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
@@ -505,3 +547,48 @@ def m004_dedup_word_ids(db: Database) -> None:
     db.table("dedup_cache").create(
         {"url": str, "stamp": str, "fingerprint": str, "data": bytes}, pk="url")
     db.table("dedup_words").create({"id": int, "word": str, "fingerprint": str}, pk="id")
+
+
+@migrations()
+def m005_docs_index(db: Database) -> None:
+    """The local index of the docs (`docsgap docs sync`): one row per source file, one per docs
+    project (the commit it was synced at), and the forum questions docs-first replies answer."""
+    db.table("docs_pages").create(
+        {"key": str, "project": str, "path": str, "url": str, "urls": str, "title": str,
+         "sections": str, "redirect_to": str, "digest": str, "commit_id": str,
+         "updated_at": str}, pk="key")
+    db.table("docs_pages").create_index(["project"])
+    db.table("docs_sources").create(
+        {"project": str, "dir": str, "ref": str, "commit_id": str, "committed_at": str,
+         "origin": str, "pages": int, "synced_at": str}, pk="project")
+    db.table("docs_questions").create(
+        {"thread_id": int, "title": str, "question": str, "asked_at": str, "answered": str,
+         "seen_at": str}, pk="thread_id")
+
+
+@migrations()
+def m006_held_posts(db: Database) -> None:
+    """Posts docsgap holds, so a topic is read from the forum only once: the posts of the
+    latest-posts walk in progress, and every post of the topics it read as whole threads
+    (`threads.held`); the walk keeps others only until their topic is judged."""
+    db.table("posts").create(
+        {"id": int, "topic_id": int, "number": int, "username": str, "created_at": str,
+         "cooked": str, "raw": str, "staff": int, "post_type": int, "length": int},
+        pk="id",
+    )
+    db.table("posts").create_index(["topic_id"])
+    db.table("threads").add_column("held", int)
+
+
+@migrations()
+def m007_match_cache(db: Database) -> None:
+    """Each signal's last match result, with the signal text and cached-items stamp it was
+    made under (`docsgap.matchcache`)."""
+    db.table("match_cache").create(
+        {"signal_key": str, "fingerprint": str, "stamp": str, "result": str}, pk="signal_key")
+
+
+@migrations()
+def m008_docs_question_links(db: Database) -> None:
+    """The docs pages a question's thread already links (a docs-first reply never repeats one)."""
+    db.table("docs_questions").add_column("linked", str)

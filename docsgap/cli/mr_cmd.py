@@ -15,10 +15,11 @@ from docsgap import mr, review
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.config import Config
-from docsgap.errors import ExitCode
+from docsgap.errors import ExitCode, UsageError
 from docsgap.models import TrackerItem
 from docsgap.mr import DraftMr, MrRefused, MrTarget
 from docsgap.services import build_services
+from docsgap.textfile import read_utf8
 
 
 class _Out:
@@ -39,13 +40,13 @@ class _Out:
             common.echo_json(self.data)
 
 
-def _new_content(dm: DraftMr, target: MrTarget, original: str, patch: Path | None,
-                 content: Path | None) -> tuple[str, bool]:
+def _new_content(dm: DraftMr, target: MrTarget, original: str, patch: str | None,
+                 content: str | None) -> tuple[str, bool]:
     """The edited file text, and whether it came from the editor."""
     if content is not None:
-        return content.read_text(encoding="utf-8"), False
+        return content, False
     if patch is not None:
-        return mr.apply_patch(original, patch.read_text(encoding="utf-8"), path=target.path), False
+        return mr.apply_patch(original, patch, path=target.path), False
     edited = click.edit(original, extension=Path(target.path).suffix or ".md",
                         require_save=True)
     return (original if edited is None else edited), True
@@ -147,6 +148,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         7 if the MR was opened but the reply failed (rerun to resume)."""
         if patch is not None and content is not None:
             raise common.fail(MrRefused("give --patch or --content, not both"))
+        # Read and check the inputs before any request: a bad file is exit 2 whatever exists.
+        patch_text = read_utf8(patch, error=UsageError) if patch is not None else None
+        content_text = read_utf8(content, error=UsageError) if content is not None else None
+        if patch_text is not None:
+            mr.check_patch(patch_text, path=file.lstrip("/"))
         cfg = load(config, state)
         out = _Out(as_json)
         out.data.update({"topic": topic, "file": file, "applied": apply})
@@ -167,7 +173,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                     dm.record(target, item)
             else:
                 original = dm.original(target)
-                new, from_editor = _new_content(dm, target, original, patch, content)
+                new, from_editor = _new_content(dm, target, original, patch_text, content_text)
                 if new == original:
                     out.say(f"{target.path} is unchanged: no merge request.")
                     out.done()

@@ -60,12 +60,21 @@ def write_output(text: str, output: Path | None) -> None:
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
                 fh.write(text)
+            # mkstemp makes the file private (0600); a report is for sharing, so give it the
+            # mode any new file gets here (0644 under the usual umask).
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
         raise ReportOutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _since(value: str | None, now: datetime) -> datetime:
@@ -89,6 +98,9 @@ def _width() -> int:
 
 @common.handle_errors
 def report(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c",
+        help="docsgap.toml to read (default: $DOCSGAP_CONFIG or ./docsgap.toml).")] = None,
     state: Annotated[Path | None, typer.Option(
         "--state", help="SQLite state file [default: state_path from docsgap.toml].")] = None,
     fmt: Annotated[ReportFormat, typer.Option(
@@ -111,13 +123,13 @@ def report(
     """Print the issue-link report: every forum thread linked to a GitLab doc issue or MR, its gap
     type, docs page, the item's state and whether the reply was posted. Reads only the local
     state; never contacts the forum or GitLab."""
-    path = state if state is not None else load_config().state_path
+    path = state if state is not None else load_config(config).state_path
     if str(path) != ":memory:" and not Path(path).is_file():
         raise ConfigError(
             f"no docsgap state at {path}",
             hint="run `docsgap run` first, or pass --state PATH (state_path in docsgap.toml)",
         )
-    store = StateStore(path)
+    store = StateStore(path, read_only=True)
     try:
         rows = rows_from_state(store)
         extras = extras_from_state(store)

@@ -3,6 +3,7 @@ list and decide them from a script (`--list`, `--accept KEY`, `--reject KEY`, `-
 
 from __future__ import annotations
 
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import typer
 from docsgap import review
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
-from docsgap.errors import ExitCode, RemoteError
+from docsgap.errors import ExitCode, RemoteError, UsageError
 from docsgap.models import ActionKind, Thread
 from docsgap.review import ReviewItem
 from docsgap.services import Services, build_services
+from docsgap.textfile import read_utf8
 
 _WHERE = {
     ActionKind.OPEN_ISSUE: "as a new GitLab issue",
@@ -87,44 +89,65 @@ def render_item(item: ReviewItem, n: int, total: int, threads: _Threads | None) 
     return "\n".join(lines)
 
 
-def interactive(services: Services, items: list[ReviewItem]) -> dict[str, int]:
-    """The terminal walk-through; returns how many of each verdict were given."""
+def _interactive() -> bool:
+    """Whether a person can answer the prompts (scripts, CI and pipes cannot)."""
+    return sys.stdin.isatty()
+
+
+def interactive(services: Services, items: list[ReviewItem]) -> tuple[dict[str, int], bool]:
+    """The terminal walk-through: how many of each verdict were given, and whether the person
+    left with Ctrl-C or Ctrl-D (each verdict is stored the moment it is given, so none is
+    lost either way)."""
     counts = {"accept": 0, "reject": 0, "skip": 0}
     threads = _Threads(services)
     dropped: set[str] = set()
     queue = list(items)
-    for n, item in enumerate(queue, 1):
-        if item.action.key in dropped:
-            continue
-        text, edited = item.preview, False
-        typer.echo("\n" + render_item(item, n, len(queue), threads))
-        while True:
-            choice = _CHOICES[click.prompt(
-                "[a]ccept  [e]dit  [s]kip  [r]eject  [q]uit", default="s",
-                type=click.Choice(list(_CHOICES)), show_choices=False)]
-            if choice == "quit":
-                return counts
-            if choice == "edit":
-                new = click.edit(text, extension=".md", require_save=True)
-                if new is None or new.strip() == text.strip():
-                    typer.echo("  (unchanged)")
-                    continue
-                for problem in review.edit_warnings(item, new):
-                    typer.echo(f"  warning: {problem}")
-                text, edited = new, True
-                typer.echo("  ---- edited text ----")
-                typer.echo("\n".join(f"  | {line}" for line in text.rstrip("\n").split("\n")))
+    try:
+        for n, item in enumerate(queue, 1):
+            if item.action.key in dropped:
                 continue
-            body = text if edited else None
-            review.decide(services.store, item, choice, body=body if choice != "reject" else None)
-            counts[choice] += 1
-            if choice == "reject":
-                later = review.dropped_with(queue, item)
-                dropped.update(d.action.key for d in later)
-                if later:
-                    typer.echo(f"  ({len(later)} action(s) that depend on it dropped too)")
-            break
-    return counts
+            typer.echo("\n" + render_item(item, n, len(queue), threads))
+            if not _one(services, queue, item, counts, dropped):
+                return counts, False
+    except click.exceptions.Abort:  # Ctrl-C or end of input at a prompt
+        return counts, True
+    return counts, False
+
+
+def _one(services: Services, queue: list[ReviewItem], item: ReviewItem, counts: dict[str, int],
+         dropped: set[str]) -> bool:
+    """Ask about one item until it has a verdict; False when the person quits."""
+    text, edited = item.preview, False
+    while True:
+        choice = _CHOICES[click.prompt(
+            "[a]ccept  [e]dit  [s]kip  [r]eject  [q]uit", default="s",
+            type=click.Choice(list(_CHOICES)), show_choices=False)]
+        if choice == "quit":
+            return False
+        if choice == "edit":
+            try:
+                new = click.edit(text, extension=".md", require_save=True)
+            except click.ClickException as exc:  # no editor, or it failed
+                typer.echo(f"  (editor failed: {exc.format_message()}; set $EDITOR)")
+                continue
+            if new is None or new.strip() == text.strip():
+                typer.echo("  (unchanged)")
+                continue
+            for problem in review.edit_warnings(item, new):
+                typer.echo(f"  warning: {problem}")
+            text, edited = new, True
+            typer.echo("  ---- edited text ----")
+            typer.echo("\n".join(f"  | {line}" for line in text.rstrip("\n").split("\n")))
+            continue
+        body = text if edited else None
+        review.decide(services.store, item, choice, body=body if choice != "reject" else None)
+        counts[choice] += 1
+        if choice == "reject":
+            later = review.dropped_with(queue, item)
+            dropped.update(d.action.key for d in later)
+            if later:
+                typer.echo(f"  ({len(later)} action(s) that depend on it dropped too)")
+        return True
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:
@@ -181,10 +204,19 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                 _decide(services, items, decisions, body_file, note)
             elif not items:
                 typer.echo("Nothing waits for review.")
+            elif not _interactive():
+                raise _usage(
+                    f"{len(items)} action(s) wait for review, and review needs a terminal to "
+                    "ask; from a script use --list [--json], --accept KEY, --reject KEY, "
+                    "--skip KEY or --accept-all")
             else:
-                counts = interactive(services, items)
-                typer.echo(f"\n{counts['accept']} accepted, {counts['reject']} rejected, "
-                           f"{counts['skip']} skipped. Accepted actions run with "
+                counts, interrupted = interactive(services, items)
+                said = (f"{counts['accept']} accepted, {counts['reject']} rejected, "
+                        f"{counts['skip']} skipped")
+                if interrupted:
+                    typer.echo(f"\ninterrupted: {said}; those verdicts are kept.", err=True)
+                    raise typer.Exit(int(ExitCode.INTERRUPTED))
+                typer.echo(f"\n{said}. Accepted actions run with "
                            "`docsgap run --apply` (follow-ups: `docsgap followup --apply`).")
         finally:
             services.store.close()
@@ -208,7 +240,7 @@ def _list(items: list[ReviewItem], *, as_json: bool) -> None:
 
 def _decide(services: Services, items: list[ReviewItem], decisions: list[tuple[str, str]],
             body_file: Path | None, note: str | None) -> None:
-    body = body_file.read_text(encoding="utf-8") if body_file else None
+    body = read_utf8(body_file, error=UsageError) if body_file else None
     try:
         chosen = [(verdict, review.find(items, key)) for verdict, key in decisions]
     except KeyError as exc:

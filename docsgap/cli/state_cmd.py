@@ -82,7 +82,7 @@ def push(
     ),
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Save the state after a run (a consistent copy, validated before upload). Exit 1 if
+    """Save the state after a run (a consistent copy, validated before upload). Exit 9 if
     the local state is missing or not a valid docsgap state (nothing is uploaded), 5 if
     GitLab refuses the token, 6 if it is unavailable or refuses the file."""
     cfg = load(config, state)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from docsgap.errors import PayloadError
+from docsgap.forum.interface import LatestPost
 from docsgap.models import Post, PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,17 @@ def posts_page(data: Any) -> list[tuple[int, int, int]]:
     return [(int(p["id"]), int(p["topic_id"]), int(p.get("post_type", REGULAR))) for p in items]
 
 
+def latest_items(data: Any) -> list[LatestPost]:
+    """A `/posts.json` page as stream items: each post with its topic's title, slug and
+    category (the page carries them; no topic needs reading to judge a post)."""
+    items = require_dict(data)["latest_posts"]
+    return [
+        LatestPost(_post(p), str(p.get("topic_title") or ""), str(p.get("topic_slug") or "topic"),
+                   int(p["category_id"]) if p.get("category_id") is not None else None)
+        for p in items
+    ]
+
+
 def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:
     """`/t/{id}.json` -> (the topic, its first chunk of posts, every post id in `stream`)."""
     topic = require_dict(data)
@@ -75,6 +87,7 @@ def _post(p: Mapping[str, Any]) -> Post:
         raw=p.get("raw"),
         staff=bool(p.get("staff") or p.get("admin") or p.get("moderator")),
         post_type=int(p.get("post_type", REGULAR)),
+        accepted=p.get("accepted_answer") is True,
     )
 
 
@@ -109,7 +122,17 @@ def build_thread(base_url: str, head: Mapping[str, Any], raw_posts: list[dict[st
         archived=bool(head.get("archived")),
         created_at=_time(head.get("created_at")),
         last_posted_at=_time(head.get("last_posted_at")),
+        accepted_answer=_accepted(head, posts),
     )
+
+
+def _accepted(head: Mapping[str, Any], posts: tuple[Post, ...]) -> int | None:
+    """The solution's post number: the solved plugin's `accepted_answer` on the topic (an
+    object with `post_number`), else the post flagged `accepted_answer: true`."""
+    found = head.get("accepted_answer")
+    if isinstance(found, Mapping) and isinstance(found.get("post_number"), int):
+        return int(found["post_number"])
+    return next((p.number for p in posts if p.accepted), None)
 
 
 def post_ref(base_url: str, topic_id: int, body: Any) -> PostRef:

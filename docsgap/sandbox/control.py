@@ -4,11 +4,12 @@ a forum user posting, a moderator closing a topic) so tests can drive follow-ups
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from docsgap.sandbox import gitlab_repo
+from docsgap.sandbox import gitlab_repo, snapshot
 from docsgap.sandbox.wire import JSON, HttpError, Response, json_response
 
 if TYPE_CHECKING:
@@ -73,8 +74,8 @@ def merge_merge_request(sandbox: Sandbox, iid: int, *, username: str | None = No
     actor = _gitlab_actor(sandbox, proj, username)
     mr = gl.merge_request(proj, iid)
     gitlab_repo.merge(gl, proj, mr, actor, sandbox.now())
-    rows = sandbox.state()["merge_requests"]
-    return next(r for r in rows if r["iid"] == iid and r["project"] == proj["path_with_namespace"])
+    # One row, not the whole snapshot: building that costs time per issue in the forum.
+    return copy.deepcopy(snapshot.merge_request_row(gl, mr, sandbox.gitlab_url))
 
 
 def _gitlab_actor(sandbox: Sandbox, project: JSON, username: str | None) -> JSON:
@@ -88,9 +89,8 @@ def _gitlab_actor(sandbox: Sandbox, project: JSON, username: str | None) -> JSON
 
 
 def _issue_row(sandbox: Sandbox, project: JSON, iid: int) -> JSON:
-    rows = sandbox.state()["issues"]
-    path = project["path_with_namespace"]
-    return next(r for r in rows if r["iid"] == iid and r["project"] == path)
+    gl = sandbox.gitlab
+    return copy.deepcopy(snapshot.issue_row(gl, gl.issue(project, iid), sandbox.gitlab_url))
 
 
 # --- HTTP ----------------------------------------------------------------------------------------

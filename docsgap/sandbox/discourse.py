@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from docsgap.sandbox import discourse_site
 from docsgap.sandbox import discourse_users as users
 from docsgap.sandbox import discourse_views as views
-from docsgap.sandbox.forum_state import REGULAR, ForumState
+from docsgap.sandbox.forum_state import ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
     DISCOURSE_NOT_FOUND,
@@ -96,14 +96,7 @@ def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
 def latest_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/posts.json[?before=ID]`: regular posts the caller can see, id descending, 50 a page."""
     before = req.int_arg("before", 0) or None
-    visible = {t["id"] for t in ctx.state.visible_topics(ctx.viewer)}
-    posts = [
-        p for p in ctx.state.posts.values()
-        if p["post_type"] == REGULAR and p["topic_id"] in visible and p["deleted_at"] is None
-        and (before is None or p["id"] < before)
-    ]
-    posts.sort(key=lambda p: -p["id"])
-    page = posts[:LATEST_POSTS_PAGE]
+    page = ctx.state.latest_posts(before, ctx.viewer, LATEST_POSTS_PAGE)
     return ok({"latest_posts": [views.post_json(ctx.state, p, ctx.viewer, "latest") for p in page]})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, insort
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,17 @@ class ForumState:
     _memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
     _admin_hits: deque[float] = field(default_factory=deque)
     _last_post_at: dict[int, float] = field(default_factory=dict)
+    # Indexes, so that serving and seeding cost per post, not per post times forum size.
+    _post_order: list[int] = field(default_factory=list)
+    """Ids of regular posts, ascending (what `/posts.json` walks)."""
+    _last_post_id: int = 5000
+    _last_topic_id: int = 1000
+    _by_name: dict[str, JSON] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._post_order = sorted(i for i, p in self.posts.items() if p["post_type"] == REGULAR)
+        self._last_post_id = max(self.posts, default=5000)
+        self._last_topic_id = max(self.topics, default=1000)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -62,8 +74,30 @@ class ForumState:
         """The user called `username` (case-insensitive)."""
         if not username:
             return None
-        wanted = username.lower()
-        return next((u for u in self.users.values() if u["username"].lower() == wanted), None)
+        if len(self._by_name) != len(self.users):  # users added or removed since
+            self._by_name = {u["username"].lower(): u for u in self.users.values()}
+        return self._by_name.get(username.lower())
+
+    def latest_posts(self, before: int | None, viewer: JSON | None, limit: int) -> list[JSON]:
+        """Up to `limit` regular, undeleted posts `viewer` may see with ids below `before`
+        (all when `None`), highest id first: a walk down the id index, not a scan."""
+        order = self._post_order
+        index = len(order) if before is None else bisect_left(order, before)
+        seen: dict[int, bool] = {}
+        found: list[JSON] = []
+        while index > 0 and len(found) < limit:
+            index -= 1
+            post = self.posts.get(order[index])
+            if post is None or post["post_type"] != REGULAR or post.get("deleted_at") is not None:
+                continue
+            topic_id = post["topic_id"]
+            if topic_id not in seen:
+                topic = self.topics.get(topic_id)
+                seen[topic_id] = topic is not None and self.can_see_category(
+                    viewer, topic["category_id"]) and (topic["visible"] or self.is_staff(viewer))
+            if seen[topic_id]:
+                found.append(post)
+        return found
 
     def user_exists(self, username: str) -> bool:
         """Whether a mention of `username` would link to a real user."""
@@ -153,7 +187,10 @@ class ForumState:
         """Create an empty topic (its first post is added by the caller)."""
         if category_id not in self.categories:
             raise HttpError(_post_errors("Category is invalid"))
-        topic_id = max(self.topics, default=1000) + 1
+        topic_id = self._last_topic_id + 1
+        if topic_id in self.topics:  # topics placed by hand (the seed): once, as before
+            topic_id = max(self.topics) + 1
+        self._last_topic_id = topic_id
         for tag in tags:
             self.tags.setdefault(tag, max(self.tags.values(), default=0) + 1)
         stamp = iso(now)
@@ -180,7 +217,10 @@ class ForumState:
         created_at: str | None = None,
     ) -> JSON:
         """Append a post to `topic` (no permission checks: seeding and tests use it too)."""
-        post_id = max(self.posts, default=5000) + 1
+        post_id = self._last_post_id + 1
+        if post_id in self.posts:  # posts placed by hand
+            post_id = max(self.posts) + 1
+        self._last_post_id = post_id
         number = len(topic["post_ids"]) + 1
         stamp = created_at or iso(now)
         post: JSON = {
@@ -191,6 +231,11 @@ class ForumState:
             "links": [[link.url, link.title] for link in markup.links(raw)],
         }
         self.posts[post_id] = post
+        if post_type == REGULAR:
+            if self._post_order and self._post_order[-1] > post_id:
+                insort(self._post_order, post_id)
+            else:
+                self._post_order.append(post_id)
         topic["post_ids"].append(post_id)
         if reply_to is not None:
             parent = next((self.posts[i] for i in topic["post_ids"]

@@ -8,9 +8,10 @@ from urllib.parse import unquote
 
 from docsgap.sandbox import gitlab_packages as packages
 from docsgap.sandbox import gitlab_repo as repo
+from docsgap.sandbox import gitlab_tree as tree
 from docsgap.sandbox import gitlab_views as views
 from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import filter_items, order, paginate
+from docsgap.sandbox.gitlab_listing import Listing, filter_items, order, paginate
 from docsgap.sandbox.gitlab_state import GitLabState
 from docsgap.sandbox.wire import (
     JSON,
@@ -84,13 +85,25 @@ def token_self(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id`."""
-    return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls))
+    return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls, ctx.user))
+
+
+def list_forks(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/forks` (`owned=true`: the token user's own)."""
+    project = project_of(ctx, m)
+    forks = [p for p in ctx.state.projects.values() if p.get("forked_from_id") == project["id"]]
+    if req.arg("owned") == "true":
+        forks = [p for p in forks if ctx.user is not None and p["owner_id"] == ctx.user["id"]]
+    return paginate(req, sorted(forks, key=lambda p: p["id"]), ctx.api_root,
+                    lambda p: views.project_json(ctx.state, p, ctx.urls, ctx.user))
 
 
 def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET /projects/:id/labels`."""
+    """`GET /projects/:id/labels` (`search`: names containing it, case-insensitively)."""
     project = project_of(ctx, m)
     labels = sorted(project["labels"], key=lambda lb: (lb["name"].lower(), lb["id"]))
+    search = (req.arg("search") or "").lower()
+    labels = [lb for lb in labels if search in lb["name"].lower()]
     return paginate(req, labels, ctx.api_root,
                     lambda lb: views.label_json(ctx.state, project, lb))
 
@@ -98,15 +111,36 @@ def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 # --- issues ----------------------------------------------------------------------------------
 
 
+def _listed(ctx: GitLabCtx, req: Request, project: JSON, kind: str) -> Listing:
+    """Filtered and sorted once per query and state version (a 50,000-issue list walked 100
+    at a time was filtered and sorted again for every page)."""
+    query = tuple(sorted((k, tuple(v)) for k, v in req.query.items()
+                         if k not in ("page", "cursor", "per_page")))
+    state = ctx.state
+    key = (kind, project["id"], query, state.version, len(state.issues),
+           len(state.merge_requests), state.search_mode, len(state.users))
+    found = state.listings.get(key)
+    if found is None:
+        pool = state.issues if kind == "issue" else state.merge_requests
+        items = [i for i in pool.values() if i["project_id"] == project["id"]]
+        allowed = ISSUE_ORDER if kind == "issue" else MR_ORDER
+        mode = state.search_mode if kind == "issue" else "unwrap"
+        items = filter_items(req, items, kind=kind, search_mode=mode, users=state.users)
+        found = Listing(*order(req, items, allowed))
+        if len(state.listings) >= 16:
+            state.listings.clear()
+        state.listings[key] = found
+    return found
+
+
 def list_issues(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues` with filters, offset or keyset pagination."""
     project = project_of(ctx, m)
-    items = [i for i in ctx.state.issues.values() if i["project_id"] == project["id"]]
-    items, order_by, sort = order(req, filter_items(req, items, kind="issue"), ISSUE_ORDER)
-    keyset = (order_by, sort) if order_by in ISSUE_KEYSET_ORDER else None
-    return paginate(req, items, ctx.api_root,
+    listed = _listed(ctx, req, project, "issue")
+    keyset = (listed.order_by, listed.sort) if listed.order_by in ISSUE_KEYSET_ORDER else None
+    return paginate(req, listed.items, ctx.api_root,
                     lambda i: views.issue_json(ctx.state, project, i, ctx.urls), keyset=keyset,
-                    offset_cap=True)
+                    offset_cap=True, keys=listed.keys)
 
 
 def create_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
@@ -227,9 +261,8 @@ def update_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/merge_requests` (state, labels, source_branch, updated_after, ...)."""
     project = project_of(ctx, m)
-    items = [r for r in ctx.state.merge_requests.values() if r["project_id"] == project["id"]]
-    items, _, _ = order(req, filter_items(req, items, kind="merge_request"), MR_ORDER)
-    return paginate(req, items, ctx.api_root,
+    listed = _listed(ctx, req, project, "merge_request")
+    return paginate(req, listed.items, ctx.api_root,
                     lambda r: views.merge_request_json(ctx.state, project, r, ctx.urls))
 
 
@@ -317,11 +350,11 @@ def get_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 def create_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /repository/branches` (`branch`, `ref`) -> 201."""
-    ctx.writer()
+    actor = ctx.writer()
     project = project_of(ctx, m)
     form = req.form() or {k: v[-1] for k, v in req.query.items()}
     made = repo.create_branch(ctx.state, project, str(form.get("branch") or ""),
-                              str(form.get("ref") or ""), ctx.now)
+                              str(form.get("ref") or ""), ctx.now, actor)
     return ok(views.branch_json(ctx.state, project, made, ctx.urls), 201)
 
 
@@ -332,6 +365,7 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", r"/api/v4/personal_access_tokens/self", token_self),
     route("GET", _P, get_project),
     route("GET", rf"{_P}/labels", list_labels),
+    route("GET", rf"{_P}/forks", list_forks),
     route("GET", rf"{_P}/issues", list_issues),
     route("POST", rf"{_P}/issues", create_issue),
     route("GET", rf"{_P}/issues/(?P<iid>\d+)", get_issue),
@@ -353,4 +387,5 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", rf"{_P}/repository/branches/(?P<branch>[^/]+)", get_branch),
     route("POST", rf"{_P}/repository/branches", create_branch),
     *packages.routes(_P),
+    *tree.routes(_P),
 ]

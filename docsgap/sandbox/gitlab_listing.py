@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
-import re
+from bisect import bisect_left
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlencode
 
+from docsgap.sandbox.gitlab_search import (
+    SEARCH_MODES,
+    Vector,
+    full_text,
+    fuzzy,
+    matches,
+    query,
+    vector,
+)
 from docsgap.sandbox.gitlab_state import is_draft, split_labels
 from docsgap.sandbox.wire import (
     JSON,
@@ -21,7 +32,6 @@ from docsgap.sandbox.wire import (
 )
 
 OFFSET_CAP = 50_000
-_WORD = re.compile(r'"([^"]+)"|(\S+)')
 
 
 def _time_arg(req: Request, name: str) -> str | None:
@@ -34,8 +44,12 @@ def _time_arg(req: Request, name: str) -> str | None:
         raise gitlab_bad_request(f"{name} is invalid") from None
 
 
-def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
-    """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests."""
+def filter_items(
+    req: Request, items: list[JSON], *, kind: str, search_mode: str = "unwrap",
+    users: dict[int, JSON] | None = None,
+) -> list[JSON]:
+    """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests;
+    `search_mode` says how issue text is indexed (`gitlab_search.SEARCH_MODES`)."""
     state = req.arg("state") or "all"
     allowed = ("opened", "closed", "all") if kind == "issue" else (
         "opened", "closed", "locked", "merged", "all")
@@ -44,6 +58,13 @@ def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
     if state != "all":
         items = [i for i in items if i["state"] == state]
     items = _label_filter(items, req.arg("labels"), req.args("not[labels]"))
+    author_id = req.arg("author_id")
+    if author_id:
+        items = [i for i in items if str(i["author_id"]) == author_id]
+    author = req.arg("author_username")
+    if author:
+        items = [i for i in items if (users or {}).get(i["author_id"], {}).get("username")
+                 == author]
     iids = {int(x) for x in req.args("iids") if x.isdigit()}
     if iids:
         items = [i for i in items if i["iid"] in iids]
@@ -53,14 +74,25 @@ def filter_items(req: Request, items: list[JSON], *, kind: str) -> list[JSON]:
         ("created_after", "created_at", lambda v, b: v >= b),
         ("created_before", "created_at", lambda v, b: v <= b),
     ]
-    for param, field, keep in bounds:
+    for param, name, keep in bounds:
         bound = _time_arg(req, param)
         if bound is not None:
-            items = [i for i in items if keep(i[field], bound)]
+            items = [i for i in items if keep(i[name], bound)]
     search = req.arg("search")
     if search:
         fields = [f.strip() for f in (req.arg("in") or "title,description").split(",")]
-        items = [i for i in items if _matches(search, [str(i.get(f) or "") for f in fields])]
+        if not set(fields) <= {"title", "description"}:
+            raise gitlab_bad_request("in does not have a valid value")
+        if kind == "issue" and search_mode not in SEARCH_MODES:
+            raise ValueError(f"unknown search mode {search_mode!r}")
+        if kind == "issue" and full_text(search):
+            terms = query(search, search_mode)
+            weights = "".join(sorted({"title": "A", "description": "B"}[f] for f in fields))
+            items = [i for i in items if matches(
+                _vector(str(i["title"]), str(i.get("description") or ""), search_mode),
+                terms, weights)]
+        else:
+            items = [i for i in items if fuzzy(search, [str(i.get(f) or "") for f in fields])]
     if kind == "merge_request":
         for param in ("source_branch", "target_branch"):
             value = req.arg(param)
@@ -90,13 +122,22 @@ def _label_filter(items: list[JSON], labels: str | None, excluded: list[str]) ->
     return items
 
 
-def _matches(query: str, texts: list[str]) -> bool:
-    """GitLab's fuzzy issuable search: every word (3+ chars; quoted phrases kept whole) must
-    occur, case-insensitively, in one of the searched fields."""
-    words = [a or b for a, b in _WORD.findall(query)]
-    long_words = [w for w in words if len(w) >= 3] or words
-    haystack = [t.lower() for t in texts]
-    return all(any(w.lower() in t for t in haystack) for w in long_words)
+@lru_cache(maxsize=8192)
+def _vector(title: str, description: str, mode: str) -> Vector:
+    return vector((("A", title), ("B", description)), mode)
+
+
+@dataclass
+class Listing:
+    """A filtered, sorted list and its sort keys (what keyset cursors compare with)."""
+
+    items: list[JSON]
+    order_by: str
+    sort: str
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.keys = [(i.get(self.order_by) or "", i["id"]) for i in self.items]
 
 
 def order(
@@ -121,6 +162,7 @@ def paginate(
     *,
     keyset: tuple[str, str] | None = None,
     offset_cap: bool = False,
+    keys: list[tuple[str, int]] | None = None,
 ) -> Response:
     """A list response: offset pagination (x-* headers and `Link`), or keyset when asked and
     `keyset` (order_by, sort) says the endpoint supports it (only `Link: rel="next"`).
@@ -133,7 +175,7 @@ def paginate(
         if keyset is None:
             raise HttpError(json_response(
                 405, {"error": "Keyset pagination is not yet available for this type of request"}))
-        return _keyset(req, items, per_page, url, params, keyset, render)
+        return _keyset(req, items, per_page, url, params, keyset, render, keys)
     page = max(1, req.int_arg("page", 1))
     if offset_cap and (page - 1) * per_page > OFFSET_CAP:
         raise HttpError(json_response(405, {"error": (
@@ -169,6 +211,7 @@ def _keyset(
     params: list[tuple[str, str]],
     keyset: tuple[str, str],
     render: Callable[[JSON], JSON],
+    keys: list[tuple[str, int]] | None = None,
 ) -> Response:
     order_by, sort = keyset
     cursor = req.arg("cursor")
@@ -178,7 +221,12 @@ def _keyset(
         except (ValueError, TypeError):
             raise gitlab_bad_request("cursor is invalid") from None
         after = (value, last_id)
-        if sort == "desc":
+        if keys is not None and len(keys) == len(items):  # sorted: a binary search
+            desc = sort == "desc"
+            start = bisect_left(range(len(keys)), True,
+                                key=lambda j: keys[j] < after if desc else keys[j] > after)
+            items = items[start:]
+        elif sort == "desc":
             items = [i for i in items if (i.get(order_by) or "", i["id"]) < after]
         else:
             items = [i for i in items if (i.get(order_by) or "", i["id"]) > after]

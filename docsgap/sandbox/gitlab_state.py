@@ -17,6 +17,13 @@ from docsgap.sandbox.wire import (
     iso,
 )
 
+GUEST, PLANNER, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 15, 20, 30, 40, 50
+"""Project access levels. Setting labels (`set_issue_metadata`) and creating them
+(`admin_label`) take Planner or above; pushing a branch Developer; the protected default
+branch Maintainer. Non-members (0) of the public project may still open issues and comment."""
+ROLE_NAMES = {0: "not a member", GUEST: "Guest", PLANNER: "Planner", REPORTER: "Reporter",
+              DEVELOPER: "Developer", MAINTAINER: "Maintainer", OWNER: "Owner"}
+
 DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s*-)", re.IGNORECASE)
 CLOSING = re.compile(
     r"\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):?"
@@ -42,6 +49,46 @@ class GitLabState:
     mentions_seen: list[JSON] = field(default_factory=list)
     packages: list[JSON] = field(default_factory=list)
     """Generic packages: `{id, project_id, name, version, created_at, files: [...]}`."""
+    search_mode: str = "unwrap"
+    """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
+    current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""
+    _last_note_id: int = 900000
+    version: int = 0
+    """Moves on every change to an issue or MR, so lists can keep their sorted order."""
+    listings: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Sorted, filtered lists by query and `version` (see `gitlab.list_issues`)."""
+
+    def next_note_id(self) -> int:
+        """The id the next note gets (O(1): a max() per note made seeding quadratic)."""
+        if self._last_note_id + 1 in self.notes:  # notes placed by hand
+            self._last_note_id = max(self.notes)
+        return self._last_note_id + 1
+
+    def store_note(self, note: JSON) -> None:
+        """Keep a note made with `next_note_id()`."""
+        self.notes[note["id"]] = note
+        self._last_note_id = max(self._last_note_id, note["id"])
+
+    # --- permissions -----------------------------------------------------------------------
+
+    def access_level(self, project: JSON, user: JSON | None) -> int:
+        """The user's access level in the project (admins count as owners)."""
+        if user is None:
+            return 0
+        if user.get("admin"):
+            return OWNER
+        return int(project.get("members", {}).get(user["id"], 0))
+
+    def set_access(self, project: JSON, username: str, level: int) -> None:
+        """Make `username` a member at `level` (0 removes them)."""
+        user = self.user_named(username)
+        if user is None:
+            raise KeyError(username)
+        members = project.setdefault("members", {})
+        if level:
+            members[user["id"]] = level
+        else:
+            members.pop(user["id"], None)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -104,6 +151,7 @@ class GitLabState:
         }
         issue["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
         self.issues[(project["id"], iid)] = issue
+        self.version += 1
         self.record_text(project, issue, "description", issue["description"], author)
         return issue
 
@@ -130,6 +178,9 @@ class GitLabState:
             item["description"] = str(form["description"] or "")
             self.record_text(project, item, "description", item["description"], actor)
         before = list(item["labels"])
+        if self.access_level(project, actor) < PLANNER:
+            form = {k: v for k, v in form.items()
+                    if k not in ("labels", "add_labels", "remove_labels")}
         if "labels" in form:
             item["labels"] = self._known_labels(project, split_labels(form["labels"]), actor)
         for name in self._known_labels(project, split_labels(form.get("add_labels")), actor):
@@ -144,9 +195,15 @@ class GitLabState:
             parts += [f"removed {_refs(dropped)} label"] if dropped else []
             self.add_note(project, item, actor, " and ".join(parts), now, system=True)
         item["updated_at"] = iso(now)
+        self.version += 1
 
     def _known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
-        """Labels are created on first use (as GitLab does for users who may)."""
+        """Existing labels by name (case-insensitive); a missing one is created only for a user
+        who may admin labels and silently skipped otherwise (`Labels::FindOrCreateService`).
+        A user who may not set metadata gets none: GitLab drops the `labels` params unsaid
+        (`IssuableBaseService#filter_params`)."""
+        if self.access_level(project, actor) < PLANNER:
+            return []
         result: list[str] = []
         for name in names:
             existing = next(
@@ -168,7 +225,7 @@ class GitLabState:
     ) -> JSON | None:
         """Add a note; `None` when the body holds only quick actions (GitLab answers 202)."""
         target = "merge_request" if "source_branch" in item else "issue"
-        note_id = max(self.notes, default=900000) + 1
+        note_id = self.next_note_id()
         if not system:
             if not body.strip():
                 raise gitlab_bad_request("body is empty")
@@ -186,8 +243,9 @@ class GitLabState:
             "noteable_type": "MergeRequest" if target == "merge_request" else "Issue",
             "noteable_iid": item["iid"], "project_id": project["id"], "internal": False,
         }
-        self.notes[note_id] = note
+        self.store_note(note)
         item["updated_at"] = stamp  # a note touches its noteable
+        self.version += 1
         return note
 
     def update_note(
@@ -234,6 +292,7 @@ class GitLabState:
         }
         mr["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
         self.merge_requests[(project["id"], iid)] = mr
+        self.version += 1
         self.record_text(project, mr, "description", mr["description"], author)
         return mr
 
@@ -261,6 +320,7 @@ class GitLabState:
             raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
         stamp = iso(now)
         mr.update(state="merged", merged_at=stamp, merged_by_id=actor["id"], updated_at=stamp)
+        self.version += 1
         self.add_note(project, mr, actor, "merged", now, system=True)
         if mr["target_branch"] != project["default_branch"]:
             return

@@ -12,7 +12,7 @@ from typing import Any
 
 from docsgap.sandbox import gitlab_repo
 from docsgap.sandbox.forum_state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab_state import OWNER, GitLabState
 from docsgap.sandbox.wire import JSON, norm_time, parse_time
 
 POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISPER}
@@ -21,6 +21,23 @@ POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISP
 @cache
 def _demo_text(name: str) -> str:
     return resources.files("docsgap.sandbox").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def docs_tree(name: str) -> dict[str, str]:
+    """The shipped docs tree `name` (e.g. `demo_docs`) as repository path -> text."""
+    root = resources.files("docsgap.sandbox").joinpath(name)
+    found: dict[str, str] = {}
+    stack = [("", root)]
+    while stack:
+        prefix, node = stack.pop()
+        for child in node.iterdir():
+            path = f"{prefix}{child.name}"
+            if child.is_dir():
+                stack.append((path + "/", child))
+            elif child.name.endswith(".md"):
+                found[path] = child.read_text(encoding="utf-8")
+    return dict(sorted(found.items()))
 
 
 def load_demo_data() -> JSON:
@@ -124,6 +141,10 @@ def build_gitlab(data: JSON, places: dict[str, str]) -> GitLabState:
         "created_at": norm_time(u.get("created_at", "2020-01-01T00:00:00Z")),
     } for u in data.get("users", [])}
     state = GitLabState(users=users, tokens={}, projects={})
+    for name, value in (data.get("settings") or {}).items():
+        if not hasattr(state, name):
+            raise ValueError(f"unknown GitLab setting {name!r}")
+        setattr(state, name, value)
     for n, spec in enumerate(data.get("tokens", [])):
         user = _gl_user(state, spec["username"])
         state.tokens[str(spec["token"])] = {
@@ -159,7 +180,14 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
     state.projects[project["id"]] = project
     owner = _gl_user(state, str(spec.get("owner") or next(iter(state.users.values()))["username"]))
     project["owner_id"] = owner["id"]
-    root = gitlab_repo.new_commit(state, project, parent=None, files=dict(spec.get("files", {})),
+    project["members"] = {owner["id"]: OWNER} | {
+        _gl_user(state, name)["id"]: int(level) for name, level in spec.get("members", {}).items()}
+    if spec.get("forked_from"):
+        project["forked_from_id"] = state.project(str(spec["forked_from"]))["id"]
+    # A project can start from a shipped docs tree (`docs_tree`); its own `files` win.
+    files = {**(docs_tree(spec["docs_tree"]) if spec.get("docs_tree") else {}),
+             **spec.get("files", {})}
+    root = gitlab_repo.new_commit(state, project, parent=None, files=files,
                                   message="Import documentation", author=owner, created_at=created)
     state.branches[(project["id"], project["default_branch"])] = {
         "name": project["default_branch"], "project_id": project["id"], "commit_id": root["id"],
@@ -236,14 +264,14 @@ def _merge_request(state: GitLabState, project: JSON, spec: JSON, places: dict[s
 def _note(state: GitLabState, project: JSON, item: JSON, kind: str, spec: JSON,
           places: dict[str, str]) -> None:
     stamp = norm_time(spec["at"])
-    note_id = max(state.notes, default=900000) + 1
-    state.notes[note_id] = {
+    note_id = state.next_note_id()
+    state.store_note({
         "id": note_id, "body": _fill(spec["body"], places),
         "author_id": _gl_user(state, spec["author"])["id"], "created_at": stamp,
         "updated_at": stamp, "system": bool(spec.get("system")), "noteable_id": item["id"],
         "noteable_type": kind, "noteable_iid": item["iid"], "project_id": project["id"],
         "internal": False,
-    }
+    })
 
 
 def describe(data: Any) -> str:

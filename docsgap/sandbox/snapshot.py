@@ -26,9 +26,9 @@ def snapshot(
                       "default_branch": p["default_branch"],
                       "labels": [lb["name"] for lb in p["labels"]]}
                      for p in gitlab.projects.values()],
-        "issues": [_issue(gitlab, i, gitlab_url) for i in _ordered(gitlab.issues)],
+        "issues": [issue_row(gitlab, i, gitlab_url) for i in _ordered(gitlab.issues)],
         "notes": [_note(gitlab, n) for n in sorted(gitlab.notes.values(), key=lambda n: n["id"])],
-        "merge_requests": [_merge_request(gitlab, m, gitlab_url)
+        "merge_requests": [merge_request_row(gitlab, m, gitlab_url)
                            for m in _ordered(gitlab.merge_requests)],
         "issue_links": list(gitlab.issue_links),
         "branches": [{"project": gitlab.projects[pid]["path_with_namespace"], "name": name,
@@ -72,7 +72,8 @@ def _topic(forum: ForumState, topic: JSON, forum_url: str) -> JSON:
     }
 
 
-def _issue(gitlab: GitLabState, issue: JSON, gitlab_url: str) -> JSON:
+def issue_row(gitlab: GitLabState, issue: JSON, gitlab_url: str) -> JSON:
+    """One issue as the snapshot lists it."""
     project = gitlab.projects[issue["project_id"]]["path_with_namespace"]
     return {
         "project": project, "iid": issue["iid"], "title": issue["title"],
@@ -93,7 +94,8 @@ def _note(gitlab: GitLabState, note: JSON) -> JSON:
     }
 
 
-def _merge_request(gitlab: GitLabState, mr: JSON, gitlab_url: str) -> JSON:
+def merge_request_row(gitlab: GitLabState, mr: JSON, gitlab_url: str) -> JSON:
+    """One merge request as the snapshot lists it."""
     project = gitlab.projects[mr["project_id"]]
     path = project["path_with_namespace"]
     return {

@@ -5,8 +5,9 @@ from __future__ import annotations
 import configparser
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,17 +16,18 @@ import gitlab.config
 from gitlab.exceptions import GitlabError
 
 from docsgap.budget import Budget
-from docsgap.errors import ConfigError, NotFoundError
+from docsgap.errors import ConfigError, NotFoundError, PayloadError
 from docsgap.http_budget import BudgetAdapter, WaitAllowance
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
 from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
 from docsgap.tracker.gitlab_payload import iso, item, note
+from docsgap.tracker.gitlab_rights import WriteRights, access_level
 
 log = logging.getLogger(__name__)
 
 SERVICE = "gitlab"
-MARKER_SCAN_LIMIT = 300
-"""Search results checked for a marker; GitLab's search is fuzzy, so we confirm each one."""
+OWN_TEXT = "<!-- docsgap:"
+"""What every text docsgap writes carries (its markers, the summary's too)."""
 _DRAFT = re.compile(r"^\s*(draft:|\[draft\]|\(draft\))", re.IGNORECASE)
 
 
@@ -74,6 +76,8 @@ class GitLabTracker:
         self._read: dict[str, Any] = {"retry_transient_errors": True, "max_retries": max_retries}
         self._write: dict[str, Any] = {"retry_transient_errors": False, "max_retries": max_retries}
         self._keyset = True
+        self._own: list[dict[str, Any]] | None = None
+        self._username: str | None = None
         # lazy=True: no GET /projects/:id (rate-limited on GitLab.com); paths use the encoded id.
         self._project = gl.projects.get(project, lazy=True)
 
@@ -107,8 +111,11 @@ class GitLabTracker:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        """Issues (any state) then MRs (any state) with the docs label, oldest update first."""
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        """Issues (any state) then MRs (any state) with the docs label, oldest update first;
+        `kind` limits it to one of them."""
         params: dict[str, Any] = {
             "labels": self.docs_label,
             "order_by": "updated_at",
@@ -116,9 +123,12 @@ class GitLabTracker:
         }
         if updated_after is not None:
             params["updated_after"] = iso(updated_after)
-        with self._errors("listing doc issues"):
-            for data in self._issue_pages(params):
-                yield item("issue", data, self.project)
+        if kind in (None, "issue"):
+            with self._errors("listing doc issues"):
+                for data in self._issue_pages(params):
+                    yield item("issue", data, self.project)
+        if kind == "issue":
+            return
         with self._errors("listing doc merge requests"):
             for data in self._pages(self._project.mergerequests, {**params, "state": "all"}):
                 yield item("merge_request", data, self.project)
@@ -130,17 +140,63 @@ class GitLabTracker:
             return item(kind, obj.asdict(), self.project)
 
     def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
-        """Search descriptions for `marker` and confirm the substring (search is fuzzy). Checks
-        at most `MARKER_SCAN_LIMIT` results, newest first."""
-        params = {"search": marker, "in": "description", "order_by": "created_at", "sort": "desc"}
-        with self._errors("searching issues for a marker"):
-            for n, data in enumerate(self._pages(self._project.issues, params)):
-                if marker in (data.get("description") or ""):
-                    return item("issue", data, self.project)
-                if n + 1 >= MARKER_SCAN_LIMIT:
-                    log.warning("marker search stopped after %d fuzzy results", n + 1)
-                    break
+        """docsgap's own issue whose description holds `marker`. Not GitLab's `search=`: that is
+        full-text search, which drops HTML comments on older releases and long words on all,
+        so a marker may not be found. Instead the issues the token's user opened in the project
+        are listed once per tracker (any state, newest first) and checked locally."""
+        for data in self._own_issues():
+            if marker in str(data.get("description") or ""):
+                return item("issue", data, self.project)
         return None
+
+    def _own_issues(self) -> list[dict[str, Any]]:
+        """The token user's issues that carry a docsgap marker (one listing, then cached)."""
+        if self._own is None:
+            params = {"author_username": self.username(), "scope": "all",
+                      "order_by": "created_at", "sort": "desc"}
+            with self._errors("listing docsgap's own issues"):
+                self._own = [d for d in self._pages(self._project.issues, params)
+                             if OWN_TEXT in str(d.get("description") or "")]
+        return self._own
+
+    def _remember_own(self, data: dict[str, Any]) -> None:
+        if self._own is not None and OWN_TEXT in str(data.get("description") or ""):
+            self._own = [d for d in self._own if d.get("iid") != data.get("iid")]
+            self._own.insert(0, data)
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        """What the token may write here: its access level (`GET /projects/:id`), which of
+        `labels` are missing, and, when it cannot push, a fork it owns. A few GETs."""
+        with self._errors(f"reading {self.project} and its permissions"):
+            data = self.gl.http_get(f"/projects/{self._project.encoded_id}", **self._read)
+            if not isinstance(data, dict):
+                raise PayloadError("GitLab answered /projects/:id without a JSON object")
+            missing = tuple(name for name in labels if not any(
+                str(label.name).lower() == name.lower()
+                for label in self._project.labels.list(
+                    search=name, include_ancestor_groups=True, iterator=True, per_page=100,
+                    **self._read)))
+        rights = WriteRights(self.username(), access_level(data), missing)
+        if rights.can_push:
+            return rights
+        return replace(rights, fork=self.owned_fork())
+
+    def owned_fork(self) -> str | None:
+        """The path of a fork of the project that the token's user owns, if any."""
+        with self._errors(f"listing forks of {self.project}"):
+            for fork in self._pages(self._project.forks, {"owned": True}):
+                return str(fork["path_with_namespace"])
+        return None
+
+    def username(self) -> str:
+        """The token's user (`GET /user`, asked once)."""
+        if self._username is None:
+            with self._errors("reading the token's user"):
+                data = self.gl.http_get("/user", **self._read)
+            if not isinstance(data, dict) or not data.get("username"):
+                raise PayloadError("GitLab answered /user without a username")
+            self._username = str(data["username"])
+        return self._username
 
     def notes(self, kind: ItemKind, iid: int) -> list[Note]:
         """Every note, oldest first (system notes kept, flagged `system`)."""
@@ -179,7 +235,8 @@ class GitLabTracker:
         }
         with self._errors("creating an issue", write=True):
             obj = self._project.issues.create(data, **self._write)
-            return item("issue", obj.asdict(), self.project)
+        self._remember_own(obj.asdict())
+        return item("issue", obj.asdict(), self.project)
 
     def update_issue(self, iid: int, *, title: str | None = None,
                      description: str | None = None) -> TrackerItem:
@@ -191,7 +248,8 @@ class GitLabTracker:
             data["description"] = description
         with self._errors(f"updating issue {iid}", write=True):
             updated = self._project.issues.update(int(iid), data, **self._write)
-            return item("issue", dict(updated), self.project)
+        self._remember_own(dict(updated))
+        return item("issue", dict(updated), self.project)
 
     def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
         """Add a note; a body made only of quick actions creates none (PayloadError)."""

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+from docsgap.tracker.gitlab_rights import WriteRights
 
 
 class Tracker(Protocol):
@@ -16,9 +17,12 @@ class Tracker(Protocol):
     project: str
     """Project path, e.g. `gitlab-org/gitlab`."""
 
-    def doc_items(self, updated_after: datetime | None) -> Iterator[TrackerItem]:
-        """Issues (any state) and merge requests carrying the docs label, updated after the
-        given time (all of them when `None`); pages lazily, following `Link` headers."""
+    def doc_items(
+        self, updated_after: datetime | None, *, kind: ItemKind | None = None
+    ) -> Iterator[TrackerItem]:
+        """Issues (any state) then merge requests carrying the docs label, updated after the
+        given time (all of them when `None`), each kind oldest update first; `kind` limits it
+        to one kind. Pages lazily, following `Link` headers."""
         ...
 
     def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
@@ -26,7 +30,8 @@ class Tracker(Protocol):
         ...
 
     def find_issue_with_marker(self, marker: str) -> TrackerItem | None:
-        """An issue whose description contains `marker` (remote idempotency check)."""
+        """An issue docsgap (the token's user) opened whose description contains `marker`
+        (remote idempotency check; must not rely on the server's text search)."""
         ...
 
     def open_issue(self, draft: IssueDraft) -> TrackerItem:
@@ -56,6 +61,10 @@ class Tracker(Protocol):
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
         """An MR (any state) from `source_branch`, for idempotent draft MRs."""
+        ...
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        """What the token may write in the project (labels, pushes, a fork of its own)."""
         ...
 
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:

@@ -146,30 +146,35 @@ def test_anonymous_tracker_sends_no_token(rsps: responses.RequestsMock) -> None:
     assert "PRIVATE-TOKEN" not in rsps.calls[0].request.headers
 
 
-def test_marker_search_confirms_the_substring(
+def test_marker_lookup_lists_own_issues_once_and_never_searches(
     rsps: responses.RequestsMock, tracker: GitLabTracker
 ) -> None:
     marker = "<!-- docsgap:key=t42:missing:ab12 -->"
+    rsps.get(f"{GITLAB}/api/v4/user", json={"id": 7, "username": "docsgap-bot"})
     rsps.get(
         ISSUES,
         json=[
-            gl_issue(5, description="docsgap key t42 missing"),  # fuzzy hit, no marker
+            gl_issue(5, description="docsgap key t42 missing"),  # words alike, no marker
             gl_issue(6, description=f"Body.\n\n{marker}\n"),
         ],
     )
 
     found = tracker.find_issue_with_marker(marker)
+    again = tracker.find_issue_with_marker("<!-- docsgap:key=other -->")
 
-    assert found is not None
-    assert found.iid == 6
-    params = query(rsps.calls[0])
-    assert params["search"] == [marker]
-    assert params["in"] == ["description"]
+    assert found is not None and found.iid == 6
+    assert again is None
+    listings = [c for c in rsps.calls if "/issues" in c.request.url]
+    assert len(listings) == 1  # answered from the one listing afterwards
+    params = query(listings[0])
+    assert params["author_username"] == ["docsgap-bot"]
+    assert "search" not in params
 
 
-def test_marker_search_without_a_real_match_is_none(
+def test_marker_lookup_without_a_real_match_is_none(
     rsps: responses.RequestsMock, tracker: GitLabTracker
 ) -> None:
+    rsps.get(f"{GITLAB}/api/v4/user", json={"id": 7, "username": "docsgap-bot"})
     rsps.get(ISSUES, json=[gl_issue(5, description="something close"), gl_issue(9)])
     assert tracker.find_issue_with_marker("<!-- docsgap:key=zz -->") is None
 

@@ -109,6 +109,24 @@ def test_open_issue_then_find_it_by_marker(sandbox: Sandbox, tracker: GitLabTrac
     assert (row["author"], row["description"]) == ("docsgap-bot", DRAFT.description)
 
 
+@pytest.mark.parametrize("mode", ["raw", "unwrap"])
+def test_marker_found_whatever_the_search_index_drops(
+        sandbox: Sandbox, tracker: GitLabTracker, mode: str) -> None:
+    # Older releases drop HTML comments from the index; all drop runs of 50+ letters/slashes,
+    # as a long docs path in a key makes. Recovery must not depend on either.
+    long_key = "<!-- docsgap:key=issue:t7:missing:doc/administration/geo/replication/" \
+        "troubleshooting/synchronization -->"
+    opened = tracker.open_issue(DRAFT)
+    long_one = tracker.open_issue(IssueDraft("Docs: geo sync", f"Body\n\n{long_key}", ()))
+    sandbox.gitlab.search_mode = mode
+    fresh = GitLabTracker(sandbox.gitlab_url, SANDBOX_PROJECT, token=SANDBOX_GITLAB_TOKEN,
+                          per_page=5, timeout=5)
+    assert fresh.find_issue_with_marker(MARKER) == opened
+    assert fresh.find_issue_with_marker(long_key) == long_one
+    assert fresh.find_issue_with_marker("<!-- docsgap:key=nowhere -->") is None
+    assert not [p for p in paths(sandbox, "gitlab") if "search=" in p]
+
+
 def test_notes_add_list_oldest_first_and_update(sandbox: Sandbox, tracker: GitLabTracker) -> None:
     before = tracker.notes("issue", 482117)
     added = tracker.add_note("issue", 482117, "Another forum thread reports this.")
@@ -286,3 +304,42 @@ def test_generic_package_registry_round_trip(sandbox: Sandbox) -> None:
         ("docsgap-state", "1", "generic")]
     files = sandbox.state()["packages"][0]["files"]
     assert [f["size"] for f in files] == [7, 7]
+
+
+def demote(sandbox: Sandbox, level: int) -> None:
+    """Make docsgap-bot a member of the docs project at `level` (0: not a member)."""
+    sandbox.gitlab.set_access(sandbox.gitlab.project(SANDBOX_PROJECT), "docsgap-bot", level)
+
+
+@pytest.mark.parametrize(("level", "kept"), [(0, ()), (10, ()), (20, ("documentation", "new"))])
+def test_labels_dropped_or_not_created_as_gitlab_does(
+        sandbox: Sandbox, level: int, kept: tuple[str, ...]) -> None:
+    demote(sandbox, level)
+    made = requests.post(api(sandbox, "/issues"), headers=TOKEN, timeout=5,
+                         json={"title": "Docs gap", "labels": "documentation,new"})
+    assert made.status_code == 201  # silently: no error tells the user
+    assert tuple(made.json()["labels"]) == kept
+    names = {lb["name"] for lb in requests.get(api(sandbox, "/labels"), timeout=5,
+                                               params={"per_page": 100}).json()}
+    assert ("new" in names) == bool(kept)
+    edited = requests.put(api(sandbox, f"/issues/{made.json()['iid']}"), headers=TOKEN,
+                          timeout=5, json={"add_labels": "docs-feedback"})
+    assert ("docs-feedback" in edited.json()["labels"]) == bool(kept)
+
+
+def test_push_needs_developer(sandbox: Sandbox) -> None:
+    demote(sandbox, 20)
+    branch = requests.post(api(sandbox, "/repository/branches"), headers=TOKEN, timeout=5,
+                           json={"branch": "docsgap/x", "ref": "master"})
+    commit = requests.post(api(sandbox, "/repository/commits"), headers=TOKEN, timeout=5, json={
+        "branch": "docsgap/y", "start_branch": "master", "commit_message": "docs",
+        "actions": [{"action": "create", "file_path": "doc/new.md", "content": "x"}]})
+    assert (branch.status_code, commit.status_code) == (403, 403)
+    assert commit.json()["message"] == "You are not allowed to push into this branch"
+    assert ("docsgap/x" not in {b["name"] for b in sandbox.state()["branches"]})
+    project = requests.get(api(sandbox), headers=TOKEN, timeout=5).json()
+    assert project["permissions"]["project_access"]["access_level"] == 20
+    demote(sandbox, 30)
+    again = requests.post(api(sandbox, "/repository/branches"), headers=TOKEN, timeout=5,
+                          json={"branch": "docsgap/x", "ref": "master"})
+    assert again.status_code == 201

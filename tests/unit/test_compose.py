@@ -433,3 +433,19 @@ def test_unreadable_template_raises_rules_error(tmp_path: Path) -> None:
                               templates=tmp_path)
     assert any("followup.md:0: missing or unreadable" in p
                for p in compose.check_templates(tmp_path))
+
+
+def test_a_sentence_several_rules_fired_on_is_quoted_once() -> None:
+    sentence = "That link returns a 404 for me."
+    signal = Signal(
+        thread_id=1, thread_title="Dead link", thread_url="https://forum.test/t/x/1",
+        gap_type=GapType.BROKEN_LINK, score=3.0,
+        rules=("broken_link.link-broken", "broken_link.returns-error", "broken_link.hit-404"),
+        evidence=(Evidence("broken_link.link-broken", sentence, "link returns", 1),
+                  Evidence("broken_link.returns-error", sentence, "returns a 404", 1),
+                  Evidence("broken_link.hit-404", sentence, "404", 1)),
+        page=None, post_number=1,
+    )
+    note = compose.evidence_note("https://gitlab.test/g/p/-/issues/1", [signal], key="note:x")
+    assert note.count("returns a 404 for me") == 1
+    assert "broken_link.hit-404" in note  # every rule is still named

@@ -74,3 +74,19 @@ def test_example_config_is_valid() -> None:
     cfg = load_config(REPO / "docsgap.toml.example", env={})
     assert cfg.gitlab.labels_by_gap["missing"] == ("docs-missing",)
     assert cfg.forum.ignore_tags == ("docsgap-ignore",)
+
+
+@pytest.mark.parametrize("text", ["[dedup]\nlink_threshold = 500\n",
+                                  "[dedup]\nreview_threshold = 101\nlink_threshold = 80\n"])
+def test_thresholds_outside_the_score_range_are_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="expected a score from 0 to 100"):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_non_utf8_config_names_the_file_and_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "docsgap.toml"
+    path.write_bytes(b'[forum]\nurl = "https://forum.example.org"  # caf\xe9\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, env={})
+    assert str(caught.value) == f"{path}: not UTF-8 text: byte 0xe9 at offset 48 (line 2)"
+    assert caught.value.exit_code == ExitCode.CONFIG

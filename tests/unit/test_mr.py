@@ -369,3 +369,22 @@ def test_json_output_for_scripts(world, invoke) -> None:
     assert data["reply"]["status"] == "applied" and data["reply"]["url"]
     again = json.loads(invoke("--content", "fixed.md", "--apply", "--json").stdout)
     assert again["merge_request"]["new"] is False
+
+
+def test_a_garbage_patch_exits_2_even_when_the_mr_exists(world, invoke, tmp_path: Path) -> None:
+    _, _, tracker = world
+    assert invoke("--content", "fixed.md", "--apply").exit_code == 0
+    (tmp_path / "garbage.diff").write_text("this is not a diff\n", encoding="utf-8")
+    out = invoke("--patch", "garbage.diff", "--apply")
+    assert out.exit_code == 2, out.output
+    assert "holds no hunks" in out.output
+    assert mrs(tracker) == [MR_URL]
+
+
+def test_non_utf8_content_names_the_file_and_byte(world, invoke, tmp_path: Path) -> None:
+    _, _, tracker = world
+    (tmp_path / "latin1.md").write_bytes(FIXED.encode("utf-8") + b"caf\xe9\n")
+    out = invoke("--content", "latin1.md", "--apply")
+    assert out.exit_code == 2, out.output
+    assert f"latin1.md: not UTF-8 text: byte 0xe9 at offset {len(FIXED) + 3}" in out.output
+    assert mrs(tracker) == []

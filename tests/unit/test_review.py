@@ -296,6 +296,7 @@ def test_cli_usage_errors_exit_2(cli, tmp_path: Path) -> None:
 
 def test_cli_interactive_walk_through(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg, forum, tracker, invoke = cli
+    monkeypatch.setattr(review_cmd, "_interactive", lambda: True)
     monkeypatch.setattr(click, "edit", lambda text, **_: text.replace("Title: ", "Title: [ED] "))
     # link 202: reject (its reply goes too); issue 201: edit then accept; reply 201: quit.
     out = invoke(input="r\ne\na\nq\n")
@@ -321,3 +322,44 @@ def test_cli_nothing_to_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     out = CliRunner().invoke(app, ["review", "--state", str(tmp_path / "s.db")])
     assert out.exit_code == 0
     assert "Nothing waits for review." in out.output
+
+
+def test_cli_without_a_terminal_says_how_to_script_it(cli) -> None:
+    _, _, _, invoke = cli
+    out = invoke(input="")
+    assert out.exit_code == 2, out.output
+    assert "needs a terminal" in out.output and "--accept KEY" in out.output
+
+
+def verdicts(cfg: Config) -> dict[str, str]:
+    store = StateStore(cfg.state_path)
+    try:
+        return store.verdicts()
+    finally:
+        store.close()
+
+
+def test_cli_end_of_input_keeps_the_verdicts_given(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg, _, _, invoke = cli
+    monkeypatch.setattr(review_cmd, "_interactive", lambda: True, raising=False)
+    out = invoke(input="a\n")  # accept the first, then Ctrl-D
+    assert out.exit_code == 130, out.output
+    assert "1 accepted" in out.output and "kept" in out.output
+    assert list(verdicts(cfg).values()) == ["accept"]
+
+
+def test_cli_ctrl_c_keeps_the_verdicts_given(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg, _, _, invoke = cli
+    monkeypatch.setattr(review_cmd, "_interactive", lambda: True, raising=False)
+    answers = iter(["r"])
+
+    def keyboard(prompt: str) -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    monkeypatch.setattr(click.termui, "visible_prompt_func", keyboard)
+    out = invoke()
+    assert out.exit_code == 130, out.output
+    assert "reject" in verdicts(cfg).values()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     StateStore(path).close()
     store = StateStore(path)
     assert [m.name for m in migrations.applied(store.db)] == [
-        "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids"]
+        "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids",
+        "m005_docs_index", "m006_held_posts", "m007_match_cache", "m008_docs_question_links"]
     assert migrations.pending(store.db) == []
 
 
@@ -73,3 +76,54 @@ def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StateError, match="cannot open state"):
         StateStore(path)
+
+
+# --- a state that would lose work is refused, never silently replaced ------------------------
+
+
+def test_corrupt_state_exits_with_the_state_code_and_says_what_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StateError) as caught:
+        StateStore(path)
+    assert caught.value.exit_code == 9
+    assert "verdicts" in (caught.value.hint or "")
+
+
+def test_empty_state_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"")
+    with pytest.raises(StateError, match="empty"):
+        StateStore(path)
+    assert path.read_bytes() == b""  # not turned into a fresh state: the verdicts may be restored
+
+
+def test_read_only_state_says_how_to_fix_it_not_to_move_it_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "state.db"
+    StateStore(path).close()
+    # Tests run as root, for whom a 0444 file is writable: make it read-only the way a normal
+    # user sees it.
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if mode & os.W_OK and
+                        Path(p) == path else real(p, mode, **kw))
+    with pytest.raises(StateError, match="read-only") as caught:
+        StateStore(path)
+    assert caught.value.exit_code == 9
+    assert "chmod" in (caught.value.hint or "")
+    assert "move the file aside" not in (caught.value.hint or "")
+
+
+def test_read_only_store_reads_and_never_writes(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    store = StateStore(path)
+    store.set_verdict("reply:t1", "accept")
+    store.close()
+    before = path.read_bytes()
+    ro = StateStore(path, read_only=True)
+    assert ro.verdicts() == {"reply:t1": "accept"}
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        ro.set_verdict("reply:t2", "reject")
+    ro.close()
+    assert path.read_bytes() == before

@@ -58,7 +58,8 @@ def test_run_summary_counts_and_budget() -> None:
                              stopped_early=None, exit_code=7)
     assert s["actions"] == {"open_issue": {"applied": 1}, "reply": {"failed": 1}}
     assert s["skips"] == {"topic is closed": 2}
-    assert s["failures"] == [{"key": "reply:x", "kind": "reply", "error": "HTTP 502"}]
+    assert s["failures"] == [{"key": "reply:x", "kind": "reply", "error": "HTTP 502",
+                              "target": None}]
     text = runsummary.render_text(s)
     assert "forum 12, gitlab 5" in text and "forum 488" in text and "gitlab unlimited" in text
     assert "FAILED reply reply:x: HTTP 502" in text

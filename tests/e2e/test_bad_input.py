@@ -1,0 +1,81 @@
+"""Bad input a new user hands the CLI ends in one clear line and a documented exit code: never a
+traceback, never exit 1 (reserved for bugs), and nothing in the state is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docsgap.cli import app
+from docsgap.config import ENV_VARS
+from docsgap.state import StateStore
+from tests.unit.report_builder import build_demo_state
+
+NOT_UTF8 = b'{"id": 1, "title": "Caf\xe9", "text": "the docs are wrong"}\n'
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def cli(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.output
+
+
+def test_debug_shows_the_traceback_but_keeps_the_exit_code(tmp_path: Path) -> None:
+    code, out = cli("--debug", "report", "--state", str(tmp_path / "none.db"))
+    assert code == 3
+    assert "Traceback" in out and "error: no docsgap state" in out
+
+
+def test_corrupt_state_is_exit_9_with_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "bad.db").write_bytes(b"not sqlite at all " * 100)
+    code, out = cli("report", "--state", str(tmp_path / "bad.db"))
+    assert code == 9
+    assert "cannot open state" in out and "verdicts" in out
+
+
+def test_report_takes_the_config_file(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "elsewhere" / "s.db")
+    build_demo_state(store)
+    store.close()
+    (tmp_path / "mine.toml").write_text('state_path = "elsewhere/s.db"\n', encoding="utf-8")
+    code, out = cli("report", "-c", str(tmp_path / "mine.toml"), "--json")
+    assert code == 0, out
+    assert json.loads(out)["totals"]["links"] > 0
+
+
+def test_report_file_gets_the_usual_mode_not_0600(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    build_demo_state(store)
+    store.close()
+    mask = os.umask(0o022)
+    try:
+        code, out = cli("report", "--state", str(tmp_path / "s.db"), "-o", "report.md",
+                        "-f", "markdown")
+    finally:
+        os.umask(mask)
+    assert code == 0, out
+    assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize("command", [
+    ["detect", "--input", "in.jsonl"],
+    ["match", "--pool", "pool.jsonl", "--input", "in.jsonl"],
+])
+def test_non_utf8_input_names_the_file_and_byte(tmp_path: Path, command: list[str]) -> None:
+    (tmp_path / "in.jsonl").write_bytes(NOT_UTF8)
+    (tmp_path / "pool.jsonl").write_text("", encoding="utf-8")
+    code, out = cli(*command)
+    assert code == 3
+    assert "in.jsonl: not UTF-8 text: byte 0xe9 at offset 23 (line 1)" in out

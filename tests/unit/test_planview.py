@@ -1,0 +1,44 @@
+"""The plan as people read it: every "why" once, and the URL a failed reply was about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docsgap import planview, runsummary
+from docsgap.errors import AuthError
+from docsgap.models import ActionKind
+from tests.unit.test_pipeline import make, run
+
+
+def test_each_why_is_printed_once(tmp_path: Path) -> None:
+    cfg, forum, tracker = make(tmp_path)
+    result = run(cfg, forum, tracker, apply=False)
+    text = planview.render_text(result, applied=False)
+    matches = dict(result.plan.matches)
+    explained = [matches[a.signal_keys[0]].reason for a in result.plan.actions
+                 if a.kind in (ActionKind.LINK_EXISTING, ActionKind.OPEN_ISSUE)]
+    assert explained and all(explained)
+    for reason in explained:
+        assert text.count(reason) == 1, reason
+
+
+def test_a_failed_reply_names_the_issue_this_run_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg, forum, tracker = make(tmp_path)
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AuthError("Discourse refused the reply (403)", status=403)
+
+    monkeypatch.setattr(forum, "reply", refuse)
+    result = run(cfg, forum, tracker)
+    [opened] = tracker.created
+    text = planview.render_text(result, applied=True)
+    assert "(new issue)" not in text
+    failed = [line for line in text.splitlines() if line.startswith("- REPLY") and "FAILED" in line]
+    assert any(opened.web_url in line for line in failed), text
+    summary = runsummary.summarize(result, applied=True, remaining={}, stopped_early=None,
+                                   exit_code=7)
+    assert opened.web_url in runsummary.render_text(summary)
