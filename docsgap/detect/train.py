@@ -32,6 +32,9 @@ TYPE_C_GRID = (0.5, 1.0, 2.0, 4.0)
 THRESHOLDS = tuple(round(0.2 + 0.02 * n, 2) for n in range(31))
 MIN_SITES = 2
 """A feature must occur in messages from at least this many sites (drops site-specific words)."""
+PRECISION_FLOOR = 0.90
+"""Settings are chosen for the best dev F1 among those with dev precision at least this (the
+issue-tracker target's floor; a docs-gap report that is wrong costs a reviewer's time)."""
 VERDICT_WEIGHT = 2.0
 """A reviewed verdict from the team's own forum counts as this many corpus messages."""
 
@@ -142,10 +145,12 @@ def _fit_types(data: TrainData, names: list[str], c: float) -> tuple[
     return kept, tuple(_round(b) for b in clf.intercept_.tolist()), classes
 
 
-def _binary_f1(gold: Any, pred: Any) -> float:
+def _binary_f1(gold: Any, pred: Any) -> tuple[float, float]:
+    """(F1, precision) of binary predictions."""
     tp = int((gold & pred).sum())
     wrong = int((gold ^ pred).sum())
-    return 2 * tp / (2 * tp + wrong) if tp else 0.0
+    flagged = int(pred.sum())
+    return (2 * tp / (2 * tp + wrong) if tp else 0.0), (tp / flagged if flagged else 0.0)
 
 
 def _round(x: float) -> float:
@@ -160,7 +165,8 @@ def _f1(model: Model, detector: Detector, records: Sequence[Record]) -> tuple[fl
 
 def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None = None,
           log: Any = None) -> TrainResult:
-    """Fit on train, choose C, threshold and how model and rules combine on dev (binary F1),
+    """Fit on train, choose C, threshold and how model and rules combine on dev (the best F1
+    with precision at least `PRECISION_FLOOR`),
     choose the type scorer's C on dev (type accuracy), then measure dev and test."""
     ruleset = load_rules()
     # One detector: features come from its rules; each candidate model is swapped in.
@@ -176,7 +182,7 @@ def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None =
     dev_x = _matrix(dev.vectors, {n: i for i, n in enumerate(names)})
     gold = np.array([bool(r.is_gap) for r in dev_recs])
     grid: list[dict[str, Any]] = []
-    best: tuple[float, Model] | None = None
+    best: tuple[tuple[bool, float], Model] | None = None
     for c in C_GRID:
         weights, bias = _fit(data, names, c)
         w = np.array([weights.get(n, 0.0) for n in names])
@@ -191,12 +197,15 @@ def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None =
         for combine in COMBINES:
             for threshold in THRESHOLDS:
                 pred = (prob >= threshold) | (rules_gap if combine == "or" else False)
-                f1 = _binary_f1(gold, pred)
+                f1, precision = _binary_f1(gold, pred)
                 grid.append({"C": c, "combine": combine, "threshold": threshold,
-                             "dev_f1": round(f1, 4)})
-                if best is None or f1 > best[0]:
-                    best = (f1, Model(weights, bias, threshold, combine=combine))
-        say(f"C={c}: best dev F1 so far {best[0]:.3f}" if best else "")
+                             "dev_f1": round(f1, 4), "dev_precision": round(precision, 4)})
+                key = (precision >= PRECISION_FLOOR, f1)
+                if best is None or key > best[0]:
+                    best = (key, Model(weights, bias, threshold, combine=combine))
+        if best:
+            say(f"C={c}: best dev F1 so far {best[0][1]:.3f} (precision floor met: "
+                f"{best[0][0]})")
     assert best is not None
     chosen = best[1]
     type_best: tuple[float, float] | None = None
@@ -209,7 +218,7 @@ def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None =
     chosen.type_weights, chosen.type_bias, chosen.type_classes = _fit_types(
         data, names, type_best[1])
     picked = next(g for g in grid if g["threshold"] == chosen.threshold
-                  and g["combine"] == chosen.combine and g["dev_f1"] == round(best[0], 4))
+                  and g["combine"] == chosen.combine and g["dev_f1"] == round(best[0][1], 4))
     chosen.card = _card(shared, chosen, candidate, train_recs, dev_recs, verdict_recs,
                         {"C": picked["C"], "type_C": type_best[1], "features": len(names)},
                         today or dt.date.today(), verdicts)
@@ -247,7 +256,8 @@ def _card(shared: Path, model: Model, detector: Detector, train_recs: list[Recor
                               "weight": VERDICT_WEIGHT, "file": verdicts.name if verdicts
                               else None}},
         "settings": {**settings, "threshold": model.threshold, "combine": model.combine,
-                     "min_sites": MIN_SITES, "kind_balanced": True},
+                     "min_sites": MIN_SITES, "kind_balanced": True,
+                     "dev_precision_floor": PRECISION_FLOOR},
         "figures": figures,
     }
 
