@@ -184,8 +184,13 @@ class Pipeline:
             if field is None:
                 continue
             for url in dict.fromkeys(_ITEM_URL.findall(text)):
+                posted = f"{thread.url}/{post.number}"
                 self.store.record_link(thread.id, url, source="docsgap")
-                self.store.set_link_field(thread.id, url, **{field: f"{thread.url}/{post.number}"})
+                self.store.set_link_field(thread.id, url, **{field: posted})
+                item = self.store.item(url)
+                if field == "reply_url" and item is not None and item.state != "opened":
+                    # A reply about a closed item said so: no follow-up is owed (as in apply).
+                    self.store.set_link_field(thread.id, url, followup_url=posted)
 
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
         """Deduplicate every signal against the cached doc issues and MRs."""
