@@ -3,6 +3,7 @@ configured, and work out the exit code. Shared by `docsgap run`, the demo and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docsgap.config import Config
@@ -43,12 +44,18 @@ class RunReport:
     exit_code: ExitCode
 
 
-def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> RunReport:
-    """Build services and run the pipeline once (plus the summary issue when configured)."""
+def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
+             notice: Callable[[str], None] | None = None, topic: int | None = None
+             ) -> RunReport:
+    """Build services and run the pipeline once (plus the summary issue when configured);
+    `notice` hears what a first scan will cost before it is paid; `topic` runs the loop for
+    that one thread (no summary issue: it speaks for the whole forum)."""
     services = build_services(cfg)
     pipe = Pipeline(cfg, services.forum, services.tracker, services.store, services.detector)
     if progress is not None:
         pipe.progress = progress
+    if notice is not None:
+        pipe.notice = notice
     summary_url = None
     try:
         if apply:
@@ -56,8 +63,8 @@ def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> R
             g = cfg.gitlab
             labels = needed_labels(g.issue_labels, g.marker_label, list(g.labels_by_gap.values()))
             services.tracker.rights(labels).require_labels(cfg.gitlab.project)
-        result = pipe.run(apply=apply)
-        if apply and cfg.gitlab.summary_issue:
+        result = pipe.run(apply=apply, topic=topic)
+        if apply and cfg.gitlab.summary_issue and topic is None:
             summary_url = publish_summary(services.tracker, services.store, cfg,
                                           now=utcnow()).url
     finally:
