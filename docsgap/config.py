@@ -79,10 +79,14 @@ change if the matcher's scale changes)."""
 
 @dataclass(frozen=True)
 class DedupConfig:
-    """[dedup]: match thresholds (within `SCORE_RANGE`)."""
+    """[dedup]: match thresholds (within `SCORE_RANGE`): the probability in percent that the
+    best candidate is the report's original (the fitted ranker's, `docsgap/dedupe/RANKER.md`)."""
 
-    link_threshold: float = 80.0
-    review_threshold: float = 60.0
+    link_threshold: float = 70.0
+    """Link automatically at and above this (chosen on dev for link precision >= 0.97)."""
+    review_threshold: float = 10.0
+    """A person decides between this and `link_threshold`; below it the gap is new (chosen on dev:
+    90% of right best candidates are above it)."""
     closed_within_days: int = 365
 
 
@@ -102,6 +106,16 @@ class DocsConfig:
     """Docs-first replies: the similarity (0-1) of question and best section they need."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
+    spike_days: int = 7
+    """Spike alert: the recent window, in days."""
+    spike_baseline_days: int = 56
+    """Spike alert: the period before the window whose rate is the page's usual rate."""
+    spike_factor: float = 3.0
+    """Spike alert: recent threads must exceed this many times the usual rate."""
+    spike_min_threads: int = 3
+    """Spike alert: and be at least this many."""
+    spike_mention: str | None = None
+    """Spike alert: a group to @mention in one comment on the summary issue per spike."""
 
 
 @dataclass(frozen=True)
