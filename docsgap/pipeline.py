@@ -64,6 +64,8 @@ class Pipeline:
     stopped_early: str | None = None
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
     notes: list[str] = field(default_factory=list)
+    before_apply: Callable[[Plan], None] | None = None
+    """Called with the plan before its first write (`run --apply` checks credentials here)."""
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
@@ -238,6 +240,8 @@ class Pipeline:
         threads = self.scan()
         self.reconcile()
         plan = self.plan()
+        if apply and self.before_apply is not None:
+            self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
             self.forum, self.tracker, self.store, self.config, signals

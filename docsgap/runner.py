@@ -11,6 +11,7 @@ from docsgap.models import RunResult
 from docsgap.pipeline import Pipeline, Progress
 from docsgap.services import build_services
 from docsgap.state import utcnow
+from docsgap.statelock import state_lock
 from docsgap.summary_issue import publish as publish_summary
 
 
@@ -43,21 +44,26 @@ class RunReport:
 
 
 def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> RunReport:
-    """Build services and run the pipeline once (plus the summary issue when configured)."""
-    services = build_services(cfg)
-    pipe = Pipeline(cfg, services.forum, services.tracker, services.store, services.detector)
-    if progress is not None:
-        pipe.progress = progress
-    summary_url = None
-    try:
-        result = pipe.run(apply=apply)
-        if apply and cfg.gitlab.summary_issue:
-            summary_url = publish_summary(services.tracker, services.store, cfg,
-                                          now=utcnow()).url
-    finally:
-        services.store.close()
-    requests = tuple(sorted(services.budget.used.items()))
+    """Build services and run the pipeline once (plus the summary issue when configured),
+    holding the state's lock. With `apply`, the credentials the plan's writes need are checked
+    before the first write."""
+    with state_lock(cfg.state_path, "docsgap run" + " --apply" * apply):
+        built = build_services(cfg)
+        pipe = Pipeline(cfg, built.forum, built.tracker, built.store, built.detector)
+        if progress is not None:
+            pipe.progress = progress
+        if apply:
+            pipe.before_apply = lambda plan: built.preflight.check_plan(plan, cfg, built.store)
+        summary_url = None
+        try:
+            result = pipe.run(apply=apply)
+            if apply and cfg.gitlab.summary_issue:
+                summary_url = publish_summary(built.tracker, built.store, cfg,
+                                              now=utcnow()).url
+        finally:
+            built.store.close()
+    requests = tuple(sorted(built.budget.used.items()))
     result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
-    remaining = {svc: services.budget.remaining(svc) for svc in ("forum", "gitlab")}
+    remaining = {svc: built.budget.remaining(svc) for svc in ("forum", "gitlab")}
     stopped = pipe.stopped_early
     return RunReport(result, stopped, remaining, summary_url, exit_code_for(result, stopped))

@@ -254,8 +254,10 @@ class FakeServices:
         from docsgap.services import Services
         from docsgap.state import StateStore
 
+        from docsgap.preflight import NO_PREFLIGHT
+
         return Services(self.forum, self.tracker, StateStore(config.state_path),
-                        shared_detector(), Budget())
+                        shared_detector(), Budget(), NO_PREFLIGHT)
 
 
 def docs_thread(tid: int, title: str, *texts: str, closed: bool = False,
