@@ -20,7 +20,8 @@ from docsgap.forum.interface import ForumProbe
 from docsgap.models import Action, ActionKind, Plan
 from docsgap.plan import mode_of
 from docsgap.state import StateStore
-from docsgap.tracker.interface import TrackerProbe
+from docsgap.tracker.gitlab_rights import needed_labels
+from docsgap.tracker.interface import Tracker, TrackerProbe
 
 FORUM_WRITES = frozenset({ActionKind.REPLY, ActionKind.FOLLOWUP})
 GITLAB_WRITES = frozenset({ActionKind.OPEN_ISSUE, ActionKind.LINK_EXISTING,
@@ -50,6 +51,8 @@ class Needs:
     """What would be posted in the forum, e.g. "3 replies"."""
     gitlab: tuple[str, ...] = ()
     """What would be written in GitLab, e.g. "2 new issues", "the summary issue"."""
+    labelled: bool = False
+    """Issues docsgap labels are among them: the token's user must be able to set labels."""
 
     def __bool__(self) -> bool:
         return bool(self.forum or self.gitlab)
@@ -72,7 +75,8 @@ def needs_of(actions: Sequence[Action], config: Config, verdicts: Mapping[str, s
     def said(kinds: frozenset[ActionKind]) -> tuple[str, ...]:
         return tuple(f"{n} {_NOUNS[k][n > 1]}" for k, n in counts.items() if k in kinds)
 
-    return Needs(said(FORUM_WRITES), (*said(GITLAB_WRITES), *extra_gitlab))
+    return Needs(said(FORUM_WRITES), (*said(GITLAB_WRITES), *extra_gitlab),
+                 labelled=bool(counts[ActionKind.OPEN_ISSUE] or extra_gitlab))
 
 
 @dataclass(frozen=True)
@@ -106,13 +110,20 @@ class Preflight:
             hint="fix the above (`docsgap doctor` checks it all), then run again",
         )
 
-    def check_plan(self, plan: Plan, config: Config, store: StateStore) -> None:
+    def check_plan(self, plan: Plan, config: Config, store: StateStore,
+                   tracker: Tracker | None = None) -> None:
         """`check` for what `plan` will write, given the verdicts and the ledger in `store`
-        (and the summary issue when `gitlab.summary_issue` is on)."""
+        (and the summary issue when `gitlab.summary_issue` is on); then, when it opens labelled
+        issues, that `tracker`'s user may set and create the labels (GitLab drops them
+        silently otherwise)."""
         done = {r["key"] for r in store.ledger() if r["status"] == "done"}
         extra = ("the summary issue",) if config.gitlab.summary_issue else ()
-        self.check(needs_of(plan.actions, config, store.verdicts(), done, extra_gitlab=extra),
-                   config)
+        needs = needs_of(plan.actions, config, store.verdicts(), done, extra_gitlab=extra)
+        self.check(needs, config)
+        if needs.labelled and tracker is not None:
+            g = config.gitlab
+            labels = needed_labels(g.issue_labels, g.marker_label, list(g.labels_by_gap.values()))
+            tracker.rights(labels).require_labels(g.project)
 
 
 NO_PREFLIGHT = Preflight(None, None)

@@ -45,15 +45,16 @@ class RunReport:
 
 def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> RunReport:
     """Build services and run the pipeline once (plus the summary issue when configured),
-    holding the state's lock. With `apply`, the credentials the plan's writes need are checked
-    before the first write."""
+    holding the state's lock. With `apply`, the credentials and rights the plan's writes need
+    are checked before the first write (`preflight`)."""
     with state_lock(cfg.state_path, "docsgap run" + " --apply" * apply):
         built = build_services(cfg)
         pipe = Pipeline(cfg, built.forum, built.tracker, built.store, built.detector)
         if progress is not None:
             pipe.progress = progress
         if apply:
-            pipe.before_apply = lambda plan: built.preflight.check_plan(plan, cfg, built.store)
+            pipe.before_apply = lambda plan: built.preflight.check_plan(
+                plan, cfg, built.store, built.tracker)
         summary_url = None
         try:
             result = pipe.run(apply=apply)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +18,7 @@ from docsgap.models import (
     Thread,
     TrackerItem,
 )
+from docsgap.tracker.gitlab_rights import WriteRights
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
@@ -104,6 +105,7 @@ class FakeTracker:
     faults: Faults = field(default_factory=Faults)
     created: list[TrackerItem] = field(default_factory=list)
     clock: datetime = T0
+    write_rights: WriteRights = WriteRights("docsgap-bot", 30)
 
     def _tick(self) -> datetime:
         self.clock += timedelta(minutes=1)
@@ -187,6 +189,9 @@ class FakeTracker:
         if path not in self.files:
             raise NotFoundError(f"{path} not found", status=404)
         return self.files[path]
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        return self.write_rights
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
         return next(

@@ -52,7 +52,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             if apply:
                 with state_lock(cfg.state_path, "docsgap followup --apply"):
                     plan = follow.plan()
-                    services.preflight.check_plan(plan, cfg, services.store)
+                    services.preflight.check_plan(plan, cfg, services.store, services.tracker)
                     signals = {s.key: s for s in services.store.signals()}
                     outcomes = Applier(services.forum, services.tracker, services.store, cfg,
                                        signals).apply(plan, write=True)

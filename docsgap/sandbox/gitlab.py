@@ -84,13 +84,25 @@ def token_self(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id`."""
-    return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls))
+    return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls, ctx.user))
+
+
+def list_forks(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
+    """`GET /projects/:id/forks` (`owned=true`: the token user's own)."""
+    project = project_of(ctx, m)
+    forks = [p for p in ctx.state.projects.values() if p.get("forked_from_id") == project["id"]]
+    if req.arg("owned") == "true":
+        forks = [p for p in forks if ctx.user is not None and p["owner_id"] == ctx.user["id"]]
+    return paginate(req, sorted(forks, key=lambda p: p["id"]), ctx.api_root,
+                    lambda p: views.project_json(ctx.state, p, ctx.urls, ctx.user))
 
 
 def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET /projects/:id/labels`."""
+    """`GET /projects/:id/labels` (`search`: names containing it, case-insensitively)."""
     project = project_of(ctx, m)
     labels = sorted(project["labels"], key=lambda lb: (lb["name"].lower(), lb["id"]))
+    search = (req.arg("search") or "").lower()
+    labels = [lb for lb in labels if search in lb["name"].lower()]
     return paginate(req, labels, ctx.api_root,
                     lambda lb: views.label_json(ctx.state, project, lb))
 
@@ -320,11 +332,11 @@ def get_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 def create_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /repository/branches` (`branch`, `ref`) -> 201."""
-    ctx.writer()
+    actor = ctx.writer()
     project = project_of(ctx, m)
     form = req.form() or {k: v[-1] for k, v in req.query.items()}
     made = repo.create_branch(ctx.state, project, str(form.get("branch") or ""),
-                              str(form.get("ref") or ""), ctx.now)
+                              str(form.get("ref") or ""), ctx.now, actor)
     return ok(views.branch_json(ctx.state, project, made, ctx.urls), 201)
 
 
@@ -335,6 +347,7 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", r"/api/v4/personal_access_tokens/self", token_self),
     route("GET", _P, get_project),
     route("GET", rf"{_P}/labels", list_labels),
+    route("GET", rf"{_P}/forks", list_forks),
     route("GET", rf"{_P}/issues", list_issues),
     route("POST", rf"{_P}/issues", create_issue),
     route("GET", rf"{_P}/issues/(?P<iid>\d+)", get_issue),

@@ -8,7 +8,7 @@ import difflib
 import hashlib
 from typing import Any
 
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,
@@ -69,8 +69,19 @@ def resolve_ref(state: GitLabState, project: JSON, ref: str) -> JSON:
     return commit
 
 
-def create_branch(state: GitLabState, project: JSON, name: str, ref: str, now: float) -> JSON:
-    """`POST /repository/branches` (also used by commits with `start_branch`)."""
+def may_push(state: GitLabState, project: JSON, actor: JSON | None, branch: str) -> bool:
+    """Developers push to unprotected branches, Maintainers to protected ones too."""
+    record = state.branches.get((project["id"], branch))
+    needed = MAINTAINER if record is not None and record["protected"] else DEVELOPER
+    return state.access_level(project, actor) >= needed
+
+
+def create_branch(state: GitLabState, project: JSON, name: str, ref: str, now: float,
+                  actor: JSON | None = None) -> JSON:
+    """`POST /repository/branches` (also used by commits with `start_branch`); with `actor`,
+    403 unless they may push (the seed passes none)."""
+    if actor is not None and not may_push(state, project, actor, name):
+        raise HttpError(gitlab_message(403, "403 Forbidden"))
     if not name.strip():
         raise gitlab_bad_request("branch is missing")
     if (project["id"], name) in state.branches:
@@ -92,6 +103,8 @@ def commit(state: GitLabState, project: JSON, actor: JSON, form: JSON, now: floa
         if not form.get(name):
             raise gitlab_bad_request(f"{name} is missing")
     name = str(form["branch"])
+    if not may_push(state, project, actor, name):
+        raise HttpError(gitlab_message(403, "You are not allowed to push into this branch"))
     start = form.get("start_branch")
     exists = (project["id"], name) in state.branches
     if start and exists and start != name:
@@ -104,8 +117,6 @@ def commit(state: GitLabState, project: JSON, actor: JSON, form: JSON, now: floa
                 400, "You can only create or edit files when you are on a branch"))
         create_branch(state, project, name, str(start), now)
     record = state.branches[(project["id"], name)]
-    if record["protected"] and not actor.get("admin"):
-        raise HttpError(gitlab_message(403, "You are not allowed to push into this branch"))
     files = dict(state.commits[record["commit_id"]]["files"])
     actions = form["actions"]
     if not isinstance(actions, list):

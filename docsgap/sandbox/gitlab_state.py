@@ -17,6 +17,13 @@ from docsgap.sandbox.wire import (
     iso,
 )
 
+GUEST, PLANNER, REPORTER, DEVELOPER, MAINTAINER, OWNER = 10, 15, 20, 30, 40, 50
+"""Project access levels. Setting labels (`set_issue_metadata`) and creating them
+(`admin_label`) take Planner or above; pushing a branch Developer; the protected default
+branch Maintainer. Non-members (0) of the public project may still open issues and comment."""
+ROLE_NAMES = {0: "not a member", GUEST: "Guest", PLANNER: "Planner", REPORTER: "Reporter",
+              DEVELOPER: "Developer", MAINTAINER: "Maintainer", OWNER: "Owner"}
+
 DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s*-)", re.IGNORECASE)
 CLOSING = re.compile(
     r"\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):?"
@@ -57,6 +64,27 @@ class GitLabState:
         """Keep a note made with `next_note_id()`."""
         self.notes[note["id"]] = note
         self._last_note_id = max(self._last_note_id, note["id"])
+
+    # --- permissions -----------------------------------------------------------------------
+
+    def access_level(self, project: JSON, user: JSON | None) -> int:
+        """The user's access level in the project (admins count as owners)."""
+        if user is None:
+            return 0
+        if user.get("admin"):
+            return OWNER
+        return int(project.get("members", {}).get(user["id"], 0))
+
+    def set_access(self, project: JSON, username: str, level: int) -> None:
+        """Make `username` a member at `level` (0 removes them)."""
+        user = self.user_named(username)
+        if user is None:
+            raise KeyError(username)
+        members = project.setdefault("members", {})
+        if level:
+            members[user["id"]] = level
+        else:
+            members.pop(user["id"], None)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -145,6 +173,9 @@ class GitLabState:
             item["description"] = str(form["description"] or "")
             self.record_text(project, item, "description", item["description"], actor)
         before = list(item["labels"])
+        if self.access_level(project, actor) < PLANNER:
+            form = {k: v for k, v in form.items()
+                    if k not in ("labels", "add_labels", "remove_labels")}
         if "labels" in form:
             item["labels"] = self._known_labels(project, split_labels(form["labels"]), actor)
         for name in self._known_labels(project, split_labels(form.get("add_labels")), actor):
@@ -161,7 +192,12 @@ class GitLabState:
         item["updated_at"] = iso(now)
 
     def _known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
-        """Labels are created on first use (as GitLab does for users who may)."""
+        """Existing labels by name (case-insensitive); a missing one is created only for a user
+        who may admin labels and silently skipped otherwise (`Labels::FindOrCreateService`).
+        A user who may not set metadata gets none: GitLab drops the `labels` params unsaid
+        (`IssuableBaseService#filter_params`)."""
+        if self.access_level(project, actor) < PLANNER:
+            return []
         result: list[str] = []
         for name in names:
             existing = next(

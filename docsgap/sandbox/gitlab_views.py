@@ -38,9 +38,12 @@ def current_user_json(user: JSON, urls: Urls) -> JSON:
     }
 
 
-def project_json(state: GitLabState, project: JSON, urls: Urls) -> JSON:
-    """`GET /projects/:id`."""
+def project_json(state: GitLabState, project: JSON, urls: Urls,
+                 user: JSON | None = None) -> JSON:
+    """`GET /projects/:id`; `permissions` as the requesting user sees them."""
     path = project["path_with_namespace"]
+    level = state.access_level(project, user)
+    access = {"access_level": level, "notification_level": 3} if level else None
     namespace = path.rsplit("/", 1)[0]
     return {
         "id": project["id"], "name": project["name"], "path": path.rsplit("/", 1)[-1],
@@ -55,11 +58,21 @@ def project_json(state: GitLabState, project: JSON, urls: Urls) -> JSON:
         "namespace": {"id": project["id"] - 1, "name": namespace, "path": namespace,
                       "kind": "group", "full_path": namespace,
                       "web_url": f"{urls.web}/groups/{namespace}"},
+        "permissions": {"project_access": access, "group_access": None},
+        "forked_from_project": _fork_parent(state, project, urls),
         "_links": {"self": f"{urls.api}/projects/{project['id']}",
                    "issues": f"{urls.api}/projects/{project['id']}/issues",
                    "merge_requests": f"{urls.api}/projects/{project['id']}/merge_requests",
                    "labels": f"{urls.api}/projects/{project['id']}/labels"},
     }
+
+
+def _fork_parent(state: GitLabState, project: JSON, urls: Urls) -> JSON | None:
+    parent = state.projects.get(project.get("forked_from_id") or 0)
+    if parent is None:
+        return None
+    return {"id": parent["id"], "path_with_namespace": parent["path_with_namespace"],
+            "web_url": f"{urls.web}/{parent['path_with_namespace']}"}
 
 
 def label_json(state: GitLabState, project: JSON, label: JSON) -> JSON:

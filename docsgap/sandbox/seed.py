@@ -12,7 +12,7 @@ from typing import Any
 
 from docsgap.sandbox import gitlab_repo
 from docsgap.sandbox.forum_state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab_state import OWNER, GitLabState
 from docsgap.sandbox.wire import JSON, norm_time, parse_time
 
 POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISPER}
@@ -163,6 +163,10 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
     state.projects[project["id"]] = project
     owner = _gl_user(state, str(spec.get("owner") or next(iter(state.users.values()))["username"]))
     project["owner_id"] = owner["id"]
+    project["members"] = {owner["id"]: OWNER} | {
+        _gl_user(state, name)["id"]: int(level) for name, level in spec.get("members", {}).items()}
+    if spec.get("forked_from"):
+        project["forked_from_id"] = state.project(str(spec["forked_from"]))["id"]
     root = gitlab_repo.new_commit(state, project, parent=None, files=dict(spec.get("files", {})),
                                   message="Import documentation", author=owner, created_at=created)
     state.branches[(project["id"], project["default_branch"])] = {

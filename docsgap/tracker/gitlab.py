@@ -5,8 +5,9 @@ from __future__ import annotations
 import configparser
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from docsgap.http_budget import BudgetAdapter, WaitAllowance
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
 from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
 from docsgap.tracker.gitlab_payload import iso, item, note
+from docsgap.tracker.gitlab_rights import WriteRights, access_level
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +163,30 @@ class GitLabTracker:
         if self._own is not None and OWN_TEXT in str(data.get("description") or ""):
             self._own = [d for d in self._own if d.get("iid") != data.get("iid")]
             self._own.insert(0, data)
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        """What the token may write here: its access level (`GET /projects/:id`), which of
+        `labels` are missing, and, when it cannot push, a fork it owns. A few GETs."""
+        with self._errors(f"reading {self.project} and its permissions"):
+            data = self.gl.http_get(f"/projects/{self._project.encoded_id}", **self._read)
+            if not isinstance(data, dict):
+                raise PayloadError("GitLab answered /projects/:id without a JSON object")
+            missing = tuple(name for name in labels if not any(
+                str(label.name).lower() == name.lower()
+                for label in self._project.labels.list(
+                    search=name, include_ancestor_groups=True, iterator=True, per_page=100,
+                    **self._read)))
+        rights = WriteRights(self.username(), access_level(data), missing)
+        if rights.can_push:
+            return rights
+        return replace(rights, fork=self.owned_fork())
+
+    def owned_fork(self) -> str | None:
+        """The path of a fork of the project that the token's user owns, if any."""
+        with self._errors(f"listing forks of {self.project}"):
+            for fork in self._pages(self._project.forks, {"owned": True}):
+                return str(fork["path_with_namespace"])
+        return None
 
     def username(self) -> str:
         """The token's user (`GET /user`, asked once)."""

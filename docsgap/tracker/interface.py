@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+from docsgap.tracker.gitlab_rights import WriteRights
 
 
 class Tracker(Protocol):
@@ -60,6 +61,10 @@ class Tracker(Protocol):
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
         """An MR (any state) from `source_branch`, for idempotent draft MRs."""
+        ...
+
+    def rights(self, labels: Sequence[str] = ()) -> WriteRights:
+        """What the token may write in the project (labels, pushes, a fork of its own)."""
         ...
 
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:

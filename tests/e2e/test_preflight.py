@@ -63,10 +63,11 @@ def test_a_read_only_token_fails_up_front_with_exit_5(
     assert not [r for r in sandbox.requests_log() if r["status"] == 403]
 
 
-def test_nothing_to_write_needs_no_key(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_nothing_to_write_needs_no_key_and_no_write_scope(sandbox: Sandbox, tmp_path: Path) -> None:
     cfg = demo_config(sandbox, tmp_path)
     reviewed = replace(cfg, policy=PolicyConfig(), forum=replace(cfg.forum, api_key=None),
-                       gitlab=replace(cfg.gitlab, token=None, summary_issue=False))
+                       gitlab=replace(cfg.gitlab, token=SANDBOX_GITLAB_READONLY_TOKEN,
+                                                  summary_issue=False))
     report = run_once(reviewed, apply=True)  # everything waits for a reviewer
     assert report.exit_code == 0
     assert {o.status for o in report.result.outcomes} == {"pending_review"}

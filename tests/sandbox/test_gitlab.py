@@ -304,3 +304,42 @@ def test_generic_package_registry_round_trip(sandbox: Sandbox) -> None:
         ("docsgap-state", "1", "generic")]
     files = sandbox.state()["packages"][0]["files"]
     assert [f["size"] for f in files] == [7, 7]
+
+
+def demote(sandbox: Sandbox, level: int) -> None:
+    """Make docsgap-bot a member of the docs project at `level` (0: not a member)."""
+    sandbox.gitlab.set_access(sandbox.gitlab.project(SANDBOX_PROJECT), "docsgap-bot", level)
+
+
+@pytest.mark.parametrize(("level", "kept"), [(0, ()), (10, ()), (20, ("documentation", "new"))])
+def test_labels_dropped_or_not_created_as_gitlab_does(
+        sandbox: Sandbox, level: int, kept: tuple[str, ...]) -> None:
+    demote(sandbox, level)
+    made = requests.post(api(sandbox, "/issues"), headers=TOKEN, timeout=5,
+                         json={"title": "Docs gap", "labels": "documentation,new"})
+    assert made.status_code == 201  # silently: no error tells the user
+    assert tuple(made.json()["labels"]) == kept
+    names = {lb["name"] for lb in requests.get(api(sandbox, "/labels"), timeout=5,
+                                               params={"per_page": 100}).json()}
+    assert ("new" in names) == bool(kept)
+    edited = requests.put(api(sandbox, f"/issues/{made.json()['iid']}"), headers=TOKEN,
+                          timeout=5, json={"add_labels": "docs-feedback"})
+    assert ("docs-feedback" in edited.json()["labels"]) == bool(kept)
+
+
+def test_push_needs_developer(sandbox: Sandbox) -> None:
+    demote(sandbox, 20)
+    branch = requests.post(api(sandbox, "/repository/branches"), headers=TOKEN, timeout=5,
+                           json={"branch": "docsgap/x", "ref": "master"})
+    commit = requests.post(api(sandbox, "/repository/commits"), headers=TOKEN, timeout=5, json={
+        "branch": "docsgap/y", "start_branch": "master", "commit_message": "docs",
+        "actions": [{"action": "create", "file_path": "doc/new.md", "content": "x"}]})
+    assert (branch.status_code, commit.status_code) == (403, 403)
+    assert commit.json()["message"] == "You are not allowed to push into this branch"
+    assert ("docsgap/x" not in {b["name"] for b in sandbox.state()["branches"]})
+    project = requests.get(api(sandbox), headers=TOKEN, timeout=5).json()
+    assert project["permissions"]["project_access"]["access_level"] == 20
+    demote(sandbox, 30)
+    again = requests.post(api(sandbox, "/repository/branches"), headers=TOKEN, timeout=5,
+                          json={"branch": "docsgap/x", "ref": "master"})
+    assert again.status_code == 201

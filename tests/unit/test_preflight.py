@@ -26,7 +26,7 @@ def test_needs_count_only_what_will_write() -> None:
     cfg = Config(policy=AUTO)
     needs = needs_of([ISSUE, REPLY, NOTE, REPLY_B], cfg, {})
     # The note is in the review band, so it and the reply waiting on it write nothing.
-    assert needs == Needs(forum=("1 reply",), gitlab=("1 new issue",))
+    assert needs == Needs(forum=("1 reply",), gitlab=("1 new issue",), labelled=True)
     assert not needs_of([ISSUE, REPLY], Config(), {})  # policy review: nothing writes
     assert needs_of([ISSUE, REPLY], Config(), {"issue:a": "accept"}).gitlab == ("1 new issue",)
     assert not needs_of([ISSUE, REPLY], cfg, {}, done={"issue:a", "reply:a"})

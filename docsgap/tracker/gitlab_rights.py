@@ -1,0 +1,93 @@
+"""What the token may write in the docs project, read before the first write: GitLab drops labels
+silently for users below Planner/Reporter (`IssuableBaseService#filter_params`) and skips
+labels that do not exist unless the user may create them (`Labels::FindOrCreateService`), and
+only Developers push branches. `docsgap run --apply` refuses up front instead of filing
+unlabelled issues; `doctor` and the draft-MR code read the same facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from docsgap.errors import AuthError
+
+PLANNER = 15
+DEVELOPER = 30
+ROLES = {0: "not a member", 10: "Guest", 15: "Planner", 20: "Reporter", 30: "Developer",
+         40: "Maintainer", 50: "Owner"}
+
+
+@dataclass(frozen=True)
+class WriteRights:
+    """The token user's rights in the project, from `GET /projects/:id` and its labels."""
+
+    user: str
+    access_level: int
+    """Highest of the project and group access levels (0: not a member)."""
+    missing_labels: tuple[str, ...] = ()
+    fork: str | None = None
+    """A fork of the project the user owns (draft MRs go from there when it cannot push)."""
+
+    @property
+    def role(self) -> str:
+        """The access level's name."""
+        return ROLES.get(self.access_level, str(self.access_level))
+
+    @property
+    def can_set_labels(self) -> bool:
+        """`set_issue_metadata`: Planner, Reporter or above."""
+        return self.access_level >= PLANNER
+
+    @property
+    def can_create_labels(self) -> bool:
+        """`admin_label`: Planner, Reporter or above."""
+        return self.access_level >= PLANNER
+
+    @property
+    def can_push(self) -> bool:
+        """Pushing a new branch: Developer or above."""
+        return self.access_level >= DEVELOPER
+
+    @property
+    def mr_mode(self) -> str:
+        """How draft MRs are opened: `branch` (in the project), `fork`, or `none`."""
+        return "branch" if self.can_push else "fork" if self.fork else "none"
+
+    def label_problem(self, project: str) -> str | None:
+        """Why labelled writes would go wrong, or None when they would not."""
+        if not self.can_set_labels:
+            return (f"GitLab would silently drop docsgap's labels: {self.user} is "
+                    f"{self.role} in {project}; setting labels needs Planner or Reporter")
+        if self.missing_labels and not self.can_create_labels:
+            return (f"labels {', '.join(self.missing_labels)} do not exist in {project} and "
+                    f"{self.user} ({self.role}) cannot create them")
+        return None
+
+    def require_labels(self, project: str) -> None:
+        """Raise `AuthError` (exit 5) when `label_problem` has something to say."""
+        problem = self.label_problem(project)
+        if problem:
+            raise AuthError(
+                problem,
+                hint=f"make {self.user} a Reporter (or Planner) of {project}, or create the "
+                "labels and use a token whose user may set them",
+            )
+
+
+def access_level(project: dict[str, Any]) -> int:
+    """The user's level from a project's `permissions` (0 when not a member)."""
+    permissions = project.get("permissions")
+    if not isinstance(permissions, dict):
+        return 0
+    levels = [int(a["access_level"]) for a in (permissions.get("project_access"),
+                                               permissions.get("group_access"))
+              if isinstance(a, dict) and a.get("access_level") is not None]
+    return max(levels, default=0)
+
+
+def needed_labels(issue_labels: Sequence[str], marker_label: str,
+                  by_gap: Sequence[Sequence[str]]) -> tuple[str, ...]:
+    """Every label docsgap may put on an issue, once each."""
+    names = [*issue_labels, marker_label, *(n for group in by_gap for n in group)]
+    return tuple(dict.fromkeys(n for n in names if n))
