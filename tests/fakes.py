@@ -256,10 +256,9 @@ class FakeServices:
 
     def __call__(self, config: Config) -> Services:
         from docsgap.budget import Budget
+        from docsgap.preflight import NO_PREFLIGHT
         from docsgap.services import Services
         from docsgap.state import StateStore
-
-        from docsgap.preflight import NO_PREFLIGHT
 
         return Services(self.forum, self.tracker, StateStore(config.state_path),
                         shared_detector(), Budget(), NO_PREFLIGHT)
