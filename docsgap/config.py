@@ -82,6 +82,19 @@ class DedupConfig:
 
 
 @dataclass(frozen=True)
+class DocsConfig:
+    """[docs]: the local index of the docs pages (`docsgap docs sync`)."""
+
+    projects: tuple[str, ...] = ("gitlab-org/gitlab",)
+    """Docs projects to index; their docs folders come from the docs map."""
+    ref: str = "master"
+    url: str | None = None
+    """GitLab holding the docs projects (default: gitlab.url)."""
+    path: str | None = None
+    """A local checkout to index instead of downloading (one project)."""
+
+
+@dataclass(frozen=True)
 class PolicyConfig:
     """[policy]: off | review | auto for each kind of write."""
 
@@ -105,6 +118,7 @@ class Config:
     gitlab: GitLabConfig = field(default_factory=GitLabConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    docs: DocsConfig = field(default_factory=DocsConfig)
     state_path: Path = Path(".docsgap/state.db")
     rules_dirs: tuple[Path, ...] = ()
     """Extra rules directories; their files add to or override the shipped ones by name."""
@@ -127,6 +141,7 @@ _SECTIONS: dict[str, type] = {
     "gitlab": GitLabConfig,
     "dedup": DedupConfig,
     "policy": PolicyConfig,
+    "docs": DocsConfig,
 }
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
 _SECRET_KEYS = {"api_key", "token"}
@@ -323,7 +338,8 @@ def _check(cfg: Config) -> None:
             raise ConfigError(
                 f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
             )
-    for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url)):
+    for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url),
+                      ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
     if cfg.dedup.review_threshold > cfg.dedup.link_threshold:

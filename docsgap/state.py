@@ -547,3 +547,20 @@ def m004_dedup_word_ids(db: Database) -> None:
     db.table("dedup_cache").create(
         {"url": str, "stamp": str, "fingerprint": str, "data": bytes}, pk="url")
     db.table("dedup_words").create({"id": int, "word": str, "fingerprint": str}, pk="id")
+
+
+@migrations()
+def m005_docs_index(db: Database) -> None:
+    """The local index of the docs (`docsgap docs sync`): one row per source file, one per docs
+    project (the commit it was synced at), and the forum questions docs-first replies answer."""
+    db.table("docs_pages").create(
+        {"key": str, "project": str, "path": str, "url": str, "urls": str, "title": str,
+         "sections": str, "redirect_to": str, "digest": str, "commit_id": str,
+         "updated_at": str}, pk="key")
+    db.table("docs_pages").create_index(["project"])
+    db.table("docs_sources").create(
+        {"project": str, "dir": str, "ref": str, "commit_id": str, "committed_at": str,
+         "origin": str, "pages": int, "synced_at": str}, pk="project")
+    db.table("docs_questions").create(
+        {"thread_id": int, "title": str, "question": str, "asked_at": str, "answered": str,
+         "seen_at": str}, pk="thread_id")

@@ -53,6 +53,7 @@ def _register() -> None:
     # Imported here so each command module can import `app` without a cycle.
     from docsgap.cli import (
         detect_cmd,
+        docs_cmd,
         doctor_cmd,
         followup_cmd,
         match_cmd,
@@ -65,7 +66,7 @@ def _register() -> None:
     )
 
     for module in (run_cmd, review_cmd, followup_cmd, mr_cmd, report_cmd, doctor_cmd, state_cmd,
-                   detect_cmd, match_cmd, sandbox_cmd):
+                   detect_cmd, match_cmd, sandbox_cmd, docs_cmd):
         module.register(app, groups)
 
 

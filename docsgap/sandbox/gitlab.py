@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from docsgap.sandbox import gitlab_packages as packages
 from docsgap.sandbox import gitlab_repo as repo
+from docsgap.sandbox import gitlab_tree as tree
 from docsgap.sandbox import gitlab_views as views
 from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
 from docsgap.sandbox.gitlab_listing import filter_items, order, paginate
@@ -369,4 +370,5 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", rf"{_P}/repository/branches/(?P<branch>[^/]+)", get_branch),
     route("POST", rf"{_P}/repository/branches", create_branch),
     *packages.routes(_P),
+    *tree.routes(_P),
 ]

@@ -23,6 +23,23 @@ def _demo_text(name: str) -> str:
     return resources.files("docsgap.sandbox").joinpath(name).read_text(encoding="utf-8")
 
 
+@cache
+def docs_tree(name: str) -> dict[str, str]:
+    """The shipped docs tree `name` (e.g. `demo_docs`) as repository path -> text."""
+    root = resources.files("docsgap.sandbox").joinpath(name)
+    found: dict[str, str] = {}
+    stack = [("", root)]
+    while stack:
+        prefix, node = stack.pop()
+        for child in node.iterdir():
+            path = f"{prefix}{child.name}"
+            if child.is_dir():
+                stack.append((path + "/", child))
+            elif child.name.endswith(".md"):
+                found[path] = child.read_text(encoding="utf-8")
+    return dict(sorted(found.items()))
+
+
 def load_demo_data() -> JSON:
     """A fresh deep copy of the shipped demo seed: `{"forum": {...}, "gitlab": {...}}`."""
     return {
@@ -167,7 +184,10 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
         _gl_user(state, name)["id"]: int(level) for name, level in spec.get("members", {}).items()}
     if spec.get("forked_from"):
         project["forked_from_id"] = state.project(str(spec["forked_from"]))["id"]
-    root = gitlab_repo.new_commit(state, project, parent=None, files=dict(spec.get("files", {})),
+    # A project can start from a shipped docs tree (`docs_tree`); its own `files` win.
+    files = {**(docs_tree(spec["docs_tree"]) if spec.get("docs_tree") else {}),
+             **spec.get("files", {})}
+    root = gitlab_repo.new_commit(state, project, parent=None, files=files,
                                   message="Import documentation", author=owner, created_at=created)
     state.branches[(project["id"], project["default_branch"])] = {
         "name": project["default_branch"], "project_id": project["id"], "commit_id": root["id"],

@@ -18,7 +18,8 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     StateStore(path).close()
     store = StateStore(path)
     assert [m.name for m in migrations.applied(store.db)] == [
-        "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids"]
+        "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids",
+        "m005_docs_index"]
     assert migrations.pending(store.db) == []
 
 

@@ -1,0 +1,99 @@
+"""`docsgap docs sync|search|status`: the local index of the docs pages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+
+from docsgap.cli import common
+from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.docs.service import load_index, sync_docs
+from docsgap.docs.store import DocsStore
+from docsgap.state import StateStore
+
+
+def register(app: typer.Typer, groups: common.Groups) -> None:
+    """Add `docs sync`, `docs search` and `docs status`."""
+
+    @groups.docs.command("sync")
+    @common.handle_errors
+    def sync(
+        path: Path | None = typer.Option(
+            None, "--path", help="A local checkout (repository root) to index instead of "
+            "downloading; holds exactly one project."),
+        project: list[str] | None = typer.Option(
+            None, "--project", help="Docs project to sync (repeatable; default docs.projects)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """Bring the local docs index up to date. From GitLab: one request when the docs folder
+        has no new commit since the last sync, and one download of the folder (the repository
+        archive API) when it has. Only changed pages are parsed and written."""
+        cfg = load(config, state)
+        store = StateStore(cfg.state_path)
+        try:
+            results = sync_docs(cfg, store, path=path, projects=tuple(project or ()))
+        finally:
+            store.close()
+        if as_json:
+            common.echo_json([asdict(r) for r in results])
+            return
+        for r in results:
+            if r.unchanged:
+                typer.echo(f"{r.project}: unchanged at {r.commit[:12]} ({r.pages} pages)")
+            else:
+                how = "one download" if r.downloaded else r.origin
+                typer.echo(f"{r.project}: synced at {r.commit[:12]} ({how}): {r.pages} pages, "
+                           f"{r.changed} changed, {r.removed} removed")
+
+    @groups.docs.command("search")
+    @common.handle_errors
+    def search(
+        question: str = typer.Argument(..., help="A question, as a forum title would ask it."),
+        limit: int = typer.Option(5, "--limit", help="Pages to show."),
+        as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """The docs pages (and sections) that best answer a question, from the local index."""
+        cfg = load(config, state)
+        store = StateStore(cfg.state_path)
+        try:
+            index = load_index(cfg, store)
+        finally:
+            store.close()
+        if index is None:
+            typer.echo("the docs index is empty: run `docsgap docs sync` first", err=True)
+            raise typer.Exit(0)
+        hits = index.search(question, limit=limit)
+        if as_json:
+            common.echo_json([{"url": h.url, "title": h.page.title, "path": h.page.path,
+                               "section": h.section.heading if h.section else None,
+                               "score": round(h.score, 4), "shared_words": list(h.shared)}
+                              for h in hits])
+            return
+        for h in hits:
+            where = f" > {h.section.heading}" if h.section else ""
+            typer.echo(f"{h.score:.2f}  {h.page.title}{where}\n      {h.url}")
+
+    @groups.docs.command("status")
+    @common.handle_errors
+    def status(
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """What the local docs index holds: each project, its commit and page count."""
+        cfg = load(config, state)
+        store = StateStore(cfg.state_path)
+        try:
+            sources = DocsStore(store.db).sources()
+        finally:
+            store.close()
+        if not sources:
+            typer.echo("the docs index is empty: run `docsgap docs sync`")
+        for s in sources:
+            typer.echo(f"{s.project}: {s.pages} pages at {s.commit[:12]} ({s.origin}, "
+                       f"synced {s.synced_at})")
