@@ -30,6 +30,11 @@ class ForumConfig:
     """First run: how many pages of 50 latest posts to read."""
     max_requests: int = 50
     """Requests per run; Discourse admin keys share 60/min site-wide."""
+    rate_limit_per_minute: int = 60
+    """The site's request rate for the key (Discourse's admin-key default: 60), for the cost
+    a first scan announces and the time left the progress shows."""
+    max_post_chars: int = 200_000
+    """Longer posts are judged on their first this many characters (said in the evidence)."""
     timeout: float = 30.0
     bot_usernames: tuple[str, ...] = ("docsgap-bot",)
     staff_usernames: tuple[str, ...] = ()

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from docsgap import compose
@@ -17,6 +16,7 @@ from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
+from docsgap.matchcache import MatchCache, items_stamp
 from docsgap.models import (
     ItemKind,
     MatchResult,
@@ -24,17 +24,15 @@ from docsgap.models import (
     Plan,
     RunResult,
     Signal,
-    Thread,
     TrackerItem,
 )
 from docsgap.plan import PlanContext, ThreadMeta, build_plan
+from docsgap.scan import Scanner
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
 
 log = logging.getLogger(__name__)
 
-FORUM_CURSOR = "forum.last_post_id"
-PENDING_TOPICS = "forum.pending_topics"
 TRACKER_CURSOR = "tracker.updated_after"
 """The sync cursor older states shared for issues and MRs; read as a fallback only."""
 TRACKER_CURSORS: tuple[tuple[ItemKind, str], ...] = (
@@ -43,8 +41,6 @@ SYNC_PAGE = 100
 """Items per saved sync step: one GitLab page."""
 
 Progress = Callable[[str, int, int], None]
-
-_ITEM_URL = re.compile(r"https?://[^\s<>()\]\[\"']+/-/(?:issues|merge_requests)/\d+")
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -63,7 +59,8 @@ class Pipeline:
     progress: Progress = _quiet
     stopped_early: str | None = None
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
-    notes: list[str] = field(default_factory=list)
+    notice: Callable[[str], None] = log.warning
+    """Where the cost of a first scan is said before it is paid."""
     before_apply: Callable[[Plan], None] | None = None
     """Called with the plan before its first write (`run --apply` checks credentials here)."""
 
@@ -97,57 +94,19 @@ class Pipeline:
         batch.clear()
         return saved
 
-    def scan(self) -> list[Thread]:
-        """Read the threads that changed since the last run; keeps a queue so an interrupted
-        scan resumes where it stopped instead of skipping topics."""
-        pending: list[int] = json.loads(self.store.cursor(PENDING_TOPICS) or "[]")
-        last = self.store.cursor(FORUM_CURSOR)
-        try:
-            changed = self.forum.changed_topics(
-                int(last) if last else None, max_pages=self.config.forum.initial_pages
-            )
-        except RateLimitedError as exc:
-            self.stopped_early = str(exc)
-            changed = None
-        if changed is not None:
-            pending = list(dict.fromkeys([*pending, *changed.topic_ids]))
-            with self.store.db.atomic():
-                self.store.set_cursor(PENDING_TOPICS, json.dumps(pending))
-                if changed.newest_post_id is not None:
-                    self.store.set_cursor(FORUM_CURSOR, str(changed.newest_post_id))
-        threads: list[Thread] = []
-        for n, topic_id in enumerate(list(pending), 1):
+    def scan(self) -> int:
+        """Read what changed on the forum since the last run (`docsgap.scan`): judge every new
+        post from the latest-posts pages, read threads only for candidate topics. Returns how
+        many topics had new posts; a budget or rate limit stops it cleanly (`stopped_early`)
+        and the next run resumes where it stopped."""
+        scanner = Scanner(self.config, self.forum, self.store, self.detector, self.progress,
+                          self.notice)
+        for step in (scanner.walk, scanner.judge_queued):
             try:
-                thread = self.forum.thread(topic_id)
+                step()
             except RateLimitedError as exc:
-                self.stopped_early = str(exc)
-                break
-            self._record_thread(thread)
-            threads.append(thread)
-            pending.remove(topic_id)
-            self.store.set_cursor(PENDING_TOPICS, json.dumps(pending))
-            self.progress("scan", n, len(pending) + n)
-        return threads
-
-    def _record_thread(self, thread: Thread) -> None:
-        self.store.record_thread(
-            {
-                "id": thread.id, "slug": thread.slug, "title": thread.title, "url": thread.url,
-                "category_id": thread.category_id, "tags": json.dumps(list(thread.tags)),
-                "closed": int(thread.closed), "archived": int(thread.archived),
-                "posts_count": len(thread.posts), "created_at": iso(thread.created_at),
-                "last_posted_at": iso(thread.last_posted_at),
-            }
-        )
-        self._adopt_own_posts(thread)
-        verdict = self.detector.detect_thread(
-            thread, ignore_usernames=self.config.forum.bot_usernames
-            + self.config.forum.staff_usernames,
-        )
-        for link in verdict.existing_links:
-            self.store.record_link(thread.id, link, source="thread")
-        for signal in verdict.signals:
-            self.store.record_signal(signal)
+                self.stopped_early = self.stopped_early or str(exc)
+        return len(scanner.touched)
 
     def reconcile(self) -> int:
         """Link signals to the issues docsgap itself opened for them, found by the issue marker
@@ -171,37 +130,33 @@ class Pipeline:
             log.info("reconciled %d link(s) from docsgap's issue markers", count)
         return count
 
-    def _adopt_own_posts(self, thread: Thread) -> None:
-        """docsgap's own replies and follow-ups in the thread (found by marker) become links
-        with their post URLs, so a lost state still knows what was said and follows up."""
-        bots = {u.lower() for u in self.config.forum.bot_usernames}
-        for post in thread.posts:
-            if post.username.lower() not in bots:
-                continue
-            text = post.raw or post.cooked
-            keys = compose.find_markers(text)
-            field = ("reply_url" if any(k.startswith("reply:") for k in keys)
-                     else "followup_url" if any(k.startswith("followup:") for k in keys)
-                     else None)
-            if field is None:
-                continue
-            for url in dict.fromkeys(_ITEM_URL.findall(text)):
-                self.store.record_link(thread.id, url, source="docsgap")
-                self.store.set_link_field(thread.id, url, **{field: f"{thread.url}/{post.number}"})
-
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
-        """Deduplicate every signal against the cached doc issues and MRs."""
+        """Deduplicate every signal against the cached doc issues and MRs; a result kept from
+        an earlier run is reused while the signal, the cached items and the settings are the
+        same (`docsgap.matchcache`), so an unchanged rerun builds no index at all."""
         d = self.config.dedup
-        matcher = Matcher(
-            self.store.items(), link_threshold=d.link_threshold,
-            review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
-            declined_labels=self.config.gitlab.wontdo_labels, cache=self.store,
-        )
-        return dict(zip((s.key for s in signals), matcher.match_many(signals), strict=True))
+        declined = self.config.gitlab.wontdo_labels
+        settings = {"link": d.link_threshold, "review": d.review_threshold,
+                    "closed_within_days": d.closed_within_days, "declined": sorted(declined)}
+        stamp = items_stamp(self.store, settings, utcnow())
+        cache = MatchCache(self.store)
+        found = cache.load(signals, stamp)
+        todo = [s for s in signals if s.key not in found]
+        if todo:
+            matcher = Matcher(
+                self.store.items(), link_threshold=d.link_threshold,
+                review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
+                declined_labels=declined, cache=self.store,
+            )
+            fresh = dict(zip((s.key for s in todo), matcher.match_many(todo), strict=True))
+            cache.save({s.key: (s, fresh[s.key]) for s in todo}, stamp)
+            found.update(fresh)
+        return {s.key: found[s.key] for s in signals}
 
-    def plan(self) -> Plan:
-        """Plan actions for every stored signal whose thread is not linked yet."""
-        signals = list(self.store.signals())
+    def plan(self, topics: Collection[int] | None = None) -> Plan:
+        """Plan actions for every stored signal (of `topics`, when given) whose thread is not
+        linked yet."""
+        signals = [s for s in self.store.signals() if topics is None or s.thread_id in topics]
         context = self.context()
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
@@ -233,20 +188,29 @@ class Pipeline:
             replied=frozenset(replied), verdicts=verdicts, done=done, unreplied=unreplied,
         )
 
-    def run(self, *, apply: bool) -> RunResult:
-        """sync -> scan -> detect -> dedupe -> plan -> apply (writes only when `apply`)."""
+    def run(self, *, apply: bool, topic: int | None = None) -> RunResult:
+        """sync -> scan -> detect -> dedupe -> plan -> apply (writes only when `apply`).
+
+        With `topic`, the loop runs for that one thread: it is read fresh (only the posts not
+        held), judged and planned alone, under the same policies, markers and ledger; the
+        forum walk is left for the next scheduled run."""
         started: datetime = utcnow()
         self.sync_tracker()
-        threads = self.scan()
+        if topic is None:
+            scanned = self.scan()
+        else:
+            Scanner(self.config, self.forum, self.store, self.detector, self.progress,
+                    self.notice).judge_topic(topic)
+            scanned = 1
         self.reconcile()
-        plan = self.plan()
+        plan = self.plan(None if topic is None else {topic})
         if apply and self.before_apply is not None:
             self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
             self.forum, self.tracker, self.store, self.config, signals
         ).apply(plan, write=apply)
-        result = RunResult(plan=plan, outcomes=tuple(outcomes), threads_scanned=len(threads))
-        self.store.record_run(started, apply, {"threads": len(threads),
+        result = RunResult(plan=plan, outcomes=tuple(outcomes), threads_scanned=scanned)
+        self.store.record_run(started, apply, {"threads": scanned,
                                                "actions": len(plan.actions)})
         return result

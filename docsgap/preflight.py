@@ -111,13 +111,13 @@ class Preflight:
         )
 
     def check_plan(self, plan: Plan, config: Config, store: StateStore,
-                   tracker: Tracker | None = None) -> None:
+                   tracker: Tracker | None = None, *, summary_issue: bool = False) -> None:
         """`check` for what `plan` will write, given the verdicts and the ledger in `store`
-        (and the summary issue when `gitlab.summary_issue` is on); then, when it opens labelled
+        (and the summary issue, when the run will rewrite it); then, when it opens labelled
         issues, that `tracker`'s user may set and create the labels (GitLab drops them
         silently otherwise)."""
         done = {r["key"] for r in store.ledger() if r["status"] == "done"}
-        extra = ("the summary issue",) if config.gitlab.summary_issue else ()
+        extra = ("the summary issue",) if summary_issue else ()
         needs = needs_of(plan.actions, config, store.verdicts(), done, extra_gitlab=extra)
         self.check(needs, config)
         if needs.labelled and tracker is not None:

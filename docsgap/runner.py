@@ -3,6 +3,7 @@ configured, and work out the exit code. Shared by `docsgap run`, the demo and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from docsgap.config import Config
@@ -43,22 +44,29 @@ class RunReport:
     exit_code: ExitCode
 
 
-def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None) -> RunReport:
+def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
+             notice: Callable[[str], None] | None = None, topic: int | None = None
+             ) -> RunReport:
     """Build services and run the pipeline once (plus the summary issue when configured),
     holding the state's lock. With `apply`, the credentials and rights the plan's writes need
-    are checked before the first write (`preflight`)."""
+    are checked before the first write (`preflight`). `notice` hears what a first scan will
+    cost before it is paid; `topic` runs the loop for that one thread (no summary issue: it
+    speaks for the whole forum)."""
     with state_lock(cfg.state_path, "docsgap run" + " --apply" * apply):
         built = build_services(cfg)
         pipe = Pipeline(cfg, built.forum, built.tracker, built.store, built.detector)
         if progress is not None:
             pipe.progress = progress
+        if notice is not None:
+            pipe.notice = notice
+        summary = apply and cfg.gitlab.summary_issue and topic is None
         if apply:
             pipe.before_apply = lambda plan: built.preflight.check_plan(
-                plan, cfg, built.store, built.tracker)
+                plan, cfg, built.store, built.tracker, summary_issue=summary)
         summary_url = None
         try:
-            result = pipe.run(apply=apply)
-            if apply and cfg.gitlab.summary_issue:
+            result = pipe.run(apply=apply, topic=topic)
+            if summary:
                 summary_url = publish_summary(built.tracker, built.store, cfg,
                                               now=utcnow()).url
         finally:

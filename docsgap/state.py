@@ -564,3 +564,25 @@ def m005_docs_index(db: Database) -> None:
     db.table("docs_questions").create(
         {"thread_id": int, "title": str, "question": str, "asked_at": str, "answered": str,
          "seen_at": str}, pk="thread_id")
+
+
+@migrations()
+def m006_held_posts(db: Database) -> None:
+    """Posts docsgap holds, so a topic is read from the forum only once: the posts of the
+    latest-posts walk in progress, and every post of the topics it read as whole threads
+    (`threads.held`); the walk keeps others only until their topic is judged."""
+    db.table("posts").create(
+        {"id": int, "topic_id": int, "number": int, "username": str, "created_at": str,
+         "cooked": str, "raw": str, "staff": int, "post_type": int, "length": int},
+        pk="id",
+    )
+    db.table("posts").create_index(["topic_id"])
+    db.table("threads").add_column("held", int)
+
+
+@migrations()
+def m007_match_cache(db: Database) -> None:
+    """Each signal's last match result, with the signal text and cached-items stamp it was
+    made under (`docsgap.matchcache`)."""
+    db.table("match_cache").create(
+        {"signal_key": str, "fingerprint": str, "stamp": str, "result": str}, pk="signal_key")

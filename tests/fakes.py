@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from docsgap.errors import NotFoundError, UnavailableError, WriteRejectedError
-from docsgap.forum.interface import ChangedTopics
+from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
 from docsgap.models import (
     IssueDraft,
     ItemKind,
@@ -58,6 +58,7 @@ class FakeForum:
         self.replies: list[tuple[int, str]] = []
         self.faults = Faults()
         self.reads = 0
+        self.calls: list[tuple[str, int | None]] = []
 
     def _all_posts(self) -> list[Post]:
         return sorted((p for t in self.threads.values() for p in t.posts), key=lambda p: -p.id)
@@ -72,11 +73,30 @@ class FakeForum:
         newest = max((p.id for p in self._all_posts()), default=after_post_id)
         return ChangedTopics(tuple(ids), newest)
 
+    def latest_posts(self, before: int | None) -> list[LatestPost]:
+        """Regular posts below `before`, highest id first, 50 a page (as `/posts.json`)."""
+        self.reads += 1
+        self.calls.append(("latest_posts", before))
+        posts = [p for p in self._all_posts() if p.post_type == 1
+                 and (before is None or p.id < before)][:50]
+        return [LatestPost(p, self.threads[p.topic_id].title, self.threads[p.topic_id].slug,
+                           self.threads[p.topic_id].category_id) for p in posts]
+
     def thread(self, topic_id: int) -> Thread:
         self.reads += 1
         if topic_id not in self.threads:
             raise NotFoundError(f"topic {topic_id} not found", status=404)
         return self.threads[topic_id]
+
+    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+        """The first 20 posts and every other post not in `have` (counting one read per
+        chunk of 20 as the Discourse adapter makes)."""
+        self.calls.append(("read_topic", topic_id))
+        t = self.thread(topic_id)
+        missing = [p for p in t.posts[20:] if p.id not in have]
+        self.reads += -(-len(missing) // 20)
+        return TopicRead(replace(t, posts=t.posts[:20] + tuple(missing)),
+                         tuple(p.id for p in t.posts))
 
     def reply(
         self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +112,7 @@ class TerminalProgress:
 
         self.enabled = not quiet and sys.stderr.isatty() and not os.environ.get("CI")
         self._shown = False
+        self._started: dict[str, tuple[float, int]] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if not self.enabled:
@@ -119,17 +121,32 @@ class TerminalProgress:
             width = 24
             filled = int(width * min(done, total) / total)
             bar = "#" * filled + "-" * (width - filled)
-            text = f"{stage:<5} [{bar}] {done}/{total}"
+            text = f"{stage:<5} [{bar}] {done}/{total}{self._left(stage, done, total)}"
         else:
             text = f"{stage:<5} {done} item(s)"
-        sys.stderr.write("\r" + text.ljust(60))
+        sys.stderr.write("\r" + text.ljust(72))
         sys.stderr.flush()
         self._shown = True
+
+    def _left(self, stage: str, done: int, total: int) -> str:
+        """Time left at the pace so far (which a rate-limited site sets)."""
+        now = time.monotonic()
+        began, first = self._started.setdefault(stage, (now, done))
+        if done <= first or done >= total or now - began < 1:
+            return ""
+        left = (now - began) / (done - first) * (total - done)
+        return f", ~{left / 60:.0f} min left" if left >= 90 else f", ~{left:.0f} s left"
+
+    def notice(self, text: str) -> None:
+        """A line of its own on stderr (always shown, unlike the progress line)."""
+        self.close()
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
 
     def close(self) -> None:
         """Clear the progress line."""
         if self._shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.write("\r" + " " * 72 + "\r")
             sys.stderr.flush()
             self._shown = False
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 
-from docsgap import planview, runsummary
+from docsgap import planview, runsummary, scan
 from docsgap.cli import common
 from docsgap.config import Config, load_config
 from docsgap.errors import RateLimitedError
@@ -47,6 +48,12 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             False, "--apply", help="Carry out the plan (open/link issues, reply). Default: dry run."
         ),
         max_actions: int | None = typer.Option(None, "--max-actions", help="Cap writes per run."),
+        topic: str | None = typer.Option(
+            None, "--topic", help="Run the loop for this one thread only: a topic URL "
+            "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
+        max_requests: int | None = typer.Option(
+            None, "--max-requests", help="Cap forum requests this run (forum.max_requests); "
+            "the next run resumes where it stopped."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="No progress display and no summary on stderr."
@@ -67,9 +74,13 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         stopped on a rate limit (the next run resumes)."""
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project,
                    max_actions=max_actions)
+        if max_requests is not None:
+            cfg = replace(cfg, forum=replace(cfg.forum, max_requests=max_requests))
+        topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:
-            report = run_once(cfg, apply=apply, progress=progress)
+            report = run_once(cfg, apply=apply, progress=progress,
+                              notice=None if quiet else progress.notice, topic=topic_id)
         finally:
             progress.close()
         result = report.result

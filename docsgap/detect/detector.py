@@ -4,6 +4,7 @@ docs page it is about. Pure: no I/O."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -81,7 +82,7 @@ class _DocsRefs:
 class _Unit:
     """The sentences judged together (a post, plus the title for the opening post)."""
 
-    __slots__ = ("sentences", "norms", "_refs", "_docs", "_post", "_cancels")
+    __slots__ = ("sentences", "norms", "_refs", "_docs", "_post", "_cancels", "_urls", "_at")
 
     def __init__(self, sentences: Sequence[Sentence], refs: _DocsRefs) -> None:
         self.sentences = sentences
@@ -90,6 +91,8 @@ class _Unit:
         self._docs: list[bool | None] = [None] * len(self.norms)
         self._post: str | None = None
         self._cancels: dict[tuple[int, int], bool] = {}
+        self._urls: list[tuple[int, str]] | None = None
+        self._at: list[int] = []
 
     def docs_in(self, i: int) -> bool:
         if not 0 <= i < len(self._docs):
@@ -136,11 +139,27 @@ class _Unit:
         return found
 
     def docs_urls(self) -> list[tuple[int, str]]:
-        return [(i, u) for i, s in enumerate(self.sentences) for u in s.urls if is_docs_url(u)]
+        """(sentence index, URL) of every docs URL, in order; made once per unit (a long
+        post asks for the nearest one per hit)."""
+        if self._urls is None:
+            self._urls = [(i, u) for i, s in enumerate(self.sentences) for u in s.urls
+                          if is_docs_url(u)]
+            self._at = [i for i, _ in self._urls]
+        return self._urls
 
     def nearest_docs_url(self, i: int) -> str | None:
+        """The docs URL of the sentence nearest to `i` (the earlier one on a tie), first in
+        its sentence: a binary search, not a pass over every URL."""
         found = self.docs_urls()
-        return min(found, key=lambda p: (abs(p[0] - i), p[0]))[1] if found else None
+        if not found:
+            return None
+        after = bisect_left(self._at, i)
+        if after == 0:
+            return found[0][1]
+        before = bisect_left(self._at, self._at[after - 1])  # first URL of that sentence
+        if after == len(found) or i - self._at[before] <= self._at[after] - i:
+            return found[before][1]
+        return found[after][1]
 
 
 class Detector:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 import requests
@@ -25,13 +25,14 @@ from docsgap.errors import (
 from docsgap.forum.discourse_payload import (
     REGULAR,
     build_thread,
+    latest_items,
     parse,
     post_list,
     post_ref,
     posts_page,
     topic_head,
 )
-from docsgap.forum.interface import ChangedTopics
+from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
 from docsgap.http_budget import DEFAULT_WAIT, WaitAllowance, retry_after_seconds
 from docsgap.models import PostRef, Thread
 
@@ -123,20 +124,31 @@ class DiscourseForum:
             before = min(p[0] for p in posts)
         return ChangedTopics(tuple(topic_ids), newest, complete=reached)
 
+    def latest_posts(self, before: int | None) -> list[LatestPost]:
+        """One `/posts.json` page (50 posts, highest id first; `before=` a lower id)."""
+        data = self._call(self._client.latest_posts, before)
+        return parse("/posts.json", latest_items, data)
+
     def thread(self, topic_id: int) -> Thread:
         """The topic with every post: the first chunk from `/t/{id}.json`, the rest of
         `post_stream.stream` from `/t/{id}/posts.json` in chunks of 20, oldest first."""
+        return self.read_topic(topic_id).thread
+
+    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+        """`/t/{id}.json`, then in chunks of 20 the posts of `post_stream.stream` that neither
+        its first chunk nor `have` hold."""
         path = f"/t/{int(topic_id)}.json"
         # pydiscourse's topic() needs the exact slug (a wrong one 301s), so ask by id.
         data = self._call(self._client._get, path, include_raw="true")
         head, posts, stream = parse(path, topic_head, data)
         loaded = {p["id"] for p in posts}
-        missing = [pid for pid in stream if pid not in loaded]
+        held = set(have)
+        missing = [pid for pid in stream if pid not in loaded and pid not in held]
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
             more = self._call(self._client.posts, int(topic_id), chunk, include_raw="true")
             posts.extend(parse(f"/t/{topic_id}/posts.json", post_list, more))
-        return parse(path, build_thread, self.base_url, head, posts)
+        return TopicRead(parse(path, build_thread, self.base_url, head, posts), tuple(stream))
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply. A reply held for moderator approval returns a `PostRef` with `id=0`

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from docsgap.errors import PayloadError
+from docsgap.forum.interface import LatestPost
 from docsgap.models import Post, PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,17 @@ def posts_page(data: Any) -> list[tuple[int, int, int]]:
     """(post id, topic id, post type) for each item of a `/posts.json` page."""
     items = require_dict(data)["latest_posts"]
     return [(int(p["id"]), int(p["topic_id"]), int(p.get("post_type", REGULAR))) for p in items]
+
+
+def latest_items(data: Any) -> list[LatestPost]:
+    """A `/posts.json` page as stream items: each post with its topic's title, slug and
+    category (the page carries them; no topic needs reading to judge a post)."""
+    items = require_dict(data)["latest_posts"]
+    return [
+        LatestPost(_post(p), str(p.get("topic_title") or ""), str(p.get("topic_slug") or "topic"),
+                   int(p["category_id"]) if p.get("category_id") is not None else None)
+        for p in items
+    ]
 
 
 def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:

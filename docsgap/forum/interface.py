@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from docsgap.models import PostRef, Thread
+from docsgap.models import Post, PostRef, Thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,27 @@ class ChangedTopics:
     """False when the scan stopped early (page limit); older changes were not read."""
 
 
+@dataclass(frozen=True, slots=True)
+class LatestPost:
+    """One item of the latest-posts stream: the post (with its raw text) and what the stream
+    says about its topic, so no topic needs reading to judge the post."""
+
+    post: Post
+    topic_title: str
+    topic_slug: str
+    category_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRead:
+    """A topic as read by `Forum.read_topic`: its head and the posts that were fetched."""
+
+    thread: Thread
+    """Topic metadata and the posts fetched (the first chunk and every id not held)."""
+    stream: tuple[int, ...]
+    """Every visible post id of the topic, oldest first."""
+
+
 class Forum(Protocol):
     """A Discourse-like forum. Errors are `docsgap.errors.RemoteError` subclasses."""
 
@@ -32,8 +54,18 @@ class Forum(Protocol):
         """
         ...
 
+    def latest_posts(self, before: int | None) -> list[LatestPost]:
+        """One page of the latest-posts stream (regular posts, highest id first): the newest
+        with `before=None`, else the posts with ids below `before`. Empty past the end."""
+        ...
+
     def thread(self, topic_id: int) -> Thread:
         """Every visible post of a topic, with raw Markdown, oldest first."""
+        ...
+
+    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+        """The topic's head and posts, fetching no post whose id is in `have` beyond the
+        first chunk (which comes with the head anyway)."""
         ...
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:

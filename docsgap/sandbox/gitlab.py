@@ -11,7 +11,7 @@ from docsgap.sandbox import gitlab_repo as repo
 from docsgap.sandbox import gitlab_tree as tree
 from docsgap.sandbox import gitlab_views as views
 from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import filter_items, order, paginate
+from docsgap.sandbox.gitlab_listing import Listing, filter_items, order, paginate
 from docsgap.sandbox.gitlab_state import GitLabState
 from docsgap.sandbox.wire import (
     JSON,
@@ -111,17 +111,36 @@ def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 # --- issues ----------------------------------------------------------------------------------
 
 
+def _listed(ctx: GitLabCtx, req: Request, project: JSON, kind: str) -> Listing:
+    """Filtered and sorted once per query and state version (a 50,000-issue list walked 100
+    at a time was filtered and sorted again for every page)."""
+    query = tuple(sorted((k, tuple(v)) for k, v in req.query.items()
+                         if k not in ("page", "cursor", "per_page")))
+    state = ctx.state
+    key = (kind, project["id"], query, state.version, len(state.issues),
+           len(state.merge_requests), state.search_mode, len(state.users))
+    found = state.listings.get(key)
+    if found is None:
+        pool = state.issues if kind == "issue" else state.merge_requests
+        items = [i for i in pool.values() if i["project_id"] == project["id"]]
+        allowed = ISSUE_ORDER if kind == "issue" else MR_ORDER
+        mode = state.search_mode if kind == "issue" else "unwrap"
+        items = filter_items(req, items, kind=kind, search_mode=mode, users=state.users)
+        found = Listing(*order(req, items, allowed))
+        if len(state.listings) >= 16:
+            state.listings.clear()
+        state.listings[key] = found
+    return found
+
+
 def list_issues(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues` with filters, offset or keyset pagination."""
     project = project_of(ctx, m)
-    items = [i for i in ctx.state.issues.values() if i["project_id"] == project["id"]]
-    items = filter_items(req, items, kind="issue", search_mode=ctx.state.search_mode,
-                         users=ctx.state.users)
-    items, order_by, sort = order(req, items, ISSUE_ORDER)
-    keyset = (order_by, sort) if order_by in ISSUE_KEYSET_ORDER else None
-    return paginate(req, items, ctx.api_root,
+    listed = _listed(ctx, req, project, "issue")
+    keyset = (listed.order_by, listed.sort) if listed.order_by in ISSUE_KEYSET_ORDER else None
+    return paginate(req, listed.items, ctx.api_root,
                     lambda i: views.issue_json(ctx.state, project, i, ctx.urls), keyset=keyset,
-                    offset_cap=True)
+                    offset_cap=True, keys=listed.keys)
 
 
 def create_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
@@ -242,10 +261,8 @@ def update_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/merge_requests` (state, labels, source_branch, updated_after, ...)."""
     project = project_of(ctx, m)
-    items = [r for r in ctx.state.merge_requests.values() if r["project_id"] == project["id"]]
-    items = filter_items(req, items, kind="merge_request", users=ctx.state.users)
-    items, _, _ = order(req, items, MR_ORDER)
-    return paginate(req, items, ctx.api_root,
+    listed = _listed(ctx, req, project, "merge_request")
+    return paginate(req, listed.items, ctx.api_root,
                     lambda r: views.merge_request_json(ctx.state, project, r, ctx.urls))
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+from bisect import bisect_left
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlencode
 
@@ -72,10 +74,10 @@ def filter_items(
         ("created_after", "created_at", lambda v, b: v >= b),
         ("created_before", "created_at", lambda v, b: v <= b),
     ]
-    for param, field, keep in bounds:
+    for param, name, keep in bounds:
         bound = _time_arg(req, param)
         if bound is not None:
-            items = [i for i in items if keep(i[field], bound)]
+            items = [i for i in items if keep(i[name], bound)]
     search = req.arg("search")
     if search:
         fields = [f.strip() for f in (req.arg("in") or "title,description").split(",")]
@@ -125,6 +127,19 @@ def _vector(title: str, description: str, mode: str) -> Vector:
     return vector((("A", title), ("B", description)), mode)
 
 
+@dataclass
+class Listing:
+    """A filtered, sorted list and its sort keys (what keyset cursors compare with)."""
+
+    items: list[JSON]
+    order_by: str
+    sort: str
+    keys: list[tuple[str, int]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.keys = [(i.get(self.order_by) or "", i["id"]) for i in self.items]
+
+
 def order(
     req: Request, items: list[JSON], allowed: tuple[str, ...]
 ) -> tuple[list[JSON], str, str]:
@@ -147,6 +162,7 @@ def paginate(
     *,
     keyset: tuple[str, str] | None = None,
     offset_cap: bool = False,
+    keys: list[tuple[str, int]] | None = None,
 ) -> Response:
     """A list response: offset pagination (x-* headers and `Link`), or keyset when asked and
     `keyset` (order_by, sort) says the endpoint supports it (only `Link: rel="next"`).
@@ -159,7 +175,7 @@ def paginate(
         if keyset is None:
             raise HttpError(json_response(
                 405, {"error": "Keyset pagination is not yet available for this type of request"}))
-        return _keyset(req, items, per_page, url, params, keyset, render)
+        return _keyset(req, items, per_page, url, params, keyset, render, keys)
     page = max(1, req.int_arg("page", 1))
     if offset_cap and (page - 1) * per_page > OFFSET_CAP:
         raise HttpError(json_response(405, {"error": (
@@ -195,6 +211,7 @@ def _keyset(
     params: list[tuple[str, str]],
     keyset: tuple[str, str],
     render: Callable[[JSON], JSON],
+    keys: list[tuple[str, int]] | None = None,
 ) -> Response:
     order_by, sort = keyset
     cursor = req.arg("cursor")
@@ -204,7 +221,12 @@ def _keyset(
         except (ValueError, TypeError):
             raise gitlab_bad_request("cursor is invalid") from None
         after = (value, last_id)
-        if sort == "desc":
+        if keys is not None and len(keys) == len(items):  # sorted: a binary search
+            desc = sort == "desc"
+            start = bisect_left(range(len(keys)), True,
+                                key=lambda j: keys[j] < after if desc else keys[j] > after)
+            items = items[start:]
+        elif sort == "desc":
             items = [i for i in items if (i.get(order_by) or "", i["id"]) < after]
         else:
             items = [i for i in items if (i.get(order_by) or "", i["id"]) > after]

@@ -53,6 +53,10 @@ class GitLabState:
     """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
     current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""
     _last_note_id: int = 900000
+    version: int = 0
+    """Moves on every change to an issue or MR, so lists can keep their sorted order."""
+    listings: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    """Sorted, filtered lists by query and `version` (see `gitlab.list_issues`)."""
 
     def next_note_id(self) -> int:
         """The id the next note gets (O(1): a max() per note made seeding quadratic)."""
@@ -147,6 +151,7 @@ class GitLabState:
         }
         issue["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
         self.issues[(project["id"], iid)] = issue
+        self.version += 1
         self.record_text(project, issue, "description", issue["description"], author)
         return issue
 
@@ -190,6 +195,7 @@ class GitLabState:
             parts += [f"removed {_refs(dropped)} label"] if dropped else []
             self.add_note(project, item, actor, " and ".join(parts), now, system=True)
         item["updated_at"] = iso(now)
+        self.version += 1
 
     def _known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
         """Existing labels by name (case-insensitive); a missing one is created only for a user
@@ -239,6 +245,7 @@ class GitLabState:
         }
         self.store_note(note)
         item["updated_at"] = stamp  # a note touches its noteable
+        self.version += 1
         return note
 
     def update_note(
@@ -285,6 +292,7 @@ class GitLabState:
         }
         mr["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
         self.merge_requests[(project["id"], iid)] = mr
+        self.version += 1
         self.record_text(project, mr, "description", mr["description"], author)
         return mr
 
@@ -312,6 +320,7 @@ class GitLabState:
             raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
         stamp = iso(now)
         mr.update(state="merged", merged_at=stamp, merged_by_id=actor["id"], updated_at=stamp)
+        self.version += 1
         self.add_note(project, mr, actor, "merged", now, system=True)
         if mr["target_branch"] != project["default_branch"]:
             return

@@ -1,0 +1,301 @@
+"""The forum scan: stream the latest-posts pages into the state, judge each post on its own, and
+read a topic's thread only when one of its posts holds a candidate signal.
+
+Each `/posts.json` page carries its posts' raw text, topic id, post number, topic title, slug
+and category, so a topic without a candidate costs no request of its own. A candidate topic is
+read once (`/t/{id}.json` plus the chunks of posts not already held); its posts are then held
+in the state and later runs judge it again from there. Every page is committed with the walk's
+position, so a budget or rate limit stops the scan cleanly and the next run resumes it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, replace
+from urllib.parse import urlsplit
+
+from docsgap import compose
+from docsgap.config import Config
+from docsgap.detect.detector import Detector
+from docsgap.detect.posttext import tracker_links
+from docsgap.errors import ConfigError, NotFoundError
+from docsgap.forum.interface import Forum, LatestPost, TopicRead
+from docsgap.heldposts import HeldPosts
+from docsgap.models import Evidence, Post, Thread
+from docsgap.state import StateStore, iso
+
+log = logging.getLogger(__name__)
+
+FORUM_CURSOR = "forum.last_post_id"
+"""Highest post id a finished walk has seen; the next walk stops there."""
+WALK = "forum.walk"
+"""The walk in progress (JSON `Walk`), so an interrupted one resumes where it stopped."""
+QUEUE = "forum.judge_queue"
+"""Topic ids whose thread is judged next (JSON list): candidates and held topics with news."""
+PENDING_TOPICS = "forum.pending_topics"
+"""Before held posts: topics still to read. Taken into the queue once."""
+SIZE_RULE = "size-limit"
+PAGE = 50
+REGULAR = 1
+
+Progress = Callable[[str, int, int], None]
+Notice = Callable[[str], None]
+
+
+@dataclass
+class Walk:
+    """Where a walk down the latest-posts stream is."""
+
+    target: int | None
+    """Stop at posts with this id or lower (the last finished walk's newest); None: first."""
+    before: int | None = None
+    newest: int | None = None
+    pages: int = 0
+
+
+_TOPIC_PATH = re.compile(r"/t/(?:(\d+)|[^/]+/(\d+))(?:/\d+)?/?(?:\.json)?$")
+
+
+def topic_id(text: str, forum_url: str) -> int:
+    """The topic a forum URL (`/t/slug/123`, `/t/slug/123/4`, `/t/123`) or a bare id names;
+    `ConfigError` for anything else or for a URL on another site than `forum_url`."""
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    parts = urlsplit(text)
+    site = urlsplit(forum_url)
+    found = _TOPIC_PATH.search(parts.path.rstrip("/")) if parts.scheme else None
+    if found is None:
+        raise ConfigError(f"--topic {text!r} is neither a topic id nor a topic URL",
+                          hint="pass e.g. https://forum.gitlab.com/t/some-title/123 or 123")
+    if (parts.hostname or "").lower() != (site.hostname or "").lower():
+        raise ConfigError(f"--topic {text!r} is not on the configured forum {forum_url}",
+                          hint="set forum.url (or DOCSGAP_FORUM_URL) to that site")
+    return int(found.group(1) or found.group(2))
+
+
+def bounded(post: Post, limit: int) -> tuple[Post, int]:
+    """The post cut to `limit` characters (raw and cooked) when longer, and its length (of
+    the Markdown when known: what its author wrote)."""
+    length = len(post.raw) if post.raw is not None else len(post.cooked)
+    if length <= limit:
+        # The HTML runs longer than the Markdown: past the limit, judge the Markdown whole.
+        return (post, length) if len(post.cooked) <= limit else (replace(post, cooked=""),
+                                                                   length)
+    raw = post.raw[:limit] if post.raw is not None else None
+    return replace(post, raw=raw, cooked=post.cooked[:limit]), length
+
+
+class Scanner:
+    """One scan: walk the stream, then judge the queued threads."""
+
+    def __init__(self, config: Config, forum: Forum, store: StateStore, detector: Detector,
+                 progress: Progress, notice: Notice) -> None:
+        self.config = config
+        self.forum = forum
+        self.store = store
+        self.detector = detector
+        self.progress = progress
+        self.notice = notice
+        self.held = HeldPosts(store)
+        f = config.forum
+        self.bots = {u.lower() for u in f.bot_usernames}
+        self.ignored = self.bots | {u.lower() for u in f.staff_usernames}
+        self.touched: set[int] = set()
+        """Topics with new posts in this scan."""
+        self.threads_read = 0
+        self._estimate = 0
+
+    # --- the walk -------------------------------------------------------------------------
+
+    def walk(self) -> None:
+        """Read `/posts.json` pages, newest first, down to the last walk's newest post (on a
+        first scan: `forum.initial_pages` pages), staging and judging every post."""
+        walk = self._walk()
+        queue = self._queue()
+        while walk.target is not None or walk.pages < self.config.forum.initial_pages:
+            page = self.forum.latest_posts(walk.before)
+            walk.pages += 1
+            if walk.target is None and walk.pages == 1 and page:
+                self._announce(page[0].post.id)
+            fresh = [lp for lp in page if walk.target is None or lp.post.id > walk.target]
+            lowest = min((lp.post.id for lp in page), default=None)
+            ended = not fresh or len(fresh) < len(page) or (
+                walk.before is not None and lowest is not None and lowest >= walk.before)
+            with self.store.db.atomic():
+                self._take(fresh, queue)
+                ids = [lp.post.id for lp in fresh]
+                walk.newest = max([*ids, walk.newest] if walk.newest is not None else ids,
+                                  default=None)
+                walk.before = lowest
+                self.store.set_cursor(WALK, json.dumps(asdict(walk)))
+                self.store.set_cursor(QUEUE, json.dumps(list(queue)))
+            self.progress("scan", walk.pages, max(self._estimate, walk.pages))
+            if ended:
+                break
+        with self.store.db.atomic():
+            if walk.newest is not None:
+                self.store.set_cursor(FORUM_CURSOR, str(walk.newest))
+            self.store.set_cursor(WALK, "")
+            self.held.prune(queue)
+
+    def _walk(self) -> Walk:
+        saved = self.store.cursor(WALK)
+        if saved:
+            return Walk(**json.loads(saved))
+        last = self.store.cursor(FORUM_CURSOR)
+        return Walk(int(last) if last else None)
+
+    def _queue(self) -> dict[int, None]:
+        queue = dict.fromkeys(int(t) for t in json.loads(self.store.cursor(QUEUE) or "[]"))
+        old = json.loads(self.store.cursor(PENDING_TOPICS) or "[]")
+        if old:  # a state from before held posts: those topics were never read
+            queue.update(dict.fromkeys(int(t) for t in old))
+            self.store.set_cursor(PENDING_TOPICS, "[]")
+        return queue
+
+    def _announce(self, newest_id: int) -> None:
+        """Say what a first scan costs before paying for it."""
+        f = self.config.forum
+        pages = min(f.initial_pages, max(1, math.ceil(newest_id / PAGE)))
+        self._estimate = pages
+        rate = max(1, f.rate_limit_per_minute)
+        budget = (f"; this run stops after {f.max_requests} (forum.max_requests) and the next "
+                  "resumes" if f.max_requests < pages else "")
+        self.notice(
+            f"first scan: up to {pages:,} requests for /posts.json pages (post ids reach "
+            f"{newest_id:,}), {_duration(pages / rate)} at {rate} requests/minute, plus one "
+            f"request ({60 / rate:.0f} s) per topic holding a candidate signal{budget}")
+
+    def _take(self, fresh: Iterable[LatestPost], queue: dict[int, None]) -> None:
+        """Stage a page: topics' metadata, the posts (cut to size), links and markers they
+        hold; queue topics whose post holds a candidate, and held topics with a new post."""
+        items = list(fresh)
+        topics = {lp.post.topic_id: lp for lp in items}
+        held = self.held.held(topics)
+        base = self.forum.base_url
+        self.held.note_topics([
+            {"id": t, "slug": lp.topic_slug, "title": lp.topic_title,
+             "url": f"{base}/t/{lp.topic_slug}/{t}", "category_id": lp.category_id}
+            for t, lp in topics.items()])
+        staged: list[tuple[Post, int]] = []
+        firsts: set[int] = set()
+        limit = self.config.forum.max_post_chars
+        for lp in items:
+            post, length = bounded(lp.post, limit)
+            tid = post.topic_id
+            self.touched.add(tid)
+            staged.append((post, length))
+            self._links(f"{base}/t/{lp.topic_slug}/{tid}", post)
+            if tid not in queue and (tid in held or self._candidate(post, lp.topic_title)):
+                queue[tid] = None
+            if post.number == 1:
+                firsts.add(tid)
+        self.held.stage(staged)
+        # A topic whose first post went by without a candidate is done: its posts can go.
+        self.held.drop_unless_held(firsts, queue)
+
+    def _candidate(self, post: Post, title: str) -> bool:
+        """Whether a post on its own holds a rule hit (the thread is judged as a whole later;
+        a thread's signals all come from hits in its posts)."""
+        if post.post_type != REGULAR or post.staff or post.username.lower() in self.ignored:
+            return False
+        text = post.cooked or post.raw or ""
+        return bool(self.detector.detect_text(title if post.number == 1 else "", text).evidence)
+
+    def _links(self, thread_url: str, post: Post) -> None:
+        """Issue/MR links anyone posted; docsgap's own replies (by marker) keep their URL."""
+        text = f"{post.cooked}\n{post.raw or ''}"
+        found = tracker_links(text)
+        if not found:
+            return
+        tid = post.topic_id
+        if post.username.lower() in self.bots:
+            keys = compose.find_markers(post.raw or post.cooked)
+            field = ("reply_url" if any(k.startswith("reply:") for k in keys)
+                     else "followup_url" if any(k.startswith("followup:") for k in keys)
+                     else None)
+            if field is not None:
+                for url in found:
+                    self.store.record_link(tid, url, source="docsgap")
+                    self.store.set_link_field(tid, url, **{field: f"{thread_url}/{post.number}"})
+        for url in found:
+            self.store.record_link(tid, url, source="thread")
+
+    # --- threads --------------------------------------------------------------------------
+
+    def judge_queued(self) -> None:
+        """Judge every queued thread: held ones from the state, others read once."""
+        queue = self._queue()
+        held = self.held.held(queue)
+        order = [t for t in queue if t in held] + [t for t in queue if t not in held]
+        for n, tid in enumerate(order, 1):
+            found = self.held.thread(tid) if tid in held else None
+            if found is None:
+                try:
+                    found = self._read(tid)
+                except NotFoundError:
+                    log.info("topic %s is gone or hidden; not judged", tid)
+                    found = None
+            with self.store.db.atomic():
+                if found is not None:
+                    self._judge(*found)
+                else:
+                    self.held.drop(tid)
+                del queue[tid]
+                self.store.set_cursor(QUEUE, json.dumps(list(queue)))
+            self.progress("judge", n, len(order))
+
+    def judge_topic(self, topic_id: int) -> None:
+        """Read one topic now (the posts not held) and judge it; the walk is left alone."""
+        found = self._read(topic_id)
+        with self.store.db.atomic():
+            self._judge(*found)
+
+    def _read(self, topic_id: int) -> tuple[Thread, dict[int, int]]:
+        """Read a topic, fetching only the posts not held; keep what was read."""
+        read: TopicRead = self.forum.read_topic(topic_id, self.held.ids(topic_id))
+        self.threads_read += 1
+        limit = self.config.forum.max_post_chars
+        with self.store.db.atomic():
+            self.held.drop(topic_id, keep=read.stream)
+            self.held.stage(bounded(p, limit) for p in read.thread.posts)
+        for post in read.thread.posts:  # docsgap's replies older than the walk
+            self._links(read.thread.url, post)
+        posts = self.held.posts(topic_id)
+        thread = replace(read.thread, posts=tuple(p for p, _ in posts))
+        return thread, {p.number: n for p, n in posts}
+
+    def _judge(self, thread: Thread, lengths: dict[int, int]) -> None:
+        """Judge a whole thread: record it as held, its links and its signals (with a note
+        for each post judged on a prefix only)."""
+        self.store.record_thread({
+            "id": thread.id, "slug": thread.slug, "title": thread.title, "url": thread.url,
+            "category_id": thread.category_id, "tags": json.dumps(list(thread.tags)),
+            "closed": int(thread.closed), "archived": int(thread.archived),
+            "posts_count": len(thread.posts), "created_at": iso(thread.created_at),
+            "last_posted_at": iso(thread.last_posted_at), "held": 1,
+        })
+        verdict = self.detector.detect_thread(thread, ignore_usernames=self.ignored)
+        for link in verdict.existing_links:
+            self.store.record_link(thread.id, link, source="thread")
+        limit = self.config.forum.max_post_chars
+        notes = tuple(
+            Evidence(SIZE_RULE, f"post {number} has {length:,} characters; docsgap judged the "
+                     f"first {limit:,} (forum.max_post_chars)", "", number)
+            for number, length in sorted(lengths.items()) if length > limit)
+        for signal in verdict.signals:
+            self.store.record_signal(replace(signal, evidence=signal.evidence + notes)
+                                     if notes else signal)
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return f"about {minutes:.0f} min"
+    return f"about {minutes / 60:.1f} h"

@@ -1,0 +1,134 @@
+"""The forum scan over the in-memory forum: a walk cut short resumes where it stopped and ends
+with what an uninterrupted one finds; the state keeps only the posts it needs; an oversized post
+is judged on a prefix, and the signal says so."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from docsgap.config import Config, ForumConfig
+from docsgap.detect.detector import Detector
+from docsgap.detect.rules import load_rules
+from docsgap.errors import RateLimitedError
+from docsgap.forum.interface import LatestPost, TopicRead
+from docsgap.heldposts import HeldPosts
+from docsgap.models import Thread
+from docsgap.pipeline import Pipeline
+from docsgap.scan import SIZE_RULE, bounded
+from docsgap.state import StateStore
+from tests.fakes import FakeForum, FakeTracker
+from tests.unit.test_pipeline import demo_threads, post, thread
+
+PLAIN = "Thanks, restarting the runner fixed it for us as well."
+YAML = "https://docs.gitlab.com/ee/ci/yaml/index.html#rules"
+
+
+def forum_of(n: int) -> FakeForum:
+    """The demo threads plus `n` chatty topics of three posts without any docs complaint."""
+    chatty = [thread(200 + k, f"Runner question {k}", *[("ann", PLAIN)] * 3) for k in range(n)]
+    return FakeForum([*demo_threads(), *chatty])
+
+
+class Limited(FakeForum):
+    """Refuses every read after `allowed` of them, as a spent budget does."""
+
+    def __init__(self, threads: list[Thread], allowed: int) -> None:
+        super().__init__(threads)
+        self.allowed = allowed
+
+    def _spend(self) -> None:
+        if self.allowed <= 0:
+            raise RateLimitedError("forum: request budget of 3 for this run is spent")
+        self.allowed -= 1
+
+    def latest_posts(self, before: int | None) -> list[LatestPost]:
+        self._spend()
+        return super().latest_posts(before)
+
+    def read_topic(self, topic_id: int, have: object = ()) -> TopicRead:
+        self._spend()
+        return super().read_topic(topic_id, have)  # type: ignore[arg-type]
+
+
+def scan(cfg: Config, forum: FakeForum) -> Pipeline:
+    store = StateStore(cfg.state_path)
+    pipe = Pipeline(cfg, forum, FakeTracker(), store, Detector(load_rules()),
+                    notice=lambda _m: None)
+    pipe.scan()
+    store.close()
+    return pipe
+
+
+def signal_keys(cfg: Config) -> set[str]:
+    store = StateStore(cfg.state_path)
+    try:
+        return {s.key for s in store.signals()}
+    finally:
+        store.close()
+
+
+def config(path: Path) -> Config:
+    return Config(state_path=path / "state.db", forum=ForumConfig(initial_pages=100))
+
+
+def test_a_walk_cut_short_resumes_and_finds_the_same(tmp_path: Path) -> None:
+    whole = config(tmp_path / "whole")
+    scan(whole, forum_of(40))
+    expected = signal_keys(whole)
+    assert expected
+
+    cut = config(tmp_path / "cut")
+    forum = forum_of(40)
+    limited = Limited(list(forum.threads.values()), allowed=2)
+    first = scan(cut, limited)
+    assert first.stopped_early and "budget" in first.stopped_early
+    reads = [c for c in limited.calls if c[0] == "latest_posts"]
+    assert len(reads) == 2
+    limited.allowed = 10**6
+    limited.calls.clear()
+    second = scan(cut, limited)
+    assert second.stopped_early is None
+    # The second run goes on below the last page read; no page is read twice.
+    pages = [c[1] for c in limited.calls if c[0] == "latest_posts"]
+    assert pages[0] is not None and pages[0] == min(p.id for p in forum._all_posts()[:100])
+    assert signal_keys(cut) == expected
+
+
+def test_the_state_keeps_only_posts_of_topics_it_reads(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    forum = forum_of(10)
+    scan(cfg, forum)
+    store = StateStore(cfg.state_path)
+    try:
+        kept = {r[0] for r in store.db.execute("select distinct topic_id from posts")}
+        read = {t for kind, t in forum.calls if kind == "read_topic"}
+        assert kept == read and read and all(t < 200 for t in read)
+        assert HeldPosts(store).held(kept) == kept
+    finally:
+        store.close()
+
+
+def test_an_oversized_post_is_judged_on_a_prefix_and_the_signal_says_so(tmp_path: Path) -> None:
+    long_tail = " ".join(["The runner logs this line again and again."] * 3000)
+    text = f"The docs at {YAML} are outdated: the example was removed in 17.0. {long_tail}"
+    forum = FakeForum([thread(301, "rules example outdated", ("ana", text))])
+    cfg = replace(config(tmp_path), forum=ForumConfig(initial_pages=5, max_post_chars=20_000))
+    scan(cfg, forum)
+    store = StateStore(cfg.state_path)
+    try:
+        [signal] = list(store.signals())
+        note = signal.evidence[-1]
+        assert note.rule_id == SIZE_RULE and f"{len(text):,}" in note.text
+        assert "20,000" in note.text and note.post_number == 1
+        [(held, length)] = HeldPosts(store).posts(301)
+        assert length == len(text) and len(held.raw or "") == 20_000
+    finally:
+        store.close()
+
+
+def test_bounded_leaves_short_posts_alone() -> None:
+    p = post(1, 1, 1, "ann", "short text")
+    assert bounded(p, 100) == (p, len("short text"))
+    cut, length = bounded(p, 5)
+    assert (cut.raw, cut.cooked, length) == ("short", "<p>sh", len("short text"))
