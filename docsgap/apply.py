@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from docsgap import compose
 from docsgap.config import Config
+from docsgap.docs import questions
 from docsgap.errors import RateLimitedError, RemoteError, WriteRejectedError
 from docsgap.forum.interface import Forum
 from docsgap.models import (
@@ -146,6 +147,8 @@ class Applier:
             return self._reply(action)
         if action.kind is ActionKind.FOLLOWUP:
             return self._followup(action)
+        if action.kind is ActionKind.DOCS_REPLY:
+            return self._docs_reply(action)
         raise _Skipped(f"{action.kind.value} is done by its own command")
 
     # each writer: look for the marker remotely first, then write, then record at once --------
@@ -248,6 +251,25 @@ class Applier:
             item_url=target, item_kind=kind, page=signal.page if signal else None, key=action.key,
             templates=self.config.templates_dir)
         return self._post(action, thread_id, target, body, field="followup_url")
+
+    def _docs_reply(self, action: Action) -> str:
+        """A docs-first reply, unless the thread got its marker, an answer or was closed."""
+        thread_id = action.thread_ids[0]
+        thread = self.forum.thread(thread_id)
+        mark = compose.marker(action.key)
+        posted = next((p for p in thread.posts if mark in (p.raw or p.cooked)), None)
+        answered = "docsgap" if posted else questions.answered_by(thread, self.config)
+        if answered:
+            questions.mark_answered(self.store, thread_id, answered)
+            url = f"{thread.url}/{posted.number}" if posted else None
+            raise _Skipped(f"no docs-first reply: answered ({answered})", url)
+        if thread.closed or thread.archived:
+            raise _Skipped("topic is closed or archived now; no post")
+        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        ref = self.forum.reply(thread_id, self._edited(action) or action.body)
+        self.store.ledger_finish(action.key, "done", remote_url=ref.url)
+        questions.mark_answered(self.store, thread_id, "docsgap")
+        return ref.url
 
     def _thread_checked(self, action: Action, target: str, *, field: str,
                         linked_ok: bool) -> int:

@@ -240,6 +240,9 @@ SPECS: Mapping[str, _Spec] = {
     "followup.md": _Spec(
         frozenset({"item_url", "item_noun", "done_phrase", *_PAGE_FIELDS}),
         frozenset({"item_url"}), forum=True),
+    "docs_reply.md": _Spec(
+        frozenset({"page_link", "page_title", "section_title", "page_url"}),
+        frozenset({"page_link"}), forum=True),
     "mr_description.md": _Spec(
         frozenset({"subject", "file_path", "summary", "issue_url", "threads", "thread_count",
                    *_PAGE_FIELDS}),
@@ -545,6 +548,24 @@ def followup_text(
         "done_phrase": "merged" if item_kind == "merge_request" else "closed as fixed",
     }
     return _body("followup.md", values, key, templates)
+
+
+def docs_reply_text(
+    *, page_url: str, page_title: str, section_title: str = "", anchor: str = "", key: str,
+    templates: Path | None = None,
+) -> str:
+    """A docs-first reply: the docs page (and section) that answers an unanswered question,
+    linked by its title. Docs text is GitLab's own, still escaped like forum text."""
+    target = _link_target(f"{page_url}#{anchor}" if anchor else page_url)
+    title = _one_line(page_title) or _page_name(DocPage(page_url))
+    section = _one_line(section_title)
+    label = for_forum(f"{title}: {section}" if section else title)
+    values = {
+        "page_link": f"[{label}]({target})" if target else label,
+        "page_title": for_forum(title), "section_title": for_forum(section),
+        "page_url": target or for_forum(_one_line(page_url)),
+    }
+    return _body("docs_reply.md", values, key, templates)
 
 
 _DRAFT_RE = re.compile(r"^(?:\s*(?:draft:|\[draft\]|\(draft\)))+\s*", re.I)

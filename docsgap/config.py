@@ -88,7 +88,8 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class DocsConfig:
-    """[docs]: the local index of the docs pages (`docsgap docs sync`)."""
+    """[docs]: the local index of the docs pages (`docsgap docs sync`) and what is suggested
+    from it."""
 
     projects: tuple[str, ...] = ("gitlab-org/gitlab",)
     """Docs projects to index; their docs folders come from the docs map."""
@@ -97,6 +98,10 @@ class DocsConfig:
     """GitLab holding the docs projects (default: gitlab.url)."""
     path: str | None = None
     """A local checkout to index instead of downloading (one project)."""
+    answer_threshold: float = 0.45
+    """Docs-first replies: the similarity (0-1) of question and best section they need."""
+    unanswered_hours: float = 24.0
+    """Docs-first replies: only to questions this old without an accepted or staff answer."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ class PolicyConfig:
     reply: PolicyMode = "review"
     open_draft_mr: PolicyMode = "review"
     followup: PolicyMode = "review"
+    docs_reply: PolicyMode = "review"
+    """A docs-first reply linking the docs section that answers an unanswered question."""
 
     def mode(self, kind: ActionKind) -> PolicyMode:
         """The mode for an action kind."""

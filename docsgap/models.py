@@ -37,6 +37,8 @@ class Post:
     staff: bool = False
     post_type: int = 1
     """1 regular, 2 moderator action, 3 small action, 4 whisper."""
+    accepted: bool = False
+    """Marked as the topic's solution (Discourse's solved plugin)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ class Thread:
     archived: bool = False
     created_at: datetime | None = None
     last_posted_at: datetime | None = None
+    accepted_answer: int | None = None
+    """The post number marked as the solution (Discourse's solved plugin), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,8 @@ class Signal:
     post_number: int
     existing_links: tuple[str, ...] = ()
     """GitLab issue/MR URLs already posted in the thread by someone."""
+    docs_note: str = ""
+    """What the local docs index says about this gap (see `docsgap.docs.checks`), for the issue."""
 
     @property
     def key(self) -> str:
@@ -243,6 +249,8 @@ class ActionKind(StrEnum):
     REPLY = "reply"
     OPEN_DRAFT_MR = "open_draft_mr"
     FOLLOWUP = "followup"
+    DOCS_REPLY = "docs_reply"
+    """A docs-first reply: the docs page (and section) that answers an unanswered question."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +269,8 @@ class Action:
     title: str = ""
     body: str = ""
     """The exact text to post (may hold `{issue_url}` until its dependency is applied)."""
+    needs_review: bool = False
+    """A person must accept it even under an `auto` policy (e.g. a docs index suggestion)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
+from docsgap.docs.answers import plan_replies
+from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
 from docsgap.matchcache import MatchCache, items_stamp
@@ -26,7 +29,7 @@ from docsgap.models import (
     Signal,
     TrackerItem,
 )
-from docsgap.plan import PlanContext, ThreadMeta, build_plan
+from docsgap.plan import PlanContext, ThreadMeta, build_plan, extend_plan
 from docsgap.scan import Scanner
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
@@ -63,6 +66,7 @@ class Pipeline:
     """Where the cost of a first scan is said before it is paid."""
     before_apply: Callable[[Plan], None] | None = None
     """Called with the plan before its first write (`run --apply` checks credentials here)."""
+    _docs_index: DocsIndex | Literal[False] | None = field(default=None, repr=False)
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
@@ -161,7 +165,16 @@ class Pipeline:
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
         plan = build_plan(signals, matches, self.config, context, group_signals)
-        return plan
+        replies = [a for a in plan_replies(self.store, self.docs_index(), self.config, context,
+                                           now=utcnow())
+                   if topics is None or a.thread_ids[0] in topics]
+        return extend_plan(plan, replies, self.config, context)
+
+    def docs_index(self) -> DocsIndex | None:
+        """The local docs index (`docsgap docs sync`), loaded once per run; None when empty."""
+        if self._docs_index is None:
+            self._docs_index = load_index(self.config, self.store) or False
+        return self._docs_index or None
 
     def context(self) -> PlanContext:
         """What the state already knows, for the planner."""

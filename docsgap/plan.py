@@ -222,9 +222,18 @@ def mode_of(action: Action, config: Config, verdicts: Mapping[str, str]) -> str:
         return "off"
     if verdict == "accept":
         return "accepted"
-    if mode == "auto" and "review band" not in action.reason:
+    if mode == "auto" and "review band" not in action.reason and not action.needs_review:
         return "auto"
     return "review"
+
+
+def extend_plan(plan: Plan, extra: Sequence[Action], config: Config,
+                context: PlanContext) -> Plan:
+    """`plan` with more actions (docs-first replies) under the same per-run cap of writes."""
+    if not extra:
+        return plan
+    return _cap(Plan(plan.actions + tuple(extra), plan.skips, plan.signals, plan.matches),
+                config, context)
 
 
 def _cap(plan: Plan, config: Config, context: PlanContext) -> Plan:

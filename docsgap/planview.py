@@ -14,6 +14,7 @@ _LABEL = {
     "reply": "REPLY",
     "open_draft_mr": "DRAFT MR",
     "followup": "FOLLOW-UP",
+    "docs_reply": "DOCS REPLY",
 }
 
 

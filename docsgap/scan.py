@@ -22,6 +22,7 @@ from docsgap import compose
 from docsgap.config import Config
 from docsgap.detect.detector import Detector
 from docsgap.detect.posttext import tracker_links
+from docsgap.docs import questions
 from docsgap.errors import ConfigError, NotFoundError
 from docsgap.forum.interface import Forum, LatestPost, TopicRead
 from docsgap.heldposts import HeldPosts
@@ -196,6 +197,8 @@ class Scanner:
             if post.number == 1:
                 firsts.add(tid)
         self.held.stage(staged)
+        questions.note_posts(self.store, [(lp.topic_title, post) for lp, (post, _) in
+                                          zip(items, staged, strict=True)], self.config)
         # A topic whose first post went by without a candidate is done: its posts can go.
         self.held.drop_unless_held(firsts, queue)
 
@@ -291,6 +294,7 @@ class Scanner:
         for signal in verdict.signals:
             self.store.record_signal(replace(signal, evidence=signal.evidence + notes)
                                      if notes else signal)
+        questions.record(self.store, thread, verdict.signals, self.config)
 
 
 def _duration(minutes: float) -> str:

@@ -586,3 +586,9 @@ def m007_match_cache(db: Database) -> None:
     made under (`docsgap.matchcache`)."""
     db.table("match_cache").create(
         {"signal_key": str, "fingerprint": str, "stamp": str, "result": str}, pk="signal_key")
+
+
+@migrations()
+def m008_docs_question_links(db: Database) -> None:
+    """The docs pages a question's thread already links (a docs-first reply never repeats one)."""
+    db.table("docs_questions").add_column("linked", str)

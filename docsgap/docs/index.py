@@ -13,10 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from docsgap.config import Config
 from docsgap.dedupe.index import Counts, Ints, Postings
 from docsgap.dedupe.textnorm import strip_markup, words
 from docsgap.docs.model import DocsPage, Section
 from docsgap.docs.pages import DocsMap, load_docs_map, map_url
+from docsgap.docs.store import DocsStore
+from docsgap.state import StateStore
 
 TITLE_WEIGHT = 3.0
 """Page title words count this many times in each of its sections: the title names the topic."""
@@ -167,3 +170,9 @@ def _norm(url: str) -> str:
     text = url.strip().split("#", 1)[0].split("?", 1)[0]
     text = text.split("://", 1)[-1].removeprefix("www.").rstrip("/")
     return text.removesuffix(".html").lower()
+
+
+def load_index(config: Config, store: StateStore) -> DocsIndex | None:
+    """The searchable index of what the last syncs stored (None when nothing was synced)."""
+    pages = DocsStore(store.db).pages()
+    return DocsIndex(pages, load_docs_map(config.rules_dirs)) if pages else None

@@ -1,5 +1,5 @@
 """The docs index from a Config: sync every configured docs project (from a local checkout or
-GitLab's archive API) and load the searchable index, for the CLI, the run and the demo."""
+GitLab's archive API), for the CLI, the run and the demo."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from pathlib import Path
 from docsgap.budget import Budget
 from docsgap.config import Config
 from docsgap.docs.gitlab_archive import GitLabArchive
-from docsgap.docs.index import DocsIndex
+from docsgap.docs.index import load_index
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import ArchiveSource, SyncResult, sync_archive, sync_path
 from docsgap.errors import ConfigError
 from docsgap.state import StateStore
+
+__all__ = ["archive_source", "load_index", "sync_docs"]
 
 
 def archive_source(cfg: Config, budget: Budget | None = None) -> GitLabArchive:
@@ -42,9 +44,3 @@ def sync_docs(cfg: Config, store: StateStore, *, path: Path | None = None,
         return [sync_path(docs, local, chosen[0], docs_map=m)]
     archive = source or archive_source(cfg)
     return [sync_archive(docs, archive, p, ref=cfg.docs.ref, docs_map=m) for p in chosen]
-
-
-def load_index(cfg: Config, store: StateStore) -> DocsIndex | None:
-    """The searchable index of what the last syncs stored (None when nothing was synced)."""
-    pages = DocsStore(store.db).pages()
-    return DocsIndex(pages, load_docs_map(cfg.rules_dirs)) if pages else None

@@ -87,6 +87,7 @@ def _post(p: Mapping[str, Any]) -> Post:
         raw=p.get("raw"),
         staff=bool(p.get("staff") or p.get("admin") or p.get("moderator")),
         post_type=int(p.get("post_type", REGULAR)),
+        accepted=p.get("accepted_answer") is True,
     )
 
 
@@ -121,7 +122,17 @@ def build_thread(base_url: str, head: Mapping[str, Any], raw_posts: list[dict[st
         archived=bool(head.get("archived")),
         created_at=_time(head.get("created_at")),
         last_posted_at=_time(head.get("last_posted_at")),
+        accepted_answer=_accepted(head, posts),
     )
+
+
+def _accepted(head: Mapping[str, Any], posts: tuple[Post, ...]) -> int | None:
+    """The solution's post number: the solved plugin's `accepted_answer` on the topic (an
+    object with `post_number`), else the post flagged `accepted_answer: true`."""
+    found = head.get("accepted_answer")
+    if isinstance(found, Mapping) and isinstance(found.get("post_number"), int):
+        return int(found["post_number"])
+    return next((p.number for p in posts if p.accepted), None)
 
 
 def post_ref(base_url: str, topic_id: int, body: Any) -> PostRef:
