@@ -1,4 +1,5 @@
-"""`docsgap docs sync|search|status`: the local index of the docs pages."""
+"""`docsgap docs sync|search|status` (the local index of the docs pages) and `docsgap eval
+suggest` (docs-first suggestions scored on labelled questions)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ import typer
 
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.docs import evaluate
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore
+from docsgap.errors import ExitCode
 from docsgap.state import StateStore
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:
-    """Add `docs sync`, `docs search` and `docs status`."""
+    """Add `docs sync`, `docs search`, `docs status` and `eval suggest`."""
 
     @groups.docs.command("sync")
     @common.handle_errors
@@ -97,3 +100,43 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         for s in sources:
             typer.echo(f"{s.project}: {s.pages} pages at {s.commit[:12]} ({s.origin}, "
                        f"synced {s.synced_at})")
+
+    @groups.eval.command("suggest")
+    @common.handle_errors
+    def eval_suggest(
+        dataset: Path = typer.Option(
+            ..., "--dataset", "-d",
+            help='JSON lines: {"id", "title", "text", "gold_url", "source_url"}: a question and '
+                 "the docs page its accepted answer linked."),
+        docs: list[str] = typer.Option(
+            ..., "--docs",
+            help="A docs checkout to index, as PROJECT=PATH (the repository root holding its "
+                 "docs folder) or PATH for gitlab-org/gitlab; repeatable. Keep real docs outside "
+                 "the repository."),
+        threshold: float | None = typer.Option(
+            None, "--threshold",
+            help="Similarity a suggestion needs (default docs.answer_threshold)."),
+        min_precision: float | None = typer.Option(
+            None, "--min-precision",
+            help="Exit 8 (check failed) when precision@1 is below this."),
+        as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+        config: Path | None = CONFIG_OPT,
+    ) -> None:
+        """Score docs-first suggestions on labelled questions: precision of the rank-1 page among
+        the questions answered at the threshold (95% Wilson interval), recall@1/@5, and a
+        title-words baseline. Questions whose gold page is not in the index are counted and left
+        out."""
+        cfg = load(config)
+        trees = [(p.split("=", 1)[0], Path(p.split("=", 1)[1])) if "=" in p
+                 else ("gitlab-org/gitlab", Path(p)) for p in docs]
+        index = evaluate.build_index(trees)
+        ranked, missing = evaluate.rank(index, evaluate.read_labelled(dataset))
+        data = evaluate.report(ranked, missing, cfg.docs.answer_threshold
+                               if threshold is None else threshold)
+        typer.echo(evaluate.to_json(data) if as_json else evaluate.render_text(data))
+        found = data["suggest"]
+        assert isinstance(found, dict)
+        if min_precision is not None and found["precision_at_1"] < min_precision:
+            typer.echo(f"precision@1 {found['precision_at_1']:.3f} is below --min-precision "
+                       f"{min_precision:g}", err=True)
+            raise typer.Exit(int(ExitCode.CHECK_FAILED))

@@ -1,0 +1,203 @@
+"""`docsgap eval suggest`: how often the docs page a docs-first reply would link is the page that
+really answered the question, on labelled questions (title, first lines, the docs page the
+accepted answer linked), against a docs tree checked out outside the repository.
+
+Reported: precision of the rank-1 page among the questions answered at the threshold (with a
+Wilson 95% interval: the sets are small), how many are answered, recall@1 and @5 over all, beside
+a baseline that ranks pages by the words their titles share with the question's title."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docs.index import DocsIndex
+from docsgap.docs.model import DocsPage
+from docsgap.docs.store import DocsStore
+from docsgap.docs.sync import sync_path
+from docsgap.errors import ConfigError
+from docsgap.jsonl import read_jsonl
+from docsgap.state import StateStore
+
+SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One labelled question."""
+
+    id: str
+    title: str
+    text: str
+    gold_url: str
+    source_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A question's ranking by the suggester and by the baseline."""
+
+    item: Labelled
+    gold: str
+    """The gold page's key in the index."""
+    pages: tuple[str, ...]
+    top_score: float
+    baseline: tuple[str, ...]
+    baseline_score: float
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """`{"id", "title", "text", "gold_url", "source_url"}` per line."""
+    out = []
+    for n, row in read_jsonl(path):
+        try:
+            out.append(Labelled(str(row["id"]), str(row["title"]), str(row.get("text") or ""),
+                                str(row["gold_url"]), str(row.get("source_url") or "")))
+        except KeyError as exc:
+            raise ConfigError(f"{path}:{n}: missing field {exc}") from exc
+    return out
+
+
+def build_index(docs: Sequence[tuple[str, Path]]) -> DocsIndex:
+    """An in-memory index of (project, checkout root) docs trees."""
+    store = StateStore(":memory:")
+    pages = DocsStore(store.db)
+    for project, root in docs:
+        sync_path(pages, root, project, commit="eval")
+    return DocsIndex(pages.pages())
+
+
+def _resolve(index: DocsIndex, url: str) -> DocsPage | None:
+    """The page a gold URL names today, following a moved page's `redirect_to` stub."""
+    page = index.find(url)
+    for _ in range(3):
+        if page is None or not page.redirect_to or "://" in page.redirect_to:
+            break
+        page = index.by_key.get(f"{page.project}:{page.redirect_to}", page)
+        if page.redirect_to is None:
+            break
+    return page
+
+
+def _title_words(text: str) -> set[str]:
+    return {w for w in words(strip_markup(text)) if not w.startswith("~")}
+
+
+def _baseline(index: DocsIndex, title: str) -> tuple[tuple[str, ...], float]:
+    """Pages by the words their titles share with the question's title (cosine of sets)."""
+    q = _title_words(title)
+    scored = []
+    for page in index.pages:
+        if page.redirect_to:
+            continue
+        t = _title_words(page.title)
+        if q and t:
+            shared = len(q & t)
+            if shared:
+                scored.append((shared / math.sqrt(len(q) * len(t)), page.key))
+    scored.sort(key=lambda st: (-st[0], st[1]))
+    return tuple(k for _, k in scored[:5]), (scored[0][0] if scored else 0.0)
+
+
+def rank(index: DocsIndex, items: Sequence[Labelled]) -> tuple[list[Ranked], list[Labelled]]:
+    """Each question ranked by the suggester and the baseline; and the questions whose gold
+    page is not in the index (left out of every figure, and counted)."""
+    ranked, missing = [], []
+    for item in items:
+        gold = _resolve(index, item.gold_url)
+        if gold is None:
+            missing.append(item)
+            continue
+        hits = index.search(item.title, item.text, limit=5)
+        base, base_score = _baseline(index, item.title)
+        ranked.append(Ranked(item, gold.key, tuple(h.page.key for h in hits),
+                             hits[0].score if hits else 0.0, base, base_score))
+    return ranked, missing
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (0, 1 when n is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def at_threshold(ranked: Sequence[Ranked], threshold: float, *, baseline: bool = False
+                 ) -> dict[str, float | int]:
+    """Precision@1 among the answered questions (score >= threshold), with its interval."""
+    answered = [r for r in ranked
+                if (r.baseline_score if baseline else r.top_score) >= threshold
+                and (r.baseline if baseline else r.pages)]
+    right = sum(1 for r in answered if (r.baseline if baseline else r.pages)[0] == r.gold)
+    low, high = wilson(right, len(answered))
+    return {"threshold": threshold, "answered": len(answered), "right": right,
+            "precision_at_1": right / len(answered) if answered else 0.0,
+            "ci_low": low, "ci_high": high}
+
+
+def recall(ranked: Sequence[Ranked], k: int, *, baseline: bool = False) -> float:
+    """Share of questions whose gold page is in the first `k`."""
+    if not ranked:
+        return 0.0
+    found = sum(1 for r in ranked if r.gold in (r.baseline if baseline else r.pages)[:k])
+    return found / len(ranked)
+
+
+def report(ranked: Sequence[Ranked], missing: Sequence[Labelled], threshold: float
+           ) -> dict[str, object]:
+    """Every figure `eval suggest` prints, as JSON-ready data."""
+    return {
+        "questions": len(ranked) + len(missing), "gold_not_in_index": len(missing),
+        "scored": len(ranked),
+        "suggest": {**at_threshold(ranked, threshold), "recall_at_1": recall(ranked, 1),
+                    "recall_at_5": recall(ranked, 5),
+                    "sweep": [at_threshold(ranked, t) for t in SWEEP]},
+        "baseline_title_words": {**at_threshold(ranked, 1e-9, baseline=True),
+                                 "recall_at_1": recall(ranked, 1, baseline=True),
+                                 "recall_at_5": recall(ranked, 5, baseline=True)},
+        "misses": [{"id": r.item.id, "gold": r.gold, "first": r.pages[0] if r.pages else None,
+                    "score": round(r.top_score, 3)}
+                   for r in ranked if r.top_score >= threshold and r.pages[:1] != (r.gold,)],
+    }
+
+
+def render_text(data: dict[str, object]) -> str:
+    """The report for people."""
+    s = data["suggest"]
+    b = data["baseline_title_words"]
+    assert isinstance(s, dict)
+    assert isinstance(b, dict)
+    lines = [
+        f"{data['questions']} questions ({data['gold_not_in_index']} whose gold page is not in "
+        f"the index are left out); {data['scored']} scored.",
+        f"suggest at threshold {s['threshold']:g}: precision@1 {s['precision_at_1']:.3f} "
+        f"(95% CI {s['ci_low']:.2f}-{s['ci_high']:.2f}) on {s['answered']} answered "
+        f"({s['right']} right); recall@1 {s['recall_at_1']:.3f}, recall@5 {s['recall_at_5']:.3f}",
+        f"baseline (title words only, every question it can rank): precision@1 "
+        f"{b['precision_at_1']:.3f} (95% CI {b['ci_low']:.2f}-{b['ci_high']:.2f}) on "
+        f"{b['answered']}; recall@1 {b['recall_at_1']:.3f}, recall@5 {b['recall_at_5']:.3f}",
+        "threshold sweep (answered, precision@1):",
+    ]
+    sweep = s["sweep"]
+    assert isinstance(sweep, list)
+    lines += [f"  {row['threshold']:.2f}: {row['answered']:>4}  {row['precision_at_1']:.3f}"
+              for row in sweep]
+    misses = data["misses"]
+    assert isinstance(misses, list)
+    if misses:
+        lines.append("answered wrongly:")
+        lines += [f"  {m['id']}: gold {m['gold']}, suggested {m['first']} ({m['score']})"
+                  for m in misses]
+    return "\n".join(lines)
+
+
+def to_json(data: dict[str, object]) -> str:
+    """The report as one JSON document."""
+    return json.dumps(data, indent=2)
