@@ -23,7 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from docsgap.dedupe import index as dedupe_index
-from docsgap.dedupe.matcher import PARALLEL_ITEMS, PARALLEL_SIGNALS, Matcher, cache_fingerprint
+from docsgap.dedupe.itemindex import PARALLEL_ITEMS, cache_fingerprint
+from docsgap.dedupe.matcher import PARALLEL_SIGNALS, Matcher
 from docsgap.docs.pages import map_url
 from docsgap.models import DocPage, MatchResult, TrackerItem
 from docsgap.state import StateStore
@@ -155,7 +156,7 @@ def _bench_cache(items: list[TrackerItem],
                 items[::100] = [replace(i, title=f"{i.title} revised", updated_at=later)
                                 for i in items[::100]]
             matcher, warm = build(store)
-            fp = cache_fingerprint(matcher.boilerplate)
+            fp = cache_fingerprint(matcher.index.boilerplate)
             gc.disable()  # as inside the build
             t = time.perf_counter()
             vocabulary, rows = store.load_dedup_cache(fp)

@@ -17,7 +17,7 @@ from bench_dedupe import _vocab, make_items
 
 from docsgap.dedupe import textnorm
 from docsgap.dedupe import words as textwords
-from docsgap.dedupe.matcher import BODY_CHARS, LEARN_SAMPLE
+from docsgap.dedupe.itemindex import BODY_CHARS, LEARN_SAMPLE
 from docsgap.dedupe.textnorm import Boilerplate, strip_markup, words
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from docsgap import __version__
-from docsgap.dedupe.cache import CACHE_VERSION
+from docsgap.dedupe.matcher import match_fingerprint
 from docsgap.models import Candidate, MatchResult, Signal
 from docsgap.state import StateStore
 
@@ -30,14 +30,16 @@ def signal_fingerprint(signal: Signal) -> str:
 
 def items_stamp(store: StateStore, settings: Mapping[str, Any], today: datetime) -> str:
     """Changes when any cached issue/MR changes (GitLab moves `updated_at` on every edit),
-    when the match settings or docsgap's version change, and each day."""
+    when the match settings, docsgap's version or the matcher (code, ranker weights, docs
+    map) change, and each day."""
     row = store.db.execute(
         "select count(*), group_concat(k, '|') from (select url || ' ' || "
         "coalesce(updated_at, '') || ' ' || coalesce(state, '') || ' ' || "
         "coalesce(closed_at, '') || ' ' || coalesce(labels, '') || ' ' || "
         "coalesce(duplicate_of, '') as k from items order by url)").fetchone()
     items = hashlib.sha1(f"{row[0]}:{row[1] or ''}".encode()).hexdigest()
-    return _digest([items, dict(settings), __version__, CACHE_VERSION, today.date().isoformat()])
+    return _digest([items, dict(settings), __version__, match_fingerprint(),
+                    today.date().isoformat()])
 
 
 class MatchCache:

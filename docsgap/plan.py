@@ -175,8 +175,13 @@ def _link_action(
         why = "score in the review band: " + why
     if match.reason:  # the whole explanation: fields, shared words, page, runners-up
         why += f" ({match.reason})"
+    key = note_key(best.url)
+    if forced_review:
+        # Its own key: the note may already be done for threads linked automatically,
+        # and that must not let these threads (and their replies) skip the review.
+        key += "#review:" + ",".join(f"t{t}" for t in sorted({s.thread_id for s in members}))
     return _action(
-        ActionKind.LINK_EXISTING, note_key(best.url), members, config, context, why=why,
+        ActionKind.LINK_EXISTING, key, members, config, context, why=why,
         target=best.url, force_review=forced_review,
     )
 

@@ -1,4 +1,5 @@
-"""`docsgap match` and `docsgap eval dedup`: deduplication from the CLI, on JSON-lines files."""
+"""`docsgap match`, `docsgap eval dedup` and `docsgap train dedup`: deduplication from the CLI, on
+JSON-lines files."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import typer
 
 from docsgap.cli import common
 from docsgap.config import load_config
+from docsgap.dedupe import splits
+from docsgap.dedupe import train as dedupe_train
 from docsgap.dedupe.evaluate import (
     PoolMatcher,
     baseline_decide,
@@ -23,6 +26,7 @@ from docsgap.dedupe.evaluate import (
     to_json,
 )
 from docsgap.dedupe.matcher import decide
+from docsgap.dedupe.ranker import RANKER_FILE
 from docsgap.errors import ExitCode
 
 POOL_OPT = typer.Option(
@@ -38,8 +42,43 @@ NO_REPLAY_OPT = typer.Option(
 SWEEP = (60.0, 70.0, 80.0, 90.0)
 
 
+SHARED = Path("..") / "shared"
+TRAIN_QUERIES = [SHARED / "corpus" / "dedup-train.jsonl", SHARED / "eval" / "dedup-dev.jsonl"]
+TRAIN_POOLS = [SHARED / "corpus" / "dedup-train-pool.jsonl",
+               SHARED / "eval" / "dedup-dev-pool.jsonl"]
+
+
 def register(app: typer.Typer, groups: common.Groups) -> None:
-    """Add `match` and `eval dedup`."""
+    """Add `match`, `eval dedup` and `train dedup`."""
+
+    @groups.train.command("dedup")
+    @common.handle_errors
+    def train_dedup(
+        queries: list[Path] = typer.Option(
+            TRAIN_QUERIES, "--queries", "-q",
+            help="Labelled duplicates (JSON lines, as for eval dedup); split by owner.",
+        ),
+        pools: list[Path] = typer.Option(TRAIN_POOLS, "--pool", "-p", help="Their pools."),
+        verdicts: Path | None = typer.Option(
+            None, "--verdicts",
+            help="The team's review verdicts (docsgap train verdicts' dedup-verdicts.jsonl), "
+                 "folded into training.",
+        ),
+        output: Path = typer.Option(
+            RANKER_FILE, "--output", "-o", help="Where to write the weights (JSON)."
+        ),
+        date: str = typer.Option("", "--date", help="The date the card records."),
+    ) -> None:
+        """Fit the dedup ranker on the train split of the labelled duplicates (plus review
+        verdicts), choose its link threshold on the dev split, write the weights. The same
+        data gives the same file."""
+        data = splits.load(queries, pools)
+        ranker = dedupe_train.train(splits.select(data, "train"), splits.select(data, "dev"),
+                                    verdicts=verdicts, date=date)
+        dedupe_train.write(ranker, output)
+        weights = ", ".join(f"{k} {v:+.2f}" for k, v in ranker.to_json()["weights"].items())
+        typer.echo(f"wrote {output}: bias {ranker.bias:+.2f}, {weights}; link threshold "
+                   f"{ranker.link_threshold:g} (chosen on dev)")
 
     @app.command()
     @common.handle_errors

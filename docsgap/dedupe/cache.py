@@ -18,7 +18,7 @@ from docsgap.dedupe.index import Counts, Ints
 from docsgap.dedupe.textnorm import Boilerplate
 from docsgap.models import TrackerItem
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 """Bumped when what a cache row holds, or how it is computed, changes."""
 
 RawFeatures = tuple[str, dict[str, float], frozenset[str], frozenset[str], tuple[str, ...],

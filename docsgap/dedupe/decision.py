@@ -1,34 +1,43 @@
 """The dedup decision on ranked candidates (`link`, `review` or `new`) and its explanation:
-the fields of the best candidate, its state, and why the runners-up lost."""
+what carried the best candidate (each feature's contribution to its logit), its state, and why
+the runners-up lost. A candidate's score is the ranker's probability, in percent, that it is the
+report's original."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from docsgap.dedupe.features import PRIORS
+from docsgap.dedupe.ranker import without_priors
 from docsgap.models import Candidate, Decision, MatchResult
-
-PRIORS = ("open", "recent", "ref")
-"""Fields that order candidates but never make a link on their own."""
-AMBIGUOUS_MARGIN = 4.0
-"""A link whose runner-up (another item) is this close becomes a review."""
 
 
 def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
            related: Callable[[str, str], bool] | None = None) -> MatchResult:
-    """The decision on ranked candidates: `link` at or above `link_threshold` (unless only the
-    open/recent priors lift the score there, or a runner-up is nearly as good), `review` down
-    to `review_threshold`, else `new`; the reason says why."""
+    """The decision on ranked candidates (scores: probabilities in percent): `link` at or above
+    `link_threshold`, `review` down to `review_threshold`, else `new`; the reason says why. The
+    open/recent/named priors order candidates but never reach a threshold on their own: the
+    probability without their lift must reach it too. Candidates that reference the best
+    (an MR and the issue it closes) track the same gap: their probability counts for it."""
     if not ranked:
         return MatchResult("new", None, (), "new: no cached issue or MR shares a word or page")
     best, rest = ranked[0], list(ranked[1:])
-    evidence = text_evidence(best.score, best.fields)
+    same_gap = sum(c.score for c in rest if related and related(best.url, c.url))
+    score = best.score + same_gap
+    evidence = text_evidence(best.score, best.fields) + same_gap
     notes = [f"{_brief(best)} {_fields(best)}"]
-    if best.score < review_threshold:
+    if same_gap:
+        notes[0] += f", {score:.1f} with the items that reference it"
+    if score < review_threshold:
         decision: Decision = "new"
         notes[0] = f"new: best {notes[0]} is below the review threshold " \
             f"{review_threshold:g}"
-    elif best.score < link_threshold:
+    elif evidence < review_threshold:
+        decision = "new"
+        notes[0] = f"new: best {notes[0]} reaches the review threshold {review_threshold:g} " \
+            "only through the open/recent/named priors"
+    elif score < link_threshold:
         decision = "review"
         notes[0] = f"review: {notes[0]} is below the link threshold {link_threshold:g}"
     elif evidence < link_threshold:
@@ -42,12 +51,6 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
     else:
         decision = "link"
         notes[0] = f"link: {notes[0]}"
-    # A close runner-up that references the best (an MR closing the issue) is the same gap.
-    close = [c for c in rest if best.score - c.score < AMBIGUOUS_MARGIN
-             and not (related and related(best.url, c.url))]
-    if decision == "link" and close:
-        decision = "review"
-        notes.append(f"ambiguous: {_brief(close[0])} is within {AMBIGUOUS_MARGIN:g} points")
     if _value(best, "ref"):
         notes.append("the report names this item")
     if best.via:
@@ -77,11 +80,13 @@ def candidate_json(c: Candidate) -> dict[str, Any]:
 
 
 def _brief(c: Candidate) -> str:
-    return f"{c.url} ({c.score:.1f})"
+    return f"{c.url} ({c.score:.1f}%)"
 
 
 def _fields(c: Candidate) -> str:
-    return "[" + ", ".join(f"{k} {v:g}" for k, v in c.fields) + "]"
+    """The contributions to its logit, largest first: what carried it."""
+    ordered = sorted(c.fields, key=lambda kv: -abs(kv[1]))
+    return "[" + ", ".join(f"{k} {v:+g}" for k, v in ordered) + "]"
 
 
 def _state_note(c: Candidate) -> str:
@@ -96,8 +101,10 @@ def _state_note(c: Candidate) -> str:
 
 def _lost_on(best: Candidate, other: Candidate) -> str:
     """Which field cost a runner-up most against the winner."""
-    lead = f"{best.score - other.score:.1f} behind"
-    gaps = sorted(((_value(best, k) - v, k, v) for k, v in other.fields), reverse=True)
+    lead = f"{best.score - other.score:.1f} points behind"
+    names = dict.fromkeys(k for k, _ in (*best.fields, *other.fields))
+    gaps = sorted(((_value(best, k) - _value(other, k), k, _value(other, k)) for k in names),
+                  reverse=True)
     if not gaps or gaps[0][0] <= 0:
         return lead
     _, name, theirs = gaps[0]
@@ -110,8 +117,8 @@ def _value(c: Candidate, name: str) -> float:
 
 
 def text_evidence(score: float, fields: Sequence[tuple[str, float]]) -> float:
-    """A score less its priors: what the text and the page say."""
-    return score - sum(field_value(fields, k) for k in PRIORS)
+    """A score (percent) had the priors added nothing: what the text and the page say."""
+    return 100 * without_priors(score / 100, fields)
 
 
 def field_value(fields: Sequence[tuple[str, float]], name: str) -> float:
@@ -119,5 +126,5 @@ def field_value(fields: Sequence[tuple[str, float]], name: str) -> float:
     return next((v for k, v in fields if k == name), 0.0)
 
 
-__all__ = ["AMBIGUOUS_MARGIN", "PRIORS", "candidate_json", "decide", "field_value",
+__all__ = ["PRIORS", "candidate_json", "decide", "field_value",
            "text_evidence"]

@@ -5,7 +5,7 @@ titles only). Also reads the pool and query files that `docsgap match` takes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +14,9 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from docsgap.dedupe.decision import candidate_json
+from docsgap.dedupe.features import Vector
 from docsgap.dedupe.matcher import Matcher
+from docsgap.dedupe.ranker import Ranker
 from docsgap.docs.pages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
@@ -55,8 +57,17 @@ def read_pool(path: Path) -> list[TrackerItem]:
     """Pool records `{"url", "title", "body", "state", "docs_url"}` (optional `repo`, `labels`,
     `created_at`, `kind`, `closed_as_duplicate_of`: the original's URL) as tracker items; the
     docs URL joins the description."""
+    return _pool_items(read_jsonl(path), str(path))
+
+
+def read_pool_records(records: Sequence[dict[str, Any]], where: str) -> list[TrackerItem]:
+    """`read_pool` on records already read (`where` names them in errors)."""
+    return _pool_items(enumerate(records, 1), where)
+
+
+def _pool_items(records: Iterable[tuple[int, dict[str, Any]]], path: str) -> list[TrackerItem]:
     items = []
-    for n, r in read_jsonl(path):
+    for n, r in records:
         url = r.get("url")
         if not isinstance(url, str) or not url:
             raise ConfigError(f"{path}:{n}: pool record without a url")
@@ -134,12 +145,13 @@ class PoolMatcher:
     never depends on the day the evaluation runs."""
 
     def __init__(self, items: Sequence[TrackerItem], *, link_threshold: float,
-                 review_threshold: float, closed_within_days: int, replay: bool = True) -> None:
+                 review_threshold: float, closed_within_days: int, replay: bool = True,
+                 ranker: Ranker | None = None) -> None:
         self.replay = replay
         dates = [i.created_at for i in items if i.created_at is not None]
         now = max(dates) + timedelta(seconds=1) if dates else datetime(2000, 1, 1, tzinfo=UTC)
         kw = {"link_threshold": link_threshold, "review_threshold": review_threshold,
-              "closed_within_days": closed_within_days, "now": now}
+              "closed_within_days": closed_within_days, "now": now, "ranker": ranker}
         by_project: dict[str, list[TrackerItem]] = {}
         for item in items:
             by_project.setdefault(item.project, []).append(item)
@@ -165,6 +177,12 @@ class PoolMatcher:
         """Whether two pool items reference each other (see `Matcher.related`)."""
         return self.all.related(a, b)
 
+    def feature_rows(self, q: Query) -> list[tuple[str, Vector]]:
+        """Every scored candidate's URL and features for one query (see `Matcher`)."""
+        matcher, page, as_of = self._args(q)
+        return matcher.feature_rows(q.title, q.body, page, as_of=as_of, replay=self.replay,
+                                    project=q.project)
+
     def rank(self, q: Query) -> list[Candidate]:
         """The ranked candidates for one query, best first."""
         matcher, page, as_of = self._args(q)
@@ -181,7 +199,7 @@ def result_json(query_id: str, result: MatchResult) -> dict[str, Any]:
 
 # --- metrics ---------------------------------------------------------------------------------
 
-Ranker = Callable[[Query], list[Candidate]]
+RankFn = Callable[[Query], list[Candidate]]
 
 
 @dataclass
@@ -231,7 +249,7 @@ class Scores:
                 "link_recall": round(self.link_recall, 4)}
 
 
-def rank_all(queries: Sequence[Query], rank: Ranker) -> list[list[Candidate]]:
+def rank_all(queries: Sequence[Query], rank: RankFn) -> list[list[Candidate]]:
     """Rank every query once (decisions at several thresholds reuse the ranking)."""
     return [rank(q) for q in queries]
 
@@ -262,7 +280,7 @@ def evaluate(queries: Sequence[Query], ranked: Sequence[Sequence[Candidate]], na
     return s
 
 
-def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> Ranker:
+def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> RankFn:
     """The naive baseline: rapidfuzz WRatio on raw titles, on the same items docsgap sees
     (the query's project; with `replay`, items filed before it)."""
     by_project: dict[str, list[TrackerItem]] = {}

@@ -1,213 +1,24 @@
 """Docs pages: normalise a docs URL and map it to the project and source file behind it.
 
 Which hosts, prefixes, projects and directories exist is data (`rules/docs-map.yml`, format in
-`rules/README.md`); this module only interprets it. No network: `path` is a best guess of the
-current source file (section pages become `<dir>/_index.md`)."""
+`rules/README.md`, loaded by `docsgap.docs.docsmap`); this module only interprets it. No network:
+`path` is a best guess of the current source file (section pages become `<dir>/_index.md`)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
-from docsgap.errors import RulesError
+from docsgap.docs.docsmap import (
+    DOCS_MAP_FILE,
+    DocsMap,
+    PageRules,
+    Source,
+    docs_map_file,
+    load_docs_map,
+)
 from docsgap.models import DocPage
-from docsgap.paths import shipped_rules_dir
-
-DOCS_MAP_FILE = "docs-map.yml"
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where one product's docs live: project path and docs directory inside it."""
-
-    project: str
-    dir: str
-
-
-@dataclass(frozen=True, eq=False)
-class DocsMap:
-    """The loaded `docs-map.yml` (hashable by identity so mapping results can be cached)."""
-
-    index_file: str
-    index_names: frozenset[str]
-    """Lower-cased last segments that mean "the section page"."""
-    extensions: tuple[str, ...]
-    site_hosts: frozenset[str]
-    skip_segments: tuple[re.Pattern[str], ...]
-    legacy_prefixes: frozenset[str]
-    products: Mapping[str, Source]
-    default: Source
-    home_is_page: bool
-    help_segment: str | None
-    help: Source | None
-    repo_hosts: frozenset[str]
-    repos: Mapping[str, tuple[Source, str]]
-    """Lower-cased project path -> (source as reported, docs dir inside that repository)."""
-    bare_prefix: str | None
-    bare_project: str | None
-    sections: Mapping[str, frozenset[str]]
-    file: str = ""
-
-
-# --- loading ----------------------------------------------------------------------------------
-
-# Spec for the YAML walker: str/bool leaves, [spec] lists, dicts of keys ("?" = optional,
-# "*" = any key).
-_SOURCE = {"project": str, "dir": str}
-_SCHEMA: dict[str, Any] = {
-    "index_file": str,
-    "index_names": [str],
-    "extensions": [str],
-    "sites": {
-        "hosts": [str],
-        "skip_segments?": [str],
-        "legacy_prefixes?": [str],
-        "products?": [{"prefix": str, **_SOURCE}],
-        "default": _SOURCE,
-        "home_is_page?": bool,
-    },
-    "help?": {"segment": str, **_SOURCE},
-    "repositories?": {"hosts": [str], "projects": {"*": {"dir": str, "same_as?": str}}},
-    "bare_paths?": {"prefix": str, "project": str},
-    "sections?": {"*": [str]},
-}
-
-
-class _Walker:
-    """Turns YAML nodes into plain values while reporting `file:line: message` problems."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.problems: list[str] = []
-
-    def err(self, node: Node, message: str) -> None:
-        self.problems.append(f"{self.label}:{node.start_mark.line + 1}: {message}")
-
-    def walk(self, node: Node, spec: Any, what: str) -> Any:
-        if spec is str or spec is bool:
-            if not isinstance(node, ScalarNode):
-                self.err(node, f"{what}: expected a {'word' if spec is str else 'true/false'}")
-                return None
-            value = yaml.safe_load(yaml.serialize(node)) if spec is bool else str(node.value)
-            if spec is bool and not isinstance(value, bool):
-                self.err(node, f"{what}: expected true or false")
-                return None
-            return value
-        if isinstance(spec, list):
-            if not isinstance(node, SequenceNode):
-                self.err(node, f"{what}: expected a list")
-                return []
-            items = (self.walk(item, spec[0], what) for item in node.value)
-            return [v for v in items if v is not None]
-        if not isinstance(node, MappingNode):
-            self.err(node, f"{what}: expected a mapping")
-            return None
-        keys = {k.rstrip("?"): k for k in spec}
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            inner = f"{what}.{key}" if what else key
-            if key in out:
-                self.err(key_node, f"{inner}: duplicate key")
-            elif key in keys:
-                out[key] = self.walk(value_node, spec[keys[key]], inner)
-            elif "*" in spec:
-                out[key] = self.walk(value_node, spec["*"], inner)
-            else:
-                allowed = ", ".join(sorted(keys))
-                self.err(key_node, f"{inner}: unknown key (allowed: {allowed})")
-        for key, raw in keys.items():
-            if key not in out and not raw.endswith("?") and key != "*":
-                self.err(node, f"{what or 'file'}: missing key {key!r}")
-        return out
-
-
-def docs_map_file(extra_dirs: Sequence[Path] = ()) -> Path:
-    """The docs map in force: the last `docs-map.yml` in the user rules dirs, else the shipped."""
-    chosen = shipped_rules_dir() / DOCS_MAP_FILE
-    for directory in extra_dirs:
-        candidate = Path(directory) / DOCS_MAP_FILE
-        if candidate.is_file():
-            chosen = candidate
-    return chosen
-
-
-def load_docs_map(extra_dirs: Sequence[Path] = ()) -> DocsMap:
-    """Load (once per set of dirs) and validate the docs map; raise `RulesError` on problems."""
-    return _load_for(tuple(Path(d) for d in extra_dirs))
-
-
-@lru_cache(maxsize=8)
-def _load_for(extra_dirs: tuple[Path, ...]) -> DocsMap:
-    return _load(docs_map_file(extra_dirs))
-
-
-@lru_cache(maxsize=8)
-def _load(path: Path) -> DocsMap:
-    label = str(path)
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError([f"{label}:0: cannot read: {exc}"]) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise RulesError([f"{label}:{line}: invalid YAML: {exc}"]) from exc
-    if node is None:
-        raise RulesError([f"{label}:0: empty docs map"])
-    walker = _Walker(label)
-    data = walker.walk(node, _SCHEMA, "")
-    if walker.problems or not isinstance(data, dict):
-        raise RulesError(walker.problems or [f"{label}:1: expected a mapping"])
-    return _build(data, label)
-
-
-def _build(data: dict[str, Any], label: str) -> DocsMap:
-    sites = data["sites"]
-    patterns = []
-    for raw in sites.get("skip_segments", []):
-        try:
-            patterns.append(re.compile(raw, re.I))
-        except re.error as exc:
-            raise RulesError([f"{label}:0: sites.skip_segments: bad regex {raw!r}: {exc}"]) from exc
-    help_ = data.get("help")
-    repos: dict[str, tuple[Source, str]] = {}
-    for project, spec in data.get("repositories", {}).get("projects", {}).items():
-        repos[project.lower()] = (Source(spec.get("same_as", project), spec["dir"]), spec["dir"])
-    bare = data.get("bare_paths") or {}
-    return DocsMap(
-        index_file=data["index_file"],
-        index_names=frozenset(n.lower() for n in data["index_names"]),
-        extensions=tuple(e.lower() for e in data["extensions"]),
-        site_hosts=frozenset(h.lower() for h in sites["hosts"]),
-        skip_segments=tuple(patterns),
-        legacy_prefixes=frozenset(p.lower() for p in sites.get("legacy_prefixes", [])),
-        products={
-            p["prefix"].lower(): Source(p["project"], p["dir"]) for p in sites.get("products", [])
-        },
-        default=Source(sites["default"]["project"], sites["default"]["dir"]),
-        home_is_page=bool(sites.get("home_is_page", False)),
-        help_segment=help_["segment"].lower() if help_ else None,
-        help=Source(help_["project"], help_["dir"]) if help_ else None,
-        repo_hosts=frozenset(h.lower() for h in data.get("repositories", {}).get("hosts", [])),
-        repos=repos,
-        bare_prefix=bare.get("prefix"),
-        bare_project=bare.get("project"),
-        sections={
-            project: frozenset(s.strip("/") for s in paths)
-            for project, paths in data.get("sections", {}).items()
-        },
-        file=label,
-    )
-
 
 # --- mapping ----------------------------------------------------------------------------------
 
@@ -387,3 +198,6 @@ def pages_in(text: str, docs_map: DocsMap | None = None) -> list[DocPage]:
             seen.setdefault(page.key, page)
     return list(seen.values())
 
+
+__all__ = ["DOCS_MAP_FILE", "DocsMap", "PageRules", "Source", "bare_path_page", "docs_map_file",
+           "load_docs_map", "map_url", "page_keys", "pages_in"]

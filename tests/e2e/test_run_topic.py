@@ -77,19 +77,19 @@ def test_not_a_topic_is_a_config_error(text: str) -> None:
 def test_dry_run_for_one_topic_makes_three_requests_and_explains(
         sandbox: Sandbox, tmp_path: Path) -> None:
     toml = write_config(sandbox, tmp_path)
-    url = f"{sandbox.forum_url}/t/some-old-slug/1013/2"
+    url = f"{sandbox.forum_url}/t/some-old-slug/1033/2"
     result = CliRunner().invoke(app, ["run", "--config", str(toml), "--topic", url, "--quiet"])
     assert result.exit_code == 0, result.output
     log = sandbox.requests_log()
     assert len(log) <= 3
-    assert [e["path"].split("?")[0] for e in log if e["service"] == "forum"] == ["/t/1013.json"]
+    assert [e["path"].split("?")[0] for e in log if e["service"] == "forum"] == ["/t/1033.json"]
     assert "Dry run: nothing was written" in result.stdout
-    assert "thread #1013" in result.stdout and "why:" in result.stdout
+    assert "thread #1033" in result.stdout and "why:" in result.stdout
     assert "policy open_issue=auto" in result.stdout
-    assert writes_about(sandbox, 1013) == {}
+    assert writes_about(sandbox, 1033) == {}
 
 
-@pytest.mark.parametrize("topic", [1013, 1016])
+@pytest.mark.parametrize("topic", [1033, 1016])
 def test_apply_for_one_topic_writes_what_a_full_run_writes(
         sandbox: Sandbox, tmp_path: Path, topic: int) -> None:
     full = run_once(demo_config(sandbox, tmp_path / "full"), apply=True)

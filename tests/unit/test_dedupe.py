@@ -8,16 +8,11 @@ from typing import Any
 
 import pytest
 
+from docsgap.config import DedupConfig
 from docsgap.dedupe.evaluate import read_pool, read_queries
-from docsgap.dedupe.matcher import (
-    RECENT_BONUS,
-    RECENT_NUMBERS,
-    REF_BONUS,
-    Matcher,
-    decide,
-    group_signals,
-    page_tails,
-)
+from docsgap.dedupe.features import FEATURES, RECENT_NUMBERS
+from docsgap.dedupe.matcher import Matcher, decide, group_signals, page_tails
+from docsgap.dedupe.ranker import load_ranker
 from docsgap.dedupe.textnorm import Boilerplate, stem, strip_markup, words
 from docsgap.docs.pages import map_url
 from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
@@ -37,15 +32,20 @@ def item(iid: int, title: str, body: str = "", *, state: str = "opened", kind: s
                        closed_at=closed)
 
 
+DEFAULTS = DedupConfig()
+
+
 def matcher(items: list[TrackerItem], **kw: float) -> Matcher:
-    return Matcher(items, link_threshold=kw.get("link", 80.0),
-                   review_threshold=kw.get("review", 60.0), closed_within_days=365, now=NOW)
+    return Matcher(items, link_threshold=kw.get("link", DEFAULTS.link_threshold),
+                   review_threshold=kw.get("review", DEFAULTS.review_threshold),
+                   closed_within_days=365, now=NOW)
 
 
 @pytest.fixture(scope="module")
 def fixture_matcher() -> tuple[Matcher, dict[str, object]]:
     pool = read_pool(ASSETS / "dedup_pool.jsonl")
-    m = Matcher(pool, link_threshold=80, review_threshold=60, closed_within_days=365)
+    m = Matcher(pool, link_threshold=DEFAULTS.link_threshold,
+                review_threshold=DEFAULTS.review_threshold, closed_within_days=365)
     queries = {q.id: q for q in read_queries(ASSETS / "dedup_queries.jsonl")}
     return m, queries  # type: ignore[return-value]
 
@@ -111,7 +111,9 @@ def test_same_page_different_problem_ranks_the_right_issue_first(fixture_matcher
     m, queries = fixture_matcher
     q = queries["same-page-other-problem"]
     ranked = m.rank(q.title, q.body, map_url(q.docs_url))
-    assert ranked[0].url.endswith("/issues/102")
+    # The issue, or the MR that references it (the same gap), comes first.
+    assert ranked[0].url.endswith(("/issues/102", "/merge_requests/201"))
+    assert {c.url[-4:] for c in ranked[:2]} == {"/102", "/201"}
     masked = next(c for c in ranked if c.url.endswith("/issues/101"))
     assert masked.page_match  # same page, different problem: ranked, but well behind
     assert ranked[0].score - masked.score > 20
@@ -121,7 +123,8 @@ def test_same_page_new_problem_is_not_linked(fixture_matcher: Fixture) -> None:
     m, queries = fixture_matcher
     q = queries["same-page-new-problem"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
-    assert result.decision == "new"
+    assert result.decision != "link"
+    assert all(c.score < DEFAULTS.link_threshold for c in result.candidates)
 
 
 def test_same_problem_in_other_words_is_found_with_its_reasons(fixture_matcher: Fixture) -> None:
@@ -141,7 +144,7 @@ def test_templated_titles_do_not_match_each_other(fixture_matcher: Fixture) -> N
     q = queries["templated-title-new"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
     assert result.decision == "new"
-    assert all(c.score < 60 for c in result.candidates)
+    assert all(c.score < DEFAULTS.review_threshold for c in result.candidates)
     dup = queries["templated-title-dup"]
     found = m.match(dup.title, dup.body, map_url(dup.docs_url))
     assert found.best is not None and found.best.url.endswith("/issues/104")
@@ -160,9 +163,16 @@ def test_mr_closing_the_issue_does_not_make_the_link_ambiguous(fixture_matcher: 
     m, queries = fixture_matcher
     q = queries["same-page-other-problem"]
     result = m.match(q.title, q.body, map_url(q.docs_url))
-    assert result.decision == "link"
     assert result.candidates[1].url.endswith("/merge_requests/201")
     assert m.related(result.candidates[0].url, result.candidates[1].url)
+    assert "with the items that reference it" in result.reason
+    # The MR's probability counts for the issue's gap rather than against it.
+    issue = Candidate("i", "I", "opened", 60.0, (("words", 3.0),))
+    mr = Candidate("m", "M", "opened", 30.0, (("words", 2.0),))
+    linked = decide([issue, mr], link_threshold=75, review_threshold=20,
+                    related=lambda a, b: {a, b} == {"i", "m"})
+    assert linked.decision == "link" and linked.best == issue
+    assert decide([issue, mr], link_threshold=75, review_threshold=20).decision == "review"
 
 
 def test_candidates_are_open_or_recent_issues_and_open_mrs() -> None:
@@ -190,18 +200,27 @@ def test_clear_duplicate_links_and_unrelated_text_is_new() -> None:
     assert m.match("How do I cache node_modules?", "Thanks!", None).decision == "new"
 
 
-def test_close_runner_up_turns_a_link_into_a_review() -> None:
-    close = [Candidate("a", "A", "opened", 90.0, (("words", 90.0),)),
-             Candidate("b", "B", "opened", 88.0, (("words", 88.0),))]
-    result = decide(close, link_threshold=80, review_threshold=60)
-    assert result.decision == "review"
-    assert "ambiguous" in result.reason
+def test_two_equally_likely_originals_share_the_probability_and_need_a_person() -> None:
+    text = ("Masked variables: docs state the wrong minimum length",
+            f"The page {VARS} says masked variables need 8 characters; the minimum is wrong.")
+    one = matcher([item(1, *text), item(9, "Runner autoscaling", "No example config.")])
+    two = matcher([item(1, *text), item(2, *text), item(9, "Runner autoscaling", "No example.")])
+    report = ("Docs are wrong about masked variable minimum length",
+              "The masked variables section states a wrong minimum length of 8 characters.")
+    alone, both = one.match(*report, map_url(VARS)), two.match(*report, map_url(VARS))
+    assert alone.decision == "link"
+    assert both.decision != "link"
+    assert both.candidates[0].score == both.candidates[1].score <= 50
 
 
 def test_priors_alone_never_link() -> None:
-    lifted = [Candidate("a", "A", "opened", 84.0, (("words", 74.0), ("open", 5.0),
-                                                    ("recent", 5.0)))]
-    assert decide(lifted, link_threshold=80, review_threshold=60).decision == "review"
+    # Contributions to the logit: without the priors' +1.0 the odds fall by e, to 66%.
+    lifted = [Candidate("a", "A", "opened", 84.0, (("words", 2.0), ("open", 0.6),
+                                                    ("recent", 0.4)))]
+    assert decide(lifted, link_threshold=70, review_threshold=10).decision == "review"
+    assert decide(lifted, link_threshold=60, review_threshold=10).decision == "link"
+    # Nor do they lift a candidate into the review band.
+    assert decide(lifted, link_threshold=90, review_threshold=70).decision == "new"
 
 
 def test_empty_cache_means_new() -> None:
@@ -308,7 +327,9 @@ def test_an_original_filed_after_the_report_is_not_followed_when_replaying() -> 
     whole = m.rank("masked variables page is a 404", "page not found", as_of=55, replay=False)
     assert whole[0].url == later.web_url and whole[0].via == dup.web_url
     # Its recency still counts from the report (number 55), not from the newest item.
-    assert dict(whole[0].fields)["recent"] == round(RECENT_BONUS * 0.5 ** (35 / RECENT_NUMBERS), 1)
+    weight = load_ranker().weights[FEATURES.index("recent")]
+    assert dict(whole[0].fields)["recent"] <= round(weight * 0.5 ** (35 / RECENT_NUMBERS), 2)
+    assert dict(whole[0].fields)["recent"] > 0
 
 
 def test_a_placeholder_title_is_no_evidence_against_an_item() -> None:
@@ -325,7 +346,11 @@ def test_a_placeholder_title_is_no_evidence_against_an_item() -> None:
     ranked = m.rank("Protected branches screenshot is old",
                     "The image of the protected branch settings lacks the code owner toggle.")
     assert ranked[0].url == placeholders[0].web_url
-    assert dict(ranked[0].fields)["title"] == 0.0
+    # The words stand in for the missing title.
+    weights = dict(zip(FEATURES, load_ranker().weights, strict=True))
+    fields = dict(ranked[0].fields)
+    assert fields["title"] / weights["title"] == pytest.approx(fields["words"] / weights["words"],
+                                                                abs=0.01)
 
 
 # --- an open regression continues the closed fix it references ---------------------------------
@@ -385,7 +410,7 @@ def test_an_item_the_report_names_is_ranked_and_said_so_but_never_linked_on_that
     assert plain[0].url == named.web_url or plain[1].url == named.web_url
     by_url = m.match(report[0], f"{report[1]}; see {unrelated.web_url}/#note_1 maybe.")
     hit = next(c for c in by_url.candidates if c.url == unrelated.web_url)  # no shared words
-    assert dict(hit.fields)["ref"] == REF_BONUS
+    assert dict(hit.fields)["ref"] == round(load_ranker().weights[FEATURES.index("ref")], 2)
     assert by_url.decision != "link" or by_url.best != hit
     # Between two alike items, the one the report names comes first.
     other = alike if plain[0].url == named.web_url else named

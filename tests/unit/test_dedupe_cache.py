@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from docsgap.dedupe import matcher as dedupe
+from docsgap.dedupe import itemindex
 from docsgap.dedupe.cache import HEAD, pack_row, unpack_row
 from docsgap.dedupe.evaluate import read_pool, read_queries
-from docsgap.dedupe.matcher import Matcher, cache_fingerprint
+from docsgap.dedupe.itemindex import cache_fingerprint
+from docsgap.dedupe.matcher import Matcher
 from docsgap.models import TrackerItem
 from docsgap.state import StateStore
 
@@ -40,7 +41,7 @@ def _results(m: Matcher) -> list[object]:
     queries = read_queries(ASSETS / "dedup_queries.jsonl")
     texts = [(q.title, q.body, None) for q in queries]
     texts.append(("Cache keys page outdated", "the caching page is outdated", None))
-    return [*m.match_texts(texts), sorted(m._related.items())]
+    return [*m.match_texts(texts), sorted(m.index.related.items())]
 
 
 def test_warm_equals_cold_and_changed_items_are_reprocessed() -> None:
@@ -65,7 +66,7 @@ def test_damaged_or_stale_rows_are_ignored() -> None:
     items = _items()
     store = StateStore(":memory:")
     _matcher(items, store)
-    fp = cache_fingerprint(_matcher(items, None).boilerplate)
+    fp = cache_fingerprint(_matcher(items, None).index.boilerplate)
     vocabulary, rows = store.load_dedup_cache(fp)
     assert vocabulary
     known = len(vocabulary)
@@ -97,12 +98,12 @@ def test_damaged_or_stale_rows_are_ignored() -> None:
 
 
 def test_counts_that_need_eight_bytes_keep_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dedupe, "TITLE_WEIGHT", 0.3)  # 1.3 is no exact 4-byte float
+    monkeypatch.setattr(itemindex, "TITLE_WEIGHT", 0.3)  # 1.3 is no exact 4-byte float
     items = _items()
     store = StateStore(":memory:")
     cold = _results(_matcher(items, None))
     _matcher(items, store)
-    rows = store.load_dedup_cache(cache_fingerprint(_matcher(items, None).boilerplate))[1]
+    rows = store.load_dedup_cache(cache_fingerprint(_matcher(items, None).index.boilerplate))[1]
     widths = {row[3] for _, data in rows.values() if (row := unpack_row(data)) is not None}
     assert widths == {8}  # a part with some counts that need 8 bytes gives them all 8
     warm = _matcher(items, store)

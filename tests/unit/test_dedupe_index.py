@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from docsgap.dedupe import index as dedupe_index
+from docsgap.dedupe import itemindex, links
 from docsgap.dedupe import matcher as dedupe
 from docsgap.dedupe.evaluate import read_pool, read_queries
 from docsgap.dedupe.matcher import Matcher
@@ -50,10 +51,10 @@ def _matcher(items: list[TrackerItem]) -> Matcher:
 
 
 def _state(m: Matcher) -> tuple[object, ...]:
-    index = m._postings
+    index = m.index.postings
     postings = (index.starts.tolist(), index.items.tolist(), index.weights.tolist())
-    return (m._titles, m._norms, postings, m._vocab, m._idf, m._pages, m._tails, m._related,
-            m.boilerplate)
+    return (m.index.titles, m.index.norms, postings, m.index.vocab, m.index.idf, m.index.pages,
+            m.index.tails, m.index.related, m.index.item_pages, m.index.boilerplate)
 
 
 @needs_fork
@@ -67,10 +68,10 @@ def test_index_and_matches_on_two_processes_equal_one_process(
                for k, (title, body, page) in enumerate(queries * 3)]
     serial = _matcher(items)
     one = serial.match_many(signals)
-    monkeypatch.setattr(dedupe, "PARALLEL_ITEMS", 2)
+    monkeypatch.setattr(itemindex, "PARALLEL_ITEMS", 2)
     monkeypatch.setattr(dedupe, "PARALLEL_SIGNALS", 2)
     parallel = _matcher(items)
-    assert serial._related  # the generated items do mention each other
+    assert serial.index.related  # the generated items do mention each other
     assert _state(parallel) == _state(serial)
     two = parallel.match_many(signals)
     assert two == one
@@ -152,7 +153,7 @@ def test_fast_regexes_match_what_the_plain_ones_match() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert [m.span() for m in _URL_RE.finditer(text)] == \
             [m.span() for m in plain_url.finditer(text)], text
-        assert dedupe._REF_RE.findall(text) == plain_ref.findall(text), text
+        assert links.REF_RE.findall(text) == plain_ref.findall(text), text
 
 
 def test_base64_shortcut_agrees_with_the_regex() -> None:

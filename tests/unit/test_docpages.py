@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from docsgap.docs.pageid import page_id, page_ids
 from docsgap.docs.pages import docs_map_file, load_docs_map, map_url, page_keys
 from docsgap.errors import RulesError
 from docsgap.models import DocPage
@@ -188,3 +189,74 @@ def test_missing_key_and_bad_regex_are_reported(tmp_path: Path) -> None:
                " default: {project: a/b, dir: doc}}\n")
     with pytest.raises(RulesError, match="bad regex"):
         load_docs_map([tmp_path / "b"])
+
+
+# --- page identity on any docs site (dedup) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("https://docs.example.org/en/latest/guide/install.html",
+     "http://www.docs.example.org/fr/2.1/guide/install/"),
+    ("https://docs.example.org/v3/api/", "https://docs.example.org/api/index.html"),
+    ("https://docs.gitlab.com/ee/ci/yaml/", "https://archives.docs.gitlab.com/16.11/ci/yaml/"),
+    ("https://github.com/acme/tool/blob/main/docs/setup.md",
+     "https://github.com/acme/tool/tree/v2/docs/setup.md"),
+])
+def test_one_page_under_versions_languages_and_mirrors_has_one_identity(a: str, b: str) -> None:
+    first, second = page_id(a), page_id(b)
+    assert first is not None and first == second
+
+
+def test_pages_differ_by_path_and_sites_by_host_or_repository() -> None:
+    one = page_id("https://docs.example.org/guide/install.html")
+    other = page_id("https://docs.example.org/guide/upgrade.html")
+    assert one is not None and other is not None
+    assert one.site == other.site and one.page != other.page
+    a, b = page_id("https://github.com/acme/a/blob/main/README.md"), page_id(
+        "https://github.com/acme/b/blob/main/README.md")
+    assert a is not None and b is not None and a.site != b.site
+    # A numbered page keeps its number; a trailing version is that version's home page.
+    assert page_id("https://tour.example.org/moretypes/18") != page_id(
+        "https://tour.example.org/moretypes/17")
+    home = page_id("https://docs.example.org/5.30.0/")
+    assert home is not None and home.page == ""
+
+
+def test_anchor_is_the_section_and_tracker_items_are_no_pages() -> None:
+    pid = page_id("https://docs.example.org/guide/install.html#Proxy-Settings")
+    assert pid is not None and pid.section == "proxy-settings"
+    assert page_id("https://github.com/acme/tool/issues/12") is None
+    assert page_id("https://docs.example.org/logo.png") is None
+    assert page_ids("[BROKEN LINK] https://docs.example.org/guide/install.html fails; see "
+                    "https://github.com/acme/tool/pull/3") == {page_id(
+                        "https://docs.example.org/guide/install")}
+
+
+def test_aliases_and_redirects_come_from_the_map(tmp_path: Path) -> None:
+    shipped = docs_map_file().read_text(encoding="utf-8")
+    custom = shipped.replace(
+        "  redirects: []",
+        "  redirects:\n    - {from: docs.example.org/old-guide, to: docs.example.org/guide}",
+    ).replace("    archives.docs.gitlab.com: docs.gitlab.com",
+              "    archives.docs.gitlab.com: docs.gitlab.com\n"
+              "    old.example.org: docs.example.org")
+    m = load_docs_map([_write_map(tmp_path, custom).parent])
+    new = page_id("https://docs.example.org/guide/install.html", m)
+    assert page_id("https://old.example.org/old-guide/install.html", m) == new
+    assert page_id("https://old.example.org/old-guide/install.html") != new  # shipped map
+
+
+def test_bad_page_rules_are_reported_with_their_line(tmp_path: Path) -> None:
+    shipped = docs_map_file().read_text(encoding="utf-8")
+    path = _write_map(tmp_path, shipped.replace("  host_prefixes: [www]",
+                                                "  host_prefixes: [www]\n  colour: red")
+                      .replace("    - 'en|de|", "    - '(en|de|"))
+    with pytest.raises(RulesError) as err:
+        load_docs_map([tmp_path])
+    lines = shipped.splitlines()
+    bad = next(n for n, line in enumerate(lines, 1) if line.startswith("    - 'en|de|"))
+    colour = next(n for n, line in enumerate(lines, 1) if line == "  host_prefixes: [www]") + 1
+    assert any(p.startswith(f"{path}:{bad}: any_site.drop_segments: bad regex")
+               for p in err.value.problems)
+    assert any(p.startswith(f"{path}:{colour}: any_site.colour: unknown key")
+               for p in err.value.problems)
