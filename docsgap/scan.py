@@ -224,8 +224,13 @@ class Scanner:
                      else None)
             if field is not None:
                 for url in found:
+                    posted = f"{thread_url}/{post.number}"
                     self.store.record_link(tid, url, source="docsgap")
-                    self.store.set_link_field(tid, url, **{field: f"{thread_url}/{post.number}"})
+                    self.store.set_link_field(tid, url, **{field: posted})
+                    item = self.store.item(url)
+                    if field == "reply_url" and item is not None and item.state != "opened":
+                        # A reply about a closed item said so: no follow-up is owed (as apply).
+                        self.store.set_link_field(tid, url, followup_url=posted)
         for url in found:
             self.store.record_link(tid, url, source="thread")
 

@@ -151,6 +151,9 @@ class Sandbox:
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
         self._base_url = f"http://{shown}:{bound_port}"
         self._thread: threading.Thread | None = None
+        self.on_request: Callable[[JSON], None] | None = None
+        """Called (under the lock) after each API request is served and before its answer is
+        sent: crash tests kill the client there, after the server applied the request."""
         try:
             self.reset()
         except ValueError:
@@ -370,9 +373,11 @@ class Sandbox:
             else:
                 response = respond(fault, now)
             faulted = fault is not None
-            self._log.append({"at": iso(now), "service": service, "method": req.method,
-                              "path": relative_target, "status": response.status,
-                              "fault": faulted})
+            entry = {"at": iso(now), "service": service, "method": req.method,
+                     "path": relative_target, "status": response.status, "fault": faulted}
+            self._log.append(entry)
+            if self.on_request is not None:
+                self.on_request(entry)
         return response
 
     def _dispatch(self, service: str, req: Request, now: float, root: str) -> Response:
