@@ -50,7 +50,7 @@ class _DetectorOnDemand(Detector):
         ruleset = self.__dict__.pop("_pending", None)
         if ruleset is None:
             raise AttributeError(name)
-        Detector.__init__(self, ruleset)
+        super().__init__(ruleset)  # by the MRO, not the module's name `Detector`
         return getattr(self, name)
 
 
