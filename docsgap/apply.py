@@ -236,10 +236,15 @@ class Applier:
         if edited:
             body = edited.replace(NEW_ISSUE_PLACEHOLDER, target)
         url = self._post(action, thread_id, target, body, field="reply_url")
-        if item is not None and item.state in ("closed", "merged"):
-            # The reply already says the item is closed: no separate follow-up is owed.
-            self.store.set_link_field(thread_id, target, followup_url=url)
+        self._reply_to_closed(thread_id, target, "reply_url", url)
         return url
+
+    def _reply_to_closed(self, thread_id: int, target: str, field: str, url: str) -> None:
+        """A reply about a closed item already says so: no separate follow-up is owed (also
+        when the reply is found by its marker after a crash)."""
+        item = self.store.item(target)
+        if field == "reply_url" and item is not None and item.state in ("closed", "merged"):
+            self.store.set_link_field(thread_id, target, followup_url=url)
 
     def _followup(self, action: Action) -> str:
         assert action.target_url
@@ -285,6 +290,7 @@ class Applier:
                 posted = f"{thread.url}/{post.number}"
                 self.store.record_link(thread_id, target, source="docsgap")
                 self.store.set_link_field(thread_id, target, **{field: posted})
+                self._reply_to_closed(thread_id, target, field, posted)
                 raise _Skipped("post with this marker already exists", posted)
             if not linked_ok and target in text:
                 raise _Skipped(f"post #{post.number} already links {target}")

@@ -106,6 +106,16 @@ class DocsConfig:
     """Docs-first replies: the similarity (0-1) of question and best section they need."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
+    spike_days: int = 7
+    """Spike alert: the recent window, in days."""
+    spike_baseline_days: int = 56
+    """Spike alert: the period before the window whose rate is the page's usual rate."""
+    spike_factor: float = 3.0
+    """Spike alert: recent threads must exceed this many times the usual rate."""
+    spike_min_threads: int = 3
+    """Spike alert: and be at least this many."""
+    spike_mention: str | None = None
+    """Spike alert: a group to @mention in one comment on the summary issue per spike."""
 
 
 @dataclass(frozen=True)

@@ -29,16 +29,12 @@ def signal_fingerprint(signal: Signal) -> str:
 
 
 def items_stamp(store: StateStore, settings: Mapping[str, Any], today: datetime) -> str:
-    """Changes when any cached issue/MR changes (GitLab moves `updated_at` on every edit),
-    when the match settings, docsgap's version or the matcher (code, ranker weights, docs
-    map) change, and each day."""
+    """Changes when any cached issue/MR changes (a counter kept by triggers, with the count
+    and newest `updated_at` besides), when the match settings, docsgap's version or the
+    matcher (code, ranker weights, docs map) change, and each day."""
     row = store.db.execute(
-        "select count(*), group_concat(k, '|') from (select url || ' ' || "
-        "coalesce(updated_at, '') || ' ' || coalesce(state, '') || ' ' || "
-        "coalesce(closed_at, '') || ' ' || coalesce(labels, '') || ' ' || "
-        "coalesce(duplicate_of, '') as k from items order by url)").fetchone()
-    items = hashlib.sha1(f"{row[0]}:{row[1] or ''}".encode()).hexdigest()
-    return _digest([items, dict(settings), __version__, match_fingerprint(),
+        "select (select n from items_version), count(*), max(updated_at) from items").fetchone()
+    return _digest([list(row), dict(settings), __version__, match_fingerprint(),
                     today.date().isoformat()])
 
 

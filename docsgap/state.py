@@ -592,3 +592,19 @@ def m007_match_cache(db: Database) -> None:
 def m008_docs_question_links(db: Database) -> None:
     """The docs pages a question's thread already links (a docs-first reply never repeats one)."""
     db.table("docs_questions").add_column("linked", str)
+
+
+@migrations()
+def m009_items_version(db: Database) -> None:
+    """A counter that moves whenever a cached issue/MR is added, removed or really changed (an
+    upsert of the same values does not count): what `docsgap.matchcache` stamps results with."""
+    db.execute("create table items_version (id integer primary key check (id = 1), "
+               "n integer not null)")
+    db.execute("insert into items_version (id, n) values (1, 0)")
+    bump = "begin update items_version set n = n + 1; end"
+    db.execute(f"create trigger items_version_insert after insert on items {bump}")
+    db.execute(f"create trigger items_version_delete after delete on items {bump}")
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in (
+        "updated_at", "state", "closed_at", "labels", "title", "description", "duplicate_of"))
+    db.execute(f"create trigger items_version_update after update on items when {changed} "
+               f"{bump}")
