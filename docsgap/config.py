@@ -106,6 +106,18 @@ class DocsConfig:
     """Docs-first replies: the similarity (0-1) of question and best section they need."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
+    cover_threshold: float = 0.75
+    """A "missing" gap is downgraded to "confusing" when a section covers it this well (0-1)."""
+    spike_days: int = 7
+    """Spike alert: the recent window, in days."""
+    spike_baseline_days: int = 56
+    """Spike alert: the period before the window whose rate is the page's usual rate."""
+    spike_factor: float = 3.0
+    """Spike alert: recent threads must exceed this many times the usual rate."""
+    spike_min_threads: int = 3
+    """Spike alert: and be at least this many."""
+    spike_mention: str | None = None
+    """Spike alert: a group to @mention in one comment on the summary issue per spike."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,10 @@ class PolicyConfig:
     followup: PolicyMode = "review"
     docs_reply: PolicyMode = "review"
     """A docs-first reply linking the docs section that answers an unanswered question."""
+    docs_check: PolicyMode = "review"
+    """Check "missing" gaps against the docs index (evidence; a covered one becomes confusing)."""
+    docs_moved: PolicyMode = "review"
+    """Check reported pages against the docs index (gone or moved: `broken_link`)."""
 
     def mode(self, kind: ActionKind) -> PolicyMode:
         """The mode for an action kind."""
@@ -142,6 +158,14 @@ class Config:
     """Outbound-text templates; a file here replaces the shipped one of the same name."""
     max_actions: int = 20
     source: str = "defaults"
+    unnamed: tuple[str, ...] = ()
+    """Which of `TARGET_KEYS` no file, variable or flag named (`load_config` fills it): they hold
+    the built-in defaults, and `require_target` refuses to contact anything until they are
+    named. A Config built directly names everything it was given."""
+
+
+TARGET_KEYS = (("forum", "url"), ("gitlab", "project"))
+"""What a run talks to and must be told: never GitLab.com and its forum by default."""
 
 
 _SECTIONS: dict[str, type] = {
@@ -269,6 +293,7 @@ def load_config(
     (a nested mapping like the file's; `None` values mean "flag not given")."""
     env = os.environ if env is None else env
     cfg = Config()
+    named: list[Mapping[str, Any]] = []
     path = path or (Path(env["DOCSGAP_CONFIG"]) if env.get("DOCSGAP_CONFIG") else None)
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
@@ -281,6 +306,7 @@ def load_config(
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
         cfg = replace(cfg, source=str(path))
+        named.append(data)
         if cfg.state_path and not cfg.state_path.is_absolute():
             cfg = replace(cfg, state_path=path.parent / cfg.state_path)
     from_env: dict[str, dict[str, Any]] = {}
@@ -294,12 +320,34 @@ def load_config(
         from_env.setdefault("gitlab", {})["url"] = env["CI_SERVER_URL"]
     for section, values in from_env.items():
         cfg = apply_mapping(cfg, values if not section else {section: values}, "environment")
+    named.append(from_env)
     if overrides:
         cleaned = _drop_none(overrides)
         if cleaned:
             cfg = apply_mapping(cfg, cleaned, "command line")
+            named.append(cleaned)
     _check(cfg)
-    return cfg
+    unnamed = tuple(f"{section}.{key}" for section, key in TARGET_KEYS
+                    if not any(key in (m.get(section) or {}) for m in named))
+    return replace(cfg, unnamed=unnamed)
+
+
+def require_target(cfg: Config) -> None:
+    """Refuse to contact anything when the forum or the GitLab project was never named: a new
+    user's first `docsgap run` must not quietly read forum.gitlab.com and gitlab-org/gitlab
+    (with whatever token the environment holds)."""
+    if not cfg.unnamed:
+        return
+    defaults = {"forum.url": ForumConfig.url, "gitlab.project": GitLabConfig.project}
+    shown = " and ".join(f"{key} (default {defaults.get(key)})" for key in cfg.unnamed)
+    where = "no docsgap.toml" if cfg.source == "defaults" else cfg.source
+    raise ConfigError(
+        f"no target configured: {shown} not set ({where}, no variable or flag names it); "
+        "docsgap does not talk to the defaults unasked",
+        hint="cp docsgap.toml.example docsgap.toml and set [forum] url and [gitlab] url and "
+        "project (or --config FILE / DOCSGAP_CONFIG), or pass --forum-url, --gitlab-url and "
+        "--project (DOCSGAP_FORUM_URL, DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)",
+    )
 
 
 def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:

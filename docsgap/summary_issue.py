@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from docsgap.apply import parse_item_url
 from docsgap.config import Config
+from docsgap.docs import spikes
 from docsgap.errors import NotFoundError
 from docsgap.models import IssueDraft
 from docsgap.report import extras_from_state, rows_from_state
@@ -35,9 +36,12 @@ def publish(tracker: Tracker, store: StateStore, config: Config, *, now: datetim
     """Create the summary issue once, then rewrite its description on every call. The state
     remembers its URL; a lost state finds it again by the marker, so there is never a second one."""
     since = parse_iso(store.cursor(SUMMARY_SINCE)) or now - timedelta(days=7)
+    extras = extras_from_state(store)
+    found = spikes.current(store, extras.signals, now=now, config=config.docs)
     body = render_summary(
-        rows_from_state(store), extras_from_state(store), now=now,
-        options=SummaryOptions(since=since, title=config.gitlab.summary_title),
+        rows_from_state(store), extras, now=now,
+        options=SummaryOptions(since=since, title=config.gitlab.summary_title,
+                               alerts=spikes.summary_lines(found, config.docs)),
     )
     known = store.cursor(SUMMARY_CURSOR)
     item = None
@@ -60,6 +64,7 @@ def publish(tracker: Tracker, store: StateStore, config: Config, *, now: datetim
             item = tracker.update_issue(item.iid, description=body)
         created = False
     store.set_cursor(SUMMARY_CURSOR, item.web_url)
+    spikes.announce(tracker, store, item, found, config.docs)
     if changed:
         store.set_cursor(SUMMARY_SINCE, now.isoformat())
     log.info("summary issue %s: %s", item.web_url,

@@ -21,11 +21,28 @@ from docsgap.detect.evaluate import (
     split_records,
 )
 from docsgap.detect.examples import failing_examples
+from docsgap.detect.model import SHIPPED, read_model, save_model
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.models import Detection
+
+MODEL_OPT = typer.Option(
+    None, "--model", help="A detection model file (from `docsgap train detect`) instead of the "
+    "one in a rules directory or shipped with docsgap.")
+NO_MODEL_OPT = typer.Option(
+    False, "--no-model", help="The rules alone, without the learned scorer.")
+
+
+def make_detector(rules: list[Path] | None, model: Path | None = None,
+                  no_model: bool = False) -> Detector:
+    """The detector the flags ask for: rules, plus the chosen (or default) model."""
+    ruleset = load_rules(rules or ())
+    if no_model:
+        return Detector(ruleset, None)
+    return Detector(ruleset, read_model(model)) if model else Detector(ruleset)
+
 
 RULES_OPT = typer.Option(
     None,
@@ -82,11 +99,15 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--output", "-o", help="Write the results here instead of stdout."
         ),
         rules: list[Path] | None = RULES_OPT,
+        model: Path | None = MODEL_OPT,
+        no_model: bool = NO_MODEL_OPT,
     ) -> None:
         """Detect docs gaps in each record and write one JSON line per record (id, is_gap,
         gap_type, score, rules, evidence, docs_urls, doc_paths). A record with "kind": "comment"
-        or "reply" is judged without the title, which belongs to the thread's first message."""
-        detector = Detector(load_rules(rules or ()))
+        or "reply" is judged without the title, which belongs to the thread's first message.
+        The learned scorer's evidence has rule id `model`: the sentence that carried the score,
+        and in `matched` its probability and the words that weighed most."""
+        detector = make_detector(rules, model, no_model)
         lines = [
             json.dumps(detection_json(r.id, detector.detect_text(r.own_title, r.text)),
                        ensure_ascii=False)
@@ -113,13 +134,15 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                                    "positives and false negatives each."),
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
         rules: list[Path] | None = RULES_OPT,
+        model: Path | None = MODEL_OPT,
+        no_model: bool = NO_MODEL_OPT,
     ) -> None:
         """Score detection on labelled records: precision, recall and F1 with 95% bootstrap
         intervals, overall, per source (forum, tracker) and per gap type, beside the naive
         baseline (a docs word plus a complaint word); then the gap-type confusion and the false
         positives/negatives with their evidence."""
         records = _eval_records(dataset, split, shared)
-        detector = Detector(load_rules(rules or ()))
+        detector = make_detector(rules, model, no_model)
         main = evaluate(records, detector_predict(detector), "docsgap")
         baseline = evaluate(records, baseline_predict, "baseline")
         if as_json:
@@ -129,6 +152,32 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         if min_f1 is not None and main.overall.f1 < min_f1:
             typer.echo(f"F1 {main.overall.f1:.3f} is below --min-f1 {min_f1:g}", err=True)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    @groups.train.command("detect")
+    @common.handle_errors
+    def train_detect(
+        shared: Path | None = typer.Option(
+            None, "--shared", help="The shared data directory (default ../shared): its "
+            "labelled detection files, split by site."),
+        verdicts: Path | None = typer.Option(
+            None, "--verdicts", help="Also learn from the team's review verdicts (the "
+            "detect-verdicts.jsonl that `docsgap train verdicts` writes)."),
+        output: Path = typer.Option(
+            SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
+            "shipped in the package); its card goes beside it as MODEL_CARD.md."),
+    ) -> None:
+        """Fit the learned detection scorer: train split to fit, dev split to choose its
+        settings, test split measured once at the end. Deterministic. Needs the `train` extra
+        (scikit-learn). Put the file in a rules directory (`rules_dirs`, `--rules`) as
+        detect-model.json.gz to use it instead of the shipped one."""
+        from docsgap.detect.train import train, write_card
+
+        result = train(shared or default_shared(), verdicts=verdicts,
+                       log=lambda m: typer.echo(m, err=True))
+        save_model(result.model, output)
+        card = write_card(result.model, output.parent / "MODEL_CARD.md")
+        typer.echo(card)
+        typer.echo(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB)", err=True)
 
     @groups.rules.command("check")
     @common.handle_errors

@@ -8,7 +8,9 @@ from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
+from docsgap.detect.features import post_vector, rule_names, veto_name
 from docsgap.detect.gate import GateIndex, gate_for, lowercase_twin
+from docsgap.detect.model import Model, read_model, shipped_model
 from docsgap.detect.posttext import Sentence, clean_post, is_docs_url, sentences_of, tracker_links
 from docsgap.detect.ruleset import Canceller, Rule, RuleSet
 from docsgap.docs.pages import map_url
@@ -28,7 +30,8 @@ class ThreadVerdict:
     existing_links: tuple[str, ...] = ()
     """GitLab issue/MR/work-item URLs anyone posted in the thread."""
     skipped_posts: tuple[tuple[int, str], ...] = ()
-    """(post number, reason): staff, bot, ignored user, not a regular post, quote-only, empty."""
+    """(post number, reason): withheld (deleted, hidden...), staff, bot, ignored user, not a
+    regular post, quote-only, empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +165,25 @@ class _Unit:
         return found[after][1]
 
 
-class Detector:
-    """Scores text with a `RuleSet`: hits per sentence, cancellers, summed weights."""
+MODEL_RULE = "model"
+"""The rule id under which the learned scorer's evidence is reported."""
+_SHIPPED = object()
 
-    def __init__(self, ruleset: RuleSet) -> None:
+
+class Detector:
+    """Scores text with a `RuleSet` (hits per sentence, cancellers, summed weights) and, by
+    default, the learned scorer: the rules directories' `detect-model.json.gz`, else the one
+    shipped in the package (`model=None` for the rules alone)."""
+
+    def __init__(self, ruleset: RuleSet, model: Model | None | object = _SHIPPED) -> None:
         self.ruleset = ruleset
+        if model is _SHIPPED:
+            model = read_model(ruleset.model_file) if ruleset.model_file else shipped_model()
+        self.model: Model | None = model if isinstance(model, Model) else None
+        self._model_rules = {t: Rule(MODEL_RULE, t, re.compile(r"(?!)"),
+                                     ruleset.settings.threshold,
+                                     "The learned scorer (docsgap.detect.model).")
+                             for t in GapType}
         self._globals = tuple(c for c in ruleset.cancellers.values() if c.is_global)
         self._priority = {t: n for n, t in enumerate(ruleset.settings.type_priority)}
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
@@ -180,7 +197,7 @@ class Detector:
     def detect_text(self, title: str, text: str) -> Detection:
         """Judge one text (HTML or Markdown) with its title; the title is scored like a sentence."""
         unit = self._unit(title, list(clean_post(text).sentences))
-        hits, cancelled = self._hits(unit, None)
+        hits, cancelled = self._post_hits(unit, None)
         is_gap, gap, score, rules = self._verdict(hits)
         urls = [u for _, u in unit.docs_urls()]
         if hits and urls:
@@ -190,7 +207,7 @@ class Detector:
         pages = {p.key: p for p in (self._page(u) for u in dict.fromkeys(urls))}
         return Detection(
             is_gap, gap if is_gap else None, score, rules, tuple(h.evidence for h in hits),
-            tuple(pages.values()), tuple(dict.fromkeys(cancelled)),
+            tuple(pages.values()), tuple(dict.fromkeys(c for c, _ in cancelled)),
         )
 
     def detect_thread(
@@ -208,6 +225,9 @@ class Detector:
         thread_docs: list[str] = []
         judged: list[tuple[Post, _Unit]] = []
         for post in thread.posts:
+            if post.withheld:  # deleted, hidden, withdrawn or off limits: never evidence
+                skipped.append((post.number, post.withheld))
+                continue
             body = post.cooked or post.raw or ""
             existing.update(dict.fromkeys(tracker_links(f"{body}\n{post.raw or ''}")))
             if post.post_type != 1:
@@ -226,7 +246,7 @@ class Detector:
         groups: dict[str, list[_Hit]] = {}
         pages: dict[str, DocPage | None] = {}
         for post, unit in judged:
-            for hit in self._hits(unit, post.number)[0]:
+            for hit in self._post_hits(unit, post.number)[0]:
                 url = unit.nearest_docs_url(hit.sentence) or next(iter(thread_docs), None)
                 page = self._page(url) if url else None
                 key = page.key if page else "-"
@@ -247,6 +267,68 @@ class Detector:
     def _page(self, url: str) -> DocPage:
         return map_url(url, self.ruleset.docs_map)
 
+    def post_features(self, title: str, text: str) -> dict[str, float]:
+        """What the learned scorer sees of a text: its words and the rule hits and vetoes."""
+        unit = self._unit(title, list(clean_post(text).sentences))
+        per = _rule_features(unit, *self._hits(unit, None))
+        return post_vector(unit.norms, set().union(*per))
+
+    def model_view(self, title: str, text: str) -> tuple[float, bool, bool]:
+        """(model probability, whether a canceller vetoes the model's sentence, whether the
+        rules alone call it a gap): what training needs to choose a threshold."""
+        unit = self._unit(title, list(clean_post(text).sentences))
+        hits, cancelled = self._hits(unit, None)
+        view = self._model_view(unit, hits, cancelled)
+        rules_gap = self._verdict(hits)[0]
+        return (view[0], view[2] is not None, rules_gap) if view else (0.0, False, rules_gap)
+
+    def _model_view(
+        self, unit: _Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
+    ) -> tuple[float, int, str | None] | None:
+        """(probability, the sentence that carried it, the canceller vetoing that sentence)."""
+        model = self.model
+        if model is None or not unit.norms:
+            return None
+        per = _rule_features(unit, hits, cancelled) if hits or cancelled else None
+        p = model.probability(unit.norms, set().union(*per) if per else ())
+        if hits:  # the rules already name the sentence that matters most
+            return p, max(hits, key=lambda h: h.weight).sentence, None
+        i = model.best_sentence(unit.norms, per or [set() for _ in unit.norms])
+        # The rules' vetoes (praise, success, questions, negation) silence the model as well.
+        end = len(unit.norms[i])
+        for c in self._globals:
+            if c.penalty is None and unit.cancels(c, self._search[id(c)], i, 0, end):
+                return p, i, c.id
+        return p, i, None
+
+    def _post_hits(
+        self, unit: _Unit, post_number: int | None
+    ) -> tuple[list[_Hit], list[tuple[str, int]]]:
+        """The rule hits of one post, joined by the model's verdict: a post the model scores at
+        or above its threshold gets a `model` hit on the sentence that carried the score (typed
+        like the rules' hits, else by the type scorer) unless a canceller vetoes that sentence;
+        one below it keeps its rule hits only when the model is combined with the rules by
+        `or`."""
+        hits, cancelled = self._hits(unit, post_number)
+        model = self.model
+        view = self._model_view(unit, hits, cancelled)
+        if model is None or view is None:
+            return hits, cancelled
+        p, i, veto = view
+        if p < model.threshold or veto is not None:
+            if veto is not None:
+                cancelled.append((veto, i))
+            return (hits if model.combine == "or" else []), cancelled
+        gap = self._verdict(hits)[1] if hits else model.gap_type(
+            post_vector(unit.norms, set().union(*_rule_features(unit, hits, cancelled)),
+                        chars=False))
+        words = ", ".join(model.top_words(unit.norms[i])) or "-"
+        s = unit.sentences[i]
+        ev = _evidence(MODEL_RULE, s, 0, len(s.text), post_number)
+        ev = Evidence(MODEL_RULE, ev.text, f"p={p:.2f}: {words}", post_number)
+        rule = self._model_rules[gap or GapType.MISSING]
+        return [*hits, _Hit(rule, i, 0, len(s.text), rule.weight, ev)], cancelled
+
     def rule_fires(self, rule: Rule, text: str) -> bool:
         """Whether one rule (with its cancellers) fires on a text; runs rules' examples."""
         unit = _Unit(list(clean_post(text).sentences), self._refs)
@@ -263,9 +345,10 @@ class Detector:
 
     def _hits(
         self, unit: _Unit, post_number: int | None, only: Sequence[Rule] | None = None
-    ) -> tuple[list[_Hit], list[str]]:
+    ) -> tuple[list[_Hit], list[tuple[str, int]]]:
+        """Surviving hits, and (canceller id, sentence) for each vetoed one."""
         hits: list[_Hit] = []
-        cancelled: list[str] = []
+        cancelled: list[tuple[str, int]] = []
         search = self._search
         per_sentence = self._rules_each(unit, only)
         for i, (norm, rules) in enumerate(zip(unit.norms, per_sentence, strict=True)):
@@ -282,7 +365,7 @@ class Detector:
                             break
                         weight -= c.penalty
                 if veto is not None:
-                    cancelled.append(veto)
+                    cancelled.append((veto, i))
                 elif weight > 0:
                     ev = _evidence(rule.id, unit.sentences[i], m.start(), m.end(), post_number)
                     hits.append(_Hit(rule, i, m.start(), m.end(), weight, ev))
@@ -312,6 +395,18 @@ class Detector:
         total = round(sum(scores.values()), 3)
         gap = min(scores, key=lambda t: (-scores[t], self._priority.get(t, 99)))
         return total >= self.ruleset.settings.threshold, gap, total, tuple(best)
+
+
+def _rule_features(
+    unit: _Unit, hits: Sequence[_Hit], cancelled: Sequence[tuple[str, int]]
+) -> list[set[str]]:
+    """Per sentence, the rule features the learned scorer sees (hits and vetoes)."""
+    per: list[set[str]] = [set() for _ in unit.norms]
+    for hit in hits:
+        per[hit.sentence].update(rule_names(hit.rule.id, hit.rule.gap_type.value))
+    for canceller, i in cancelled:
+        per[i].add(veto_name(canceller))
+    return per
 
 
 def _near_ok(rule: Rule, unit: _Unit, i: int, start: int, end: int) -> bool:

@@ -15,6 +15,9 @@ from docsgap.docs.pages import DOCS_MAP_FILE, load_docs_map
 from docsgap.errors import RulesError
 from docsgap.paths import shipped_rules_dir
 
+MODEL_FILE = "detect-model.json.gz"
+"""A rules directory holding a file of this name replaces the shipped detection model."""
+
 
 def rules_files(extra_dirs: Sequence[Path] = ()) -> list[Path]:
     """The files to load: shipped `signals/*.yml`, then each extra dir (same name overrides)."""
@@ -71,4 +74,5 @@ def load_rules(extra_dirs: Sequence[Path] = ()) -> RuleSet:
         docs_map = None
     if problems.items or ruleset is None:
         raise RulesError(problems.items or ["no rules loaded"])
-    return replace(ruleset, docs_map=docs_map)
+    models = [Path(d) / MODEL_FILE for d in extra_dirs if (Path(d) / MODEL_FILE).is_file()]
+    return replace(ruleset, docs_map=docs_map, model_file=models[-1] if models else None)

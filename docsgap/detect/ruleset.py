@@ -91,3 +91,5 @@ class RuleSet:
     docs_examples: Examples = Examples()
     docs_map: DocsMap | None = None
     """The docs URL -> source file map from the same rules dirs (`None`: the shipped one)."""
+    model_file: Path | None = None
+    """A `detect-model.json.gz` from the rules dirs (the last wins; `None`: the shipped one)."""

@@ -28,6 +28,8 @@ class SummaryOptions:
     limit: int = 50
     """Rows per table; the rest are counted, so the issue stays readable."""
     title: str = "docsgap summary"
+    alerts: str = ""
+    """Already-rendered Markdown shown first (spike alerts, `docsgap.docs.spikes`)."""
 
 
 def _cut(lines: list[list[str]], limit: int) -> tuple[list[list[str]], str]:
@@ -143,6 +145,7 @@ def render_summary(
     parts = [
         SUMMARY_MARKER,
         f"## {md_text(opts.title)}",
+        *([opts.alerts] if opts.alerts else []),
         f"_Updated {now:%Y-%m-%d %H:%M} UTC · changes since {opts.since:%Y-%m-%d %H:%M} UTC._",
         glance,
         _rising(rows, extras, now, opts),

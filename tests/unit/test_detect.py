@@ -23,7 +23,7 @@ FORUM = ASSETS / "forum_posts.jsonl"
 
 @pytest.fixture(scope="module")
 def detector() -> Detector:
-    return Detector(load_rules())
+    return Detector(load_rules(), None)  # the rules alone; the model: test_detect_model.py
 
 
 @pytest.mark.parametrize(
@@ -226,7 +226,7 @@ def test_cli_detect_writes_one_line_per_record(tmp_path: Path) -> None:
 
 
 def test_cli_eval_detect_prints_both_and_honours_min_f1() -> None:
-    result = CliRunner().invoke(_app(), ["eval", "detect", "--dataset", str(FORUM)])
+    result = CliRunner().invoke(_app(), ["eval", "detect", "--dataset", str(FORUM), "--no-model"])
     assert result.exit_code == 0, result.output
     assert "docsgap" in result.output
     assert "baseline" in result.output

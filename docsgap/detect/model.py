@@ -1,0 +1,177 @@
+"""The learned scorer: a logistic regression over the features of `docsgap.detect.features`,
+shipped as a small gzipped JSON file in the package (`detect/data/detect-model.json.gz`, model
+card beside it). Inference is stdlib only: dictionary look-ups and sums, a word's character
+n-gram weights cached per word, so scoring a post costs about one pass over its words."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import islice, repeat
+from pathlib import Path
+from typing import Any
+
+from docsgap.detect.features import char_grams, post_tokens, tokens, word_features
+from docsgap.errors import ConfigError
+from docsgap.models import GapType
+
+FORMAT = "docsgap-detect-model"
+SHIPPED = Path(__file__).resolve().parent / "data" / "detect-model.json.gz"
+COMBINES = ("model", "or")
+"""How the model and the rules decide together: the model alone (rule hits are among its
+features), or either of them."""
+_CACHE_LIMIT = 200_000
+
+
+@dataclass
+class Model:
+    """Weights of the binary scorer and of the gap-type scorer, plus what the card records."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float
+    type_weights: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    type_bias: tuple[float, ...] = ()
+    type_classes: tuple[GapType, ...] = ()
+    combine: str = "model"
+    card: dict[str, Any] = field(default_factory=dict)
+    _uni: dict[str, float] = field(default_factory=dict, repr=False)
+    _bi: dict[str, float] = field(default_factory=dict, repr=False)
+    _chars: dict[str, complex] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._uni = {k[2:]: v for k, v in self.weights.items() if k[0] == "w"}
+        self._bi = {k[2:]: v for k, v in self.weights.items() if k[0] == "b"}
+
+    @property
+    def version(self) -> str:
+        """What the model card calls this model."""
+        return str(self.card.get("version", "unversioned"))
+
+    def _learn_tokens(self, toks: Iterable[str]) -> None:
+        """Cache each new token's summed character n-gram weight and n-gram count (words
+        repeat, so a post costs about one look-up per word)."""
+        if len(self._chars) >= _CACHE_LIMIT:
+            self._chars.clear()
+        get = self.weights.get
+        for tok in toks:
+            grams = char_grams(tok)
+            # Weight sum and n-gram count in one number, so one C-level sum adds up both.
+            self._chars[tok] = complex(sum(get(g, 0.0) for g in grams), len(grams))
+
+    def logit(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
+        """The score of a post (or one sentence), before the bias, from its lower-cased
+        sentences and its rule features. C-level iteration only: this runs on every post."""
+        toks = post_tokens(norms)
+        if not toks:
+            return sum(self.weights.get(r, 0.0) for r in rules)
+        fresh = set(toks).difference(self._chars)
+        if fresh:
+            self._learn_tokens(fresh)
+        zero = repeat(0.0)
+        words = sum(map(self._uni.get, toks, zero))
+        pairs = map(" ".join, zip(toks, islice(toks, 1, None), strict=False))
+        words += sum(map(self._bi.get, pairs, zero))
+        chars = sum(map(self._chars.__getitem__, toks))
+        total = words * (2 * len(toks) - 1) ** -0.5
+        if chars.imag:
+            total += chars.real * chars.imag ** -0.5
+        return float(total + sum(self.weights.get(r, 0.0) for r in rules))
+
+    def probability(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
+        """The probability that a post is a docs gap."""
+        z = self.bias + self.logit(norms, rules)
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def best_sentence(self, norms: Sequence[str], rules: Sequence[Iterable[str]]) -> int:
+        """The sentence that scores highest on its own (the evidence)."""
+        scores = [self.logit([n], r) for n, r in zip(norms, rules, strict=True)]
+        return max(range(len(scores)), key=scores.__getitem__)
+
+    def gap_type(self, vector: dict[str, float]) -> GapType | None:
+        """The most likely gap type of a post's feature vector."""
+        if not self.type_classes:
+            return None
+        scores = list(self.type_bias)
+        for name, value in vector.items():
+            row = self.type_weights.get(name)
+            if row is not None:
+                scores = [s + value * w for s, w in zip(scores, row, strict=True)]
+        return self.type_classes[max(range(len(scores)), key=scores.__getitem__)]
+
+    def top_words(self, norm: str, n: int = 4) -> list[str]:
+        """The words and word pairs of one sentence that carried its score, strongest first
+        (a word's own weight plus its character n-grams'; pairs on their own)."""
+        toks = tokens(norm)
+        found: dict[str, float] = {}
+        for tok in toks:
+            if tok[0] == "<":
+                continue
+            if tok not in self._chars:
+                self._learn_tokens([tok])
+            chars = self._chars[tok]
+            found[tok] = self._uni.get(tok, 0.0) + chars.real / max(1.0, chars.imag) ** 0.5
+        for feat in word_features(toks):
+            if feat[0] == "b" and feat[2:] in self._bi:
+                found[feat[2:]] = self._bi[feat[2:]]
+        ranked = sorted((w, k) for k, w in found.items() if w > 0)
+        return [k for _, k in reversed(ranked[-n:])]
+
+    # --- file format ----------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        """The file's content."""
+        return {
+            "format": FORMAT, "card": self.card, "threshold": self.threshold,
+            "combine": self.combine, "bias": self.bias, "weights": self.weights,
+            "types": {"classes": [t.value for t in self.type_classes],
+                      "bias": list(self.type_bias),
+                      "weights": {k: list(v) for k, v in self.type_weights.items()}},
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, where: str) -> Model:
+        """Read a model file's content; `ConfigError` when it is not one."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ConfigError(f"{where}: not a docsgap detection model")
+        try:
+            types = data.get("types") or {}
+            combine = str(data.get("combine", "model"))
+            if combine not in COMBINES:
+                raise ValueError(f"combine {combine!r}")
+            return cls(
+                weights={str(k): float(v) for k, v in data["weights"].items()},
+                bias=float(data["bias"]), threshold=float(data["threshold"]),
+                type_weights={str(k): tuple(map(float, v))
+                              for k, v in types.get("weights", {}).items()},
+                type_bias=tuple(map(float, types.get("bias", ()))),
+                type_classes=tuple(GapType(t) for t in types.get("classes", ())),
+                combine=combine, card=dict(data.get("card") or {}),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{where}: malformed detection model: {exc}") from None
+
+
+def save_model(model: Model, path: Path) -> None:
+    """Write a model file (gzipped JSON, stable bytes for the same model)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(model.to_json(), sort_keys=True, separators=(",", ":"))
+    path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
+
+
+def read_model(path: Path) -> Model:
+    """Load a model file; `ConfigError` when it is missing or malformed."""
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, EOFError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read the detection model: {exc}") from None
+    return Model.from_json(data, str(path))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> Model | None:
+    """The model shipped in the package, or `None` when this build has none."""
+    return read_model(SHIPPED) if SHIPPED.is_file() else None

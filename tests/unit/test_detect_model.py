@@ -1,0 +1,149 @@
+"""The learned scorer: features, the model file, how it joins the rules, and training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from docsgap.detect.detector import MODEL_RULE, Detector
+from docsgap.detect.evaluate import detector_predict, evaluate, split_records
+from docsgap.detect.features import char_grams, post_vector, tokens
+from docsgap.detect.model import SHIPPED, Model, read_model, save_model, shipped_model
+from docsgap.detect.rules import MODEL_FILE, load_rules
+from docsgap.errors import ConfigError
+from docsgap.models import GapType
+
+
+@pytest.fixture(scope="module")
+def ruleset():  # type: ignore[no-untyped-def]
+    return load_rules()
+
+
+def _toy(threshold: float = 0.5, combine: str = "model") -> Model:
+    """A model written by hand: 'tutorial' and 'written' push up, 'crash' down."""
+    return Model({"w:tutorial": 6.0, "b:as written": 6.0, "w:crash": -6.0}, -2.0, threshold,
+                 type_weights={"w:tutorial": (1.0, 0.0), "b:as written": (1.0, 0.0)},
+                 type_bias=(0.0, 0.1), type_classes=(GapType.INCORRECT, GapType.MISSING),
+                 combine=combine, card={"version": "toy"})
+
+
+def test_tokens_and_character_grams_are_stable() -> None:
+    assert tokens("the <docslink> doesn't work in 16.11.2, see 1234567") == [
+        "the", "<docslink>", "doesn't", "work", "in", "0", "see", "0"]
+    assert char_grams("docs") == ["c:<do", "c:doc", "c:ocs", "c:cs>", "c:<doc", "c:docs",
+                                  "c:ocs>", "c:<docs", "c:docs>"]
+    assert char_grams("<docslink>") == []
+    vec = post_vector(["docs docs"], {"r:x"})
+    assert vec["w:docs"] == pytest.approx(2 / 3 ** 0.5)  # 2 of 3 word features (+ one bigram)
+    assert vec["r:x"] == 1.0
+
+
+def test_model_score_equals_the_dot_product_of_the_post_vector() -> None:
+    model = Model({"w:tutorial": 1.5, "b:the tutorial": 0.5, "c:<tut": 2.0, "r:a": 0.25},
+                  -1.0, 0.5)
+    norms = ["the tutorial is wrong.", "see the tutorial"]
+    vec = post_vector(norms, {"r:a"})
+    expected = sum(model.weights.get(k, 0.0) * v for k, v in vec.items())
+    assert model.logit(norms, {"r:a"}) == pytest.approx(expected)
+
+
+def test_model_file_round_trips_and_rejects_other_files(tmp_path: Path) -> None:
+    path = tmp_path / "m.json.gz"
+    save_model(_toy(), path)
+    again = read_model(path)
+    assert again.weights == _toy().weights
+    assert again.type_classes == (GapType.INCORRECT, GapType.MISSING)
+    first = path.read_bytes()
+    save_model(again, path)
+    assert path.read_bytes() == first  # same model, same bytes
+    (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(ConfigError):
+        read_model(tmp_path / "bad.json.gz")
+
+
+def test_model_hit_names_the_sentence_and_the_words(ruleset) -> None:  # type: ignore[no-untyped-def]
+    detector = Detector(ruleset, _toy())
+    d = detector.detect_text("", "Hi all. Step three of the tutorial does not work as written.")
+    assert d.is_gap
+    assert MODEL_RULE in d.rules
+    assert d.gap_type is GapType.INCORRECT
+    ev = next(e for e in d.evidence if e.rule_id == MODEL_RULE)
+    assert ev.text == "Step three of the tutorial does not work as written."
+    assert ev.matched.startswith("p=")
+    assert "tutorial" in ev.matched
+    assert "as written" in ev.matched
+    assert not detector.detect_text("", "The app crashes on start.").is_gap
+
+
+def test_rule_vetoes_silence_the_model(ruleset) -> None:  # type: ignore[no-untyped-def]
+    detector = Detector(ruleset, _toy())
+    d = detector.detect_text("", "Thanks a lot for the great tutorial!")
+    assert not d.is_gap
+    assert "praise" in d.cancelled_by
+
+
+def test_combine_model_lets_the_model_overrule_a_rule_hit(ruleset) -> None:  # type: ignore[no-untyped-def]
+    text = "The docs are wrong about the crash handler."  # a rule fires; the toy model says no
+    assert Detector(ruleset, None).detect_text("", text).is_gap
+    assert not Detector(ruleset, _toy(combine="model")).detect_text("", text).is_gap
+    assert Detector(ruleset, _toy(combine="or")).detect_text("", text).is_gap
+
+
+def test_a_rules_directory_can_carry_its_own_model(tmp_path: Path) -> None:
+    save_model(_toy(), tmp_path / MODEL_FILE)
+    detector = Detector(load_rules([tmp_path]))
+    assert detector.model is not None
+    assert detector.model.version == "toy"
+
+
+def test_shipped_model_is_small_versioned_and_carded() -> None:
+    model = shipped_model()
+    assert model is not None
+    assert SHIPPED.stat().st_size < 5_000_000
+    assert model.card["version"].startswith("detect-v")
+    assert {"dev", "test"} <= set(model.card["figures"])
+    assert 0.0 < model.threshold < 1.0
+    assert not any(k.startswith("kind") for k in model.weights)  # kind is never a feature
+    assert (SHIPPED.parent / "MODEL_CARD.md").is_file()
+
+
+def _corpus(tmp_path: Path) -> Path:
+    gaps = ["The tutorial is wrong about the port.", "The guide is missing the proxy step.",
+            "The example in the docs fails as written.", "The readme link is dead."]
+    other = ["The app crashes when I click save.", "Thanks, that fixed it.",
+             "How do I change the port?", "Upgrade failed with an error."]
+    rows = []
+    for n in range(80):
+        gap = n % 2 == 0
+        text = (gaps if gap else other)[n // 2 % 4]
+        rows.append({"id": f"t{n}", "source_url": f"https://github.com/o{n % 40}/r/issues/{n}",
+                     "kind": "issue" if n % 3 else "comment", "title": "", "text": text,
+                     "label": "docs_gap" if gap else "not_docs_gap",
+                     "gap_type": ["incorrect", "missing", "incorrect", "broken_link"][n // 2 % 4]
+                     if gap else None})
+    path = tmp_path / "corpus" / "detect-train-tracker.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return tmp_path
+
+
+def test_training_learns_and_records_its_card(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from docsgap.detect.train import train
+
+    shared = _corpus(tmp_path)
+    model = train(shared).model
+    assert model.card["figures"]["dev"]["overall"]["f1"] >= 0.9
+    assert model.card["data"]["verdicts"]["messages"] == 0
+    assert model.weights["w:tutorial"] > 0 > model.weights["w:crashes"]
+
+
+@pytest.mark.shared
+def test_shipped_model_holds_on_the_dev_split(shared_dir: Path) -> None:
+    """Regression floor: the dev split (sites the model was not fitted on)."""
+    result = evaluate(split_records(shared_dir, "dev"), detector_predict(Detector(load_rules())),
+                      "docsgap")
+    assert result.overall.f1 >= 0.68
+    assert result.overall.precision >= 0.85
