@@ -37,6 +37,10 @@ class Post:
     staff: bool = False
     post_type: int = 1
     """1 regular, 2 moderator action, 3 small action, 4 whisper."""
+    withheld: str | None = None
+    """Why docsgap must not use this post (deleted, hidden after flags, withdrawn by its
+    author, or in a topic docsgap must not read); its text is then emptied by the adapter,
+    keeping only docsgap's own markers."""
     accepted: bool = False
     """Marked as the topic's solution (Discourse's solved plugin)."""
 
@@ -56,6 +60,9 @@ class Thread:
     archived: bool = False
     created_at: datetime | None = None
     last_posted_at: datetime | None = None
+    withheld: str | None = None
+    """Why docsgap must not use this topic at all (deleted, a private message, a
+    read-restricted category); every post is then withheld too."""
     accepted_answer: int | None = None
     """The post number marked as the solution (Discourse's solved plugin), if any."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -27,6 +27,7 @@ from docsgap.models import (
     Plan,
     RunResult,
     Signal,
+    Skip,
     TrackerItem,
 )
 from docsgap.plan import PlanContext, ThreadMeta, build_plan, extend_plan
@@ -64,6 +65,11 @@ class Pipeline:
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
     notice: Callable[[str], None] = log.warning
     """Where the cost of a first scan is said before it is paid."""
+    before_apply: Callable[[Plan], None] | None = None
+    """Called with the plan before its first write (`run --apply` checks credentials here)."""
+    withheld: dict[str, Skip] = field(default_factory=dict)
+    """Topics and posts this run read but must not use (deleted, hidden, withdrawn,
+    read-restricted), with why: they join the plan's skips."""
     _docs_index: DocsIndex | Literal[False] | None = field(default=None, repr=False)
 
     # stages ----------------------------------------------------------------------------------
@@ -108,6 +114,7 @@ class Pipeline:
                 step()
             except RateLimitedError as exc:
                 self.stopped_early = self.stopped_early or str(exc)
+        self.withheld.update(scanner.withheld)
         return len(scanner.touched)
 
     def reconcile(self) -> int:
@@ -163,6 +170,7 @@ class Pipeline:
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
         plan = build_plan(signals, matches, self.config, context, group_signals)
+        plan = replace(plan, skips=plan.skips + tuple(self.withheld.values()))
         replies = [a for a in plan_replies(self.store, self.docs_index(), self.config, context,
                                            now=utcnow())
                    if topics is None or a.thread_ids[0] in topics]
@@ -210,11 +218,15 @@ class Pipeline:
         if topic is None:
             scanned = self.scan()
         else:
-            Scanner(self.config, self.forum, self.store, self.detector, self.progress,
-                    self.notice).judge_topic(topic)
+            scanner = Scanner(self.config, self.forum, self.store, self.detector,
+                              self.progress, self.notice)
+            scanner.judge_topic(topic)
+            self.withheld.update(scanner.withheld)
             scanned = 1
         self.reconcile()
         plan = self.plan(None if topic is None else {topic})
+        if apply and self.before_apply is not None:
+            self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
             self.forum, self.tracker, self.store, self.config, signals

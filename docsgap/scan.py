@@ -26,7 +26,7 @@ from docsgap.docs import questions
 from docsgap.errors import ConfigError, NotFoundError
 from docsgap.forum.interface import Forum, LatestPost, TopicRead
 from docsgap.heldposts import HeldPosts
-from docsgap.models import Evidence, Post, Thread
+from docsgap.models import Evidence, Post, Skip, Thread
 from docsgap.state import StateStore, iso
 
 log = logging.getLogger(__name__)
@@ -108,6 +108,8 @@ class Scanner:
         self.ignored = self.bots | {u.lower() for u in f.staff_usernames}
         self.touched: set[int] = set()
         """Topics with new posts in this scan."""
+        self.withheld: dict[str, Skip] = {}
+        """Topics and posts read but not used (deleted, hidden, withdrawn, restricted)."""
         self.threads_read = 0
         self._estimate = 0
 
@@ -187,6 +189,7 @@ class Scanner:
         firsts: set[int] = set()
         limit = self.config.forum.max_post_chars
         for lp in items:
+            self._withheld(lp.post, lp.topic_withheld)
             post, length = bounded(lp.post, limit)
             tid = post.topic_id
             self.touched.add(tid)
@@ -205,10 +208,20 @@ class Scanner:
     def _candidate(self, post: Post, title: str) -> bool:
         """Whether a post on its own holds a rule hit (the thread is judged as a whole later;
         a thread's signals all come from hits in its posts)."""
-        if post.post_type != REGULAR or post.staff or post.username.lower() in self.ignored:
+        if (post.post_type != REGULAR or post.staff or post.withheld
+                or post.username.lower() in self.ignored):
             return False
         text = post.cooked or post.raw or ""
         return bool(self.detector.detect_text(title if post.number == 1 else "", text).evidence)
+
+    def _withheld(self, post: Post, topic_reason: str | None = None) -> None:
+        """Say why a post (or its whole topic) is not used: it joins the run's skips."""
+        if topic_reason:
+            self.withheld[f"t{post.topic_id}"] = Skip(f"t{post.topic_id}",
+                                                      f"topic withheld, {topic_reason}")
+        elif post.withheld and f"t{post.topic_id}" not in self.withheld:
+            key = f"t{post.topic_id}#{post.number}"
+            self.withheld[key] = Skip(key, f"post withheld, {post.withheld}")
 
     def _links(self, thread_url: str, post: Post) -> None:
         """Issue/MR links anyone posted; docsgap's own replies (by marker) keep their URL."""
@@ -274,6 +287,7 @@ class Scanner:
             self.held.stage(bounded(p, limit) for p in read.thread.posts)
         for post in read.thread.posts:  # docsgap's replies older than the walk
             self._links(read.thread.url, post)
+            self._withheld(post, read.thread.withheld)  # held posts keep no reason
         posts = self.held.posts(topic_id)
         thread = replace(read.thread, posts=tuple(p for p, _ in posts))
         return thread, {p.number: n for p, n in posts}

@@ -32,7 +32,8 @@ class ThreadVerdict:
     existing_links: tuple[str, ...] = ()
     """GitLab issue/MR/work-item URLs anyone posted in the thread."""
     skipped_posts: tuple[tuple[int, str], ...] = ()
-    """(post number, reason): staff, bot, ignored user, not a regular post, quote-only, empty."""
+    """(post number, reason): withheld (deleted, hidden...), staff, bot, ignored user, not a
+    regular post, quote-only, empty."""
     cancelled: tuple[tuple[str, str], ...] = ()
     """(signal key, why): signals the thread cancelled (a retraction, the docs shown to cover
     it)."""
@@ -110,6 +111,9 @@ class Detector:
         thread_docs: list[str] = []
         judged: list[tuple[Post, Unit]] = []
         for post in thread.posts:
+            if post.withheld:  # deleted, hidden, withdrawn or off limits: never evidence
+                skipped.append((post.number, post.withheld))
+                continue
             body = post.cooked or post.raw or ""
             existing.update(dict.fromkeys(tracker_links(f"{body}\n{post.raw or ''}")))
             if post.post_type != 1:
@@ -162,8 +166,8 @@ class Detector:
         author = next((p.username for p in thread.posts if p.number == first), None)
         gap = self._verdict(hits)[1] or GapType.MISSING
         for post in thread.posts:
-            if post.number <= first or post.post_type != 1 or _OWN_MARK in (post.raw or
-                                                                              post.cooked):
+            if (post.number <= first or post.post_type != 1 or post.withheld
+                    or _OWN_MARK in (post.raw or post.cooked)):
                 continue
             staff = post.staff or post.username.lower() in ignored
             scope = "author-later" if post.username == author else (

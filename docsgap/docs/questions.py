@@ -75,6 +75,8 @@ def record(store: StateStore, thread: Thread, signals: Sequence[Signal], config:
     if not thread.posts:
         return
     first = thread.posts[0]
+    if thread.withheld or first.withheld:  # deleted, hidden, withdrawn, restricted: no reply
+        return
     body = " ".join(_text(first.raw, first.cooked).split())
     staff = {u.lower() for u in (*config.forum.staff_usernames, *config.forum.bot_usernames)}
     if first.username.lower() in staff or first.staff or not is_question(thread.title, body):
@@ -106,7 +108,8 @@ def note_posts(store: StateStore, posts: Sequence[tuple[str, Post]], config: Con
         answered = (row or {}).get("answered") or ""
         if post.number == 1:
             body = " ".join(text.split())
-            if post.staff or name in staff | bots or not is_question(title, body):
+            if (post.withheld or post.staff or name in staff | bots
+                    or not is_question(title, body)):
                 continue
             table.upsert({"thread_id": post.topic_id, "title": title,
                           "question": body[:QUESTION_CHARS], "asked_at": iso(post.created_at),

@@ -12,6 +12,7 @@ from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError
 
 from docsgap.budget import Budget
+from docsgap.compose import find_markers
 from docsgap.errors import (
     AuthError,
     ConfigError,
@@ -25,11 +26,11 @@ from docsgap.errors import (
 from docsgap.forum.discourse_payload import (
     REGULAR,
     build_thread,
+    category_flags,
     latest_items,
     parse,
     post_list,
     post_ref,
-    posts_page,
     topic_head,
 )
 from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
@@ -41,12 +42,28 @@ log = logging.getLogger(__name__)
 SERVICE = "forum"
 CHUNK = 20
 """Post ids per `/t/{id}/posts.json` request (what Discourse's own client asks for)."""
+PAGE = 50
+"""Posts per `/posts.json` page; older Discourse returned the ids in one window of 50 instead."""
+MAX_EMPTY_WINDOWS = 200
+"""Empty id windows one `latest_posts` call walks through (10,000 ids) before giving up."""
 AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
+WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
+              "topics:write scope")
+TOO_SIMILAR = "too similar to what you posted recently"
+"""Discourse's `just_posted_that`: the same body again within `unique_posts_mins`."""
 _BAD_URL = (
     requests.exceptions.MissingSchema,
     requests.exceptions.InvalidSchema,
     requests.exceptions.InvalidURL,
 )
+
+
+_PUBLIC_LISTS = frozenset({"posts", "categories"})
+
+
+def _sleep(seconds: float) -> None:
+    """The default wait (looked up at construction, so tests can swap it)."""
+    time.sleep(seconds)
 
 
 class _Intercepted(Exception):  # noqa: N818 - internal control flow, never escapes
@@ -58,13 +75,17 @@ class _Intercepted(Exception):  # noqa: N818 - internal control flow, never esca
 
 
 class DiscourseForum:
-    """Reads and replies on a Discourse site through pydiscourse.
+    """Reads and replies on a Discourse site through pydiscourse's public methods.
 
     Every request goes through pydiscourse; a `requests` response hook (passed with
     pydiscourse's `override_request_kwargs`) intercepts 429s and redirects before pydiscourse
     sees them. pydiscourse's own 429 loop would sleep on a fixed schedule, ignore `Retry-After`
     and the run's budget, and crash with KeyError on search 429s; ours honours the wait hint,
     charges each attempt to the budget and stops once `max_wait` seconds of waiting are used.
+
+    `/posts.json` and the category list are asked again anonymously when the API key is
+    refused (403): a granular key has no scope for `/posts.json`, and a public forum answers
+    both without one. Anonymous answers never show more than the key's would.
     """
 
     def __init__(
@@ -76,7 +97,7 @@ class DiscourseForum:
         timeout: float = 30.0,
         budget: Budget | None = None,
         max_wait: float = 120.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         max_retries: int = 3,
         transient_retries: int = 2,
     ) -> None:
@@ -84,12 +105,19 @@ class DiscourseForum:
         # Anonymous reads: pydiscourse sends both headers and requests drops `None` values.
         username = api_username if api_key else None
         self._client = DiscourseClient(self.base_url, username, api_key, timeout=timeout)
+        self._anonymous = DiscourseClient(self.base_url, None, None, timeout=timeout)
+        self._keyed = bool(api_key)
+        self._read_anonymously: set[str] = set()
+        self._username = username
         self._budget = budget if budget is not None else Budget()
         self._allowance = WaitAllowance(SERVICE, max_wait)
-        self._sleep = sleep
+        self._sleep = sleep if sleep is not None else _sleep
         self._max_retries = max_retries
         self._transient_retries = transient_retries
         self._requests = 0
+        self._categories: dict[int, bool] | None = None
+        self._windowed: bool | None = None
+        """Whether `/posts.json` pages by id windows (older Discourse); None: not known yet."""
 
     @property
     def requests_made(self) -> int:
@@ -99,84 +127,173 @@ class DiscourseForum:
     # --- Forum protocol ---------------------------------------------------------------------
 
     def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
-        """Walk `/posts.json` newest first (50 a page, `before=` the lowest id seen) down to
-        `after_post_id`. Stops after `max_pages`; with a cursor that early stop sets
-        `complete=False`. Non-regular posts (small actions, whispers) name no topic."""
+        """Walk `/posts.json` newest first (`latest_posts` pages) down to `after_post_id`.
+        Stops after `max_pages`; with a cursor that early stop sets `complete=False`. Only
+        regular posts docsgap may use name a topic; topics in read-restricted categories come
+        back in `withheld`."""
         topic_ids: dict[int, None] = {}
+        withheld: dict[int, str] = {}
         newest = after_post_id
         before: int | None = None
         reached = after_post_id is None
         for _ in range(max_pages):
-            data = self._call(self._client.latest_posts, before)
-            posts = parse("/posts.json", posts_page, data)
-            if not posts:
+            page = self.latest_posts(before)
+            if not page:
                 reached = True
                 break
-            for post_id, topic_id, post_type in posts:
-                newest = post_id if newest is None else max(newest, post_id)
-                if after_post_id is not None and post_id <= after_post_id:
+            for item in page:
+                post = item.post
+                newest = post.id if newest is None else max(newest, post.id)
+                if after_post_id is not None and post.id <= after_post_id:
                     reached = True
                     break
-                if post_type == REGULAR:
-                    topic_ids.setdefault(topic_id, None)
+                if post.post_type != REGULAR:
+                    continue
+                why = self._category_reason(item.category_id)
+                if why:
+                    withheld.setdefault(post.topic_id, why)
+                elif not post.withheld:
+                    topic_ids.setdefault(post.topic_id, None)
             if after_post_id is not None and reached:
                 break
-            before = min(p[0] for p in posts)
-        return ChangedTopics(tuple(topic_ids), newest, complete=reached)
+            before = min(item.post.id for item in page)
+        return ChangedTopics(tuple(topic_ids), newest, complete=reached,
+                             withheld=tuple(withheld.items()))
 
     def latest_posts(self, before: int | None) -> list[LatestPost]:
-        """One `/posts.json` page (50 posts, highest id first; `before=` a lower id)."""
-        data = self._call(self._client.latest_posts, before)
-        return parse("/posts.json", latest_items, data)
+        """One `/posts.json` page: posts with ids below `before` (all when None), highest id
+        first, empty only past the end of the stream. Posts in read-restricted categories
+        come back withheld.
+
+        Older Discourse answers `before=B` with the ids in (B-50, B], filtered afterwards, so
+        its pages can be short or empty long before the end. The first `before` asked tells
+        which one this is: `before` is the lowest id of a page just read, so only the older
+        query returns it again. There, `before` itself is dropped from each answer and an
+        empty one moves the window down by 50 (at most `MAX_EMPTY_WINDOWS` times a page)."""
+        ask = before
+        for _ in range(MAX_EMPTY_WINDOWS):
+            data = self._read("posts", "latest_posts", ask)
+            page = parse("/posts.json", latest_items, data, self._category_reason)
+            if self._windowed is None and ask is not None:
+                self._windowed = ask in {item.post.id for item in page}
+                log.debug("/posts.json pages by %s", "id windows" if self._windowed else "before")
+            page = [item for item in page if before is None or item.post.id < before]
+            if page or not self._windowed or ask is None or ask <= PAGE:
+                return page
+            ask -= PAGE
+        log.warning("/posts.json: nothing in %d windows below %s; taken as the end",
+                    MAX_EMPTY_WINDOWS, before)
+        return []
 
     def thread(self, topic_id: int) -> Thread:
-        """The topic with every post: the first chunk from `/t/{id}.json`, the rest of
-        `post_stream.stream` from `/t/{id}/posts.json` in chunks of 20, oldest first."""
+        """The topic with every post, oldest first (`read_topic`)."""
         return self.read_topic(topic_id).thread
 
     def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
-        """`/t/{id}.json`, then in chunks of 20 the posts of `post_stream.stream` that neither
-        its first chunk nor `have` hold."""
-        path = f"/t/{int(topic_id)}.json"
-        # pydiscourse's topic() needs the exact slug (a wrong one 301s), so ask by id.
-        data = self._call(self._client._get, path, include_raw="true")
+        """The first chunk from `/t/{id}/1.json`, then in chunks of 20 the posts of
+        `post_stream.stream` that neither that chunk nor `have` hold. Posts docsgap must not
+        use come back withheld (see `discourse_payload`)."""
+        tid = int(topic_id)
+        path = f"/t/{tid}.json"
+        # pydiscourse's topic() needs the exact slug (a wrong one 301s); its post(topic, n)
+        # reads /t/{id}/{n}.json, which for n=1 is the topic view from its first post.
+        data = self._read("topic", "post", tid, 1, include_raw="true")
         head, posts, stream = parse(path, topic_head, data)
         loaded = {p["id"] for p in posts}
         held = set(have)
         missing = [pid for pid in stream if pid not in loaded and pid not in held]
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
-            more = self._call(self._client.posts, int(topic_id), chunk, include_raw="true")
-            posts.extend(parse(f"/t/{topic_id}/posts.json", post_list, more))
-        return TopicRead(parse(path, build_thread, self.base_url, head, posts), tuple(stream))
+            more = self._read("topic", "posts", tid, chunk, include_raw="true")
+            posts.extend(parse(f"/t/{tid}/posts.json", post_list, more))
+        category = head.get("category_id")
+        reason = self._category_reason(category if isinstance(category, int) else None)
+        thread = parse(path, build_thread, self.base_url, head, posts, reason)
+        return TopicRead(thread, tuple(stream))
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply. A reply held for moderator approval returns a `PostRef` with `id=0`
         and `number=0` pointing at the topic: it will appear once approved, and treating it as
-        written keeps a rerun from queueing a duplicate. 403/422 raise `WriteRejectedError`."""
-        data = self._call(
-            self._client.create_post,
-            raw,
-            topic_id=int(topic_id),
-            reply_to_post_number=reply_to_post_number,
-            write=True,
-        )
-        return parse("POST /posts.json", post_ref, self.base_url, int(topic_id), data)
+        written keeps a rerun from queueing a duplicate. When Discourse refuses the body as
+        one this user just posted (`unique_posts_mins`), the reply is already there: its post
+        is found in the topic and returned. Other 422s raise `WriteRejectedError`."""
+        tid = int(topic_id)
+        try:
+            data = self._call("create_post", raw, topic_id=tid,
+                              reply_to_post_number=reply_to_post_number, write=True)
+        except WriteRejectedError as exc:
+            if TOO_SIMILAR not in str(exc):
+                raise
+            found = self._own_post(tid, raw)
+            if found is None:
+                raise
+            log.info("Discourse says reply in topic %s was just posted: %s", tid, found.url)
+            return found
+        return parse("POST /posts.json", post_ref, self.base_url, tid, data)
+
+    def _own_post(self, topic_id: int, raw: str) -> PostRef | None:
+        """This user's post in the topic whose text is `raw` (markers count as the text)."""
+        thread = self.thread(topic_id)
+        want = raw.strip()
+        marks = set(find_markers(raw))
+        for post in reversed(thread.posts):
+            mine = self._username is None or post.username.lower() == self._username.lower()
+            text = (post.raw or "").strip()
+            if mine and (text == want or (marks and marks <= set(find_markers(text)))):
+                return PostRef(post.id, topic_id, post.number, f"{thread.url}/{post.number}")
+        return None
+
+    def _category_reason(self, category_id: int | None) -> str | None:
+        """Why a topic in this category must not be used (read-restricted, or a category the
+        forum does not list), or None. The category list is read once per adapter, again
+        when an unknown id shows up."""
+        if category_id is None:
+            return None
+        if self._categories is None or category_id not in self._categories:
+            data = self._read("categories", "categories", include_subcategories="true")
+            self._categories = parse("/categories.json", category_flags, data)
+        restricted = self._categories.get(category_id)
+        if restricted is None:
+            return f"category {category_id} is not listed (not public)"
+        return f"category {category_id} is read-restricted" if restricted else None
 
     # --- requests ---------------------------------------------------------------------------
 
+    def _read(self, kind: str, method: str, *args: Any, **params: Any) -> Any:
+        """A GET through pydiscourse's `method`, with the key. The lists no granular scope
+        covers (`/posts.json`; the category list unless `categories:list`) are asked once more
+        anonymously when the key is refused, and anonymously from then on; a refused topic
+        read stays an `AuthError` (a bad key, or no `topics:read`)."""
+        if not self._keyed or kind in self._read_anonymously:
+            return self._call(method, *args, anonymous=True, **params)
+        try:
+            return self._call(method, *args, **params)
+        except AuthError as refused:
+            if kind not in _PUBLIC_LISTS:
+                raise
+            try:
+                data = self._call(method, *args, anonymous=True, **params)
+            except AuthError:
+                raise refused from None
+            log.warning("the Discourse API key may not read %s (a granular key?); reading "
+                        "it anonymously, as the public sees it", kind)
+            self._read_anonymously.add(kind)
+            return data
+
     def _call(
-        self, method: Callable[..., Any], *args: Any, write: bool = False, **params: Any
+        self, method: str, *args: Any, write: bool = False, anonymous: bool = False,
+        **params: Any,
     ) -> Any:
-        """Run one pydiscourse method with our response hook; retry 429s (and 5xx/network
-        failures on reads)."""
+        """Run one public pydiscourse method with our response hook; retry 429s (and
+        5xx/network failures on reads)."""
         rate_limited = transient = 0
         hooks = {"hooks": {"response": [_hook]}}
+        call = getattr(self._anonymous if anonymous else self._client, method)
         while True:
             self._budget.spend(SERVICE)
             self._requests += 1
             try:
-                return method(*args, override_request_kwargs=hooks, **params)
+                return call(*args, override_request_kwargs=hooks, **params)
             except _Intercepted as exc:
                 response = exc.response
                 if response.status_code != 429:
@@ -199,6 +316,9 @@ class DiscourseForum:
                 raise _translate(exc, status, write) from exc
             except _BAD_URL as exc:
                 raise ConfigError(f"forum.url {self.base_url!r} is not usable: {exc}") from exc
+            except (KeyError, TypeError) as exc:
+                # A pydiscourse method that digs into the body (`categories()`) met another shape.
+                raise PayloadError(f"unexpected Discourse payload for {method}: {exc!r}") from exc
             except requests.RequestException as exc:
                 # Connection refused/reset, timeouts, truncated bodies.
                 if self._may_retry(write, transient):
@@ -263,10 +383,13 @@ def _translate(exc: DiscourseError, status: int | None, write: bool) -> RemoteEr
         return PayloadError(
             f"Discourse answered with an unusable body (expected JSON): {message}", status=status
         )
-    if write and status in (403, 422):
+    if write and status == 422:
         return WriteRejectedError(
             f"Discourse refused the reply ({status}): {message}", status=status
         )
+    if write and status == 403:
+        return AuthError(f"Discourse refused the reply ({status}): {message}", status=status,
+                         hint=WRITE_HINT)
     if status in (401, 403):
         what = "credentials" if status == 401 else "permission"
         return AuthError(

@@ -1,6 +1,13 @@
 """Discourse JSON payloads -> docsgap's Thread, Post and PostRef; pure, no client import.
 
 Shape problems surface as `PayloadError` (through `parse`), never as KeyError or TypeError.
+
+Posts docsgap must never quote or answer are *withheld* here, so every read path gets it: a
+post that is deleted (`deleted_at`: staff keys still get these), hidden after flags
+(`hidden`; staff get the text), withdrawn by its author (`user_deleted`), or in a topic that is
+deleted, a private message or in a read-restricted category. A withheld post keeps its place
+and its reason but loses its text, except docsgap's own markers (so a rerun still knows what
+it wrote).
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from docsgap.compose import find_markers, marker
 from docsgap.errors import PayloadError
 from docsgap.forum.interface import LatestPost
 from docsgap.models import Post, PostRef, Thread
@@ -18,6 +26,9 @@ log = logging.getLogger(__name__)
 
 REGULAR = 1
 """`post_type` of an ordinary post (2 moderator action, 3 small action, 4 whisper)."""
+DELETED = "deleted by a moderator"
+HIDDEN = "hidden after flags"
+WITHDRAWN = "withdrawn by its author"
 T = TypeVar("T")
 
 
@@ -39,21 +50,55 @@ def require_dict(data: Any) -> dict[str, Any]:
     return data
 
 
-def posts_page(data: Any) -> list[tuple[int, int, int]]:
-    """(post id, topic id, post type) for each item of a `/posts.json` page."""
-    items = require_dict(data)["latest_posts"]
-    return [(int(p["id"]), int(p["topic_id"]), int(p.get("post_type", REGULAR))) for p in items]
+def post_withheld(p: Mapping[str, Any]) -> str | None:
+    """Why a post must not be used, from its own flags (None: it may be)."""
+    if p.get("deleted_at"):
+        return DELETED
+    if p.get("user_deleted"):
+        return WITHDRAWN
+    if p.get("hidden") or p.get("cooked_hidden"):
+        return HIDDEN
+    return None
 
 
-def latest_items(data: Any) -> list[LatestPost]:
+def topic_withheld(topic: Mapping[str, Any]) -> str | None:
+    """Why a whole topic must not be used, from the topic view's own fields."""
+    if topic.get("deleted_at"):
+        return "topic deleted by a moderator"
+    if topic.get("archetype") == "private_message":
+        return "a private message"
+    return None
+
+
+def category_flags(categories: Any) -> dict[int, bool]:
+    """`/categories.json?include_subcategories=true`'s categories -> {id: read_restricted},
+    subcategories (`subcategory_list`, at any depth) included."""
+    flags: dict[int, bool] = {}
+    stack = list(categories)
+    while stack:
+        c = stack.pop()
+        if not isinstance(c, dict):
+            raise TypeError("a category is not an object")
+        flags[int(c["id"])] = bool(c.get("read_restricted"))
+        stack.extend(c.get("subcategory_list") or ())
+    return flags
+
+
+def latest_items(
+    data: Any, category_reason: Callable[[int | None], str | None] = lambda _: None
+) -> list[LatestPost]:
     """A `/posts.json` page as stream items: each post with its topic's title, slug and
-    category (the page carries them; no topic needs reading to judge a post)."""
+    category (the page carries them; no topic needs reading to judge a post). A post in a
+    category `category_reason` objects to is withheld, and so is its topic's title."""
     items = require_dict(data)["latest_posts"]
-    return [
-        LatestPost(_post(p), str(p.get("topic_title") or ""), str(p.get("topic_slug") or "topic"),
-                   int(p["category_id"]) if p.get("category_id") is not None else None)
-        for p in items
-    ]
+    out = []
+    for p in items:
+        category = _int_or_none(p.get("category_id"))
+        why = category_reason(category)
+        title = f"(withheld topic {int(p['topic_id'])})" if why else str(p.get("topic_title") or "")
+        out.append(LatestPost(_post(p, why), title, str(p.get("topic_slug") or "topic"),
+                              category, why))
+    return out
 
 
 def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:
@@ -73,20 +118,28 @@ def post_list(data: Any) -> list[dict[str, Any]]:
     return list(posts)
 
 
-def _post(p: Mapping[str, Any]) -> Post:
+def _post(p: Mapping[str, Any], topic_reason: str | None) -> Post:
     created = _time(p["created_at"])
     if created is None:
         raise ValueError(f"post {p['id']} has no created_at")
+    withheld = topic_reason or post_withheld(p)
+    cooked = str(p.get("cooked") or "")
+    raw = p.get("raw")
+    if withheld is not None:
+        # Keep only what docsgap itself wrote there, so a rerun knows the post exists.
+        kept = "\n".join(marker(k) for k in find_markers(f"{raw or ''}\n{cooked}"))
+        cooked, raw = "", kept or None
     return Post(
         id=int(p["id"]),
         topic_id=int(p["topic_id"]),
         number=int(p["post_number"]),
         username=str(p["username"]),
         created_at=created,
-        cooked=str(p.get("cooked") or ""),
-        raw=p.get("raw"),
+        cooked=cooked,
+        raw=raw,
         staff=bool(p.get("staff") or p.get("admin") or p.get("moderator")),
         post_type=int(p.get("post_type", REGULAR)),
+        withheld=withheld,
         accepted=p.get("accepted_answer") is True,
     )
 
@@ -104,16 +157,27 @@ def _time(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def build_thread(base_url: str, head: Mapping[str, Any], raw_posts: list[dict[str, Any]]) -> Thread:
-    """Topic view + all raw posts -> Thread (posts deduplicated, ordered by post_number)."""
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def build_thread(
+    base_url: str,
+    head: Mapping[str, Any],
+    raw_posts: list[dict[str, Any]],
+    category_reason: str | None = None,
+) -> Thread:
+    """Topic view + all raw posts -> Thread (posts deduplicated, ordered by post_number).
+    `category_reason` says why the topic's category is off limits, if it is."""
+    withheld = topic_withheld(head) or category_reason
     by_id = {p["id"]: p for p in raw_posts}
-    posts = tuple(sorted((_post(p) for p in by_id.values()), key=lambda p: p.number))
+    posts = tuple(sorted((_post(p, withheld) for p in by_id.values()), key=lambda p: p.number))
     slug = str(head.get("slug") or "topic")
     topic_id = int(head["id"])
     return Thread(
         id=topic_id,
         slug=slug,
-        title=str(head["title"]),
+        title=f"(withheld topic {topic_id})" if withheld else str(head["title"]),
         url=f"{base_url}/t/{slug}/{topic_id}",
         posts=posts,
         category_id=head.get("category_id"),
@@ -122,6 +186,7 @@ def build_thread(base_url: str, head: Mapping[str, Any], raw_posts: list[dict[st
         archived=bool(head.get("archived")),
         created_at=_time(head.get("created_at")),
         last_posted_at=_time(head.get("last_posted_at")),
+        withheld=withheld,
         accepted_answer=_accepted(head, posts),
     )
 

@@ -19,6 +19,8 @@ class ChangedTopics:
     """Highest post id seen; the next scan reads only posts above it."""
     complete: bool = True
     """False when the scan stopped early (page limit); older changes were not read."""
+    withheld: tuple[tuple[int, str], ...] = ()
+    """(topic id, why) for changed topics docsgap must not read (a read-restricted category)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,9 @@ class LatestPost:
     topic_title: str
     topic_slug: str
     category_id: int | None = None
+    topic_withheld: str | None = None
+    """Why the whole topic is off limits (its category is read-restricted); the post and the
+    title are then withheld too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +65,8 @@ class Forum(Protocol):
         ...
 
     def thread(self, topic_id: int) -> Thread:
-        """Every visible post of a topic, with raw Markdown, oldest first."""
+        """Every visible post of a topic, with raw Markdown, oldest first; posts (or the whole
+        topic) docsgap must not use come back `withheld`, without their text."""
         ...
 
     def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
@@ -69,7 +75,10 @@ class Forum(Protocol):
         ...
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
-        """Post a reply; raises `WriteRejectedError` for closed topics or a 422."""
+        """Post a reply. The same reply already posted (Discourse's memo or its
+        `unique_posts_mins` refusal) returns that post; a refused write (closed, deleted or
+        unknown topic, too short: a 422) raises `WriteRejectedError`; a key that may not
+        post raises `AuthError`."""
         ...
 
 

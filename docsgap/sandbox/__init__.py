@@ -8,8 +8,10 @@ from docsgap.sandbox.forum_state import ForumSettings
 from docsgap.sandbox.seed import load_demo_data
 from docsgap.sandbox.server import (
     SANDBOX_CI_JOB_TOKEN,
+    SANDBOX_DISCOURSE_ADMIN_USERNAME,
     SANDBOX_DISCOURSE_API_KEY,
     SANDBOX_DISCOURSE_API_USERNAME,
+    SANDBOX_DISCOURSE_GRANULAR_KEY,
     SANDBOX_GITLAB_READONLY_TOKEN,
     SANDBOX_GITLAB_TOKEN,
     SANDBOX_PROJECT,
@@ -19,8 +21,10 @@ from docsgap.sandbox.server import (
 
 __all__ = [
     "SANDBOX_CI_JOB_TOKEN",
+    "SANDBOX_DISCOURSE_ADMIN_USERNAME",
     "SANDBOX_DISCOURSE_API_KEY",
     "SANDBOX_DISCOURSE_API_USERNAME",
+    "SANDBOX_DISCOURSE_GRANULAR_KEY",
     "SANDBOX_GITLAB_READONLY_TOKEN",
     "SANDBOX_GITLAB_TOKEN",
     "SANDBOX_PROJECT",

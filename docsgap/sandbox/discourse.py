@@ -1,5 +1,5 @@
-"""The sandbox's Discourse routes (served under `/forum`): auth, the admin-key rate limit, and
-the read/reply endpoints docsgap uses (CONTRACTS.md §A)."""
+"""The sandbox's Discourse routes: auth (all-users, single-user and granular API keys), the
+shared admin-key rate limit, and the read/reply endpoints docsgap uses (CONTRACTS.md §A)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from urllib.parse import urlencode
 from docsgap.sandbox import discourse_site
 from docsgap.sandbox import discourse_users as users
 from docsgap.sandbox import discourse_views as views
+from docsgap.sandbox.discourse_posting import create_post as create_post_as
+from docsgap.sandbox.discourse_posting import invalid_parameters
 from docsgap.sandbox.forum_state import ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
     DISCOURSE_NOT_FOUND,
     JSON,
+    Handler,
     HttpError,
     Request,
     Response,
@@ -34,6 +37,17 @@ PRINT_LIMIT = 1000
 INVALID_KEY = (
     "You are not permitted to view the requested resource. The API username or key is invalid."
 )
+SCOPES: dict[str, frozenset[str]] = {
+    "topics:read": frozenset({"topics#show", "topics#posts"}),
+    "topics:write": frozenset({"posts#create"}),
+    "topics:read_lists": frozenset({"list#latest"}),
+    "categories:list": frozenset({"categories#index"}),
+    "users:show": frozenset({"users#show"}),
+    "wordpress:publishing": frozenset({"site#site", "posts#create", "topics#show"}),
+}
+"""Granular API key scopes -> the controller actions they allow (`ApiKeyScope`); `global:read`
+allows every GET. Nothing but a global key reaches `posts#latest`, `posts#show`,
+`session#current` or `about#index`."""
 
 
 @dataclass
@@ -57,31 +71,47 @@ def not_found() -> HttpError:
     return HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
 
 
-def authenticate(state: ForumState, req: Request) -> tuple[JSON | None, bool]:
-    """(acting user, came with an API key). A wrong key or username is a 403, as Discourse's
-    `DefaultCurrentUserProvider` answers; no key at all means anonymous."""
+def _invalid_key() -> HttpError:
+    return HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+
+
+def allowed(scopes: list[str] | None, method: str, action: str) -> bool:
+    """Whether a key with `scopes` (None: a global key) may run `action`."""
+    if scopes is None:
+        return True
+    if method == "GET" and "global:read" in scopes:
+        return True
+    return any(action in SCOPES.get(scope, frozenset()) for scope in scopes)
+
+
+def authenticate(state: ForumState, req: Request, action: str) -> tuple[JSON | None, bool]:
+    """(acting user, came with an API key). A wrong key or username, or a granular key whose
+    scopes do not cover `action`, is the same 403 (`DefaultCurrentUserProvider` finds no
+    user); no key at all means anonymous."""
     key = req.header("Api-Key")
     if key is None:
         return None, False
-    if key not in state.api_keys:
-        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
-    bound = state.api_keys[key]
+    spec = state.api_keys.get(key)
+    if spec is None or not allowed(spec["scopes"], req.method, action):
+        raise _invalid_key()
+    bound = spec["username"]
     username = req.header("Api-Username") or bound
     if bound is not None and username is not None and username.lower() != bound.lower():
-        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+        raise _invalid_key()
     user = state.user(username)
     if user is None:
-        raise HttpError(discourse_error(403, INVALID_KEY, "invalid_access"))
+        raise _invalid_key()
     return user, True
 
 
 def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
     """Serve one forum request."""
     try:
-        viewer, keyed = authenticate(state, req)
+        found = find_route(ROUTES, req)
+        action = ACTIONS[found[0].handler] if found else "unknown"
+        viewer, keyed = authenticate(state, req, action)
         if keyed:
             state.charge_admin_api(now)
-        found = find_route(ROUTES, req)
         if found is None:
             raise not_found()
         chosen, m = found
@@ -90,21 +120,42 @@ def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
         return exc.response
 
 
+def _int_arg(req: Request, name: str, default: int, *, low: int = 0) -> int:
+    """An integer query parameter; a non-integer or one below `low` is `invalid_parameters`."""
+    value = req.arg(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid_parameters(name) from None
+    if number < low:
+        raise invalid_parameters(name)
+    return number
+
+
 # --- lists -----------------------------------------------------------------------------------
 
 
 def latest_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
-    """`/posts.json[?before=ID]`: regular posts the caller can see, id descending, 50 a page."""
-    before = req.int_arg("before", 0) or None
-    page = ctx.state.latest_posts(before, ctx.viewer, LATEST_POSTS_PAGE)
-    return ok({"latest_posts": [views.post_json(ctx.state, p, ctx.viewer, "latest") for p in page]})
+    """`/posts.json[?before=ID]`: regular, visible (not hidden), undeleted posts in categories
+    the caller can see, id descending, 50 a page (`LatestPostsQuery`). With the
+    `legacy_latest_posts` setting, as older Discourse did it: the ids in (before-50, before]
+    filtered afterwards, so short and empty pages happen mid-stream."""
+    asked = req.int_arg("before", 0)
+    before = asked if asked > 0 else None
+    window = LATEST_POSTS_PAGE if ctx.state.settings.legacy_latest_posts else None
+    page = ctx.state.latest_posts(before, ctx.viewer, LATEST_POSTS_PAGE, window=window)
+    return ok({"latest_posts": [views.post_json(ctx.state, p, ctx.viewer, "latest")
+                                for p in page]})
 
 
 def latest_topics(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/latest.json?page=N`: 0-based pages of 30, pinned first, `more_topics_url` only when
-    the page is full (so its absence marks the last page)."""
-    per_page = max(1, min(100, req.int_arg("per_page", TOPICS_PER_PAGE)))
-    page = max(0, req.int_arg("page", 0))
+    the page is full (so its absence marks the last page). A page or page size that is not a
+    whole number (or below its minimum) is a 400 `invalid_parameters` (`TopicQuery`)."""
+    per_page = min(100, _int_arg(req, "per_page", TOPICS_PER_PAGE, low=1))
+    page = _int_arg(req, "page", 0)
     order = req.arg("order", "activity") or "activity"
     field = "created_at" if order == "created" else "bumped_at"
     topics = sorted(ctx.state.visible_topics(ctx.viewer), key=lambda t: t[field],
@@ -124,9 +175,9 @@ def latest_topics(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
         params = {"no_definitions": "true", "page": str(page + 1)}
         if req.arg("per_page"):
             params["per_page"] = str(per_page)
-        topic_list["more_topics_url"] = f"{views.BASE_PATH}/latest?{urlencode(params)}"
+        topic_list["more_topics_url"] = f"{ctx.state.base_path}/latest?{urlencode(params)}"
     return ok({
-        "users": [views.user_brief(ctx.state.users[i]) for i in user_ids],
+        "users": [views.user_brief(ctx.state.users[i], ctx.state.base_path) for i in user_ids],
         "primary_groups": [],
         "flair_groups": [],
         "topic_list": topic_list,
@@ -151,11 +202,14 @@ def _topic_view(
     ctx: ForumCtx, req: Request, topic_id: int, *, slug: str | None = None, near: int | None = None
 ) -> Response:
     topic = ctx.state.topic_for(topic_id, ctx.viewer)
-    path = f"{views.BASE_PATH}/t/{topic['slug']}/{topic_id}.json"
+    path = f"{ctx.state.base_path}/t/{topic['slug']}/{topic_id}.json"
     if slug is not None and slug != topic["slug"]:
         raise _redirect(ctx, path, req)
-    posts = ctx.state.topic_posts(topic, ctx.viewer)
+    show_deleted = req.arg("show_deleted") in ("true", "1")
+    posts = ctx.state.topic_posts(topic, ctx.viewer, show_deleted=show_deleted)
     page = req.int_arg("page", 1)
+    if page < 0:
+        raise not_found()
     if req.arg("print") in ("true", "1"):
         shown = posts[:PRINT_LIMIT]
     elif near is not None:
@@ -186,21 +240,24 @@ def _redirect(ctx: ForumCtx, path: str, req: Request | None) -> HttpError:
 
 def topic_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/t/{id}/posts.json?post_ids[]=..` (or `post_number=N&asc=true`): `post_stream.posts`
-    only, no `stream`."""
+    only, no `stream`. Ids asked for by name come back even when deleted, to staff
+    (`filter_posts_by_ids` reads `with_deleted` for them)."""
     topic = ctx.state.topic_for(int(m.group("id")), ctx.viewer)
-    posts = ctx.state.topic_posts(topic, ctx.viewer)
     wanted = {int(i) for i in req.args("post_ids") if i.strip().isdigit()}
     after = req.arg("post_number")
     if wanted:
-        shown = [p for p in posts if p["id"] in wanted]
-    elif after is not None and after.isdigit():
-        n = int(after)
-        if req.arg("asc") == "true":
-            shown = [p for p in posts if p["post_number"] > n][:CHUNK_SIZE]
-        else:
-            shown = [p for p in posts if p["post_number"] < n][-CHUNK_SIZE:]
+        shown = [ctx.state.posts[i] for i in topic["post_ids"]
+                 if i in wanted and ctx.state.can_see_post(ctx.state.posts[i], ctx.viewer)]
     else:
-        shown = posts[:CHUNK_SIZE]
+        posts = ctx.state.topic_posts(topic, ctx.viewer)
+        if after is not None and after.isdigit():
+            n = int(after)
+            if req.arg("asc") == "true":
+                shown = [p for p in posts if p["post_number"] > n][:CHUNK_SIZE]
+            else:
+                shown = [p for p in posts if p["post_number"] < n][-CHUNK_SIZE:]
+        else:
+            shown = posts[:CHUNK_SIZE]
     include_raw = bool(req.arg("include_raw"))
     data = [views.post_json(ctx.state, p, ctx.viewer, "topic", include_raw=include_raw)
             for p in shown]
@@ -208,22 +265,22 @@ def topic_posts(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
 
 
 def single_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
-    """`/posts/{id}.json`: one post, with `raw`."""
+    """`/posts/{id}.json`: one post with `raw`, `post_url` and `posts_count` (deleted ones for
+    staff only)."""
     post = ctx.state.posts.get(int(m.group("id")))
-    if post is None or post["deleted_at"] is not None:
+    if post is None or not ctx.state.can_see_post(post, ctx.viewer):
         raise not_found()
     ctx.state.topic_for(post["topic_id"], ctx.viewer)
-    return ok(views.post_json(ctx.state, post, ctx.viewer, "topic", include_raw=True))
+    return ok(views.post_json(ctx.state, post, ctx.viewer, "single"))
 
 
 def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
-    """`POST /posts.json`: 200 with the post at the root; closed/archived -> 403; bad raw ->
-    422; the same payload again within 120 s -> the first post (memoized)."""
+    """`POST /posts.json`: 200 with the post at the root; the rules in `discourse_posting`."""
     if ctx.viewer is None:
         raise HttpError(
             discourse_error(403, "You need to be logged in to do that.", "not_logged_in")
         )
-    post = ctx.state.create_post(ctx.viewer, req.form(), ctx.now)
+    post = create_post_as(ctx.state, ctx.viewer, req.form(), ctx.now)
     return ok(views.post_json(ctx.state, post, ctx.viewer, "create"))
 
 
@@ -231,23 +288,41 @@ def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
 
 
 def categories(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
-    """`/categories.json`: top-level categories the caller can see."""
+    """`/categories.json`: top-level categories the caller can see; with
+    `include_subcategories=true` each carries its visible children in `subcategory_list`."""
     state = ctx.state
-    shown = sorted(
-        (c for c in state.categories.values()
-         if not c.get("parent_category_id") and state.can_see_category(ctx.viewer, c["id"])),
-        key=lambda c: c["position"],
-    )
+    nested = req.arg("include_subcategories") == "true"
+
+    def children_of(parent: int | None) -> list[JSON]:
+        shown = sorted(
+            (c for c in state.categories.values()
+             if c.get("parent_category_id") == parent
+             and state.can_see_category(ctx.viewer, c["id"])),
+            key=lambda c: c["position"],
+        )
+        out = []
+        for c in shown:
+            data = views.category_json(state, c)
+            if nested:
+                data["subcategory_list"] = children_of(c["id"])
+            out.append(data)
+        return out
+
     return ok({"category_list": {
         "can_create_category": state.is_staff(ctx.viewer),
         "can_create_topic": ctx.viewer is not None,
-        "categories": [views.category_json(state, c) for c in shown],
+        "categories": children_of(None),
     }})
 
 
 def site(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/site.json`: site enums and every visible category (subcategories included)."""
     return ok(discourse_site.site_json(ctx.state, ctx.viewer))
+
+
+def about(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/about.json`: title, version and the staff list (`AboutSerializer`)."""
+    return ok(discourse_site.about_json(ctx.state, ctx.viewer))
 
 
 def current_session(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
@@ -277,6 +352,14 @@ ROUTES: list[Route[ForumCtx]] = [
     route("GET", rf"/t/(?P<slug>[^/]+)/(?P<id>\d+){_J}", topic_by_slug),
     route("GET", rf"/categories{_J}", categories),
     route("GET", rf"/site{_J}", site),
+    route("GET", rf"/about{_J}", about),
     route("GET", rf"/session/current{_J}", current_session),
     route("GET", rf"/u(?:sers)?/(?P<name>[^/]+?){_J}", user_profile),
 ]
+ACTIONS: dict[Handler[ForumCtx], str] = {
+    latest_posts: "posts#latest", create_post: "posts#create", single_post: "posts#show",
+    latest_topics: "list#latest", topic_posts: "topics#posts", topic_by_id: "topics#show",
+    topic_by_slug: "topics#show", categories: "categories#index", site: "site#site",
+    about: "about#index", current_session: "session#current", user_profile: "users#show",
+}
+"""Each route's Rails controller action, which granular API key scopes are written against."""

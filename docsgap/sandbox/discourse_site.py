@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from docsgap.sandbox.discourse_views import category_json, tag_objects
+from docsgap.sandbox.discourse_views import category_json, tag_objects, user_brief
 from docsgap.sandbox.forum_state import ForumState
 from docsgap.sandbox.wire import JSON
 
@@ -70,3 +70,27 @@ def site_json(state: ForumState, viewer: JSON | None) -> JSON:
         "user_fields": [], "auth_providers": [], "full_name_required_for_signup": False,
         "full_name_visible_in_signup": True, "email_configured": True,
     }
+
+
+SITE_TITLE = "GitLab Forum (sandbox)"
+DISCOURSE_VERSION = "3.5.0.beta2"
+
+
+def about_json(state: ForumState, viewer: JSON | None) -> JSON:
+    """The `/about.json` body (`AboutSerializer`): what the site says about itself."""
+    staff = [u for u in state.users.values() if state.is_staff(u)]
+
+    def brief(user: JSON) -> JSON:
+        return {**user_brief(user, state.base_path), "title": user.get("title"),
+                "last_seen_at": None}
+
+    return {"about": {
+        "stats": None if viewer is None else {"topics_count": len(state.visible_topics(viewer)),
+                                              "users_count": len(state.users)},
+        "description": "Questions and answers about GitLab, sandbox copy",
+        "title": SITE_TITLE, "locale": "en", "version": DISCOURSE_VERSION, "https": False,
+        "can_see_about_stats": viewer is not None,
+        "moderators": [brief(u) for u in staff if u.get("moderator")],
+        "admins": [brief(u) for u in staff if u.get("admin")],
+        "category_moderators": [],
+    }}

@@ -52,7 +52,7 @@ def user_profile_json(state: ForumState, user: JSON, viewer: JSON | None) -> JSO
     staff_view = state.is_staff(viewer)
     own = viewer is not None and viewer["id"] == user["id"]
     return {
-        **user_brief(user),
+        **user_brief(user, state.base_path),
         "last_posted_at": last, "last_seen_at": last, "created_at": user["created_at"],
         "ignored": False, "muted": False, "can_ignore_user": False, "can_ignore_users": False,
         "can_mute_user": not own, "can_mute_users": True, "can_send_private_messages": True,
@@ -73,7 +73,8 @@ def user_profile_json(state: ForumState, user: JSON, viewer: JSON | None) -> JSO
         "regular_category_ids": [], "watched_tags": [], "watching_first_post_tags": [],
         "tracked_tags": [], "muted_tags": [], "tracked_category_ids": [],
         "watched_category_ids": [], "watched_first_post_category_ids": [],
-        "system_avatar_upload_id": None, "system_avatar_template": avatar(user["username"]),
+        "system_avatar_upload_id": None,
+        "system_avatar_template": avatar(user["username"], state.base_path),
         "muted_usernames": [], "ignored_usernames": [], "allowed_pm_usernames": [],
         "mailing_list_posts_per_day": 0, "can_change_bio": True, "can_change_location": True,
         "can_change_website": True, "can_change_tracking_preferences": True,
@@ -89,7 +90,7 @@ def current_user_json(state: ForumState, user: JSON) -> JSON:
     posts, topics = _activity(state, user)
     staff = state.is_staff(user)
     return {
-        **user_brief(user),
+        **user_brief(user, state.base_path),
         "last_posted_at": max((p["created_at"] for p in posts), default=None),
         "last_seen_at": max((p["created_at"] for p in posts), default=None),
         "created_at": user["created_at"], "total_unread_notifications": 0,

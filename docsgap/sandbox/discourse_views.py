@@ -10,28 +10,36 @@ from __future__ import annotations
 from typing import Literal
 
 from docsgap.sandbox import markup
-from docsgap.sandbox.forum_state import SMALL_ACTION, ForumState
+from docsgap.sandbox.forum_state import HIDDEN_OWN_TEXT, HIDDEN_TEXT, SMALL_ACTION, ForumState
 from docsgap.sandbox.wire import JSON, parse_time
 
-PostContext = Literal["topic", "latest", "create"]
-BASE_PATH = "/forum"
-"""The forum is a Discourse subfolder install: site-relative URLs carry this prefix."""
+PostContext = Literal["topic", "latest", "create", "single"]
 
 
-def avatar(username: str) -> str:
-    """A letter-avatar template like Discourse's."""
-    return f"{BASE_PATH}/letter_avatar_proxy/v4/letter/{username[:1].lower()}/7993a0/{{size}}.png"
+def avatar(username: str, base_path: str = "") -> str:
+    """A letter-avatar template like Discourse's (site-relative: `base_path` first)."""
+    return f"{base_path}/letter_avatar_proxy/v4/letter/{username[:1].lower()}/7993a0/{{size}}.png"
 
 
-def user_brief(user: JSON) -> JSON:
+def user_brief(user: JSON, base_path: str = "") -> JSON:
     """`{id, username, name, avatar_template}` (side-loaded users, details.created_by, ...)."""
     return {"id": user["id"], "username": user["username"], "name": user["name"],
-            "avatar_template": avatar(user["username"])}
+            "avatar_template": avatar(user["username"], base_path)}
 
 
-def post_url(topic: JSON, post: JSON) -> str:
-    """Site-relative post URL."""
-    return f"{BASE_PATH}/t/{topic['slug']}/{topic['id']}/{post['post_number']}"
+def post_url(state: ForumState, topic: JSON, post: JSON) -> str:
+    """Site-relative post URL (`Post#url`, with the subfolder when there is one)."""
+    return f"{state.base_path}/t/{topic['slug']}/{topic['id']}/{post['post_number']}"
+
+
+def _shown_text(post: JSON, viewer: JSON | None, staff: bool) -> tuple[str, bool, bool]:
+    """(cooked, cooked_hidden, raw allowed) for `viewer`: a hidden post's text is for staff
+    and its author only; everyone else gets `flagging.user_must_edit`."""
+    if not post["hidden"] or staff:
+        return post["cooked"], False, True
+    if viewer is not None and viewer["id"] == post["user_id"]:
+        return HIDDEN_OWN_TEXT, True, True
+    return HIDDEN_TEXT, True, False
 
 
 def post_json(
@@ -42,24 +50,26 @@ def post_json(
     *,
     include_raw: bool = False,
 ) -> JSON:
-    """A post as `/t/{id}.json` (`topic`), `/posts.json` (`latest`) or the create response."""
+    """A post as `/t/{id}.json` (`topic`), `/posts.json` (`latest`), `/posts/{id}.json`
+    (`single`) or the create response."""
     topic = state.topics[post["topic_id"]]
     author = state.users[post["user_id"]]
     mine = viewer is not None and viewer["id"] == author["id"]
     staff = state.is_staff(viewer)
+    cooked, cooked_hidden, raw_allowed = _shown_text(post, viewer, staff)
     data: JSON = {
         "id": post["id"],
         "name": author["name"],
         "username": author["username"],
-        "avatar_template": avatar(author["username"]),
+        "avatar_template": avatar(author["username"], state.base_path),
         "created_at": post["created_at"],
-        "cooked": post["cooked"],
+        "cooked": cooked,
         "post_number": post["post_number"],
         "post_type": post["post_type"],
         "updated_at": post["updated_at"],
         "reply_count": post["reply_count"],
         "reply_to_post_number": post["reply_to_post_number"],
-        "quote_count": post["cooked"].count('<aside class="quote'),
+        "quote_count": cooked.count('<aside class="quote'),
         "incoming_link_count": 0,
         "reads": 3 + post["post_number"],
         "readers_count": 2 + post["post_number"],
@@ -86,10 +96,10 @@ def post_json(
         "admin": bool(author.get("admin")),
         "staff": state.is_staff(author),
         "user_id": author["id"],
-        "hidden": False,
+        "hidden": post["hidden"],
         "trust_level": author["trust_level"],
-        "deleted_at": None,
-        "user_deleted": False,
+        "deleted_at": post["deleted_at"],
+        "user_deleted": post["user_deleted"],
         "edit_reason": None,
         "can_view_edit_history": True,
         "wiki": False,
@@ -97,6 +107,10 @@ def post_json(
         "reviewable_score_count": 0,
         "reviewable_score_pending_count": 0,
     }
+    if cooked_hidden:
+        data["cooked_hidden"] = True
+    if staff and post["deleted_by"] is not None:
+        data["deleted_by"] = user_brief(state.users[post["deleted_by"]], state.base_path)
     if context == "topic":
         data["link_counts"] = [
             {"url": url, "internal": False, "reflection": False, "title": title, "clicks": 0}
@@ -110,20 +124,24 @@ def post_json(
         data["topic_accepted_answer"] = accepted is not None
         if post["post_type"] == SMALL_ACTION:
             data["action_code"] = post["action_code"]
-        if include_raw:
+        if include_raw and raw_allowed:
             data["raw"] = post["raw"]
         return data
     data["posts_count"] = len(topic["post_ids"])
     data["flair_group_id"] = None
-    data["badges_granted"] = []
-    data["raw"] = post["raw"]
-    data["post_url"] = post_url(topic, post)
+    if raw_allowed:
+        data["raw"] = post["raw"]
+    data["post_url"] = post_url(state, topic, post)
     if context == "latest":
+        data["badges_granted"] = []
         data["topic_title"] = topic["title"]
         data["topic_html_title"] = topic["title"]
         data["category_id"] = topic["category_id"]
-        data["excerpt"], data["truncated"] = markup.excerpt(post["cooked"])
+        data["excerpt"], data["truncated"] = markup.excerpt(cooked)
+    elif context == "single":
+        data["mentioned_users"] = []
     else:
+        data["badges_granted"] = []
         data["draft_sequence"] = 0
         data["mentioned_users"] = []
     return data
@@ -206,7 +224,10 @@ def topic_view(
     for p in regular:
         counts[p["user_id"]] = counts.get(p["user_id"], 0) + 1
     staff = state.is_staff(viewer)
-    can_post = viewer is not None and (staff or not (topic["closed"] or topic["archived"]))
+    trusted = viewer is not None and (staff or viewer["trust_level"] >= 4)
+    can_post = (viewer is not None and topic["deleted_at"] is None
+                and (bool(viewer.get("admin")) or trusted
+                     or not (topic["closed"] or topic["archived"])))
     first = parse_time(topic["created_at"])
     last = parse_time(topic["last_posted_at"])
     data: JSON = {
@@ -235,7 +256,7 @@ def topic_view(
         "slug": topic["slug"],
         "category_id": topic["category_id"],
         "word_count": sum(len(p["raw"].split()) for p in all_posts),
-        "deleted_at": None,
+        "deleted_at": topic["deleted_at"],
         "user_id": creator["id"],
         "featured_link": None,
         "pinned_globally": topic["pinned_globally"],
@@ -251,7 +272,7 @@ def topic_view(
         "current_post_number": shown[0]["post_number"] if shown else 1,
         "highest_post_number": max((p["post_number"] for p in all_posts), default=0),
         "deleted_by": None,
-        "has_deleted": False,
+        "has_deleted": staff and state.deleted_count(topic) > 0,
         "actions_summary": [],
         "chunk_size": 20,
         "bookmarked": False,
@@ -291,8 +312,9 @@ def _details(
     for user_id, n in sorted(counts.items(), key=lambda kv: -kv[1])[:24]:
         user = state.users[user_id]
         participants.append({
-            **user_brief(user), "post_count": n, "primary_group_name": None, "flair_name": None,
-            "flair_url": None, "flair_color": None, "flair_bg_color": None, "flair_group_id": None,
+            **user_brief(user, state.base_path), "post_count": n, "primary_group_name": None,
+            "flair_name": None, "flair_url": None, "flair_color": None, "flair_bg_color": None,
+            "flair_group_id": None,
             "admin": bool(user.get("admin")), "moderator": bool(user.get("moderator")),
             "trust_level": user["trust_level"],
         })
@@ -305,8 +327,8 @@ def _details(
         details[flag] = staff
     details["can_remove_self_id"] = viewer["id"] if viewer else 0
     details["participants"] = participants
-    details["created_by"] = user_brief(creator)
-    details["last_poster"] = user_brief(last_poster)
+    details["created_by"] = user_brief(creator, state.base_path)
+    details["last_poster"] = user_brief(last_poster, state.base_path)
     return details
 
 
@@ -322,7 +344,7 @@ def category_json(state: ForumState, category: JSON, *, site: bool = False) -> J
         "post_count": sum(len(t["post_ids"]) for t in topics), "position": category["position"],
         "description": category["description"], "description_text": category["description"],
         "description_excerpt": category["description"],
-        "topic_url": f"{BASE_PATH}/t/about-the-{category['slug']}-category/{category['id']}",
+        "topic_url": f"{state.base_path}/t/about-the-{category['slug']}-category/{category['id']}",
         "read_restricted": category["read_restricted"], "permission": 1,
         "notification_level": 1, "topic_template": None, "topic_title_placeholder": None,
         "has_children": bool(children), "subcategory_count": len(children) or None,

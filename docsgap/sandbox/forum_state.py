@@ -1,43 +1,70 @@
-"""The sandbox forum's data (users, categories, topics, posts) and the rules for writing to it."""
+"""The sandbox forum's data (users, groups, categories, topics, posts), who may see what
+(Guardian's rules: read-restricted categories, whispers, deleted and hidden posts) and the
+moderation states a post can be in (deleted, hidden after flags, withdrawn by its author)."""
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left, insort
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from docsgap.sandbox import markup
 from docsgap.sandbox.textscan import forum_mentions
 from docsgap.sandbox.wire import (
-    DISCOURSE_INVALID_ACCESS,
-    DISCOURSE_JSON,
     DISCOURSE_NOT_FOUND,
     JSON,
     HttpError,
-    Response,
     discourse_error,
     discourse_rate_limited,
     iso,
-    json_response,
 )
 
 REGULAR, MODERATOR_ACTION, SMALL_ACTION, WHISPER = 1, 2, 3, 4
 ADMIN_API_WINDOW = 60.0
+WITHDRAWN_TEXT = "(post deleted by author)"
+"""What `PostDestroyer` revises a post's raw to when its author deletes it (`user_deleted`)."""
+HIDDEN_TEXT = "<p>This post was flagged by the community and is temporarily hidden.</p>"
+"""`flagging.user_must_edit`: a hidden post's cooked for everyone but staff and its author."""
+HIDDEN_OWN_TEXT = ("<p>Your post was flagged by the community. Please "
+                   "<a href=\"/my/messages\">see your messages</a>.</p>")
 
 
 @dataclass
 class ForumSettings:
-    """Site settings the sandbox honours (defaults as on a stock Discourse)."""
+    """Site settings the sandbox honours. Content rules default to a stock Discourse; the
+    time-based limits are off unless asked for (`discourse()` turns them all on), so the demo
+    never waits."""
 
     min_post_length: int = 20
     duplicate_window: float = 120.0
     """Identical API payloads from one user within this many seconds return the first post."""
+    unique_posts_mins: float = 5.0
+    """The same body again from a non-staff user within this many minutes is refused (422)."""
     admin_api_per_minute: int | None = None
-    """The site-wide bucket all admin API keys share (a real site: 60); `None` disables it."""
+    """The site-wide bucket every API key shares (a real site: 60); `None` disables it."""
     create_post_interval: float = 0.0
-    """Seconds a non-staff user must wait between posts (Discourse: 5); 0 disables it."""
+    """Seconds a non-staff user waits between posts (`rate_limit_create_post`, real: 5)."""
+    new_user_create_post_interval: float = 0.0
+    """The same for trust level 0 (`rate_limit_new_user_create_post`, real: 30)."""
+    legacy_latest_posts: bool = False
+    """`/posts.json` as older Discourse served it: the 50 ids at or below `before`, filtered
+    afterwards, so a page can be short or empty long before the end."""
+
+    @classmethod
+    def discourse(cls) -> ForumSettings:
+        """Every limit on, at a stock Discourse's values."""
+        return cls(admin_api_per_minute=60, create_post_interval=5.0,
+                   new_user_create_post_interval=30.0)
+
+    def update(self, values: dict[str, Any]) -> None:
+        """Set known settings from a seed's `settings` (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        for name, value in values.items():
+            if name not in known:
+                raise ValueError(f"unknown forum setting {name!r}")
+            setattr(self, name, value)
 
 
 @dataclass
@@ -48,14 +75,17 @@ class ForumState:
     categories: dict[int, JSON]
     topics: dict[int, JSON]
     posts: dict[int, JSON]
-    api_keys: dict[str, str | None]
-    """Key -> the username it is bound to, or `None` for an all-users key."""
+    api_keys: dict[str, JSON]
+    """Key -> `{"username": bound user or None, "scopes": granular scopes or None}`."""
     tags: dict[str, int] = field(default_factory=dict)
     settings: ForumSettings = field(default_factory=ForumSettings)
+    base_path: str = "/forum"
+    """Where the site lives below the host ("" when served from the root)."""
     mentions_seen: list[JSON] = field(default_factory=list)
-    _memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
+    recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
+    last_post_at: dict[int, float] = field(default_factory=dict)
     _admin_hits: deque[float] = field(default_factory=deque)
-    _last_post_at: dict[int, float] = field(default_factory=dict)
     # Indexes, so that serving and seeding cost per post, not per post times forum size.
     _post_order: list[int] = field(default_factory=list)
     """Ids of regular posts, ascending (what `/posts.json` walks)."""
@@ -68,7 +98,7 @@ class ForumState:
         self._last_post_id = max(self.posts, default=5000)
         self._last_topic_id = max(self.topics, default=1000)
 
-    # --- lookups ---------------------------------------------------------------------------
+    # --- who is who ------------------------------------------------------------------------
 
     def user(self, username: str | None) -> JSON | None:
         """The user called `username` (case-insensitive)."""
@@ -77,27 +107,6 @@ class ForumState:
         if len(self._by_name) != len(self.users):  # users added or removed since
             self._by_name = {u["username"].lower(): u for u in self.users.values()}
         return self._by_name.get(username.lower())
-
-    def latest_posts(self, before: int | None, viewer: JSON | None, limit: int) -> list[JSON]:
-        """Up to `limit` regular, undeleted posts `viewer` may see with ids below `before`
-        (all when `None`), highest id first: a walk down the id index, not a scan."""
-        order = self._post_order
-        index = len(order) if before is None else bisect_left(order, before)
-        seen: dict[int, bool] = {}
-        found: list[JSON] = []
-        while index > 0 and len(found) < limit:
-            index -= 1
-            post = self.posts.get(order[index])
-            if post is None or post["post_type"] != REGULAR or post.get("deleted_at") is not None:
-                continue
-            topic_id = post["topic_id"]
-            if topic_id not in seen:
-                topic = self.topics.get(topic_id)
-                seen[topic_id] = topic is not None and self.can_see_category(
-                    viewer, topic["category_id"]) and (topic["visible"] or self.is_staff(viewer))
-            if seen[topic_id]:
-                found.append(post)
-        return found
 
     def user_exists(self, username: str) -> bool:
         """Whether a mention of `username` would link to a real user."""
@@ -108,35 +117,130 @@ class ForumState:
         """Admins and moderators are staff."""
         return bool(user and (user.get("admin") or user.get("moderator")))
 
+    @staticmethod
+    def groups_of(user: JSON | None) -> set[str]:
+        """The user's groups, automatic ones included (`everyone`, `trust_level_N` for every
+        level up to theirs, `staff`, `admins`, `moderators`)."""
+        if user is None:
+            return {"everyone"}
+        names = {"everyone", *(f"trust_level_{n}" for n in range(user["trust_level"] + 1))}
+        if user.get("admin"):
+            names |= {"admins", "staff"}
+        if user.get("moderator"):
+            names |= {"moderators", "staff"}
+        return names | set(user.get("groups") or ())
+
+    # --- what they may see (Guardian) ------------------------------------------------------
+
     def can_see_category(self, user: JSON | None, category_id: int) -> bool:
-        """Read-restricted categories are for staff only in the sandbox."""
+        """A read-restricted category is for admins and the groups it names only."""
         category = self.categories.get(category_id)
-        return category is not None and (not category["read_restricted"] or self.is_staff(user))
+        if category is None:
+            return False
+        if not category["read_restricted"] or (user is not None and user.get("admin")):
+            return True
+        return bool(self.groups_of(user) & set(category["groups"]))
 
     def topic_for(self, topic_id: int, user: JSON | None) -> JSON:
-        """The topic if `user` may see it, else a 404 (Discourse hides what you cannot see)."""
+        """The topic if `user` may see it, else a 404 (Discourse hides what you cannot see).
+        Staff see deleted and unlisted topics."""
         topic = self.topics.get(topic_id)
-        if topic is None or not self.can_see_category(user, topic["category_id"]):
-            raise HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
-        if not topic["visible"] and not self.is_staff(user):
+        staff = self.is_staff(user)
+        if (topic is None or not self.can_see_category(user, topic["category_id"])
+                or (topic["deleted_at"] is not None and not staff)
+                or (not topic["visible"] and not staff)):
             raise HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
         return topic
 
-    def topic_posts(self, topic: JSON, user: JSON | None) -> list[JSON]:
-        """The posts `user` may see, in post-number order (whispers are staff-only)."""
+    def topic_posts(
+        self, topic: JSON, user: JSON | None, *, show_deleted: bool = False
+    ) -> list[JSON]:
+        """The posts `user` may see in the topic's stream, by post number: whispers are for
+        staff; deleted posts are for staff only, and even then only the first post unless
+        `show_deleted` (`TopicView` hides the rest behind `has_deleted`)."""
+        staff = self.is_staff(user)
         posts = [self.posts[i] for i in topic["post_ids"]]
-        if not self.is_staff(user):
-            posts = [p for p in posts if p["post_type"] != WHISPER]
-        return [p for p in posts if p.get("deleted_at") is None]
+        return [p for p in posts
+                if (p["post_type"] != WHISPER or staff)
+                and (p["deleted_at"] is None
+                     or (staff and (show_deleted or p["post_number"] == 1)))]
+
+    def can_see_post(self, post: JSON, user: JSON | None) -> bool:
+        """One post by id (`/posts/{id}.json`, `post_ids[]`): deleted ones only for staff."""
+        staff = self.is_staff(user)
+        return (post["post_type"] != WHISPER or staff) and (post["deleted_at"] is None or staff)
 
     def visible_topics(self, user: JSON | None) -> list[JSON]:
-        """Topics `user` can list."""
+        """Topics `user` can list (never deleted ones; unlisted ones for staff)."""
         return [
-            t
-            for t in self.topics.values()
-            if self.can_see_category(user, t["category_id"])
+            t for t in self.topics.values()
+            if t["deleted_at"] is None and self.can_see_category(user, t["category_id"])
             and (t["visible"] or self.is_staff(user))
         ]
+
+    def latest_posts(
+        self, before: int | None, viewer: JSON | None, limit: int, *, window: int | None = None
+    ) -> list[JSON]:
+        """Up to `limit` posts `/posts.json` lists for `viewer` (regular, neither deleted nor
+        hidden, in topics they can list) with ids below `before` (all when `None`), highest id
+        first: a walk down the id index, not a scan. With `window`, only ids in
+        (before - window, before] (older Discourse; `before` None: the newest id)."""
+        order = self._post_order
+        if window is not None:
+            top = before if before is not None else (order[-1] if order else 0)
+            index, floor = bisect_left(order, top + 1), top - window
+        else:
+            index, floor = (len(order) if before is None else bisect_left(order, before)), 0
+        seen: dict[int, bool] = {}
+        found: list[JSON] = []
+        while index > 0 and len(found) < limit and order[index - 1] > floor:
+            index -= 1
+            post = self.posts.get(order[index])
+            if (post is None or post["post_type"] != REGULAR or post["deleted_at"] is not None
+                    or post["hidden"]):
+                continue
+            topic_id = post["topic_id"]
+            if topic_id not in seen:
+                topic = self.topics.get(topic_id)
+                seen[topic_id] = topic is not None and topic["deleted_at"] is None and (
+                    self.can_see_category(viewer, topic["category_id"])
+                    and (topic["visible"] or self.is_staff(viewer)))
+            if seen[topic_id]:
+                found.append(post)
+        return found
+
+    def deleted_count(self, topic: JSON) -> int:
+        """Deleted posts in the topic (what `has_deleted` tells staff)."""
+        return sum(1 for i in topic["post_ids"] if self.posts[i]["deleted_at"] is not None)
+
+    # --- moderation ------------------------------------------------------------------------
+
+    def delete_post(self, post_id: int, by: str, now: float) -> None:
+        """A moderator deletes a post; deleting the first post deletes the topic."""
+        post = self.posts[post_id]
+        post["deleted_at"] = iso(now)
+        post["deleted_by"] = self._user_id(by)
+        if post["post_number"] == 1:
+            self.topics[post["topic_id"]]["deleted_at"] = post["deleted_at"]
+
+    def hide_post(self, post_id: int) -> None:
+        """Flags hide a post: it stays in the stream with `hidden`, its text only for staff."""
+        self.posts[post_id]["hidden"] = True
+
+    def withdraw_post(self, post_id: int) -> None:
+        """Its author deletes a reply: the raw is revised to a notice, `user_deleted` is set,
+        and the post stays until a job removes it."""
+        post = self.posts[post_id]
+        post["raw"] = WITHDRAWN_TEXT
+        post["cooked"] = markup.cook(WITHDRAWN_TEXT)
+        post["user_deleted"] = True
+        post["version"] += 1
+
+    def _user_id(self, username: str) -> int:
+        user = self.user(username)
+        if user is None:
+            raise KeyError(username)
+        return int(user["id"])
 
     # --- rate limits -----------------------------------------------------------------------
 
@@ -152,41 +256,12 @@ class ForumState:
             raise HttpError(discourse_rate_limited(wait, "admin_api_key_rate_limit"))
         self._admin_hits.append(now)
 
-    # --- writes ----------------------------------------------------------------------------
-
-    def create_post(self, user: JSON, form: JSON, now: float) -> JSON:
-        """`POST /posts.json`: a reply (`topic_id`) or a new topic (`title`, `category`)."""
-        raw = str(form.get("raw") or "")
-        topic_id = _int_or_none(form.get("topic_id"))
-        reply_to = _int_or_none(form.get("reply_to_post_number"))
-        title = str(form.get("title") or "")
-        key = (user["id"], topic_id, raw, reply_to, title)
-        remembered = self._memo.get(key)
-        if remembered and now - remembered[0] <= self.settings.duplicate_window:
-            return self.posts[remembered[1]]
-        self._validate_raw(raw)
-        self._check_post_rate(user, now)
-        if topic_id is None:
-            if not title.strip():
-                raise HttpError(_post_errors("Title can\u2019t be blank"))
-            category = _int_or_none(form.get("category")) or 1
-            tags = form.get("tags") or []
-            topic = self.new_topic(user, title, category, list(tags), now)
-        else:
-            topic = self.topic_for(topic_id, user)
-            if (topic["closed"] or topic["archived"]) and not self.is_staff(user):
-                raise HttpError(discourse_error(403, DISCOURSE_INVALID_ACCESS, "invalid_access"))
-        post = self.add_post(topic, user, raw, now, reply_to=reply_to)
-        self._memo[key] = (now, post["id"])
-        self._last_post_at[user["id"]] = now
-        return post
+    # --- building --------------------------------------------------------------------------
 
     def new_topic(
         self, user: JSON, title: str, category_id: int, tags: list[str], now: float
     ) -> JSON:
         """Create an empty topic (its first post is added by the caller)."""
-        if category_id not in self.categories:
-            raise HttpError(_post_errors("Category is invalid"))
         topic_id = self._last_topic_id + 1
         if topic_id in self.topics:  # topics placed by hand (the seed): once, as before
             topic_id = max(self.topics) + 1
@@ -199,7 +274,8 @@ class ForumState:
             "tags": tags, "closed": False, "archived": False, "pinned": False,
             "pinned_globally": False, "visible": True, "views": 0, "like_count": 0,
             "created_at": stamp, "bumped_at": stamp, "last_posted_at": stamp,
-            "user_id": user["id"], "post_ids": [], "accepted_answer": None,
+            "user_id": user["id"], "post_ids": [], "accepted_answer": None, "deleted_at": None,
+            "archetype": "regular",
         }
         self.topics[topic_id] = topic
         return topic
@@ -228,15 +304,16 @@ class ForumState:
             "raw": raw, "cooked": markup.cook(raw, self.user_exists), "created_at": stamp,
             "updated_at": stamp, "reply_to_post_number": reply_to, "post_type": post_type,
             "action_code": action_code, "reply_count": 0, "version": 1, "deleted_at": None,
+            "deleted_by": None, "hidden": False, "user_deleted": False,
             "links": [[link.url, link.title] for link in markup.links(raw)],
         }
         self.posts[post_id] = post
+        topic["post_ids"].append(post_id)
         if post_type == REGULAR:
             if self._post_order and self._post_order[-1] > post_id:
                 insort(self._post_order, post_id)
             else:
                 self._post_order.append(post_id)
-        topic["post_ids"].append(post_id)
         if reply_to is not None:
             parent = next((self.posts[i] for i in topic["post_ids"]
                            if self.posts[i]["post_number"] == reply_to), None)
@@ -250,37 +327,6 @@ class ForumState:
                      "username": user["username"], "mention": name}
                 )
         return post
-
-    def _validate_raw(self, raw: str) -> None:
-        stripped = raw.strip()
-        if not stripped:
-            raise HttpError(_post_errors("Body can\u2019t be blank"))
-        minimum = self.settings.min_post_length
-        if len(stripped) < minimum:
-            raise HttpError(_post_errors(f"Body is too short (minimum is {minimum} characters)"))
-
-    def _check_post_rate(self, user: JSON, now: float) -> None:
-        interval = self.settings.create_post_interval
-        last = self._last_post_at.get(user["id"])
-        if interval and last is not None and not self.is_staff(user) and now - last < interval:
-            wait = max(1, int(last + interval - now + 0.999))
-            raise HttpError(discourse_rate_limited(wait, "create_post"))
-
-
-def _post_errors(message: str) -> Response:
-    """Post-create failures: 422 with `errors` but no `error_type` (CONTRACTS.md §A6)."""
-    return json_response(422, {"action": "create_post", "errors": [message]},
-                         content_type=DISCOURSE_JSON)
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        bad = discourse_error(400, f"invalid value {value!r}", "invalid_parameters")
-        raise HttpError(bad) from None
 
 
 def slugify(title: str) -> str:

@@ -55,15 +55,16 @@ def _fill(text: str, places: dict[str, str]) -> str:
     return text
 
 
-def build_forum(data: JSON, places: dict[str, str]) -> ForumState:
-    """The forum state from a seed's `forum` part."""
+def build_forum(data: JSON, places: dict[str, str], base_path: str = "/forum") -> ForumState:
+    """The forum state from a seed's `forum` part (the site served below `base_path`)."""
     data = copy.deepcopy(data)
     users = {int(u["id"]): _forum_user(u) for u in data.get("users", [])}
     categories = {int(c["id"]): _category(c, n) for n, c in enumerate(data.get("categories", []))}
-    keys = {str(k["key"]): k.get("username") for k in data.get("api_keys", [])}
-    state = ForumState(users=users, categories=categories, topics={}, posts={}, api_keys=keys)
-    for name, value in (data.get("settings") or {}).items():
-        setattr(state.settings, name, value)
+    keys = {str(k["key"]): {"username": k.get("username"), "scopes": k.get("scopes")}
+            for k in data.get("api_keys", [])}
+    state = ForumState(users=users, categories=categories, topics={}, posts={}, api_keys=keys,
+                       base_path=base_path)
+    state.settings.update(data.get("settings") or {})
     tag_names = list(data.get("tags", []))
     for item in data.get("topics", []):
         tag_names += [t for t in item.get("tags", []) if t not in tag_names]
@@ -86,29 +87,46 @@ def build_forum(data: JSON, places: dict[str, str]) -> ForumState:
             "visible": spec.get("visible", True), "views": int(spec.get("views", 40)),
             "like_count": int(spec.get("like_count", 0)), "created_at": created,
             "bumped_at": created, "last_posted_at": created, "user_id": first["id"],
-            "post_ids": [], "accepted_answer": spec.get("accepted_answer"),
+            "post_ids": [], "accepted_answer": spec.get("accepted_answer"), "deleted_at": None,
+            "archetype": "regular",
         }
         state.topics[topic["id"]] = topic
         for p_index, post in enumerate(posts):
             at = parse_time(post.get("at") or post["created_at"])
             pending.append((at, t_index, p_index, topic, post))
     # Real post ids grow with time across the whole site; `/posts.json` relies on that.
-    for at, _t, _p, topic, post in sorted(pending, key=lambda x: (x[0], x[1], x[2])):
+    post_ids: dict[tuple[int, int], int] = {}
+    for at, _t, p_index, topic, post in sorted(pending, key=lambda x: (x[0], x[1], x[2])):
         author = state.user(post.get("user") or post.get("username"))
         if author is None:
             raise ValueError(f"topic {topic['id']}: unknown user {post.get('user')!r}")
-        state.add_post(
+        made = state.add_post(
             topic, author, _fill(post.get("raw", ""), places), at,
             reply_to=post.get("reply_to"), post_type=POST_TYPES[post.get("type", "regular")],
             action_code=post.get("action"),
             created_at=norm_time(post.get("at") or post["created_at"]),
         )
+        post_ids[(topic["id"], p_index)] = made["id"]
     for spec in data.get("topics", []):
         topic = state.topics[int(spec["id"])]
         topic["closed"] = bool(spec.get("closed"))
         topic["archived"] = bool(spec.get("archived"))
+        for p_index, post_spec in enumerate(spec.get("posts") or []):
+            _moderate(state, post_ids[(topic["id"], p_index)], post_spec)
     state.mentions_seen.clear()  # only what arrives through the API counts
     return state
+
+
+def _moderate(state: ForumState, post_id: int, spec: JSON) -> None:
+    """Seeded moderation: `"deleted": "<moderator>"` (an hour after posting), `"hidden": true`
+    (after flags), `"withdrawn": true` (deleted by its author)."""
+    if spec.get("hidden"):
+        state.hide_post(post_id)
+    if spec.get("withdrawn"):
+        state.withdraw_post(post_id)
+    if spec.get("deleted"):
+        stamp = parse_time(state.posts[post_id]["created_at"]) + 3600
+        state.delete_post(post_id, str(spec["deleted"]), stamp)
 
 
 def _forum_user(spec: JSON) -> JSON:
@@ -118,6 +136,7 @@ def _forum_user(spec: JSON) -> JSON:
         "trust_level": int(spec.get("trust_level", 1)), "admin": bool(spec.get("admin")),
         "moderator": bool(spec.get("moderator")), "title": spec.get("title"),
         "created_at": norm_time(spec.get("created_at", "2020-01-01T00:00:00Z")),
+        "groups": list(spec.get("groups", [])),
     }
 
 
@@ -128,6 +147,7 @@ def _category(spec: JSON, position: int) -> JSON:
         "color": spec.get("color", "0088CC"), "description": spec.get("description"),
         "position": int(spec.get("position", position)),
         "read_restricted": bool(spec.get("read_restricted")),
+        "groups": list(spec.get("groups", ["staff"] if spec.get("read_restricted") else [])),
         "parent_category_id": spec.get("parent_category_id"),
     }
 

@@ -38,6 +38,11 @@ SANDBOX_CI_JOB_TOKEN = "glcbt-sandbox-ci-job-0003"
 """A CI job token (`JOB-TOKEN` header): accepted by the package registry only."""
 SANDBOX_DISCOURSE_API_KEY = "sandbox0docsgap0discourse0api0key0000000000000000000000000001"
 SANDBOX_DISCOURSE_API_USERNAME = "docsgap-bot"
+"""A member (trust level 2, not staff) in the `docs-team` group."""
+SANDBOX_DISCOURSE_ADMIN_USERNAME = "system"
+"""An admin: with the all-users key, reads as staff do (deleted topics, every category)."""
+SANDBOX_DISCOURSE_GRANULAR_KEY = "sandbox0docsgap0granular0api0key00000000000000000000000000002"
+"""docsgap-bot's granular key: `topics:read` and `topics:write` only."""
 SANDBOX_PROJECT = "gitlab-org/gitlab"
 Clock = Callable[[], float]
 
@@ -121,7 +126,11 @@ class Sandbox:
 
     `now` is the clock (epoch seconds) behind timestamps and rate limits; tests pass a fake.
     `admin_api_per_minute` turns on Discourse's shared admin-key bucket (real sites: 60); it is
-    off by default so the demo never sleeps. `allow_remote` permits a non-loopback `host`.
+    off by default so the demo never sleeps. `discourse_limits` turns on every Discourse limit
+    at a real site's values (that bucket, the create-post intervals). `forum_path` is where
+    Discourse lives: `/forum` (a subfolder install) or `""` (the root, as forum.gitlab.com;
+    GitLab and the control API keep their prefixes). `allow_remote` permits a non-loopback
+    `host`.
     """
 
     def __init__(
@@ -132,6 +141,8 @@ class Sandbox:
         *,
         now: Clock = time.time,
         admin_api_per_minute: int | None = None,
+        discourse_limits: bool = False,
+        forum_path: str = "/forum",
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -144,6 +155,8 @@ class Sandbox:
         self._data: JSON = given
         self._now = now
         self._admin_limit = admin_api_per_minute
+        self._discourse_limits = discourse_limits
+        self._forum_path = forum_path.rstrip("/")
         self._lock = threading.RLock()
         self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
         self._server.sandbox = self
@@ -199,8 +212,8 @@ class Sandbox:
 
     @property
     def forum_url(self) -> str:
-        """The Discourse host for pydiscourse: `{base_url}/forum`."""
-        return f"{self._base_url}/forum"
+        """The Discourse host for pydiscourse: `{base_url}/forum` (or `{base_url}`)."""
+        return f"{self._base_url}{self._forum_path}"
 
     @property
     def gitlab_url(self) -> str:
@@ -214,11 +227,16 @@ class Sandbox:
         places = {"forum_url": self.forum_url, "gitlab_url": self.gitlab_url}
         with self._lock:
             try:
-                forum = seed.build_forum(self._data["forum"], places)
+                forum = seed.build_forum(self._data["forum"], places, self._forum_path)
                 gitlab_state = seed.build_gitlab(self._data["gitlab"], places)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ValueError(f"invalid sandbox data: {type(exc).__name__}: {exc}") from exc
             self.forum, self.gitlab = forum, gitlab_state
+            if self._discourse_limits:
+                limits = ForumSettings.discourse()
+                for name in ("admin_api_per_minute", "create_post_interval",
+                             "new_user_create_post_interval"):
+                    setattr(self.forum.settings, name, getattr(limits, name))
             if self._admin_limit is not None:
                 self.forum.settings.admin_api_per_minute = self._admin_limit
             self.faults = FaultBook()
@@ -336,6 +354,19 @@ class Sandbox:
                                        reply_to=reply_to_post_number)
             return {"id": post["id"], "topic_id": topic_id, "post_number": post["post_number"]}
 
+    def moderate_post(self, post_id: int, action: str, *, by: str = "claire_mod") -> None:
+        """`delete` (as moderator `by`), `hide` (after flags) or `withdraw` (its author
+        deletes it) a post."""
+        with self._lock:
+            if action == "delete":
+                self.forum.delete_post(post_id, by, self._now())
+            elif action == "hide":
+                self.forum.hide_post(post_id)
+            elif action == "withdraw":
+                self.forum.withdraw_post(post_id)
+            else:
+                raise ValueError(f"unknown moderation {action!r}")
+
     def update_topic(self, topic_id: int, **fields: Any) -> None:
         """Change topic flags (`closed`, `archived`, `visible`, `tags`, `category_id`, ...)."""
         with self._lock:
@@ -357,11 +388,10 @@ class Sandbox:
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             with self._lock:
                 return control.handle(self, method, path, body)
-        service = next((s for s in ("forum", "gitlab")
-                        if path == f"/{s}" or path.startswith(f"/{s}/")), None)
+        service, prefix = self._service_of(path)
         if service is None:
             return text_response(404, "Not found: the sandbox serves /forum, /gitlab, /_sandbox\n")
-        rel = path[len(service) + 1:] or "/"
+        rel = path[len(prefix):] or "/"
         req = Request(method.upper(), rel, query, headers, body, host)
         relative_target = rel + (f"?{split.query}" if split.query else "")
         with self._lock:
@@ -379,6 +409,16 @@ class Sandbox:
             if self.on_request is not None:
                 self.on_request(entry)
         return response
+
+    def _service_of(self, path: str) -> tuple[str | None, str]:
+        """(service, its path prefix): GitLab under `/gitlab`, the forum under `forum_path`
+        (everything else when that is the root)."""
+        if path == "/gitlab" or path.startswith("/gitlab/"):
+            return "gitlab", "/gitlab"
+        forum = self._forum_path
+        if not forum or path == forum or path.startswith(f"{forum}/"):
+            return "forum", forum
+        return None, ""
 
     def _dispatch(self, service: str, req: Request, now: float, root: str) -> Response:
         try:

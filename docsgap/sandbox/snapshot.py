@@ -66,7 +66,9 @@ def _topic(forum: ForumState, topic: JSON, forum_url: str) -> JSON:
             {"id": p["id"], "post_number": p["post_number"],
              "username": forum.users[p["user_id"]]["username"], "raw": p["raw"],
              "created_at": p["created_at"], "reply_to_post_number": p["reply_to_post_number"],
-             "post_type": p["post_type"], "url": f"{url}/{p['post_number']}"}
+             "post_type": p["post_type"], "url": f"{url}/{p['post_number']}",
+             "deleted_at": p["deleted_at"], "hidden": p["hidden"],
+             "user_deleted": p["user_deleted"]}
             for p in (forum.posts[i] for i in topic["post_ids"])
         ],
     }

@@ -131,10 +131,26 @@ def path(call: Any) -> str:
 # --- fixtures ------------------------------------------------------------------------------------
 
 
+CATEGORIES = f"{FORUM}/categories.json"
+PUBLIC_CATEGORIES = {"category_list": {"categories": [
+    {"id": 39, "name": "Community", "read_restricted": False, "subcategory_list": [
+        {"id": 40, "name": "Show and tell", "read_restricted": False}]},
+    {"id": 60, "name": "Staff", "read_restricted": True},
+]}}
+"""What `/categories.json?include_subcategories=true` says; the adapter reads it once."""
+
+
+def without_categories(calls: Any) -> list[Any]:
+    """Recorded calls other than the adapter's one category-list read."""
+    return [c for c in calls if path(c) != "/forum/categories.json"]
+
+
 @pytest.fixture
 def rsps() -> Iterator[responses.RequestsMock]:
-    """Every HTTP request must be mocked; unused mocks are fine (error paths skip some)."""
+    """Every HTTP request must be mocked; unused mocks are fine (error paths skip some). The
+    category list is mocked for every test (the fixture topics are in public category 39)."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(CATEGORIES, json=PUBLIC_CATEGORIES, content_type=DISCOURSE_JSON)
         yield mock
 
 

@@ -21,7 +21,7 @@ from docsgap.errors import (
 from docsgap.forum.discourse import DiscourseForum
 from tests.adapters.conftest import DISCOURSE_JSON, FORUM, d_topic, fixture
 
-TOPIC = f"{FORUM}/t/42.json"
+TOPIC = f"{FORUM}/t/42/1.json"
 REPLY = f"{FORUM}/posts"
 
 
@@ -75,7 +75,7 @@ def test_429_json_wait_seconds_then_success(
 
     assert thread.id == 42
     assert sleeps == [18.0]  # extras.wait_seconds (17) wins over Retry-After, plus 1 s
-    assert budget.used["forum"] == 2 == forum.requests_made
+    assert budget.used["forum"] == 3 == forum.requests_made  # and the category list
 
 
 def test_429_plain_text_uses_retry_after(
@@ -289,7 +289,7 @@ def test_reply_queued_for_approval_returns_a_pending_ref(
     assert ref.url == f"{FORUM}/t/42"
 
 
-@pytest.mark.parametrize(("status", "body"), [(403, "closed_topic"), (422, "unprocessable")])
+@pytest.mark.parametrize(("status", "body"), [(422, "closed_topic"), (422, "unprocessable")])
 def test_refused_reply_is_write_rejected(
     rsps: responses.RequestsMock, forum: DiscourseForum, status: int, body: str
 ) -> None:

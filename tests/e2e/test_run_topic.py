@@ -81,8 +81,9 @@ def test_dry_run_for_one_topic_makes_three_requests_and_explains(
     result = CliRunner().invoke(app, ["run", "--config", str(toml), "--topic", url, "--quiet"])
     assert result.exit_code == 0, result.output
     log = sandbox.requests_log()
-    assert len(log) <= 3
-    assert [e["path"].split("?")[0] for e in log if e["service"] == "forum"] == ["/t/1033.json"]
+    assert len(log) <= 4
+    assert [e["path"].split("?")[0] for e in log if e["service"] == "forum"] == [
+        "/t/1033/1.json", "/categories.json"]
     assert "Dry run: nothing was written" in result.stdout
     assert "thread #1033" in result.stdout and "why:" in result.stdout
     assert "policy open_issue=auto" in result.stdout

@@ -14,11 +14,13 @@ def _forum() -> ForumState:
 
 
 def _scanned(state: ForumState, before: int | None, viewer: object) -> list[int]:
-    """What `/posts.json` used to compute: filter every post, sort, take 50."""
+    """What `/posts.json` used to compute: filter every post, sort, take 50 (flag-hidden
+    posts are not listed either)."""
     visible = {t["id"] for t in state.visible_topics(viewer)}  # type: ignore[arg-type]
     ids = [p["id"] for p in state.posts.values()
            if p["post_type"] == REGULAR and p["topic_id"] in visible
-           and p.get("deleted_at") is None and (before is None or p["id"] < before)]
+           and p.get("deleted_at") is None and not p["hidden"]
+           and (before is None or p["id"] < before)]
     return sorted(ids, reverse=True)[:50]
 
 

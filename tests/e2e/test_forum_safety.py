@@ -1,0 +1,49 @@
+"""The whole loop with a staff API key (what a forum admin's key sees): the demo's deleted,
+flag-hidden and withdrawn posts and its read-restricted topics are never quoted into GitLab
+nor replied to, and the run's skips say why."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from docsgap.demo import demo_config
+from docsgap.runner import run_once
+from docsgap.runsummary import summarize
+from docsgap.sandbox import SANDBOX_DISCOURSE_ADMIN_USERNAME, Sandbox
+
+SECRETS = ("glrt-SANDBOX-LEAKED", "FLAGGED-HIDDEN", "WITHDRAWN-DO-NOT", "RESTRICTED-DO-NOT",
+           "deployment/")
+"""Words only the withheld posts contain (the last: the restricted topic's docs page)."""
+OFF_LIMITS = (1036, 1038, 1040, 1041)
+"""Topics whose only docs complaint is withheld (1039's first post is a complaint of its own)."""
+
+
+def test_a_staff_key_never_quotes_or_answers_withheld_posts(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    cfg = demo_config(sandbox, tmp_path)
+    staff = replace(cfg, forum=replace(cfg.forum, api_username=SANDBOX_DISCOURSE_ADMIN_USERNAME,
+                                       bot_usernames=(SANDBOX_DISCOURSE_ADMIN_USERNAME,)))
+    report = run_once(staff, apply=True)
+
+    assert report.exit_code == 0
+    state = sandbox.state()
+    written = [i["description"] for i in state["issues"]] + [n["body"] for n in state["notes"]]
+    assert written and not [s for s in SECRETS if any(s in text for text in written)]
+    for topic in state["topics"]:
+        ours = [p for p in topic["posts"] if p["username"] == SANDBOX_DISCOURSE_ADMIN_USERNAME]
+        if topic["id"] in OFF_LIMITS:
+            assert not ours
+        assert not [p for p in ours if p["reply_to_post_number"] == 2 and topic["id"] == 1039]
+    reasons = {s.subject: s.reason for s in report.result.plan.skips}
+    assert reasons["t1039#2"] == "post withheld, hidden after flags"
+    assert reasons["t1040#2"] == "post withheld, withdrawn by its author"
+    assert reasons["t1041"] == "topic withheld, category 61 is read-restricted"
+    assert reasons["t1036"] == "topic withheld, category 60 is read-restricted"
+    # The thread with the hidden reply was read (its first post is a docs complaint of its
+    # own) and only that first post was quoted.
+    assert any("approvals/rules" in text for text in written)
+    summary = summarize(report.result, applied=True, remaining={}, stopped_early=None,
+                        exit_code=0)
+    assert summary["skips"]["post withheld, hidden after flags"] == 1
