@@ -19,7 +19,7 @@ from docsgap.ci_state import check_state_path
 from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
-from docsgap.errors import DocsgapError, RulesError
+from docsgap.errors import AuthError, DocsgapError, RulesError
 from docsgap.forum.interface import ForumProbe, ForumUser
 from docsgap.state import CORRUPT_HINT
 from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
@@ -197,7 +197,13 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
         acting: list[ForumUser] = []
 
         def key() -> tuple[Status, str, str | None]:
-            who = probe.session_user()
+            try:
+                who = probe.session_user()
+            except AuthError:
+                # A granular key is refused /session/current.json: try what it is for.
+                topic = probe.key_reads_topic()
+                return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
+                        "whether it may reply (topics:write) only a reply shows", None)
             if who is None:
                 return Status.FAIL, "the forum treats the API key as anonymous", API_KEY_FIX
             acting.append(who)
