@@ -152,6 +152,14 @@ class Config:
     """Outbound-text templates; a file here replaces the shipped one of the same name."""
     max_actions: int = 20
     source: str = "defaults"
+    unnamed: tuple[str, ...] = ()
+    """Which of `TARGET_KEYS` no file, variable or flag named (`load_config` fills it): they hold
+    the built-in defaults, and `require_target` refuses to contact anything until they are
+    named. A Config built directly names everything it was given."""
+
+
+TARGET_KEYS = (("forum", "url"), ("gitlab", "project"))
+"""What a run talks to and must be told: never GitLab.com and its forum by default."""
 
 
 _SECTIONS: dict[str, type] = {
@@ -279,6 +287,7 @@ def load_config(
     (a nested mapping like the file's; `None` values mean "flag not given")."""
     env = os.environ if env is None else env
     cfg = Config()
+    named: list[Mapping[str, Any]] = []
     path = path or (Path(env["DOCSGAP_CONFIG"]) if env.get("DOCSGAP_CONFIG") else None)
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
@@ -291,6 +300,7 @@ def load_config(
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
         cfg = replace(cfg, source=str(path))
+        named.append(data)
         if cfg.state_path and not cfg.state_path.is_absolute():
             cfg = replace(cfg, state_path=path.parent / cfg.state_path)
     from_env: dict[str, dict[str, Any]] = {}
@@ -304,12 +314,34 @@ def load_config(
         from_env.setdefault("gitlab", {})["url"] = env["CI_SERVER_URL"]
     for section, values in from_env.items():
         cfg = apply_mapping(cfg, values if not section else {section: values}, "environment")
+    named.append(from_env)
     if overrides:
         cleaned = _drop_none(overrides)
         if cleaned:
             cfg = apply_mapping(cfg, cleaned, "command line")
+            named.append(cleaned)
     _check(cfg)
-    return cfg
+    unnamed = tuple(f"{section}.{key}" for section, key in TARGET_KEYS
+                    if not any(key in (m.get(section) or {}) for m in named))
+    return replace(cfg, unnamed=unnamed)
+
+
+def require_target(cfg: Config) -> None:
+    """Refuse to contact anything when the forum or the GitLab project was never named: a new
+    user's first `docsgap run` must not quietly read forum.gitlab.com and gitlab-org/gitlab
+    (with whatever token the environment holds)."""
+    if not cfg.unnamed:
+        return
+    defaults = {"forum.url": ForumConfig.url, "gitlab.project": GitLabConfig.project}
+    shown = " and ".join(f"{key} (default {defaults.get(key)})" for key in cfg.unnamed)
+    where = "no docsgap.toml" if cfg.source == "defaults" else cfg.source
+    raise ConfigError(
+        f"no target configured: {shown} not set ({where}, no variable or flag names it); "
+        "docsgap does not talk to the defaults unasked",
+        hint="cp docsgap.toml.example docsgap.toml and set [forum] url and [gitlab] url and "
+        "project (or --config FILE / DOCSGAP_CONFIG), or pass --forum-url, --gitlab-url and "
+        "--project (DOCSGAP_FORUM_URL, DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)",
+    )
 
 
 def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:

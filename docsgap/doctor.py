@@ -160,6 +160,23 @@ def run_doctor(
     return DoctorReport(tuple(run.checks), read_only)
 
 
+def remote_checks(
+    cfg: Config,
+    *,
+    forum: Callable[[Config], ForumProbe] | None,
+    tracker: Callable[[Config], TrackerProbe] | None,
+    read_only: bool = False,
+) -> DoctorReport:
+    """Only the forum checks and/or the GitLab checks (None skips them): what `run --apply`
+    checks before its first write, for the services its plan writes to."""
+    run = _Run(read_only, datetime.now(UTC))
+    if forum is not None:
+        _forum_checks(run, cfg, forum)
+    if tracker is not None:
+        _gitlab_checks(run, cfg, tracker)
+    return DoctorReport(tuple(run.checks), read_only)
+
+
 def _describe(cfg: Config) -> str:
     f, g = cfg.forum, cfg.gitlab
     return (

@@ -65,6 +65,8 @@ class Pipeline:
     """Why the scan stopped before the end (budget or rate limit); the next run resumes."""
     notice: Callable[[str], None] = log.warning
     """Where the cost of a first scan is said before it is paid."""
+    before_apply: Callable[[Plan], None] | None = None
+    """Called with the plan before its first write (`run --apply` checks credentials here)."""
     withheld: dict[str, Skip] = field(default_factory=dict)
     """Topics and posts this run read but must not use (deleted, hidden, withdrawn,
     read-restricted), with why: they join the plan's skips."""
@@ -223,6 +225,8 @@ class Pipeline:
             scanned = 1
         self.reconcile()
         plan = self.plan(None if topic is None else {topic})
+        if apply and self.before_apply is not None:
+            self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
             self.forum, self.tracker, self.store, self.config, signals

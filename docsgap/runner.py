@@ -12,8 +12,8 @@ from docsgap.models import RunResult
 from docsgap.pipeline import Pipeline, Progress
 from docsgap.services import build_services
 from docsgap.state import utcnow
+from docsgap.statelock import state_lock
 from docsgap.summary_issue import publish as publish_summary
-from docsgap.tracker.gitlab_rights import needed_labels
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
@@ -47,30 +47,32 @@ class RunReport:
 def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
              notice: Callable[[str], None] | None = None, topic: int | None = None
              ) -> RunReport:
-    """Build services and run the pipeline once (plus the summary issue when configured);
-    `notice` hears what a first scan will cost before it is paid; `topic` runs the loop for
-    that one thread (no summary issue: it speaks for the whole forum)."""
-    services = build_services(cfg)
-    pipe = Pipeline(cfg, services.forum, services.tracker, services.store, services.detector)
-    if progress is not None:
-        pipe.progress = progress
-    if notice is not None:
-        pipe.notice = notice
-    summary_url = None
-    try:
+    """Build services and run the pipeline once (plus the summary issue when configured),
+    holding the state's lock. With `apply`, the credentials and rights the plan's writes need
+    are checked before the first write (`preflight`). `notice` hears what a first scan will
+    cost before it is paid; `topic` runs the loop for that one thread (no summary issue: it
+    speaks for the whole forum)."""
+    with state_lock(cfg.state_path, "docsgap run" + " --apply" * apply):
+        built = build_services(cfg)
+        pipe = Pipeline(cfg, built.forum, built.tracker, built.store, built.detector)
+        if progress is not None:
+            pipe.progress = progress
+        if notice is not None:
+            pipe.notice = notice
+        summary = apply and cfg.gitlab.summary_issue and topic is None
         if apply:
-            # Before any write: GitLab would file docsgap's issues without their labels.
-            g = cfg.gitlab
-            labels = needed_labels(g.issue_labels, g.marker_label, list(g.labels_by_gap.values()))
-            services.tracker.rights(labels).require_labels(cfg.gitlab.project)
-        result = pipe.run(apply=apply, topic=topic)
-        if apply and cfg.gitlab.summary_issue and topic is None:
-            summary_url = publish_summary(services.tracker, services.store, cfg,
-                                          now=utcnow()).url
-    finally:
-        services.store.close()
-    requests = tuple(sorted(services.budget.used.items()))
+            pipe.before_apply = lambda plan: built.preflight.check_plan(
+                plan, cfg, built.store, built.tracker, summary_issue=summary)
+        summary_url = None
+        try:
+            result = pipe.run(apply=apply, topic=topic)
+            if summary:
+                summary_url = publish_summary(built.tracker, built.store, cfg,
+                                              now=utcnow()).url
+        finally:
+            built.store.close()
+    requests = tuple(sorted(built.budget.used.items()))
     result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
-    remaining = {svc: services.budget.remaining(svc) for svc in ("forum", "gitlab")}
+    remaining = {svc: built.budget.remaining(svc) for svc in ("forum", "gitlab")}
     stopped = pipe.stopped_early
     return RunReport(result, stopped, remaining, summary_url, exit_code_for(result, stopped))

@@ -2,19 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docsgap.budget import Budget
-from docsgap.config import Config, python_gitlab_config_file
+from docsgap.config import Config, python_gitlab_config_file, require_target
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.forum.interface import Forum
+from docsgap.preflight import Preflight
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab import GitLabTracker
+from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.interface import Tracker
+
+
+def forum_probe(cfg: Config) -> DiscourseChecks:
+    """The read-only forum probe (doctor, preflight) for `cfg`."""
+    f = cfg.forum
+    return DiscourseChecks(f.url, f.api_username, f.api_key, timeout=f.timeout)
+
+
+def tracker_probe(cfg: Config) -> GitLabChecks:
+    """The read-only GitLab probe (doctor, preflight) for `cfg`."""
+    g = cfg.gitlab
+    return GitLabChecks.build(
+        g.url, g.project, token=g.token, token_kind=g.token_kind, timeout=g.timeout,
+        python_gitlab_id=g.python_gitlab_id,
+        # Like `run`: no docsgap token but python-gitlab's config file -> its default section.
+        python_gitlab_default=not g.token and python_gitlab_config_file() is not None,
+    )
 
 
 class _DetectorOnDemand(Detector):
@@ -30,7 +50,7 @@ class _DetectorOnDemand(Detector):
         ruleset = self.__dict__.pop("_pending", None)
         if ruleset is None:
             raise AttributeError(name)
-        Detector.__init__(self, ruleset)
+        super().__init__(ruleset)  # by the MRO, not the module's name `Detector`
         return getattr(self, name)
 
 
@@ -43,10 +63,14 @@ class Services:
     store: StateStore
     detector: Detector
     budget: Budget
+    preflight: Preflight = field(default_factory=lambda: Preflight(forum_probe, tracker_probe))
+    """Checks the credentials a plan's writes need before the first one."""
 
 
 def build_services(config: Config) -> Services:
-    """Real adapters over pydiscourse and python-gitlab, sharing one request budget."""
+    """Real adapters over pydiscourse and python-gitlab, sharing one request budget. Refuses
+    (ConfigError) when the configuration never named the forum or the project."""
+    require_target(config)
     budget = Budget({"forum": config.forum.max_requests, "gitlab": config.gitlab.max_requests})
     forum = DiscourseForum(
         config.forum.url,

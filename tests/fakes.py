@@ -276,11 +276,12 @@ class FakeServices:
 
     def __call__(self, config: Config) -> Services:
         from docsgap.budget import Budget
+        from docsgap.preflight import NO_PREFLIGHT
         from docsgap.services import Services
         from docsgap.state import StateStore
 
         return Services(self.forum, self.tracker, StateStore(config.state_path),
-                        shared_detector(), Budget())
+                        shared_detector(), Budget(), NO_PREFLIGHT)
 
 
 def docs_thread(tid: int, title: str, *texts: str, closed: bool = False,

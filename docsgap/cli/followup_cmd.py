@@ -8,11 +8,20 @@ from pathlib import Path
 import typer
 
 from docsgap import followup, planview
+from docsgap.apply import Applier
 from docsgap.cli import common
-from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.cli.run_cmd import (
+    CONFIG_OPT,
+    FORUM_URL_OPT,
+    GITLAB_URL_OPT,
+    PROJECT_OPT,
+    STATE_OPT,
+    load,
+)
 from docsgap.errors import ExitCode
 from docsgap.models import RunResult
 from docsgap.services import build_services
+from docsgap.statelock import state_lock
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:
@@ -26,6 +35,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        forum_url: str | None = FORUM_URL_OPT,
+        gitlab_url: str | None = GITLAB_URL_OPT,
+        project: str | None = PROJECT_OPT,
     ) -> None:
         """Close the loop: refresh the state of every issue and MR docsgap linked in a thread
         it replied in; when one was closed as done or merged, post one follow-up there (at most
@@ -33,11 +45,19 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         closed unmerged gets none. Policy `followup`: off, review (queued for `docsgap review`)
         or auto. Safe to rerun: the ledger and a hidden marker prevent a second post. Exit 7 if
         a post failed (a rerun resumes)."""
-        cfg = load(config, state)
+        cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         services = build_services(cfg)
         try:
-            plan, outcomes = followup.FollowUps(
-                services.forum, services.tracker, services.store, cfg).run(apply=apply)
+            follow = followup.FollowUps(services.forum, services.tracker, services.store, cfg)
+            if apply:
+                with state_lock(cfg.state_path, "docsgap followup --apply"):
+                    plan = follow.plan()
+                    services.preflight.check_plan(plan, cfg, services.store, services.tracker)
+                    signals = {s.key: s for s in services.store.signals()}
+                    outcomes = Applier(services.forum, services.tracker, services.store, cfg,
+                                       signals).apply(plan, write=True)
+            else:
+                plan, outcomes = follow.run(apply=False)
         finally:
             services.store.close()
         result = RunResult(plan, tuple(outcomes))

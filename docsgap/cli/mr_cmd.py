@@ -4,6 +4,7 @@ issue, then (per policy `reply`) reply in the thread with the MR link."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,12 +14,21 @@ import typer
 
 from docsgap import mr, review
 from docsgap.cli import common
-from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.cli.run_cmd import (
+    CONFIG_OPT,
+    FORUM_URL_OPT,
+    GITLAB_URL_OPT,
+    PROJECT_OPT,
+    STATE_OPT,
+    load,
+)
 from docsgap.config import Config
 from docsgap.errors import ExitCode, UsageError
 from docsgap.models import TrackerItem
 from docsgap.mr import DraftMr, MrRefused, MrTarget
-from docsgap.services import build_services
+from docsgap.preflight import Needs
+from docsgap.services import Services, build_services
+from docsgap.statelock import state_lock
 from docsgap.textfile import read_utf8
 
 
@@ -138,6 +148,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             False, "--json", help="Print one JSON object (diff, MR, reply, messages)."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        forum_url: str | None = FORUM_URL_OPT,
+        gitlab_url: str | None = GITLAB_URL_OPT,
+        project: str | None = PROJECT_OPT,
     ) -> None:
         """Draft a docs fix as a GitLab Draft MR. Fetches the --file from the target branch, lets
         you edit it ($EDITOR, --patch or --content), shows the diff and, with --apply, commits it to
@@ -153,62 +166,79 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         content_text = read_utf8(content, error=UsageError) if content is not None else None
         if patch_text is not None:
             mr.check_patch(patch_text, path=file.lstrip("/"))
-        cfg = load(config, state)
+        cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         out = _Out(as_json)
         out.data.update({"topic": topic, "file": file, "applied": apply})
-        services = build_services(cfg)
-        try:
-            dm = DraftMr(services.forum, services.tracker, services.store, cfg)
-            target = dm.resolve(topic, file, issue_url=issue)
-            out.data.update({"branch": target.branch, "issue": target.issue_url})
-            item = target.existing
-            if item is not None:
-                out.data["merge_request"] = {"url": item.web_url, "title": item.title,
-                                             "state": item.state, "new": False}
-                out.say(f"A merge request from {target.branch} already exists: "
-                           f"{item.web_url} ({item.state}); nothing new is committed.")
-                if patch or content:
-                    out.say(f"To change it further, push to {target.branch}.")
-                if apply:
-                    dm.record(target, item)
-            else:
-                original = dm.original(target)
-                new, from_editor = _new_content(dm, target, original, patch_text, content_text)
-                if new == original:
-                    out.say(f"{target.path} is unchanged: no merge request.")
+        lock = (state_lock(cfg.state_path, "docsgap mr --apply") if apply
+                else contextlib.nullcontext())
+        with lock:
+            services = build_services(cfg)
+            try:
+                dm = DraftMr(services.forum, services.tracker, services.store, cfg)
+                target = dm.resolve(topic, file, issue_url=issue)
+                out.data.update({"branch": target.branch, "issue": target.issue_url})
+                item = target.existing
+                if item is not None:
+                    out.data["merge_request"] = {"url": item.web_url, "title": item.title,
+                                                 "state": item.state, "new": False}
+                    out.say(f"A merge request from {target.branch} already exists: "
+                               f"{item.web_url} ({item.state}); nothing new is committed.")
+                    if patch or content:
+                        out.say(f"To change it further, push to {target.branch}.")
+                    if apply:
+                        _preflight(services, cfg, dm, target, mr_url=item.web_url, opens=False,
+                                   reply=reply)
+                        dm.record(target, item)
+                else:
+                    original = dm.original(target)
+                    new, from_editor = _new_content(dm, target, original, patch_text, content_text)
+                    if new == original:
+                        out.say(f"{target.path} is unchanged: no merge request.")
+                        out.done()
+                        return
+                    diff = mr.unified_diff(original, new, target.path)
+                    out.data["diff"] = diff
+                    out.say(diff, nl=False)
+                    draft = dm.draft(target, new, title=title, summary=summary)
+                    if not apply:
+                        out.say(
+                            f"\nDry run: would commit to a new branch {draft.source_branch} (from "
+                            f"{draft.target_branch}) and open {draft.title!r}"
+                            f" linking thread #{topic}"
+                            + (f" and {target.issue_url}" if target.issue_url else "")
+                            + ". Add --apply to do it.")
+                        if from_editor:
+                            saved = _save_draft(cfg, target, new)
+                            out.say(f"Your edit is saved in {saved}; rerun with --content "
+                                    f"{saved} --apply.")
+                        _reply(out, dm, target, _placeholder(draft.source_branch), reply=reply,
+                               apply=False)
+                        out.done()
+                        return
+                    _preflight(services, cfg, dm, target, mr_url="", opens=True, reply=reply)
+                    item = dm.open(target, draft)
+                    out.data["merge_request"] = {"url": item.web_url, "title": item.title,
+                                                 "state": item.state, "new": True}
+                    out.say(f"Opened draft merge request: {item.web_url}")
+                if apply and not _reply(out, dm, target, item, reply=reply, apply=True):
                     out.done()
-                    return
-                diff = mr.unified_diff(original, new, target.path)
-                out.data["diff"] = diff
-                out.say(diff, nl=False)
-                draft = dm.draft(target, new, title=title, summary=summary)
+                    raise typer.Exit(int(ExitCode.PARTIAL))
                 if not apply:
-                    out.say(
-                        f"\nDry run: would commit to a new branch {draft.source_branch} (from "
-                        f"{draft.target_branch}) and open {draft.title!r}"
-                        f" linking thread #{topic}"
-                        + (f" and {target.issue_url}" if target.issue_url else "")
-                        + ". Add --apply to do it.")
-                    if from_editor:
-                        saved = _save_draft(cfg, target, new)
-                        out.say(f"Your edit is saved in {saved}; rerun with --content "
-                                f"{saved} --apply.")
-                    _reply(out, dm, target, _placeholder(draft.source_branch), reply=reply,
-                           apply=False)
-                    out.done()
-                    return
-                item = dm.open(target, draft)
-                out.data["merge_request"] = {"url": item.web_url, "title": item.title,
-                                             "state": item.state, "new": True}
-                out.say(f"Opened draft merge request: {item.web_url}")
-            if apply and not _reply(out, dm, target, item, reply=reply, apply=True):
+                    _reply(out, dm, target, item, reply=reply, apply=False)
                 out.done()
-                raise typer.Exit(int(ExitCode.PARTIAL))
-            if not apply:
-                _reply(out, dm, target, item, reply=reply, apply=False)
-            out.done()
-        finally:
-            services.store.close()
+            finally:
+                services.store.close()
+
+
+def _preflight(services: Services, cfg: Config, dm: DraftMr, target: MrTarget, *, mr_url: str,
+               opens: bool, reply: bool | None) -> None:
+    """Before the first write: the token must be able to open the MR, and the forum key to
+    post the reply if one may be posted."""
+    mode = dm.reply_mode(dm.reply_action(target, mr_url))
+    posts = reply is not False and mode not in ("off", "rejected") and (
+        mode != "review" or reply is True or _interactive())
+    services.preflight.check(Needs(forum=("the reply with the MR link",) if posts else (),
+                                   gitlab=("a draft MR",) if opens else ()), cfg)
 
 
 def _placeholder(branch: str) -> TrackerItem:

@@ -12,7 +12,14 @@ import typer
 
 from docsgap import review
 from docsgap.cli import common
-from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.cli.run_cmd import (
+    CONFIG_OPT,
+    FORUM_URL_OPT,
+    GITLAB_URL_OPT,
+    PROJECT_OPT,
+    STATE_OPT,
+    load,
+)
 from docsgap.errors import ExitCode, RemoteError, UsageError
 from docsgap.models import ActionKind, Thread
 from docsgap.review import ReviewItem
@@ -174,6 +181,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             False, "--refresh", help="Sync GitLab and scan the forum first (read-only)."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        forum_url: str | None = FORUM_URL_OPT,
+        gitlab_url: str | None = GITLAB_URL_OPT,
+        project: str | None = PROJECT_OPT,
     ) -> None:
         """Review the actions waiting for a person: for each, the thread excerpt, the evidence,
         the match explanation and the exact text that would be posted; accept, edit ($EDITOR),
@@ -187,7 +197,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             raise _usage("--body-file goes with exactly one --accept or --skip")
         if accept_all and (decisions or body_file):
             raise _usage("--accept-all cannot be combined with --accept/--reject/--skip")
-        cfg = load(config, state)
+        cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         services = build_services(cfg)
         try:
             plan = review.review_plan(cfg, services.forum, services.tracker, services.store,

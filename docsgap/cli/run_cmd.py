@@ -19,13 +19,22 @@ CONFIG_OPT = typer.Option(
     help="docsgap.toml to read (default: $DOCSGAP_CONFIG or ./docsgap.toml).",
 )
 STATE_OPT = typer.Option(None, "--state", help="SQLite state file (default from config).")
+FORUM_URL_OPT = typer.Option(
+    None, "--forum-url", help="The Discourse site [default: forum.url from docsgap.toml].")
+GITLAB_URL_OPT = typer.Option(
+    None, "--gitlab-url", help="The GitLab instance [default: gitlab.url from docsgap.toml].")
+PROJECT_OPT = typer.Option(
+    None, "--project", help="The docs project, group/project [default: gitlab.project].")
 
 
-def load(config: Path | None, state: Path | None = None, **flags: object) -> Config:
+def load(config: Path | None, state: Path | None = None, *, forum_url: str | None = None,
+         gitlab_url: str | None = None, project: str | None = None, **flags: object) -> Config:
     """Config from file, env and the given flags."""
     overrides: dict[str, object] = dict(flags)
     if state is not None:
         overrides["state_path"] = str(state)
+    overrides["forum"] = {"url": forum_url}
+    overrides["gitlab"] = {"url": gitlab_url, "project": project}
     return load_config(config, overrides=overrides)
 
 
@@ -54,13 +63,17 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        forum_url: str | None = FORUM_URL_OPT,
+        gitlab_url: str | None = GITLAB_URL_OPT,
+        project: str | None = PROJECT_OPT,
     ) -> None:
         """Scan the forum, detect docs gaps, deduplicate against GitLab, plan and (with --apply)
         act. Without --apply nothing is written to GitLab or the forum; the plan says what would
         be opened, linked or replied, and why. Ends with a summary on stderr (counts, skips,
         failures, API requests, budget left); exit code 7 if any action failed, 6 if the scan
         stopped on a rate limit (the next run resumes)."""
-        cfg = load(config, state, max_actions=max_actions)
+        cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project,
+                   max_actions=max_actions)
         if max_requests is not None:
             cfg = replace(cfg, forum=replace(cfg.forum, max_requests=max_requests))
         topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import ENV_VARS
+from docsgap.sandbox import SANDBOX_PROJECT, Sandbox
 from docsgap.state import StateStore
 from tests.unit.report_builder import build_demo_state
 
@@ -79,3 +80,49 @@ def test_non_utf8_input_names_the_file_and_byte(tmp_path: Path, command: list[st
     code, out = cli(*command)
     assert code == 3
     assert "in.jsonl: not UTF-8 text: byte 0xe9 at offset 23 (line 1)" in out
+
+
+@pytest.fixture
+def requests_sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every HTTP request any client tries to send (none gets out)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    sent: list[str] = []
+
+    def send(self: HTTPAdapter, request: requests.PreparedRequest, *a: object,
+             **kw: object) -> requests.Response:
+        sent.append(str(request.url))
+        raise requests.ConnectionError("no network in this test")
+
+    monkeypatch.setattr(HTTPAdapter, "send", send)
+    return sent
+
+
+@pytest.mark.parametrize("command", [["run"], ["run", "--apply"], ["review", "--list"],
+                                     ["followup"]])
+def test_without_a_configuration_nothing_is_contacted(
+    requests_sent: list[str], monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-someone-elses")
+    code, out = cli(*command)
+    assert code == 3, out
+    assert "no target configured" in out and "--forum-url" in out
+    assert requests_sent == []
+
+
+def test_doctor_says_the_target_is_missing(requests_sent: list[str]) -> None:
+    code, out = cli("doctor", "--dry-run", "--json")
+    assert code == 8
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert checks["config"]["status"] == "FAIL"
+    assert "no target configured" in checks["config"]["detail"]
+    assert requests_sent == []
+
+
+def test_flags_name_the_target(sandbox: Sandbox, tmp_path: Path) -> None:
+    code, out = cli("run", "--quiet", "--forum-url", sandbox.forum_url, "--gitlab-url",
+                    sandbox.gitlab_url, "--project", SANDBOX_PROJECT, "--state",
+                    str(tmp_path / "s.db"))
+    assert code == 0, out
+    assert "Dry run: nothing was written" in out
