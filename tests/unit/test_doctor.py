@@ -20,7 +20,14 @@ from docsgap.cli import app
 from docsgap.config import Config, ForumConfig, GitLabConfig
 from docsgap.detect.rules import load_rules
 from docsgap.doctor import DoctorReport, Status, render_text, run_doctor
-from docsgap.errors import AuthError, ConfigError, ExitCode, PayloadError, UnavailableError
+from docsgap.errors import (
+    AuthError,
+    ConfigError,
+    ExitCode,
+    PayloadError,
+    RateLimitedError,
+    UnavailableError,
+)
 from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.state import StateStore
@@ -231,6 +238,19 @@ def test_a_granular_key_is_accepted_when_it_reads_topics(
     assert checks["forum bot user"].status is Status.OK
     forum.topic_error = AuthError("Discourse refused the request for /t/1001/1.json (403)")
     assert by_name(doctor(config(tmp_path), forum, tracker))["forum api key"] is Status.FAIL
+
+
+def test_a_rate_limited_forum_is_not_a_credentials_failure(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
+) -> None:
+    forum, tracker = fakes
+    forum.session = RateLimitedError("Discourse rate limits this client right now")
+    report = doctor(config(tmp_path), forum, tracker)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.WARN
+    assert "not checked" in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    assert report.ok
 
 
 def test_bot_user_problems(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
