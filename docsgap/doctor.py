@@ -20,7 +20,7 @@ from docsgap.ci_state import check_state_path
 from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
-from docsgap.errors import DocsgapError, RulesError
+from docsgap.errors import AuthError, DocsgapError, RateLimitedError, RulesError
 from docsgap.forum.interface import ForumProbe, ForumUser
 from docsgap.state import CORRUPT_HINT
 from docsgap.tracker.gitlab_rights import WriteRights, label_verdict, mr_verdict
@@ -199,7 +199,7 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
         shown = f"{info.endpoint}: {about}" if about else info.endpoint
         return Status.OK, f"{cfg.forum.url} answers ({shown})", None
 
-    if run.attempt("forum url", site) is Status.FAIL:
+    if run.attempt("forum url", _unless_limited(site)) is Status.FAIL:
         run.skip(FORUM_CHECKS[1:], "the forum does not answer")
         return
     username = cfg.forum.api_username
@@ -214,7 +214,13 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
         acting: list[ForumUser] = []
 
         def key() -> tuple[Status, str, str | None]:
-            who = probe.session_user()
+            try:
+                who = probe.session_user()
+            except AuthError:
+                # A granular key is refused /session/current.json: try what it is for.
+                topic = probe.key_reads_topic()
+                return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
+                        "whether it may reply (topics:write) only a reply shows", None)
             if who is None:
                 return Status.FAIL, "the forum treats the API key as anonymous", API_KEY_FIX
             acting.append(who)
@@ -223,15 +229,31 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
                         "set DOCSGAP_DISCOURSE_API_USERNAME to the key's user")
             return Status.OK, f"valid; acts as {who.username}", None
 
-        if run.attempt("forum api key", key) is Status.FAIL:
+        if run.attempt("forum api key", _unless_limited(key)) is Status.FAIL:
             run.skip(["forum bot user"], "needs a valid API key")
             return
-        username = username or acting[0].username
+        username = username or (acting[0].username if acting else None)
     if not username:
         run.add("forum bot user", Status.SKIP, "no bot user configured (dry run)")
         return
     name = username
-    run.attempt("forum bot user", lambda: _bot_user(probe.user(name), name, run.read_only))
+    run.attempt("forum bot user", _unless_limited(
+        lambda: _bot_user(probe.user(name), name, run.read_only)))
+
+
+_Probe = Callable[[], tuple[Status, str, str | None]]
+
+
+def _unless_limited(check: _Probe) -> _Probe:
+    """A forum check that a 429 leaves undecided (WARN) instead of failed: the site-wide API
+    bucket is shared with every other integration, and a limit is no credential problem (so
+    `run --apply`'s preflight is not stopped by one)."""
+    def checked() -> tuple[Status, str, str | None]:
+        try:
+            return check()
+        except RateLimitedError as exc:
+            return Status.WARN, f"not checked: {exc}", "run `docsgap doctor` again in a minute"
+    return checked
 
 
 def _bot_user(user: ForumUser | None, name: str, read_only: bool) -> tuple[Status, str, str | None]:

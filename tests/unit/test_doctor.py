@@ -3,6 +3,7 @@ and the command against the loopback sandbox (a seed of its own: a bot, tokens, 
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -13,13 +14,21 @@ from typing import Any
 import pytest
 import requests
 import responses
+from pydiscourse import DiscourseClient
 from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import Config, ForumConfig, GitLabConfig
 from docsgap.detect.rules import load_rules
 from docsgap.doctor import DoctorReport, Status, render_text, run_doctor
-from docsgap.errors import AuthError, ConfigError, ExitCode, PayloadError, UnavailableError
+from docsgap.errors import (
+    AuthError,
+    ConfigError,
+    ExitCode,
+    PayloadError,
+    RateLimitedError,
+    UnavailableError,
+)
 from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.state import StateStore
@@ -34,7 +43,8 @@ TOKEN = "glpat-secret-token-456"
 class FakeForum:
     def __init__(self) -> None:
         self.site_error: Exception | None = None
-        self.session: ForumUser | None = ForumUser("docsgap-bot", 2, staff=True)
+        self.session: ForumUser | Exception | None = ForumUser("docsgap-bot", 2, staff=True)
+        self.topic_error: Exception | None = None
         self.users = {"docsgap-bot": ForumUser("docsgap-bot", 2, staff=True)}
 
     def site(self) -> SiteInfo:
@@ -43,7 +53,14 @@ class FakeForum:
         return SiteInfo("/about.json", "Community Forum", "3.4.0")
 
     def session_user(self) -> ForumUser | None:
+        if isinstance(self.session, Exception):
+            raise self.session
         return self.session
+
+    def key_reads_topic(self) -> int:
+        if self.topic_error:
+            raise self.topic_error
+        return 1001
 
     def user(self, username: str) -> ForumUser | None:
         return self.users.get(username)
@@ -220,6 +237,33 @@ def test_remote_failures_name_the_fix_and_skip_what_depends_on_them(
     assert text.endswith("2 of 12 checks failed.")
 
 
+def test_a_granular_key_is_accepted_when_it_reads_topics(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
+) -> None:
+    forum, tracker = fakes
+    forum.session = AuthError("Discourse refused the request for /session/current.json (403)")
+    report = doctor(config(tmp_path), forum, tracker)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.OK
+    assert "granular" in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    forum.topic_error = AuthError("Discourse refused the request for /t/1001/1.json (403)")
+    assert by_name(doctor(config(tmp_path), forum, tracker))["forum api key"] is Status.FAIL
+
+
+def test_a_rate_limited_forum_is_not_a_credentials_failure(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
+) -> None:
+    forum, tracker = fakes
+    forum.session = RateLimitedError("Discourse rate limits this client right now")
+    report = doctor(config(tmp_path), forum, tracker)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.WARN
+    assert "not checked" in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    assert report.ok
+
+
 def test_bot_user_problems(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
     forum, tracker = fakes
     forum.session = ForumUser("someone-else")
@@ -378,6 +422,14 @@ def test_discourse_probe_reads_site_session_and_user(rsps: responses.RequestsMoc
     assert probe.session_user() == ForumUser("docsgap-bot", 1)
     assert probe.user("docsgap-bot") == ForumUser("docsgap-bot", 1, staff=True, suspended=True)
     assert rsps.calls[2].request.headers["Api-Key"] == KEY
+
+
+def test_the_private_pydiscourse_call_the_probe_relies_on_still_takes_request_options() -> None:
+    """`DiscourseChecks` reads three paths through `DiscourseClient._get` (no public method
+    takes request options); this fails first if a pydiscourse release changes it."""
+    params = inspect.signature(DiscourseClient._get).parameters
+    assert list(params)[:3] == ["self", "path", "override_request_kwargs"]
+    assert any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def test_discourse_probe_errors(rsps: responses.RequestsMock) -> None:
