@@ -45,3 +45,15 @@ def test_silent_with_quiet_in_ci_or_when_piped(monkeypatch: pytest.MonkeyPatch,
     progress("scan", 1, 2)
     progress.close()
     assert tty.getvalue() == ""
+
+
+def test_the_time_left_follows_the_pace_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty = terminal(monkeypatch)
+    clock = iter([100.0, 160.0])
+    monkeypatch.setattr("docsgap.cli.common.time.monotonic", lambda: next(clock))
+    progress = TerminalProgress()
+    progress("scan", 10, 110)  # the pace starts here
+    progress("scan", 40, 110)  # 30 pages a minute: 70 left take 140 s
+    assert tty.getvalue().rstrip().endswith("40/110, ~2 min left")
+    progress.notice("first scan: up to 110 requests")
+    assert tty.getvalue().endswith("first scan: up to 110 requests\n")
