@@ -75,3 +75,20 @@ def test_a_post_withheld_after_it_was_read_is_not_quoted_nor_answered(
     assert "evidence withheld since it was read" in (outcomes["link_existing"].error or "")
     assert outcomes["reply"].status != "applied"  # it waited for the link, which never came
     assert 1016 not in {s.thread_id for s in run_once(cfg, apply=False).result.plan.signals}
+
+
+def test_the_loop_against_a_forum_served_from_the_root(tmp_path: Path) -> None:
+    """forum.gitlab.com lives at the root of its host; the other tests use a `/forum` prefix."""
+    with Sandbox(forum_path="", discourse_limits=True, skip_waits=True) as sandbox:
+        cfg = demo_config(sandbox, tmp_path)
+        assert cfg.forum.url == sandbox.base_url
+        report = run_once(cfg, apply=True)
+        assert report.exit_code == 0
+        replies = [o.remote_url for o in report.result.outcomes
+                   if o.action.kind.value == "reply" and o.status == "applied"]
+        assert replies and all(u and u.startswith(f"{sandbox.base_url}/t/") for u in replies)
+        issues = [i["description"] for i in sandbox.state()["issues"]
+                  if i["author"] == "docsgap-bot" and "docsgap:summary" not in i["description"]]
+        assert issues and all(f"{sandbox.base_url}/t/" in text for text in issues)
+        again = run_once(cfg, apply=True)
+        assert not [o for o in again.result.outcomes if o.status == "applied"]
