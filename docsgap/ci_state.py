@@ -12,9 +12,14 @@ jobs that succeeded (or `when: always`, which then also keeps broken states), an
 last good one" means walking pipelines through the jobs API, which needs more than a job token.
 A package file stays until it is deleted, and the download URL is fixed.
 
-GitLab keeps every upload to one package version (unless the group forbids duplicates) and
-serves the newest on download, so `save_state` prunes older copies, keeping `keep` of them: a
-bad state can be rolled back by hand from the package's page in the UI.
+GitLab keeps every upload to one package version and serves the newest on download, so
+`save_state` prunes older copies, keeping `keep` of them: a bad state can be rolled back by hand
+from the package's page in the UI. A group can forbid duplicate generic packages; then every
+save after the first answers 400 "Duplicate package is not allowed" and `push` stops with exit
+5 and the setting to change (an exception for `docsgap-state`). We chose that over a new file
+name per save: the download URL stays fixed (a job token fetches it with one GET, no listing),
+and the group's policy is the Owner's to relax, not docsgap's to work around. The saved copy is
+left as it was.
 
 Restore: download to a temporary file beside the target, validate it (`PRAGMA integrity_check`
 and the docsgap tables: `_sqlite_migrations` with the `docsgap` set, the ledger, links...), then

@@ -84,7 +84,8 @@ def push(
 ) -> None:
     """Save the state after a run (a consistent copy, validated before upload). Exit 9 if
     the local state is missing or not a valid docsgap state (nothing is uploaded), 5 if
-    GitLab refuses the token, 6 if it is unavailable or refuses the file."""
+    GitLab refuses the token or the upload (a group that forbids duplicate generic packages:
+    allow them for docsgap-state), 6 if it is unavailable or refuses the file."""
     cfg = load(config, state)
     location = ci_state.StateLocation(version=package_version)
     result = ci_state.save_state(

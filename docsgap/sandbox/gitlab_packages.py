@@ -59,9 +59,18 @@ def _validate(name: str, version: str, file_name: str) -> None:
         raise gitlab_bad_request("file_name is invalid")
 
 
+def duplicates_allowed(state: GitLabState, name: str, version: str) -> bool:
+    """`Namespace::PackageSetting.duplicates_allowed?`: the setting, flipped when the exception
+    regex matches the whole package name or version (an empty regex matches neither)."""
+    pattern = state.generic_duplicate_exception_regex
+    matched = bool(pattern) and any(re.fullmatch(pattern, s) for s in (name, version))
+    return not matched if state.generic_duplicates_allowed else matched
+
+
 def upload(ctx: PackageCtx, req: Request, name: str, version: str, file_name: str) -> Response:
     """`PUT .../packages/generic/:name/:version/:file` -> 201. Uploading a file name again adds
-    a new package file (duplicates are allowed by default); downloads get the newest."""
+    a new package file when duplicates are allowed (GitLab's default; downloads get the newest)
+    and answers 400 "Duplicate package is not allowed" when they are not."""
     actor = ctx.writer()
     _validate(name, version, file_name)
     status = req.arg("status") or "default"
@@ -69,6 +78,10 @@ def upload(ctx: PackageCtx, req: Request, name: str, version: str, file_name: st
         raise gitlab_bad_request("status does not have a valid value")
     state = ctx.state
     package = _package(state, ctx.project, name, version)
+    if (package is not None and not duplicates_allowed(state, name, version)
+            and any(f["file_name"] == file_name for f in package["files"])):
+        # Grape's `bad_request!(reason)` wording (Packages::DuplicatePackageError).
+        raise HttpError(gitlab_message(400, "400 Bad request - Duplicate package is not allowed"))
     stamp = iso(ctx.now)
     if package is None:
         package = {"id": max((p["id"] for p in state.packages), default=4000) + 1,

@@ -49,6 +49,12 @@ class GitLabState:
     mentions_seen: list[JSON] = field(default_factory=list)
     packages: list[JSON] = field(default_factory=list)
     """Generic packages: `{id, project_id, name, version, created_at, files: [...]}`."""
+    generic_duplicates_allowed: bool = True
+    """The namespace's package setting (Settings > Packages and registries > Duplicate
+    packages, Generic): off, a second file of the same name in a package version is refused."""
+    generic_duplicate_exception_regex: str = ""
+    """Package names or versions it matches (whole) are exceptions to that setting: allowed
+    when duplicates are off, refused when they are on (`Namespace::PackageSetting`)."""
     search_mode: str = "unwrap"
     """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
     current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""

@@ -127,7 +127,7 @@ def raw_search(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     rules = load_rules()
     detector = Detector(rules)
     monkeypatch.setattr("docsgap.services.load_rules", lambda *args: rules)
-    monkeypatch.setattr("docsgap.services.Detector", lambda *args: detector)
+    monkeypatch.setattr("docsgap.services._DetectorOnDemand", lambda *args: detector)
     return sandbox
 
 

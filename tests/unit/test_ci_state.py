@@ -4,6 +4,7 @@ round trip through the loopback sandbox's package registry."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -39,12 +40,11 @@ from docsgap.errors import (
     ExitCode,
     StateError,
     UnavailableError,
-    WriteRejectedError,
 )
 from docsgap.sandbox import Sandbox
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab_client import make_client
-from docsgap.tracker.gitlab_packages import GitLabPackages
+from docsgap.tracker.gitlab_packages import DuplicatesForbidden, GitLabPackages
 
 GITLAB = "http://gitlab.test"
 PROJECT = "support/docsgap-runner"
@@ -309,11 +309,28 @@ def test_adapter_job_token_and_errors(rsps: responses.RequestsMock, tmp_path: Pa
 def test_adapter_explains_a_refused_duplicate(
     rsps: responses.RequestsMock, tmp_path: Path
 ) -> None:
-    rsps.put(FILE_URL, json={"message": "Duplicate package is not allowed"}, status=403)
-    with pytest.raises(WriteRejectedError) as info:
+    rsps.put(FILE_URL, json={"message": "400 Bad request - Duplicate package is not allowed"},
+             status=400)
+    rsps.get(PKG, json=[])
+    with pytest.raises(DuplicatesForbidden) as info:
         save_state(packages(), make_state(tmp_path / "s.db"))
-    assert "duplicate" in str(info.value)
+    assert info.value.exit_code == ExitCode.AUTH
+    assert "forbids duplicate generic packages" in str(info.value)
     assert info.value.hint is not None
+
+
+def test_adapter_takes_a_refused_duplicate_of_the_same_bytes_as_saved(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    source = tmp_path / "copy.db"
+    source.write_bytes(b"the state")
+    rsps.put(FILE_URL, json={"message": "400 Bad request - Duplicate package is not allowed"},
+             status=400)
+    rsps.get(PKG, json=[{"id": 7, "name": "docsgap-state", "version": "v1"}])
+    rsps.get(f"{PKG}/7/package_files", json=[{
+        "id": 1, "file_name": "state.sqlite", "created_at": "2025-01-01T00:00:00Z",
+        "file_sha256": hashlib.sha256(b"the state").hexdigest()}])
+    packages().upload(StateLocation(), source)
 
 
 def test_adapter_prunes_older_copies(rsps: responses.RequestsMock) -> None:
