@@ -228,7 +228,7 @@ _PAGE_FIELDS = ("page_url", "page_link", "page_name", "source", "section")
 SPECS: Mapping[str, _Spec] = {
     "issue.md": _Spec(
         frozenset({"gap_label", "gap_type", "subject", "thread_title", "threads", "thread_count",
-                   "rules", *_PAGE_FIELDS}),
+                   "rules", "docs_evidence", *_PAGE_FIELDS}),
         frozenset({"threads"}),
         frozenset({"gap_label", "gap_type", "subject", "thread_title", "page_name", "section"})),
     "evidence_note.md": _Spec(
@@ -501,6 +501,8 @@ def issue_draft(
     values = {
         **_page_values(page, for_gitlab), **{k: for_gitlab(v) for k, v in raw.items()},
         "threads": threads, "thread_count": _count(count), "rules": _code(_rules_of(signals)),
+        # What the local docs index said (docsgap.docs.checks): docsgap's text, docs URLs.
+        "docs_evidence": for_gitlab(_one_line(lead.docs_note, 600)) if lead.docs_note else "",
     }
     title = _title("issue.md", raw, templates, "{gap_label}: {subject}")
     return IssueDraft(title, _body("issue.md", values, key, templates), tuple(labels))

@@ -106,6 +106,8 @@ class DocsConfig:
     """Docs-first replies: the similarity (0-1) of question and best section they need."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
+    cover_threshold: float = 0.75
+    """A "missing" gap is downgraded to "confusing" when a section covers it this well (0-1)."""
     spike_days: int = 7
     """Spike alert: the recent window, in days."""
     spike_baseline_days: int = 56
@@ -129,6 +131,10 @@ class PolicyConfig:
     followup: PolicyMode = "review"
     docs_reply: PolicyMode = "review"
     """A docs-first reply linking the docs section that answers an unanswered question."""
+    docs_check: PolicyMode = "review"
+    """Check "missing" gaps against the docs index (evidence; a covered one becomes confusing)."""
+    docs_moved: PolicyMode = "review"
+    """Check reported pages against the docs index (gone or moved: `broken_link`)."""
 
     def mode(self, kind: ActionKind) -> PolicyMode:
         """The mode for an action kind."""

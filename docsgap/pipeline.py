@@ -16,6 +16,7 @@ from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.detect.detector import Detector
 from docsgap.docs.answers import plan_replies
+from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
@@ -165,7 +166,8 @@ class Pipeline:
     def plan(self, topics: Collection[int] | None = None) -> Plan:
         """Plan actions for every stored signal (of `topics`, when given) whose thread is not
         linked yet."""
-        signals = [s for s in self.store.signals() if topics is None or s.thread_id in topics]
+        stored = [s for s in self.store.signals() if topics is None or s.thread_id in topics]
+        signals = check_signals(stored, self.docs_index(), self.config)
         context = self.context()
         open_signals = [s for s in signals if not context.linked.get(s.thread_id)]
         matches = self.match(open_signals)
@@ -174,6 +176,7 @@ class Pipeline:
         replies = [a for a in plan_replies(self.store, self.docs_index(), self.config, context,
                                            now=utcnow())
                    if topics is None or a.thread_ids[0] in topics]
+        plan = annotate(plan, stored, signals, self.config)
         return extend_plan(plan, replies, self.config, context)
 
     def docs_index(self) -> DocsIndex | None:
