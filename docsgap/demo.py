@@ -10,7 +10,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from docsgap import planview
-from docsgap.config import Config, DedupConfig, ForumConfig, GitLabConfig, PolicyConfig
+from docsgap.config import (
+    Config,
+    DedupConfig,
+    DocsConfig,
+    ForumConfig,
+    GitLabConfig,
+    PolicyConfig,
+)
+from docsgap.docs.demo import run_docs_first
 from docsgap.models import Outcome, RunResult
 from docsgap.runner import run_once
 from docsgap.sandbox import (
@@ -47,6 +55,9 @@ def demo_config(sandbox: Sandbox, out: Path) -> Config:
                             open_draft_mr="review", followup="auto"),
         # The seed's dates are fixed; keep its closed issues in reach as the calendar moves on.
         dedup=DedupConfig(closed_within_days=3650),
+        # Docs-first replies to fresh questions (the demo cannot wait a day); spike alerts
+        # mention a group once per spike.
+        docs=DocsConfig(unanswered_hours=0.0, spike_mention="@docs-team"),
         state_path=out / "state.db",
         max_actions=100,
         source="demo",
@@ -104,6 +115,7 @@ def run_demo(out: Path, *, echo: Echo) -> Path:
         echo(f"Sandbox now holds {len(state['issues'])} issues and "
              f"{len(state['merge_requests'])} MRs; docsgap-bot posted {len(bot)} forum posts; "
              f"summary issue: {last.summary_issue}")
+        run_docs_first(sandbox, cfg, echo)
     return _reports(cfg, out, echo)
 
 

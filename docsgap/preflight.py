@@ -23,7 +23,7 @@ from docsgap.state import StateStore
 from docsgap.tracker.gitlab_rights import needed_labels
 from docsgap.tracker.interface import Tracker, TrackerProbe
 
-FORUM_WRITES = frozenset({ActionKind.REPLY, ActionKind.FOLLOWUP})
+FORUM_WRITES = frozenset({ActionKind.REPLY, ActionKind.FOLLOWUP, ActionKind.DOCS_REPLY})
 GITLAB_WRITES = frozenset({ActionKind.OPEN_ISSUE, ActionKind.LINK_EXISTING,
                            ActionKind.OPEN_DRAFT_MR})
 NOT_BLOCKING = frozenset({"gitlab labels"})
@@ -32,7 +32,8 @@ NOT_BLOCKING = frozenset({"gitlab labels"})
 _NOUNS = {ActionKind.OPEN_ISSUE: ("new issue", "new issues"),
           ActionKind.LINK_EXISTING: ("evidence note", "evidence notes"),
           ActionKind.OPEN_DRAFT_MR: ("draft MR", "draft MRs"),
-          ActionKind.REPLY: ("reply", "replies"), ActionKind.FOLLOWUP: ("follow-up", "follow-ups")}
+          ActionKind.REPLY: ("reply", "replies"), ActionKind.FOLLOWUP: ("follow-up", "follow-ups"),
+          ActionKind.DOCS_REPLY: ("docs-first reply", "docs-first replies")}
 
 
 class PreflightError(DocsgapError):

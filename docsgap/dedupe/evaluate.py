@@ -5,13 +5,11 @@ titles only). Also reads the pool and query files that `docsgap match` takes."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-from rapidfuzz import fuzz, process
 
 from docsgap.dedupe.decision import candidate_json
 from docsgap.dedupe.features import Vector
@@ -20,7 +18,7 @@ from docsgap.dedupe.ranker import Ranker
 from docsgap.docs.pages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
-from docsgap.models import Candidate, Decision, DocPage, MatchResult, TrackerItem
+from docsgap.models import Candidate, DocPage, MatchResult, TrackerItem
 from docsgap.state import parse_iso
 
 _NUMBER_RE = re.compile(r"/(?:issues|pull|merge_requests|-/issues|-/merge_requests)/(\d+)/?$")
@@ -102,7 +100,7 @@ def _when(value: object, where: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _filed(item: TrackerItem, dated: bool) -> float:
+def filed_at(item: TrackerItem, dated: bool) -> float:
     """An item's place in filing order, as `Matcher` orders items: its creation time when
     every item has one (`dated`), else its number."""
     return item.created_at.timestamp() if dated and item.created_at else float(item.iid)
@@ -173,6 +171,15 @@ class PoolMatcher:
         return matcher.match(q.title, q.body, page, as_of=as_of, replay=self.replay,
                              project=q.project)
 
+    def original_exists(self, q: Query) -> bool:
+        """Whether the query's labelled original was there to be found: in the pool it is
+        matched against and, replaying, filed before it."""
+        if not q.duplicate_of:
+            return False
+        matcher, _, as_of = self._args(q)
+        n = matcher.index.url_index.get(q.duplicate_of.rstrip("/"))
+        return n is not None and not matcher.filed_later(n, as_of, self.replay)
+
     def related(self, a: str, b: str) -> bool:
         """Whether two pool items reference each other (see `Matcher.related`)."""
         return self.all.related(a, b)
@@ -195,151 +202,3 @@ def result_json(query_id: str, result: MatchResult) -> dict[str, Any]:
     return {"id": query_id, "decision": result.decision,
             "best": result.best.url if result.best else None, "reason": result.reason,
             "candidates": [candidate_json(c) for c in result.candidates]}
-
-
-# --- metrics ---------------------------------------------------------------------------------
-
-RankFn = Callable[[Query], list[Candidate]]
-
-
-@dataclass
-class Scores:
-    """Quality of one matcher over the labelled queries."""
-
-    name: str
-    queries: int = 0
-    labelled: int = 0
-    hits1: int = 0
-    hits5: int = 0
-    rr: float = 0.0
-    links: int = 0
-    right_links: int = 0
-    misses: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def recall1(self) -> float:
-        """Share of queries whose original is ranked first."""
-        return self.hits1 / self.labelled if self.labelled else 0.0
-
-    @property
-    def recall5(self) -> float:
-        """Share of queries whose original is in the top five."""
-        return self.hits5 / self.labelled if self.labelled else 0.0
-
-    @property
-    def mrr(self) -> float:
-        """Mean reciprocal rank of the original (0 when not in the top ten)."""
-        return self.rr / self.labelled if self.labelled else 0.0
-
-    @property
-    def link_precision(self) -> float:
-        """Share of `link` decisions that name the right item (1.0 when there are none)."""
-        return self.right_links / self.links if self.links else 1.0
-
-    @property
-    def link_recall(self) -> float:
-        """Share of labelled queries linked automatically to the right item."""
-        return self.right_links / self.labelled if self.labelled else 0.0
-
-    def figures(self) -> dict[str, Any]:
-        """The headline numbers."""
-        return {"recall@1": round(self.recall1, 4), "recall@5": round(self.recall5, 4),
-                "mrr": round(self.mrr, 4), "links": self.links,
-                "link_precision": round(self.link_precision, 4),
-                "link_recall": round(self.link_recall, 4)}
-
-
-def rank_all(queries: Sequence[Query], rank: RankFn) -> list[list[Candidate]]:
-    """Rank every query once (decisions at several thresholds reuse the ranking)."""
-    return [rank(q) for q in queries]
-
-
-def evaluate(queries: Sequence[Query], ranked: Sequence[Sequence[Candidate]], name: str, *,
-             decide: Callable[[Sequence[Candidate]], MatchResult]) -> Scores:
-    """Score rankings and decisions: recall@k and MRR from the ranks, link precision/recall
-    from the decisions. A query without `duplicate_of` should end `new`; linking it counts as
-    a wrong link."""
-    s = Scores(name, queries=len(queries))
-    for q, cands in zip(queries, ranked, strict=True):
-        result = decide(cands)
-        urls = [c.url for c in cands]
-        linked = result.best.url if result.decision == "link" and result.best else None
-        if linked:
-            s.links += 1
-            s.right_links += linked == q.duplicate_of
-        if not q.duplicate_of:
-            continue
-        s.labelled += 1
-        pos = urls.index(q.duplicate_of) + 1 if q.duplicate_of in urls else 0
-        s.hits1 += pos == 1
-        s.hits5 += 0 < pos <= 5
-        s.rr += 1 / pos if pos else 0.0
-        if pos != 1:
-            s.misses.append({"id": q.id, "expected": q.duplicate_of, "rank": pos or None,
-                             "got": urls[0] if urls else None, "decision": result.decision})
-    return s
-
-
-def baseline_ranker(items: Sequence[TrackerItem], *, replay: bool = True) -> RankFn:
-    """The naive baseline: rapidfuzz WRatio on raw titles, on the same items docsgap sees
-    (the query's project; with `replay`, items filed before it)."""
-    by_project: dict[str, list[TrackerItem]] = {}
-    for item in items:
-        by_project.setdefault(item.project, []).append(item)
-
-    def rank(q: Query) -> list[Candidate]:
-        pool = by_project.get(q.project or "", list(items))
-        dated = all(i.created_at for i in pool)
-        as_of = report_time(q, dated=dated, own_project=q.project in by_project)
-        if replay and as_of is not None:
-            pool = [i for i in pool if _filed(i, dated) < as_of]
-        found = process.extract(q.title, [i.title for i in pool], scorer=fuzz.WRatio, limit=10)
-        return [Candidate(pool[n].web_url, pool[n].title, pool[n].state, round(s, 1),
-                          (("title", round(s, 1)),)) for _, s, n in found]
-
-    return rank
-
-
-def baseline_decide(link_threshold: float, review_threshold: float
-                    ) -> Callable[[Sequence[Candidate]], MatchResult]:
-    """Thresholds on the title score alone."""
-
-    def decide(cands: Sequence[Candidate]) -> MatchResult:
-        best = cands[0] if cands else None
-        score = best.score if best else 0.0
-        decision: Decision = ("link" if score >= link_threshold else
-                              "review" if score >= review_threshold else "new")
-        return MatchResult(decision, best, tuple(cands), "title similarity only")
-
-    return decide
-
-
-def to_json(main: Scores, baseline: Scores, *, threshold: float,
-            sweep: Sequence[tuple[float, Scores]] = ()) -> dict[str, Any]:
-    """Figures as JSON: docsgap, baseline, link precision/recall at other thresholds, misses."""
-    return {
-        "queries": main.queries, "labelled": main.labelled, "link_threshold": threshold,
-        "docsgap": main.figures(), "baseline": baseline.figures(),
-        "thresholds": [{"link_threshold": t, **{k: v for k, v in s.figures().items()
-                                                 if k.startswith("link")}} for t, s in sweep],
-        "misses": main.misses,
-    }
-
-
-def render_text(main: Scores, baseline: Scores, *, threshold: float,
-                sweep: Sequence[tuple[float, Scores]] = ()) -> str:
-    """A small table for people."""
-    lines = [f"{main.queries} queries ({main.labelled} with a known original), "
-             f"link threshold {threshold:g}", "",
-             f"{'':<16}{'docsgap':>10}{'baseline':>10}"]
-    a, b = main.figures(), baseline.figures()
-    lines += [f"{key:<16}{a[key]:>10}{b[key]:>10}" for key in a]
-    if sweep:
-        lines += ["", "link decisions at other thresholds (docsgap):"]
-        lines += [f"  {t:>5g}: {s.links} links, precision {s.link_precision:.3f}, "
-                  f"recall {s.link_recall:.3f}" for t, s in sweep]
-    if main.misses:
-        lines += ["", "not ranked first:"]
-        lines += [f"  {m['id']}: expected {m['expected']} (rank {m['rank'] or '>10'}), "
-                  f"got {m['got']}" for m in main.misses]
-    return "\n".join(lines)

@@ -161,7 +161,7 @@ class Matcher:
         same_page = self.index.same_page(q.pages, q.tails, reached)
         pool = top(SHORTLIST, np.flatnonzero(reached), acc)
         pool.update(top(PAGE_CANDIDATES, np.array(sorted(same_page), dtype=np.intp), acc))
-        named = {n for n in q.refs if not self._filed_later(n, as_of, replay)}
+        named = {n for n in q.refs if not self.filed_later(n, as_of, replay)}
         pool.update(named)
         dots = self.index.complete(pool, acc, skipped)
 
@@ -173,7 +173,7 @@ class Matcher:
                                   n in named)
 
         def filed_later(n: int) -> bool:
-            return self._filed_later(n, as_of, replay)
+            return self.filed_later(n, as_of, replay)
 
         score = self._score
         ranked = []
@@ -191,7 +191,8 @@ class Matcher:
     def _score(self, text: tuple[float, ...], priors: tuple[float, ...]) -> float:
         return self.ranker.logit(combine(text, priors))
 
-    def _filed_later(self, n: int, as_of: float | None, replay: bool) -> bool:
+    def filed_later(self, n: int, as_of: float | None, replay: bool) -> bool:
+        """Whether item `n` was filed after a report at `as_of` (and so is ignored, replaying)."""
         return replay and as_of is not None and self._order[n] >= as_of
 
     def _age(self, n: int, as_of: float | None) -> float:

@@ -22,6 +22,16 @@ def test_demo_shows_the_whole_loop_and_ends_idempotent(tmp_path: Path) -> None:
     assert "Draft MR: " in text and "(Draft: " in text
     assert "follow-up applied" in text and "won't do" in text
     assert "0 new write(s)" in text
+    # The docs-first part: the index from one download, then one request; a single-thread run
+    # whose docs-first reply is accepted and posted; a spike announced once.
+    assert "2 request(s): commits, archive.tar.gz" in text
+    assert "unchanged; 1 request(s): commits" in text
+    assert "- DOCS REPLY would wait for review https://docs.gitlab.com/ci/pipelines/schedules/" in (
+        text)
+    assert re.search(r"--apply: applied http://\S+/forum/t/how-do-i-run-a-job-only-in-scheduled"
+                     r"-pipelines/\d+/2", text)
+    assert "Spike in threads about a docs page" in text
+    assert "mentioning @docs-team: 1 after two runs" in text
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<table" in html and "<script src=" not in html  # self-contained
     assert (out / "report.md").is_file()

@@ -10,16 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap.cli import app
-from docsgap.dedupe.evaluate import (
-    PoolMatcher,
-    baseline_decide,
-    baseline_ranker,
-    evaluate,
-    rank_all,
-    read_pool,
-    read_queries,
-)
+from docsgap.config import DedupConfig
+from docsgap.dedupe import splits
+from docsgap.dedupe.baselines import tfidf_ranker, threshold_decide, title_ranker
+from docsgap.dedupe.evaluate import PoolMatcher, read_pool, read_queries
 from docsgap.dedupe.matcher import decide
+from docsgap.dedupe.scoring import Outcome, Scores, bootstrap, evaluate, rank_all
 from docsgap.errors import ConfigError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -60,8 +56,32 @@ def test_eval_dedup_on_own_fixtures_beats_the_baseline() -> None:
     data = json.loads(result.output)
     assert data["docsgap"]["recall@1"] == 1.0
     assert data["docsgap"]["link_precision"] == 1.0
-    assert data["docsgap"]["recall@1"] > data["baseline"]["recall@1"]
-    assert {t["link_threshold"] for t in data["thresholds"]} == {60.0, 70.0, 80.0, 90.0}
+    assert data["docsgap"]["recall@1"] > data["title"]["recall@1"]
+    assert {"title", "tfidf"} <= data.keys()
+    lo, hi = data["docsgap"]["ci95"]["recall@1"]
+    assert lo <= data["docsgap"]["recall@1"] <= hi
+    assert {t["link_threshold"] for t in data["thresholds"]} == {50.0, 60.0, 70.0, 80.0, 90.0}
+
+
+def test_bootstrap_intervals_hold_the_figure_and_widen_by_repository() -> None:
+    # 20 queries: one repository with 10 right, nine with one miss or one hit each.
+    outcomes = [Outcome(True, 1, True, True, "hub") for _ in range(10)]
+    outcomes += [Outcome(True, 1 if k % 2 else 3, False, False, f"r{k}") for k in range(10)]
+    by_query, by_repo = bootstrap(outcomes), bootstrap(outcomes, by_group=True)
+    assert by_query == bootstrap(outcomes)  # seeded
+    lo, hi = by_query["recall@1"]
+    assert lo < 0.75 < hi
+    assert by_repo["recall@1"][1] - by_repo["recall@1"][0] > hi - lo
+    assert by_query["link_precision"] == (1.0, 1.0)
+
+
+def test_tfidf_baseline_ranks_by_shared_rare_words() -> None:
+    items = read_pool(POOL)
+    queries = [q for q in read_queries(QUERIES) if q.duplicate_of]
+    ranked = rank_all(queries, tfidf_ranker(items))
+    assert all(0 <= c.score <= 100 for cands in ranked for c in cands)
+    assert sum(bool(c) and c[0].url == q.duplicate_of for q, c in zip(queries, ranked,
+                                                                          strict=True)) >= 3
 
 
 def test_eval_gate_fails_with_exit_8() -> None:
@@ -82,25 +102,44 @@ def test_bad_input_is_a_config_error(tmp_path: Path) -> None:
 def test_a_query_without_original_that_gets_linked_counts_against_precision() -> None:
     items = read_pool(POOL)
     queries = read_queries(QUERIES)
-    ranked = rank_all(queries, baseline_ranker(items))
+    ranked = rank_all(queries, title_ranker(items))
     # Linking everything at 0 makes every query a link; the unlabelled ones are wrong links.
-    scores = evaluate(queries, ranked, "baseline", decide=baseline_decide(0, 0))
+    scores = evaluate(queries, ranked, "baseline", decide=threshold_decide(0, 0))
     assert scores.links == len(queries)
     assert scores.link_precision < 1.0
 
 
+def _shared_split(shared_dir: Path, split: str) -> tuple[Scores, Scores]:
+    data = splits.select(splits.load(
+        [shared_dir / "corpus" / "dedup-train.jsonl", shared_dir / "eval" / "dedup-dev.jsonl"],
+        [shared_dir / "corpus" / "dedup-train-pool.jsonl",
+         shared_dir / "eval" / "dedup-dev-pool.jsonl"]), split)  # type: ignore[arg-type]
+    d = DedupConfig()
+    pm = PoolMatcher(data.pool, link_threshold=d.link_threshold,
+                     review_threshold=d.review_threshold, closed_within_days=d.closed_within_days)
+    main = evaluate(data.queries, rank_all(data.queries, pm.rank), "docsgap", decide=partial(
+        decide, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
+        related=pm.related), exists=pm.original_exists)
+    tfidf = evaluate(data.queries, rank_all(data.queries, tfidf_ranker(data.pool)), "tfidf",
+                     decide=threshold_decide(50, 50), exists=pm.original_exists)
+    return main, tfidf
+
+
 @pytest.mark.shared
-def test_dev_set_figures(shared_dir: Path) -> None:
-    """Regression floor on the shared dev set (30 queries): ranks and link precision."""
-    eval_dir = shared_dir / "eval"
-    items = read_pool(eval_dir / "dedup-dev-pool.jsonl")
-    queries = read_queries(eval_dir / "dedup-dev.jsonl")
-    pm = PoolMatcher(items, link_threshold=80, review_threshold=60, closed_within_days=365)
-    scores = evaluate(queries, rank_all(queries, pm.rank), "docsgap", decide=partial(
-        decide, link_threshold=80, review_threshold=60, related=pm.related))
-    assert scores.recall5 >= 0.9
-    assert scores.recall1 >= 0.65
-    assert scores.link_precision >= 0.97
+def test_shared_splits_are_by_owner_and_the_ranker_beats_tfidf(shared_dir: Path) -> None:
+    """Floors under what the fitted ranker does on the shared splits (RANKER.md): recall@1
+    dev 0.85 (17 of 20), frozen test 0.667 (14 of 21); recall@5 0.95 both; every automatic
+    link right (10 on dev, 4 on test)."""
+    owners = {s: {splits.owner(q.project or "") for q in splits.select(splits.load(
+        [shared_dir / "corpus" / "dedup-train.jsonl", shared_dir / "eval" / "dedup-dev.jsonl"],
+        []), s).queries} for s in splits.SPLITS}
+    assert not (owners["train"] & owners["dev"] or owners["train"] & owners["test"]
+                or owners["dev"] & owners["test"])
+    for split in ("dev", "test"):
+        main, tfidf = _shared_split(shared_dir, split)
+        assert main.recall1 >= 0.6 and main.recall5 >= 0.9, (split, main.misses)
+        assert main.link_precision == 1.0 and main.links >= 3
+        assert main.recall1 >= tfidf.recall1
 
 
 def _write(path: Path, rows: list[dict[str, object]]) -> Path:
