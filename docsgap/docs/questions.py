@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from docsgap import compose
 from docsgap.config import Config
@@ -98,11 +99,16 @@ def note_posts(store: StateStore, posts: Sequence[tuple[str, Post]], config: Con
     m = load_docs_map(config.rules_dirs)
     staff = {u.lower() for u in config.forum.staff_usernames}
     bots = {u.lower() for u in config.forum.bot_usernames}
-    table = store.db.table("docs_questions")
+    # One read and one write per page, not per post (a first scan sees 100,000 posts).
+    ids = sorted({post.topic_id for _, post in posts})
+    rows: dict[int, dict[str, Any]] = {int(r["thread_id"]): dict(r) for r in store.db.query(
+        "select * from docs_questions where thread_id in (select value from json_each(?))",
+        [json.dumps(ids)])}
+    changed: set[int] = set()
     for title, post in sorted(posts, key=lambda tp: (tp[1].topic_id, tp[1].number)):
         text = _text(post.raw, post.cooked)
         name = post.username.lower()
-        row = next(iter(table.rows_where("thread_id = ?", [post.topic_id])), None)
+        row = rows.get(post.topic_id)
         linked = set(json.loads(row["linked"] or "[]")) if row else set()
         linked |= page_keys(text, m)
         answered = (row or {}).get("answered") or ""
@@ -111,20 +117,26 @@ def note_posts(store: StateStore, posts: Sequence[tuple[str, Post]], config: Con
             if (post.withheld or post.staff or name in staff | bots
                     or not is_question(title, body)):
                 continue
-            table.upsert({"thread_id": post.topic_id, "title": title,
-                          "question": body[:QUESTION_CHARS], "asked_at": iso(post.created_at),
-                          "answered": answered, "linked": json.dumps(sorted(linked)),
-                          "seen_at": iso(utcnow())}, pk="thread_id")
-            continue
-        how = ("accepted" if post.accepted else "staff" if post.staff or name in staff
-               else "docsgap" if name in bots and any(
-                   k.startswith(DOCS_REPLY_PREFIX) for k in compose.find_markers(text))
-               else "")
-        if row is None and not how:
-            continue
-        table.upsert({"thread_id": post.topic_id, "answered": answered or how,
-                      "linked": json.dumps(sorted(linked)), "seen_at": iso(utcnow())},
-                     pk="thread_id")
+            update = {"title": title, "question": body[:QUESTION_CHARS],
+                      "asked_at": iso(post.created_at), "answered": answered}
+        else:
+            how = ("accepted" if post.accepted else "staff" if post.staff or name in staff
+                   else "docsgap" if name in bots and any(
+                       k.startswith(DOCS_REPLY_PREFIX) for k in compose.find_markers(text))
+                   else "")
+            if row is None and not how:
+                continue
+            update = {"answered": answered or how}
+        rows[post.topic_id] = {**(row or {"thread_id": post.topic_id}), **update,
+                               "linked": json.dumps(sorted(linked)), "seen_at": iso(utcnow())}
+        changed.add(post.topic_id)
+    columns = ("thread_id", "title", "question", "asked_at", "answered", "linked", "seen_at")
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns[1:])
+    with store.db.atomic():
+        store.db.conn.executemany(
+            f"insert into docs_questions ({', '.join(columns)}) values "
+            f"({', '.join('?' * len(columns))}) on conflict(thread_id) do update set {sets}",
+            [tuple(rows[t].get(c) for c in columns) for t in sorted(changed)])
 
 
 def open_questions(store: StateStore, *, asked_before: datetime) -> list[Question]:

@@ -4,16 +4,13 @@ a forum user posting, a moderator closing a topic) so tests can drive follow-ups
 
 from __future__ import annotations
 
-import copy
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
-from docsgap.sandbox import gitlab_repo, snapshot
+from docsgap.sandbox.faults import Fault
 from docsgap.sandbox.wire import JSON, HttpError, Response, json_response
-
-if TYPE_CHECKING:
-    from docsgap.sandbox.server import Sandbox
 
 ENDPOINTS = (
     "GET /_sandbox/state",
@@ -29,68 +26,29 @@ ENDPOINTS = (
     "POST /_sandbox/forum/topics/{id}/posts",
     "PUT /_sandbox/forum/topics/{id}",
 )
-"""Every control endpoint (JSON bodies; see `Sandbox`'s methods of the same names)."""
+"""Every control endpoint (JSON bodies; see `Controlled`)."""
 
 
-def close_issue(sandbox: Sandbox, iid: int, *, labels: tuple[str, ...] | list[str] = (),
-                username: str | None = None, project: str | None = None,
-                duplicate_of: int | None = None) -> JSON:
-    """Close an issue as a GitLab user (default: the project owner), adding `labels` first
-    (e.g. `won't do` for a declined one), or as a duplicate of issue `duplicate_of` as
-    `/duplicate #N` does (the API then names it in `_links.closed_as_duplicate_of`). Returns
-    the issue as `state()` shows it."""
-    gl = sandbox.gitlab
-    proj = gl.project(project or sandbox.project)
-    actor = _gitlab_actor(sandbox, proj, username)
-    issue = gl.issue(proj, iid)
-    form: JSON = {"state_event": "close"}
-    if labels:
-        form["add_labels"] = list(labels)
-    if duplicate_of is not None:
-        original = gl.issue(proj, int(duplicate_of))  # 404 when there is no such issue
-        issue["duplicated_to_iid"] = original["iid"]
-        gl.add_note(proj, issue, actor, f"marked this issue as a duplicate of #{original['iid']}",
-                    sandbox.now(), system=True)
-    gl.update_issue(proj, issue, actor, form, sandbox.now())
-    return _issue_row(sandbox, proj, iid)
+class Controlled(Protocol):
+    """What the control API drives: `server.Sandbox` (its methods of the same names)."""
 
-
-def reopen_issue(sandbox: Sandbox, iid: int, *, username: str | None = None,
-                 project: str | None = None) -> JSON:
-    """Reopen a closed issue."""
-    gl = sandbox.gitlab
-    proj = gl.project(project or sandbox.project)
-    actor = _gitlab_actor(sandbox, proj, username)
-    gl.update_issue(proj, gl.issue(proj, iid), actor, {"state_event": "reopen"}, sandbox.now())
-    return _issue_row(sandbox, proj, iid)
-
-
-def merge_merge_request(sandbox: Sandbox, iid: int, *, username: str | None = None,
-                        project: str | None = None) -> JSON:
-    """Merge an open MR into its target branch (its `Closes #n` issues close when the target
-    is the default branch). Returns the MR as `state()` shows it."""
-    gl = sandbox.gitlab
-    proj = gl.project(project or sandbox.project)
-    actor = _gitlab_actor(sandbox, proj, username)
-    mr = gl.merge_request(proj, iid)
-    gitlab_repo.merge(gl, proj, mr, actor, sandbox.now())
-    # One row, not the whole snapshot: building that costs time per issue in the forum.
-    return copy.deepcopy(snapshot.merge_request_row(gl, mr, sandbox.gitlab_url))
-
-
-def _gitlab_actor(sandbox: Sandbox, project: JSON, username: str | None) -> JSON:
-    gl = sandbox.gitlab
-    if username is None:
-        return gl.users[project.get("owner_id") or next(iter(gl.users))]
-    user = gl.user_named(username)
-    if user is None:
-        raise KeyError(f"unknown GitLab user {username!r}")
-    return user
-
-
-def _issue_row(sandbox: Sandbox, project: JSON, iid: int) -> JSON:
-    gl = sandbox.gitlab
-    return copy.deepcopy(snapshot.issue_row(gl, gl.issue(project, iid), sandbox.gitlab_url))
+    def state(self) -> JSON: ...
+    def requests_log(self) -> list[JSON]: ...
+    def faults_json(self) -> list[Any]: ...
+    def add_fault_spec(self, spec: Mapping[str, Any]) -> Fault: ...
+    def clear_requests(self) -> None: ...
+    def clear_faults(self) -> None: ...
+    def reset(self) -> None: ...
+    def close_issue(self, iid: int, *, labels: tuple[str, ...] | list[str] = (),
+                    username: str | None = None, project: str | None = None,
+                    duplicate_of: int | None = None) -> JSON: ...
+    def reopen_issue(self, iid: int, *, username: str | None = None,
+                     project: str | None = None) -> JSON: ...
+    def merge_merge_request(self, iid: int, *, username: str | None = None,
+                            project: str | None = None) -> JSON: ...
+    def add_post(self, topic_id: int, raw: str, *, username: str,
+                 reply_to_post_number: int | None = None) -> JSON: ...
+    def update_topic(self, topic_id: int, **fields: Any) -> None: ...
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -103,7 +61,7 @@ def _body(raw: bytes) -> JSON:
     return data
 
 
-def handle(sandbox: Sandbox, method: str, path: str, raw: bytes) -> Response:
+def handle(sandbox: Controlled, method: str, path: str, raw: bytes) -> Response:
     """Serve one `/_sandbox/...` request."""
     name = path.removeprefix("/_sandbox").strip("/")
     try:
@@ -116,7 +74,7 @@ def handle(sandbox: Sandbox, method: str, path: str, raw: bytes) -> Response:
         return json_response(400, {"error": str(exc)})
 
 
-def _route(sandbox: Sandbox, method: str, name: str, body: JSON) -> Response:
+def _route(sandbox: Controlled, method: str, name: str, body: JSON) -> Response:
     if method == "GET" and name in ("state", "requests", "faults"):
         data: Any = {"state": sandbox.state, "requests": sandbox.requests_log,
                      "faults": sandbox.faults_json}[name]()

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from docsgap.sandbox import control, discourse, gitlab, seed
+from docsgap.sandbox import control, discourse, gitlab, gitlab_people, seed
 from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
 from docsgap.sandbox.forum_state import ForumSettings
 from docsgap.sandbox.snapshot import snapshot
@@ -309,20 +309,25 @@ class Sandbox:
         `labels` first, e.g. `("won't do",)` for a declined gap, or as a duplicate of issue
         `duplicate_of`."""
         with self._lock:
-            return control.close_issue(self, iid, labels=labels, username=username,
-                                       project=project, duplicate_of=duplicate_of)
+            return gitlab_people.close_issue(
+                self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
+                self.gitlab_url, labels=labels, username=username, duplicate_of=duplicate_of)
 
     def reopen_issue(self, iid: int, *, username: str | None = None,
                      project: str | None = None) -> JSON:
         """Reopen issue `iid`."""
         with self._lock:
-            return control.reopen_issue(self, iid, username=username, project=project)
+            return gitlab_people.reopen_issue(
+                self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
+                self.gitlab_url, username=username)
 
     def merge_merge_request(self, iid: int, *, username: str | None = None,
                             project: str | None = None) -> JSON:
         """Merge MR `iid` into its target branch (closing the issues it `Closes`)."""
         with self._lock:
-            return control.merge_merge_request(self, iid, username=username, project=project)
+            return gitlab_people.merge_merge_request(
+                self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
+                self.gitlab_url, username=username)
 
     def state(self) -> JSON:
         """A JSON-able snapshot of everything (what `GET /_sandbox/state` returns)."""

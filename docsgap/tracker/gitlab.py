@@ -302,9 +302,10 @@ class GitLabTracker:
 
     def _pages(self, manager: Any, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Lazily every item of a list, following `Link: rel="next"`."""
-        items = manager.list(iterator=True, per_page=self._per_page, **self._read, **params)
-        for obj in items:
-            yield obj.asdict()
+        # The raw dicts: a RESTObject per item (built, then deep-copied by asdict) cost about
+        # 7 s of CPU for a 50,000-issue refresh.
+        yield from manager.gitlab.http_list(manager.path, iterator=True, per_page=self._per_page,
+                                            **self._read, **params)
 
     def _issue_pages(self, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Keyset pagination (no 50,000 offset cap; project issues since GitLab 18.3), falling
