@@ -210,6 +210,9 @@ class MergeRequestDraft:
     content: str
     commit_message: str
     labels: tuple[str, ...] = ()
+    source_project: str | None = None
+    """A fork (its path) to commit in and open the MR from, when the token may not push to
+    the project itself; `None`: a branch of the project."""
 
 
 # --- dedup ----------------------------------------------------------------------------------

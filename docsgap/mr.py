@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
-from docsgap.errors import DocsgapError, ExitCode, NotFoundError
+from docsgap.errors import AuthError, DocsgapError, ExitCode, NotFoundError
 from docsgap.forum.interface import Forum
 from docsgap.models import (
     Action,
@@ -25,6 +25,7 @@ from docsgap.models import (
 )
 from docsgap.plan import mode_of, reply_key
 from docsgap.state import StateStore
+from docsgap.tracker.gitlab_rights import WriteRights
 from docsgap.tracker.interface import Tracker
 
 
@@ -222,6 +223,14 @@ class MrTarget:
     signal: Signal | None
     existing: TrackerItem | None
     """The MR already opened from `branch`, if any: then nothing is committed again."""
+    rights: WriteRights | None = None
+    """Where the token may commit (`mr_mode`): asked only when there is no MR yet."""
+
+    @property
+    def fork(self) -> str | None:
+        """The fork the branch and the MR come from (`mr_mode` fork), else None."""
+        rights = self.rights
+        return rights.fork if rights is not None and rights.mr_mode == "fork" else None
 
 
 @dataclass
@@ -252,7 +261,9 @@ class DraftMr:
                             if r["thread_id"] == topic_id and "/-/issues/" in r["item_url"])
             issue_url = linked[0] if linked else None
         branch, key = branch_name(topic_id, path), mr_key(topic_id, path)
-        return MrTarget(thread, path, branch, key, issue_url, signal, self._existing(branch, key))
+        existing = self._existing(branch, key)
+        rights = None if existing is not None else self.tracker.rights()
+        return MrTarget(thread, path, branch, key, issue_url, signal, existing, rights)
 
     def _existing(self, branch: str, key: str) -> TrackerItem | None:
         """Ledger first (no request), then the tracker: a crash or a lost database between
@@ -297,12 +308,32 @@ class DraftMr:
             title=mr_title, description=description, source_branch=target.branch,
             target_branch=self.config.gitlab.target_branch, file_path=target.path,
             content=content, commit_message=message, labels=labels,
+            source_project=target.fork,
         )
+
+    def blocked(self, target: MrTarget) -> AuthError | None:
+        """Why the MR cannot be opened (`mr_mode` none: no push rights and no fork), or None."""
+        rights = target.rights
+        if rights is None or rights.mr_mode != "none":
+            return None
+        project = self.tracker.project
+        return AuthError(rights.mr_problem(project) or "", hint=rights.mr_fix(project))
+
+    def where(self, target: MrTarget, draft: MergeRequestDraft) -> str:
+        """Where the commit goes, for the dry run: `a new branch B (from master)`, or of the
+        fork."""
+        if target.fork is not None:
+            return (f"a new branch {draft.source_branch} of the fork {target.fork} (from "
+                    f"{draft.target_branch} of {self.tracker.project})")
+        return f"a new branch {draft.source_branch} (from {draft.target_branch})"
 
     def open(self, target: MrTarget, draft: MergeRequestDraft) -> TrackerItem:
         """Open the MR (or adopt the one already there) and record it in the ledger and links."""
         item = target.existing
         if item is None:
+            refused = self.blocked(target)
+            if refused is not None:  # before any write, remote or local
+                raise refused
             self.store.ledger_start(target.key, ActionKind.OPEN_DRAFT_MR.value,
                                     (target.thread.id,), f"docsgap mr for {target.path}")
             try:

@@ -10,6 +10,7 @@ import typer
 
 from docsgap import compose
 from docsgap.cli import common
+from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.detect.detector import Detector
 from docsgap.detect.evalreport import render_text, to_json
 from docsgap.detect.evaluate import (
@@ -27,6 +28,8 @@ from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.models import Detection
+from docsgap.state import StateStore
+from docsgap.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 
 MODEL_OPT = typer.Option(
     None, "--model", help="A detection model file (from `docsgap train detect`) instead of the "
@@ -178,6 +181,29 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         card = write_card(result.model, output.parent / "MODEL_CARD.md")
         typer.echo(card)
         typer.echo(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB)", err=True)
+
+    @groups.train.command("verdicts")
+    @common.handle_errors
+    def train_verdicts(
+        output: Path = typer.Option(..., "--output", "-o", help="Directory to write "
+                                    "detect-verdicts.jsonl and dedup-verdicts.jsonl into."),
+        config: Path | None = CONFIG_OPT,
+        state: Path | None = STATE_OPT,
+    ) -> None:
+        """Export the team's review verdicts as labelled data: accepted signals as docs gaps,
+        rejected ones as not (detect-verdicts.jsonl, the detect-dev.jsonl format, for
+        `train detect --verdicts`), and each reviewed evidence note as a same/not-same pair
+        (dedup-verdicts.jsonl). Reads the state only."""
+        cfg = load(config, state)
+        store = StateStore(cfg.state_path)
+        try:
+            exported = write_verdicts(store, output)
+        finally:
+            store.close()
+        gaps = sum(r["label"] == "docs_gap" for r in exported.detect)
+        typer.echo(f"{len(exported.detect)} detection records ({gaps} docs gaps) -> "
+                   f"{output / DETECT_FILE}; {len(exported.dedup)} dedup pairs -> "
+                   f"{output / DEDUP_FILE}")
 
     @groups.rules.command("check")
     @common.handle_errors

@@ -200,13 +200,18 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                     out.data["diff"] = diff
                     out.say(diff, nl=False)
                     draft = dm.draft(target, new, title=title, summary=summary)
+                    if target.rights is not None:
+                        out.data["mr_mode"] = target.rights.mr_mode
                     if not apply:
                         out.say(
-                            f"\nDry run: would commit to a new branch {draft.source_branch} (from "
-                            f"{draft.target_branch}) and open {draft.title!r}"
-                            f" linking thread #{topic}"
+                            f"\nDry run: would commit to {dm.where(target, draft)} and open "
+                            f"{draft.title!r} linking thread #{topic}"
                             + (f" and {target.issue_url}" if target.issue_url else "")
                             + ". Add --apply to do it.")
+                        blocked = dm.blocked(target)
+                        if blocked is not None:
+                            out.say(f"--apply would stop: {blocked} (fix: {blocked.hint})",
+                                    err=True)
                         if from_editor:
                             saved = _save_draft(cfg, target, new)
                             out.say(f"Your edit is saved in {saved}; rerun with --content "

@@ -4,21 +4,23 @@ docs page it is about. Pure: no I/O."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from docsgap.detect.features import post_vector, rule_names, veto_name
-from docsgap.detect.gate import GateIndex, gate_for, lowercase_twin
+from docsgap.detect.gate import GateIndex, gate_for
 from docsgap.detect.model import Model, read_model, shipped_model
-from docsgap.detect.posttext import Sentence, clean_post, is_docs_url, sentences_of, tracker_links
-from docsgap.detect.ruleset import Canceller, Rule, RuleSet
+from docsgap.detect.posttext import Sentence, clean_post, sentences_of, tracker_links
+from docsgap.detect.ruleset import THREAD_SCOPES, Rule, RuleSet
+from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
 from docsgap.docs.pages import map_url
 from docsgap.models import Detection, DocPage, Evidence, GapType, Post, Signal, Thread
 
 _BOT_NAMES = frozenset({"system", "discobot", "github", "gitlab-bot", "forum-bot"})
 _BOT_RE = re.compile(r"[-_.]bot$|^bot[-_.]")
 _EVIDENCE_CHARS = 320
+_OWN_MARK = "docsgap:key="
+"""In every text docsgap writes (its replies never judge a thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,9 @@ class ThreadVerdict:
     skipped_posts: tuple[tuple[int, str], ...] = ()
     """(post number, reason): withheld (deleted, hidden...), staff, bot, ignored user, not a
     regular post, quote-only, empty."""
+    cancelled: tuple[tuple[str, str], ...] = ()
+    """(signal key, why): signals the thread cancelled (a retraction, the docs shown to cover
+    it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,127 +47,6 @@ class _Hit:
     end: int
     weight: float
     evidence: Evidence
-
-
-_Search = Callable[[str], "re.Match[str] | None"]
-
-
-def _searcher(regex: re.Pattern[str]) -> _Search:
-    """`regex.search` for lower-case text: ASCII text (most posts) goes to the same pattern
-    without IGNORECASE when that cannot change a match, which runs about twice as fast."""
-    twin = lowercase_twin(regex)
-    if twin is None or twin is regex:
-        return regex.search
-    fast, slow = twin.search, regex.search
-    return lambda text: fast(text) if text.isascii() else slow(text)
-
-
-class _DocsRefs:
-    """The docs vocabulary, with a cheap literal check before the (slow) full regex."""
-
-    __slots__ = ("regex", "_ascii", "_search", "_precheck")
-
-    def __init__(self, regex: re.Pattern[str]) -> None:
-        self.regex = regex
-        self._ascii = lowercase_twin(regex) or regex
-        self._search = _searcher(regex)
-        gate = gate_for([regex.pattern])
-        literals = sorted(gate.literals) if gate and len(gate.alternatives) == 1 else []
-        # One literal set covering every alternative: a text without any cannot match.
-        single = literals and len(gate.alternatives[0]) == 1 if gate else False
-        self._precheck = re.compile("|".join(map(re.escape, literals))) if single else None
-
-    def search(self, norm: str) -> bool:
-        if self._precheck is not None and self._precheck.search(norm) is None:
-            return False
-        return self._search(norm) is not None
-
-    def finditer(self, norm: str) -> Iterator[re.Match[str]]:
-        """Every docs reference in a lower-case text."""
-        return (self._ascii if norm.isascii() else self.regex).finditer(norm)
-
-
-class _Unit:
-    """The sentences judged together (a post, plus the title for the opening post)."""
-
-    __slots__ = ("sentences", "norms", "_refs", "_docs", "_post", "_cancels", "_urls", "_at")
-
-    def __init__(self, sentences: Sequence[Sentence], refs: _DocsRefs) -> None:
-        self.sentences = sentences
-        self.norms = [s.norm for s in sentences]
-        self._refs = refs
-        self._docs: list[bool | None] = [None] * len(self.norms)
-        self._post: str | None = None
-        self._cancels: dict[tuple[int, int], bool] = {}
-        self._urls: list[tuple[int, str]] | None = None
-        self._at: list[int] = []
-
-    def docs_in(self, i: int) -> bool:
-        if not 0 <= i < len(self._docs):
-            return False
-        found = self._docs[i]
-        if found is None:
-            found = self._docs[i] = self._refs.search(self.norms[i])
-        return found
-
-    def any_docs(self) -> bool:
-        return any(self.docs_in(i) for i in range(len(self.norms)))
-
-    def docs_within(self, i: int, start: int, end: int, words: int) -> bool:
-        norm = self.norms[i]
-        for m in self._refs.finditer(norm):
-            gap = norm[end : m.start()] if m.start() >= end else norm[m.end() : start]
-            if m.start() < end and m.end() > start or len(gap.split()) <= words:
-                return True
-        return False
-
-    def region(self, c: Canceller, i: int, start: int, end: int) -> str:
-        norm = self.norms[i]
-        if c.scope == "before":
-            return " ".join(norm[:start].split()[-c.window :])
-        if c.scope == "after":
-            return " ".join(norm[end:].split()[: c.window])
-        if c.scope == "adjacent":
-            return "\n".join(self.norms[max(0, i - 1) : i + 2])
-        if c.scope == "post":
-            if self._post is None:
-                self._post = "\n".join(self.norms)
-            return self._post
-        return norm
-
-    def cancels(self, c: Canceller, search: _Search, i: int, start: int, end: int) -> bool:
-        """Whether canceller `c` fires around a hit; remembered for the regions that do not
-        depend on the hit's span (a long post with many hits asks again and again)."""
-        if c.scope in ("before", "after"):
-            return search(self.region(c, i, start, end)) is not None
-        key = (id(c), -1 if c.scope == "post" else i)
-        found = self._cancels.get(key)
-        if found is None:
-            found = self._cancels[key] = search(self.region(c, i, start, end)) is not None
-        return found
-
-    def docs_urls(self) -> list[tuple[int, str]]:
-        """(sentence index, URL) of every docs URL, in order; made once per unit (a long
-        post asks for the nearest one per hit)."""
-        if self._urls is None:
-            self._urls = [(i, u) for i, s in enumerate(self.sentences) for u in s.urls
-                          if is_docs_url(u)]
-            self._at = [i for i, _ in self._urls]
-        return self._urls
-
-    def nearest_docs_url(self, i: int) -> str | None:
-        """The docs URL of the sentence nearest to `i` (the earlier one on a tie), first in
-        its sentence: a binary search, not a pass over every URL."""
-        found = self.docs_urls()
-        if not found:
-            return None
-        after = bisect_left(self._at, i)
-        if after == 0:
-            return found[0][1]
-        before = bisect_left(self._at, self._at[after - 1])  # first URL of that sentence
-        if after == len(found) or i - self._at[before] <= self._at[after] - i:
-            return found[before][1]
-        return found[after][1]
 
 
 MODEL_RULE = "model"
@@ -184,14 +68,16 @@ class Detector:
                                      ruleset.settings.threshold,
                                      "The learned scorer (docsgap.detect.model).")
                              for t in GapType}
-        self._globals = tuple(c for c in ruleset.cancellers.values() if c.is_global)
+        self._globals = tuple(c for c in ruleset.cancellers.values()
+                              if c.is_global and c.scope not in THREAD_SCOPES)
+        self._thread = tuple(c for c in ruleset.cancellers.values() if c.scope in THREAD_SCOPES)
         self._priority = {t: n for n, t in enumerate(ruleset.settings.type_priority)}
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
-        self._refs = _DocsRefs(ruleset.docs_ref)
+        self._refs = DocsRefs(ruleset.docs_ref)
         self._gates = GateIndex([gate_for(r.sources) for r in ruleset.rules])
         # Keyed by id(): rules and cancellers live as long as the ruleset (hashing them is slow).
-        self._search: dict[int, _Search] = {id(r): _searcher(r.regex) for r in ruleset.rules}
-        self._search.update((id(c), _searcher(c.regex)) for c in ruleset.cancellers.values())
+        self._search: dict[int, Search] = {id(r): searcher(r.regex) for r in ruleset.rules}
+        self._search.update((id(c), searcher(c.regex)) for c in ruleset.cancellers.values())
 
     # --- public API ---------------------------------------------------------------------------
     def detect_text(self, title: str, text: str) -> Detection:
@@ -223,7 +109,7 @@ class Detector:
         existing: dict[str, None] = {}
         skipped: list[tuple[int, str]] = []
         thread_docs: list[str] = []
-        judged: list[tuple[Post, _Unit]] = []
+        judged: list[tuple[Post, Unit]] = []
         for post in thread.posts:
             if post.withheld:  # deleted, hidden, withdrawn or off limits: never evidence
                 skipped.append((post.number, post.withheld))
@@ -253,16 +139,56 @@ class Detector:
                 groups.setdefault(key, []).append(hit)
                 pages[key] = page
         signals = []
+        cancelled: list[tuple[str, str]] = []
         for key, hits in groups.items():
+            veto = self._judge_in_thread(thread, hits, ignored)
             is_gap, gap, score, rules = self._verdict(hits)
             if not is_gap or gap is None:
+                continue
+            if veto is not None:
+                cancelled.append((Signal(thread.id, "", "", gap, 0.0, (), (), pages[key],
+                                         0).key, veto))
                 continue
             numbers = [h.evidence.post_number or 0 for h in hits]
             signals.append(Signal(
                 thread.id, thread.title, thread.url, gap, score, rules,
                 tuple(h.evidence for h in hits), pages[key], min(numbers), tuple(existing),
             ))
-        return ThreadVerdict(tuple(signals), tuple(existing), tuple(skipped))
+        return ThreadVerdict(tuple(signals), tuple(existing), tuple(skipped), tuple(cancelled))
+
+    def _judge_in_thread(self, thread: Thread, hits: list[_Hit], ignored: set[str]) -> str | None:
+        """Judge a page's hits in their thread: the author's later retraction or a staff reply
+        showing the docs already cover it vetoes them (returns why); a staff reply confirming
+        the gap adds its `boost` as a hit of its own (appended to `hits`)."""
+        if not self._thread or not hits:
+            return None
+        first = min(h.evidence.post_number or 1 for h in hits)
+        author = next((p.username for p in thread.posts if p.number == first), None)
+        gap = self._verdict(hits)[1] or GapType.MISSING
+        for post in thread.posts:
+            if (post.number <= first or post.post_type != 1 or post.withheld
+                    or _OWN_MARK in (post.raw or post.cooked)):
+                continue
+            staff = post.staff or post.username.lower() in ignored
+            scope = "author-later" if post.username == author else (
+                "staff-reply" if staff else None)
+            if scope is None:
+                continue
+            sentences = list(clean_post(post.cooked or post.raw or "").sentences)
+            for c in self._thread:
+                if c.scope != scope:
+                    continue
+                found = next(((i, m) for i, s in enumerate(sentences)
+                              if (m := self._search[id(c)](s.norm)) is not None), None)
+                if found is None:
+                    continue
+                if c.boost is None:
+                    return f"{c.id} (post {post.number})"
+                i, m = found
+                rule = Rule(c.id, gap, re.compile(r"(?!)"), c.boost, c.description)
+                ev = _evidence(c.id, sentences[i], m.start(), m.end(), post.number)
+                hits.append(_Hit(rule, -1, m.start(), m.end(), c.boost, ev))
+        return None
 
     def _page(self, url: str) -> DocPage:
         return map_url(url, self.ruleset.docs_map)
@@ -283,7 +209,7 @@ class Detector:
         return (view[0], view[2] is not None, rules_gap) if view else (0.0, False, rules_gap)
 
     def _model_view(
-        self, unit: _Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
+        self, unit: Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
     ) -> tuple[float, int, str | None] | None:
         """(probability, the sentence that carried it, the canceller vetoing that sentence)."""
         model = self.model
@@ -302,7 +228,7 @@ class Detector:
         return p, i, None
 
     def _post_hits(
-        self, unit: _Unit, post_number: int | None
+        self, unit: Unit, post_number: int | None
     ) -> tuple[list[_Hit], list[tuple[str, int]]]:
         """The rule hits of one post, joined by the model's verdict: a post the model scores at
         or above its threshold gets a `model` hit on the sentence that carried the score (typed
@@ -331,7 +257,7 @@ class Detector:
 
     def rule_fires(self, rule: Rule, text: str) -> bool:
         """Whether one rule (with its cancellers) fires on a text; runs rules' examples."""
-        unit = _Unit(list(clean_post(text).sentences), self._refs)
+        unit = Unit(list(clean_post(text).sentences), self._refs)
         return bool(self._hits(unit, None, (rule,))[0])
 
     def has_docs_ref(self, text: str) -> bool:
@@ -339,12 +265,12 @@ class Detector:
         return any(self._refs.search(s.norm) for s in clean_post(text).sentences)
 
     # --- scoring ------------------------------------------------------------------------------
-    def _unit(self, title: str, body: list[Sentence]) -> _Unit:
+    def _unit(self, title: str, body: list[Sentence]) -> Unit:
         head = sentences_of(title) if title.strip() else []
-        return _Unit([*head, *body], self._refs)
+        return Unit([*head, *body], self._refs)
 
     def _hits(
-        self, unit: _Unit, post_number: int | None, only: Sequence[Rule] | None = None
+        self, unit: Unit, post_number: int | None, only: Sequence[Rule] | None = None
     ) -> tuple[list[_Hit], list[tuple[str, int]]]:
         """Surviving hits, and (canceller id, sentence) for each vetoed one."""
         hits: list[_Hit] = []
@@ -371,7 +297,7 @@ class Detector:
                     hits.append(_Hit(rule, i, m.start(), m.end(), weight, ev))
         return hits, cancelled
 
-    def _rules_each(self, unit: _Unit, only: Sequence[Rule] | None) -> list[Sequence[Rule]]:
+    def _rules_each(self, unit: Unit, only: Sequence[Rule] | None) -> list[Sequence[Rule]]:
         """Per sentence, the rules that can match it: `only`, or the rules whose literal gate
         the sentence passes (usually none or a few), in rule order."""
         if only:
@@ -398,7 +324,7 @@ class Detector:
 
 
 def _rule_features(
-    unit: _Unit, hits: Sequence[_Hit], cancelled: Sequence[tuple[str, int]]
+    unit: Unit, hits: Sequence[_Hit], cancelled: Sequence[tuple[str, int]]
 ) -> list[set[str]]:
     """Per sentence, the rule features the learned scorer sees (hits and vetoes)."""
     per: list[set[str]] = [set() for _ in unit.norms]
@@ -409,7 +335,7 @@ def _rule_features(
     return per
 
 
-def _near_ok(rule: Rule, unit: _Unit, i: int, start: int, end: int) -> bool:
+def _near_ok(rule: Rule, unit: Unit, i: int, start: int, end: int) -> bool:
     near = rule.near_docs
     if near is None:
         return True

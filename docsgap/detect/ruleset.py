@@ -11,7 +11,9 @@ from docsgap.docs.pages import DocsMap
 from docsgap.models import GapType
 
 NEAR_DOCS = ("sentence", "adjacent", "post")
-SCOPES = ("sentence", "before", "after", "adjacent", "post")
+THREAD_SCOPES = ("author-later", "staff-reply")
+"""Judged on the thread: later posts by the signal's author, or replies by staff."""
+SCOPES = ("sentence", "before", "after", "adjacent", "post", *THREAD_SCOPES)
 NearDocs = str | int | None
 
 
@@ -39,7 +41,8 @@ class Canceller:
     id: str
     regex: re.Pattern[str]
     scope: str = "sentence"
-    """`sentence`, `before`/`after` (within `window` words of the hit), `adjacent`, `post`."""
+    """`sentence`, `before`/`after` (within `window` words of the hit), `adjacent`, `post`; or
+    on the thread: `author-later` (the author's later posts), `staff-reply` (staff replies)."""
     window: int = 4
     penalty: float | None = None
     """Weight subtracted from the hit; `None` vetoes it."""
@@ -48,6 +51,8 @@ class Canceller:
     description: str = ""
     where: str = ""
     examples: Examples = Examples()
+    boost: float | None = None
+    """`staff-reply` only: weight added to the signal (a maintainer confirms the gap)."""
 
 
 @dataclass(frozen=True, slots=True)

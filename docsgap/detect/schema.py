@@ -13,6 +13,7 @@ from docsgap.detect.redos import catastrophic
 from docsgap.detect.ruleset import (
     NEAR_DOCS,
     SCOPES,
+    THREAD_SCOPES,
     Canceller,
     Example,
     Examples,
@@ -32,7 +33,7 @@ FILE_KEYS = frozenset({"terms", "settings", "docs_refs", "cancellers", "rules"})
 _TERM_RE = re.compile(r"\{([a-z_]+)\}")
 SETTINGS_KEYS = frozenset({"threshold", "type_priority"})
 DOCS_KEYS = frozenset({"phrases", "patterns", "examples"})
-MATCH_KEYS = frozenset({"phrases", "patterns", "scope", "window", "penalty"})
+MATCH_KEYS = frozenset({"phrases", "patterns", "scope", "window", "penalty", "boost"})
 CANCELLER_KEYS = MATCH_KEYS | {"id", "description", "global", "examples"}
 RULE_KEYS = frozenset(
     {"id", "gap_type", "description", "phrases", "patterns", "near_docs", "cancel", "weight",
@@ -241,6 +242,9 @@ def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller |
         ctx.err(fields.get("scope", node), f"{what}: scope must be one of {', '.join(SCOPES)}")
     window = _number(ctx, fields["window"], f"{what}.window") if "window" in fields else 4.0
     penalty = _number(ctx, fields["penalty"], f"{what}.penalty") if "penalty" in fields else None
+    boost = _number(ctx, fields["boost"], f"{what}.boost") if "boost" in fields else None
+    if "boost" in fields and scope != "staff-reply":
+        ctx.err(fields["boost"], f"{what}: boost needs scope: staff-reply")
     is_global = False
     if "global" in fields:
         flag = fields["global"]
@@ -255,7 +259,7 @@ def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller |
     description = _text(ctx, fields["description"], what) if "description" in fields else ""
     return Canceller(
         cid, regex, scope or "sentence", int(window or 4), penalty, is_global, description or "",
-        ctx.where(node), examples,
+        ctx.where(node), examples, boost,
     )
 
 
@@ -400,7 +404,10 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
         ctx = _Ctx(draft.label, problems)
         resolved = list(draft.rule.cancel)
         for cid, node in draft.refs:
-            if cid in cancellers:
+            if cid in cancellers and cancellers[cid].scope in THREAD_SCOPES:
+                ctx.err(node, f"rule {draft.rule.id}: canceller {cid!r} judges the thread; "
+                        "it applies to every signal and is not listed in a rule")
+            elif cid in cancellers:
                 resolved.append(cancellers[cid])
             else:
                 ctx.err(node, f"rule {draft.rule.id}: unknown canceller {cid!r}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from docsgap.sandbox import gitlab_forks as forks
 from docsgap.sandbox import gitlab_packages as packages
 from docsgap.sandbox import gitlab_repo as repo
 from docsgap.sandbox import gitlab_tree as tree
@@ -86,16 +87,6 @@ def token_self(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id`."""
     return ok(views.project_json(ctx.state, project_of(ctx, m), ctx.urls, ctx.user))
-
-
-def list_forks(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET /projects/:id/forks` (`owned=true`: the token user's own)."""
-    project = project_of(ctx, m)
-    forks = [p for p in ctx.state.projects.values() if p.get("forked_from_id") == project["id"]]
-    if req.arg("owned") == "true":
-        forks = [p for p in forks if ctx.user is not None and p["owner_id"] == ctx.user["id"]]
-    return paginate(req, sorted(forks, key=lambda p: p["id"]), ctx.api_root,
-                    lambda p: views.project_json(ctx.state, p, ctx.urls, ctx.user))
 
 
 def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
@@ -267,11 +258,13 @@ def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Respo
 
 
 def create_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`POST /projects/:id/merge_requests` -> 201 (`Draft:` title -> `draft: true`)."""
+    """`POST /projects/:id/merge_requests` -> 201 (`Draft:` title -> `draft: true`); from a fork
+    with `target_project_id`, the MR belongs to the target project."""
     author = ctx.writer()
     project = project_of(ctx, m)
     mr = ctx.state.create_merge_request(project, author, req.form(), ctx.now)
-    return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls), 201)
+    target = ctx.state.projects[mr["project_id"]]  # another one when `target_project_id` says
+    return ok(views.merge_request_json(ctx.state, target, mr, ctx.urls), 201)
 
 
 def get_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
@@ -365,7 +358,6 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", r"/api/v4/personal_access_tokens/self", token_self),
     route("GET", _P, get_project),
     route("GET", rf"{_P}/labels", list_labels),
-    route("GET", rf"{_P}/forks", list_forks),
     route("GET", rf"{_P}/issues", list_issues),
     route("POST", rf"{_P}/issues", create_issue),
     route("GET", rf"{_P}/issues/(?P<iid>\d+)", get_issue),
@@ -387,5 +379,6 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("GET", rf"{_P}/repository/branches/(?P<branch>[^/]+)", get_branch),
     route("POST", rf"{_P}/repository/branches", create_branch),
     *packages.routes(_P),
+    *forks.routes(_P),
     *tree.routes(_P),
 ]

@@ -8,7 +8,7 @@ import difflib
 import hashlib
 from typing import Any
 
-from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState
+from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState, source_project_id
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,
@@ -77,9 +77,10 @@ def may_push(state: GitLabState, project: JSON, actor: JSON | None, branch: str)
 
 
 def create_branch(state: GitLabState, project: JSON, name: str, ref: str, now: float,
-                  actor: JSON | None = None) -> JSON:
-    """`POST /repository/branches` (also used by commits with `start_branch`); with `actor`,
-    403 unless they may push (the seed passes none)."""
+                  actor: JSON | None = None, *, start_project: JSON | None = None) -> JSON:
+    """`POST /repository/branches` (also used by commits with `start_branch`, whose
+    `start_project` may be another project of the fork network); with `actor`, 403 unless they
+    may push (the seed passes none)."""
     if actor is not None and not may_push(state, project, actor, name):
         raise HttpError(gitlab_message(403, "403 Forbidden"))
     if not name.strip():
@@ -87,7 +88,7 @@ def create_branch(state: GitLabState, project: JSON, name: str, ref: str, now: f
     if (project["id"], name) in state.branches:
         raise HttpError(gitlab_message(400, "Branch already exists"))
     try:
-        start = resolve_ref(state, project, ref)
+        start = resolve_ref(state, start_project or project, ref)
     except HttpError:
         raise HttpError(gitlab_message(400, "Invalid reference name: " + ref)) from None
     record: JSON = {"name": name, "project_id": project["id"], "commit_id": start["id"],
@@ -103,6 +104,13 @@ def commit(state: GitLabState, project: JSON, actor: JSON, form: JSON, now: floa
         if not form.get(name):
             raise gitlab_bad_request(f"{name} is missing")
     name = str(form["branch"])
+    start_project = None
+    if form.get("start_project") not in (None, ""):  # checked first, as GitLab does
+        start_project = state.project(str(form["start_project"]))
+        if state.fork_root(start_project) is not state.fork_root(project):
+            full = start_project["path_with_namespace"].replace("/", " / ")
+            raise HttpError(gitlab_message(
+                403, f"403 Forbidden - Project is not included in the fork network for {full}"))
     if not may_push(state, project, actor, name):
         raise HttpError(gitlab_message(403, "You are not allowed to push into this branch"))
     start = form.get("start_branch")
@@ -115,7 +123,7 @@ def commit(state: GitLabState, project: JSON, actor: JSON, form: JSON, now: floa
         if not start:
             raise HttpError(gitlab_message(
                 400, "You can only create or edit files when you are on a branch"))
-        create_branch(state, project, name, str(start), now)
+        create_branch(state, project, name, str(start), now, start_project=start_project)
     record = state.branches[(project["id"], name)]
     files = dict(state.commits[record["commit_id"]]["files"])
     actions = form["actions"]
@@ -165,7 +173,7 @@ def _apply(files: dict[str, str], action: Any) -> None:
 
 def changes(state: GitLabState, project: JSON, mr: JSON) -> list[JSON]:
     """The MR's diffs: source head against the commit its branch started from."""
-    source = state.branches.get((project["id"], mr["source_branch"]))
+    source = state.branches.get((source_project_id(mr), mr["source_branch"]))
     if source is None:
         return []
     old = state.commits[source["base_commit_id"]]["files"]
@@ -188,7 +196,7 @@ def changes(state: GitLabState, project: JSON, mr: JSON) -> list[JSON]:
 def merge(state: GitLabState, project: JSON, mr: JSON, actor: JSON, now: float) -> None:
     """Apply the MR's changes to its target branch (a merge commit), then the bookkeeping."""
     target = branch(state, project, mr["target_branch"])
-    source = state.branches.get((project["id"], mr["source_branch"]))
+    source = state.branches.get((source_project_id(mr), mr["source_branch"]))
     files = dict(state.commits[target["commit_id"]]["files"])
     if source is not None:
         new = state.commits[source["commit_id"]]["files"]
@@ -206,7 +214,7 @@ def merge(state: GitLabState, project: JSON, mr: JSON, actor: JSON, now: float) 
     mr["sha"] = source["commit_id"] if source else made["id"]
     state.mark_merged(project, mr, actor, now)
     if source is not None and mr.get("remove_source_branch"):
-        del state.branches[(project["id"], mr["source_branch"])]
+        del state.branches[(source_project_id(mr), mr["source_branch"])]
 
 
 def file_json(project: JSON, path: str, ref: str, commit: JSON) -> JSON:

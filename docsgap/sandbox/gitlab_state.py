@@ -134,6 +134,12 @@ class GitLabState:
         return [n for n in self.notes.values()
                 if n["noteable_type"] == kind and n["noteable_id"] == item["id"]]
 
+    def fork_root(self, project: JSON) -> JSON:
+        """The project a fork network grew from (`project` itself when it is no fork)."""
+        while project.get("forked_from_id") in self.projects:
+            project = self.projects[project["forked_from_id"]]
+        return project
+
     def user_named(self, username: str) -> JSON | None:
         """A user by username."""
         return next((u for u in self.users.values() if u["username"] == username), None)
@@ -268,22 +274,40 @@ class GitLabState:
     # --- merge requests --------------------------------------------------------------------
 
     def create_merge_request(self, project: JSON, author: JSON, form: JSON, now: float) -> JSON:
-        """`POST /projects/:id/merge_requests`; both branches must exist, one open MR per pair."""
+        """`POST /projects/:id/merge_requests` from `project` into `target_project_id` (itself
+        by default, or a project of its fork network); the author needs Developer in the source
+        (`create_merge_request_from`); both branches must exist, one open MR per pair. The MR
+        belongs to the target project."""
         for name in ("source_branch", "target_branch", "title"):
             if not str(form.get(name) or "").strip():
                 raise gitlab_bad_request(f"{name} is missing")
-        source, target = str(form["source_branch"]), str(form["target_branch"])
-        for branch in (source, target):
-            if (project["id"], branch) not in self.branches:
+        if self.access_level(project, author) < DEVELOPER:
+            raise HttpError(gitlab_message(403, "403 Forbidden"))
+        target = project
+        if form.get("target_project_id") not in (None, ""):
+            target = self.project(str(form["target_project_id"]))
+        if target is not project and self.fork_root(target) is not self.fork_root(project):
+            raise HttpError(gitlab_message(
+                422, ["Source project is not a fork of the target project"]))
+        source, target_branch = str(form["source_branch"]), str(form["target_branch"])
+        for owner, branch in ((project, source), (target, target_branch)):
+            if (owner["id"], branch) not in self.branches:
                 raise HttpError(gitlab_message(400, {"source_branch" if branch == source
                                                       else "target_branch": ["is invalid"]}))
         clash = next((mr for mr in self.merge_requests.values()
-                      if mr["project_id"] == project["id"] and mr["state"] == "opened"
-                      and mr["source_branch"] == source and mr["target_branch"] == target), None)
+                      if mr["project_id"] == target["id"] and mr["state"] == "opened"
+                      and source_project_id(mr) == project["id"]
+                      and mr["source_branch"] == source and mr["target_branch"] == target_branch),
+                     None)
         if clash is not None:
             message = ("Another open merge request already exists for this source branch: "
                        f"!{clash['iid']}")
             raise HttpError(gitlab_message(409, [message]))
+        return self._new_merge_request(target, project, author, form, now)
+
+    def _new_merge_request(self, project: JSON, source_project: JSON, author: JSON, form: JSON,
+                           now: float) -> JSON:
+        source, target = str(form["source_branch"]), str(form["target_branch"])
         iid = max((k[1] for k in self.merge_requests if k[0] == project["id"]), default=0) + 1
         stamp = iso(now)
         mr: JSON = {
@@ -295,6 +319,7 @@ class GitLabState:
             "target_branch": target, "labels": [], "author_id": author["id"],
             "merge_commit_sha": None, "discussion_locked": None,
             "remove_source_branch": _truthy(form.get("remove_source_branch")),
+            "source_project_id": source_project["id"],
         }
         mr["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
         self.merge_requests[(project["id"], iid)] = mr
@@ -363,6 +388,11 @@ def split_labels(value: Any) -> list[str]:
         return []
     items = value if isinstance(value, list) else [value]
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+def source_project_id(mr: JSON) -> int:
+    """The project an MR's source branch lives in (its own unless it comes from a fork)."""
+    return int(mr.get("source_project_id") or mr["project_id"])
 
 
 def is_draft(title: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docsgap.sandbox.gitlab_state import GitLabState, is_draft
+from docsgap.sandbox.gitlab_state import GitLabState, is_draft, source_project_id
 from docsgap.sandbox.wire import JSON
 
 
@@ -137,7 +137,7 @@ def merge_request_json(state: GitLabState, project: JSON, mr: JSON, urls: Urls) 
     """A merge request (samples/gitlab-merge-request.json)."""
     path = project["path_with_namespace"]
     draft = is_draft(mr["title"])
-    source = state.branches.get((project["id"], mr["source_branch"]))
+    source = state.branches.get((source_project_id(mr), mr["source_branch"]))
     sha = mr.get("sha") or (source["commit_id"] if source else None)
     status = "not_open" if mr["state"] == "merged" else "draft_status" if draft else "mergeable"
     return {
@@ -150,7 +150,7 @@ def merge_request_json(state: GitLabState, project: JSON, mr: JSON, urls: Urls) 
         "user_notes_count": sum(1 for n in state.notes_of(mr) if not n["system"]),
         "upvotes": 0, "downvotes": 0,
         "author": user_json(state.users[mr["author_id"]], urls), "assignees": [],
-        "assignee": None, "reviewers": [], "source_project_id": project["id"],
+        "assignee": None, "reviewers": [], "source_project_id": source_project_id(mr),
         "target_project_id": project["id"], "labels": list(mr["labels"]), "draft": draft,
         "work_in_progress": draft, "milestone": None, "merge_when_pipeline_succeeds": False,
         "merge_status": "can_be_merged", "detailed_merge_status": status, "sha": sha,

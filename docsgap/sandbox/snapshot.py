@@ -7,7 +7,7 @@ from collections import Counter
 
 from docsgap.sandbox.forum_state import ForumState
 from docsgap.sandbox.gitlab_repo import changes
-from docsgap.sandbox.gitlab_state import GitLabState, is_draft
+from docsgap.sandbox.gitlab_state import GitLabState, is_draft, source_project_id
 from docsgap.sandbox.wire import JSON
 
 
@@ -24,7 +24,9 @@ def snapshot(
                                                                  key=lambda t: t["id"])],
         "projects": [{"id": p["id"], "path_with_namespace": p["path_with_namespace"],
                       "default_branch": p["default_branch"],
-                      "labels": [lb["name"] for lb in p["labels"]]}
+                      "labels": [lb["name"] for lb in p["labels"]],
+                      "forked_from": (gitlab.projects[p["forked_from_id"]]["path_with_namespace"]
+                                      if p.get("forked_from_id") in gitlab.projects else None)}
                      for p in gitlab.projects.values()],
         "issues": [issue_row(gitlab, i, gitlab_url) for i in _ordered(gitlab.issues)],
         "notes": [_note(gitlab, n) for n in sorted(gitlab.notes.values(), key=lambda n: n["id"])],
@@ -104,6 +106,7 @@ def merge_request_row(gitlab: GitLabState, mr: JSON, gitlab_url: str) -> JSON:
         "project": path, "iid": mr["iid"], "title": mr["title"],
         "description": mr["description"], "state": mr["state"], "draft": is_draft(mr["title"]),
         "labels": list(mr["labels"]), "source_branch": mr["source_branch"],
+        "source_project": gitlab.projects[source_project_id(mr)]["path_with_namespace"],
         "target_branch": mr["target_branch"], "author": gitlab.users[mr["author_id"]]["username"],
         "created_at": mr["created_at"], "updated_at": mr["updated_at"],
         "merged_at": mr["merged_at"], "closed_at": mr["closed_at"],

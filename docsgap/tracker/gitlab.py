@@ -78,6 +78,8 @@ class GitLabTracker:
         self._keyset = True
         self._own: list[dict[str, Any]] | None = None
         self._username: str | None = None
+        self._info: dict[str, Any] | None = None
+        self._fork: tuple[str, int] | None | bool = False  # False: not looked up yet
         # lazy=True: no GET /projects/:id (rate-limited on GitLab.com); paths use the encoded id.
         self._project = gl.projects.get(project, lazy=True)
 
@@ -167,10 +169,9 @@ class GitLabTracker:
     def rights(self, labels: Sequence[str] = ()) -> WriteRights:
         """What the token may write here: its access level (`GET /projects/:id`), which of
         `labels` are missing, and, when it cannot push, a fork it owns. A few GETs."""
-        with self._errors(f"reading {self.project} and its permissions"):
-            data = self.gl.http_get(f"/projects/{self._project.encoded_id}", **self._read)
-            if not isinstance(data, dict):
-                raise PayloadError("GitLab answered /projects/:id without a JSON object")
+        self._info = None  # the role may have changed since: ask again
+        data = self._project_info()
+        with self._errors(f"listing labels of {self.project}"):
             missing = tuple(name for name in labels if not any(
                 str(label.name).lower() == name.lower()
                 for label in self._project.labels.list(
@@ -182,11 +183,24 @@ class GitLabTracker:
         return replace(rights, fork=self.owned_fork())
 
     def owned_fork(self) -> str | None:
-        """The path of a fork of the project that the token's user owns, if any."""
-        with self._errors(f"listing forks of {self.project}"):
-            for fork in self._pages(self._project.forks, {"owned": True}):
-                return str(fork["path_with_namespace"])
-        return None
+        """The path of a fork of the project that the token's user owns, if any (asked once)."""
+        if self._fork is False:
+            self._fork = None
+            with self._errors(f"listing forks of {self.project}"):
+                for fork in self._pages(self._project.forks, {"owned": True}):
+                    self._fork = (str(fork["path_with_namespace"]), int(fork["id"]))
+                    break
+        return self._fork[0] if isinstance(self._fork, tuple) else None
+
+    def _project_info(self) -> dict[str, Any]:
+        """`GET /projects/:id` as the token sees it (asked once: rate limited on GitLab.com)."""
+        if self._info is None:
+            with self._errors(f"reading {self.project} and its permissions"):
+                data = self.gl.http_get(f"/projects/{self._project.encoded_id}", **self._read)
+            if not isinstance(data, dict) or "id" not in data:
+                raise PayloadError("GitLab answered /projects/:id without a JSON object")
+            self._info = data
+        return self._info
 
     def username(self) -> str:
         """The token's user (`GET /user`, asked once)."""
@@ -214,15 +228,22 @@ class GitLabTracker:
             return text
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
-        """The MR from `source_branch` (any state), preferring an open one."""
+        """The MR into the project from `source_branch` of the project itself or of the token
+        user's own fork (any state), preferring an open one. Branches of the same name in
+        other people's forks are not ours."""
         params = {"source_branch": source_branch, "state": "all"}
         with self._errors(f"looking for a merge request from {source_branch}"):
-            found = [
-                item("merge_request", d, self.project)
-                for d in self._pages(self._project.mergerequests, params)
-            ]
+            rows = list(self._pages(self._project.mergerequests, params))
+        found = [item("merge_request", d, self.project) for d in rows if self._ours(d)]
         opened = [i for i in found if i.state == "opened"]
         return opened[0] if opened else found[0] if found else None
+
+    def _ours(self, data: dict[str, Any]) -> bool:
+        source = data.get("source_project_id")
+        if source in (None, data.get("project_id"), data.get("target_project_id")):
+            return True
+        self.owned_fork()
+        return isinstance(self._fork, tuple) and self._fork[1] == int(source)
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -264,12 +285,15 @@ class GitLabTracker:
             return note(manager.update(int(note_id), {"body": body}, **self._write))
 
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
-        """Commit the file to `draft.source_branch` and open a Draft MR. Safe to rerun: an
-        existing MR from the branch is returned as is; an existing branch gets the commit only
-        if its file differs (no `start_branch`)."""
+        """Commit the file to `draft.source_branch` and open a Draft MR. With
+        `draft.source_project` (a fork), the branch is made there from the project's target
+        branch (`start_project`) and the MR opened from it into the project
+        (`target_project_id`). Safe to rerun: an existing MR from the branch is returned as is;
+        an existing branch gets the commit only if its file differs (no `start_branch`)."""
         existing = self.find_merge_request(draft.source_branch)
         if existing is not None:
             return existing
+        source = self._project
         commit: dict[str, Any] = {
             "branch": draft.source_branch,
             "commit_message": draft.commit_message,
@@ -277,22 +301,29 @@ class GitLabTracker:
                 {"action": "update", "file_path": draft.file_path, "content": draft.content}
             ],
         }
-        if not self._branch_exists(draft.source_branch):
+        data: dict[str, Any] = {}
+        if draft.source_project is not None:
+            source = self.gl.projects.get(draft.source_project, lazy=True)
+            upstream = int(self._project_info()["id"])
+            data["target_project_id"] = upstream
+        if not self._branch_exists(source, draft.source_branch):
             commit["start_branch"] = draft.target_branch
-            self._commit(commit)
-        elif self._file_or_none(draft.file_path, draft.source_branch) != draft.content:
-            self._commit(commit)
+            if draft.source_project is not None:
+                commit["start_project"] = data["target_project_id"]
+            self._commit(source, commit)
+        elif self._file_or_none(source, draft.file_path, draft.source_branch) != draft.content:
+            self._commit(source, commit)
         title = draft.title if _DRAFT.match(draft.title) else f"Draft: {draft.title}"
-        data = {
+        data.update({
             "source_branch": draft.source_branch,
             "target_branch": draft.target_branch,
             "title": title,
             "description": draft.description,
             "labels": list(draft.labels),
             "remove_source_branch": True,
-        }
+        })
         with self._errors("creating a draft merge request", write=True):
-            mr = self._project.mergerequests.create(data, **self._write)
+            mr = source.mergerequests.create(data, **self._write)
             return item("merge_request", mr.asdict(), self.project)
 
     # --- helpers ----------------------------------------------------------------------------
@@ -324,25 +355,28 @@ class GitLabTracker:
                 self._keyset = False
         yield from self._pages(self._project.issues, params)
 
-    def _branch_exists(self, name: str) -> bool:
+    def _branch_exists(self, project: Any, name: str) -> bool:
         with self._errors(f"checking branch {name}"):
             try:
-                self._project.branches.get(name, **self._read)
+                project.branches.get(name, **self._read)
             except GitlabError as exc:
                 if exc.response_code == 404:
                     return False
                 raise
         return True
 
-    def _file_or_none(self, path: str, ref: str) -> str | None:
+    def _file_or_none(self, project: Any, path: str, ref: str) -> str | None:
         try:
-            return self.read_file(path, ref)
+            with self._errors(f"reading {path}"):
+                f = project.files.get(file_path=path, ref=ref, **self._read)
+                text: str = f.decode().decode("utf-8")
+                return text
         except NotFoundError:
             return None
 
-    def _commit(self, commit: dict[str, Any]) -> None:
+    def _commit(self, project: Any, commit: dict[str, Any]) -> None:
         with self._errors(f"committing to {commit['branch']}", write=True):
-            self._project.commits.create(commit, **self._write)
+            project.commits.create(commit, **self._write)
 
     def _errors(self, doing: str, *, write: bool = False) -> AbstractContextManager[None]:
         """docsgap's errors for what python-gitlab raises while `doing` (see gitlab_client)."""

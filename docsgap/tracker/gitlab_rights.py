@@ -54,6 +54,28 @@ class WriteRights:
         """How draft MRs are opened: `branch` (in the project), `fork`, or `none`."""
         return "branch" if self.can_push else "fork" if self.fork else "none"
 
+    def mr_reason(self, project: str) -> str:
+        """Why `mr_mode` is what it is, in one line (for `doctor` and `docsgap mr`)."""
+        if self.can_push:
+            return f"{self.user} is {self.role} in {project}: branches in the project itself"
+        if self.fork:
+            return (f"{self.user} is {self.role} in {project} and cannot push there: branches "
+                    f"in its fork {self.fork}, MRs from there into {project}")
+        return self.mr_problem(project) or ""
+
+    def mr_problem(self, project: str) -> str | None:
+        """Why no draft MR can be opened (`mr_mode` none), or None."""
+        if self.mr_mode != "none":
+            return None
+        return (f"{self.user} cannot push to {project} ({self.role}; pushing needs Developer) "
+                "and owns no fork of it, so a draft MR has no branch to come from")
+
+    def mr_fix(self, project: str) -> str:
+        """How to give draft MRs a place to come from."""
+        return (f"fork {project} as {self.user} (the Fork button while signed in as "
+                f"{self.user}, or `POST /projects/:id/fork` with its token), or make "
+                f"{self.user} a Developer of {project}")
+
     def label_problem(self, project: str) -> str | None:
         """Why labelled writes would go wrong, or None when they would not."""
         if not self.can_set_labels:

@@ -281,3 +281,45 @@ def test_non_ascii_text_is_judged_like_its_ascii_twin(detector: Detector) -> Non
         found = detector.detect_text("", text)
         assert found.is_gap and found.gap_type is GapType.INCORRECT
         assert found.rules == detector.detect_text("", ascii_text).rules
+
+
+# --- thread-level judgement -------------------------------------------------------------------
+
+COMPLAINT = "<p>The runner docs are wrong about the cache path.</p>"
+
+
+def test_the_authors_later_retraction_cancels_the_signal(detector: Detector) -> None:
+    thread = _thread(_post(1, COMPLAINT), _post(2, "<p>Which version?</p>", username="bob"),
+                     _post(3, "<p>Never mind, found it: the page has a note I skipped.</p>"))
+    verdict = detector.detect_thread(thread)
+    assert verdict.signals == ()
+    assert [why for _, why in verdict.cancelled] == ["author-retracts (post 3)"]
+    # Someone else saying "never mind" does not retract the author's report.
+    other = _thread(_post(1, COMPLAINT), _post(2, "<p>Never mind, found it.</p>", username="bob"))
+    assert len(detector.detect_thread(other).signals) == 1
+
+
+def test_a_staff_reply_showing_the_docs_cover_it_cancels(detector: Detector) -> None:
+    thread = _thread(_post(1, COMPLAINT), _post(
+        2, "<p>This is already documented here, see the note under Requirements.</p>",
+        username="maintainer", staff=True))
+    verdict = detector.detect_thread(thread)
+    assert verdict.signals == ()
+    assert verdict.cancelled[0][1].startswith("staff-shows-covered")
+
+
+def test_a_staff_confirmation_strengthens_a_weak_signal(detector: Detector) -> None:
+    weak = _thread(_post(1, "<p>Please improve the runner docs.</p>"))
+    assert detector.detect_thread(weak).signals == ()  # 0.6: below the threshold alone
+    confirmed = _thread(_post(1, "<p>Please improve the runner docs.</p>"),
+                        _post(2, "<p>Good catch, we'll fix the page.</p>", username="maintainer",
+                              staff=True))
+    (signal,) = detector.detect_thread(confirmed).signals
+    assert signal.gap_type is GapType.CONFUSING
+    assert "staff-confirms" in signal.rules
+    assert signal.post_number == 1
+    assert signal.evidence[-1].post_number == 2
+    # A non-staff "good catch" confirms nothing.
+    peer = _thread(_post(1, "<p>Please improve the runner docs.</p>"),
+                   _post(2, "<p>Good catch.</p>", username="bob"))
+    assert detector.detect_thread(peer).signals == ()

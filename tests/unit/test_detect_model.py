@@ -134,9 +134,17 @@ def test_training_learns_and_records_its_card(tmp_path: Path) -> None:
     from docsgap.detect.train import train
 
     shared = _corpus(tmp_path)
-    model = train(shared).model
+    verdicts = tmp_path / "detect-verdicts.jsonl"
+    verdicts.write_text("".join(json.dumps(
+        {"id": f"verdict:t{n}", "source_url": f"https://forum.example/t/x/{n}/1",
+         "kind": "forum", "title": "", "text": text, "label": label, "gap_type": gap})
+        + "\n" for n, (text, label, gap) in enumerate([
+            ("The tutorial skips the login step.", "docs_gap", "missing"),
+            ("It crashes after login.", "not_docs_gap", None)])), encoding="utf-8")
+    model = train(shared, verdicts=verdicts).model
     assert model.card["figures"]["dev"]["overall"]["f1"] >= 0.9
-    assert model.card["data"]["verdicts"]["messages"] == 0
+    assert model.card["data"]["verdicts"] == {"messages": 2, "gaps": 1, "weight": 2.0,
+                                              "file": "detect-verdicts.jsonl"}
     assert model.weights["w:tutorial"] > 0 > model.weights["w:crashes"]
 
 

@@ -81,3 +81,15 @@ def test_the_apply_phase_reports_progress(tmp_path: Path) -> None:
     applying = [s for s in seen if s[0] == "apply"]
     assert len(applying) == len(result.plan.actions) > 0
     assert [n for _, n, _ in applying] == list(range(len(applying)))
+
+
+def test_the_time_left_follows_the_pace_so_far(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty = terminal(monkeypatch)
+    clock = iter([100.0, 160.0])
+    monkeypatch.setattr("docsgap.cli.common.time.monotonic", lambda: next(clock))
+    progress = TerminalProgress()
+    progress("scan", 10, 110)  # the pace starts here
+    progress("scan", 40, 110)  # 30 pages a minute: 70 left take 140 s
+    assert tty.getvalue().rstrip().endswith("40/110, ~2 min left")
+    progress.notice("first scan: up to 110 requests")
+    assert tty.getvalue().endswith("first scan: up to 110 requests\n")

@@ -152,3 +152,26 @@ def test_cli_rules_check_exit_codes(tmp_path: Path) -> None:
     result = CliRunner().invoke(_app(), ["rules", "check", "--rules", str(tmp_path / "ex")])
     assert result.exit_code == int(ExitCode.CHECK_FAILED)
     assert "x.yml:7: rule x.one: example must match but did not" in result.output
+
+
+def test_thread_cancellers_are_not_listed_in_rules_and_only_staff_replies_boost(
+        tmp_path: Path) -> None:
+    path = _write(tmp_path, "extra.yml", (
+        "cancellers:\n"
+        "  - id: mine.boost\n"
+        "    scope: author-later\n"
+        "    boost: 0.5\n"
+        "    phrases: [thanks]\n"
+        "rules:\n"
+        "  - id: incorrect.mine\n"
+        "    gap_type: incorrect\n"
+        "    description: mine\n"
+        "    weight: 1\n"
+        "    phrases: [docs are off]\n"
+        "    cancel: [staff-confirms]\n"
+        "    examples: {match: [the docs are off]}\n"
+    ))
+    problems = _problems(tmp_path)
+    assert problems[0] == f"{path}:4: canceller mine.boost: boost needs scope: staff-reply"
+    assert "judges the thread" in problems[1]
+    assert problems[1].startswith(f"{path}:12:")

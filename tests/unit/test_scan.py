@@ -51,10 +51,11 @@ class Limited(FakeForum):
         return super().read_topic(topic_id, have)  # type: ignore[arg-type]
 
 
-def scan(cfg: Config, forum: FakeForum) -> Pipeline:
+def scan(cfg: Config, forum: FakeForum, notices: list[str] | None = None) -> Pipeline:
     store = StateStore(cfg.state_path)
+    heard = notices if notices is not None else []
     pipe = Pipeline(cfg, forum, FakeTracker(), store, Detector(load_rules()),
-                    notice=lambda _m: None)
+                    notice=heard.append)
     pipe.scan()
     store.close()
     return pipe
@@ -132,3 +133,19 @@ def test_bounded_leaves_short_posts_alone() -> None:
     assert bounded(p, 100) == (p, len("short text"))
     cut, length = bounded(p, 5)
     assert (cut.raw, cut.cooked, length) == ("short", "<p>sh", len("short text"))
+
+
+def test_a_first_scan_says_its_cost_before_paying_and_later_scans_do_not(tmp_path: Path) -> None:
+    cfg = replace(config(tmp_path), forum=ForumConfig(initial_pages=100, max_requests=10,
+                                                     rate_limit_per_minute=30))
+    forum = forum_of(40)
+    heard: list[str] = []
+    scan(cfg, forum, heard)
+    newest = max(p.id for p in forum._all_posts())
+    pages = -(-newest // 50)
+    [said] = heard
+    assert f"up to {pages:,} requests" in said and "at 30 requests/minute" in said
+    assert "stops after 10 (forum.max_requests)" in said
+    heard.clear()
+    scan(cfg, forum, heard)
+    assert heard == []
