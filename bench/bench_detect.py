@@ -4,6 +4,9 @@ and peak memory. Corpora: `forum` (realistic mix: plain questions without any do
 with logs and code blocks, posts that mention or link the docs, a few complaints; half cooked
 HTML, half Markdown) and `worst` (long posts where every sentence holds docs words, complaint
 words, links and negations, so every gate passes and every rule and canceller runs).
+Each corpus is timed with the rules alone and with the rules plus the shipped learned scorer
+(the default detector), side by side under the same load; the model's load time and file size
+are printed first.
 Run: `.venv/bin/python bench/bench_detect.py [--posts N] [--seed S] [--repeat R]`."""
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from docsgap.detect.detector import Detector
+from docsgap.detect.model import SHIPPED, read_model
 from docsgap.detect.rules import load_rules
 
 GREETINGS = ["Hi all,", "Hello everyone!", "Hey folks,", "Good morning,", ""]
@@ -123,7 +127,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3, help="passes per corpus (best counts)")
     args = parser.parse_args()
-    detector = Detector(load_rules())
+    started = time.perf_counter()
+    model = read_model(SHIPPED)
+    print(f"model: {SHIPPED.name} {SHIPPED.stat().st_size / 1e3:.0f} kB, {len(model.weights)} "
+          f"weights, loaded in {time.perf_counter() - started:.3f} s")
+    rules = load_rules()
+    detectors = {"rules": Detector(rules, None), "rules+model": Detector(rules, model)}
     makers: dict[str, tuple[Callable[[random.Random], str], int]] = {
         "forum": (forum_post, args.posts),
         "worst": (worst_post, max(1, args.posts // 10)),
@@ -131,14 +140,17 @@ def main() -> None:
     for name, (make, count) in makers.items():
         rng = random.Random(args.seed)
         corpus = [(f"Question {n}", make(rng)) for n in range(count)]
-        for title, text in corpus[:200]:  # warm caches (regex, docs-URL map)
-            detector.detect_text(title, text)
-        gaps = sum(detector.detect_text(title, text).is_gap for title, text in corpus)
-        cpu, wall = _time(detector, corpus, args.repeat)
         avg = sum(len(t) for _, t in corpus) / len(corpus)
-        print(f"[{name}] posts: {len(corpus)} (avg {avg:.0f} chars), flagged as gaps: {gaps}")
-        print(f"[{name}] {len(corpus) / cpu:,.0f} posts/s on one core (CPU time, best of "
-              f"{args.repeat}); wall clock {len(corpus) / wall:,.0f} posts/s")
+        print(f"[{name}] posts: {len(corpus)} (avg {avg:.0f} chars)")
+        for label, detector in detectors.items():
+            for title, text in corpus[:200]:  # warm caches (regex, docs-URL map, word weights)
+                detector.detect_text(title, text)
+            gaps = sum(detector.detect_text(title, text).is_gap for title, text in corpus)
+            cpu, wall = _time(detector, corpus, args.repeat)
+            print(f"[{name}] {label:<11} {len(corpus) / cpu:,.0f} posts/s on one core (CPU time, "
+                  f"best of {args.repeat}); wall clock {len(corpus) / wall:,.0f} posts/s; "
+                  f"flagged as gaps: {gaps}")
+    detector = detectors["rules+model"]
     # Memory is traced in a separate, shorter pass: tracing slows Python code several times over.
     rng = random.Random(args.seed)
     sample = [(f"Question {n}", forum_post(rng)) for n in range(2000)]

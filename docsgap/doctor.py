@@ -1,5 +1,6 @@
 """`docsgap doctor`: check what a first run needs (configuration, forum and GitLab reachable,
-credentials, scopes, project, labels, state file, rules) and say what to fix. Read-only: every
+credentials, scopes, project, labels, where draft MRs come from, state file, rules) and say what
+to fix. Read-only: every
 remote check is a GET; nothing is written anywhere.
 
 The remote probes are small protocols (`ForumProbe`, `TrackerProbe`) implemented by the
@@ -19,9 +20,10 @@ from docsgap.ci_state import check_state_path
 from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
-from docsgap.errors import DocsgapError, RulesError
+from docsgap.errors import AuthError, DocsgapError, RateLimitedError, RulesError
 from docsgap.forum.interface import ForumProbe, ForumUser
 from docsgap.state import CORRUPT_HINT
+from docsgap.tracker.gitlab_rights import WriteRights, label_verdict, mr_verdict
 from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
 
 API_KEY_FIX = (
@@ -32,8 +34,6 @@ TOKEN_FIX = (
     "set DOCSGAP_GITLAB_TOKEN to a personal, project or group access token with the `api` "
     "scope (`read_api` is enough for a dry run)"
 )
-REPORTER = 20
-"""GitLab access level below which labels on new issues may be dropped silently."""
 EXPIRY_WARNING_DAYS = 14
 
 
@@ -131,7 +131,7 @@ class _Run:
 
 FORUM_CHECKS = ("forum url", "forum api key", "forum bot user")
 GITLAB_CHECKS = ("gitlab url", "gitlab token", "gitlab token scopes", "gitlab project",
-                 "gitlab labels")
+                 "gitlab labels", "gitlab draft MRs")
 LOCAL_CHECKS = ("state file", "rules")
 
 
@@ -199,7 +199,7 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
         shown = f"{info.endpoint}: {about}" if about else info.endpoint
         return Status.OK, f"{cfg.forum.url} answers ({shown})", None
 
-    if run.attempt("forum url", site) is Status.FAIL:
+    if run.attempt("forum url", _unless_limited(site)) is Status.FAIL:
         run.skip(FORUM_CHECKS[1:], "the forum does not answer")
         return
     username = cfg.forum.api_username
@@ -214,7 +214,13 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
         acting: list[ForumUser] = []
 
         def key() -> tuple[Status, str, str | None]:
-            who = probe.session_user()
+            try:
+                who = probe.session_user()
+            except AuthError:
+                # A granular key is refused /session/current.json: try what it is for.
+                topic = probe.key_reads_topic()
+                return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
+                        "whether it may reply (topics:write) only a reply shows", None)
             if who is None:
                 return Status.FAIL, "the forum treats the API key as anonymous", API_KEY_FIX
             acting.append(who)
@@ -223,15 +229,31 @@ def _forum_checks(run: _Run, cfg: Config, build: Callable[[Config], ForumProbe])
                         "set DOCSGAP_DISCOURSE_API_USERNAME to the key's user")
             return Status.OK, f"valid; acts as {who.username}", None
 
-        if run.attempt("forum api key", key) is Status.FAIL:
+        if run.attempt("forum api key", _unless_limited(key)) is Status.FAIL:
             run.skip(["forum bot user"], "needs a valid API key")
             return
-        username = username or acting[0].username
+        username = username or (acting[0].username if acting else None)
     if not username:
         run.add("forum bot user", Status.SKIP, "no bot user configured (dry run)")
         return
     name = username
-    run.attempt("forum bot user", lambda: _bot_user(probe.user(name), name, run.read_only))
+    run.attempt("forum bot user", _unless_limited(
+        lambda: _bot_user(probe.user(name), name, run.read_only)))
+
+
+_Probe = Callable[[], tuple[Status, str, str | None]]
+
+
+def _unless_limited(check: _Probe) -> _Probe:
+    """A forum check that a 429 leaves undecided (WARN) instead of failed: the site-wide API
+    bucket is shared with every other integration, and a limit is no credential problem (so
+    `run --apply`'s preflight is not stopped by one)."""
+    def checked() -> tuple[Status, str, str | None]:
+        try:
+            return check()
+        except RateLimitedError as exc:
+            return Status.WARN, f"not checked: {exc}", "run `docsgap doctor` again in a minute"
+    return checked
 
 
 def _bot_user(user: ForumUser | None, name: str, read_only: bool) -> tuple[Status, str, str | None]:
@@ -285,9 +307,11 @@ def _gitlab_checks(run: _Run, cfg: Config, build: Callable[[Config], TrackerProb
             run.add("gitlab token", Status.FAIL, "DOCSGAP_GITLAB_TOKEN is not set", TOKEN_FIX)
             run.skip(GITLAB_CHECKS[2:], "needs a token")
             return
-    else:
+    user: list[str] = []
+    if has_token:
         def token() -> tuple[Status, str, str | None]:
-            return Status.OK, f"valid; acts as {probe.current_user()}", None
+            user.append(probe.current_user())
+            return Status.OK, f"valid; acts as {user[0]}", None
 
         if run.attempt("gitlab token", token) is Status.FAIL:
             run.skip(GITLAB_CHECKS[2:], "needs a valid token")
@@ -301,10 +325,20 @@ def _gitlab_checks(run: _Run, cfg: Config, build: Callable[[Config], TrackerProb
         return _project(info, run.read_only)
 
     if run.attempt("gitlab project", project_check) is Status.FAIL:
-        run.skip(["gitlab labels"], "needs the project")
+        run.skip(GITLAB_CHECKS[4:], "needs the project")
         return
-    wanted = _labels(cfg)
-    run.attempt("gitlab labels", lambda: _missing(probe.missing_labels(wanted), wanted, project[0]))
+    info = project[0]
+    # Level unknown (no token): nothing to say about what the token's user may write.
+    rights = (WriteRights((user or ["the token's user"])[0].removesuffix(" (bot)"),
+                          info.access_level) if info.access_level is not None else None)
+    wanted, docs = _labels(cfg), cfg.gitlab.docs_label
+    run.attempt("gitlab labels", lambda: _status(label_verdict(
+        info.path, wanted, probe.missing_labels(wanted), docs, rights, run.read_only)))
+    run.attempt("gitlab draft MRs", lambda: _status(mr_verdict(info.path, rights, probe)))
+
+
+def _status(verdict: tuple[str, str, str | None]) -> tuple[Status, str, str | None]:
+    return Status(verdict[0]), verdict[1], verdict[2]
 
 
 def _scopes(info: TokenInfo | None, run: _Run) -> tuple[Status, str, str | None]:
@@ -331,10 +365,6 @@ def _project(info: ProjectInfo, read_only: bool) -> tuple[Status, str, str | Non
     if info.issues_enabled is False:
         return (Status.FAIL, f"{info.path}: issues are disabled",
                 "enable issues in the project, or set gitlab.project to the docs project")
-    if not read_only and info.access_level is not None and info.access_level < REPORTER:
-        return (Status.WARN, f"{info.path} is visible, but the token's user is not a member "
-                "with Reporter or more: GitLab may drop labels on new issues",
-                "add the bot user to the project (Reporter or higher)")
     return Status.OK, f"{info.path} is visible to the token ({info.web_url})", None
 
 
@@ -344,16 +374,6 @@ def _labels(cfg: Config) -> list[str]:
     for extra in g.labels_by_gap.values():
         names.extend(extra)
     return list(dict.fromkeys(n for n in names if n))
-
-
-def _missing(
-    missing: list[str], wanted: list[str], info: ProjectInfo
-) -> tuple[Status, str, str | None]:
-    if missing:
-        return (Status.FAIL, f"missing in {info.path}: {', '.join(missing)}",
-                "create them in the project or its group, or change the label settings in "
-                "docsgap.toml ([gitlab] docs_label, marker_label, issue_labels, labels_by_gap)")
-    return Status.OK, f"all {len(wanted)} exist: {', '.join(wanted)}", None
 
 
 def _state_file(path: Path) -> tuple[Status, str, str | None]:

@@ -211,7 +211,8 @@ class Detector:
     def _model_view(
         self, unit: Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
     ) -> tuple[float, int, str | None] | None:
-        """(probability, the sentence that carried it, the canceller vetoing that sentence)."""
+        """(probability, the sentence that carried it, the canceller vetoing that sentence);
+        below the model's threshold the sentence is -1 and no veto is looked for."""
         model = self.model
         if model is None or not unit.norms:
             return None
@@ -219,6 +220,8 @@ class Detector:
         p = model.probability(unit.norms, set().union(*per) if per else ())
         if hits:  # the rules already name the sentence that matters most
             return p, max(hits, key=lambda h: h.weight).sentence, None
+        if p < model.threshold:  # no evidence needed (the common case: spare the work)
+            return p, -1, None
         i = model.best_sentence(unit.norms, per or [set() for _ in unit.norms])
         # The rules' vetoes (praise, success, questions, negation) silence the model as well.
         end = len(unit.norms[i])

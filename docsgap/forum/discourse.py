@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
-from typing import Any, NoReturn
+from typing import Any
 
 import requests
 from pydiscourse import DiscourseClient
@@ -16,12 +16,19 @@ from docsgap.compose import find_markers
 from docsgap.errors import (
     AuthError,
     ConfigError,
-    NotFoundError,
     PayloadError,
     RateLimitedError,
-    RemoteError,
     UnavailableError,
     WriteRejectedError,
+)
+from docsgap.forum.discourse_http import (
+    BAD_URL,
+    HOOKS,
+    Intercepted,
+    limit_name,
+    redirected,
+    translate,
+    wait_hint,
 )
 from docsgap.forum.discourse_payload import (
     REGULAR,
@@ -34,7 +41,7 @@ from docsgap.forum.discourse_payload import (
     topic_head,
 )
 from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
-from docsgap.http_budget import DEFAULT_WAIT, WaitAllowance, retry_after_seconds
+from docsgap.http_budget import WaitAllowance
 from docsgap.models import PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -46,16 +53,8 @@ PAGE = 50
 """Posts per `/posts.json` page; older Discourse returned the ids in one window of 50 instead."""
 MAX_EMPTY_WINDOWS = 200
 """Empty id windows one `latest_posts` call walks through (10,000 ids) before giving up."""
-AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
-WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
-              "topics:write scope")
 TOO_SIMILAR = "too similar to what you posted recently"
 """Discourse's `just_posted_that`: the same body again within `unique_posts_mins`."""
-_BAD_URL = (
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-)
 
 
 _PUBLIC_LISTS = frozenset({"posts", "categories"})
@@ -64,14 +63,6 @@ _PUBLIC_LISTS = frozenset({"posts", "categories"})
 def _sleep(seconds: float) -> None:
     """The default wait (looked up at construction, so tests can swap it)."""
     time.sleep(seconds)
-
-
-class _Intercepted(Exception):  # noqa: N818 - internal control flow, never escapes
-    """Raised from the response hook to take a 429 or a redirect away from pydiscourse."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
 
 
 class DiscourseForum:
@@ -287,25 +278,24 @@ class DiscourseForum:
         """Run one public pydiscourse method with our response hook; retry 429s (and
         5xx/network failures on reads)."""
         rate_limited = transient = 0
-        hooks = {"hooks": {"response": [_hook]}}
         call = getattr(self._anonymous if anonymous else self._client, method)
         while True:
             self._budget.spend(SERVICE)
             self._requests += 1
             try:
-                return call(*args, override_request_kwargs=hooks, **params)
-            except _Intercepted as exc:
+                return call(*args, override_request_kwargs=HOOKS, **params)
+            except Intercepted as exc:
                 response = exc.response
                 if response.status_code != 429:
-                    _redirected(response)
-                wait = _wait_hint(response)
+                    redirected(response)
+                wait = wait_hint(response)
                 if rate_limited >= self._max_retries:
                     raise RateLimitedError(
                         f"Discourse still rate limits after {rate_limited} retries",
                         retry_after=wait,
                     ) from None
                 self._allowance.take(wait)
-                log.info("Discourse 429 (%s); waiting %.0fs", _limit_name(response), wait)
+                log.info("Discourse 429 (%s); waiting %.0fs", limit_name(response), wait)
                 self._sleep(wait)
                 rate_limited += 1
             except DiscourseError as exc:
@@ -313,8 +303,8 @@ class DiscourseForum:
                 if status is not None and status >= 500 and self._may_retry(write, transient):
                     transient += 1
                     continue
-                raise _translate(exc, status, write) from exc
-            except _BAD_URL as exc:
+                raise translate(exc, status, write) from exc
+            except BAD_URL as exc:
                 raise ConfigError(f"forum.url {self.base_url!r} is not usable: {exc}") from exc
             except (KeyError, TypeError) as exc:
                 # A pydiscourse method that digs into the body (`categories()`) met another shape.
@@ -338,65 +328,3 @@ class DiscourseForum:
         self._allowance.take(backoff)
         self._sleep(backoff)
         return True
-
-
-def _hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    """Take 429s and redirects away from pydiscourse (which would sleep or return None)."""
-    if response.status_code == 429 or 300 <= response.status_code < 400:
-        raise _Intercepted(response)
-    return response
-
-
-def _wait_hint(response: requests.Response) -> float:
-    """JSON `extras.wait_seconds`, else `Retry-After`, else a default; plus one second because
-    Discourse rounds the remaining time down."""
-    hint: float | None = None
-    try:
-        extras = response.json().get("extras") or {}
-        hint = float(extras["wait_seconds"])
-    except (ValueError, TypeError, KeyError, AttributeError):
-        hint = retry_after_seconds(response.headers)
-    return (DEFAULT_WAIT if hint is None else hint) + 1.0
-
-
-def _limit_name(response: requests.Response) -> str:
-    return response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
-
-
-def _redirected(response: requests.Response) -> NoReturn:
-    target = response.headers.get("Location", "?")
-    raise PayloadError(
-        f"Discourse redirected {response.request.method} {response.url} to {target}",
-        status=response.status_code,
-        hint="set forum.url to the site's final address (scheme, host and path prefix)",
-    )
-
-
-def _translate(exc: DiscourseError, status: int | None, write: bool) -> RemoteError:
-    """pydiscourse/requests error -> docsgap error (message from the server's `errors`)."""
-    message = str(exc) or "no message"
-    if status is None or 200 <= status < 300:
-        # pydiscourse raises DiscourseError on 2xx bodies that are not JSON or list `errors`.
-        unreadable = "Invalid Response" in message or "failed to decode" in message
-        if write and not unreadable:
-            return WriteRejectedError(f"Discourse refused the reply: {message}", status=status)
-        return PayloadError(
-            f"Discourse answered with an unusable body (expected JSON): {message}", status=status
-        )
-    if write and status == 422:
-        return WriteRejectedError(
-            f"Discourse refused the reply ({status}): {message}", status=status
-        )
-    if write and status == 403:
-        return AuthError(f"Discourse refused the reply ({status}): {message}", status=status,
-                         hint=WRITE_HINT)
-    if status in (401, 403):
-        what = "credentials" if status == 401 else "permission"
-        return AuthError(
-            f"Discourse refused the {what} ({status}): {message}", status=status, hint=AUTH_HINT
-        )
-    if status in (404, 410):
-        return NotFoundError(f"Discourse: not found ({status}): {message}", status=status)
-    if status >= 500:
-        return UnavailableError(f"Discourse server error {status}: {message}", status=status)
-    return RemoteError(f"Discourse rejected the request ({status}): {message}", status=status)

@@ -1,5 +1,6 @@
-"""Read-only Discourse probes for `docsgap doctor` (the `doctor.ForumProbe` protocol) over
-pydiscourse: does the site answer, whom does the API key act as, can the bot user post."""
+"""Read-only Discourse probes for `docsgap doctor` (the `ForumProbe` protocol) over pydiscourse:
+does the site answer, whom does the API key act as (or, for a granular key, may it read a
+topic), can the bot user post."""
 
 from __future__ import annotations
 
@@ -19,33 +20,17 @@ from docsgap.errors import (
     RemoteError,
     UnavailableError,
 )
+from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, Intercepted
 from docsgap.forum.interface import ForumUser, SiteInfo
-
-AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
-_BAD_URL = (
-    requests.exceptions.MissingSchema,
-    requests.exceptions.InvalidSchema,
-    requests.exceptions.InvalidURL,
-)
-
-
-class _Stop(Exception):  # noqa: N818 - internal control flow, never escapes this module
-    """Raised from the response hook so pydiscourse neither sleeps on a 429 nor follows or
-    swallows a redirect."""
-
-    def __init__(self, response: requests.Response) -> None:
-        super().__init__(response.status_code)
-        self.response = response
-
-
-def _hook(response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
-    if response.status_code == 429 or 300 <= response.status_code < 400:
-        raise _Stop(response)
-    return response
 
 
 class DiscourseChecks:
-    """A handful of GETs; never writes, never sleeps (a 429 is reported, not waited out)."""
+    """A handful of GETs; never writes, never sleeps (a 429 is reported, not waited out).
+
+    `/about.json`, `/site.json` and `/session/current.json` go through pydiscourse's `_get`:
+    `about()` and `get_site_info()` take no request options (so no hook against redirects and
+    429s) and nothing public reads the session. pyproject bounds pydiscourse below 2 and
+    `tests/unit/test_doctor.py` pins that `_get` contract."""
 
     def __init__(
         self, url: str, api_username: str | None, api_key: str | None, *, timeout: float = 30.0
@@ -60,9 +45,9 @@ class DiscourseChecks:
         that hide it fall back to `/site.json`. A Discourse JSON 403 (login required) still
         proves the site answers."""
         try:
-            data = self._get("/about.json", anonymous=True)
+            data = self._dict("/about.json", self._anonymous._get, "/about.json")
         except NotFoundError:
-            self._get("/site.json", anonymous=True)
+            self._dict("/site.json", self._anonymous._get, "/site.json")
             return SiteInfo("/site.json")
         except AuthError:
             return SiteInfo("/about.json", None, "login required to read it")
@@ -70,32 +55,50 @@ class DiscourseChecks:
         return SiteInfo("/about.json", about.get("title"), about.get("version"))
 
     def session_user(self) -> ForumUser | None:
-        """`/session/current.json` (404 when the request is anonymous)."""
+        """`/session/current.json` (404 when the request is anonymous). A granular key is
+        refused here (403): no scope covers it."""
         try:
-            data = self._get("/session/current.json")
+            data = self._dict("/session/current.json", self._client._get,
+                              "/session/current.json")
         except NotFoundError:
             return None
         return _user(data.get("current_user"))
 
+    def key_reads_topic(self) -> int:
+        """Read the newest public topic with the API key (what a granular key with
+        `topics:read` may do) and return its id; `AuthError` when the key is refused."""
+        latest = self._dict("/latest.json", self._anonymous.latest_topics)
+        topics = (latest.get("topic_list") or {}).get("topics") or []
+        if not topics or not isinstance(topics[0], dict) or "id" not in topics[0]:
+            raise PayloadError("Discourse listed no topic to try the API key on")
+        topic_id = int(topics[0]["id"])
+        self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
+        return topic_id
+
     def user(self, username: str) -> ForumUser | None:
-        """`/u/{username}.json`; None on 404."""
+        """The public profile (`/u/{username}.json`) as the key sees it, or anonymously
+        when the key may not read profiles (a granular key without `users:show`); None on
+        404."""
+        path = f"/u/{username}.json"
         try:
-            data = self._get(f"/u/{username}.json")
+            try:
+                data = self._dict(path, self._client._get, path)
+            except AuthError:
+                data = self._dict(path, self._anonymous._get, path)
         except NotFoundError:
             return None
         return _user(data.get("user"))
 
-    def _get(self, path: str, *, anonymous: bool = False) -> dict[str, Any]:
-        hooks = {"hooks": {"response": [_hook]}}
-        client = self._anonymous if anonymous else self._client
+    def _dict(self, what: str, call: Any, *args: Any) -> dict[str, Any]:
+        """One GET through pydiscourse with the hook installed; errors as docsgap errors."""
         try:
-            data = client._get(path, override_request_kwargs=hooks)
-        except _Stop as stop:
+            data = call(*args, override_request_kwargs=HOOKS)
+        except Intercepted as stop:
             raise _stopped(stop.response, self.base_url) from None
         except DiscourseError as exc:
             status = exc.response.status_code if exc.response is not None else None
-            raise _translate(str(exc) or "no message", status, path) from exc
-        except _BAD_URL as exc:
+            raise _translate(str(exc) or "no message", status, what) from exc
+        except BAD_URL as exc:
             raise ConfigError(f"forum.url {self.base_url!r} is not usable: {exc}") from exc
         except requests.RequestException as exc:
             raise UnavailableError(
@@ -104,7 +107,7 @@ class DiscourseChecks:
             ) from exc
         if not isinstance(data, dict):
             raise PayloadError(
-                f"Discourse answered {path} without a JSON object",
+                f"Discourse answered {what} without a JSON object",
                 hint="check that forum.url is the Discourse site's address",
             )
         return data

@@ -129,8 +129,9 @@ class Sandbox:
     off by default so the demo never sleeps. `discourse_limits` turns on every Discourse limit
     at a real site's values (that bucket, the create-post intervals). `forum_path` is where
     Discourse lives: `/forum` (a subfolder install) or `""` (the root, as forum.gitlab.com;
-    GitLab and the control API keep their prefixes). `allow_remote` permits a non-loopback
-    `host`.
+    GitLab and the control API keep their prefixes). `skip_waits` moves the clock past every
+    wait a forum 429 asks for, as if the client had waited (for tests whose clients do not
+    sleep, forked children included). `allow_remote` permits a non-loopback `host`.
     """
 
     def __init__(
@@ -143,6 +144,7 @@ class Sandbox:
         admin_api_per_minute: int | None = None,
         discourse_limits: bool = False,
         forum_path: str = "/forum",
+        skip_waits: bool = False,
         allow_remote: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
@@ -153,7 +155,10 @@ class Sandbox:
             given = {"forum": given.get("forum", demo["forum"]),
                      "gitlab": given.get("gitlab", demo["gitlab"])}
         self._data: JSON = given
-        self._now = now
+        self._clock = now
+        self._skip_waits = skip_waits
+        self._skipped = 0.0
+        self._now: Clock = lambda: self._clock() + self._skipped
         self._admin_limit = admin_api_per_minute
         self._discourse_limits = discourse_limits
         self._forum_path = forum_path.rstrip("/")
@@ -223,9 +228,10 @@ class Sandbox:
     # --- Python-level control (same as /_sandbox/) -------------------------------------------
 
     def reset(self) -> None:
-        """Reload the seed: forget every write, fault and logged request."""
+        """Reload the seed: forget every write, fault, logged request and skipped wait."""
         places = {"forum_url": self.forum_url, "gitlab_url": self.gitlab_url}
         with self._lock:
+            self._skipped = 0.0
             try:
                 forum = seed.build_forum(self._data["forum"], places, self._forum_path)
                 gitlab_state = seed.build_gitlab(self._data["gitlab"], places)
@@ -408,6 +414,8 @@ class Sandbox:
             else:
                 response = respond(fault, now)
             faulted = fault is not None
+            if self._skip_waits and service == "forum" and response.status == 429:
+                self._skipped += float(response.headers.get("Retry-After") or 0) + 1.0
             entry = {"at": iso(now), "service": service, "method": req.method,
                      "path": relative_target, "status": response.status, "fault": faulted}
             self._log.append(entry)

@@ -122,6 +122,15 @@ class GitLabChecks:
         return missing
 
 
+    def owned_fork(self) -> str | None:
+        """`GET /projects/:id/forks?owned=true`: the first fork the token's user owns."""
+        project = self.gl.projects.get(self.project_path, lazy=True)
+        with gitlab_errors(f"listing forks of {self.project_path}", project=self.project_path):
+            for fork in project.forks.list(owned=True, per_page=1, iterator=True):
+                return str(fork.path_with_namespace)
+        return None
+
+
 def _is_json(body: Any) -> bool:
     try:
         json.loads(body or b"")

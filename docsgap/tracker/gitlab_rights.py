@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from docsgap.errors import AuthError
+from docsgap.errors import AuthError, DocsgapError
 
 PLANNER = 15
 DEVELOPER = 30
@@ -113,3 +113,52 @@ def needed_labels(issue_labels: Sequence[str], marker_label: str,
     """Every label docsgap may put on an issue, once each."""
     names = [*issue_labels, marker_label, *(n for group in by_gap for n in group)]
     return tuple(dict.fromkeys(n for n in names if n))
+
+
+# --- what `docsgap doctor` says about them -------------------------------------------------
+
+Verdict = tuple[Literal["ok", "warn", "FAIL", "skip"], str, str | None]
+"""A doctor check's status, detail and fix."""
+
+
+class ForkLookup(Protocol):
+    """Anything that can name the token user's own fork (`TrackerProbe`, `GitLabTracker`)."""
+
+    def owned_fork(self) -> str | None: ...
+
+
+def label_verdict(project: str, wanted: Sequence[str], missing: Sequence[str], docs_label: str,
+                  rights: WriteRights | None, read_only: bool) -> Verdict:
+    """The labels as GitLab will apply them: dropped below Planner/Reporter, missing ones
+    created only for those (`run --apply` refuses both). The docs label must exist: dedup
+    reads the doc issues by it. `rights` None: the role is unknown (no token)."""
+    fix = ("create them in the project or its group, or change the label settings in "
+           "docsgap.toml ([gitlab] docs_label, marker_label, issue_labels, labels_by_gap)")
+    if rights is not None and not read_only and not rights.can_set_labels:
+        return ("FAIL", rights.label_problem(project) or "",
+                f"make {rights.user} a Reporter (or Planner) of {project}")
+    if docs_label in missing:
+        return ("FAIL", f"the docs label {docs_label!r} does not exist in {project}: docsgap "
+                "finds the doc issues and MRs to match threads against by it", fix)
+    if not missing:
+        return "ok", f"all {len(wanted)} exist: {', '.join(wanted)}", None
+    if rights is not None and rights.can_create_labels:
+        return ("ok", f"missing in {project}: {', '.join(missing)}; GitLab creates them on "
+                f"first use ({rights.user} is {rights.role})", None)
+    return "warn" if read_only else "FAIL", f"missing in {project}: {', '.join(missing)}", fix
+
+
+def mr_verdict(project: str, rights: WriteRights | None, forks: ForkLookup) -> Verdict:
+    """Where `docsgap mr` commits: `branch` (Developer or above), `fork` (the user's own, asked
+    only below Developer), or `none` (a warning: issues and replies still work)."""
+    if rights is None:
+        return "skip", "no token: draft MRs need one", None
+    if not rights.can_push:
+        try:
+            rights = WriteRights(rights.user, rights.access_level, fork=forks.owned_fork())
+        except DocsgapError as exc:  # must not stop a run that opens no MR (preflight)
+            return "warn", f"cannot tell: listing the forks failed ({exc})", exc.hint
+    detail = f"{rights.mr_mode}: {rights.mr_reason(project)}"
+    if rights.mr_mode == "none":
+        return "warn", detail, rights.mr_fix(project)
+    return "ok", detail, None

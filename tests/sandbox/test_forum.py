@@ -3,11 +3,16 @@ topics read in full, replies, auth failures, 429 wait hints and 5xx/timeout faul
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from docsgap.cli.doctor_cmd import forum_probe, tracker_probe
+from docsgap.demo import demo_config
+from docsgap.doctor import Status, run_doctor
 from docsgap.errors import (
     AuthError,
     NotFoundError,
@@ -16,7 +21,12 @@ from docsgap.errors import (
     WriteRejectedError,
 )
 from docsgap.forum.discourse import DiscourseForum
-from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
+from docsgap.sandbox import (
+    SANDBOX_DISCOURSE_API_KEY,
+    SANDBOX_DISCOURSE_API_USERNAME,
+    SANDBOX_DISCOURSE_GRANULAR_KEY,
+    Sandbox,
+)
 from tests.sandbox.conftest import paths
 
 ADMIN = {"Api-Key": SANDBOX_DISCOURSE_API_KEY, "Api-Username": SANDBOX_DISCOURSE_API_USERNAME}
@@ -268,3 +278,21 @@ def test_session_and_user_endpoints(sandbox: Sandbox) -> None:
     assert user["username"] == "nora-ci"
     assert user["post_count"] > 5
     assert requests.get(f"{sandbox.forum_url}/u/nobody-here.json", timeout=5).status_code == 404
+
+
+@pytest.mark.parametrize(("key", "kind"), [(SANDBOX_DISCOURSE_API_KEY, "acts as docsgap-bot"),
+                                           (SANDBOX_DISCOURSE_GRANULAR_KEY, "granular key")])
+def test_doctor_accepts_a_global_or_a_granular_key(
+    sandbox: Sandbox, tmp_path: Path, key: str, kind: str
+) -> None:
+    cfg = replace(demo_config(sandbox, tmp_path), source="test")
+    cfg = replace(cfg, forum=replace(cfg.forum, api_key=key))
+    report = run_doctor(lambda: cfg, forum=forum_probe, tracker=tracker_probe)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.OK, checks["forum api key"]
+    assert kind in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    assert "trust level 2" in checks["forum bot user"].detail
+    wrong = replace(cfg, forum=replace(cfg.forum, api_key="not-a-key"))
+    refused = run_doctor(lambda: wrong, forum=forum_probe, tracker=tracker_probe)
+    assert {c.name: c.status for c in refused.checks}["forum api key"] is Status.FAIL

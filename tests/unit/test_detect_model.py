@@ -79,7 +79,7 @@ def test_model_hit_names_the_sentence_and_the_words(ruleset) -> None:  # type: i
 
 def test_rule_vetoes_silence_the_model(ruleset) -> None:  # type: ignore[no-untyped-def]
     detector = Detector(ruleset, _toy())
-    d = detector.detect_text("", "Thanks a lot for the great tutorial!")
+    d = detector.detect_text("", "Great tutorial, thanks!")  # the toy model flags it
     assert not d.is_gap
     assert "praise" in d.cancelled_by
 

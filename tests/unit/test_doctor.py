@@ -3,6 +3,7 @@ and the command against the loopback sandbox (a seed of its own: a bot, tokens, 
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -11,14 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import responses
+from pydiscourse import DiscourseClient
 from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import Config, ForumConfig, GitLabConfig
 from docsgap.detect.rules import load_rules
 from docsgap.doctor import DoctorReport, Status, render_text, run_doctor
-from docsgap.errors import AuthError, ConfigError, ExitCode, PayloadError, UnavailableError
+from docsgap.errors import (
+    AuthError,
+    ConfigError,
+    ExitCode,
+    PayloadError,
+    RateLimitedError,
+    UnavailableError,
+)
 from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.state import StateStore
@@ -33,7 +43,8 @@ TOKEN = "glpat-secret-token-456"
 class FakeForum:
     def __init__(self) -> None:
         self.site_error: Exception | None = None
-        self.session: ForumUser | None = ForumUser("docsgap-bot", 2, staff=True)
+        self.session: ForumUser | Exception | None = ForumUser("docsgap-bot", 2, staff=True)
+        self.topic_error: Exception | None = None
         self.users = {"docsgap-bot": ForumUser("docsgap-bot", 2, staff=True)}
 
     def site(self) -> SiteInfo:
@@ -42,7 +53,14 @@ class FakeForum:
         return SiteInfo("/about.json", "Community Forum", "3.4.0")
 
     def session_user(self) -> ForumUser | None:
+        if isinstance(self.session, Exception):
+            raise self.session
         return self.session
+
+    def key_reads_topic(self) -> int:
+        if self.topic_error:
+            raise self.topic_error
+        return 1001
 
     def user(self, username: str) -> ForumUser | None:
         return self.users.get(username)
@@ -55,6 +73,8 @@ class FakeTracker:
         self.info = ProjectInfo("docs/handbook", "https://gl.test/docs/handbook", True, 30)
         self.missing: list[str] = []
         self.asked_labels: list[str] = []
+        self.fork: str | None = None
+        self.forks_asked = 0
 
     def answers(self) -> str:
         return "GitLab 18.0.0"
@@ -73,6 +93,10 @@ class FakeTracker:
     def missing_labels(self, names: Sequence[str]) -> list[str]:
         self.asked_labels = list(names)
         return [n for n in names if n in self.missing]
+
+    def owned_fork(self) -> str | None:
+        self.forks_asked += 1
+        return self.fork
 
 
 def config(tmp_path: Path, **gitlab: Any) -> Config:
@@ -133,13 +157,16 @@ def test_everything_in_order_passes(tmp_path: Path, fakes: tuple[FakeForum, Fake
     assert report.ok
     assert list(by_name(report)) == [
         "config", "forum url", "forum api key", "forum bot user", "gitlab url", "gitlab token",
-        "gitlab token scopes", "gitlab project", "gitlab labels", "state file", "rules",
+        "gitlab token scopes", "gitlab project", "gitlab labels", "gitlab draft MRs",
+        "state file", "rules",
     ]
     assert set(by_name(report).values()) == {Status.OK}
     assert fakes[1].asked_labels == ["documentation", "docsgap", "docs-feedback",
                                      "docs-missing", "docs-broken-link"]
     text = render_text(report)
-    assert text.endswith("All 11 checks passed.")
+    assert text.endswith("All 12 checks passed.")
+    assert "branch: docsgap-bot is Developer in docs/handbook" in text
+    assert fakes[1].forks_asked == 0  # a Developer pushes branches: no fork needed
     assert KEY not in text
     assert TOKEN not in text
     assert TOKEN not in json.dumps(report.to_json())
@@ -203,10 +230,38 @@ def test_remote_failures_name_the_fix_and_skip_what_depends_on_them(
     assert checks["forum api key"] is Status.SKIP
     assert checks["gitlab token"] is Status.FAIL
     assert checks["gitlab labels"] is Status.SKIP
+    assert checks["gitlab draft MRs"] is Status.SKIP
     assert checks["rules"] is Status.OK
     text = render_text(report)
     assert "fix: check forum.url and the network" in text
-    assert text.endswith("2 of 11 checks failed.")
+    assert text.endswith("2 of 12 checks failed.")
+
+
+def test_a_granular_key_is_accepted_when_it_reads_topics(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
+) -> None:
+    forum, tracker = fakes
+    forum.session = AuthError("Discourse refused the request for /session/current.json (403)")
+    report = doctor(config(tmp_path), forum, tracker)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.OK
+    assert "granular" in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    forum.topic_error = AuthError("Discourse refused the request for /t/1001/1.json (403)")
+    assert by_name(doctor(config(tmp_path), forum, tracker))["forum api key"] is Status.FAIL
+
+
+def test_a_rate_limited_forum_is_not_a_credentials_failure(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
+) -> None:
+    forum, tracker = fakes
+    forum.session = RateLimitedError("Discourse rate limits this client right now")
+    report = doctor(config(tmp_path), forum, tracker)
+    checks = {c.name: c for c in report.checks}
+    assert checks["forum api key"].status is Status.WARN
+    assert "not checked" in checks["forum api key"].detail
+    assert checks["forum bot user"].status is Status.OK
+    assert report.ok
 
 
 def test_bot_user_problems(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
@@ -230,17 +285,79 @@ def test_project_labels_and_job_tokens(
     tracker.missing = ["docsgap", "docs-missing"]
     report = doctor(config(tmp_path), forum, tracker)
     labels = next(c for c in report.checks if c.name == "gitlab labels")
+    assert labels.status is Status.OK  # a Developer's first use creates them
+    assert labels.detail.startswith("missing in docs/handbook: docsgap, docs-missing; GitLab "
+                                    "creates them on first use")
+    tracker.missing = ["documentation"]
+    labels = next(c for c in doctor(config(tmp_path), forum, tracker).checks
+                  if c.name == "gitlab labels")
     assert labels.status is Status.FAIL
-    assert labels.detail == "missing in docs/handbook: docsgap, docs-missing"
+    assert "docs label 'documentation' does not exist" in labels.detail
 
     tracker.missing = []
-    tracker.info = replace(tracker.info, access_level=0)
-    assert by_name(doctor(config(tmp_path), forum, tracker))["gitlab project"] is Status.WARN
     tracker.info = replace(tracker.info, issues_enabled=False)
     assert by_name(doctor(config(tmp_path), forum, tracker))["gitlab project"] is Status.FAIL
 
     job = by_name(doctor(config(tmp_path, token_kind="job"), forum, tracker))
     assert job["gitlab token"] is Status.FAIL
+
+
+@pytest.mark.parametrize(("level", "missing", "apply", "dry"), [
+    (0, [], Status.FAIL, Status.OK),            # labels dropped: run --apply refuses
+    (10, ["docsgap"], Status.FAIL, Status.WARN),  # a Guest's too; nor can it create one
+    (20, ["docsgap"], Status.OK, Status.OK),    # a Reporter sets and creates them
+])
+def test_labels_check_follows_what_gitlab_does_with_them(
+        tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], level: int, missing: list[str],
+        apply: Status, dry: Status) -> None:
+    forum, tracker = fakes
+    tracker.info = replace(tracker.info, access_level=level)
+    tracker.missing = missing
+    checks = doctor(config(tmp_path), forum, tracker).checks
+    labels = next(c for c in checks if c.name == "gitlab labels")
+    assert labels.status is apply
+    if apply is Status.FAIL:
+        assert "silently drop docsgap's labels" in labels.detail
+        assert labels.fix == "make docsgap-bot a Reporter (or Planner) of docs/handbook"
+    dry_run = doctor(config(tmp_path), forum, tracker, read_only=True)
+    assert by_name(dry_run)["gitlab labels"] is dry
+
+
+@pytest.mark.parametrize(("level", "fork", "status", "detail"), [
+    (40, None, Status.OK, "branch: docsgap-bot is Maintainer in docs/handbook"),
+    (20, "docsgap-bot/handbook", Status.OK,
+     "fork: docsgap-bot is Reporter in docs/handbook and cannot push there: branches in its "
+     "fork docsgap-bot/handbook"),
+    (0, None, Status.WARN, "none: docsgap-bot cannot push to docs/handbook (not a member;"),
+])
+def test_draft_mr_mode_says_which_and_why(
+        tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], level: int, fork: str | None,
+        status: Status, detail: str) -> None:
+    forum, tracker = fakes
+    tracker.info = replace(tracker.info, access_level=level)
+    tracker.fork = fork
+    report = doctor(config(tmp_path), forum, tracker, read_only=True)
+    check = next(c for c in report.checks if c.name == "gitlab draft MRs")
+    assert (check.status, check.detail[:len(detail)]) == (status, detail)
+    assert report.ok  # no mode is a failure: issues and replies do not need one
+    if status is Status.WARN:
+        assert check.fix is not None and check.fix.startswith("fork docs/handbook as docsgap-bot")
+
+
+def test_a_fork_listing_that_fails_is_a_warning(
+        tmp_path: Path, fakes: tuple[FakeForum, FakeTracker],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    forum, tracker = fakes
+    tracker.info = replace(tracker.info, access_level=20)
+
+    def broken() -> str | None:
+        raise UnavailableError("GitLab server error while listing forks (502)")
+
+    monkeypatch.setattr(tracker, "owned_fork", broken)
+    check = next(c for c in doctor(config(tmp_path), forum, tracker).checks
+                 if c.name == "gitlab draft MRs")
+    assert check.status is Status.WARN
+    assert "listing the forks failed" in check.detail
 
 
 def test_state_file_checks(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
@@ -305,6 +422,14 @@ def test_discourse_probe_reads_site_session_and_user(rsps: responses.RequestsMoc
     assert probe.session_user() == ForumUser("docsgap-bot", 1)
     assert probe.user("docsgap-bot") == ForumUser("docsgap-bot", 1, staff=True, suspended=True)
     assert rsps.calls[2].request.headers["Api-Key"] == KEY
+
+
+def test_the_private_pydiscourse_call_the_probe_relies_on_still_takes_request_options() -> None:
+    """`DiscourseChecks` reads three paths through `DiscourseClient._get` (no public method
+    takes request options); this fails first if a pydiscourse release changes it."""
+    params = inspect.signature(DiscourseClient._get).parameters
+    assert list(params)[:3] == ["self", "path", "override_request_kwargs"]
+    assert any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 def test_discourse_probe_errors(rsps: responses.RequestsMock) -> None:
@@ -436,3 +561,22 @@ def test_doctor_against_the_sandbox_reports_what_to_fix(
 
     dry = CliRunner().invoke(app, ["doctor", "--dry-run"])
     assert "ok    gitlab token scopes" in dry.stdout
+
+
+def test_doctor_against_the_sandbox_names_the_draft_mr_mode(
+    env: dict[str, str], sandbox: Any
+) -> None:
+    project = sandbox.gitlab.project("docs/handbook")
+    sandbox.gitlab.set_access(project, "docsgap-bot", 20)
+    none = CliRunner().invoke(app, ["doctor"])
+    assert "warn  gitlab draft MRs" in none.stdout
+    assert "none: docsgap-bot cannot push to docs/handbook (Reporter" in none.stdout
+    assert "fix: fork docs/handbook as docsgap-bot" in none.stdout
+    made = requests.post(f"{sandbox.gitlab_url}/api/v4/projects/7/fork",
+                         headers={"PRIVATE-TOKEN": TOKEN}, timeout=5)
+    assert made.status_code == 201
+    forked = CliRunner().invoke(app, ["doctor", "--json"])
+    check = next(c for c in json.loads(forked.stdout)["checks"]
+                 if c["name"] == "gitlab draft MRs")
+    assert (check["status"], check["detail"][:5]) == ("ok", "fork:")
+    assert "docsgap-bot/handbook" in check["detail"]

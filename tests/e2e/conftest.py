@@ -1,0 +1,27 @@
+"""End-to-end tests run against a sandbox with Discourse's limits on, as forum.gitlab.com has
+them: the shared 60-a-minute admin-API bucket and the create-post interval (5 s, 30 s at trust
+level 0). Nobody really waits: the forum adapter's waits are recorded, not slept, and the
+sandbox's clock jumps past each wait it asks for (forked CLI children included)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from docsgap.sandbox import Sandbox
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Sandbox]:
+    """The module's loopback sandbox with every Discourse limit on."""
+    with Sandbox(discourse_limits=True, skip_waits=True) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(autouse=True)
+def forum_waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Seconds the forum adapter waited (for 429s), recorded instead of slept."""
+    waited: list[float] = []
+    monkeypatch.setattr("docsgap.forum.discourse._sleep", waited.append)
+    return waited
