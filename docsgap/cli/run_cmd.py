@@ -39,6 +39,10 @@ def load(config: Path | None, state: Path | None = None, *, forum_url: str | Non
     return load_config(config, overrides=overrides)
 
 
+def _silent(_text: str) -> None:
+    """--quiet: nothing on stderr, the cost of a first scan included."""
+
+
 def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `run` and `demo`."""
 
@@ -82,7 +86,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         try:
             with waits_told_to(progress.waiting):
                 report = run_once(cfg, apply=apply, progress=progress,
-                                  notice=None if quiet else progress.notice, topic=topic_id)
+                                  notice=_silent if quiet else progress.notice, topic=topic_id)
         finally:
             progress.close()
         result = report.result
