@@ -14,6 +14,7 @@ from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
+from docsgap.dedupe.sticky import hold_reviews
 from docsgap.detect.detector import Detector
 from docsgap.docs.answers import plan_replies
 from docsgap.docs.checks import annotate, check_signals
@@ -158,7 +159,10 @@ class Pipeline:
                 review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
                 declined_labels=declined, cache=self.store,
             )
-            fresh = dict(zip((s.key for s in todo), matcher.match_many(todo), strict=True))
+            fresh = hold_reviews(
+                cache.previous(todo),
+                dict(zip((s.key for s in todo), matcher.match_many(todo), strict=True)),
+                review_threshold=d.review_threshold)
             cache.save({s.key: (s, fresh[s.key]) for s in todo}, stamp)
             found.update(fresh)
         return {s.key: found[s.key] for s in signals}
