@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from docsgap import compose
 from docsgap.config import Config
 from docsgap.docs import questions
-from docsgap.errors import RateLimitedError, RemoteError, WriteRejectedError
+from docsgap.errors import NotFoundError, RateLimitedError, RemoteError, WriteRejectedError
 from docsgap.forum.interface import Forum
 from docsgap.models import (
     Action,
@@ -23,6 +23,7 @@ from docsgap.models import (
     OutcomeStatus,
     Plan,
     Signal,
+    Thread,
     TrackerItem,
 )
 from docsgap.plan import mode_of
@@ -78,13 +79,20 @@ class Applier:
     results: dict[str, str] = field(default_factory=dict)
     """Action key -> remote URL, for actions that depend on an earlier one."""
     statuses: dict[str, OutcomeStatus] = field(default_factory=dict)
+    fresh: dict[int, Thread] = field(default_factory=dict)
+    """Threads read this run, for the checks before a write (dropped once docsgap posts)."""
     """Action key -> this run's outcome status."""
+    progress: Callable[[str, int, int], None] | None = None
+    """Told ("apply", done, total) before each action of a writing run (each is a request or
+    three, and a rate-limited site makes them slow)."""
 
     def apply(self, plan: Plan, *, write: bool) -> list[Outcome]:
         """Run every action; without `write` only report what would happen."""
         verdicts = {r["key"]: r["verdict"] for r in self.store.db["verdicts"].rows}
         outcomes: list[Outcome] = []
-        for action in plan.actions:
+        for n, action in enumerate(plan.actions):
+            if write and self.progress is not None:
+                self.progress("apply", n, len(plan.actions))
             outcomes.append(self._one(action, verdicts, write=write))
             self.statuses[action.key] = outcomes[-1].status
             if outcomes[-1].status == "failed" and outcomes[-1].error and (
@@ -153,7 +161,7 @@ class Applier:
 
     # each writer: look for the marker remotely first, then write, then record at once --------
     def _open_issue(self, action: Action, *, retrying: bool) -> str:
-        members = self._members(action)
+        members = self._usable(self._members(action))
         mark = compose.marker(action.key)
         found = next(iter(self.store.items_containing(mark)), None)
         if found is None:
@@ -188,7 +196,7 @@ class Applier:
     def _link(self, action: Action) -> str:
         assert action.target_url
         url = action.target_url
-        members = self._members(action)
+        members = self._usable(self._members(action))
         item = self.store.item(url)
         kind, iid = parse_item_url(url)
         if item is not None and item.state != "opened":
@@ -196,7 +204,7 @@ class Applier:
             raise _Skipped(f"linked only: {url} is {item.state}, no note added", url)
         linked = {r["signal_key"] for r in self.store.links() if r["item_url"] == url}
         linked.update(s.key for s in members)
-        all_signals = [s for k, s in self.signals.items() if k in linked] or members
+        all_signals = self._usable([s for k, s in self.signals.items() if k in linked]) or members
         body = self._edited(action) or compose.evidence_note(
             url, all_signals, key=action.key, templates=self.config.templates_dir)
         mark = compose.marker(action.key)
@@ -223,6 +231,8 @@ class Applier:
         if not target:
             raise WriteRejectedError(f"no issue URL for {action.key}")
         [signal] = self._members(action) or [None]  # type: ignore[list-item]
+        if signal is not None:
+            self._usable([signal])
         thread_id = self._thread_checked(action, target, field="reply_url", linked_ok=False)
         item = self.store.item(target)
         kind, _ = parse_item_url(target)
@@ -261,6 +271,7 @@ class Applier:
         """A docs-first reply, unless the thread got its marker, an answer or was closed."""
         thread_id = action.thread_ids[0]
         thread = self.forum.thread(thread_id)
+        _not_withheld(thread)
         mark = compose.marker(action.key)
         posted = next((p for p in thread.posts if mark in (p.raw or p.cooked)), None)
         answered = "docsgap" if posted else questions.answered_by(thread, self.config)
@@ -271,6 +282,7 @@ class Applier:
         if thread.closed or thread.archived:
             raise _Skipped("topic is closed or archived now; no post")
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        self.fresh.pop(thread_id, None)
         ref = self.forum.reply(thread_id, self._edited(action) or action.body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)
         questions.mark_answered(self.store, thread_id, "docsgap")
@@ -282,8 +294,12 @@ class Applier:
         remember that post as `field`), when someone already posted the link (unless
         `linked_ok`), or when the topic no longer takes replies. Returns the thread id."""
         thread_id = action.thread_ids[0]
-        thread = self.forum.thread(thread_id)
+        thread = self._thread(thread_id)
         mark = compose.marker(action.key)
+        if thread.withheld:  # our own earlier post there still counts (markers are kept)
+            if any(mark in (p.raw or "") for p in thread.posts):
+                raise _Skipped("post with this marker already exists")
+            raise _Skipped(f"topic withheld now, {thread.withheld}; no post")
         for post in thread.posts:
             text = post.raw or post.cooked
             if mark in text:
@@ -302,11 +318,53 @@ class Applier:
               field: str) -> str:
         """Post in the thread between the ledger's start and finish, then record the post."""
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
+        self.fresh.pop(thread_id, None)
         ref = self.forum.reply(thread_id, body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)
         self.store.record_link(thread_id, target, source="docsgap")
         self.store.set_link_field(thread_id, target, **{field: ref.url})
         return ref.url
+
+    def _usable(self, signals: Sequence[Signal]) -> list[Signal]:
+        """The signals whose quoted posts may still be used: each thread is read again (once
+        a run) and a signal is dropped (from the state too) when its topic, or a post its
+        evidence quotes, is now withheld (deleted, hidden after flags, withdrawn, restricted)
+        or gone. None left: `_Skipped`, so nothing is quoted or answered."""
+        kept, why = [], ""
+        for s in signals:
+            reason = self._withheld_evidence(s)
+            if reason is None:
+                kept.append(s)
+                continue
+            why = why or reason
+            # Forgotten, so no report or summary issue lists it either.
+            self.store.db.execute("delete from signals where key = ?", [s.key])
+            log.info("signal %s dropped: %s", s.key, reason)
+        if signals and not kept:
+            raise _Skipped(f"evidence withheld since it was read: {why}")
+        return kept
+
+    def _thread(self, thread_id: int) -> Thread:
+        """The thread as read this run (again after docsgap posted in it)."""
+        thread = self.fresh.get(thread_id)
+        if thread is None:
+            thread = self.fresh[thread_id] = self.forum.thread(thread_id)
+        return thread
+
+    def _withheld_evidence(self, signal: Signal) -> str | None:
+        try:
+            thread = self._thread(signal.thread_id)
+        except NotFoundError:
+            return f"topic {signal.thread_id} is gone"
+        if thread.withheld:
+            return f"topic {thread.id} withheld, {thread.withheld}"
+        posts = {p.number: p for p in thread.posts}
+        for number in sorted({e.post_number for e in signal.evidence if e.post_number}):
+            post = posts.get(number)
+            if post is None or post.withheld:
+                state = post.withheld if post is not None else "gone"
+                return f"post {thread.id}#{number} {state}"
+        return None
 
     def _edited(self, action: Action) -> str | None:
         """The reviewer's edited text for this action, if any."""
@@ -318,3 +376,12 @@ class Applier:
             if s.thread_id == thread_id:
                 return s.gap_type
         return GapType.MISSING
+
+
+def _not_withheld(thread: Thread) -> None:
+    """`_Skipped` when the thread may no longer be used at all, or its first post (the
+    question a docs-first reply answers) is withheld."""
+    if thread.withheld:
+        raise _Skipped(f"topic withheld now, {thread.withheld}; no post")
+    if thread.posts and thread.posts[0].withheld:
+        raise _Skipped(f"first post withheld now, {thread.posts[0].withheld}; no post")

@@ -56,6 +56,16 @@ class MatchCache:
                 found[key] = _result(json.loads(result))
         return found
 
+    def previous(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
+        """The last kept result of each signal whose text is the same, under any stamp (what
+        the last run decided: `docsgap.dedupe.sticky` keeps its reviews in review)."""
+        wanted = {s.key: signal_fingerprint(s) for s in signals}
+        rows = self.db.execute(
+            "select signal_key, fingerprint, result from match_cache where "
+            "signal_key in (select value from json_each(?))", [json.dumps(list(wanted))])
+        return {key: _result(json.loads(result)) for key, fingerprint, result in rows
+                if wanted.get(key) == fingerprint}
+
     def save(self, results: Mapping[str, tuple[Signal, MatchResult]], stamp: str) -> None:
         """Keep fresh results; rows of older stamps go (they cannot be valid again)."""
         with self.db.atomic():

@@ -14,6 +14,7 @@ from docsgap import compose
 from docsgap.apply import Applier
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
+from docsgap.dedupe.sticky import hold_reviews
 from docsgap.detect.detector import Detector
 from docsgap.docs.answers import plan_replies
 from docsgap.docs.checks import annotate, check_signals
@@ -158,7 +159,10 @@ class Pipeline:
                 review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
                 declined_labels=declined, cache=self.store,
             )
-            fresh = dict(zip((s.key for s in todo), matcher.match_many(todo), strict=True))
+            fresh = hold_reviews(
+                cache.previous(todo),
+                dict(zip((s.key for s in todo), matcher.match_many(todo), strict=True)),
+                review_threshold=d.review_threshold)
             cache.save({s.key: (s, fresh[s.key]) for s in todo}, stamp)
             found.update(fresh)
         return {s.key: found[s.key] for s in signals}
@@ -232,7 +236,7 @@ class Pipeline:
             self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
-            self.forum, self.tracker, self.store, self.config, signals
+            self.forum, self.tracker, self.store, self.config, signals, progress=self.progress
         ).apply(plan, write=apply)
         result = RunResult(plan=plan, outcomes=tuple(outcomes), threads_scanned=scanned)
         self.store.record_run(started, apply, {"threads": scanned,

@@ -9,12 +9,13 @@ from collections.abc import Callable
 
 from pydiscourse import DiscourseClient
 
-from docsgap import planview
+from docsgap import planview, review
 from docsgap.config import Config
 from docsgap.docs.service import sync_docs
 from docsgap.models import ActionKind, RunResult
 from docsgap.runner import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, Sandbox
+from docsgap.services import build_services
 from docsgap.state import StateStore
 
 Echo = Callable[[str], None]
@@ -62,6 +63,20 @@ def _docs_replies(result: RunResult, topic: int) -> list[str]:
             if a.kind is ActionKind.DOCS_REPLY and a.thread_ids == (topic,)]
 
 
+def _accept(cfg: Config, key: str, echo: Echo) -> None:
+    """`docsgap review --accept KEY`, through the review queue as a person would see it."""
+    services = build_services(cfg)
+    try:
+        plan = review.review_plan(cfg, services.forum, services.tracker, services.store,
+                                  services.detector)
+        item = review.find(review.pending(plan, services.store, cfg), key)
+        echo(f"docsgap review --accept {key}; the text it posts:")
+        echo("\n".join("  | " + line for line in item.preview.splitlines()[:3]))
+        review.decide(services.store, item, "accept", note="demo reviewer: the page answers it")
+    finally:
+        services.store.close()
+
+
 def run_docs_first(sandbox: Sandbox, cfg: Config, echo: Echo) -> None:
     """Steps 7-9 of the demo."""
     echo("\n== 7. docsgap docs sync (the local docs index, from the repository archive) ==")
@@ -74,12 +89,7 @@ def run_docs_first(sandbox: Sandbox, cfg: Config, echo: Echo) -> None:
     dry = run_once(cfg, apply=False, topic=topic).result
     echo(planview.render_text(dry, applied=False))
     [key] = _docs_replies(dry, topic)
-    store = StateStore(cfg.state_path)
-    try:
-        store.set_verdict(key, "accept", note="demo reviewer: the page answers it")
-    finally:
-        store.close()
-    echo(f"docsgap review --accept {key}")
+    _accept(cfg, key, echo)
     applied = run_once(cfg, apply=True, topic=topic).result
     posted = [o for o in applied.outcomes if o.action.key == key]
     echo(f"docsgap run --topic {url} --apply: "

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from docsgap.config import Config
-from docsgap.dedupe.index import Counts, Ints, Postings
+from docsgap.dedupe.index import Counts, Floats, Ints, Postings
 from docsgap.dedupe.textnorm import strip_markup, words
 from docsgap.docs.model import DocsPage, Section
 from docsgap.docs.pages import DocsMap, load_docs_map, map_url
@@ -29,6 +29,8 @@ SECTION_CHARS = 4000
 """Only the start of a long section is indexed (reference tables and logs add noise)."""
 QUERY_TITLE_WEIGHT = 2.0
 """A question's title words count twice: the title says what is asked."""
+SECTION_SHARE = 0.8
+"""A headed section within this share of its page's untitled intro is named instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,17 +135,32 @@ class DocsIndex:
         order = units[np.argsort(-scores[units], kind="stable")]
         hits: list[Hit] = []
         seen: set[int] = set()
-        for unit in order.tolist():
+        ranked = order.tolist()
+        for unit in ranked:
             n, section = self._units[unit]
             if n in seen:
                 continue
             seen.add(n)
             page = self.pages[n]
-            hits.append(Hit(page, section if section.heading else None, float(scores[unit]),
+            score = float(scores[unit])
+            if not section.heading:
+                section = self._headed(ranked, scores, n, score) or section
+            hits.append(Hit(page, section if section.heading else None, score,
                             self._shared(query, page, section)))
             if len(hits) >= limit:
                 break
         return hits
+
+    def _headed(self, ranked: list[int], scores: Floats, n: int, best: float) -> Section | None:
+        """When a page wins on its untitled intro, its best headed section if that scores
+        nearly as well: a reply should point at the section, not the top of the page."""
+        for unit in ranked:
+            page, section = self._units[unit]
+            if float(scores[unit]) < SECTION_SHARE * best:
+                return None
+            if page == n and section.heading:
+                return section
+        return None
 
     def _shared(self, query: dict[str, float], page: DocsPage, section: Section) -> tuple[str, ...]:
         mine = unit_words(page, section)

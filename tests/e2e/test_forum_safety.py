@@ -1,11 +1,13 @@
 """The whole loop with a staff API key (what a forum admin's key sees): the demo's deleted,
 flag-hidden and withdrawn posts and its read-restricted topics are never quoted into GitLab
-nor replied to, and the run's skips say why."""
+nor replied to, and the run's skips say why; nor is a post withheld after a run read it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from docsgap.demo import demo_config
 from docsgap.runner import run_once
@@ -47,3 +49,46 @@ def test_a_staff_key_never_quotes_or_answers_withheld_posts(
     summary = summarize(report.result, applied=True, remaining={}, stopped_early=None,
                         exit_code=0)
     assert summary["skips"]["post withheld, hidden after flags"] == 1
+
+
+@pytest.mark.parametrize("moderation", ["hide", "withdraw", "delete"])
+def test_a_post_withheld_after_it_was_read_is_not_quoted_nor_answered(
+    sandbox: Sandbox, tmp_path: Path, moderation: str
+) -> None:
+    cfg = demo_config(sandbox, tmp_path)
+    dry = run_once(cfg, apply=False)
+    assert [s for s in dry.result.plan.signals if s.thread_id == 1016]
+    complaint = next(t for t in sandbox.state()["topics"] if t["id"] == 1016)["posts"][0]
+    sandbox.moderate_post(int(complaint["id"]), moderation)  # before anyone applied it
+
+    report = run_once(cfg, apply=True)
+
+    state = sandbox.state()
+    written = [i["description"] for i in state["issues"] if i["author"] == "docsgap-bot"] + [
+        n["body"] for n in state["notes"] if n["author"] == "docsgap-bot"]
+    assert written
+    assert not [text for text in written if "cloud_services/aws" in text or "/1016" in text]
+    topic = next(t for t in state["topics"] if t["id"] == 1016)
+    assert all(p["username"] != cfg.forum.api_username for p in topic["posts"])
+    outcomes = {o.action.kind.value: o for o in report.result.outcomes
+                if 1016 in o.action.thread_ids}
+    assert "evidence withheld since it was read" in (outcomes["link_existing"].error or "")
+    assert outcomes["reply"].status != "applied"  # it waited for the link, which never came
+    assert 1016 not in {s.thread_id for s in run_once(cfg, apply=False).result.plan.signals}
+
+
+def test_the_loop_against_a_forum_served_from_the_root(tmp_path: Path) -> None:
+    """forum.gitlab.com lives at the root of its host; the other tests use a `/forum` prefix."""
+    with Sandbox(forum_path="", discourse_limits=True, skip_waits=True) as sandbox:
+        cfg = demo_config(sandbox, tmp_path)
+        assert cfg.forum.url == sandbox.base_url
+        report = run_once(cfg, apply=True)
+        assert report.exit_code == 0
+        replies = [o.remote_url for o in report.result.outcomes
+                   if o.action.kind.value == "reply" and o.status == "applied"]
+        assert replies and all(u and u.startswith(f"{sandbox.base_url}/t/") for u in replies)
+        issues = [i["description"] for i in sandbox.state()["issues"]
+                  if i["author"] == "docsgap-bot" and "docsgap:summary" not in i["description"]]
+        assert issues and all(f"{sandbox.base_url}/t/" in text for text in issues)
+        again = run_once(cfg, apply=True)
+        assert not [o for o in again.result.outcomes if o.status == "applied"]
