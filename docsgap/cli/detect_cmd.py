@@ -112,8 +112,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         and in `matched` its probability and the words that weighed most."""
         detector = make_detector(rules, model, no_model)
         lines = [
-            json.dumps(detection_json(r.id, detector.detect_text(r.own_title, r.text)),
-                       ensure_ascii=False)
+            json.dumps(detection_json(
+                r.id, detector.detect_text(r.own_title, r.text, context=r.context)),
+                ensure_ascii=False)
             for r in read_records(input_path, labelled=False)
         ]
         text = "".join(f"{line}\n" for line in lines)
@@ -167,17 +168,21 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             "detect-verdicts.jsonl that `docsgap train verdicts` writes)."),
         extra: Path | None = typer.Option(
             None, "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
-            "format, each with a source_url); any from a dev or test site are left out. The "
+            "format, each with a source_url); any from a test site are left out. The "
             "shipped model used ../shared-local/detect-extra.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
     ) -> None:
-        """Fit the learned detection scorer: train split to fit, dev split to choose its
-        settings, test split measured once at the end. Deterministic. Needs the `train` extra
-        (scikit-learn). Put the file in a rules directory (`rules_dirs`, `--rules`) as
-        detect-model.json.gz to use it instead of the shipped one."""
-        from docsgap.detect.train import train, write_card
+        """Fit the learned detection scorer. Every setting (regularisation, character n-gram
+        weight, thread-title context, row weighting, threshold) is chosen by cross-validation
+        grouped by site over the train and dev splits (plus --extra, --verdicts); the chosen
+        settings are then fitted on all of them. The test split is never read: report it once
+        with `eval detect --split test`. Deterministic. Needs the `train` extra (scikit-learn).
+        Put the file in a rules directory (`rules_dirs`, `--rules`) as detect-model.json.gz to
+        use it instead of the shipped one."""
+        from docsgap.detect.card import write_card
+        from docsgap.detect.train import train
 
         result = train(shared or default_shared(), verdicts=verdicts, extra=extra,
                        log=lambda m: typer.echo(m, err=True))

@@ -7,9 +7,9 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from docsgap.detect.features import post_vector, rule_names, veto_name
+from docsgap.detect.features import context_features, post_vector, rule_names, veto_name
 from docsgap.detect.gate import GateIndex, gate_for
-from docsgap.detect.model import Model, read_model, shipped_model
+from docsgap.detect.model import Model, ModelInputs, read_model, shipped_model
 from docsgap.detect.posttext import Sentence, clean_post, sentences_of, tracker_links
 from docsgap.detect.ruleset import THREAD_SCOPES, Rule, RuleSet
 from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
@@ -80,9 +80,11 @@ class Detector:
         self._search.update((id(c), searcher(c.regex)) for c in ruleset.cancellers.values())
 
     # --- public API ---------------------------------------------------------------------------
-    def detect_text(self, title: str, text: str) -> Detection:
-        """Judge one text (HTML or Markdown) with its title; the title is scored like a sentence."""
-        unit = self._unit(title, list(clean_post(text).sentences))
+    def detect_text(self, title: str, text: str, *, context: str = "") -> Detection:
+        """Judge one text (HTML or Markdown) with its title; the title is scored like a
+        sentence. A reply passes "" as `title` and its thread's title as `context`: the rules
+        never see it, the learned scorer weighs its words apart (`t:` features)."""
+        unit = self._unit(title, list(clean_post(text).sentences), context)
         hits, cancelled = self._post_hits(unit, None)
         is_gap, gap, score, rules = self._verdict(hits)
         urls = [u for _, u in unit.docs_urls()]
@@ -127,8 +129,10 @@ class Detector:
             if reason is not None:
                 skipped.append((post.number, reason))
                 continue
-            title = thread.title if post.number == 1 else ""
-            judged.append((post, self._unit(title, list(clean.sentences))))
+            opener = post.number == 1
+            judged.append((post, self._unit(thread.title if opener else "",
+                                             list(clean.sentences),
+                                             "" if opener else thread.title)))
         groups: dict[str, list[_Hit]] = {}
         pages: dict[str, DocPage | None] = {}
         for post, unit in judged:
@@ -193,20 +197,24 @@ class Detector:
     def _page(self, url: str) -> DocPage:
         return map_url(url, self.ruleset.docs_map)
 
-    def post_features(self, title: str, text: str) -> dict[str, float]:
-        """What the learned scorer sees of a text: its words and the rule hits and vetoes."""
-        unit = self._unit(title, list(clean_post(text).sentences))
-        per = _rule_features(unit, *self._hits(unit, None))
-        return post_vector(unit.norms, set().union(*per))
-
-    def model_view(self, title: str, text: str) -> tuple[float, bool, bool]:
-        """(model probability, whether a canceller vetoes the model's sentence, whether the
-        rules alone call it a gap): what training needs to choose a threshold."""
-        unit = self._unit(title, list(clean_post(text).sentences))
+    def model_inputs(self, title: str, text: str, context: str = "") -> ModelInputs:
+        """What the learned scorer sees of a text and what decides around it (the rules'
+        verdict, each sentence's veto): training computes this once per message and then
+        tries many models on it, exactly as `detect_text` would decide."""
+        unit = self._unit(title, list(clean_post(text).sentences), context)
         hits, cancelled = self._hits(unit, None)
-        view = self._model_view(unit, hits, cancelled)
-        rules_gap = self._verdict(hits)[0]
-        return (view[0], view[2] is not None, rules_gap) if view else (0.0, False, rules_gap)
+        per = _rule_features(unit, hits, cancelled)
+        vetoes = tuple(
+            next((c.id for c in self._globals if c.penalty is None and unit.cancels(
+                c, self._search[id(c)], i, 0, len(norm))), None)
+            for i, norm in enumerate(unit.norms))
+        return ModelInputs(tuple(unit.norms), tuple(frozenset(p) for p in per),
+                           self._verdict(hits)[0], bool(hits), vetoes, unit.context)
+
+    def post_features(self, title: str, text: str, context: str = "") -> dict[str, float]:
+        """What the learned scorer sees of a text: its words, the rule hits and vetoes, and a
+        reply's thread title (`t:`)."""
+        return self.model_inputs(title, text, context).vector()
 
     def _model_view(
         self, unit: Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
@@ -217,7 +225,7 @@ class Detector:
         if model is None or not unit.norms:
             return None
         per = _rule_features(unit, hits, cancelled) if hits or cancelled else None
-        p = model.probability(unit.norms, set().union(*per) if per else ())
+        p = model.probability(unit.norms, set().union(*per) if per else (), unit.context)
         if hits:  # the rules already name the sentence that matters most
             return p, max(hits, key=lambda h: h.weight).sentence, None
         if p < model.threshold:  # no evidence needed (the common case: spare the work)
@@ -268,9 +276,11 @@ class Detector:
         return any(self._refs.search(s.norm) for s in clean_post(text).sentences)
 
     # --- scoring ------------------------------------------------------------------------------
-    def _unit(self, title: str, body: list[Sentence]) -> Unit:
+    def _unit(self, title: str, body: list[Sentence], context: str = "") -> Unit:
         head = sentences_of(title) if title.strip() else []
-        return Unit([*head, *body], self._refs)
+        ctx = context_features("\n".join(s.norm for s in sentences_of(context))) \
+            if context.strip() else ()
+        return Unit([*head, *body], self._refs, tuple(ctx))
 
     def _hits(
         self, unit: Unit, post_number: int | None, only: Sequence[Rule] | None = None

@@ -45,9 +45,25 @@ class Record:
         return site_key(self.source_url)
 
     @property
+    def is_reply(self) -> bool:
+        """A comment or reply: its title is the thread opener's."""
+        return (self.kind or "").lower() in REPLY_KINDS
+
+    @property
     def own_title(self) -> str:
         """The title when it belongs to this message (not for replies/comments)."""
-        return "" if (self.kind or "").lower() in REPLY_KINDS else self.title
+        return "" if self.is_reply else _real_title(self.title)
+
+    @property
+    def context(self) -> str:
+        """A reply's thread title (what `Detector.detect_text` takes as `context`)."""
+        return _real_title(self.title) if self.is_reply else ""
+
+
+def _real_title(title: str) -> str:
+    """A title, less the corpus's placeholder ("[title not in stored copy]"): its words would
+    otherwise become features of every post it stands in for."""
+    return "" if title.startswith("[") and title.endswith("]") else title
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +196,7 @@ def detector_predict(detector: Detector) -> Callable[[Record], Prediction]:
     """Adapt a `Detector` to the evaluation."""
 
     def predict(record: Record) -> Prediction:
-        d = detector.detect_text(record.own_title, record.text)
+        d = detector.detect_text(record.own_title, record.text, context=record.context)
         return Prediction(d.is_gap, d.gap_type, d.score, d.evidence)
 
     return predict

@@ -3,12 +3,15 @@ the rule hits (and vetoes) in it. Pure stdlib; shared by training and inference 
 exactly the same features.
 
 Feature names are plain strings with a block prefix (`w:` word, `b:` bigram, `c:` character
-n-gram, `r:` rule, `g:` gap type of a rule hit, `x:` veto by a canceller). A post's value for a
+n-gram, `r:` rule, `g:` gap type of a rule hit, `x:` veto by a canceller, `t:` a word or word
+pair of the thread's title, for replies only: "Whoops, the file was moved" means something under
+"Broken link in the install guide"). A post's value for a
 word, bigram or character n-gram feature is its count divided by the square root of the post's
 number of word features (unigrams plus bigrams); character n-grams are further scaled by
 `CHAR_WEIGHT`. One scale for all three blocks keeps the score linear per token: a word's own
 weight and its n-grams' fold into one number, so scoring a post costs one look-up per word and
-one per word pair. Rule features count once each.
+one per word pair. Rule features count once each; title features are counted once each and
+divided by the square root of their number.
 """
 
 from __future__ import annotations
@@ -65,12 +68,20 @@ def veto_name(canceller_id: str) -> str:
     return f"x:{canceller_id}"
 
 
+def context_features(title_norm: str) -> list[str]:
+    """The `t:` features of a reply's thread title (lower-cased): its distinct words and word
+    pairs."""
+    toks = tokens(title_norm)
+    return list(dict.fromkeys(f"t:{f[2:]}" for f in word_features(toks)))
+
+
 def post_vector(
-    norms: Sequence[str], rules: Iterable[str] = (), *, chars: bool = True
+    norms: Sequence[str], rules: Iterable[str] = (), *, chars: bool = True,
+    char_weight: float = CHAR_WEIGHT, context: Sequence[str] = (),
 ) -> dict[str, float]:
     """A post's feature values: counts / sqrt(number of word features), character n-grams
-    times `CHAR_WEIGHT`; rules 1 each. Without `chars`, no character n-grams (the gap-type
-    scorer does not use them)."""
+    times `char_weight`; rules 1 each; `context` (`t:` features) 1 / sqrt(their number) each.
+    Without `chars`, no character n-grams (the gap-type scorer does not use them)."""
     toks = post_tokens(norms)
     words = Counter(word_features(toks))
     out: dict[str, float] = {}
@@ -82,7 +93,9 @@ def post_vector(
             grams: Counter[str] = Counter()
             for tok in toks:
                 grams.update(char_grams(tok))
-            scale *= CHAR_WEIGHT
+            scale *= char_weight
             out.update((k, v * scale) for k, v in grams.items())
+    if context:
+        out.update(dict.fromkeys(context, len(context) ** -0.5))
     out.update(dict.fromkeys(rules, 1.0))
     return out

@@ -20,6 +20,7 @@ from docsgap.detect.features import (
     CHAR_WEIGHT,
     char_grams,
     post_tokens,
+    post_vector,
     tokens,
     word_features,
 )
@@ -36,6 +37,51 @@ _PLACEHOLDERS = frozenset({"docslink", "weblink"})
 """What links become in a post's text (never named as evidence words)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ModelInputs:
+    """What the learned scorer sees of one post and what decides around it, computed once so
+    training can try many models on it and decide exactly as `Detector.detect_text` does."""
+
+    norms: tuple[str, ...]
+    """The post's lower-cased sentences (title first for an opener)."""
+    rules: tuple[frozenset[str], ...]
+    """Per sentence, its rule features (hits and vetoed hits)."""
+    rules_gap: bool
+    """Whether the rules alone call the post a gap."""
+    has_hits: bool
+    """Whether any rule hit survived (then the rules name the evidence, no veto applies)."""
+    vetoes: tuple[str | None, ...]
+    """Per sentence, the canceller that would veto the model's evidence there, if any."""
+    context: tuple[str, ...] = ()
+    """A reply's `t:` features (its thread's title)."""
+
+    @property
+    def rule_features(self) -> frozenset[str]:
+        """The post's rule features."""
+        return frozenset().union(*self.rules)
+
+    def vector(self, char_weight: float = CHAR_WEIGHT, *, context: bool = True
+               ) -> dict[str, float]:
+        """The post's feature values (see `docsgap.detect.features.post_vector`)."""
+        return post_vector(self.norms, self.rule_features, char_weight=char_weight,
+                           context=self.context if context else ())
+
+    def vetoed(self, model: Model) -> bool:
+        """Whether a canceller silences the model's verdict: the rules found nothing and the
+        sentence that scores highest on its own is vetoed."""
+        if self.has_hits or not self.norms:
+            return False
+        return self.vetoes[model.best_sentence(self.norms, self.rules)] is not None
+
+    def decide(self, model: Model, probability: float | None = None) -> bool:
+        """The detector's verdict with `model` (its probability may be given, e.g. from a
+        matrix product in training)."""
+        p = model.probability(self.norms, self.rule_features, self.context) \
+            if probability is None else probability
+        found = p >= model.threshold and not self.vetoed(model)
+        return found or (model.combine == "or" and self.rules_gap)
+
+
 @dataclass
 class Model:
     """Weights of the binary scorer and of the gap-type scorer, plus what the card records."""
@@ -47,6 +93,8 @@ class Model:
     type_bias: tuple[float, ...] = ()
     type_classes: tuple[GapType, ...] = ()
     combine: str = "model"
+    char_weight: float = CHAR_WEIGHT
+    """Character n-grams' share of a word's scale (as in training)."""
     card: dict[str, Any] = field(default_factory=dict)
     _uni: dict[str, float] = field(default_factory=dict, repr=False)
     _bi: dict[str, float] = field(default_factory=dict, repr=False)
@@ -62,7 +110,7 @@ class Model:
         return str(self.card.get("version", "unversioned"))
 
     def _learn_tokens(self, toks: Iterable[str]) -> None:
-        """Cache each new token's weight: its own plus `CHAR_WEIGHT` times its character
+        """Cache each new token's weight: its own plus `char_weight` times its character
         n-grams' (words repeat, so a post costs about one look-up per word)."""
         if len(self._word) >= _CACHE_LIMIT:
             self._word.clear()
@@ -70,7 +118,7 @@ class Model:
         uni = self._uni.get
         for tok in toks:
             grams = sum(get(g, 0.0) for g in char_grams(tok))
-            self._word[tok] = uni(tok, 0.0) + CHAR_WEIGHT * grams
+            self._word[tok] = uni(tok, 0.0) + self.char_weight * grams
 
     def logit(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
         """The score of a post (or one sentence), before the bias, from its lower-cased
@@ -88,9 +136,17 @@ class Model:
         total += sum(map(self._bi.get, pairs, repeat(0.0)))
         return float(total * (2 * len(toks) - 1) ** -0.5 + extra)
 
-    def probability(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
-        """The probability that a post is a docs gap."""
-        z = self.bias + self.logit(norms, rules)
+    def context_logit(self, context: Sequence[str]) -> float:
+        """The score of a reply's thread title (its `t:` features, see `context_features`)."""
+        if not context:
+            return 0.0
+        total = sum(map(self.weights.get, context, repeat(0.0)))
+        return float(total * len(context) ** -0.5)
+
+    def probability(self, norms: Sequence[str], rules: Iterable[str] = (),
+                    context: Sequence[str] = ()) -> float:
+        """The probability that a post is a docs gap (a reply: with its thread's title)."""
+        z = self.bias + self.logit(norms, rules) + self.context_logit(context)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def best_sentence(self, norms: Sequence[str], rules: Sequence[Iterable[str]]) -> int:
@@ -131,7 +187,8 @@ class Model:
         """The file's content."""
         return {
             "format": FORMAT, "card": self.card, "threshold": self.threshold,
-            "combine": self.combine, "bias": self.bias, "weights": self.weights,
+            "combine": self.combine, "char_weight": self.char_weight, "bias": self.bias,
+            "weights": self.weights,
             "types": {"classes": [t.value for t in self.type_classes],
                       "bias": list(self.type_bias),
                       "weights": {k: list(v) for k, v in self.type_weights.items()}},
@@ -154,7 +211,8 @@ class Model:
                               for k, v in types.get("weights", {}).items()},
                 type_bias=tuple(map(float, types.get("bias", ()))),
                 type_classes=tuple(GapType(t) for t in types.get("classes", ())),
-                combine=combine, card=dict(data.get("card") or {}),
+                combine=combine, char_weight=float(data.get("char_weight", CHAR_WEIGHT)),
+                card=dict(data.get("card") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"{where}: malformed detection model: {exc}") from None

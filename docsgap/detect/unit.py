@@ -50,13 +50,17 @@ class DocsRefs:
 
 
 class Unit:
-    """The sentences judged together (a post, plus the title for the opening post)."""
+    """The sentences judged together (a post, plus the title for the opening post), and for a
+    reply the `t:` features of its thread's title (`context`: the learned scorer's only)."""
 
-    __slots__ = ("sentences", "norms", "_refs", "_docs", "_post", "_cancels", "_urls", "_at")
+    __slots__ = ("sentences", "norms", "context", "_refs", "_docs", "_post", "_cancels",
+                 "_urls", "_at")
 
-    def __init__(self, sentences: Sequence[Sentence], refs: DocsRefs) -> None:
+    def __init__(self, sentences: Sequence[Sentence], refs: DocsRefs,
+                 context: tuple[str, ...] = ()) -> None:
         self.sentences = sentences
         self.norms = [s.norm for s in sentences]
+        self.context = context
         self._refs = refs
         self._docs: list[bool | None] = [None] * len(self.norms)
         self._post: str | None = None
