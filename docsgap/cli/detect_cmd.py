@@ -165,6 +165,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         verdicts: Path | None = typer.Option(
             None, "--verdicts", help="Also learn from the team's review verdicts (the "
             "detect-verdicts.jsonl that `docsgap train verdicts` writes)."),
+        extra: Path | None = typer.Option(
+            None, "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
+            "format, each with a source_url); any from a dev or test site are left out. The "
+            "shipped model used ../shared-local/detect-extra.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
@@ -175,7 +179,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         detect-model.json.gz to use it instead of the shipped one."""
         from docsgap.detect.train import train, write_card
 
-        result = train(shared or default_shared(), verdicts=verdicts,
+        result = train(shared or default_shared(), verdicts=verdicts, extra=extra,
                        log=lambda m: typer.echo(m, err=True))
         save_model(result.model, output)
         card = write_card(result.model, output.parent / "MODEL_CARD.md")

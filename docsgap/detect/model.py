@@ -1,7 +1,8 @@
 """The learned scorer: a logistic regression over the features of `docsgap.detect.features`,
 shipped as a small gzipped JSON file in the package (`detect/data/detect-model.json.gz`, model
-card beside it). Inference is stdlib only: dictionary look-ups and sums, a word's character
-n-gram weights cached per word, so scoring a post costs about one pass over its words."""
+card beside it). Inference is stdlib only: dictionary look-ups and sums. A word's own weight and
+its character n-grams' fold into one number, cached per word, so scoring a post costs one
+look-up per word and one per word pair."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
-from docsgap.detect.features import char_grams, post_tokens, tokens, word_features
+from docsgap.detect.features import (
+    CHAR_WEIGHT,
+    char_grams,
+    post_tokens,
+    tokens,
+    word_features,
+)
 from docsgap.errors import ConfigError
 from docsgap.models import GapType
 
@@ -25,6 +32,8 @@ COMBINES = ("model", "or")
 """How the model and the rules decide together: the model alone (rule hits are among its
 features), or either of them."""
 _CACHE_LIMIT = 200_000
+_PLACEHOLDERS = frozenset({"docslink", "weblink"})
+"""What links become in a post's text (never named as evidence words)."""
 
 
 @dataclass
@@ -41,7 +50,7 @@ class Model:
     card: dict[str, Any] = field(default_factory=dict)
     _uni: dict[str, float] = field(default_factory=dict, repr=False)
     _bi: dict[str, float] = field(default_factory=dict, repr=False)
-    _chars: dict[str, complex] = field(default_factory=dict, repr=False)
+    _word: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._uni = {k[2:]: v for k, v in self.weights.items() if k[0] == "w"}
@@ -53,34 +62,31 @@ class Model:
         return str(self.card.get("version", "unversioned"))
 
     def _learn_tokens(self, toks: Iterable[str]) -> None:
-        """Cache each new token's summed character n-gram weight and n-gram count (words
-        repeat, so a post costs about one look-up per word)."""
-        if len(self._chars) >= _CACHE_LIMIT:
-            self._chars.clear()
+        """Cache each new token's weight: its own plus `CHAR_WEIGHT` times its character
+        n-grams' (words repeat, so a post costs about one look-up per word)."""
+        if len(self._word) >= _CACHE_LIMIT:
+            self._word.clear()
         get = self.weights.get
+        uni = self._uni.get
         for tok in toks:
-            grams = char_grams(tok)
-            # Weight sum and n-gram count in one number, so one C-level sum adds up both.
-            self._chars[tok] = complex(sum(get(g, 0.0) for g in grams), len(grams))
+            grams = sum(get(g, 0.0) for g in char_grams(tok))
+            self._word[tok] = uni(tok, 0.0) + CHAR_WEIGHT * grams
 
     def logit(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
         """The score of a post (or one sentence), before the bias, from its lower-cased
         sentences and its rule features. C-level iteration only: this runs on every post."""
         toks = post_tokens(norms)
+        extra = sum(map(self.weights.get, rules, repeat(0.0)))
         if not toks:
-            return sum(self.weights.get(r, 0.0) for r in rules)
-        fresh = set(toks).difference(self._chars)
+            return extra
+        word = self._word
+        fresh = set(toks).difference(word)
         if fresh:
             self._learn_tokens(fresh)
-        zero = repeat(0.0)
-        words = sum(map(self._uni.get, toks, zero))
+        total = sum(map(word.__getitem__, toks))
         pairs = map(" ".join, zip(toks, islice(toks, 1, None), strict=False))
-        words += sum(map(self._bi.get, pairs, zero))
-        chars = sum(map(self._chars.__getitem__, toks))
-        total = words * (2 * len(toks) - 1) ** -0.5
-        if chars.imag:
-            total += chars.real * chars.imag ** -0.5
-        return float(total + sum(self.weights.get(r, 0.0) for r in rules))
+        total += sum(map(self._bi.get, pairs, repeat(0.0)))
+        return float(total * (2 * len(toks) - 1) ** -0.5 + extra)
 
     def probability(self, norms: Sequence[str], rules: Iterable[str] = ()) -> float:
         """The probability that a post is a docs gap."""
@@ -109,12 +115,11 @@ class Model:
         toks = tokens(norm)
         found: dict[str, float] = {}
         for tok in toks:
-            if tok[0] == "<":
+            if tok in _PLACEHOLDERS:
                 continue
-            if tok not in self._chars:
+            if tok not in self._word:
                 self._learn_tokens([tok])
-            chars = self._chars[tok]
-            found[tok] = self._uni.get(tok, 0.0) + chars.real / max(1.0, chars.imag) ** 0.5
+            found[tok] = self._word[tok]
         for feat in word_features(toks):
             if feat[0] == "b" and feat[2:] in self._bi:
                 found[feat[2:]] = self._bi[feat[2:]]

@@ -26,10 +26,11 @@ from docsgap.detect.rules import load_rules
 from docsgap.errors import ConfigError
 from docsgap.models import GapType
 
-VERSION = "detect-v1"
+VERSION = "detect-v2"
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
 TYPE_C_GRID = (0.5, 1.0, 2.0, 4.0)
-THRESHOLDS = tuple(round(0.2 + 0.02 * n, 2) for n in range(31))
+THRESHOLDS = tuple(round(0.2 + 0.02 * n, 2) for n in range(38))
+"""0.20 to 0.94: the precision floor often puts the best threshold near the top."""
 MIN_SITES = 2
 """A feature must occur in messages from at least this many sites (drops site-specific words)."""
 PRECISION_FLOOR = 0.90
@@ -82,6 +83,14 @@ def _kind_weights(records: Sequence[Record]) -> list[float]:
         both = cells[(kind, True)] and cells[(kind, False)]
         out.append(kinds[kind] / (2 * cells[(kind, bool(r.is_gap))]) if both else 1.0)
     return out
+
+
+def read_extra(path: Path, held_out: set[str]) -> tuple[list[Record], int]:
+    """Labelled messages from outside `../shared` (same format, each with a `source_url`),
+    less those from a site in the dev or test split (so both stay unseen): (kept, dropped)."""
+    records = list(read_records(path, labelled=True))
+    kept = [r for r in records if r.site not in held_out]
+    return kept, len(records) - len(kept)
 
 
 def prepare(detector: Detector, records: Sequence[Record], verdicts: Sequence[Record] = ()
@@ -163,21 +172,26 @@ def _f1(model: Model, detector: Detector, records: Sequence[Record]) -> tuple[fl
     return result.overall.f1, result
 
 
-def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None = None,
-          log: Any = None) -> TrainResult:
-    """Fit on train, choose C, threshold and how model and rules combine on dev (the best F1
-    with precision at least `PRECISION_FLOOR`),
-    choose the type scorer's C on dev (type accuracy), then measure dev and test."""
+def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = None,
+          today: dt.date | None = None, log: Any = None) -> TrainResult:
+    """Fit on train (plus `extra` labelled messages, less any from a dev or test site), choose
+    C, threshold and how model and rules combine on dev (the best F1 with precision at least
+    `PRECISION_FLOOR`), choose the type scorer's C on dev (type accuracy), then measure dev
+    and test."""
     ruleset = load_rules()
     # One detector: features come from its rules; each candidate model is swapped in.
     candidate = Detector(ruleset, None)
     train_recs, dev_recs = split_records(shared, "train"), split_records(shared, "dev")
+    test_recs = split_records(shared, "test")
+    extra_recs, dropped = read_extra(extra, {r.site for r in [*dev_recs, *test_recs]}) \
+        if extra else ([], 0)
     verdict_recs = list(read_records(verdicts, labelled=True)) if verdicts else []
-    data = prepare(candidate, train_recs, verdict_recs)
+    data = prepare(candidate, [*train_recs, *extra_recs], verdict_recs)
     names = vocabulary(data)
     say = log or (lambda _msg: None)
-    say(f"train: {len(train_recs)} corpus messages + {len(verdict_recs)} verdicts, "
-        f"{len(names)} features; dev: {len(dev_recs)}")
+    say(f"train: {len(train_recs)} corpus messages + {len(extra_recs)} extra ({dropped} "
+        f"from dev/test sites left out) + {len(verdict_recs)} verdicts, {len(names)} "
+        f"features; dev: {len(dev_recs)}")
     dev = prepare(candidate, dev_recs)
     dev_x = _matrix(dev.vectors, {n: i for i, n in enumerate(names)})
     gold = np.array([bool(r.is_gap) for r in dev_recs])
@@ -219,9 +233,15 @@ def train(shared: Path, *, verdicts: Path | None = None, today: dt.date | None =
         data, names, type_best[1])
     picked = next(g for g in grid if g["threshold"] == chosen.threshold
                   and g["combine"] == chosen.combine and g["dev_f1"] == round(best[0][1], 4))
-    chosen.card = _card(shared, chosen, candidate, train_recs, dev_recs, verdict_recs,
+    chosen.card = _card(chosen, candidate, {"train": train_recs, "dev": dev_recs,
+                                            "test": test_recs},
                         {"C": picked["C"], "type_C": type_best[1], "features": len(names)},
-                        today or dt.date.today(), verdicts)
+                        today or dt.date.today())
+    chosen.card["data"]["extra"] = {**_counts(extra_recs), "dropped": dropped,
+                                    "file": extra.name if extra else None}
+    chosen.card["data"]["verdicts"] = {
+        "messages": len(verdict_recs), "gaps": sum(bool(r.is_gap) for r in verdict_recs),
+        "weight": VERDICT_WEIGHT, "file": verdicts.name if verdicts else None}
     return TrainResult(chosen, grid)
 
 
@@ -234,13 +254,11 @@ def _counts(records: Sequence[Record]) -> dict[str, Any]:
     return out
 
 
-def _card(shared: Path, model: Model, detector: Detector, train_recs: list[Record],
-          dev_recs: list[Record], verdict_recs: list[Record], settings: dict[str, Any],
-          today: dt.date, verdicts: Path | None) -> dict[str, Any]:
-    test_recs = split_records(shared, "test")
+def _card(model: Model, detector: Detector, splits: dict[str, list[Record]],
+          settings: dict[str, Any], today: dt.date) -> dict[str, Any]:
     figures = {}
-    for name, recs in (("dev", dev_recs), ("test", test_recs)):
-        result = _f1(model, detector, recs)[1]
+    for name in ("dev", "test"):
+        result = _f1(model, detector, splits[name])[1]
         figures[name] = {k: v.as_dict() for k, v in slices(result).items()}
         figures[name]["type_accuracy"] = round(result.type_accuracy, 4)
     return {
@@ -249,12 +267,7 @@ def _card(shared: Path, model: Model, detector: Detector, train_recs: list[Recor
                  "3-5-grams and rule hits; a multinomial one over words and rule hits for the "
                  "gap type",
         "split": "by site, docsgap.detect.split (salt 13): train 60%, dev 20%, test 20%",
-        "data": {"train": _counts(train_recs), "dev": _counts(dev_recs),
-                 "test": _counts(test_recs),
-                 "verdicts": {"messages": len(verdict_recs),
-                              "gaps": sum(bool(r.is_gap) for r in verdict_recs),
-                              "weight": VERDICT_WEIGHT, "file": verdicts.name if verdicts
-                              else None}},
+        "data": {name: _counts(recs) for name, recs in splits.items()},
         "settings": {**settings, "threshold": model.threshold, "combine": model.combine,
                      "min_sites": MIN_SITES, "kind_balanced": True,
                      "dev_precision_floor": PRECISION_FLOOR},
@@ -272,10 +285,20 @@ def render_card(model: Model) -> str:
            f"**Split.** {card['split']}. Settings chosen on dev; test measured once.", "",
            "**Data** (messages / docs gaps / sites):", "",
            "| split | forum | tracker |", "|---|---|---|"]
-    for name in ("train", "dev", "test"):
+    extra = data.get("extra") or {}
+    for name in ("train", "extra", "dev", "test"):
+        if name == "extra" and not extra.get("file"):
+            continue
         cells = [f"{data[name][s]['messages']} / {data[name][s]['gaps']} / "
                  f"{data[name][s]['sites']}" for s in ("forum", "tracker")]
         out.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    if extra.get("file"):
+        out += ["", f"The model is fitted on train plus `extra`: {extra['file']}, public "
+                "messages the docsgap team harvested and labelled itself by the corpus "
+                "guideline (kept outside the repository, e.g. `../shared-local/`, with a README "
+                "saying how they were searched and counting the labels). Messages "
+                f"from a dev or test site are left out of it ({extra['dropped']} here), so both "
+                "splits stay unseen."]
     v = data["verdicts"]
     out += ["", f"Review verdicts folded in: {v['messages']} ({v['gaps']} gaps, weight "
             f"{v['weight']:g} each){' from ' + v['file'] if v['file'] else ''}.", "",

@@ -9,7 +9,7 @@ import pytest
 
 from docsgap.detect.detector import MODEL_RULE, Detector
 from docsgap.detect.evaluate import detector_predict, evaluate, split_records
-from docsgap.detect.features import char_grams, post_vector, tokens
+from docsgap.detect.features import CHAR_WEIGHT, char_grams, post_vector, tokens
 from docsgap.detect.model import SHIPPED, Model, read_model, save_model, shipped_model
 from docsgap.detect.rules import MODEL_FILE, load_rules
 from docsgap.errors import ConfigError
@@ -30,13 +30,14 @@ def _toy(threshold: float = 0.5, combine: str = "model") -> Model:
 
 
 def test_tokens_and_character_grams_are_stable() -> None:
-    assert tokens("the <docslink> doesn't work in 16.11.2, see 1234567") == [
-        "the", "<docslink>", "doesn't", "work", "in", "0", "see", "0"]
+    assert tokens("the <docslink> doesn’t work in 16.11.2, see “1234567” (404)") == [
+        "the", "docslink", "doesnt", "work", "in", "16", "11", "2", "see", "1234567", "404"]
     assert char_grams("docs") == ["c:<do", "c:doc", "c:ocs", "c:cs>", "c:<doc", "c:docs",
                                   "c:ocs>", "c:<docs", "c:docs>"]
-    assert char_grams("<docslink>") == []
+    assert char_grams("x" * 25) == []
     vec = post_vector(["docs docs"], {"r:x"})
     assert vec["w:docs"] == pytest.approx(2 / 3 ** 0.5)  # 2 of 3 word features (+ one bigram)
+    assert vec["c:<do"] == pytest.approx(2 * CHAR_WEIGHT / 3 ** 0.5)  # the same scale
     assert vec["r:x"] == 1.0
 
 
@@ -146,6 +147,40 @@ def test_training_learns_and_records_its_card(tmp_path: Path) -> None:
     assert model.card["data"]["verdicts"] == {"messages": 2, "gaps": 1, "weight": 2.0,
                                               "file": "detect-verdicts.jsonl"}
     assert model.weights["w:tutorial"] > 0 > model.weights["w:crashes"]
+
+
+def test_training_folds_in_extra_messages_but_never_from_dev_or_test_sites(
+        tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from docsgap.detect.split import site_key, split_of
+    from docsgap.detect.train import train
+
+    shared = _corpus(tmp_path)
+    held_out = next(f"https://github.com/o{n}/r/issues/1" for n in range(40)
+                    if split_of(site_key(f"https://github.com/o{n}/r")) != "train")
+    extra = tmp_path / "detect-extra.jsonl"
+    extra.write_text("".join(json.dumps(
+        {"id": f"ext-{n}", "source_url": url, "kind": "forum", "title": "", "text": text,
+         "label": label, "gap_type": gap}) + "\n" for n, (url, text, label, gap) in enumerate([
+            ("https://forum.example.org/t/1", "The handbook chapter skips a step.",
+             "docs_gap", "missing"),
+            ("https://forum.example.org/t/2", "The fan is loud.", "not_docs_gap", None),
+            (held_out, "The handbook is wrong.", "docs_gap", "incorrect")])),
+        encoding="utf-8")
+    card = train(shared, extra=extra).model.card
+    assert card["data"]["extra"]["forum"] == {"messages": 2, "gaps": 1, "sites": 1}
+    assert card["data"]["extra"]["dropped"] == 1
+    assert card["data"]["extra"]["file"] == "detect-extra.jsonl"
+
+
+def test_shipped_model_card_says_what_it_was_trained_on() -> None:
+    model = shipped_model()
+    assert model is not None
+    text = (SHIPPED.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
+    extra = model.card["data"].get("extra") or {}
+    if extra.get("file"):  # fitted on messages from outside ../shared: the card says so
+        assert f"| extra | {extra['forum']['messages']} / " in text
+        assert "labelled" in text
 
 
 @pytest.mark.shared
