@@ -69,7 +69,9 @@ def _other_site(tmp_path: Path) -> tuple[Path, Path]:
     rules.mkdir()
     shipped = (REPO / "rules" / "docs-map.yml").read_text()
     (rules / "docs-map.yml").write_text(
-        shipped + "\nother_sites:\n  - {project: example/tool, dir: docs, urls: "
+        shipped.replace("  redirects: []", "  redirects:\n    - {from: tool.example.org/docs/"
+                        "old-config, to: tool.example.org/docs/en/guide/config}")
+        + "\nother_sites:\n  - {project: example/tool, dir: docs, urls: "
         "[https://tool.example.org/docs/en/, tool.example.org/docs], source_urls: "
         "[github.com/example/tool/blob/main/docs]}\n")
     return root, rules
@@ -88,6 +90,9 @@ def test_other_site_pages_are_found_by_any_of_their_urls(tmp_path: Path) -> None
     section = index.find("https://tool.example.org/docs/guide/")
     assert section is not None and section.key == "example/tool:docs/guide/index.md"
     assert index.find("https://tool.example.org/docs/en/missing/") is None
+    # A page the project moved is found at its new address (any_site.redirects).
+    moved = index.find("https://tool.example.org/docs/old-config/#overrides")
+    assert moved is not None and moved.key == config
     # Without the entry the project has no docs folder to index.
     with pytest.raises(ConfigError):
         evaluate.build_index([("example/tool", root)])
