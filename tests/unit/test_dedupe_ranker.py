@@ -15,7 +15,13 @@ from docsgap.cli import app
 from docsgap.dedupe import splits
 from docsgap.dedupe import train as dedupe_train
 from docsgap.dedupe.features import FEATURES
-from docsgap.dedupe.ranker import from_json, load_ranker, probabilities, without_priors
+from docsgap.dedupe.ranker import (
+    RANKER_FILE,
+    from_json,
+    load_ranker,
+    probabilities,
+    without_priors,
+)
 from docsgap.errors import ConfigError
 
 runner = CliRunner()
@@ -198,3 +204,20 @@ def test_out_of_fold_links_are_shown_beside_dev_and_do_not_choose() -> None:
     assert checked == alone
     assert all(row["check_links"] == 5 and row["check_right"] == 0 for row in both)
     assert [{k: v for k, v in row.items() if not k.startswith("check")} for row in both] == table
+
+
+@pytest.mark.shared
+def test_train_dedup_reproduces_the_shipped_weights(shared_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ranker.json"
+    result = runner.invoke(app, [
+        "train", "dedup", "--date", "2026-12-07", "-o", str(out),
+        "-q", str(shared_dir / "corpus" / "dedup-train.jsonl"),
+        "-q", str(shared_dir / "eval" / "dedup-dev.jsonl"),
+        "-p", str(shared_dir / "corpus" / "dedup-train-pool.jsonl"),
+        "-p", str(shared_dir / "eval" / "dedup-dev-pool.jsonl")])
+    assert result.exit_code == 0, result.output
+    made, shipped = (json.loads(f.read_text(encoding="utf-8")) for f in (out, RANKER_FILE))
+    sizes = [(d[s]["queries"], d[s]["pool"]) for d in (made, shipped) for s in ("train", "dev")]
+    if sizes[:2] != sizes[2:]:
+        pytest.skip("the shared corpus changed since the shipped weights were fitted: retrain")
+    assert out.read_bytes() == RANKER_FILE.read_bytes()
