@@ -87,7 +87,9 @@ def forum_seed(topics: int, posts: int, complaint_share: float, rng: random.Rand
               for n, name in enumerate(people)]
     staff = [u["username"] for u in demo["users"] if (u.get("moderator") or u.get("admin"))
              and u["username"] not in ("system", "docsgap-bot")]
-    categories = [c["id"] for c in demo["categories"]]
+    # Public categories only: the bench measures a forum docsgap may read in full.
+    categories = [c["id"] for c in demo["categories"]
+                  if not c.get("read_restricted") and not c.get("groups")]
     sizes = _sizes(topics, posts, rng)
     complaints = set(rng.sample(range(topics), round(topics * complaint_share)))
     out: list[JSON] = []

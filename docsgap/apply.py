@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from docsgap import compose
@@ -82,12 +82,17 @@ class Applier:
     fresh: dict[int, Thread] = field(default_factory=dict)
     """Threads read this run, for the checks before a write (dropped once docsgap posts)."""
     """Action key -> this run's outcome status."""
+    progress: Callable[[str, int, int], None] | None = None
+    """Told ("apply", done, total) before each action of a writing run (each is a request or
+    three, and a rate-limited site makes them slow)."""
 
     def apply(self, plan: Plan, *, write: bool) -> list[Outcome]:
         """Run every action; without `write` only report what would happen."""
         verdicts = {r["key"]: r["verdict"] for r in self.store.db["verdicts"].rows}
         outcomes: list[Outcome] = []
-        for action in plan.actions:
+        for n, action in enumerate(plan.actions):
+            if write and self.progress is not None:
+                self.progress("apply", n, len(plan.actions))
             outcomes.append(self._one(action, verdicts, write=write))
             self.statuses[action.key] = outcomes[-1].status
             if outcomes[-1].status == "failed" and outcomes[-1].error and (

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,6 +21,21 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WAIT = 10.0
 """Seconds to wait after a 429 that carries no hint at all."""
+
+WaitListener = Callable[[str, float], None]
+_listeners: list[WaitListener] = []
+
+
+@contextlib.contextmanager
+def waits_told_to(listener: WaitListener) -> Iterator[None]:
+    """While inside, `listener(service, seconds)` hears of each wait a run allows (a 429's hint,
+    a retry's backoff) before the client sleeps it: the CLI shows it, so a terminal is not
+    silent for a minute."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
 
 
 def retry_after_seconds(
@@ -60,6 +76,8 @@ class WaitAllowance:
                 retry_after=seconds,
             )
         self.waited += seconds
+        for listener in tuple(_listeners):  # a listener may leave while told
+            listener(self.service, seconds)
 
 
 class BudgetAdapter(HTTPAdapter):
@@ -93,6 +111,8 @@ class BudgetAdapter(HTTPAdapter):
             log.info("%s: 429 on %s, waiting %.0fs", self.service, request.url, wait)
             self.allowance.take(wait)
             response.headers["Retry-After"] = str(math.ceil(wait))
+            for listener in _listeners:
+                listener(self.service, float(math.ceil(wait)))
         return response
 
     def install(self, session: Session) -> None:

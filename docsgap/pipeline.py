@@ -236,7 +236,7 @@ class Pipeline:
             self.before_apply(plan)  # may stop the run: nothing is written before this
         signals = {s.key: s for s in plan.signals}
         outcomes: list[Outcome] = Applier(
-            self.forum, self.tracker, self.store, self.config, signals
+            self.forum, self.tracker, self.store, self.config, signals, progress=self.progress
         ).apply(plan, write=apply)
         result = RunResult(plan=plan, outcomes=tuple(outcomes), threads_scanned=scanned)
         self.store.record_run(started, apply, {"threads": scanned,

@@ -121,7 +121,7 @@ class Scanner:
         walk = self._walk()
         queue = self._queue()
         while walk.target is not None or walk.pages < self.config.forum.initial_pages:
-            page = self.forum.latest_posts(walk.before)
+            page = self.forum.latest_posts(walk.before, newer_than=walk.target)
             walk.pages += 1
             if walk.target is None and walk.pages == 1 and page:
                 self._announce(page[0].post.id)

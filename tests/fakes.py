@@ -73,7 +73,8 @@ class FakeForum:
         newest = max((p.id for p in self._all_posts()), default=after_post_id)
         return ChangedTopics(tuple(ids), newest)
 
-    def latest_posts(self, before: int | None) -> list[LatestPost]:
+    def latest_posts(self, before: int | None, *, newer_than: int | None = None
+                     ) -> list[LatestPost]:
         """Regular posts below `before`, highest id first, 50 a page (as `/posts.json`)."""
         self.reads += 1
         self.calls.append(("latest_posts", before))

@@ -137,6 +137,17 @@ class TerminalProgress:
         left = (now - began) / (done - first) * (total - done)
         return f", ~{left / 60:.0f} min left" if left >= 90 else f", ~{left:.0f} s left"
 
+    def waiting(self, service: str, seconds: float) -> None:
+        """A wait (a rate limit's hint, a retry's backoff) on the progress line: the service
+        and when it resumes."""
+        if not self.enabled:
+            return
+        until = time.strftime("%H:%M:%S", time.localtime(time.time() + seconds))
+        sys.stderr.write("\r" + f"{service}: waiting {seconds:.0f} s before retrying "
+                         f"(until {until})".ljust(72))
+        sys.stderr.flush()
+        self._shown = True
+
     def notice(self, text: str) -> None:
         """A line of its own on stderr (always shown, unlike the progress line)."""
         self.close()

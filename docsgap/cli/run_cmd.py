@@ -12,6 +12,7 @@ from docsgap import planview, runsummary, scan
 from docsgap.cli import common
 from docsgap.config import Config, load_config
 from docsgap.errors import RateLimitedError
+from docsgap.http_budget import waits_told_to
 from docsgap.runner import run_once
 
 CONFIG_OPT = typer.Option(
@@ -83,8 +84,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:
-            report = run_once(cfg, apply=apply, progress=progress,
-                              notice=_silent if quiet else progress.notice, topic=topic_id)
+            with waits_told_to(progress.waiting):
+                report = run_once(cfg, apply=apply, progress=progress,
+                                  notice=_silent if quiet else progress.notice, topic=topic_id)
         finally:
             progress.close()
         result = report.result

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from docsgap.detect.redos import catastrophic
 from docsgap.detect.ruleset import (
     NEAR_DOCS,
     SCOPES,
@@ -157,6 +158,10 @@ def _sources(ctx: _Ctx, fields: dict[str, Node], what: str) -> list[str]:
             continue
         if compiled.search(""):
             ctx.err(node, f"{what}: pattern {raw!r} matches empty text (it would fire anywhere)")
+            continue
+        slow = catastrophic(value)
+        if slow:
+            ctx.err(node, f"{what}: pattern {raw!r} {slow}")
             continue
         out.append(value)
     return out

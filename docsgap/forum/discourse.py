@@ -38,6 +38,7 @@ from docsgap.forum.discourse_payload import (
     parse,
     post_list,
     post_ref,
+    split_newer,
     topic_head,
 )
 from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
@@ -58,6 +59,11 @@ TOO_SIMILAR = "too similar to what you posted recently"
 
 
 _PUBLIC_LISTS = frozenset({"posts", "categories"})
+
+
+def _held_already(_category_id: int | None) -> str:
+    """The withholding reason of posts below `latest_posts`'s `newer_than`."""
+    return "older than the caller's cursor: not looked at"
 
 
 def _sleep(seconds: float) -> None:
@@ -151,7 +157,8 @@ class DiscourseForum:
         return ChangedTopics(tuple(topic_ids), newest, complete=reached,
                              withheld=tuple(withheld.items()))
 
-    def latest_posts(self, before: int | None) -> list[LatestPost]:
+    def latest_posts(self, before: int | None, *, newer_than: int | None = None
+                     ) -> list[LatestPost]:
         """One `/posts.json` page: posts with ids below `before` (all when None), highest id
         first, empty only past the end of the stream. Posts in read-restricted categories
         come back withheld.
@@ -160,11 +167,20 @@ class DiscourseForum:
         its pages can be short or empty long before the end. The first `before` asked tells
         which one this is: `before` is the lowest id of a page just read, so only the older
         query returns it again. There, `before` itself is dropped from each answer and an
-        empty one moves the window down by 50 (at most `MAX_EMPTY_WINDOWS` times a page)."""
+        empty one moves the window down by 50 (at most `MAX_EMPTY_WINDOWS` times a page).
+
+        Posts with ids at or below `newer_than` come back withheld without anything looked up
+        for them, so a rerun that finds nothing new reads no category list."""
         ask = before
         for _ in range(MAX_EMPTY_WINDOWS):
             data = self._read("posts", "latest_posts", ask)
-            page = parse("/posts.json", latest_items, data, self._category_reason)
+            if newer_than is None:
+                page = parse("/posts.json", latest_items, data, self._category_reason)
+            else:
+                fresh, held = parse("/posts.json", split_newer, data, newer_than)
+                page = sorted(parse("/posts.json", latest_items, fresh, self._category_reason)
+                              + parse("/posts.json", latest_items, held, _held_already),
+                              key=lambda item: -item.post.id)
             if self._windowed is None and ask is not None:
                 self._windowed = ask in {item.post.id for item in page}
                 log.debug("/posts.json pages by %s", "id windows" if self._windowed else "before")

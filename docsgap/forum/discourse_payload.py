@@ -84,6 +84,14 @@ def category_flags(categories: Any) -> dict[int, bool]:
     return flags
 
 
+def split_newer(data: Any, floor: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A `/posts.json` body as two: the posts with ids above `floor`, and the others."""
+    body = require_dict(data)
+    items = body["latest_posts"]
+    return ({**body, "latest_posts": [p for p in items if int(p["id"]) > floor]},
+            {**body, "latest_posts": [p for p in items if int(p["id"]) <= floor]})
+
+
 def latest_items(
     data: Any, category_reason: Callable[[int | None], str | None] = lambda _: None
 ) -> list[LatestPost]:

@@ -59,9 +59,12 @@ class Forum(Protocol):
         """
         ...
 
-    def latest_posts(self, before: int | None) -> list[LatestPost]:
+    def latest_posts(self, before: int | None, *, newer_than: int | None = None
+                     ) -> list[LatestPost]:
         """One page of the latest-posts stream (regular posts, highest id first): the newest
-        with `before=None`, else the posts with ids below `before`. Empty past the end."""
+        with `before=None`, else the posts with ids below `before`. Empty past the end. Posts
+        with ids at or below `newer_than` (which the caller has) may come back withheld, as
+        nothing is looked up for them."""
         ...
 
     def thread(self, topic_id: int) -> Thread:

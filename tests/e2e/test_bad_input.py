@@ -126,3 +126,18 @@ def test_flags_name_the_target(sandbox: Sandbox, tmp_path: Path) -> None:
                     str(tmp_path / "s.db"))
     assert code == 0, out
     assert "Dry run: nothing was written" in out
+
+
+def test_rate_limit_waits_are_told_before_they_are_slept(sandbox: Sandbox,
+                                                         tmp_path: Path) -> None:
+    from docsgap.demo import demo_config
+    from docsgap.http_budget import waits_told_to
+    from docsgap.runner import run_once
+
+    sandbox.add_fault("forum", status=429, path_regex=r"^/t/", count=1, wait_seconds=1)
+    heard: list[tuple[str, float]] = []
+    with waits_told_to(lambda service, seconds: heard.append((service, seconds))):
+        report = run_once(demo_config(sandbox, tmp_path), apply=False)
+    assert report.exit_code == 0
+    [(service, seconds)] = heard
+    assert service == "forum" and 1 <= seconds <= 3  # the hint, plus Discourse's margin

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
 from docsgap.cli.common import TerminalProgress
+from docsgap.models import RunResult
+from docsgap.pipeline import Pipeline
+from docsgap.state import StateStore
+from tests.fakes import shared_detector
+from tests.unit.test_pipeline import make
 
 
 class Tty(io.StringIO):
@@ -45,6 +51,36 @@ def test_silent_with_quiet_in_ci_or_when_piped(monkeypatch: pytest.MonkeyPatch,
     progress("scan", 1, 2)
     progress.close()
     assert tty.getvalue() == ""
+
+
+def test_a_rate_limit_wait_is_shown_with_when_it_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    tty = terminal(monkeypatch)
+    TerminalProgress().waiting("forum", 30)
+    assert "forum: waiting 30 s before retrying (until " in tty.getvalue()
+    monkeypatch.setenv("CI", "true")
+    before = tty.getvalue()
+    TerminalProgress().waiting("forum", 30)
+    assert tty.getvalue() == before
+
+
+def test_the_apply_phase_reports_progress(tmp_path: Path) -> None:
+    cfg, forum, tracker = make(tmp_path)
+    seen: list[tuple[str, int, int]] = []
+
+    def run(apply: bool) -> RunResult:
+        store = StateStore(cfg.state_path)
+        try:
+            return Pipeline(cfg, forum, tracker, store, shared_detector(),
+                            progress=lambda *a: seen.append(a)).run(apply=apply)
+        finally:
+            store.close()
+
+    run(apply=False)
+    assert not [s for s in seen if s[0] == "apply"]  # a dry run is instant: no bar
+    result = run(apply=True)
+    applying = [s for s in seen if s[0] == "apply"]
+    assert len(applying) == len(result.plan.actions) > 0
+    assert [n for _, n, _ in applying] == list(range(len(applying)))
 
 
 def test_the_time_left_follows_the_pace_so_far(monkeypatch: pytest.MonkeyPatch) -> None:

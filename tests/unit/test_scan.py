@@ -42,9 +42,10 @@ class Limited(FakeForum):
             raise RateLimitedError("forum: request budget of 3 for this run is spent")
         self.allowed -= 1
 
-    def latest_posts(self, before: int | None) -> list[LatestPost]:
+    def latest_posts(self, before: int | None, *, newer_than: int | None = None
+                     ) -> list[LatestPost]:
         self._spend()
-        return super().latest_posts(before)
+        return super().latest_posts(before, newer_than=newer_than)
 
     def read_topic(self, topic_id: int, have: object = ()) -> TopicRead:
         self._spend()
