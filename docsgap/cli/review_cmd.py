@@ -32,6 +32,7 @@ _WHERE = {
     ActionKind.REPLY: "as a reply in forum thread #{thread}",
     ActionKind.FOLLOWUP: "as a follow-up in forum thread #{thread}",
     ActionKind.OPEN_DRAFT_MR: "as a draft MR",
+    ActionKind.DOCS_REPLY: "as a docs-first reply in forum thread #{thread}",
 }
 _CHOICES = {"a": "accept", "e": "edit", "s": "skip", "r": "reject", "q": "quit"}
 

@@ -13,7 +13,14 @@ import responses
 from docsgap.errors import UnavailableError
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.tracker.gitlab import GitLabTracker
-from tests.adapters.conftest import API, DISCOURSE_JSON, FORUM, fixture
+from tests.adapters.conftest import (
+    API,
+    CATEGORIES,
+    DISCOURSE_JSON,
+    FORUM,
+    fixture,
+    without_categories,
+)
 
 pytestmark = pytest.mark.shared
 
@@ -52,7 +59,8 @@ def test_sample_topic_and_posts_read_through_the_adapter(
 ) -> None:
     topic = load(samples, "discourse-topic.json")
     tid = topic["id"]
-    rsps.get(f"{FORUM}/t/{tid}.json", json=topic, content_type=DISCOURSE_JSON)
+    # The adapter reads a topic as `/t/{id}/1.json` (pydiscourse's public post(topic, 1)).
+    rsps.get(f"{FORUM}/t/{tid}/1.json", json=topic, content_type=DISCOURSE_JSON)
     rsps.get(
         f"{FORUM}/t/{tid}/posts.json",
         json=load(samples, "discourse-topic-posts.json"),
@@ -65,13 +73,18 @@ def test_sample_topic_and_posts_read_through_the_adapter(
     assert [p.number for p in thread.posts] == sorted(p.number for p in thread.posts)
     assert thread.posts[0].created_at.tzinfo is not None
     # 22 ids in the stream, 2 loaded: one more chunk request of 20 ids.
-    assert len(rsps.calls) == 2
+    assert len(without_categories(rsps.calls)) == 2
 
 
 def test_sample_latest_posts_and_created_post(
     samples: Path, rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
     latest = load(samples, "discourse-latest-posts.json")
+    # The sample's category is public; a category the list does not show is withheld.
+    categories = {"category_list": {"categories": [
+        {"id": p["category_id"], "name": "Sample", "read_restricted": False}
+        for p in latest["latest_posts"]]}}
+    rsps.replace(responses.GET, CATEGORIES, json=categories, content_type=DISCOURSE_JSON)
     rsps.get(f"{FORUM}/posts.json", json=latest, content_type=DISCOURSE_JSON)
     rsps.get(f"{FORUM}/posts.json", json={"latest_posts": []}, content_type=DISCOURSE_JSON)
     created = load(samples, "discourse-create-post-response.json")
@@ -101,8 +114,10 @@ def test_sample_discourse_429s_are_waited_out(
     body = json.dumps(shape["body"]) if "body" in shape else shape["body_text"]
     topic = load(samples, "discourse-topic.json")
     topic["post_stream"]["stream"] = [p["id"] for p in topic["post_stream"]["posts"]]
-    rsps.get(f"{FORUM}/t/1.json", body=body, status=429, content_type=content_type, headers=headers)
-    rsps.get(f"{FORUM}/t/1.json", json=topic, content_type=DISCOURSE_JSON)
+    rsps.get(
+        f"{FORUM}/t/1/1.json", body=body, status=429, content_type=content_type, headers=headers
+    )
+    rsps.get(f"{FORUM}/t/1/1.json", json=topic, content_type=DISCOURSE_JSON)
 
     forum.thread(1)
 

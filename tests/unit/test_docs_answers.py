@@ -152,3 +152,13 @@ def test_note_posts_from_the_stream(store: StateStore) -> None:
     note_posts(store, [(title, replace(post(3, "kim", "thanks", accepted=True), topic_id=21))],
                cfg)
     assert open_questions(store, asked_before=NOW) == []
+
+
+def test_every_action_kind_is_shown_by_review_and_the_plan() -> None:
+    from docsgap import planview
+    from docsgap.cli import review_cmd
+    from docsgap.models import ActionKind
+
+    for kind in ActionKind:
+        assert kind in review_cmd._WHERE, kind
+        assert kind.value in planview._LABEL, kind
