@@ -26,7 +26,7 @@ and the docsgap tables: `_sqlite_migrations` with the `docsgap` set, the ledger,
 move it into place (any existing file and its `-wal`/`-journal` are moved aside as `.bak`, since
 SQLite would replay a stale journal into the new file). A **missing** (404) or **corrupt** state
 is a warning, not an error: the run starts from an empty state and rebuilds from the remote
-markers. `apply.py` checks the marker of every write on GitLab or the forum before making it, so
+markers. `act/apply.py` checks the marker of every write on GitLab or the forum before making it, so
 nothing is duplicated. What is lost with the state: the forum and tracker cursors (the first run
 after reads `forum.initial_pages` of recent posts and the whole tracker cache again, so older
 threads that changed meanwhile are not rescanned), reviewers' verdicts (those actions come back

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from docsgap import planview
+from docsgap.act import planview
 from docsgap.config import (
     Config,
     DedupConfig,
@@ -146,7 +146,7 @@ def _review(cfg: Config, echo: Echo) -> None:
 
 
 def _draft_mr(cfg: Config, echo: Echo) -> str:
-    from docsgap.mr import DraftMr, unified_diff
+    from docsgap.act.mr import DraftMr, unified_diff
 
     services = build_services(cfg)
     try:
@@ -190,7 +190,7 @@ def _docs_team(sandbox: Sandbox, cfg: Config, mr_url: str, echo: Echo) -> None:
 
 
 def _followups(cfg: Config, echo: Echo, *, quiet: bool = False) -> int:
-    from docsgap.followup import FollowUps
+    from docsgap.act.followup import FollowUps
 
     services = build_services(cfg)
     try:

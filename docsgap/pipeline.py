@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from docsgap import compose
-from docsgap.apply import Applier
+from docsgap.act.apply import Applier
+from docsgap.act.plan import PlanContext, ThreadMeta, build_plan, extend_plan
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.dedupe.sticky import hold_reviews
@@ -32,8 +33,7 @@ from docsgap.models import (
     Skip,
     TrackerItem,
 )
-from docsgap.plan import PlanContext, ThreadMeta, build_plan, extend_plan
-from docsgap.scan import Scanner
+from docsgap.scan.scanner import Scanner
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 from docsgap.tracker.interface import Tracker
 

@@ -13,12 +13,12 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.doctor import Check, remote_checks
 from docsgap.errors import DocsgapError, ExitCode
 from docsgap.forum.interface import ForumProbe
 from docsgap.models import Action, ActionKind, Plan
-from docsgap.plan import mode_of
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab_rights import needed_labels
 from docsgap.tracker.interface import Tracker, TrackerProbe

@@ -19,15 +19,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from docsgap import compose
-from docsgap.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
+from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
+from docsgap.act.followup import FollowUps
+from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.dedupe.decision import candidate_json
 from docsgap.detect.detector import Detector
-from docsgap.followup import FollowUps
 from docsgap.forum.interface import Forum
 from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal, Thread
 from docsgap.pipeline import Pipeline
-from docsgap.plan import mode_of
 from docsgap.state import StateStore
 from docsgap.tracker.interface import Tracker
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from docsgap.act.summary_issue import publish as publish_summary
 from docsgap.config import Config
 from docsgap.errors import ExitCode
 from docsgap.models import RunResult
@@ -13,7 +14,6 @@ from docsgap.pipeline import Pipeline, Progress
 from docsgap.services import build_services
 from docsgap.state import utcnow
 from docsgap.statelock import state_lock
-from docsgap.summary_issue import publish as publish_summary
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:

@@ -2,7 +2,7 @@
 thread <-> issue links, review verdicts and the ledger of actions. Schema changes are migrations.
 
 SQLite is the fast ledger, not the only truth: every write docsgap makes also carries a hidden
-marker remotely, so a lost database never causes a duplicate (see `apply.py`).
+marker remotely, so a lost database never causes a duplicate (see `act/apply.py`).
 """
 
 from __future__ import annotations

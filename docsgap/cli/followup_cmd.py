@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from docsgap import followup, planview
-from docsgap.apply import Applier
+from docsgap.act import followup, planview
+from docsgap.act.apply import Applier
 from docsgap.cli import common
 from docsgap.cli.run_cmd import (
     CONFIG_OPT,

@@ -39,6 +39,12 @@ NO_REPLAY_OPT = typer.Option(
     help="Match every query against the whole pool, even items filed after the query.",
 )
 SWEEP = (50.0, 60.0, 70.0, 80.0, 90.0)
+EXTRA_QUERIES_OPT = typer.Option(
+    [], "--extra-queries",
+    help="Extra labelled duplicates kept outside the repository (as --queries): train only, "
+         "whatever the hash of their owners says.",
+)
+EXTRA_POOL_OPT = typer.Option([], "--extra-pool", help="The extra duplicates' pools.")
 
 
 SHARED = Path("..") / "shared"
@@ -58,6 +64,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             help="Labelled duplicates (JSON lines, as for eval dedup); split by owner.",
         ),
         pools: list[Path] = typer.Option(TRAIN_POOLS, "--pool", "-p", help="Their pools."),
+        extra_queries: list[Path] = EXTRA_QUERIES_OPT,
+        extra_pools: list[Path] = EXTRA_POOL_OPT,
         verdicts: Path | None = typer.Option(
             None, "--verdicts",
             help="The team's review verdicts (docsgap train verdicts' dedup-verdicts.jsonl), "
@@ -71,7 +79,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         """Fit the dedup ranker on the train split of the labelled duplicates (plus review
         verdicts), choose its link threshold on the dev split, write the weights. The same
         data gives the same file."""
-        data = splits.load(queries, pools)
+        data = splits.load(queries, pools, extra_queries, extra_pools)
         ranker = dedupe_train.train(splits.select(data, "train"), splits.select(data, "dev"),
                                     verdicts=verdicts, date=date)
         dedupe_train.write(ranker, output)
@@ -132,6 +140,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             help="Bootstrap whole repositories rather than queries (wider, honest intervals "
                  "when a few repositories hold most queries).",
         ),
+        extra_queries: list[Path] = EXTRA_QUERIES_OPT,
+        extra_pools: list[Path] = EXTRA_POOL_OPT,
         config: Path | None = CONFIG_OPT,
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
         min_recall1: float | None = typer.Option(
@@ -149,7 +159,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         beside two baselines (rapidfuzz on titles, linking at 90; TF-IDF cosine over title and
         body, linking at 50%)."""
         d = load_config(config).dedup
-        data = splits.load(queries, pools)
+        data = splits.load(queries, pools, extra_queries, extra_pools)
         if split is not None:
             if split not in splits.SPLITS:
                 raise ConfigError(f"--split {split!r}: expected one of "

@@ -12,7 +12,9 @@ from typing import Any
 import click
 import typer
 
-from docsgap import mr, review
+from docsgap import review
+from docsgap.act import mr
+from docsgap.act.mr import DraftMr, MrRefused, MrTarget
 from docsgap.cli import common
 from docsgap.cli.run_cmd import (
     CONFIG_OPT,
@@ -25,7 +27,6 @@ from docsgap.cli.run_cmd import (
 from docsgap.config import Config
 from docsgap.errors import ExitCode, UsageError
 from docsgap.models import TrackerItem
-from docsgap.mr import DraftMr, MrRefused, MrTarget
 from docsgap.preflight import Needs
 from docsgap.services import Services, build_services
 from docsgap.statelock import state_lock

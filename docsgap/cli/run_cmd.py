@@ -8,12 +8,14 @@ from pathlib import Path
 
 import typer
 
-from docsgap import planview, runsummary, scan
+from docsgap import runsummary
+from docsgap.act import planview
 from docsgap.cli import common
 from docsgap.config import Config, load_config
 from docsgap.errors import RateLimitedError
 from docsgap.http_budget import waits_told_to
 from docsgap.runner import run_once
+from docsgap.scan import scanner as scan
 
 CONFIG_OPT = typer.Option(
     None, "--config", "-c",

@@ -8,8 +8,9 @@ gap) join as one-candidate reports.
 
 The regularisation strength is chosen by leave-one-owner-out on the train split, the link
 threshold on the dev split (the lowest whose automatic links are at least `TARGET_PRECISION`
-right), and the review threshold there too (`REVIEW_RECALL`); the test split is only
-reported."""
+right), with the links the train split makes out of fold (leave-one-owner-out) beside it as a
+check (dev alone is too small to show one wrong link in thirty), and the review threshold on
+dev too (`REVIEW_RECALL`); the test split is only reported."""
 
 from __future__ import annotations
 
@@ -173,21 +174,40 @@ def choose_l2(groups: Sequence[Group]) -> tuple[float, dict[str, float]]:
     return best, losses
 
 
-def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float
+def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float,
+                     *, also: Sequence[tuple[float, bool]] | None = None
                      ) -> tuple[float, list[dict[str, float]]]:
     """The lowest `THRESHOLDS` value whose links on `groups` are at least `TARGET_PRECISION`
-    right; the highest one when none is. Also the precision and links at each. A group links
-    its top candidate as `decide` does: when its probability, also without the priors'
-    contributions, reaches the threshold."""
+    right; the highest one when none is. Also the precision and links at each, and, given
+    `also` (other best candidates' probabilities and whether they were right, e.g.
+    `out_of_fold_tops`), the links and right links those would make (`check_links`,
+    `check_right`: shown on the card, not used to choose). A group links its top candidate
+    as `decide` does: when its probability, also without the priors' contributions, reaches
+    the threshold."""
     tops = _tops(groups, weights, bias)
-    table = []
+    table: list[dict[str, float]] = []
     for t in THRESHOLDS:
         linked = [right for p, right in tops if p >= t]
         precision = sum(linked) / len(linked) if linked else 1.0
-        table.append({"threshold": t, "links": len(linked), "right": sum(linked),
-                      "precision": round(precision, 4)})
+        row = {"threshold": t, "links": len(linked), "right": sum(linked),
+               "precision": round(precision, 4)}
+        if also is not None:
+            checked = [right for p, right in also if p >= t]
+            row["check_links"], row["check_right"] = len(checked), sum(checked)
+        table.append(row)
     fine = [row["threshold"] for row in table if row["precision"] >= TARGET_PRECISION]
     return (min(fine) if fine else THRESHOLDS[-1]), table
+
+
+def out_of_fold_tops(groups: Sequence[Group], l2: float) -> list[tuple[float, bool]]:
+    """Each group's best candidate as a ranker fitted without its owner scores it (and
+    whether it is the original): links the train split would make on reports it was not
+    fitted on: a second view of the link threshold beside the small dev split."""
+    tops: list[tuple[float, bool]] = []
+    for o in sorted({g.owner for g in groups}):
+        weights, bias = fit([g for g in groups if g.owner != o], l2)
+        tops += _tops([g for g in groups if g.owner == o], weights, bias)
+    return tops
 
 
 def _tops(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float
@@ -208,18 +228,22 @@ def _tops(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float
 
 REVIEW_RECALL = 0.9
 """The review threshold keeps this share of dev's right best candidates out of `new`."""
+REVIEW_FLOOR = 0.1
+"""It is never lower than this: the rule rests on dev's second-weakest right candidate, and
+below 10% shared template words alone (a page-feedback form's headings) reach review, which a
+person would then clear by the dozen."""
 
 
 def choose_review(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float,
                   link: float) -> float:
     """The probability (rounded down to 0.05, at most `link`) at or above which
-    `REVIEW_RECALL` of the groups whose best candidate is their original are: below it a
-    report ends `new` and a person never sees the match."""
+    `REVIEW_RECALL` of the groups whose best candidate is their original are (not below
+    `REVIEW_FLOOR`): below it a report ends `new` and a person never sees the match."""
     right = sorted(top for top, is_right in _tops(groups, weights, bias) if is_right)
     if not right:
         return link
     at = right[int(math.floor((1 - REVIEW_RECALL) * len(right)))]
-    return min(link, math.floor(at * 20) / 20)
+    return min(link, max(REVIEW_FLOOR, math.floor(at * 20) / 20))
 
 
 def train(train_set: Labelled, dev_set: Labelled, *, verdicts: Path | None = None,
@@ -234,13 +258,15 @@ def train(train_set: Labelled, dev_set: Labelled, *, verdicts: Path | None = Non
     weights, bias = fit(everything, l2)
     fitted = Ranker(tuple(weights.tolist()), bias)
     dev_groups = groups_for(dev_set, ranker=fitted)
-    threshold, table = choose_threshold(dev_groups, weights, bias)
+    threshold, table = choose_threshold(dev_groups, weights, bias,
+                                        also=out_of_fold_tops(everything, l2))
     review = choose_review(dev_groups, weights, bias, threshold)
     info = {
         "fitted": True, "date": date, "l2": l2, "l2_loss_leave_one_owner_out": losses,
         "train": {"queries": len(train_set.queries), "pool": len(train_set.pool),
                   "owners": sorted({owner(q.project or "") for q in train_set.queries}),
-                  "groups": len(groups), "verdicts": len(extra)},
+                  "groups": len(groups), "verdicts": len(extra),
+                  "extra_owners": sorted(train_set.extra)},
         "dev": {"queries": len(dev_set.queries), "pool": len(dev_set.pool),
                 "thresholds": table},
         "unfitted": sorted(f for f, w in zip(FEATURES, weights.tolist(), strict=True)
@@ -259,4 +285,4 @@ def write(ranker: Ranker, path: Path) -> None:
 
 
 __all__ = ["Group", "balance", "choose_l2", "choose_review", "choose_threshold", "fit",
-           "groups_for", "log_loss", "train", "verdict_groups", "write"]
+           "groups_for", "log_loss", "out_of_fold_tops", "train", "verdict_groups", "write"]

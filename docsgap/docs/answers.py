@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from docsgap import compose
+from docsgap.act.plan import PlanContext, ThreadMeta
 from docsgap.config import Config
 from docsgap.docs.index import DocsIndex, Hit
 from docsgap.docs.questions import DOCS_REPLY_PREFIX, Question, open_questions
 from docsgap.models import Action, ActionKind
-from docsgap.plan import PlanContext, ThreadMeta
 from docsgap.state import StateStore
 
 

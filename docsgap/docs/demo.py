@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from pydiscourse import DiscourseClient
 
-from docsgap import planview, review
+from docsgap import review
+from docsgap.act import planview
 from docsgap.config import Config
 from docsgap.docs.service import sync_docs
 from docsgap.models import ActionKind, RunResult

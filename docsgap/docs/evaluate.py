@@ -17,6 +17,7 @@ from pathlib import Path
 from docsgap.dedupe.textnorm import strip_markup, words
 from docsgap.docs.index import DocsIndex
 from docsgap.docs.model import DocsPage
+from docsgap.docs.pages import DocsMap, load_docs_map
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import sync_path
 from docsgap.errors import ConfigError
@@ -62,13 +63,15 @@ def read_labelled(path: Path) -> list[Labelled]:
     return out
 
 
-def build_index(docs: Sequence[tuple[str, Path]]) -> DocsIndex:
-    """An in-memory index of (project, checkout root) docs trees."""
+def build_index(docs: Sequence[tuple[str, Path]], docs_map: DocsMap | None = None) -> DocsIndex:
+    """An in-memory index of (project, checkout root) docs trees; `docs_map` places projects
+    that are not GitLab's (`other_sites`)."""
+    m = docs_map or load_docs_map()
     store = StateStore(":memory:")
     pages = DocsStore(store.db)
     for project, root in docs:
-        sync_path(pages, root, project, commit="eval")
-    return DocsIndex(pages.pages())
+        sync_path(pages, root, project, commit="eval", docs_map=m)
+    return DocsIndex(pages.pages(), m)
 
 
 def _resolve(index: DocsIndex, url: str) -> DocsPage | None:

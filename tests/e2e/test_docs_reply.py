@@ -11,7 +11,7 @@ import pytest
 from pydiscourse import DiscourseClient
 
 from docsgap import compose
-from docsgap.apply import Applier
+from docsgap.act.apply import Applier
 from docsgap.config import Config
 from docsgap.demo import demo_config
 from docsgap.docs.service import sync_docs

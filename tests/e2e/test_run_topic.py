@@ -17,7 +17,7 @@ from docsgap.demo import demo_config
 from docsgap.errors import ConfigError
 from docsgap.runner import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_USERNAME, Sandbox
-from docsgap.scan import topic_id
+from docsgap.scan.scanner import topic_id
 
 
 def write_config(sandbox: Sandbox, tmp_path: Path, policy: str = "auto") -> Path:

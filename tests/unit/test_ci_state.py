@@ -565,11 +565,12 @@ case "$1 $2" in
 esac
 [ "$1" = run ] && exit "${RUN_EXIT:-0}"
 [ "$1" = followup ] && exit "${FOLLOWUP_EXIT:-0}"
+[ "$1" = docs ] && exit "${DOCS_EXIT:-0}"
 exit 0
 """
 
 
-FULL_JOB = ["state pull", "run --apply", "followup --apply", "state push",
+FULL_JOB = ["state pull", "docs sync", "run --apply", "followup --apply", "state push",
             "report --format html", "report --format markdown"]
 
 
@@ -582,6 +583,7 @@ FULL_JOB = ["state pull", "run --apply", "followup --apply", "state push",
         ({"PUSH_EXIT": "6"}, 6, FULL_JOB),
         ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, 7, FULL_JOB),
         ({"FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
+        ({"DOCS_EXIT": "6"}, 0, FULL_JOB),  # a stale docs index never stops the run
         ({"PULL_EXIT": "5"}, 5, ["state pull"]),
     ],
 )
@@ -602,8 +604,8 @@ def test_apply_script_always_saves_and_exits_with_the_run_code(
     calls = log.read_text(encoding="utf-8").splitlines()
     assert [" ".join(c.split()[:3]) if c.startswith("report") else " ".join(c.split()[:2])
             for c in calls] == expected_calls
-    if len(calls) > 3:
-        assert calls[3] == "state push --keep 10"
+    if len(calls) > 4:
+        assert calls[4] == "state push --keep 10"
 
 
 # --- the scheduled job end to end against the sandbox ----------------------------------------
@@ -692,8 +694,8 @@ def test_scheduled_job_twice_with_state_then_with_state_lost_makes_no_duplicates
         monkeypatch.setenv("DOCSGAP_STATE", env["DOCSGAP_STATE"])
         commands = _docsgap_lines(_apply_script())
         assert [c[:2] for c in commands] == [
-            ["state", "pull"], ["run", "--apply"], ["followup", "--apply"], ["state", "push"],
-            ["report", "--format"], ["report", "--format"]]
+            ["state", "pull"], ["docs", "sync"], ["run", "--apply"], ["followup", "--apply"],
+            ["state", "push"], ["report", "--format"], ["report", "--format"]]
 
         def job() -> dict[str, Any]:
             """One scheduled job in a fresh workspace; returns what it saw."""
@@ -714,7 +716,7 @@ def test_scheduled_job_twice_with_state_then_with_state_lost_makes_no_duplicates
 
         before = writes(box.state())
         first = job()
-        assert first["codes"] == [0, 0, 0, 0, 0, 0]
+        assert first["codes"] == [0] * 7
         assert first["issues"] > before["issues"]
         assert first["replies"] > 0
         assert (workdir / "public" / "index.html").stat().st_size > 0
@@ -722,13 +724,13 @@ def test_scheduled_job_twice_with_state_then_with_state_lost_makes_no_duplicates
 
         second = job()
         assert "restored state docsgap-state/v1/state.sqlite" in second["pulled"]
-        assert second["codes"] == [0, 0, 0, 0, 0, 0]
+        assert second["codes"] == [0] * 7
         assert "applied" not in json.dumps(second["summary"]["actions"])
         assert second["markers"] == first["markers"]
 
         box.gitlab.packages.clear()  # the saved state is gone (deleted, or never saved)
         lost = job()
-        assert lost["codes"] == [0, 0, 0, 0, 0, 0]
+        assert lost["codes"] == [0] * 7
         # Rebuilt from the remote markers: no second issue, no second reply, no marker twice.
         assert (lost["issues"], lost["replies"]) == (first["issues"], first["replies"])
         assert set(first["markers"]) <= set(lost["markers"])

@@ -15,7 +15,13 @@ from docsgap.cli import app
 from docsgap.dedupe import splits
 from docsgap.dedupe import train as dedupe_train
 from docsgap.dedupe.features import FEATURES
-from docsgap.dedupe.ranker import from_json, load_ranker, probabilities, without_priors
+from docsgap.dedupe.ranker import (
+    RANKER_FILE,
+    from_json,
+    load_ranker,
+    probabilities,
+    without_priors,
+)
 from docsgap.errors import ConfigError
 
 runner = CliRunner()
@@ -150,6 +156,15 @@ def test_train_dedup_folds_verdicts_in_and_writes_the_same_file_twice(tmp_path: 
     assert data["train"]["queries"] == 3 and data["train"]["verdicts"] == 2
     assert data["dev"]["queries"] == 3 and data["date"] == "2026-01-01"
     assert from_json(data, "a.json").weights[WORDS] > 0
+    # Extra data kept outside the repository joins the train split.
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({**queries[0], "id": "x1", "repo": "someone-new/site"}) + "\n",
+                     encoding="utf-8")
+    more = runner.invoke(app, [*args, "--extra-queries", str(extra), "--extra-pool",
+                               str(files["pool"]), "-o", str(tmp_path / "c.json")])
+    assert more.exit_code == 0, more.output
+    data = json.loads((tmp_path / "c.json").read_text(encoding="utf-8"))
+    assert data["train"]["queries"] == 4 and data["train"]["extra_owners"] == ["someone-new"]
 
 
 def test_the_split_is_by_owner_and_frozen() -> None:
@@ -158,3 +173,51 @@ def test_the_split_is_by_owner_and_frozen() -> None:
     assert splits.split_of("golang/go") == splits.split_of("golang/tour") == "train"
     # An owner the file does not know goes where the hash of its name puts it, every time.
     assert splits.split_of("someone-new/docs") == splits.split_of("Someone-New/other")
+
+
+def test_extra_training_data_is_train_only_and_frozen_owners_stay(tmp_path: Path) -> None:
+    # An owner whose hash says dev or test still trains when it comes as extra data; a frozen
+    # owner keeps its split.
+    hashed = {o: splits.split_of(f"{o}/docs") for o in ("acme", "globex", "initech", "umbrella",
+                                                       "hooli", "vandelay")}
+    elsewhere = next(o for o, s in hashed.items() if s != "train")
+    rows = [{"id": f"x{n}", "repo": repo, "query": {"title": "Broken link", "body": "404"},
+             "duplicate_of": f"https://tracker.example/{repo}/issues/1"}
+            for n, repo in enumerate((f"{elsewhere}/docs", "angular/site"))]
+    path = tmp_path / "extra.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    data = splits.load([], [], [path], [])
+    assert data.extra == {elsewhere, "angular"}
+    assert [q.id for q in splits.select(data, "train").queries] == ["x0"]
+    assert [q.id for q in splits.select(data, "test").queries] == ["x1"]  # angular is frozen
+    assert splits.split_of(f"{elsewhere}/docs") == hashed[elsewhere]  # without the extra data
+
+
+def test_out_of_fold_links_are_shown_beside_dev_and_do_not_choose() -> None:
+    groups = dedupe_train.balance(_groups(1))  # type: ignore[arg-type]
+    w, b = dedupe_train.fit(groups, 0.01)
+    oof = dedupe_train.out_of_fold_tops(groups, 0.01)
+    assert len(oof) == sum(1 for g in groups if len(g.rows))
+    assert all(0 <= p <= 1 for p, _ in oof)
+    alone, table = dedupe_train.choose_threshold(groups, w, b)
+    checked, both = dedupe_train.choose_threshold(groups, w, b, also=[(0.99, False)] * 5)
+    assert checked == alone
+    assert all(row["check_links"] == 5 and row["check_right"] == 0 for row in both)
+    assert [{k: v for k, v in row.items() if not k.startswith("check")} for row in both] == table
+
+
+@pytest.mark.shared
+def test_train_dedup_reproduces_the_shipped_weights(shared_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ranker.json"
+    result = runner.invoke(app, [
+        "train", "dedup", "--date", "2026-12-07", "-o", str(out),
+        "-q", str(shared_dir / "corpus" / "dedup-train.jsonl"),
+        "-q", str(shared_dir / "eval" / "dedup-dev.jsonl"),
+        "-p", str(shared_dir / "corpus" / "dedup-train-pool.jsonl"),
+        "-p", str(shared_dir / "eval" / "dedup-dev-pool.jsonl")])
+    assert result.exit_code == 0, result.output
+    made, shipped = (json.loads(f.read_text(encoding="utf-8")) for f in (out, RANKER_FILE))
+    sizes = [(d[s]["queries"], d[s]["pool"]) for d in (made, shipped) for s in ("train", "dev")]
+    if sizes[:2] != sizes[2:]:
+        pytest.skip("the shared corpus changed since the shipped weights were fitted: retrain")
+    assert out.read_bytes() == RANKER_FILE.read_bytes()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from docsgap import compose
+from docsgap.act.plan import PlanContext, ThreadMeta
 from docsgap.config import Config, DocsConfig
 from docsgap.docs.answers import docs_reply_key, plan_replies
 from docsgap.docs.index import DocsIndex
@@ -16,7 +17,6 @@ from docsgap.docs.questions import answered_by, is_question, note_posts, open_qu
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import index_files
 from docsgap.models import GapType, Post, Signal, Thread
-from docsgap.plan import PlanContext, ThreadMeta
 from docsgap.state import StateStore
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -155,7 +155,7 @@ def test_note_posts_from_the_stream(store: StateStore) -> None:
 
 
 def test_every_action_kind_is_shown_by_review_and_the_plan() -> None:
-    from docsgap import planview
+    from docsgap.act import planview
     from docsgap.cli import review_cmd
     from docsgap.models import ActionKind
 

@@ -7,12 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from docsgap import compose
+from docsgap.act.summary_issue import publish
 from docsgap.config import Config, DocsConfig
 from docsgap.docs import spikes
 from docsgap.models import GapType
 from docsgap.report.rows import SignalPoint
 from docsgap.state import StateStore
-from docsgap.summary_issue import publish
 from tests.fakes import FakeTracker
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap import compose, review
+from docsgap.act.followup import FollowUps, followup_key
 from docsgap.cli import app, followup_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
-from docsgap.followup import FollowUps, followup_key
 from docsgap.models import ActionKind, Outcome, Plan
 from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore

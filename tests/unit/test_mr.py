@@ -10,11 +10,12 @@ import click
 import pytest
 from typer.testing import CliRunner
 
-from docsgap import compose, mr
+from docsgap import compose
+from docsgap.act import mr
+from docsgap.act.mr import DraftMr, PatchError, apply_patch, branch_name, unified_diff
 from docsgap.cli import app, mr_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
 from docsgap.errors import ExitCode, UnavailableError
-from docsgap.mr import DraftMr, PatchError, apply_patch, branch_name, unified_diff
 from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import (

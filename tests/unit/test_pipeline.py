@@ -160,7 +160,7 @@ def test_max_actions_caps_whole_groups(tmp_path: Path) -> None:
 
 
 def test_reply_about_a_closed_issue_owes_no_followup(tmp_path: Path) -> None:
-    from docsgap.followup import FollowUps
+    from docsgap.act.followup import FollowUps
 
     cfg, forum, tracker = make(tmp_path)
     [(key, item)] = list(tracker.items.items())

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from docsgap import planview, runsummary
+from docsgap import runsummary
+from docsgap.act import planview
 from docsgap.errors import AuthError
 from docsgap.models import ActionKind
 from tests.unit.test_pipeline import make, run

@@ -12,10 +12,10 @@ from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import LatestPost, TopicRead
-from docsgap.heldposts import HeldPosts
 from docsgap.models import Thread
 from docsgap.pipeline import Pipeline
-from docsgap.scan import SIZE_RULE, bounded
+from docsgap.scan.held import HeldPosts
+from docsgap.scan.scanner import SIZE_RULE, bounded
 from docsgap.state import StateStore
 from tests.fakes import FakeForum, FakeTracker
 from tests.unit.test_pipeline import demo_threads, post, thread

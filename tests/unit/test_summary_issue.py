@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from docsgap import runsummary
+from docsgap.act.summary_issue import publish
 from docsgap.config import Config, GitLabConfig
 from docsgap.models import Action, ActionKind, Outcome, Plan, RunResult, Skip
 from docsgap.report.summary import SUMMARY_MARKER
 from docsgap.state import StateStore
-from docsgap.summary_issue import publish
 from tests.fakes import T0, FakeTracker
 
 CFG = Config(gitlab=GitLabConfig(summary_issue=True))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from docsgap import compose
+from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.docs import questions
 from docsgap.errors import NotFoundError, RateLimitedError, RemoteError, WriteRejectedError
@@ -26,7 +27,6 @@ from docsgap.models import (
     Thread,
     TrackerItem,
 )
-from docsgap.plan import mode_of
 from docsgap.state import StateStore
 from docsgap.tracker.interface import Tracker
 

@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 
 from docsgap import compose
-from docsgap.apply import Applier
+from docsgap.act.apply import Applier
+from docsgap.act.plan import mode_of, reply_key
 from docsgap.config import Config
 from docsgap.errors import AuthError, DocsgapError, ExitCode, NotFoundError
 from docsgap.forum.interface import Forum
@@ -23,7 +24,6 @@ from docsgap.models import (
     Thread,
     TrackerItem,
 )
-from docsgap.plan import mode_of, reply_key
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab_rights import WriteRights
 from docsgap.tracker.interface import Tracker

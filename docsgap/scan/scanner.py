@@ -25,8 +25,8 @@ from docsgap.detect.posttext import tracker_links
 from docsgap.docs import questions
 from docsgap.errors import ConfigError, NotFoundError
 from docsgap.forum.interface import Forum, LatestPost, TopicRead
-from docsgap.heldposts import HeldPosts
 from docsgap.models import Evidence, Post, Skip, Thread
+from docsgap.scan.held import HeldPosts
 from docsgap.state import StateStore, iso
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ closed without merging get none, and the plan says why.
 
 Only threads where docsgap replied are followed up (they were told where the gap is tracked), and
 each thread gets at most one follow-up, however many of its items get fixed. Exactly once comes
-from the ledger and the hidden marker in the posted text (see `apply.py`)."""
+from the ledger and the hidden marker in the posted text (see `act/apply.py`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from docsgap.apply import Applier, parse_item_url
+from docsgap.act.apply import Applier, parse_item_url
 from docsgap.config import Config
 from docsgap.errors import NotFoundError, PayloadError, UnavailableError
 from docsgap.forum.interface import Forum
