@@ -48,8 +48,9 @@ def render_card(model: Model) -> str:
            "feature -> weight), read with the standard library only.", "",
            f"**Split.** {card['split']}. The model is fitted on train + dev (+ extra, + "
            "verdicts); every setting is chosen by cross-validation grouped by site on those. "
-           "The test split is never read by training: `docsgap eval detect --split test` "
-           "reports it once, after the choices are made.", "",
+           "Training never uses the test split's messages (only its sites, to keep `extra` "
+           "off them): `docsgap eval detect --split test` reports it once, after the choices "
+           "are made.", "",
            "**Data** (messages / docs gaps / sites):", "",
            "| split | forum | tracker |", "|---|---|---|"]
     extra = data.get("extra") or {}
@@ -74,11 +75,12 @@ def render_card(model: Model) -> str:
             f"{cv['best']} (F1 {cv['best_f1']:.3f}); detect-v2's settings: F1 "
             f"{cv['current_f1']:.3f}; difference {_cell(cv['delta'])}, so the "
             f"{cv['shipped']} settings were fitted. Out-of-fold figures of the fitted "
-            "settings (the best of many settings, so slightly optimistic):", "",
-            "| slice | P | F1 |", "|---|---|---|"]
+            "settings (chosen on these same data, so slightly optimistic):", "",
+            "| slice | messages | gaps | P | R | F1 |", "|---|---|---|---|---|---|"]
     for name in ("overall", "forum", "tracker"):
         fig = cv["figures"][name]
-        out.append(f"| {name} | {fig['precision']:.2f} | {_cell(fig)} |")
+        out.append(f"| {name} | {fig['messages']} | {fig['gaps']} | {fig['precision']:.2f} | "
+                   f"{fig['recall']:.2f} | {_cell(fig)} |")
     return "\n".join(out) + "\n"
 
 

@@ -149,6 +149,15 @@ class SiteBootstrap:
         low, high = np.percentile(samples, [2.5, 97.5])
         return Interval(f1_precision(gold[keep], pred[keep])[0], float(low), float(high))
 
+    def summary(self, gold: Mask, pred: Mask, within: Mask | None = None) -> dict[str, Any]:
+        """F1 with its interval, precision, recall and counts (JSON-ready)."""
+        keep = np.ones(len(gold), dtype=bool) if within is None else within
+        tp = int((gold & pred & keep).sum())
+        flagged, gaps = int((pred & keep).sum()), int((gold & keep).sum())
+        return {**self.f1(gold, pred, keep).as_dict(), "messages": int(keep.sum()),
+                "gaps": gaps, "precision": round(tp / flagged, 4) if flagged else 0.0,
+                "recall": round(tp / gaps, 4) if gaps else 0.0}
+
     def delta(self, gold: Mask, new: Mask, old: Mask, within: Mask | None = None) -> Interval:
         """F1(new) - F1(old) on the same resamples, with its 95% interval (paired)."""
         keep = np.ones(len(gold), dtype=bool) if within is None else within

@@ -4,8 +4,9 @@ fit the chosen settings on all of them and write the model and its card.
 
 Every choice (C, character n-gram weight, thread-title context, row weighting, threshold, how
 model and rules combine, the type scorer's C) is made on out-of-fold verdicts: a message is
-always judged by a model that saw no message from its site. The test split is never read here:
-`docsgap eval detect --split test` reports it, once, after the choices are made.
+always judged by a model that saw no message from its site. No test-split message is used here
+(its sites only keep `extra` messages off it): `docsgap eval detect --split test` reports it,
+once, after the choices are made.
 Deterministic: fixed grids searched in order, folds from a fixed rule, L-BFGS, seeded bootstrap.
 Needs scikit-learn and scipy (the `train` extra); inference does not.
 """
@@ -174,7 +175,7 @@ def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = No
     fold_of = cv.site_folds(pool.sites, pool.sources, list(pool.gold), folds)
     say(f"pool: {len(train_recs)} train + {len(dev_recs)} dev + {len(extra_recs)} extra "
         f"({dropped} from test sites left out) + {len(verdict_recs)} verdicts, "
-        f"{len(set(pool.sites))} sites in {folds} folds; the test split is not read")
+        f"{len(set(pool.sites))} sites in {folds} folds; no test-split message is used")
     candidates = search(pool, fold_of, grid or default_grid(), say)
     best = max(candidates, key=lambda c: ((c.choice.precision >= PRECISION_FLOOR), c.choice.f1))
     current = next((c for c in candidates if c.setting == CURRENT), candidates[0])
@@ -190,13 +191,9 @@ def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = No
     model = fitter(pool, ship.setting)(everything)
     model.threshold, model.combine = decision
     model.type_weights, model.type_bias, model.type_classes = fit_types(pool, everything, type_c)
-    figures = {"overall": boot.f1(pool.gold, pred).as_dict()}
-    for source in ("forum", "tracker"):
-        within = np.array([s == source for s in pool.sources])
-        figures[source] = {**boot.f1(pool.gold, pred, within).as_dict(),
-                           "precision": round(cv.f1_precision(pool.gold[within],
-                                                              pred[within])[1], 4)}
-    figures["overall"]["precision"] = round(cv.f1_precision(pool.gold, pred)[1], 4)
+    figures = {"overall": boot.summary(pool.gold, pred),
+               "forum": boot.summary(pool.gold, pred, pool.forum),
+               "tracker": boot.summary(pool.gold, pred, ~pool.forum)}
     model.card = cv_card(
         version=VERSION, today=today or dt.date.today(),
         data={"train": counts(train_recs), "dev": counts(dev_recs),

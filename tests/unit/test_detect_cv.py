@@ -67,6 +67,11 @@ def test_site_bootstrap_resamples_whole_sites() -> None:
     better = boot.delta(gold, gold, half)
     assert better.value == pytest.approx(1.0 - 2 / 3) and better.low > 0
     assert boot.times.sum(axis=1).tolist() == [10] * 200  # ten sites drawn per resample
+    first = np.arange(40) < 20
+    summary = boot.summary(gold, half, first)
+    assert (summary["messages"], summary["gaps"], summary["precision"], summary["recall"]) == (
+        20, 10, 1.0, 1.0)
+    assert boot.summary(gold, half)["recall"] == 0.5
 
 
 def _toy() -> Model:
