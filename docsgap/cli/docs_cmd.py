@@ -11,6 +11,7 @@ import typer
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.docs import evaluate
+from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore
 from docsgap.errors import ExitCode
@@ -119,6 +120,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         min_precision: float | None = typer.Option(
             None, "--min-precision",
             help="Exit 8 (check failed) when precision@1 is below this."),
+        rules: list[Path] | None = typer.Option(
+            None, "--rules",
+            help="A rules directory whose docs-map.yml places the projects (other_sites for docs "
+                 "that are not GitLab's); repeatable, after the config's rules_dirs."),
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
         config: Path | None = CONFIG_OPT,
     ) -> None:
@@ -129,7 +134,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config)
         trees = [(p.split("=", 1)[0], Path(p.split("=", 1)[1])) if "=" in p
                  else ("gitlab-org/gitlab", Path(p)) for p in docs]
-        index = evaluate.build_index(trees)
+        index = evaluate.build_index(
+            trees, load_docs_map((*cfg.rules_dirs, *(rules or ()))))
         ranked, missing = evaluate.rank(index, evaluate.read_labelled(dataset))
         data = evaluate.report(ranked, missing, cfg.docs.answer_threshold
                                if threshold is None else threshold)

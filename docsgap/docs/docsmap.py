@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,21 @@ class DocsMap:
     file: str = ""
     identity: PageRules | None = None
     """How any docs site's URLs normalise to a page (`any_site`; dedup's page identity)."""
+    other_sites: Mapping[str, OtherSite] = field(default_factory=dict)
+    """Lower-cased project path -> a docs site that is not GitLab's (`other_sites`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OtherSite:
+    """`other_sites` in the docs map: a project whose docs folder is published by a static site
+    generator with directory URLs (MkDocs, Hugo, Docusaurus, VitePress): `<dir>/a/b.md` and
+    `<dir>/a/b/index.md` are served at `<url>/a/b/`."""
+
+    source: Source
+    urls: tuple[str, ...]
+    """Site prefixes (`host/path`, no scheme) the pages are served under, today's first."""
+    source_urls: tuple[str, ...] = ()
+    """Prefixes (`host/path`) of links to the source files themselves (`<prefix>/a/b.md`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,7 @@ _SCHEMA: dict[str, Any] = {
         "not_pages?": [_RE],
         "repo_hosts?": [str],
     },
+    "other_sites?": [{"project": str, "dir": str, "urls": [str], "source_urls?": [str]}],
 }
 
 
@@ -251,6 +267,13 @@ def _build(data: dict[str, Any], label: str) -> DocsMap:
         },
         file=label,
         identity=_page_rules(any_site, label) if any_site is not None else None,
+        other_sites={
+            o["project"].lower(): OtherSite(
+                Source(o["project"], o["dir"].strip("/")),
+                tuple(_prefix(u) for u in o["urls"]),
+                tuple(_prefix(u) for u in o.get("source_urls", [])))
+            for o in data.get("other_sites", [])
+        },
     )
 
 
@@ -283,4 +306,5 @@ def _prefix(text: str) -> str:
     return text.split("://", 1)[-1].strip("/").lower()
 
 
-__all__ = ["DOCS_MAP_FILE", "DocsMap", "PageRules", "Source", "docs_map_file", "load_docs_map"]
+__all__ = ["DOCS_MAP_FILE", "DocsMap", "OtherSite", "PageRules", "Source", "docs_map_file",
+           "load_docs_map"]

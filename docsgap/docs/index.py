@@ -175,7 +175,22 @@ class DocsIndex:
         if page is not None:
             return page
         mapped = map_url(url, self.docs_map)
-        return self.by_key.get(mapped.key) if mapped.path else None
+        if mapped.path:
+            return self.by_key.get(mapped.key)
+        return self._moved(_norm(url))
+
+    def _moved(self, where: str) -> DocsPage | None:
+        """A page at the address the docs map's `any_site` aliases and redirects move it to."""
+        rules = self.docs_map.identity
+        if rules is None:
+            return None
+        host, _, path = where.partition("/")
+        where = f"{rules.aliases.get(host, host)}/{path}".rstrip("/")
+        for old, new in rules.redirects:
+            if where == old or where.startswith(old + "/"):
+                where = new + where[len(old):]
+                break
+        return self._by_url.get(where)
 
     def knows(self, project: str | None) -> bool:
         """Whether the index holds `project`'s docs (so a missing page is really missing)."""

@@ -30,7 +30,10 @@ def source_of(project: str, m: DocsMap) -> tuple[Source, str | None] | None:
         if source.project == project:
             return source, prefix
     found = m.repos.get(project.lower())
-    return (found[0], None) if found else None
+    if found:
+        return found[0], None
+    other = m.other_sites.get(project.lower())
+    return (other.source, None) if other else None
 
 
 def docs_dir(project: str, m: DocsMap | None = None) -> str | None:
@@ -51,6 +54,9 @@ def _page_urls(project: str, path: str, m: DocsMap) -> tuple[str, ...]:
         return (f"https://{REPO_HOST}/{project}/-/blob/master/{path}",)
     source, prefix = found
     rel = path[len(source.dir) + 1:]
+    other = m.other_sites.get(project.lower())
+    if other is not None and source is other.source:
+        return _other_urls(other.urls, other.source_urls, rel, m)
     stem = rel[:-3] if rel.lower().endswith(".md") else rel
     parts = [p for p in stem.split("/") if p]
     section = bool(parts) and parts[-1].lower() in m.index_names
@@ -76,6 +82,19 @@ def _page_urls(project: str, path: str, m: DocsMap) -> tuple[str, ...]:
     key = f"{project}:{path}"
     kept = [today] + [u for u in candidates if map_url(u, m).key == key and u != today]
     return tuple(dict.fromkeys(kept))
+
+
+def _other_urls(sites: tuple[str, ...], sources: tuple[str, ...], rel: str, m: DocsMap
+                ) -> tuple[str, ...]:
+    """A page of a site with directory URLs: `a/b.md` and `a/b/index.md` at `<site>/a/b/`, in
+    each of the site's prefixes; then the source file's own links."""
+    stem = rel[:-3] if rel.lower().endswith(".md") else rel
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1].lower() in m.index_names:
+        parts = parts[:-1]
+    inner = "/".join(parts)
+    pages = [f"https://{site}/{inner}/" if inner else f"https://{site}/" for site in sites]
+    return tuple(dict.fromkeys([*pages, *(f"https://{s}/{rel}" for s in sources)]))
 
 
 def _url(host: str, *parts_and_suffix: str) -> str:

@@ -3,6 +3,7 @@ the tests (they check the arithmetic and the plumbing; they are no evidence of q
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.docs import evaluate
+from docsgap.docs.pages import load_docs_map
+from docsgap.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 TREE = REPO / "docsgap" / "sandbox" / "demo_docs"
@@ -49,3 +52,67 @@ def test_cli_reports_and_gates(tmp_path: Path) -> None:
     assert "baseline (title words only" in out.output
     strict = runner.invoke(app, [*args, "--min-precision", "1.01"], catch_exceptions=False)
     assert strict.exit_code == 8
+    # Nothing answered: no precision exists, so none is printed as if it were 0.
+    none = runner.invoke(app, [*args[:-1], "0.99"], catch_exceptions=False)
+    assert "precision@1 n/a on 0 answered" in none.output
+    empty = evaluate.render_text(evaluate.report([], [], 0.45))
+    assert "  0.60:    0  n/a" in empty and "precision@1 n/a on 0" in empty
+
+
+def _other_site(tmp_path: Path) -> tuple[Path, Path]:
+    """A docs tree that is not GitLab's (a static site with directory URLs) and a rules dir
+    whose docs map places it: written for the test."""
+    root = tmp_path / "tool"
+    (root / "docs" / "guide").mkdir(parents=True)
+    (root / "docs" / "index.md").write_text("# Tool\n\nA formatter.\n")
+    (root / "docs" / "guide" / "index.md").write_text(
+        "---\ntitle: Guide\n---\nInstall the tool and run it on your files.\n")
+    (root / "docs" / "guide" / "config.md").write_text(
+        "---\ntitle: Configuration file\n---\n## Overrides\n\nUse overrides to give some files "
+        "other options, by glob pattern.\n")
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shipped = (REPO / "rules" / "docs-map.yml").read_text()
+    (rules / "docs-map.yml").write_text(
+        shipped.replace("  redirects: []", "  redirects:\n    - {from: tool.example.org/docs/"
+                        "old-config, to: tool.example.org/docs/en/guide/config}")
+        + "\nother_sites:\n  - {project: example/tool, dir: docs, urls: "
+        "[https://tool.example.org/docs/en/, tool.example.org/docs], source_urls: "
+        "[github.com/example/tool/blob/main/docs]}\n")
+    return root, rules
+
+
+def test_other_site_pages_are_found_by_any_of_their_urls(tmp_path: Path) -> None:
+    root, rules = _other_site(tmp_path)
+    index = evaluate.build_index([("example/tool", root)], load_docs_map([rules]))
+    config = "example/tool:docs/guide/config.md"
+    assert index.by_key[config].url == "https://tool.example.org/docs/en/guide/config/"
+    for url in ("https://tool.example.org/docs/en/guide/config.html#overrides",
+                "http://www.tool.example.org/docs/guide/config/?h=x",
+                "https://github.com/example/tool/blob/main/docs/guide/config.md"):
+        found = index.find(url)
+        assert found is not None and found.key == config, url
+    section = index.find("https://tool.example.org/docs/guide/")
+    assert section is not None and section.key == "example/tool:docs/guide/index.md"
+    assert index.find("https://tool.example.org/docs/en/missing/") is None
+    # A page the project moved is found at its new address (any_site.redirects).
+    moved = index.find("https://tool.example.org/docs/old-config/#overrides")
+    assert moved is not None and moved.key == config
+    # Without the entry the project has no docs folder to index.
+    with pytest.raises(ConfigError):
+        evaluate.build_index([("example/tool", root)])
+
+
+def test_cli_indexes_other_sites_with_rules(tmp_path: Path) -> None:
+    root, rules = _other_site(tmp_path)
+    data = tmp_path / "q.jsonl"
+    data.write_text(json.dumps({
+        "id": "t1", "title": "How do I give some files other options?", "text": "",
+        "gold_url": "https://tool.example.org/docs/en/guide/config.html#overrides"}) + "\n")
+    out = CliRunner().invoke(app, ["eval", "suggest", "-d", str(data), "--docs",
+                                   f"example/tool={root}", "--rules", str(rules), "--json",
+                                   "--threshold", "0.01"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    report = json.loads(out.output)
+    assert report["gold_not_in_index"] == 0
+    assert report["suggest"]["right"] == 1
