@@ -1,12 +1,17 @@
 """The `docsgap` command line: a thin typer layer over the library.
 
 Each command group lives in its own module and registers itself on `app` or one of the
-`common.Groups` (`eval`, `rules`, `train`, `docs`).
+`common.Groups` (`eval`, `rules`, `train`, `docs`). `main` imports only the modules of the
+command it runs (`COMMANDS`), so `docsgap run` does not pay for importing the sandbox, the
+trainers or numpy; `app` (as tests and `--help` use it) has every command.
 """
 
 from __future__ import annotations
 
+import importlib
+import os
 import sys
+from collections.abc import Iterable, Sequence
 
 import typer
 
@@ -14,7 +19,7 @@ from docsgap import __version__
 from docsgap.cli import common
 from docsgap.errors import ExitCode
 
-app = typer.Typer(
+_app = typer.Typer(
     name="docsgap",
     help=(
         "Find docs-gap reports on a Discourse forum, file or link GitLab documentation "
@@ -24,7 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-groups = common.add_groups(app)
+groups = common.add_groups(_app)
 
 
 def _version(value: bool) -> None:
@@ -33,7 +38,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -49,33 +54,52 @@ def _root(
     common.DEBUG = debug
 
 
-def _register() -> None:
-    # Imported here so each command module can import `app` without a cycle.
-    from docsgap.cli import (
-        detect_cmd,
-        docs_cmd,
-        doctor_cmd,
-        followup_cmd,
-        match_cmd,
-        mr_cmd,
-        report_cmd,
-        review_cmd,
-        run_cmd,
-        sandbox_cmd,
-        state_cmd,
-    )
+MODULES = ("run_cmd", "review_cmd", "followup_cmd", "mr_cmd", "report_cmd", "doctor_cmd",
+           "state_cmd", "detect_cmd", "match_cmd", "sandbox_cmd", "docs_cmd")
+"""Every command module, in the order `--help` lists their commands."""
 
-    for module in (run_cmd, review_cmd, followup_cmd, mr_cmd, report_cmd, doctor_cmd, state_cmd,
-                   detect_cmd, match_cmd, sandbox_cmd, docs_cmd):
-        module.register(app, groups)
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "run": ("run_cmd",), "demo": ("run_cmd",), "review": ("review_cmd",),
+    "followup": ("followup_cmd",), "mr": ("mr_cmd",), "report": ("report_cmd",),
+    "doctor": ("doctor_cmd",), "state": ("state_cmd",), "detect": ("detect_cmd",),
+    "match": ("match_cmd",), "sandbox": ("sandbox_cmd",),
+    "eval": ("detect_cmd", "match_cmd", "docs_cmd"), "train": ("detect_cmd", "match_cmd"),
+    "rules": ("detect_cmd",), "docs": ("docs_cmd",),
+}
+"""Which modules register each top-level command or group (a test keeps it true)."""
+
+_registered: set[str] = set()
 
 
-_register()
+def register(modules: Iterable[str] = MODULES) -> typer.Typer:
+    """Import `modules` (once each) and add their commands; the app."""
+    for name in MODULES:
+        if name in modules and name not in _registered:
+            # Imported here so each command module can import this package without a cycle.
+            importlib.import_module(f"docsgap.cli.{name}").register(_app, groups)
+            _registered.add(name)
+    return _app
+
+
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: its command's, or all of them for help,
+    completion and anything unknown (so the error can list every command)."""
+    if any(k.endswith("_COMPLETE") for k in os.environ):
+        return MODULES
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return COMMANDS.get(first, MODULES) if first is not None else MODULES
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return register()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Console-script entry point. Standalone mode maps usage errors to exit 2 and passes
     each command's documented exit code through; Ctrl-C outside a command exits 130."""
+    app = register(modules_for(sys.argv[1:]))
     try:
         app()
     except KeyboardInterrupt:

@@ -14,6 +14,7 @@ from docsgap.detect.schema import Problems, assemble, collect_terms, parse_file
 from docsgap.docs.pages import DOCS_MAP_FILE, load_docs_map
 from docsgap.errors import RulesError
 from docsgap.paths import shipped_rules_dir
+from docsgap.yamlload import SAFE_LOADER
 
 MODEL_FILE = "detect-model.json.gz"
 """A rules directory holding a file of this name replaces the shipped detection model."""
@@ -51,7 +52,7 @@ def load_rules(extra_dirs: Sequence[Path] = ()) -> RuleSet:
         label = _label(path)
         try:
             text = path.read_text(encoding="utf-8")
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=SAFE_LOADER)
         except (OSError, UnicodeDecodeError) as exc:
             problems.add(label, 0, f"cannot read: {exc}")
             continue

@@ -147,8 +147,11 @@ def _sources(ctx: _Ctx, fields: dict[str, Node], what: str) -> list[str]:
     phrases = _texts(ctx, fields["phrases"], f"{what}.phrases") if "phrases" in fields else []
     out.extend(phrase_regex(phrase) for phrase, _ in phrases)
     patterns = _texts(ctx, fields["patterns"], f"{what}.patterns") if "patterns" in fields else []
-    for raw, node in patterns:
-        value = expand_terms(ctx, node, raw, what)
+    expanded = [(raw, node, expand_terms(ctx, node, raw, what)) for raw, node in patterns]
+    values = [v for _, _, v in expanded if v is not None]
+    if len(values) == len(expanded) and _sound(combined([*out, *values])):
+        return [*out, *values]  # the usual case: parsing each one again would only cost time
+    for raw, node, value in expanded:
         if value is None:
             continue
         try:
@@ -204,10 +207,27 @@ def collect_terms(label: str, root: Node, problems: Problems, terms: dict[str, s
                 terms[name] = text
 
 
+def combined(sources: list[str]) -> str:
+    """One alternation of several sources (as `compile_any` compiles it)."""
+    return "|".join(f"(?:{s})" for s in sources)
+
+
+def _sound(pattern: str) -> bool:
+    """Whether an alternation passes every check its parts get one by one in `_sources`: it
+    compiles, matches no empty text and cannot backtrack exponentially (each holds for the
+    alternation exactly when it holds for every part). `re` caches the compiled pattern for
+    `compile_any`."""
+    try:
+        compiled = re.compile(pattern, re.I)
+    except re.error:
+        return False
+    return not compiled.search("") and catastrophic(pattern) is None
+
+
 def compile_any(ctx: _Ctx, node: Node, sources: list[str], what: str) -> re.Pattern[str] | None:
     """One alternation of several sources; reports when they cannot live together."""
     try:
-        return re.compile("|".join(f"(?:{s})" for s in sources), re.I)
+        return re.compile(combined(sources), re.I)
     except re.error as exc:
         ctx.err(node, f"{what}: patterns cannot be combined ({exc.msg}); avoid named groups")
         return None

@@ -15,6 +15,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from docsgap.errors import RulesError
 from docsgap.paths import shipped_rules_dir
+from docsgap.yamlload import SAFE_LOADER
 
 DOCS_MAP_FILE = "docs-map.yml"
 
@@ -212,7 +213,7 @@ def _load_for(extra_dirs: tuple[Path, ...]) -> DocsMap:
 def _load(path: Path) -> DocsMap:
     label = str(path)
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError([f"{label}:0: cannot read: {exc}"]) from exc
     except yaml.YAMLError as exc:

@@ -180,18 +180,18 @@ def render_text(data: dict[str, object]) -> str:
     lines = [
         f"{data['questions']} questions ({data['gold_not_in_index']} whose gold page is not in "
         f"the index are left out); {data['scored']} scored.",
-        f"suggest at threshold {s['threshold']:g}: precision@1 {s['precision_at_1']:.3f} "
-        f"(95% CI {s['ci_low']:.2f}-{s['ci_high']:.2f}) on {s['answered']} answered "
-        f"({s['right']} right); recall@1 {s['recall_at_1']:.3f}, recall@5 {s['recall_at_5']:.3f}",
-        f"baseline (title words only, every question it can rank): precision@1 "
-        f"{b['precision_at_1']:.3f} (95% CI {b['ci_low']:.2f}-{b['ci_high']:.2f}) on "
+        f"suggest at threshold {s['threshold']:g}: precision@1 {_share(s)} on {s['answered']} "
+        f"answered ({s['right']} right); recall@1 {s['recall_at_1']:.3f}, "
+        f"recall@5 {s['recall_at_5']:.3f}",
+        f"baseline (title words only, every question it can rank): precision@1 {_share(b)} on "
         f"{b['answered']}; recall@1 {b['recall_at_1']:.3f}, recall@5 {b['recall_at_5']:.3f}",
         "threshold sweep (answered, precision@1):",
     ]
     sweep = s["sweep"]
     assert isinstance(sweep, list)
-    lines += [f"  {row['threshold']:.2f}: {row['answered']:>4}  {row['precision_at_1']:.3f}"
-              for row in sweep]
+    lines += [f"  {row['threshold']:.2f}: {row['answered']:>4}  "
+              f"{row['precision_at_1']:.3f}" if row["answered"] else
+              f"  {row['threshold']:.2f}: {row['answered']:>4}  n/a" for row in sweep]
     misses = data["misses"]
     assert isinstance(misses, list)
     if misses:
@@ -199,6 +199,13 @@ def render_text(data: dict[str, object]) -> str:
         lines += [f"  {m['id']}: gold {m['gold']}, suggested {m['first']} ({m['score']})"
                   for m in misses]
     return "\n".join(lines)
+
+
+def _share(row: dict[str, object]) -> str:
+    """Precision with its interval, or "n/a" when nothing was answered (no precision exists)."""
+    if not row["answered"]:
+        return "n/a"
+    return (f"{row['precision_at_1']:.3f} (95% CI {row['ci_low']:.2f}-{row['ci_high']:.2f})")
 
 
 def to_json(data: dict[str, object]) -> str:

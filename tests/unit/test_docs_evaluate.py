@@ -52,6 +52,11 @@ def test_cli_reports_and_gates(tmp_path: Path) -> None:
     assert "baseline (title words only" in out.output
     strict = runner.invoke(app, [*args, "--min-precision", "1.01"], catch_exceptions=False)
     assert strict.exit_code == 8
+    # Nothing answered: no precision exists, so none is printed as if it were 0.
+    none = runner.invoke(app, [*args[:-1], "0.99"], catch_exceptions=False)
+    assert "precision@1 n/a on 0 answered" in none.output
+    empty = evaluate.render_text(evaluate.report([], [], 0.45))
+    assert "  0.60:    0  n/a" in empty and "precision@1 n/a on 0" in empty
 
 
 def _other_site(tmp_path: Path) -> tuple[Path, Path]:
