@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import ENV_VARS, PolicyConfig
-from docsgap.demo import demo_config
+from docsgap.demo import MR_FILE, MR_TOPIC, demo_config
 from docsgap.errors import DocsgapError
 from docsgap.runner import run_once
 from docsgap.sandbox import (
@@ -116,3 +116,18 @@ def test_followup_without_a_forum_key_posts_nothing_and_exits_5(
     posted = [r for r in sandbox.requests_log()
               if (r["method"], r["path"], r["status"]) == ("POST", "/posts", 200)]
     assert len(posted) == len(threads)  # a 429 on the way is retried, not doubled
+
+
+def test_mr_that_would_reply_without_a_forum_key_opens_nothing(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = _toml(sandbox, tmp_path, monkeypatch, forum_key=None, token=SANDBOX_GITLAB_TOKEN)
+    content = tmp_path / "fixed.md"
+    content.write_text(sandbox.state()["files"][f"{SANDBOX_PROJECT}@master"][MR_FILE]
+                       + "\nTo expose a whole directory, end its path with `/`.\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["mr", str(MR_TOPIC), "--file", MR_FILE, "--content",
+                                      str(content), "--reply", "--apply", "--config", str(toml)])
+    assert result.exit_code == 5, result.output
+    assert "forum api key" in result.output and "Traceback" not in result.output
+    assert writes(sandbox) == []  # no branch, no commit, no MR: the reply could not follow
