@@ -16,13 +16,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from docsgap.ci_state import check_state_path
 from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
 from docsgap.errors import AuthError, DocsgapError, RateLimitedError, RulesError
 from docsgap.forum.interface import ForumProbe, ForumUser
 from docsgap.state import CORRUPT_HINT
+from docsgap.state.ci import check_state_path
 from docsgap.tracker.gitlab_rights import WriteRights, label_verdict, mr_verdict
 from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
 

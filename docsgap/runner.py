@@ -13,7 +13,7 @@ from docsgap.models import RunResult
 from docsgap.pipeline import Pipeline, Progress
 from docsgap.services import build_services
 from docsgap.state import utcnow
-from docsgap.statelock import state_lock
+from docsgap.state.lock import state_lock
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:

@@ -21,7 +21,7 @@ from docsgap.cli.run_cmd import (
 from docsgap.errors import ExitCode
 from docsgap.models import RunResult
 from docsgap.services import build_services
-from docsgap.statelock import state_lock
+from docsgap.state.lock import state_lock
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:

@@ -29,7 +29,7 @@ from docsgap.errors import ExitCode, UsageError
 from docsgap.models import TrackerItem
 from docsgap.preflight import Needs
 from docsgap.services import Services, build_services
-from docsgap.statelock import state_lock
+from docsgap.state.lock import state_lock
 from docsgap.textfile import read_utf8
 
 

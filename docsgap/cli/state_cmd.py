@@ -1,5 +1,5 @@
 """`docsgap state pull|push|check`: keep the SQLite state between scheduled CI runs in the
-project's generic package registry (see `docsgap.ci_state` for the why)."""
+project's generic package registry (see `docsgap.state.ci` for the why)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import typer
 
-from docsgap import ci_state
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.config import Config
 from docsgap.errors import ExitCode
+from docsgap.state import ci as ci_state
 from docsgap.tracker.gitlab_packages import GitLabPackages
 
 state_app = typer.Typer(

@@ -11,8 +11,8 @@ from typing import Any
 import gitlab
 from gitlab.exceptions import GitlabError
 
-from docsgap.ci_state import RegistryTarget, StateLocation
 from docsgap.errors import AuthError, DocsgapError, NotFoundError
+from docsgap.state.ci import RegistryTarget, StateLocation
 from docsgap.tracker.gitlab_client import gitlab_errors, make_client
 
 log = logging.getLogger(__name__)

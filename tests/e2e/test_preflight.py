@@ -12,13 +12,14 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import ENV_VARS, PolicyConfig
-from docsgap.demo import demo_config
+from docsgap.demo import MR_FILE, MR_TOPIC, demo_config
 from docsgap.errors import DocsgapError
 from docsgap.runner import run_once
 from docsgap.sandbox import (
     SANDBOX_DISCOURSE_API_KEY,
     SANDBOX_DISCOURSE_API_USERNAME,
     SANDBOX_GITLAB_READONLY_TOKEN,
+    SANDBOX_GITLAB_TOKEN,
     SANDBOX_PROJECT,
     Sandbox,
 )
@@ -27,6 +28,24 @@ from docsgap.sandbox import (
 def writes(sandbox: Sandbox) -> list[str]:
     return [f"{r['method']} {r['path']}" for r in sandbox.requests_log()
             if r["method"] in ("POST", "PUT", "DELETE")]
+
+
+def _toml(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *,
+          forum_key: str | None, token: str) -> Path:
+    """A docsgap.toml for the sandbox with every write on auto; credentials from the env."""
+    for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    toml = tmp_path / "docsgap.toml"
+    toml.write_text(
+        f'state_path = "{tmp_path / "state.db"}"\n[forum]\nurl = "{sandbox.forum_url}"\n'
+        f'api_username = "{SANDBOX_DISCOURSE_API_USERNAME}"\n'
+        f'[gitlab]\nurl = "{sandbox.gitlab_url}"\nproject = "{SANDBOX_PROJECT}"\n'
+        '[policy]\nopen_issue = "auto"\nlink_existing = "auto"\nreply = "auto"\n'
+        'followup = "auto"\n[dedup]\nclosed_within_days = 3650\n', encoding="utf-8")
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", token)
+    if forum_key:
+        monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", forum_key)
+    return toml
 
 
 def test_no_forum_key_writes_nothing_not_even_the_issues(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -44,17 +63,8 @@ def test_no_forum_key_writes_nothing_not_even_the_issues(sandbox: Sandbox, tmp_p
 def test_a_read_only_token_fails_up_front_with_exit_5(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
-        monkeypatch.delenv(var, raising=False)
-    toml = tmp_path / "docsgap.toml"
-    toml.write_text(
-        f'state_path = "state.db"\n[forum]\nurl = "{sandbox.forum_url}"\n'
-        f'[gitlab]\nurl = "{sandbox.gitlab_url}"\nproject = "{SANDBOX_PROJECT}"\n'
-        '[policy]\nopen_issue = "auto"\nlink_existing = "auto"\nreply = "auto"\n',
-        encoding="utf-8")
-    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", SANDBOX_GITLAB_READONLY_TOKEN)
-    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", SANDBOX_DISCOURSE_API_KEY)
-    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_USERNAME", SANDBOX_DISCOURSE_API_USERNAME)
+    toml = _toml(sandbox, tmp_path, monkeypatch, forum_key=SANDBOX_DISCOURSE_API_KEY,
+                 token=SANDBOX_GITLAB_READONLY_TOKEN)
     result = CliRunner().invoke(app, ["run", "--apply", "--quiet", "--config", str(toml)])
     assert result.exit_code == 5, result.output
     assert "gitlab token scopes" in result.output and "needs api" in result.output
@@ -72,3 +82,52 @@ def test_nothing_to_write_needs_no_key_and_no_write_scope(sandbox: Sandbox, tmp_
     assert report.exit_code == 0
     assert {o.status for o in report.result.outcomes} == {"pending_review"}
     assert writes(sandbox) == []
+
+
+def test_followup_without_a_forum_key_posts_nothing_and_exits_5(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = replace(demo_config(sandbox, tmp_path), state_path=tmp_path / "state.db")
+    assert run_once(cfg, apply=True).exit_code == 0
+    from docsgap.state import StateStore
+
+    store = StateStore(cfg.state_path)
+    replied = sorted({r["item_url"] for r in store.links()
+                      if r["reply_url"] and "/-/issues/" in r["item_url"]
+                      and (item := store.item(r["item_url"])) and item.state == "opened"})
+    assert replied
+    threads = {r["thread_id"] for r in store.links()
+               if r["item_url"] == replied[0] and r["reply_url"]}
+    store.close()
+    sandbox.close_issue(int(replied[0].rsplit("/", 1)[1]))
+    sandbox.clear_requests()
+
+    toml = _toml(sandbox, tmp_path, monkeypatch, forum_key=None, token=SANDBOX_GITLAB_TOKEN)
+    result = CliRunner().invoke(app, ["followup", "--apply", "--config", str(toml)])
+    assert result.exit_code == 5, result.output
+    assert "forum api key" in result.output and "Traceback" not in result.output
+    assert writes(sandbox) == []
+
+    # With the key, the same command posts the follow-ups the closed issue earned: one in each
+    # thread told about it.
+    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", SANDBOX_DISCOURSE_API_KEY)
+    result = CliRunner().invoke(app, ["followup", "--apply", "--config", str(toml)])
+    assert result.exit_code == 0, result.output
+    posted = [r for r in sandbox.requests_log()
+              if (r["method"], r["path"], r["status"]) == ("POST", "/posts", 200)]
+    assert len(posted) == len(threads)  # a 429 on the way is retried, not doubled
+
+
+def test_mr_that_would_reply_without_a_forum_key_opens_nothing(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = _toml(sandbox, tmp_path, monkeypatch, forum_key=None, token=SANDBOX_GITLAB_TOKEN)
+    content = tmp_path / "fixed.md"
+    content.write_text(sandbox.state()["files"][f"{SANDBOX_PROJECT}@master"][MR_FILE]
+                       + "\nTo expose a whole directory, end its path with `/`.\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["mr", str(MR_TOPIC), "--file", MR_FILE, "--content",
+                                      str(content), "--reply", "--apply", "--config", str(toml)])
+    assert result.exit_code == 5, result.output
+    assert "forum api key" in result.output and "Traceback" not in result.output
+    assert writes(sandbox) == []  # no branch, no commit, no MR: the reply could not follow

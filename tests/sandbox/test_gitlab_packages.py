@@ -10,11 +10,11 @@ import pytest
 import requests
 from typer.testing import CliRunner
 
-from docsgap.ci_state import StateLocation, restore_state, save_state
 from docsgap.cli import app
 from docsgap.errors import ExitCode
 from docsgap.sandbox import SANDBOX_CI_JOB_TOKEN, SANDBOX_GITLAB_TOKEN, SANDBOX_PROJECT, Sandbox
 from docsgap.state import StateStore
+from docsgap.state.ci import StateLocation, restore_state, save_state
 from docsgap.tracker.gitlab_client import make_client
 from docsgap.tracker.gitlab_packages import DuplicatesForbidden, GitLabPackages
 

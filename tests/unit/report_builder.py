@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from docsgap import state as state_mod
 from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
 from docsgap.state import StateStore
+from docsgap.state import times as state_mod
 
 DEMO_NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 FORUM = "https://forum.gitlab.com/t"

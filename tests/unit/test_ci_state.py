@@ -23,15 +23,6 @@ import responses
 import yaml
 from typer.testing import CliRunner
 
-from docsgap.ci_state import (
-    RegistryTarget,
-    RestoreStatus,
-    StateLocation,
-    check_state_file,
-    registry_target,
-    restore_state,
-    save_state,
-)
 from docsgap.cli import app
 from docsgap.config import Config, GitLabConfig
 from docsgap.errors import (
@@ -43,6 +34,15 @@ from docsgap.errors import (
 )
 from docsgap.sandbox import Sandbox
 from docsgap.state import StateStore
+from docsgap.state.ci import (
+    RegistryTarget,
+    RestoreStatus,
+    StateLocation,
+    check_state_file,
+    registry_target,
+    restore_state,
+    save_state,
+)
 from docsgap.tracker.gitlab_client import make_client
 from docsgap.tracker.gitlab_packages import DuplicatesForbidden, GitLabPackages
 

@@ -10,7 +10,8 @@ import pytest
 
 from docsgap.errors import StateError
 from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
-from docsgap.state import StateStore, migrations
+from docsgap.state import StateStore
+from docsgap.state.schema import migrations
 
 
 def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:

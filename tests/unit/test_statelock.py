@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from docsgap.cli import app
 from docsgap.config import ENV_VARS
 from docsgap.errors import StateError
-from docsgap.statelock import state_lock
+from docsgap.state.lock import state_lock
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +47,7 @@ def test_the_lock_is_released_after_use_and_after_a_failure(tmp_path: Path) -> N
 
 def test_a_crashed_holder_does_not_block(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    code = ("import os, sys; from pathlib import Path; from docsgap.statelock import state_lock\n"
+    code = ("import os, sys; from pathlib import Path; from docsgap.state.lock import state_lock\n"
             "with state_lock(Path(sys.argv[1]), 'doomed run'):\n"
             "    os.kill(os.getpid(), 9)\n")
     crashed = subprocess.run([sys.executable, "-c", code, str(state)], check=False)

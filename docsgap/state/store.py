@@ -1,5 +1,5 @@
-"""The local SQLite state (through sqlite-utils): cursors, threads, signals, the tracker cache,
-thread <-> issue links, review verdicts and the ledger of actions. Schema changes are migrations.
+"""`StateStore`: every read and write of the local SQLite state (through sqlite-utils), and
+`check_usable`, which refuses a state file that would silently lose work.
 
 SQLite is the fast ledger, not the only truth: every write docsgap makes also carries a hidden
 marker remotely, so a lost database never causes a duplicate (see `act/apply.py`).
@@ -11,132 +11,18 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.db import NotFoundError
-from sqlite_utils.migrations import Migrations
 
 from docsgap.errors import StateError
 from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
-
-migrations = Migrations("docsgap")
-
-
-@migrations()
-def m001_initial(db: Database) -> None:
-    """Tables of the walking skeleton."""
-    db.table("cursors").create({"name": str, "value": str, "updated_at": str}, pk="name")
-    db.table("threads").create(
-        {
-            "id": int,
-            "slug": str,
-            "title": str,
-            "url": str,
-            "category_id": int,
-            "tags": str,
-            "closed": int,
-            "archived": int,
-            "posts_count": int,
-            "created_at": str,
-            "last_posted_at": str,
-            "scanned_at": str,
-        },
-        pk="id",
-    )
-    db.table("signals").create(
-        {
-            "key": str,
-            "thread_id": int,
-            "gap_type": str,
-            "score": float,
-            "rules": str,
-            "evidence": str,
-            "post_number": int,
-            "page_url": str,
-            "page_project": str,
-            "page_path": str,
-            "page_section": str,
-            "existing_links": str,
-            "first_seen": str,
-            "last_seen": str,
-        },
-        pk="key",
-    )
-    db.table("items").create(
-        {
-            "url": str,
-            "kind": str,
-            "project": str,
-            "iid": int,
-            "title": str,
-            "description": str,
-            "state": str,
-            "labels": str,
-            "created_at": str,
-            "updated_at": str,
-            "closed_at": str,
-            "synced_at": str,
-        },
-        pk="url",
-    )
-    db.table("links").create(
-        {
-            "thread_id": int,
-            "item_url": str,
-            "signal_key": str,
-            "gap_type": str,
-            "page_url": str,
-            "source": str,
-            "reply_url": str,
-            "followup_url": str,
-            "created_at": str,
-        },
-        pk=("thread_id", "item_url"),
-    )
-    db.table("ledger").create(
-        {
-            "key": str,
-            "kind": str,
-            "status": str,
-            "remote_url": str,
-            "error": str,
-            "thread_ids": str,
-            "reason": str,
-            "attempts": int,
-            "started_at": str,
-            "finished_at": str,
-        },
-        pk="key",
-    )
-    db.table("verdicts").create(
-        {"key": str, "verdict": str, "body": str, "note": str, "decided_at": str}, pk="key"
-    )
-    db.table("runs").create(
-        {"id": int, "started_at": str, "finished_at": str, "apply": int, "summary": str}, pk="id"
-    )
-    db.table("signals").create_index(["thread_id"])
-    db.table("items").create_index(["updated_at"])
-
-
-def utcnow() -> datetime:
-    """Aware UTC now (one place, so tests can monkeypatch it)."""
-    return datetime.now(UTC)
-
-
-def iso(dt: datetime | None) -> str | None:
-    """ISO-8601 with offset, or None."""
-    return dt.isoformat() if dt else None
-
-
-def parse_iso(text: str | None) -> datetime | None:
-    """Parse ISO-8601 (with `Z` or offset) into an aware datetime."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
+from docsgap.state import times
+from docsgap.state.schema import migrations
+from docsgap.state.times import iso, parse_iso
 
 CORRUPT_HINT = (
     "restore a saved copy (in CI: `docsgap state pull`); or move the file aside and run again: "
@@ -222,13 +108,13 @@ class StateStore:
     def set_cursor(self, name: str, value: str) -> None:
         """Store a cursor (committed at once)."""
         self.db.table("cursors").upsert(
-            {"name": name, "value": value, "updated_at": iso(utcnow())}, pk="name"
+            {"name": name, "value": value, "updated_at": iso(times.utcnow())}, pk="name"
         )
 
     # threads and signals ---------------------------------------------------------------------
     def record_thread(self, row: dict[str, Any]) -> None:
         """Upsert what docsgap knows about a thread."""
-        self.db.table("threads").upsert({**row, "scanned_at": iso(utcnow())}, pk="id")
+        self.db.table("threads").upsert({**row, "scanned_at": iso(times.utcnow())}, pk="id")
 
     def thread_row(self, thread_id: int) -> dict[str, Any] | None:
         """The stored row of a thread."""
@@ -236,7 +122,7 @@ class StateStore:
 
     def record_signal(self, signal: Signal) -> None:
         """Upsert a signal, keeping when it was first seen."""
-        now = iso(utcnow())
+        now = iso(times.utcnow())
         old = self._get("signals", signal.key)
         page = signal.page
         self.db.table("signals").upsert(
@@ -291,7 +177,7 @@ class StateStore:
     # tracker cache ---------------------------------------------------------------------------
     def upsert_items(self, items: Iterable[TrackerItem]) -> int:
         """Write tracker items into the cache; returns how many."""
-        now = iso(utcnow())
+        now = iso(times.utcnow())
         rows = [
             {
                 "url": i.web_url,
@@ -366,7 +252,7 @@ class StateStore:
                 "gap_type": gap_type or old.get("gap_type"),
                 "page_url": page_url or old.get("page_url"),
                 "source": old.get("source") or source,
-                "created_at": old.get("created_at") or iso(utcnow()),
+                "created_at": old.get("created_at") or iso(times.utcnow()),
             },
             pk=("thread_id", "item_url"),
         )
@@ -424,7 +310,7 @@ class StateStore:
                 "thread_ids": json.dumps(sorted(set(thread_ids))),
                 "reason": reason,
                 "attempts": int(old.get("attempts") or 0) + 1,
-                "started_at": iso(utcnow()),
+                "started_at": iso(times.utcnow()),
                 "error": None,
             },
             pk="key",
@@ -440,7 +326,7 @@ class StateStore:
                 "status": status,
                 "remote_url": remote_url,
                 "error": error,
-                "finished_at": iso(utcnow()),
+                "finished_at": iso(times.utcnow()),
             },
             pk="key",
         )
@@ -459,7 +345,7 @@ class StateStore:
         """Record accept / reject / skip (and an edited body) for an action key."""
         self.db.table("verdicts").upsert(
             {"key": key, "verdict": verdict, "body": body, "note": note,
-             "decided_at": iso(utcnow())},
+             "decided_at": iso(times.utcnow())},
             pk="key",
         )
 
@@ -467,7 +353,7 @@ class StateStore:
     def record_run(self, started_at: datetime, apply: bool, summary: dict[str, Any]) -> None:
         """Append a run summary."""
         self.db.table("runs").insert(
-            {"started_at": iso(started_at), "finished_at": iso(utcnow()), "apply": int(apply),
+            {"started_at": iso(started_at), "finished_at": iso(times.utcnow()), "apply": int(apply),
              "summary": json.dumps(summary)}
         )
 
@@ -522,89 +408,3 @@ class StateStore:
                     ((url, stamp, fingerprint, data) for url, stamp, data in rows))
         except sqlite3.Error:
             pass  # rolled back: the next run recomputes; the cache is never the only truth
-
-
-@migrations()
-def m002_dedup_cache(db: Database) -> None:
-    """The matcher's processed data per cached item (words, pages, raw references), so a run
-    only reprocesses the items that changed."""
-    db.table("dedup_cache").create(
-        {"url": str, "stamp": str, "fingerprint": str, "data": str}, pk="url")
-
-
-@migrations()
-def m003_item_duplicate_of(db: Database) -> None:
-    """Which issue a cached issue was closed as a duplicate of: a match on the duplicate
-    leads to the issue that tracks the gap."""
-    db.table("items").add_column("duplicate_of", str)
-
-
-@migrations()
-def m004_dedup_word_ids(db: Database) -> None:
-    """Cache rows name their words by id (bytes: the index reads them without work per word),
-    the ids kept in a vocabulary per fingerprint. Old rows cannot be read: they are dropped."""
-    db.table("dedup_cache").drop()
-    db.table("dedup_cache").create(
-        {"url": str, "stamp": str, "fingerprint": str, "data": bytes}, pk="url")
-    db.table("dedup_words").create({"id": int, "word": str, "fingerprint": str}, pk="id")
-
-
-@migrations()
-def m005_docs_index(db: Database) -> None:
-    """The local index of the docs (`docsgap docs sync`): one row per source file, one per docs
-    project (the commit it was synced at), and the forum questions docs-first replies answer."""
-    db.table("docs_pages").create(
-        {"key": str, "project": str, "path": str, "url": str, "urls": str, "title": str,
-         "sections": str, "redirect_to": str, "digest": str, "commit_id": str,
-         "updated_at": str}, pk="key")
-    db.table("docs_pages").create_index(["project"])
-    db.table("docs_sources").create(
-        {"project": str, "dir": str, "ref": str, "commit_id": str, "committed_at": str,
-         "origin": str, "pages": int, "synced_at": str}, pk="project")
-    db.table("docs_questions").create(
-        {"thread_id": int, "title": str, "question": str, "asked_at": str, "answered": str,
-         "seen_at": str}, pk="thread_id")
-
-
-@migrations()
-def m006_held_posts(db: Database) -> None:
-    """Posts docsgap holds, so a topic is read from the forum only once: the posts of the
-    latest-posts walk in progress, and every post of the topics it read as whole threads
-    (`threads.held`); the walk keeps others only until their topic is judged."""
-    db.table("posts").create(
-        {"id": int, "topic_id": int, "number": int, "username": str, "created_at": str,
-         "cooked": str, "raw": str, "staff": int, "post_type": int, "length": int},
-        pk="id",
-    )
-    db.table("posts").create_index(["topic_id"])
-    db.table("threads").add_column("held", int)
-
-
-@migrations()
-def m007_match_cache(db: Database) -> None:
-    """Each signal's last match result, with the signal text and cached-items stamp it was
-    made under (`docsgap.matchcache`)."""
-    db.table("match_cache").create(
-        {"signal_key": str, "fingerprint": str, "stamp": str, "result": str}, pk="signal_key")
-
-
-@migrations()
-def m008_docs_question_links(db: Database) -> None:
-    """The docs pages a question's thread already links (a docs-first reply never repeats one)."""
-    db.table("docs_questions").add_column("linked", str)
-
-
-@migrations()
-def m009_items_version(db: Database) -> None:
-    """A counter that moves whenever a cached issue/MR is added, removed or really changed (an
-    upsert of the same values does not count): what `docsgap.matchcache` stamps results with."""
-    db.execute("create table items_version (id integer primary key check (id = 1), "
-               "n integer not null)")
-    db.execute("insert into items_version (id, n) values (1, 0)")
-    bump = "begin update items_version set n = n + 1; end"
-    db.execute(f"create trigger items_version_insert after insert on items {bump}")
-    db.execute(f"create trigger items_version_delete after delete on items {bump}")
-    changed = " or ".join(f"old.{c} is not new.{c}" for c in (
-        "updated_at", "state", "closed_at", "labels", "title", "description", "duplicate_of"))
-    db.execute(f"create trigger items_version_update after update on items when {changed} "
-               f"{bump}")
