@@ -102,12 +102,14 @@ class DocsConfig:
     """GitLab holding the docs projects (default: gitlab.url)."""
     path: str | None = None
     """A local checkout to index instead of downloading (one project)."""
-    answer_threshold: float = 0.45
-    """Docs-first replies: the similarity (0-1) of question and best section they need."""
+    answer_threshold: float = 0.25
+    """Docs-first replies: the score (0-1, normalised BM25F) of the best section they need;
+    chosen on the tuning half of `eval suggest`'s set (README)."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
     cover_threshold: float = 0.75
-    """A "missing" gap is downgraded to "confusing" when a section covers it this well (0-1)."""
+    """A "missing" gap is downgraded to "confusing" when a section covers it this well (0-1,
+    cosine similarity: `DocsIndex.similar`)."""
     spike_days: int = 7
     """Spike alert: the recent window, in days."""
     spike_baseline_days: int = 56

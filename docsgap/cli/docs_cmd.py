@@ -124,6 +124,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--rules",
             help="A rules directory whose docs-map.yml places the projects (other_sites for docs "
                  "that are not GitLab's); repeatable, after the config's rules_dirs."),
+        all_projects: bool = typer.Option(
+            False, "--all-projects",
+            help="Search every indexed project's pages for every question (by default a "
+                 "question asked in an indexed project, its `project` or GitHub `source_url`, "
+                 "is searched among that project's pages)."),
         as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
         config: Path | None = CONFIG_OPT,
     ) -> None:
@@ -136,7 +141,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                  else ("gitlab-org/gitlab", Path(p)) for p in docs]
         index = evaluate.build_index(
             trees, load_docs_map((*cfg.rules_dirs, *(rules or ()))))
-        ranked, missing = evaluate.rank(index, evaluate.read_labelled(dataset))
+        ranked, missing = evaluate.rank(index, evaluate.read_labelled(dataset),
+                                        by_project=not all_projects)
         data = evaluate.report(ranked, missing, cfg.docs.answer_threshold
                                if threshold is None else threshold)
         typer.echo(evaluate.to_json(data) if as_json else evaluate.render_text(data))

@@ -48,7 +48,7 @@ def _text_of(s: Signal) -> str:
 
 
 def _missing(s: Signal, index: DocsIndex, threshold: float) -> Signal:
-    hits = index.search(s.thread_title, _text_of(s), limit=1)
+    hits = index.similar(s.thread_title, _text_of(s), limit=1)
     best: Hit | None = hits[0] if hits else None
     if best is None or best.score < threshold:
         closest = (f"; the closest is {_where(best)} at similarity {best.score:.2f}, below "
@@ -97,7 +97,7 @@ def _closest(s: Signal, index: DocsIndex, threshold: float) -> DocsPage | None:
     """The page that now covers what the thread is about, if one does clearly enough."""
     assert s.page is not None
     words = (s.page.path or "").rsplit("/", 2)[-2:]
-    hits = index.search(f"{s.thread_title} {' '.join(words)}", _text_of(s), limit=1)
+    hits = index.similar(f"{s.thread_title} {' '.join(words)}", _text_of(s), limit=1)
     return hits[0].page if hits and hits[0].score >= threshold else None
 
 

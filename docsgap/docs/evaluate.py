@@ -4,12 +4,18 @@ accepted answer linked), against a docs tree checked out outside the repository.
 
 Reported: precision of the rank-1 page among the questions answered at the threshold (with a
 Wilson 95% interval: the sets are small), how many are answered, recall@1 and @5 over all, beside
-a baseline that ranks pages by the words their titles share with the question's title."""
+a baseline that ranks pages by the words their titles share with the question's title.
+
+A question asked in a project whose docs are in the index is searched among that project's pages
+only, as a forum whose index holds its own docs would (`by_project=False` searches them all).
+The project is the row's `project`, else the GitHub repository of its `source_url`; never the
+gold page's."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +30,7 @@ from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.state import StateStore
 
-SWEEP = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+SWEEP = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,9 @@ class Labelled:
     text: str
     gold_url: str
     source_url: str = ""
+    project: str = ""
+    """Where the question was asked: the row's `project`, else `owner/name` of a GitHub
+    `source_url` ("" when neither says)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +65,21 @@ def read_labelled(path: Path) -> list[Labelled]:
     out = []
     for n, row in read_jsonl(path):
         try:
+            source = str(row.get("source_url") or "")
             out.append(Labelled(str(row["id"]), str(row["title"]), str(row.get("text") or ""),
-                                str(row["gold_url"]), str(row.get("source_url") or "")))
+                                str(row["gold_url"]), source,
+                                str(row.get("project") or _repository(source))))
         except KeyError as exc:
             raise ConfigError(f"{path}:{n}: missing field {exc}") from exc
     return out
+
+
+_GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/([\w.-]+/[\w.-]+)")
+
+
+def _repository(url: str) -> str:
+    m = _GITHUB_RE.match(url)
+    return m.group(1) if m else ""
 
 
 def build_index(docs: Sequence[tuple[str, Path]], docs_map: DocsMap | None = None) -> DocsIndex:
@@ -90,12 +109,14 @@ def _title_words(text: str) -> set[str]:
     return {w for w in words(strip_markup(text)) if not w.startswith("~")}
 
 
-def _baseline(index: DocsIndex, title: str) -> tuple[tuple[str, ...], float]:
-    """Pages by the words their titles share with the question's title (cosine of sets)."""
+def _baseline(index: DocsIndex, title: str, project: str | None = None
+              ) -> tuple[tuple[str, ...], float]:
+    """Pages (of `project` when given) by the words their titles share with the question's
+    title (cosine of sets)."""
     q = _title_words(title)
     scored = []
     for page in index.pages:
-        if page.redirect_to:
+        if page.redirect_to or (project is not None and page.project != project):
             continue
         t = _title_words(page.title)
         if q and t:
@@ -106,17 +127,21 @@ def _baseline(index: DocsIndex, title: str) -> tuple[tuple[str, ...], float]:
     return tuple(k for _, k in scored[:5]), (scored[0][0] if scored else 0.0)
 
 
-def rank(index: DocsIndex, items: Sequence[Labelled]) -> tuple[list[Ranked], list[Labelled]]:
+def rank(index: DocsIndex, items: Sequence[Labelled], *, by_project: bool = True
+         ) -> tuple[list[Ranked], list[Labelled]]:
     """Each question ranked by the suggester and the baseline; and the questions whose gold
-    page is not in the index (left out of every figure, and counted)."""
+    page is not in the index (left out of every figure, and counted). With `by_project`, a
+    question asked in an indexed project is searched among that project's pages."""
     ranked, missing = [], []
     for item in items:
         gold = _resolve(index, item.gold_url)
         if gold is None:
             missing.append(item)
             continue
-        hits = index.search(item.title, item.text, limit=5)
-        base, base_score = _baseline(index, item.title)
+        own = item.project if by_project and index.knows(item.project) else None
+        hits = index.search(item.title, item.text, limit=5,
+                            projects=(own,) if own else None)
+        base, base_score = _baseline(index, item.title, own)
         ranked.append(Ranked(item, gold.key, tuple(h.page.key for h in hits),
                              hits[0].score if hits else 0.0, base, base_score))
     return ranked, missing

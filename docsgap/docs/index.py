@@ -1,23 +1,32 @@
 """Search over the indexed docs pages with dedup's text machinery: the same markup stripping and
-words (`docsgap.dedupe.textnorm`), the same inverted index of tf-idf weights
-(`docsgap.dedupe.index.Postings`). The unit is a page section (page title and heading words
-count extra), so a hit names the section that answers, and a page scores as its best section.
+words (`docsgap.dedupe.textnorm`). The unit is a page section, so a hit names the section that
+answers, and a page scores as its best section. Two rankings over the same words:
+
+- `search`, what answers a question: BM25F over the fields page title, heading and text
+  (`docsgap.docs.bm25`), the question's template and log lines left out
+  (`docsgap.docs.querytext`), optionally among one project's pages;
+- `similar`, how closely a section covers a text: cosine of tf-idf vectors (dedup's
+  `docsgap.dedupe.index.Postings`; page title and heading words count extra), which
+  `docs.cover_threshold` is set on.
 
 Also finds a page by any of its URLs, and where a removed or moved page now lives."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from docsgap.config import Config
 from docsgap.dedupe.index import Counts, Floats, Ints, Postings
 from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docs.bm25 import Bm25, FieldCounts, query_weights
 from docsgap.docs.model import DocsPage, Section
 from docsgap.docs.pages import DocsMap, load_docs_map, map_url
+from docsgap.docs.querytext import question_prose
 from docsgap.docs.store import DocsStore
 from docsgap.state import StateStore
 
@@ -28,7 +37,7 @@ HEADING_WEIGHT = 2.0
 SECTION_CHARS = 4000
 """Only the start of a long section is indexed (reference tables and logs add noise)."""
 QUERY_TITLE_WEIGHT = 2.0
-"""A question's title words count twice: the title says what is asked."""
+"""A question's title words count twice in `similar`: the title says what is asked."""
 SECTION_SHARE = 0.8
 """A headed section within this share of its page's untitled intro is named instead."""
 
@@ -40,7 +49,8 @@ class Hit:
     page: DocsPage
     section: Section | None
     score: float
-    """Cosine similarity (0-1) of the query and the best section."""
+    """How well the best section answers the query, 0-1: the normalised BM25F score for
+    `search`, the cosine similarity for `similar`."""
     shared: tuple[str, ...] = ()
     """The rarest words the query and that section share (for the explanation)."""
 
@@ -50,26 +60,36 @@ class Hit:
         return self.page.section_url(self.section.anchor if self.section else None)
 
 
-def _add(counts: dict[str, float], text: str, weight: float) -> None:
-    for word in words(strip_markup(text)):
-        counts[word] = counts.get(word, 0.0) + weight
+def _tally(found: list[str]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for word in found:
+        counts[word] = counts.get(word, 0.0) + 1.0
+    return counts
+
+
+def _words_of(text: str) -> list[str]:
+    return words(strip_markup(text))
+
+
+def _weighted(parts: Sequence[tuple[list[str], float]]) -> dict[str, float]:
+    counts: dict[str, float] = {}
+    for found, weight in parts:
+        for word in found:
+            counts[word] = counts.get(word, 0.0) + weight
+    return counts
 
 
 def unit_words(page: DocsPage, section: Section) -> dict[str, float]:
-    """The weighted words of one section as indexed (title and heading words count extra)."""
-    counts: dict[str, float] = {}
-    _add(counts, page.title, TITLE_WEIGHT)
-    _add(counts, section.heading, HEADING_WEIGHT)
-    _add(counts, section.text[:SECTION_CHARS], 1.0)
-    return counts
+    """The weighted words of one section as `similar` indexes it (title and heading words
+    count extra)."""
+    return _weighted(((_words_of(page.title), TITLE_WEIGHT),
+                      (_words_of(section.heading), HEADING_WEIGHT),
+                      (_words_of(section.text[:SECTION_CHARS]), 1.0)))
 
 
 def query_words(title: str, body: str = "") -> dict[str, float]:
-    """The weighted words of a question (its title counts double)."""
-    counts: dict[str, float] = {}
-    _add(counts, title, QUERY_TITLE_WEIGHT)
-    _add(counts, body, 1.0)
-    return counts
+    """The weighted words of a text for `similar` (its title counts double)."""
+    return _weighted(((_words_of(title), QUERY_TITLE_WEIGHT), (_words_of(body), 1.0)))
 
 
 class DocsIndex:
@@ -93,29 +113,67 @@ class DocsIndex:
         word_chunks: list[Ints] = []
         count_chunks: list[Counts] = []
         sizes: list[int] = []
+        fields: list[tuple[FieldCounts, FieldCounts, FieldCounts]] = []
+
+        def field(found: list[str]) -> FieldCounts:
+            tally = _tally(found)
+            ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in tally), np.int32,
+                              count=len(tally))
+            return ids, np.fromiter(tally.values(), np.float32, count=len(tally))
+
         for n, page in enumerate(self.pages):
             if page.redirect_to:
                 continue  # a stub that points elsewhere answers nothing
+            title = _words_of(page.title)
+            title_field = field(title)
             for section in page.sections or (Section("", "", 0, ""),):
-                counts = unit_words(page, section)
+                heading = _words_of(section.heading)
+                text = _words_of(section.text[:SECTION_CHARS])
+                counts = _weighted(((title, TITLE_WEIGHT), (heading, HEADING_WEIGHT),
+                                    (text, 1.0)))
                 ids = [vocab.setdefault(w, len(vocab)) for w in counts]
                 word_chunks.append(np.asarray(ids, dtype=np.int32))
                 count_chunks.append(np.fromiter(counts.values(), dtype=np.float64,
                                                 count=len(counts)))
                 sizes.append(len(ids))
+                fields.append((title_field, field(heading), field(text)))
                 self._units.append((n, section))
         if not self._units:
             word_chunks, count_chunks = [np.zeros(0, np.int32)], [np.zeros(0)]
         self._postings, self._idf, self._norms = Postings.build(
             word_chunks, count_chunks, np.asarray(sizes, dtype=np.int64), len(vocab))
+        self._bm25 = Bm25.build(fields, len(vocab))
         self._unit_page = np.asarray([n for n, _ in self._units], dtype=np.int64)
+        names = sorted(self.projects)
+        self._project_ids = {p: i for i, p in enumerate(names)}
+        self._unit_project = np.asarray(
+            [self._project_ids[self.pages[n].project] for n, _ in self._units], dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self.pages)
 
     # search ----------------------------------------------------------------------------------
-    def search(self, title: str, body: str = "", *, limit: int = 5) -> list[Hit]:
-        """The best pages for a question, best first; each page once, with its best section."""
+    def search(self, title: str, body: str = "", *, limit: int = 5,
+               projects: Collection[str] | None = None) -> list[Hit]:
+        """The pages that best answer a question, best first (BM25F; its post's template,
+        code and log lines left out), only `projects`' pages when given; each page once, with
+        its best section."""
+        title_words = _words_of(title)
+        body_words = _words_of(question_prose(body))
+        weights = query_weights(title_words, body_words)
+        query = {self._vocab[w]: q for w, q in weights.items() if w in self._vocab}
+        if not query or not self._units:
+            return []
+        scores, _ = self._bm25.scores(query)
+        reached = scores > 0
+        if projects is not None:
+            wanted = [self._project_ids[p] for p in projects if p in self._project_ids]
+            reached &= np.isin(self._unit_project, wanted)
+        return self._hits(scores, reached, weights, limit)
+
+    def similar(self, title: str, body: str = "", *, limit: int = 5) -> list[Hit]:
+        """The pages whose sections are most similar to a text (cosine of tf-idf vectors),
+        best first; each page once, with its best section."""
         query = query_words(title, body)
         spans = []
         qnorm = 0.0
@@ -130,7 +188,10 @@ class DocsIndex:
         if not spans or not self._units:
             return []
         dots, reached = self._postings.accumulate(spans, len(self._units))
-        scores = dots / (self._norms * math.sqrt(qnorm))
+        return self._hits(dots / (self._norms * math.sqrt(qnorm)), reached, query, limit)
+
+    def _hits(self, scores: Floats, reached: npt.NDArray[np.bool_], query: dict[str, float],
+              limit: int) -> list[Hit]:
         units = np.flatnonzero(reached)
         order = units[np.argsort(-scores[units], kind="stable")]
         hits: list[Hit] = []
