@@ -72,7 +72,7 @@ def render_card(model: Model) -> str:
             f"**Cross-validation** ({cv.get('folds', FOLDS)} folds, whole sites per fold; "
             f"{cv['settings_tried']} settings tried; thresholds chosen out of fold; F1 with "
             f"95% intervals from {RESAMPLES} site-bootstrap resamples). Best setting: "
-            f"{cv['best']} (F1 {cv['best_f1']:.3f}); detect-v2's settings: F1 "
+            f"{cv['best']} (F1 {cv['best_f1']:.3f}); the settings before it ({cv['current']}): F1 "
             f"{cv['current_f1']:.3f}; difference {_cell(cv['delta'])}, so the "
             f"{cv['shipped']} settings were fitted. Out-of-fold figures of the fitted "
             "settings (chosen on these same data, so slightly optimistic):", "",

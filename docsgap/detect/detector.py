@@ -84,7 +84,7 @@ class Detector:
         """Judge one text (HTML or Markdown) with its title; the title is scored like a
         sentence. A reply passes "" as `title` and its thread's title as `context`: the rules
         never see it, the learned scorer weighs its words apart (`t:` features)."""
-        unit = self._unit(title, list(clean_post(text).sentences), context)
+        unit = self._unit(title, list(clean_post(text).sentences), self._context(context))
         hits, cancelled = self._post_hits(unit, None)
         is_gap, gap, score, rules = self._verdict(hits)
         urls = [u for _, u in unit.docs_urls()]
@@ -132,7 +132,7 @@ class Detector:
             opener = post.number == 1
             judged.append((post, self._unit(thread.title if opener else "",
                                              list(clean.sentences),
-                                             "" if opener else thread.title)))
+                                             "" if opener else self._context(thread.title))))
         groups: dict[str, list[_Hit]] = {}
         pages: dict[str, DocPage | None] = {}
         for post, unit in judged:
@@ -276,6 +276,10 @@ class Detector:
         return any(self._refs.search(s.norm) for s in clean_post(text).sentences)
 
     # --- scoring ------------------------------------------------------------------------------
+    def _context(self, title: str) -> str:
+        """A reply's thread title, when the model weighs it (spares the work otherwise)."""
+        return title if self.model is not None and self.model.uses_context else ""
+
     def _unit(self, title: str, body: list[Sentence], context: str = "") -> Unit:
         head = sentences_of(title) if title.strip() else []
         ctx = context_features("\n".join(s.norm for s in sentences_of(context))) \

@@ -99,10 +99,13 @@ class Model:
     _uni: dict[str, float] = field(default_factory=dict, repr=False)
     _bi: dict[str, float] = field(default_factory=dict, repr=False)
     _word: dict[str, float] = field(default_factory=dict, repr=False)
+    uses_context: bool = field(default=False, init=False)
+    """Whether any `t:` (thread title) feature has a weight."""
 
     def __post_init__(self) -> None:
         self._uni = {k[2:]: v for k, v in self.weights.items() if k[0] == "w"}
         self._bi = {k[2:]: v for k, v in self.weights.items() if k[0] == "b"}
+        self.uses_context = any(k[0] == "t" for k in self.weights)
 
     @property
     def version(self) -> str:

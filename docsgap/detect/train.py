@@ -210,6 +210,8 @@ def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = No
                   "precision_floor": PRECISION_FLOOR},
         cv={"folds": folds, "settings_tried": len(candidates), "figures": figures,
             "best": best.setting.label(), "best_f1": round(best.choice.f1, 4),
+            "current": f"{CURRENT.label()} threshold {CURRENT_DECISION[0]} "
+                       f"{CURRENT_DECISION[1]}",
             "current_f1": round(cv.f1_precision(pool.gold, old_pred)[0], 4),
             "delta": delta.as_dict(), "shipped": "best" if ship is best else "current"})
     report = [f"best: {best.setting.label()} threshold {best.choice.threshold} "

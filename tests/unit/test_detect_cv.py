@@ -108,6 +108,13 @@ def test_a_reply_is_scored_with_its_thread_title_apart(ruleset) -> None:  # type
     assert model.probability(threaded.norms, (), threaded.context) > model.probability(
         plain.norms, ())
     assert context_features("broken link") == ["t:broken", "t:link", "t:broken link"]
+    model.threshold = 0.2  # p = 0.12 alone, 0.25 under this title
+    title = "Broken link in the install guide"
+    assert Detector(ruleset, model).detect_text("", reply, context=title).is_gap
+    assert not Detector(ruleset, model).detect_text("", reply).is_gap
+    model.weights.pop("t:install guide")
+    assert not Detector(ruleset, Model(model.weights, -2.0, 0.2)).detect_text(
+        "", reply, context=title).is_gap  # no title weights: the title changes nothing
 
 
 def test_records_give_replies_their_thread_title_as_context() -> None:
