@@ -2,7 +2,7 @@
 after `docs.unanswered_hours`), the docs section that answers it, as a reply that links the
 page and section. Each is a `docs_reply` action, waiting for review by default.
 
-The suggestion is the index's best section when its similarity reaches
+The suggestion is the index's best section when its score (normalised BM25F, 0-1) reaches
 `docs.answer_threshold`; the threshold is measured by `docsgap eval suggest`."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _action(q: Question, hit: Hit, config: Config) -> Action:
     where = f"{hit.page.title} > {section}" if section else hit.page.title
     hours = f"{config.docs.unanswered_hours:g}"
     reason = (f"no accepted answer or staff reply after {hours} h; the docs answer it: {where} "
-              f"({hit.page.path}, similarity {hit.score:.2f} >= "
+              f"({hit.page.path}, score {hit.score:.2f} >= "
               f"{config.docs.answer_threshold:g}; shared words {', '.join(hit.shared) or '-'}); "
               f"policy docs_reply={config.policy.docs_reply}")
     body = compose.docs_reply_text(
