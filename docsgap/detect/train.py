@@ -36,12 +36,14 @@ VERSION = "detect-v3"
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
 CHAR_WEIGHTS = (0.3, 0.6, 1.0)
 TYPE_C_GRID = (0.5, 1.0, 2.0, 4.0)
-PRECISION_FLOOR = 0.90
-"""Settings are chosen for the best out-of-fold F1 among those with precision at least this
-(the issue-tracker target's floor; a docs-gap report that is wrong costs a reviewer's time)."""
-CURRENT = Setting(4.0, 0.6, False, "kind")
-CURRENT_DECISION = (0.9, "or")
-"""detect-v2's settings and threshold (chosen on dev), the baseline a new choice must beat."""
+PRECISION_FLOOR = 0.85
+"""Settings are chosen for the best out-of-fold F1 among those with precision at least this:
+issue #11's forum target. It was 0.90 until detect-v3; held-out text showed recall, not
+precision, as the gap, and a wrong report still meets a reviewer first (policies default to
+review). See MODEL_CARD.md."""
+CURRENT = Setting(2.0, 1.0, True, "plain")
+CURRENT_DECISION = (0.76, "or")
+"""detect-v3's settings and threshold (chosen out of fold), the baseline a new choice must beat."""
 
 
 @dataclass
