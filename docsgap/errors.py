@@ -31,6 +31,9 @@ class ExitCode(IntEnum):
     run); it is left as it was and nothing was written to GitLab or the forum."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C); state written so far is kept."""
+    OUTPUT_CLOSED = 141
+    """The reader of the output went away (`docsgap report | head`): stopped there, as a
+    process killed by SIGPIPE would (128 + 13); state written so far is kept."""
 
 
 class DocsgapError(Exception):

@@ -96,12 +96,23 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _output_closed() -> bool:
+    """Whether click/typer met a closed stdout (EPIPE): that is the only place they wrap the
+    streams in their `PacifyFlushWrapper` before exiting 1."""
+    return type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
+
+
 def main() -> None:
     """Console-script entry point. Standalone mode maps usage errors to exit 2 and passes
-    each command's documented exit code through; Ctrl-C outside a command exits 130."""
+    each command's documented exit code through; Ctrl-C outside a command exits 130, and a
+    reader that closed the output early (`| head`) 141, not click's 1 (kept for bugs)."""
     app = register(modules_for(sys.argv[1:]))
     try:
         app()
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except SystemExit as exc:
+        if exc.code == 1 and _output_closed():
+            sys.exit(ExitCode.OUTPUT_CLOSED)
+        raise

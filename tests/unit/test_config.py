@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docsgap.config import load_config, mask
+from docsgap.config import Config, load_config, mask
 from docsgap.errors import ConfigError, ExitCode
 
 
@@ -74,6 +74,20 @@ def test_example_config_is_valid() -> None:
     cfg = load_config(REPO / "docsgap.toml.example", env={})
     assert cfg.gitlab.labels_by_gap["missing"] == ("docs-missing",)
     assert cfg.forum.ignore_tags == ("docsgap-ignore",)
+
+
+def test_example_config_shows_the_defaults() -> None:
+    """A user copies the example: each value it sets must be the built-in default the README
+    describes (docs.answer_threshold once stayed at 0.45 after the default became 0.25)."""
+    import dataclasses
+
+    from tests.conftest import REPO
+
+    default = Config()
+    example = load_config(REPO / "docsgap.toml.example", env={})
+    assert example.state_path == REPO / default.state_path  # relative to the file
+    assert dataclasses.replace(example, source=default.source,
+                               state_path=default.state_path) == default
 
 
 @pytest.mark.parametrize("text", ["[dedup]\nlink_threshold = 500\n",
