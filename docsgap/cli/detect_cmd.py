@@ -26,7 +26,7 @@ from docsgap.detect.model import SHIPPED, read_model, save_model
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
-from docsgap.errors import ConfigError, ExitCode
+from docsgap.errors import ExitCode, UsageError
 from docsgap.models import Detection
 from docsgap.state import StateStore
 from docsgap.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
@@ -80,10 +80,10 @@ def _example_count(ruleset: RuleSet) -> int:
 
 def _eval_records(dataset: Path | None, split: str | None, shared: Path | None) -> list[Record]:
     if (dataset is None) == (split is None):
-        raise ConfigError("give either --dataset FILE or --split train|dev|test")
+        raise UsageError("give either --dataset FILE or --split train|dev|test")
     if split is not None:
         if split not in SPLITS:
-            raise ConfigError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
+            raise UsageError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
         return split_records(shared or default_shared(), split)
     assert dataset is not None
     return list(read_records(dataset, labelled=True))

@@ -18,6 +18,12 @@ from docsgap.errors import ExitCode
 from docsgap.state import StateStore
 
 
+def _state_exists(path: Path) -> bool:
+    """Whether there is a state to read: `docs status` and `docs search` only read, so where
+    there is none they say the index is empty instead of creating one in the current folder."""
+    return str(path) == ":memory:" or Path(path).exists()
+
+
 def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `docs sync`, `docs search`, `docs status` and `eval suggest`."""
 
@@ -64,6 +70,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     ) -> None:
         """The docs pages (and sections) that best answer a question, from the local index."""
         cfg = load(config, state)
+        if not _state_exists(cfg.state_path):
+            typer.echo("the docs index is empty: run `docsgap docs sync` first", err=True)
+            raise typer.Exit(0)
         store = StateStore(cfg.state_path)
         try:
             index = load_index(cfg, store)
@@ -91,6 +100,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     ) -> None:
         """What the local docs index holds: each project, its commit and page count."""
         cfg = load(config, state)
+        if not _state_exists(cfg.state_path):
+            typer.echo("the docs index is empty: run `docsgap docs sync`")
+            return
         store = StateStore(cfg.state_path)
         try:
             sources = DocsStore(store.db).sources()

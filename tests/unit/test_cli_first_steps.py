@@ -1,0 +1,38 @@
+"""What a new user types first, with the exit codes the README documents: a usage mistake is 2
+(not 3, which is for configuration), and a read-only look at an empty folder creates nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docsgap.cli import app
+from docsgap.errors import ExitCode
+
+
+@pytest.mark.parametrize("argv", [
+    ["eval", "detect"],
+    ["eval", "detect", "--split", "test", "--dataset", "x.jsonl"],
+    ["eval", "detect", "--split", "holdout"],
+])
+def test_eval_detect_without_one_data_source_is_a_usage_error(argv: list[str]) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "--dataset FILE or --split" in result.output or "--split must be" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(("argv", "said"), [
+    (["docs", "status"], "the docs index is empty"),
+    (["docs", "search", "how do I cache node_modules"], "the docs index is empty"),
+])
+def test_docs_status_and_search_create_no_state(tmp_path: Path, argv: list[str],
+                                                said: str) -> None:
+    state = tmp_path / "nested" / "state.db"
+    result = CliRunner().invoke(app, [*argv, "--state", str(state)])
+    assert result.exit_code == 0, result.output
+    assert said in result.output
+    assert not state.exists()
+    assert not state.parent.exists()
