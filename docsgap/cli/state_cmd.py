@@ -11,7 +11,7 @@ import typer
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.config import Config
-from docsgap.errors import ExitCode
+from docsgap.errors import ConfigError, ExitCode
 from docsgap.state import ci as ci_state
 from docsgap.tracker.gitlab_packages import GitLabPackages
 
@@ -36,6 +36,15 @@ JSON_OPT = typer.Option(False, "--json", help="Print the outcome as JSON.")
 
 
 def _registry(cfg: Config, project: str | None, url: str | None) -> GitLabPackages:
+    in_ci = os.environ.get("CI_PROJECT_ID") or os.environ.get("CI_PROJECT_PATH")
+    if project is None and not in_ci and "gitlab.project" in cfg.unnamed:
+        # Outside CI the registry is gitlab.project's: never the default gitlab-org/gitlab on
+        # gitlab.com, which nobody named, with whatever token the environment holds.
+        raise ConfigError(
+            "no project for the state: not in a CI pipeline (CI_PROJECT_ID) and gitlab.project "
+            "is not set (no docsgap.toml, no variable or flag names it)",
+            hint="pass --project GROUP/PROJECT (and --gitlab-url), or set [gitlab] url and "
+                 "project in docsgap.toml (DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)")
     # os.environ is handed over explicitly: config.py does not read CI_* yet.
     target = ci_state.registry_target(cfg, os.environ, project=project, url=url)
     return GitLabPackages.for_target(target, timeout=max(cfg.gitlab.timeout, 60.0))

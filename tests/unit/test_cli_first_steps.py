@@ -36,3 +36,26 @@ def test_docs_status_and_search_create_no_state(tmp_path: Path, argv: list[str],
     assert said in result.output
     assert not state.exists()
     assert not state.parent.exists()
+
+
+@pytest.mark.parametrize("command", ["pull", "push"])
+def test_state_outside_ci_without_a_project_refuses_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
+) -> None:
+    from docsgap.tracker.gitlab_packages import GitLabPackages
+
+    monkeypatch.chdir(tmp_path)  # no docsgap.toml here
+    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_URL", "DOCSGAP_GITLAB_PROJECT",
+                 "DOCSGAP_FORUM_URL", "CI_SERVER_URL", "CI_PROJECT_ID", "CI_PROJECT_PATH",
+                 "CI_JOB_TOKEN", "DOCSGAP_STATE_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-would-go-to-gitlab-com")
+
+    def no_request(*_args: object, **_kwargs: object) -> GitLabPackages:
+        raise AssertionError("contacted a registry nobody named")
+
+    monkeypatch.setattr(GitLabPackages, "for_target", no_request)
+    result = CliRunner().invoke(app, ["state", command, "--state", str(tmp_path / "s.db")])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "no project for the state" in result.output
+    assert "glpat-would" not in result.output
