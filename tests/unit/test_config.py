@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from docsgap.config import load_config, mask
+from docsgap.config import Config, load_config, mask
 from docsgap.errors import ConfigError, ExitCode
 
 
@@ -74,6 +74,37 @@ def test_example_config_is_valid() -> None:
     cfg = load_config(REPO / "docsgap.toml.example", env={})
     assert cfg.gitlab.labels_by_gap["missing"] == ("docs-missing",)
     assert cfg.forum.ignore_tags == ("docsgap-ignore",)
+
+
+def test_example_config_shows_the_defaults() -> None:
+    """Every setting the example writes out is the default (a user copying it changes nothing
+    by accident); only the targets and label maps are examples of their own."""
+    import tomllib
+    from pathlib import PurePath
+
+    from tests.conftest import REPO
+
+    example = tomllib.loads((REPO / "docsgap.toml.example").read_text(encoding="utf-8"))
+    differ: list[str] = []
+
+    def walk(table: dict[str, object], defaults: object, where: str) -> None:
+        for key, value in table.items():
+            default = getattr(defaults, key)
+            if isinstance(value, dict) and not isinstance(default, dict):
+                walk(value, default, f"{where}{key}.")
+                continue
+            if isinstance(default, PurePath):
+                default = str(default)
+            if isinstance(default, tuple):
+                default = list(default)
+            if isinstance(default, dict):
+                default = {k: list(v) if isinstance(v, tuple) else v for k, v in default.items()}
+                value = {**default, **value}  # type: ignore[dict-item]
+            if value != default:
+                differ.append(f"{where}{key} = {value!r} (default {default!r})")
+
+    walk(example, Config(), "")
+    assert differ == []
 
 
 @pytest.mark.parametrize("text", ["[dedup]\nlink_threshold = 500\n",
