@@ -9,8 +9,10 @@ from pathlib import Path
 
 import yaml
 
+from docsgap.detect.nodes import Problems
+from docsgap.detect.patterns import collect_terms
 from docsgap.detect.ruleset import RuleSet
-from docsgap.detect.schema import Problems, assemble, collect_terms, parse_file
+from docsgap.detect.schema import assemble, parse_file
 from docsgap.docs.pages import DOCS_MAP_FILE, load_docs_map
 from docsgap.errors import RulesError
 from docsgap.paths import shipped_rules_dir

@@ -1,5 +1,5 @@
-"""The rules file schema: walk PyYAML nodes (for line numbers), report every problem as
-`file:line: message`, compile phrases and patterns, and assemble a `RuleSet`."""
+"""The rules file schema: which keys each part of a rules file takes (read with `nodes`, its
+patterns checked by `patterns`), and how the files assemble into one `RuleSet`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from docsgap.detect.redos import catastrophic
+from docsgap.detect.nodes import Ctx, Problems, mapping_of, number_of, text_of, texts_of
+from docsgap.detect.patterns import compile_any, regex_sources
 from docsgap.detect.ruleset import (
     NEAR_DOCS,
     SCOPES,
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _STR = "tag:yaml.org,2002:str"
 FILE_KEYS = frozenset({"terms", "settings", "docs_refs", "cancellers", "rules"})
-_TERM_RE = re.compile(r"\{([a-z_]+)\}")
 SETTINGS_KEYS = frozenset({"threshold", "type_priority"})
 DOCS_KEYS = frozenset({"phrases", "patterns", "examples"})
 MATCH_KEYS = frozenset({"phrases", "patterns", "scope", "window", "penalty", "boost"})
@@ -40,30 +40,6 @@ RULE_KEYS = frozenset(
      "examples"}
 )
 GAP_TYPES = tuple(t.value for t in GapType)
-
-
-class Problems:
-    """Collects `file:line: message` strings."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, label: str, line: int, message: str) -> None:
-        """Record one problem."""
-        self.items.append(f"{label}:{line}: {message}")
-
-
-@dataclass
-class _Ctx:
-    label: str
-    problems: Problems
-    terms: dict[str, str] = field(default_factory=dict)
-
-    def err(self, node: Node, message: str) -> None:
-        self.problems.add(self.label, node.start_mark.line + 1, message)
-
-    def where(self, node: Node) -> str:
-        return f"{self.label}:{node.start_mark.line + 1}"
 
 
 @dataclass
@@ -87,182 +63,37 @@ class FileParts:
     rules: list[tuple[RuleDraft, Node]] = field(default_factory=list)
 
 
-def phrase_regex(phrase: str) -> str:
-    """A phrase as a case-insensitive, word-bounded regex; spaces also match hyphens."""
-    words = [re.escape(w) for w in phrase.split()]
-    return r"(?<![\w-])" + r"[\s-]+".join(words) + r"(?![\w-])"
 
+def _examples(ctx: Ctx, node: Node, what: str) -> Examples:
 
-def _mapping(ctx: _Ctx, node: Node, what: str, allowed: frozenset[str]) -> dict[str, Node]:
-    if not isinstance(node, MappingNode):
-        ctx.err(node, f"{what}: expected a mapping")
-        return {}
-    out: dict[str, Node] = {}
-    for key, value in node.value:
-        name = str(key.value)
-        if not isinstance(key, ScalarNode):
-            ctx.err(key, f"{what}: keys must be plain words")
-        elif name in out:
-            ctx.err(key, f"{what}: duplicate key {name!r}")
-        elif name not in allowed:
-            ctx.err(key, f"{what}: unknown key {name!r} (allowed: {', '.join(sorted(allowed))})")
-        else:
-            out[name] = value
-    return out
-
-
-def _text(ctx: _Ctx, node: Node, what: str) -> str | None:
-    if not isinstance(node, ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-        ctx.err(node, f"{what}: expected text")
-        return None
-    return str(node.value)
-
-
-def _texts(ctx: _Ctx, node: Node, what: str) -> list[tuple[str, Node]]:
-    if not isinstance(node, SequenceNode):
-        ctx.err(node, f"{what}: expected a list")
-        return []
-    out = []
-    for item in node.value:
-        value = _text(ctx, item, what)
-        if value is not None and value.strip():
-            out.append((value, item))
-        elif value is not None:
-            ctx.err(item, f"{what}: empty entry")
-    return out
-
-
-def _number(ctx: _Ctx, node: Node, what: str, *, minimum: float = 0.0) -> float | None:
-    if isinstance(node, ScalarNode) and node.tag.endswith((":int", ":float")):
-        value = float(node.value)
-        if value > minimum:
-            return value
-    ctx.err(node, f"{what}: expected a number above {minimum:g}")
-    return None
-
-
-def _sources(ctx: _Ctx, fields: dict[str, Node], what: str) -> list[str]:
-    """Compile each phrase and pattern on its own so a bad one is named with its line."""
-    out: list[str] = []
-    phrases = _texts(ctx, fields["phrases"], f"{what}.phrases") if "phrases" in fields else []
-    out.extend(phrase_regex(phrase) for phrase, _ in phrases)
-    patterns = _texts(ctx, fields["patterns"], f"{what}.patterns") if "patterns" in fields else []
-    expanded = [(raw, node, expand_terms(ctx, node, raw, what)) for raw, node in patterns]
-    values = [v for _, _, v in expanded if v is not None]
-    if len(values) == len(expanded) and _sound(combined([*out, *values])):
-        return [*out, *values]  # the usual case: parsing each one again would only cost time
-    for raw, node, value in expanded:
-        if value is None:
-            continue
-        try:
-            compiled = re.compile(value, re.I)
-        except re.error as exc:
-            ctx.err(node, f"{what}: bad regex {raw!r}: {exc.msg}")
-            continue
-        if compiled.search(""):
-            ctx.err(node, f"{what}: pattern {raw!r} matches empty text (it would fire anywhere)")
-            continue
-        slow = catastrophic(value)
-        if slow:
-            ctx.err(node, f"{what}: pattern {raw!r} {slow}")
-            continue
-        out.append(value)
-    return out
-
-
-def expand_terms(ctx: _Ctx, node: Node, pattern: str, what: str) -> str | None:
-    """Replace `{name}` with the named term (terms may use earlier terms)."""
-    for _ in range(5):
-        unknown = [n for n in _TERM_RE.findall(pattern) if n not in ctx.terms]
-        if unknown:
-            ctx.err(node, f"{what}: unknown term {{{unknown[0]}}} (define it under 'terms')")
-            return None
-        expanded = _TERM_RE.sub(lambda m: f"(?:{ctx.terms[m.group(1)]})", pattern)
-        if expanded == pattern:
-            return pattern
-        pattern = expanded
-    ctx.err(node, f"{what}: terms nest too deeply")
-    return None
-
-
-def collect_terms(label: str, root: Node, problems: Problems, terms: dict[str, str]) -> None:
-    """First pass over a file: its `terms:` (name -> regex), shared by every file."""
-    if not isinstance(root, MappingNode):
-        return
-    for key, value in root.value:
-        if key.value != "terms":
-            continue
-        ctx = _Ctx(label, problems)
-        if not isinstance(value, MappingNode):
-            ctx.err(value, "terms: expected a mapping of name: regex")
-            continue
-        for name_node, regex_node in value.value:
-            name = str(name_node.value)
-            text = _text(ctx, regex_node, f"terms.{name}")
-            if not re.fullmatch(r"[a-z_]+", name):
-                ctx.err(name_node, f"terms: name {name!r} must be lower-case letters and _")
-            elif name in terms:
-                ctx.err(name_node, f"terms: {name!r} is defined twice")
-            elif text is not None:
-                terms[name] = text
-
-
-def combined(sources: list[str]) -> str:
-    """One alternation of several sources (as `compile_any` compiles it)."""
-    return "|".join(f"(?:{s})" for s in sources)
-
-
-def _sound(pattern: str) -> bool:
-    """Whether an alternation passes every check its parts get one by one in `_sources`: it
-    compiles, matches no empty text and cannot backtrack exponentially (each holds for the
-    alternation exactly when it holds for every part). `re` caches the compiled pattern for
-    `compile_any`."""
-    try:
-        compiled = re.compile(pattern, re.I)
-    except re.error:
-        return False
-    return not compiled.search("") and catastrophic(pattern) is None
-
-
-def compile_any(ctx: _Ctx, node: Node, sources: list[str], what: str) -> re.Pattern[str] | None:
-    """One alternation of several sources; reports when they cannot live together."""
-    try:
-        return re.compile(combined(sources), re.I)
-    except re.error as exc:
-        ctx.err(node, f"{what}: patterns cannot be combined ({exc.msg}); avoid named groups")
-        return None
-
-
-def _examples(ctx: _Ctx, node: Node, what: str) -> Examples:
-
-    fields = _mapping(ctx, node, f"{what}.examples", frozenset({"match", "no_match"}))
+    fields = mapping_of(ctx, node, f"{what}.examples", frozenset({"match", "no_match"}))
     lists = {
-        key: tuple(Example(text, ctx.where(n)) for text, n in _texts(ctx, fields[key], key))
+        key: tuple(Example(text, ctx.where(n)) for text, n in texts_of(ctx, fields[key], key))
         for key in ("match", "no_match") if key in fields
     }
     return Examples(lists.get("match", ()), lists.get("no_match", ()))
 
 
-def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller | None:
+def _canceller(ctx: Ctx, node: Node, what: str, cid: str | None) -> Canceller | None:
 
-    fields = _mapping(ctx, node, what, CANCELLER_KEYS if cid is None else MATCH_KEYS)
+    fields = mapping_of(ctx, node, what, CANCELLER_KEYS if cid is None else MATCH_KEYS)
     if cid is None:
         if "id" not in fields:
             ctx.err(node, f"{what}: missing required key 'id'")
             return None
-        cid = _text(ctx, fields["id"], f"{what}.id")
+        cid = text_of(ctx, fields["id"], f"{what}.id")
         if cid is None or not _ID_RE.match(cid):
             ctx.err(fields["id"], f"{what}: id must be lower-case words joined by . _ or -")
             return None
         what = f"canceller {cid}"
     if "phrases" not in fields and "patterns" not in fields:
         ctx.err(node, f"{what}: needs 'phrases' or 'patterns'")
-    scope = _text(ctx, fields["scope"], f"{what}.scope") if "scope" in fields else "sentence"
+    scope = text_of(ctx, fields["scope"], f"{what}.scope") if "scope" in fields else "sentence"
     if scope not in SCOPES:
         ctx.err(fields.get("scope", node), f"{what}: scope must be one of {', '.join(SCOPES)}")
-    window = _number(ctx, fields["window"], f"{what}.window") if "window" in fields else 4.0
-    penalty = _number(ctx, fields["penalty"], f"{what}.penalty") if "penalty" in fields else None
-    boost = _number(ctx, fields["boost"], f"{what}.boost") if "boost" in fields else None
+    window = number_of(ctx, fields["window"], f"{what}.window") if "window" in fields else 4.0
+    penalty = number_of(ctx, fields["penalty"], f"{what}.penalty") if "penalty" in fields else None
+    boost = number_of(ctx, fields["boost"], f"{what}.boost") if "boost" in fields else None
     if "boost" in fields and scope != "staff-reply":
         ctx.err(fields["boost"], f"{what}: boost needs scope: staff-reply")
     is_global = False
@@ -271,19 +102,19 @@ def _canceller(ctx: _Ctx, node: Node, what: str, cid: str | None) -> Canceller |
         is_global = isinstance(flag, ScalarNode) and flag.value.lower() == "true"
         if not (isinstance(flag, ScalarNode) and flag.tag.endswith(":bool")):
             ctx.err(flag, f"{what}.global: expected true or false")
-    sources = _sources(ctx, fields, what)
+    sources = regex_sources(ctx, fields, what)
     regex = compile_any(ctx, node, sources, what) if sources else None
     if regex is None:
         return None
     examples = _examples(ctx, fields["examples"], what) if "examples" in fields else Examples()
-    description = _text(ctx, fields["description"], what) if "description" in fields else ""
+    description = text_of(ctx, fields["description"], what) if "description" in fields else ""
     return Canceller(
         cid, regex, scope or "sentence", int(window or 4), penalty, is_global, description or "",
         ctx.where(node), examples, boost,
     )
 
 
-def _near(ctx: _Ctx, node: Node, what: str) -> str | int | None:
+def _near(ctx: Ctx, node: Node, what: str) -> str | int | None:
 
     is_scalar = isinstance(node, ScalarNode)
     if is_scalar and node.tag.endswith(":bool") and str(node.value).lower() == "false":
@@ -296,25 +127,25 @@ def _near(ctx: _Ctx, node: Node, what: str) -> str | int | None:
     return None
 
 
-def _rule(ctx: _Ctx, node: Node) -> RuleDraft | None:
+def _rule(ctx: Ctx, node: Node) -> RuleDraft | None:
 
-    fields = _mapping(ctx, node, "rule", RULE_KEYS)
-    rid = _text(ctx, fields["id"], "rule.id") if "id" in fields else None
+    fields = mapping_of(ctx, node, "rule", RULE_KEYS)
+    rid = text_of(ctx, fields["id"], "rule.id") if "id" in fields else None
     what = f"rule {rid}" if rid else "rule"
     for key in ("id", "gap_type", "description", "weight"):
         if key not in fields:
             ctx.err(node, f"{what}: missing required key {key!r}")
     if rid is not None and not _ID_RE.match(rid):
         ctx.err(fields["id"], f"{what}: id must be lower-case words joined by . _ or -")
-    gap = _text(ctx, fields["gap_type"], f"{what}.gap_type") if "gap_type" in fields else None
+    gap = text_of(ctx, fields["gap_type"], f"{what}.gap_type") if "gap_type" in fields else None
     if gap is not None and gap not in GAP_TYPES:
         allowed = ", ".join(GAP_TYPES)
         ctx.err(fields["gap_type"], f"{what}: gap_type {gap!r} is not one of {allowed}")
     if "phrases" not in fields and "patterns" not in fields:
         ctx.err(node, f"{what}: needs 'phrases' or 'patterns'")
-    weight = _number(ctx, fields["weight"], f"{what}.weight") if "weight" in fields else None
+    weight = number_of(ctx, fields["weight"], f"{what}.weight") if "weight" in fields else None
     near = _near(ctx, fields["near_docs"], what) if "near_docs" in fields else None
-    description = _text(ctx, fields["description"], what) if "description" in fields else None
+    description = text_of(ctx, fields["description"], what) if "description" in fields else None
     refs: list[tuple[str, Node]] = []
     inline: list[Canceller] = []
     if "cancel" in fields:
@@ -330,7 +161,7 @@ def _rule(ctx: _Ctx, node: Node) -> RuleDraft | None:
     examples = _examples(ctx, fields["examples"], what) if "examples" in fields else Examples()
     if not examples.match:
         ctx.err(fields.get("examples", node), f"{what}: needs at least one examples.match entry")
-    sources = _sources(ctx, fields, what)
+    sources = regex_sources(ctx, fields, what)
     regex = compile_any(ctx, node, sources, what) if sources else None
     if None in (rid, gap, weight, description, regex) or gap not in GAP_TYPES:
         return None
@@ -347,15 +178,15 @@ def _rule(ctx: _Ctx, node: Node) -> RuleDraft | None:
 
 def parse_file(label: str, root: Node, problems: Problems, terms: dict[str, str]) -> FileParts:
     """Validate one file's node tree; every problem goes to `problems`."""
-    ctx = _Ctx(label, problems, terms)
+    ctx = Ctx(label, problems, terms)
     parts = FileParts(label)
-    top = _mapping(ctx, root, "file", FILE_KEYS)
+    top = mapping_of(ctx, root, "file", FILE_KEYS)
     if "settings" in top:
-        for key, value in _mapping(ctx, top["settings"], "settings", SETTINGS_KEYS).items():
+        for key, value in mapping_of(ctx, top["settings"], "settings", SETTINGS_KEYS).items():
             parts.settings[key] = (_setting(ctx, key, value), value)
     if "docs_refs" in top:
-        fields = _mapping(ctx, top["docs_refs"], "docs_refs", DOCS_KEYS)
-        parts.docs.extend(_sources(ctx, fields, "docs_refs"))
+        fields = mapping_of(ctx, top["docs_refs"], "docs_refs", DOCS_KEYS)
+        parts.docs.extend(regex_sources(ctx, fields, "docs_refs"))
         if "examples" in fields:
             parts.docs_examples.append(_examples(ctx, fields["examples"], "docs_refs"))
     for key, build in (("cancellers", _canceller_entry), ("rules", _rule)):
@@ -372,14 +203,14 @@ def parse_file(label: str, root: Node, problems: Problems, terms: dict[str, str]
     return parts
 
 
-def _canceller_entry(ctx: _Ctx, node: Node) -> Canceller | None:
+def _canceller_entry(ctx: Ctx, node: Node) -> Canceller | None:
     return _canceller(ctx, node, "canceller", None)
 
 
-def _setting(ctx: _Ctx, key: str, node: Node) -> Any:
+def _setting(ctx: Ctx, key: str, node: Node) -> Any:
     if key == "threshold":
-        return _number(ctx, node, "settings.threshold")
-    names = [v for v, _ in _texts(ctx, node, "settings.type_priority")]
+        return number_of(ctx, node, "settings.threshold")
+    names = [v for v, _ in texts_of(ctx, node, "settings.type_priority")]
     bad = [n for n in names if n not in GAP_TYPES]
     if bad:
         ctx.err(node, f"settings.type_priority: unknown gap type(s) {', '.join(bad)}")
@@ -398,7 +229,7 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
     drafts: list[RuleDraft] = []
     seen_rules: dict[str, str] = {}
     for part in files:
-        ctx = _Ctx(part.label, problems)
+        ctx = Ctx(part.label, problems)
         for key, (value, node) in part.settings.items():
             if key in seen_settings:
                 ctx.err(node, f"setting {key!r} already set at {seen_settings[key]}")
@@ -421,7 +252,7 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
             drafts.append(draft)
     rules = []
     for draft in drafts:
-        ctx = _Ctx(draft.label, problems)
+        ctx = Ctx(draft.label, problems)
         resolved = list(draft.rule.cancel)
         for cid, node in draft.refs:
             if cid in cancellers and cancellers[cid].scope in THREAD_SCOPES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from docsgap.sandbox.faults import Fault
 from docsgap.sandbox.forum_state import ForumSettings
+from docsgap.sandbox.httpd import is_loopback
 from docsgap.sandbox.seed import load_demo_data
 from docsgap.sandbox.server import (
     SANDBOX_CI_JOB_TOKEN,
@@ -16,7 +17,6 @@ from docsgap.sandbox.server import (
     SANDBOX_GITLAB_TOKEN,
     SANDBOX_PROJECT,
     Sandbox,
-    is_loopback,
 )
 
 __all__ = [

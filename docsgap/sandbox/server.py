@@ -4,14 +4,11 @@ under `/gitlab` and an inspection/fault API under `/_sandbox`; `Sandbox` is its 
 from __future__ import annotations
 
 import copy
-import ipaddress
 import logging
-import socket
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -19,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from docsgap.sandbox import control, discourse, gitlab, gitlab_people, seed
 from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
 from docsgap.sandbox.forum_state import ForumSettings
+from docsgap.sandbox.httpd import Handler, Server, Server6, is_loopback
 from docsgap.sandbox.snapshot import snapshot
 from docsgap.sandbox.wire import (
     JSON,
@@ -46,77 +44,6 @@ SANDBOX_DISCOURSE_GRANULAR_KEY = "sandbox0docsgap0granular0api0key00000000000000
 SANDBOX_PROJECT = "gitlab-org/gitlab"
 Clock = Callable[[], float]
 
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names a loopback interface."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    sandbox: Sandbox
-
-
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: python-gitlab reuses its session
-    server: _Server
-    timeout = 30
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in separate writes; with Nagle on, a keep-alive client's
-        # delayed ACK stalls every response by ~40 ms.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def _serve(self) -> None:
-        body = self._body()
-        headers = dict(self.headers.items())
-        response = self.server.sandbox.handle(self.command, self.path, headers, body)
-        if response.delay:
-            time.sleep(response.delay)
-        if response.disconnect:
-            self.close_connection = True
-            return
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        if response.content_type:
-            self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            try:
-                self.wfile.write(response.body)
-            except OSError:  # the client gave up (timeout faults)
-                self.close_connection = True
-
-    def _body(self) -> bytes:
-        """The request body, by Content-Length or chunked transfer encoding."""
-        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            parts: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()  # the blank line after the last chunk
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("%s " + format, self.address_string(), *args)
 
 
 class Sandbox:
@@ -163,7 +90,7 @@ class Sandbox:
         self._discourse_limits = discourse_limits
         self._forum_path = forum_path.rstrip("/")
         self._lock = threading.RLock()
-        self._server = (_Server6 if ":" in host else _Server)((host, port), _Handler)
+        self._server = (Server6 if ":" in host else Server)((host, port), Handler)
         self._server.sandbox = self
         bound_port = self._server.server_address[1]
         shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)

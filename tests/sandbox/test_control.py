@@ -141,16 +141,16 @@ def test_cli_errors_are_one_line_and_a_documented_code(tmp_path: Path) -> None:
         in_use = runner.invoke(cli(), ["sandbox", "serve", "--port", str(busy)])
         assert in_use.exit_code == 3
         assert "cannot listen" in in_use.output
-    remote = runner.invoke(cli(), ["sandbox", "serve", "--host", "0.0.0.0"])
+    remote = runner.invoke(cli(), ["sandbox", "serve", "--host", "0.0.0.0", "--port", "0"])
     assert remote.exit_code == 3
     assert "--allow-remote" in remote.output
     broken = tmp_path / "seed.json"
     broken.write_text("{not json", encoding="utf-8")
-    bad_data = runner.invoke(cli(), ["sandbox", "serve", "--data", str(broken)])
+    bad_data = runner.invoke(cli(), ["sandbox", "serve", "--port", "0", "--data", str(broken)])
     assert bad_data.exit_code == 3
     assert "not valid JSON" in bad_data.output
     broken.write_text('{"forum": {"topics": [{"id": 1, "title": "x"}]}}', encoding="utf-8")
-    bad_seed = runner.invoke(cli(), ["sandbox", "serve", "--data", str(broken)])
+    bad_seed = runner.invoke(cli(), ["sandbox", "serve", "--port", "0", "--data", str(broken)])
     assert bad_seed.exit_code == 3
     assert "invalid sandbox data" in bad_seed.output
 
