@@ -445,7 +445,7 @@ def sandbox_seed() -> dict[str, object]:
 def fast_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     """TCP_NODELAY on the sandbox's sockets: otherwise headers and body leave in two segments
     and each answer waits ~40 ms for a delayed ACK (Nagle)."""
-    monkeypatch.setattr("docsgap.sandbox.server._Handler.disable_nagle_algorithm", True,
+    monkeypatch.setattr("docsgap.sandbox.httpd.Handler.disable_nagle_algorithm", True,
                         raising=False)
 
 

@@ -503,7 +503,7 @@ def seed() -> dict[str, Any]:
 @pytest.fixture
 def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     # TCP_NODELAY: without it every sandbox answer waits ~40 ms for a delayed ACK (Nagle).
-    monkeypatch.setattr("docsgap.sandbox.server._Handler.disable_nagle_algorithm", True,
+    monkeypatch.setattr("docsgap.sandbox.httpd.Handler.disable_nagle_algorithm", True,
                         raising=False)
     sandbox_mod = pytest.importorskip("docsgap.sandbox")
     try:
