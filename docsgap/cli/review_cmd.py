@@ -165,7 +165,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @common.handle_errors
     def review_command(
         list_only: bool = typer.Option(False, "--list", help="List pending actions and exit."),
-        as_json: bool = typer.Option(False, "--json", help="With --list: print JSON."),
+        as_json: bool = typer.Option(
+            False, "--json", help="Print the queue as JSON (alone, it implies --list)."),
         accept: list[str] = typer.Option(
             [], "--accept", metavar="KEY", help="Accept this action (repeatable; a unique key "
             "prefix is enough)."),
@@ -204,7 +205,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             plan = review.review_plan(cfg, services.forum, services.tracker, services.store,
                                       services.detector, refresh=refresh)
             items = review.pending(plan, services.store, cfg)
-            if list_only:
+            if list_only or (as_json and not decisions and not accept_all):
                 _list(items, as_json=as_json)
             elif accept_all:
                 for item in items:

@@ -266,6 +266,9 @@ def test_cli_list_json_then_accept_by_key(cli) -> None:
     assert done.exit_code == 0
     assert f"accept: {issue['key']}" in done.output
     assert json.loads(invoke("--list", "--json").output)["count"] == 3
+    alone = invoke("--json")  # no terminal here: it lists, as --list --json does
+    assert alone.exit_code == 0, alone.output
+    assert json.loads(alone.output)["count"] == 3
     text = invoke("--list")
     assert "3 action(s) wait for review" in text.output
 
