@@ -89,7 +89,7 @@ def test_eval_detect_split_prints_intervals_per_source(tmp_path: Path) -> None:
 
 def test_eval_detect_needs_exactly_one_source(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["eval", "detect"])
-    assert res.exit_code == 3
+    assert res.exit_code == 2  # a usage mistake, like any missing option
     assert "--dataset" in res.output
 
 
