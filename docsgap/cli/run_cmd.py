@@ -11,7 +11,7 @@ import typer
 from docsgap import runsummary
 from docsgap.act import planview
 from docsgap.cli import common
-from docsgap.config import Config, load_config
+from docsgap.config import Config, load_config, require_target
 from docsgap.errors import RateLimitedError
 from docsgap.http_budget import waits_told_to
 from docsgap.runner import run_once
@@ -83,6 +83,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                    max_actions=max_actions)
         if max_requests is not None:
             cfg = replace(cfg, forum=replace(cfg.forum, max_requests=max_requests))
+        require_target(cfg)  # before the state's lock file: a refused run leaves nothing behind
         topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:

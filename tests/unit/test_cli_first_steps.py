@@ -59,3 +59,16 @@ def test_state_outside_ci_without_a_project_refuses_before_any_request(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no project for the state" in result.output
     assert "glpat-would" not in result.output
+
+
+@pytest.mark.parametrize("argv", [["run"], ["run", "--apply"], ["run", "--topic", "5"]])
+def test_run_without_a_target_leaves_no_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no docsgap.toml here
+    for name in ("DOCSGAP_CONFIG", "DOCSGAP_FORUM_URL", "DOCSGAP_GITLAB_PROJECT", "DOCSGAP_STATE"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "no target configured" in result.output
+    assert list(tmp_path.iterdir()) == []  # not even .docsgap/state.db.lock
