@@ -169,7 +169,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         extra: Path | None = typer.Option(
             None, "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
             "format, each with a source_url); any from a test site are left out. The "
-            "shipped model used ../shared-local/detect-extra.jsonl (see its model card)."),
+            "shipped model used ../shared-local/detect-extra-all.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),

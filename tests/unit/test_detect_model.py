@@ -236,9 +236,9 @@ def test_harvested_extra_set_stays_off_dev_and_test_sites(shared_dir: Path) -> N
     from a dev or test site, and every message is labelled and sourced."""
     from docsgap.detect.evaluate import read_records
 
-    path = shared_dir.resolve().parent / "shared-local" / "detect-extra.jsonl"
+    path = shared_dir.resolve().parent / "shared-local" / "detect-extra-all.jsonl"
     if not path.is_file():
-        pytest.skip("../shared-local/detect-extra.jsonl is absent")
+        pytest.skip("../shared-local/detect-extra-all.jsonl is absent")
     held_out = {r.site for s in ("dev", "test") for r in split_records(shared_dir, s)}
     records = list(read_records(path, labelled=True))
     assert records and all(r.source_url for r in records)
