@@ -72,3 +72,39 @@ def test_run_without_a_target_leaves_no_files(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no target configured" in result.output
     assert list(tmp_path.iterdir()) == []  # not even .docsgap/state.db.lock
+
+
+def test_demo_never_deletes_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    """`docsgap demo --out .` once emptied the whole current folder (shutil.rmtree)."""
+    work = tmp_path / "project"
+    (work / "src").mkdir(parents=True)
+    (work / "notes.md").write_text("mine", encoding="utf-8")
+    (work / "report.md").write_text("a demo's name, but beside my files", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(work)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "holds files a demo did not write (notes.md, src)" in result.output
+    assert sorted(p.name for p in work.iterdir()) == ["notes.md", "report.md", "src"]
+    assert (work / "report.md").read_text(encoding="utf-8").startswith("a demo's name")
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"])
+def test_demo_out_that_cannot_be_a_folder_is_a_clear_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / where)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--out" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_demo_folder_is_emptied_of_its_own_files_only(tmp_path: Path) -> None:
+    from docsgap.demo import DEMO_FILES, fresh_folder
+
+    out = tmp_path / "docsgap-demo"
+    out.mkdir()
+    for name in ("state.db", "state.db.lock", "report.html", "report.md"):
+        assert name in DEMO_FILES
+        (out / name).write_text("old", encoding="utf-8")
+    fresh_folder(out)
+    assert list(out.iterdir()) == []
+    fresh_folder(tmp_path / "new" / "demo")
+    assert (tmp_path / "new" / "demo").is_dir()
