@@ -108,3 +108,22 @@ def test_a_demo_folder_is_emptied_of_its_own_files_only(tmp_path: Path) -> None:
     assert list(out.iterdir()) == []
     fresh_folder(tmp_path / "new" / "demo")
     assert (tmp_path / "new" / "demo").is_dir()
+
+
+@pytest.mark.parametrize("command", ["detect", "match"])
+def test_an_output_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path,
+                                                                command: str) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"id": "1", "title": "Docs", "text": "The docs page is wrong.", '
+                       '"query": {"title": "Docs page wrong", "body": "", "docs_url": null}}\n',
+                       encoding="utf-8")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"url": "https://gitlab.example/g/p/-/issues/1", "title": "Docs wrong", '
+                    '"body": "", "state": "opened", "docs_url": null}\n', encoding="utf-8")
+    argv = [command, "-i", str(records), "-o", str(tmp_path)]  # -o names a folder
+    if command == "match":
+        argv += ["-p", str(pool)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"cannot write {tmp_path}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
