@@ -127,3 +127,10 @@ def test_an_output_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path,
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert f"cannot write {tmp_path}" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "-1"])
+def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--port", port])
+    assert result.exit_code == ExitCode.USAGE, result.output  # was an OverflowError, exit 1
+    assert "--port" in result.output
