@@ -59,7 +59,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--topic", help="Run the loop for this one thread only: a topic URL "
             "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
         max_requests: int | None = typer.Option(
-            None, "--max-requests", help="Cap forum requests this run (forum.max_requests); "
+            None, "--max-requests", min=0, help="Cap forum requests this run (forum.max_requests); "
             "the next run resumes where it stopped."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
         quiet: bool = typer.Option(

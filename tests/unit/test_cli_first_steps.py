@@ -134,3 +134,10 @@ def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
     result = CliRunner().invoke(app, ["sandbox", "serve", "--port", port])
     assert result.exit_code == ExitCode.USAGE, result.output  # was an OverflowError, exit 1
     assert "--port" in result.output
+
+
+@pytest.mark.parametrize("argv", [["run", "--max-requests", "-5"],
+                                  ["docs", "search", "cache", "--limit", "-1"]])
+def test_negative_counts_are_usage_errors(argv: list[str]) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.USAGE, result.output
