@@ -141,3 +141,45 @@ def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
 def test_negative_counts_are_usage_errors(argv: list[str]) -> None:
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == ExitCode.USAGE, result.output
+
+
+def _target_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCSGAP_CONFIG", raising=False)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "http://127.0.0.1:9/forum")
+    monkeypatch.setenv("DOCSGAP_GITLAB_URL", "http://127.0.0.1:9/gitlab")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "group/docs")
+    monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "state.db"))
+
+
+def test_summary_json_naming_a_folder_stops_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+
+    def no_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("ran although its summary could not be written")
+
+    monkeypatch.setattr(run_cmd, "run_once", no_run)
+    result = CliRunner().invoke(app, ["run", "--summary-json", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--summary-json" in result.output and "is a folder" in result.output
+
+
+def test_summary_json_that_fails_after_the_run_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docsgap.cli import run_cmd
+    from docsgap.models import Plan, RunResult
+    from docsgap.runner import RunReport
+
+    _target_env(monkeypatch, tmp_path)
+    done = RunReport(RunResult(Plan()), None, {"forum": 1, "gitlab": 1}, None, ExitCode.OK)
+    monkeypatch.setattr(run_cmd, "run_once", lambda *_a, **_k: done)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--summary-json", str(tmp_path / "a-file" / "s.json")])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "cannot write --summary-json" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
