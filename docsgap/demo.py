@@ -4,7 +4,6 @@ follow-ups, and a last pass that changes nothing. Leaves the report where the RE
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ from docsgap.config import (
     PolicyConfig,
 )
 from docsgap.docs.demo import run_docs_first
+from docsgap.errors import ConfigError
 from docsgap.models import Outcome, RunResult
 from docsgap.runner import run_once
 from docsgap.sandbox import (
@@ -73,11 +73,37 @@ def _applied(result: RunResult) -> int:
     return sum(1 for o in result.outcomes if o.status == "applied")
 
 
+DEMO_FILES = frozenset({"state.db", "state.db.lock", "state.db-wal", "state.db-shm",
+                        "state.db-journal", "report.html", "report.md"})
+"""What a demo leaves in its folder, and so all a rerun may delete there."""
+
+
+def fresh_folder(out: Path) -> None:
+    """Make `out` empty for a demo: an earlier demo's files go, anything else stays and the
+    demo refuses (ConfigError) before any write: `--out .` must never delete someone's work."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: not a folder",
+                          hint="pass a new or empty folder (default docsgap-demo)")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir()
+                         if p.name not in DEMO_FILES or not p.is_file() or p.is_symlink())
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise ConfigError(
+                f"--out {out} holds files a demo did not write ({shown}); the demo only "
+                "replaces its own files", hint="pass a new or empty folder (default docsgap-demo)")
+        for path in out.iterdir():
+            path.unlink()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the folder: {exc.strerror or exc}",
+                          hint="pass a folder you can write (default docsgap-demo)") from exc
+
+
 def run_demo(out: Path, *, echo: Echo) -> Path:
     """Run the demo; returns the path of the HTML report it leaves behind."""
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    fresh_folder(out)
     with Sandbox() as sandbox:
         cfg = demo_config(sandbox, out)
         echo(f"Sandbox up: forum {sandbox.forum_url}  GitLab {sandbox.gitlab_url}")

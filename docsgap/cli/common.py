@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 import typer
 
-from docsgap.errors import DocsgapError, ExitCode, RulesError
+from docsgap.errors import ConfigError, DocsgapError, ExitCode, RulesError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -166,6 +166,10 @@ def write_or_echo(text: str, output: Path | None) -> None:
     """`text` to `output`, or to stdout without one. Called once the whole text is made, so a
     failed run leaves no partial file."""
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a folder, a missing parent, no permission: not a bug
+            raise ConfigError(f"cannot write {output}: {exc.strerror or exc}",
+                              hint="pass a file path you can write with -o/--output") from exc
     else:
         typer.echo(text, nl=False)

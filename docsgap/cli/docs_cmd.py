@@ -63,7 +63,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @common.handle_errors
     def search(
         question: str = typer.Argument(..., help="A question, as a forum title would ask it."),
-        limit: int = typer.Option(5, "--limit", help="Pages to show."),
+        limit: int = typer.Option(5, "--limit", min=1, help="Pages to show."),
         as_json: bool = typer.Option(False, "--json", help="Print the hits as JSON."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,

@@ -12,7 +12,7 @@ from docsgap import runsummary
 from docsgap.act import planview
 from docsgap.cli import common
 from docsgap.config import Config, load_config, require_target
-from docsgap.errors import RateLimitedError
+from docsgap.errors import ConfigError, ExitCode, RateLimitedError
 from docsgap.http_budget import waits_told_to
 from docsgap.runner import run_once
 from docsgap.scan import scanner as scan
@@ -59,7 +59,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--topic", help="Run the loop for this one thread only: a topic URL "
             "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
         max_requests: int | None = typer.Option(
-            None, "--max-requests", help="Cap forum requests this run (forum.max_requests); "
+            None, "--max-requests", min=0, help="Cap forum requests this run (forum.max_requests); "
             "the next run resumes where it stopped."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
         quiet: bool = typer.Option(
@@ -84,6 +84,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         if max_requests is not None:
             cfg = replace(cfg, forum=replace(cfg.forum, max_requests=max_requests))
         require_target(cfg)  # before the state's lock file: a refused run leaves nothing behind
+        if summary_json is not None and summary_json.is_dir():  # known now, not after the run
+            raise ConfigError(f"--summary-json {summary_json}: is a folder; name a file")
         topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:
@@ -105,11 +107,18 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             common.echo_json(data)
         else:
             typer.echo(planview.render_text(result, applied=apply))
+        unwritten = None
         if summary_json is not None:
-            summary_json.parent.mkdir(parents=True, exist_ok=True)
-            summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            try:
+                summary_json.parent.mkdir(parents=True, exist_ok=True)
+                summary_json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            except OSError as exc:  # the run itself is done and recorded: say so, no traceback
+                unwritten = f"cannot write --summary-json {summary_json}: {exc.strerror or exc}"
         if not quiet:
             typer.echo(runsummary.render_text(summary), err=True)
+        if unwritten is not None:
+            typer.echo(f"error: {unwritten}", err=True)
+            raise typer.Exit(int(report.exit_code or ExitCode.CONFIG))
         if report.exit_code:
             raise typer.Exit(int(report.exit_code))
 

@@ -36,7 +36,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(
-            help="Port to listen on (0: any free port).")] = DEFAULT_PORT,
+            min=0, max=65535, help="Port to listen on (0: any free port).")] = DEFAULT_PORT,
         data: Annotated[Path | None, typer.Option(
             "--data", help="Seed JSON with 'forum' and/or 'gitlab' parts (default: the demo).",
         )] = None,

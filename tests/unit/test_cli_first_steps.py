@@ -72,3 +72,114 @@ def test_run_without_a_target_leaves_no_files(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no target configured" in result.output
     assert list(tmp_path.iterdir()) == []  # not even .docsgap/state.db.lock
+
+
+def test_demo_never_deletes_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    """`docsgap demo --out .` once emptied the whole current folder (shutil.rmtree)."""
+    work = tmp_path / "project"
+    (work / "src").mkdir(parents=True)
+    (work / "notes.md").write_text("mine", encoding="utf-8")
+    (work / "report.md").write_text("a demo's name, but beside my files", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(work)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "holds files a demo did not write (notes.md, src)" in result.output
+    assert sorted(p.name for p in work.iterdir()) == ["notes.md", "report.md", "src"]
+    assert (work / "report.md").read_text(encoding="utf-8").startswith("a demo's name")
+
+
+@pytest.mark.parametrize("where", ["a-file", "a-file/below"])
+def test_demo_out_that_cannot_be_a_folder_is_a_clear_error(tmp_path: Path, where: str) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path / where)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--out" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_demo_folder_is_emptied_of_its_own_files_only(tmp_path: Path) -> None:
+    from docsgap.demo import DEMO_FILES, fresh_folder
+
+    out = tmp_path / "docsgap-demo"
+    out.mkdir()
+    for name in ("state.db", "state.db.lock", "report.html", "report.md"):
+        assert name in DEMO_FILES
+        (out / name).write_text("old", encoding="utf-8")
+    fresh_folder(out)
+    assert list(out.iterdir()) == []
+    fresh_folder(tmp_path / "new" / "demo")
+    assert (tmp_path / "new" / "demo").is_dir()
+
+
+@pytest.mark.parametrize("command", ["detect", "match"])
+def test_an_output_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path,
+                                                                command: str) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"id": "1", "title": "Docs", "text": "The docs page is wrong.", '
+                       '"query": {"title": "Docs page wrong", "body": "", "docs_url": null}}\n',
+                       encoding="utf-8")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"url": "https://gitlab.example/g/p/-/issues/1", "title": "Docs wrong", '
+                    '"body": "", "state": "opened", "docs_url": null}\n', encoding="utf-8")
+    argv = [command, "-i", str(records), "-o", str(tmp_path)]  # -o names a folder
+    if command == "match":
+        argv += ["-p", str(pool)]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"cannot write {tmp_path}" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("port", ["65536", "99999", "-1"])
+def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--port", port])
+    assert result.exit_code == ExitCode.USAGE, result.output  # was an OverflowError, exit 1
+    assert "--port" in result.output
+
+
+@pytest.mark.parametrize("argv", [["run", "--max-requests", "-5"],
+                                  ["docs", "search", "cache", "--limit", "-1"]])
+def test_negative_counts_are_usage_errors(argv: list[str]) -> None:
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.USAGE, result.output
+
+
+def _target_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCSGAP_CONFIG", raising=False)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "http://127.0.0.1:9/forum")
+    monkeypatch.setenv("DOCSGAP_GITLAB_URL", "http://127.0.0.1:9/gitlab")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "group/docs")
+    monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "state.db"))
+
+
+def test_summary_json_naming_a_folder_stops_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+
+    def no_run(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("ran although its summary could not be written")
+
+    monkeypatch.setattr(run_cmd, "run_once", no_run)
+    result = CliRunner().invoke(app, ["run", "--summary-json", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--summary-json" in result.output and "is a folder" in result.output
+
+
+def test_summary_json_that_fails_after_the_run_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docsgap.cli import run_cmd
+    from docsgap.models import Plan, RunResult
+    from docsgap.runner import RunReport
+
+    _target_env(monkeypatch, tmp_path)
+    done = RunReport(RunResult(Plan()), None, {"forum": 1, "gitlab": 1}, None, ExitCode.OK)
+    monkeypatch.setattr(run_cmd, "run_once", lambda *_a, **_k: done)
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--summary-json", str(tmp_path / "a-file" / "s.json")])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "cannot write --summary-json" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
