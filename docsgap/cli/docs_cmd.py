@@ -14,7 +14,7 @@ from docsgap.docs import evaluate
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore
-from docsgap.errors import ExitCode
+from docsgap.errors import ConfigError, ExitCode
 from docsgap.state import StateStore
 
 
@@ -43,6 +43,14 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         has no new commit since the last sync, and one download of the folder (the repository
         archive API) when it has. Only changed pages are parsed and written."""
         cfg = load(config, state)
+        if path is None and not cfg.docs.path and "gitlab.project" in cfg.unnamed:
+            # As `run` does: the default gitlab.com must not get the environment's token unasked.
+            raise ConfigError(
+                "no GitLab named for the docs: gitlab.project is not set (no docsgap.toml, "
+                "variable or flag names it), and docsgap does not download from the defaults "
+                "unasked",
+                hint="set [gitlab] url and project in docsgap.toml (DOCSGAP_GITLAB_URL, "
+                "DOCSGAP_GITLAB_PROJECT), or index a local checkout with --path")
         store = StateStore(cfg.state_path)
         try:
             results = sync_docs(cfg, store, path=path, projects=tuple(project or ()))

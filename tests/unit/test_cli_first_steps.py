@@ -183,3 +183,24 @@ def test_summary_json_that_fails_after_the_run_is_one_line_not_a_traceback(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "cannot write --summary-json" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_docs_sync_without_a_gitlab_named_refuses_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from docsgap.docs import service
+
+    monkeypatch.chdir(tmp_path)  # no docsgap.toml here
+    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_URL", "DOCSGAP_GITLAB_PROJECT",
+                 "DOCSGAP_FORUM_URL", "CI_SERVER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-would-go-to-gitlab-com")
+
+    def no_request(*_args: object, **_kwargs: object) -> object:
+        raise AssertionError("downloaded docs from a GitLab nobody named")
+
+    monkeypatch.setattr(service, "archive_source", no_request)
+    result = CliRunner().invoke(app, ["docs", "sync"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "no GitLab named for the docs" in result.output
+    assert list(tmp_path.iterdir()) == []  # no state created either
