@@ -95,12 +95,23 @@ def render_text(report: DoctorReport) -> str:
         lines.append(f"  {c.status.value:<5} {c.name:<{width}}  {c.detail}")
         if c.fix and c.status in (Status.FAIL, Status.WARN):
             lines.append(f"  {'':<5} {'':<{width}}  fix: {c.fix}")
-    failed = len(report.failed)
-    total = len(report.checks)
-    lines.append(
-        f"{failed} of {total} checks failed." if failed else f"All {total} checks passed."
-    )
+    lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def summary_line(report: DoctorReport) -> str:
+    """The last line: failures first, and never "all passed" when a check warned or was
+    skipped (a skipped check could not be made, so nothing is known of it)."""
+    total = len(report.checks)
+    counts = {s: sum(1 for c in report.checks if c.status is s) for s in Status}
+    rest = ", ".join(f"{n} {label}" for n, label in (
+        (counts[Status.OK], "ok"), (counts[Status.WARN], "warned"),
+        (counts[Status.SKIP], "skipped")) if n)
+    if counts[Status.FAIL]:
+        return f"{counts[Status.FAIL]} of {total} checks failed ({rest})."
+    if counts[Status.OK] == total:
+        return f"All {total} checks passed."
+    return f"No check failed of {total}: {rest}."
 
 
 # --- the checks --------------------------------------------------------------------------------

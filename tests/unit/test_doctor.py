@@ -214,6 +214,8 @@ def test_scopes_decide_by_mode_and_expiry_warns(
     assert report.ok
     assert by_name(report)["gitlab token scopes"] is Status.WARN
     assert "expires in 7 day(s)" in render_text(report)
+    # A warning is not "all passed": the last line says what was not plain ok.
+    assert render_text(report).endswith("No check failed of 12: 11 ok, 1 warned.")
 
 
 def test_remote_failures_name_the_fix_and_skip_what_depends_on_them(
@@ -234,7 +236,7 @@ def test_remote_failures_name_the_fix_and_skip_what_depends_on_them(
     assert checks["rules"] is Status.OK
     text = render_text(report)
     assert "fix: check forum.url and the network" in text
-    assert text.endswith("2 of 12 checks failed.")
+    assert text.endswith("2 of 12 checks failed (4 ok, 6 skipped).")
 
 
 def test_a_granular_key_is_accepted_when_it_reads_topics(
