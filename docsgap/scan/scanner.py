@@ -23,7 +23,7 @@ from docsgap.config import Config
 from docsgap.detect.detector import Detector
 from docsgap.detect.posttext import tracker_links
 from docsgap.docs import questions
-from docsgap.errors import ConfigError, NotFoundError
+from docsgap.errors import ConfigError, NotFoundError, UsageError
 from docsgap.forum.interface import Forum, LatestPost, TopicRead
 from docsgap.models import Evidence, Post, Skip, Thread
 from docsgap.scan.held import HeldPosts
@@ -273,7 +273,13 @@ class Scanner:
 
     def judge_topic(self, topic_id: int) -> None:
         """Read one topic now (the posts not held) and judge it; the walk is left alone."""
-        found = self._read(topic_id)
+        try:
+            found = self._read(topic_id)
+        except NotFoundError as exc:  # the id came from the command line: say which
+            raise UsageError(
+                f"--topic {topic_id}: no such topic on {self.config.forum.url} (a wrong id, or "
+                "deleted, or in a category the bot user cannot see)",
+                hint="check the topic's URL in a browser logged in as the bot user") from exc
         with self.store.db.atomic():
             self._judge(*found)
 

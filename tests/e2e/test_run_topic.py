@@ -90,6 +90,15 @@ def test_dry_run_for_one_topic_makes_three_requests_and_explains(
     assert writes_about(sandbox, 1033) == {}
 
 
+def test_a_topic_that_does_not_exist_is_named_with_exit_2(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    toml = write_config(sandbox, tmp_path)
+    result = CliRunner().invoke(app, ["run", "--config", str(toml), "--topic", "99999"])
+    assert result.exit_code == 2, result.output
+    assert "--topic 99999: no such topic on" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("topic", [1033, 1016])
 def test_apply_for_one_topic_writes_what_a_full_run_writes(
         sandbox: Sandbox, tmp_path: Path, topic: int) -> None:
