@@ -357,4 +357,6 @@ def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
     try:
         yield tmp
     finally:
-        tmp.unlink(missing_ok=True)
+        # Checking a WAL-mode copy read-only leaves its -shm/-wal beside it; they are ours.
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            leftover.unlink(missing_ok=True)

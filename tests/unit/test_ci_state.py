@@ -146,6 +146,7 @@ def test_save_then_restore_round_trips_the_state(tmp_path: Path) -> None:
     result = restore_state(registry, target)
     assert result.status is RestoreStatus.RESTORED
     assert result.size == saved.size
+    assert sorted(p.name for p in target.parent.iterdir()) == ["state.db"]  # no temp leftovers
     assert cursor_of(target) == "1234"
 
 
