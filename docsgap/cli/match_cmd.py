@@ -33,7 +33,8 @@ POOL_OPT = typer.Option(
     help='JSON lines of issues/MRs: {"url", "title", "body", "state", "docs_url"} '
          '(optional "repo", "labels", "created_at", "closed_as_duplicate_of").',
 )
-CONFIG_OPT = typer.Option(None, "--config", help="docsgap.toml to read [dedup] thresholds from.")
+CONFIG_OPT = typer.Option(None, "--config", "-c",
+                          help="docsgap.toml to read [dedup] thresholds from.")
 NO_REPLAY_OPT = typer.Option(
     False, "--no-replay",
     help="Match every query against the whole pool, even items filed after the query.",
