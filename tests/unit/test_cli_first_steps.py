@@ -38,18 +38,24 @@ def test_docs_status_and_search_create_no_state(tmp_path: Path, argv: list[str],
     assert not state.parent.exists()
 
 
+def nothing_named(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
+    """An empty folder, no target in the environment (nor a CI pipeline), and a token that
+    would go to gitlab.com if anything used the defaults."""
+    monkeypatch.chdir(where)  # no docsgap.toml here
+    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_URL", "DOCSGAP_GITLAB_PROJECT",
+                 "DOCSGAP_FORUM_URL", "CI_SERVER_URL", "CI_PROJECT_ID", "CI_PROJECT_PATH",
+                 "CI_JOB_TOKEN", "DOCSGAP_STATE_PROJECT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-would-go-to-gitlab-com")
+
+
 @pytest.mark.parametrize("command", ["pull", "push"])
 def test_state_outside_ci_without_a_project_refuses_before_any_request(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
 ) -> None:
     from docsgap.tracker.gitlab_packages import GitLabPackages
 
-    monkeypatch.chdir(tmp_path)  # no docsgap.toml here
-    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_URL", "DOCSGAP_GITLAB_PROJECT",
-                 "DOCSGAP_FORUM_URL", "CI_SERVER_URL", "CI_PROJECT_ID", "CI_PROJECT_PATH",
-                 "CI_JOB_TOKEN", "DOCSGAP_STATE_PROJECT"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-would-go-to-gitlab-com")
+    nothing_named(monkeypatch, tmp_path)
 
     def no_request(*_args: object, **_kwargs: object) -> GitLabPackages:
         raise AssertionError("contacted a registry nobody named")
@@ -190,11 +196,7 @@ def test_docs_sync_without_a_gitlab_named_refuses_before_any_request(
 ) -> None:
     from docsgap.docs import service
 
-    monkeypatch.chdir(tmp_path)  # no docsgap.toml here
-    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_URL", "DOCSGAP_GITLAB_PROJECT",
-                 "DOCSGAP_FORUM_URL", "CI_SERVER_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", "glpat-would-go-to-gitlab-com")
+    nothing_named(monkeypatch, tmp_path)
 
     def no_request(*_args: object, **_kwargs: object) -> object:
         raise AssertionError("downloaded docs from a GitLab nobody named")
