@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from docsgap.budget import Budget
 from docsgap.config import Config, python_gitlab_config_file, require_target
 from docsgap.detect.detector import Detector
-from docsgap.detect.rules import load_rules
+from docsgap.detect.rules import load_rules, rules_digest
 from docsgap.detect.ruleset import RuleSet
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.discourse_checks import DiscourseChecks
@@ -38,20 +39,35 @@ def tracker_probe(cfg: Config) -> GitLabChecks:
 
 
 class _DetectorOnDemand(Detector):
-    """The Detector of `ruleset`, set up at its first use: compiling its gates costs about
-    0.4 s, which a run with no new post to judge (most scheduled reruns) never needs. The
-    rules themselves are loaded (and checked) before, so bad rules still fail at once."""
+    """The Detector of the rules `load` gives, set up at its first use: compiling its gates
+    costs about 0.4 s, which a run with no new post to judge (most scheduled reruns) never
+    needs. `build_services` checks the rules before, unless a run already loaded the same
+    ones (`rules_digest`), so bad rules still fail at once."""
 
-    def __init__(self, ruleset: RuleSet) -> None:  # Detector.__init__ runs on first use
-        self.__dict__["_pending"] = ruleset
+    def __init__(self, load: Callable[[], RuleSet]) -> None:  # Detector.__init__ on first use
+        self.__dict__["_pending"] = load
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for attributes not set yet: set them all up, once.
-        ruleset = self.__dict__.pop("_pending", None)
-        if ruleset is None:
+        load = self.__dict__.pop("_pending", None)
+        if load is None:
             raise AttributeError(name)
-        super().__init__(ruleset)  # by the MRO, not the module's name `Detector`
+        super().__init__(load())  # by the MRO, not the module's name `Detector`
         return getattr(self, name)
+
+
+RULES_CHECKED = "rules_checked"
+"""State cursor: the `rules_digest` of the last rules a run loaded without a problem."""
+
+
+def _detector(config: Config, store: StateStore) -> Detector:
+    """Check the rules now, unless the last run loaded exactly these (then at first use)."""
+    digest = rules_digest(config.rules_dirs)
+    if store.cursor(RULES_CHECKED) == digest:
+        return _DetectorOnDemand(lambda: load_rules(config.rules_dirs))
+    ruleset = load_rules(config.rules_dirs)
+    store.set_cursor(RULES_CHECKED, digest)
+    return _DetectorOnDemand(lambda: ruleset)
 
 
 @dataclass
@@ -91,5 +107,10 @@ def build_services(config: Config) -> Services:
             g.url, g.project, token=g.token, token_kind=g.token_kind, docs_label=g.docs_label,
             budget=budget, timeout=g.timeout,
         )
-    detector = _DetectorOnDemand(load_rules(config.rules_dirs))
-    return Services(forum, tracker, StateStore(config.state_path), detector, budget)
+    store = StateStore(config.state_path)
+    try:
+        detector = _detector(config, store)
+    except BaseException:
+        store.close()
+        raise
+    return Services(forum, tracker, store, detector, budget)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
 
+from docsgap import __version__
+from docsgap.detect import nodes, patterns, redos, schema
 from docsgap.detect.nodes import Problems
 from docsgap.detect.patterns import collect_terms
 from docsgap.detect.ruleset import RuleSet
@@ -43,6 +46,24 @@ def _label(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+def rules_digest(extra_dirs: Sequence[Path] = ()) -> str:
+    """A digest of everything `load_rules` checks: the rules and docs-map files it would read
+    and the code that validates them. Equal digests mean an equal verdict, so a run can skip
+    checking rules a previous run already loaded (the detector still loads them when used)."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in (nodes, patterns, redos, schema):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    shipped = shipped_rules_dir()
+    for directory in (shipped, shipped / "signals", *map(Path, extra_dirs)):
+        if not directory.is_dir():
+            digest.update(f"missing {directory}".encode())
+            continue
+        for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
+            digest.update(f"{path}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_rules(extra_dirs: Sequence[Path] = ()) -> RuleSet:

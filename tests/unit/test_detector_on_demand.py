@@ -35,3 +35,31 @@ def test_bad_rules_fail_when_services_are_built(tmp_path: Path) -> None:
                                    encoding="utf-8")
     with pytest.raises(RulesError):
         build_services(Config(state_path=tmp_path / "s.db", rules_dirs=(rules,)))
+
+
+def test_rules_a_run_already_loaded_are_not_checked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    cfg = Config(state_path=tmp_path / "s.db", rules_dirs=(rules,))
+    build_services(cfg).store.close()  # checks them and remembers their digest
+
+    from docsgap import services
+
+    calls: list[int] = []
+    real = services.load_rules
+    monkeypatch.setattr(services, "load_rules", lambda dirs=(): calls.append(1) or real(dirs))
+    again = build_services(cfg)
+    try:
+        assert calls == []  # the same rules: nothing compiled for a run that judges nothing
+        assert again.detector.detect_text("", TEXT) == Detector(load_rules()).detect_text("", TEXT)
+        assert calls == [1]  # ...until a post needs them
+    finally:
+        again.store.close()
+
+    # Any change to a rules file makes the next run check them at once.
+    (rules / "bad.yml").write_text("rules:\n  - id: mine.one\n    gap_type: nonsense\n",
+                                   encoding="utf-8")
+    with pytest.raises(RulesError):
+        build_services(cfg)
