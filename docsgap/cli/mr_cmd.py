@@ -5,6 +5,7 @@ issue, then (per policy `reply`) reply in the thread with the MR link."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ def _new_content(dm: DraftMr, target: MrTarget, original: str, patch: str | None
         return content, False
     if patch is not None:
         return mr.apply_patch(original, patch, path=target.path), False
+    if not (os.environ.get("VISUAL") or os.environ.get("EDITOR")) and not _interactive():
+        # click would fall back to vi, drawing into a pipe: say what to pass instead.
+        raise UsageError("no editor to open: no terminal and no $EDITOR",
+                         hint="pass the change with --patch FILE (a unified diff) or --content "
+                         "FILE (the whole new file), or set $EDITOR")
     edited = click.edit(original, extension=Path(target.path).suffix or ".md",
                         require_save=True)
     return (original if edited is None else edited), True

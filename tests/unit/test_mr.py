@@ -211,6 +211,7 @@ def test_patch_is_applied_to_the_fetched_file(world, invoke, tmp_path: Path) -> 
 def test_editor_dry_run_keeps_the_edit_for_a_later_apply(world, invoke, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     _, _, tracker = world
+    monkeypatch.setenv("EDITOR", "true")  # an editor is configured; click.edit is faked
     monkeypatch.setattr(click, "edit", lambda text, **_: text.replace("`only`", "`rules`"))
     out = invoke()
     assert out.exit_code == 0, out.output
@@ -223,10 +224,27 @@ def test_editor_dry_run_keeps_the_edit_for_a_later_apply(world, invoke, tmp_path
 
 def test_an_unchanged_file_opens_nothing(world, invoke, monkeypatch: pytest.MonkeyPatch) -> None:
     _, _, tracker = world
+    monkeypatch.setenv("EDITOR", "true")
     monkeypatch.setattr(click, "edit", lambda text, **_: None)
     out = invoke("--apply")
     assert out.exit_code == 0
     assert "unchanged: no merge request" in out.output
+    assert mrs(tracker) == []
+
+
+def test_no_terminal_and_no_editor_asks_for_a_patch_instead(
+        world, invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, tracker = world
+    for name in ("EDITOR", "VISUAL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def never(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("opened an editor without a terminal")
+
+    monkeypatch.setattr(click, "edit", never)
+    out = invoke("--apply")
+    assert out.exit_code == 2, out.output
+    assert "no editor to open" in out.output and "--patch FILE" in out.output
     assert mrs(tracker) == []
 
 
