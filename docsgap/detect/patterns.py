@@ -21,7 +21,8 @@ def phrase_regex(phrase: str) -> str:
 
 
 def regex_sources(ctx: Ctx, fields: dict[str, Node], what: str) -> list[str]:
-    """Compile each phrase and pattern on its own so a bad one is named with its line."""
+    """A rule's phrases and patterns as regex sources. They are checked together first; only
+    when that fails is each pattern compiled on its own, so a bad one is named with its line."""
     out: list[str] = []
     phrases = texts_of(ctx, fields["phrases"], f"{what}.phrases") if "phrases" in fields else []
     out.extend(phrase_regex(phrase) for phrase, _ in phrases)

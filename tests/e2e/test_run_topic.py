@@ -1,6 +1,7 @@
-"""`docsgap run --topic`: one thread through the whole loop. A dry run makes at most 3 requests
-(the tracker sync and the thread), prints the plan with its reasons, and an applied one writes
-exactly what a full run writes for that thread; `review` and `report` see it."""
+"""`docsgap run --topic`: one thread through the whole loop. A dry run makes at most 4 requests
+(the tracker sync, the thread and the category list), prints the plan with its reasons, and an
+applied one writes exactly what a full run writes for that thread; `review` and `report` see
+it."""
 
 from __future__ import annotations
 
@@ -74,7 +75,7 @@ def test_not_a_topic_is_a_config_error(text: str) -> None:
 
 
 @pytest.mark.usefixtures("env")
-def test_dry_run_for_one_topic_makes_three_requests_and_explains(
+def test_dry_run_for_one_topic_makes_four_requests_and_explains(
         sandbox: Sandbox, tmp_path: Path) -> None:
     toml = write_config(sandbox, tmp_path)
     url = f"{sandbox.forum_url}/t/some-old-slug/1033/2"
