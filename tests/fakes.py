@@ -89,7 +89,8 @@ class FakeForum:
             raise NotFoundError(f"topic {topic_id} not found", status=404)
         return self.threads[topic_id]
 
-    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+    def read_topic(self, topic_id: int, have: Collection[int] = (), *, public: bool = False
+                   ) -> TopicRead:
         """The first 20 posts and every other post not in `have` (counting one read per
         chunk of 20 as the Discourse adapter makes)."""
         self.calls.append(("read_topic", topic_id))
