@@ -39,12 +39,12 @@ DATASET_OPT = typer.Option(
     help='JSON lines: {"id", "title", "text", "gold_url", "source_url"}: a question and the docs '
          "page its accepted answer linked.")
 DOCS_OPT = typer.Option(
-    ..., "--docs",
+    ..., "--docs", metavar="[PROJECT=]PATH",
     help="A docs checkout to index, as PROJECT=PATH (the repository root holding its docs "
          "folder) or PATH for gitlab-org/gitlab; repeatable. Keep real docs outside the "
          "repository.")
 RULES_OPT = typer.Option(
-    None, "--rules",
+    None, "--rules", metavar="DIR",
     help="A rules directory whose docs-map.yml places the projects (other_sites for docs that are "
          "not GitLab's); repeatable, after the config's rules_dirs.")
 
@@ -59,7 +59,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--path", help="A local checkout (repository root) to index instead of "
             "downloading; holds exactly one project."),
         project: list[str] | None = typer.Option(
-            None, "--project", help="Docs project to sync (repeatable; default docs.projects)."),
+            None, "--project", metavar="PROJECT",
+            help="Docs project to sync (repeatable; default docs.projects)."),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
@@ -162,10 +163,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         min_precision: float | None = typer.Option(
             None, "--min-precision",
             help="Exit 8 (check failed) when precision@1 is below this."),
-        rules: list[Path] | None = typer.Option(
-            None, "--rules",
-            help="A rules directory whose docs-map.yml places the projects (other_sites for docs "
-                 "that are not GitLab's); repeatable, after the config's rules_dirs."),
+        rules: list[Path] | None = RULES_OPT,
         all_projects: bool = typer.Option(
             False, "--all-projects",
             help="Search every indexed project's pages for every question (by default a "

@@ -56,8 +56,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         max_actions: int | None = typer.Option(None, "--max-actions", help="Cap writes per run."),
         topic: str | None = typer.Option(
-            None, "--topic", help="Run the loop for this one thread only: a topic URL "
-            "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
+            None, "--topic", metavar="URL|ID",
+            help="Run the loop for this one thread only: a topic URL "
+                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
         max_requests: int | None = typer.Option(
             None, "--max-requests", min=0, help="Cap forum requests this run (forum.max_requests); "
             "the next run resumes where it stopped."),
