@@ -98,9 +98,10 @@ class DocsConfig:
     """GitLab holding the docs projects (default: gitlab.url)."""
     path: str | None = None
     """A local checkout to index instead of downloading (one project)."""
-    answer_threshold: float = 0.25
-    """Docs-first replies: the score (0-1, normalised BM25F) of the best section they need;
-    chosen on the tuning half of `eval suggest`'s set (README)."""
+    answer_threshold: float = 0.33
+    """Docs-first replies: the answerability gate's probability (0-1) that the best section is
+    the answer; the shipped gate's cross-validated threshold (`docsgap/docs/answer_gate.json`,
+    README)."""
     unanswered_hours: float = 24.0
     """Docs-first replies: only to questions this old without an accepted or staff answer."""
     cover_threshold: float = 0.75

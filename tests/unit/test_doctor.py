@@ -140,8 +140,8 @@ def examples_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped rules' examples are `docsgap rules check`'s business; here they pass, so
     these tests don't follow edits to rules/ (test_broken_rules_fail covers the FAIL path).
     The shipped rules are compiled once for the module (a load takes a few tenths of a second)."""
-    monkeypatch.setattr("docsgap.doctor.failing_examples", lambda ruleset: [])
-    monkeypatch.setattr("docsgap.doctor.load_rules", _cached_load_rules)
+    monkeypatch.setattr("docsgap.doctor.runner.failing_examples", lambda ruleset: [])
+    monkeypatch.setattr("docsgap.doctor.runner.load_rules", _cached_load_rules)
 
 
 @pytest.fixture
@@ -390,7 +390,7 @@ def test_failing_rule_examples_fail(
     tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failure = "rules/signals/x.yml:3: rule x: example must match but did not: 'y'"
-    monkeypatch.setattr("docsgap.doctor.failing_examples", lambda ruleset: [failure])
+    monkeypatch.setattr("docsgap.doctor.runner.failing_examples", lambda ruleset: [failure])
     rules = doctor(config(tmp_path), *fakes).checks[-1]
     assert (rules.name, rules.status) == ("rules", Status.FAIL)
     assert rules.detail == f"1 rule example(s) fail; first: {failure}"
