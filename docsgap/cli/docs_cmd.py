@@ -154,7 +154,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         docs: list[str] = DOCS_OPT,
         threshold: float | None = typer.Option(
             None, "--threshold",
-            help="The gate's probability a suggestion needs (default docs.answer_threshold)."),
+            help="The gate's probability a suggestion needs (default docs.answer_threshold, or "
+                 "the threshold of the --gate file)."),
         gate_file: Path | None = typer.Option(
             None, "--gate", help="An answer gate from `docsgap train suggest` instead of the "
                                  "shipped one."),
@@ -180,8 +181,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config)
         ranked, missing = _ranked(dataset, docs, rules, cfg.rules_dirs, all_projects)
         the_gate = gate.load_gate(gate_file)
-        data = evaluate.report(ranked, missing, cfg.docs.answer_threshold
-                               if threshold is None else threshold, the_gate)
+        if threshold is None:  # a gate under test is scored at its own threshold
+            threshold = the_gate.threshold if gate_file else cfg.docs.answer_threshold
+        data = evaluate.report(ranked, missing, threshold, the_gate)
         typer.echo(evaluate.to_json(data) if as_json else evaluate.render_text(data))
         found = data["suggest"]
         assert isinstance(found, dict)

@@ -230,11 +230,29 @@ def report(ranked: Sequence[Ranked], missing: Sequence[Labelled], threshold: flo
         "score_rule": at_threshold(ranked, SCORE_RULE),
         "baseline_title_words": {**at_threshold(ranked, 1e-9, baseline=True),
                                  **_recalls(ranked, baseline=True)},
+        "by_project": _by_project(ranked, gate, threshold),
+        "gate": {"threshold": gate.threshold, **gate.meta},
         "misses": [{"id": r.item.id, "gold": r.gold, "first": r.pages[0] if r.pages else None,
                     "probability": round(gate.probability(r.features), 3),
                     "why": gate.explain(r.features)}
                    for r in ranked if gate.probability(r.features) >= threshold and not r.right],
     }
+
+
+def _by_project(ranked: Sequence[Ranked], gate: AnswerGate, threshold: float
+                ) -> dict[str, dict[str, int]]:
+    """Per gold page's project: scored, right at rank 1, in the first 5, answered, right."""
+    out: dict[str, dict[str, int]] = {}
+    for r in ranked:
+        row = out.setdefault(r.gold.split(":", 1)[0], dict.fromkeys(
+            ("scored", "right_at_1", "in_first_5", "answered", "answered_right"), 0))
+        answered = bool(r.pages) and gate.probability(r.features) >= threshold
+        row["scored"] += 1
+        row["right_at_1"] += r.right
+        row["in_first_5"] += r.gold in r.pages[:5]
+        row["answered"] += answered
+        row["answered_right"] += answered and r.right
+    return dict(sorted(out.items()))
 
 
 def render_text(data: dict[str, object]) -> str:
@@ -260,6 +278,12 @@ def render_text(data: dict[str, object]) -> str:
     lines += [f"  {row['threshold']:.2f}: {row['answered']:>4}  "
               f"{row['precision_at_1']:.3f}" if row["answered"] else
               f"  {row['threshold']:.2f}: {row['answered']:>4}  n/a" for row in sweep]
+    projects = data["by_project"]
+    assert isinstance(projects, dict)
+    lines.append("by project (scored, right at rank 1, in the first 5, answered, right):")
+    lines += [f"  {name}: {row['scored']}, {row['right_at_1']}, {row['in_first_5']}, "
+              f"{row['answered']}, {row['answered_right']}" for name, row in projects.items()]
+    lines.append(_gate_line(data["gate"]))
     misses = data["misses"]
     assert isinstance(misses, list)
     if misses:
@@ -267,6 +291,19 @@ def render_text(data: dict[str, object]) -> str:
         lines += [f"  {m['id']}: gold {m['gold']}, suggested {m['first']} "
                   f"(p {m['probability']}; {m['why']})" for m in misses]
     return "\n".join(lines)
+
+
+def _gate_line(meta: object) -> str:
+    """What the gate's own training measured (its file's `meta`)."""
+    assert isinstance(meta, dict)
+    if "cv_answered" not in meta:
+        return f"gate: default threshold {meta['threshold']:g} (no training record)"
+    answered, right = int(meta["cv_answered"]), int(meta["cv_right"])
+    low, high = wilson(right, answered)
+    return (f"gate: fitted on {meta['examples']} questions of {len(meta['projects'])} projects; "
+            f"cross-validated by project at {meta['threshold']:g}: {answered} answered, {right} "
+            f"right ({low:.2f}-{high:.2f}); target {meta['target_precision']} "
+            f"{'met' if meta['met'] else 'not met'}")
 
 
 def _recall(row: dict[str, object], k: int) -> str:

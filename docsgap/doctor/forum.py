@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from docsgap.config import Config
 from docsgap.doctor.report import CheckRun, Status
-from docsgap.errors import AuthError, DocsgapError, RateLimitedError
+from docsgap.errors import AuthError, RateLimitedError
 from docsgap.forum.interface import ForumProbe, ForumUser
 
 API_KEY_FIX = (
@@ -20,11 +20,8 @@ FORUM_CHECKS = ("forum url", "forum api key", "forum bot user")
 
 def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProbe]) -> None:
     """Add the FORUM_CHECKS to `run`; a failed one skips those that need it."""
-    try:
-        probe = build(cfg)
-    except DocsgapError as exc:
-        run.add("forum url", Status.FAIL, str(exc), exc.hint)
-        run.skip(FORUM_CHECKS[1:], "needs a usable forum configuration")
+    probe = run.build(FORUM_CHECKS, "needs a usable forum configuration", lambda: build(cfg))
+    if probe is None:
         return
 
     def site() -> tuple[Status, str, str | None]:

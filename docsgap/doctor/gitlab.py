@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from docsgap.config import Config, python_gitlab_config_file
 from docsgap.doctor.report import CheckRun, Status
-from docsgap.errors import DocsgapError
 from docsgap.tracker.gitlab_rights import WriteRights, label_verdict, mr_verdict
 from docsgap.tracker.interface import ProjectInfo, TokenInfo, TrackerProbe
 
@@ -25,11 +24,8 @@ GITLAB_CHECKS = ("gitlab url", "gitlab token", "gitlab token scopes", "gitlab pr
 def gitlab_checks(run: CheckRun, cfg: Config, build: Callable[[Config], TrackerProbe]) -> None:
     """Add the GITLAB_CHECKS to `run`; a failed one skips those that need it."""
     g = cfg.gitlab
-    try:
-        probe = build(cfg)
-    except DocsgapError as exc:
-        run.add("gitlab url", Status.FAIL, str(exc), exc.hint)
-        run.skip(GITLAB_CHECKS[1:], "needs a usable GitLab configuration")
+    probe = run.build(GITLAB_CHECKS, "needs a usable GitLab configuration", lambda: build(cfg))
+    if probe is None:
         return
 
     def url() -> tuple[Status, str, str | None]:

@@ -8,9 +8,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from docsgap.errors import DocsgapError
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -110,6 +112,16 @@ class CheckRun:
         except DocsgapError as exc:
             return self.add(name, Status.FAIL, str(exc), exc.hint)
         return self.add(name, status, detail, fix)
+
+    def build(self, names: Sequence[str], why: str, make: Callable[[], T]) -> T | None:
+        """A probe from `make`, or None when it cannot be built: then the first of `names`
+        fails with the error and the rest are skipped for `why`."""
+        try:
+            return make()
+        except DocsgapError as exc:
+            self.add(names[0], Status.FAIL, str(exc), exc.hint)
+            self.skip(names[1:], why)
+            return None
 
     def skip(self, names: Sequence[str], why: str) -> None:
         """Record checks that could not be made, and why."""

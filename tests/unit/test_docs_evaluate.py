@@ -128,3 +128,25 @@ def test_cli_indexes_other_sites_with_rules(tmp_path: Path) -> None:
     report = json.loads(out.output)
     assert report["gold_not_in_index"] == 0
     assert report["suggest"]["right"] == 1
+
+
+def test_train_suggest_writes_the_same_gate_twice_and_eval_reads_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    for out in outs:
+        done = runner.invoke(app, ["train", "suggest", "-d", str(DATASET), "--docs",
+                                   f"gitlab-org/gitlab={TREE}", "-o", str(out)],
+                             catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        assert "cross-validated by project at threshold" in done.output
+    assert outs[0].read_bytes() == outs[1].read_bytes()  # deterministic
+    fitted = json.loads(outs[0].read_text())
+    assert fitted["meta"]["examples"] == 4
+    assert fitted["meta"]["projects"] == ["gitlab-org/gitlab"]
+    shown = runner.invoke(app, ["eval", "suggest", "-d", str(DATASET), "--docs",
+                                f"gitlab-org/gitlab={TREE}", "--gate", str(outs[0])],
+                          catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert f"gate at probability {fitted['threshold']:g}:" in shown.output  # its own threshold
+    assert "gate: fitted on 4 questions of 1 projects" in shown.output
+    assert "gitlab-org/gitlab: 4," in shown.output  # the per-project line

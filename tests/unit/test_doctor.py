@@ -180,6 +180,31 @@ def test_a_broken_config_fails_and_skips_the_rest(fakes: tuple[FakeForum, FakeTr
     assert len(report.failed) == 1
 
 
+@pytest.mark.parametrize("side", ["forum", "gitlab"])
+def test_a_probe_that_cannot_be_built_fails_its_first_check_and_skips_its_own(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], side: str
+) -> None:
+    def broken(_cfg: Config) -> Any:
+        raise ConfigError(f"{side}.url: not a URL", hint="set the url")
+
+    forum, tracker = fakes
+    report = run_doctor(lambda: config(tmp_path),
+                        forum=broken if side == "forum" else (lambda _c: forum),
+                        tracker=broken if side == "gitlab" else (lambda _c: tracker),
+                        now=lambda: NOW)
+    first = next(c for c in report.checks if c.name == f"{side} url")
+    assert (first.status, first.detail, first.fix) == (
+        Status.FAIL, f"{side}.url: not a URL", "set the url")
+    own = [(c.name, c.status) for c in report.checks if c.name.startswith(side)]
+    names = (["forum url", "forum api key", "forum bot user"] if side == "forum" else
+             ["gitlab url", "gitlab token", "gitlab token scopes", "gitlab project",
+              "gitlab labels", "gitlab draft MRs"])
+    assert own == [(names[0], Status.FAIL)] + [(n, Status.SKIP) for n in names[1:]]
+    other = "gitlab" if side == "forum" else "forum"
+    assert {c.status for c in report.checks if c.name.startswith(other)} == {Status.OK}
+    assert len(report.failed) == 1
+
+
 def test_missing_secrets_fail_for_apply_but_not_for_a_dry_run(
     tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]
 ) -> None:
