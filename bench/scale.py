@@ -1,7 +1,8 @@
 """What a `docsgap run` costs on a big forum: seed the sandbox (default 10,000 topics / 100,000
 posts / 50,000 issues, 5% of topics holding a docs complaint), then run docsgap as a user would
-(`python -m docsgap run`, dry) for a first scan, a no-op rerun, an incremental run after 1% new
-posts and 1% changed issues, and a run that meets a 2 MB post. Prints requests per endpoint,
+(`python -m docsgap run`, dry) for a first scan, a no-op rerun, `run --topic` on one thread
+(before and after the issues change), an incremental run after 1% new posts and 1% changed
+issues, and a run that meets a 2 MB post. Prints requests per endpoint,
 docsgap's CPU time, wall time and peak RSS (each run is its own process), and the sandbox's
 CPU, beside the floors of issue #15.
 
@@ -233,6 +234,9 @@ def scenario(args: argparse.Namespace, info: dict[str, Any], pid: int) -> None:
         for n in (1, 2, 3):
             phase(f"no-op rerun {n} of 3", base, pid, work,
                   {"requests": 3, "wall": 2, "rss": 300})
+        topic_floor = {"requests": 3, "rss": 300}
+        phase(f"run --topic {complaints[0]} (dry; a judged complaint thread, nothing changed)",
+              base, pid, work, topic_floor, extra=["--topic", str(complaints[0])])
         fresh = mutate(base, args, rng, complaints)
         new_posts = max(1, args.posts // 100)
         incr_forum = math.ceil(new_posts / 50) + 1 + 2 * fresh
@@ -240,6 +244,9 @@ def scenario(args: argparse.Namespace, info: dict[str, Any], pid: int) -> None:
         phase(f"incremental: {new_posts:,} new posts ({fresh} complaints in new topics), "
               f"{max(1, args.issues // 100):,} changed issues", base, pid, work,
               {"forum": 1.25 * incr_forum, "gitlab": 1.25 * incr_gitlab, "rss": 300})
+        phase(f"run --topic {complaints[1]} (dry; after the issue changes, so its signal is "
+              "matched against every cached issue again)", base, pid, work, topic_floor,
+              extra=["--topic", str(complaints[1])])
         text = big_post(rng, 2_000_000)
         print(f"\n== a {len(text) / 1e6:.1f} MB post: judged alone, uncut: "
               f"{detect_alone(text):.1f} s CPU (target < 5)")

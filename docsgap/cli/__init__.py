@@ -63,7 +63,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "followup": ("followup_cmd",), "mr": ("mr_cmd",), "report": ("report_cmd",),
     "doctor": ("doctor_cmd",), "state": ("state_cmd",), "detect": ("detect_cmd",),
     "match": ("match_cmd",), "sandbox": ("sandbox_cmd",),
-    "eval": ("detect_cmd", "match_cmd", "docs_cmd"), "train": ("detect_cmd", "match_cmd"),
+    "eval": ("detect_cmd", "match_cmd", "docs_cmd"),
+    "train": ("detect_cmd", "match_cmd", "docs_cmd"),
     "rules": ("detect_cmd",), "docs": ("docs_cmd",),
 }
 """Which modules register each top-level command or group (a test keeps it true)."""

@@ -50,6 +50,7 @@ def make_detector(rules: list[Path] | None, model: Path | None = None,
 RULES_OPT = typer.Option(
     None,
     "--rules",
+    metavar="DIR",
     help="Extra rules directory (repeatable); a file named like a shipped one replaces it.",
 )
 

@@ -10,7 +10,7 @@ import typer
 
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
-from docsgap.docs import evaluate
+from docsgap.docs import evaluate, gate, gatetrain
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore
@@ -24,6 +24,31 @@ def _state_exists(path: Path) -> bool:
     return str(path) == ":memory:" or Path(path).exists()
 
 
+def _ranked(dataset: Path, docs: list[str], rules: list[Path] | None,
+            rules_dirs: tuple[Path, ...], all_projects: bool
+            ) -> tuple[list[evaluate.Ranked], list[evaluate.Labelled]]:
+    """The labelled questions ranked in an index of `docs` trees (PROJECT=PATH or PATH)."""
+    trees = [(p.split("=", 1)[0], Path(p.split("=", 1)[1])) if "=" in p
+             else ("gitlab-org/gitlab", Path(p)) for p in docs]
+    index = evaluate.build_index(trees, load_docs_map((*rules_dirs, *(rules or ()))))
+    return evaluate.rank(index, evaluate.read_labelled(dataset), by_project=not all_projects)
+
+
+DATASET_OPT = typer.Option(
+    ..., "--dataset", "-d",
+    help='JSON lines: {"id", "title", "text", "gold_url", "source_url"}: a question and the docs '
+         "page its accepted answer linked.")
+DOCS_OPT = typer.Option(
+    ..., "--docs", metavar="[PROJECT=]PATH",
+    help="A docs checkout to index, as PROJECT=PATH (the repository root holding its docs "
+         "folder) or PATH for gitlab-org/gitlab; repeatable. Keep real docs outside the "
+         "repository.")
+RULES_OPT = typer.Option(
+    None, "--rules", metavar="DIR",
+    help="A rules directory whose docs-map.yml places the projects (other_sites for docs that are "
+         "not GitLab's); repeatable, after the config's rules_dirs.")
+
+
 def register(app: typer.Typer, groups: common.Groups) -> None:
     """Add `docs sync`, `docs search`, `docs status` and `eval suggest`."""
 
@@ -34,7 +59,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--path", help="A local checkout (repository root) to index instead of "
             "downloading; holds exactly one project."),
         project: list[str] | None = typer.Option(
-            None, "--project", help="Docs project to sync (repeatable; default docs.projects)."),
+            None, "--project", metavar="PROJECT",
+            help="Docs project to sync (repeatable; default docs.projects)."),
         as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
@@ -125,25 +151,19 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @groups.eval.command("suggest")
     @common.handle_errors
     def eval_suggest(
-        dataset: Path = typer.Option(
-            ..., "--dataset", "-d",
-            help='JSON lines: {"id", "title", "text", "gold_url", "source_url"}: a question and '
-                 "the docs page its accepted answer linked."),
-        docs: list[str] = typer.Option(
-            ..., "--docs",
-            help="A docs checkout to index, as PROJECT=PATH (the repository root holding its "
-                 "docs folder) or PATH for gitlab-org/gitlab; repeatable. Keep real docs outside "
-                 "the repository."),
+        dataset: Path = DATASET_OPT,
+        docs: list[str] = DOCS_OPT,
         threshold: float | None = typer.Option(
             None, "--threshold",
-            help="Similarity a suggestion needs (default docs.answer_threshold)."),
+            help="The gate's probability a suggestion needs (default docs.answer_threshold, or "
+                 "the threshold of the --gate file)."),
+        gate_file: Path | None = typer.Option(
+            None, "--gate", help="An answer gate from `docsgap train suggest` instead of the "
+                                 "shipped one."),
         min_precision: float | None = typer.Option(
             None, "--min-precision",
             help="Exit 8 (check failed) when precision@1 is below this."),
-        rules: list[Path] | None = typer.Option(
-            None, "--rules",
-            help="A rules directory whose docs-map.yml places the projects (other_sites for docs "
-                 "that are not GitLab's); repeatable, after the config's rules_dirs."),
+        rules: list[Path] | None = RULES_OPT,
         all_projects: bool = typer.Option(
             False, "--all-projects",
             help="Search every indexed project's pages for every question (by default a "
@@ -157,14 +177,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         title-words baseline. Questions whose gold page is not in the index are counted and left
         out."""
         cfg = load(config)
-        trees = [(p.split("=", 1)[0], Path(p.split("=", 1)[1])) if "=" in p
-                 else ("gitlab-org/gitlab", Path(p)) for p in docs]
-        index = evaluate.build_index(
-            trees, load_docs_map((*cfg.rules_dirs, *(rules or ()))))
-        ranked, missing = evaluate.rank(index, evaluate.read_labelled(dataset),
-                                        by_project=not all_projects)
-        data = evaluate.report(ranked, missing, cfg.docs.answer_threshold
-                               if threshold is None else threshold)
+        ranked, missing = _ranked(dataset, docs, rules, cfg.rules_dirs, all_projects)
+        the_gate = gate.load_gate(gate_file)
+        if threshold is None:  # a gate under test is scored at its own threshold
+            threshold = the_gate.threshold if gate_file else cfg.docs.answer_threshold
+        data = evaluate.report(ranked, missing, threshold, the_gate)
         typer.echo(evaluate.to_json(data) if as_json else evaluate.render_text(data))
         found = data["suggest"]
         assert isinstance(found, dict)
@@ -172,3 +189,34 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             typer.echo(f"precision@1 {found['precision_at_1']:.3f} is below --min-precision "
                        f"{min_precision:g}", err=True)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))
+
+    @groups.train.command("suggest")
+    @common.handle_errors
+    def train_suggest(
+        dataset: Path = DATASET_OPT,
+        docs: list[str] = DOCS_OPT,
+        out: Path = typer.Option(..., "--out", "-o", help="Where to write the gate (JSON)."),
+        rules: list[Path] | None = RULES_OPT,
+        config: Path | None = CONFIG_OPT,
+    ) -> None:
+        """Fit the answerability gate of docs-first replies on labelled questions (use only the
+        tuning split): a regularised logistic model, its penalty and default threshold chosen by
+        leave-one-project-out cross-validation. Deterministic: the same data give the same
+        file."""
+        cfg = load(config)
+        ranked, missing = _ranked(dataset, docs, rules, cfg.rules_dirs, False)
+        fitted = gatetrain.train([r.example() for r in ranked])
+        gate.save_gate(fitted, out)
+        m = fitted.meta
+        low, high = evaluate.wilson(int(str(m["cv_right"])), int(str(m["cv_answered"])))
+        projects = m["projects"]
+        assert isinstance(projects, list)
+        typer.echo(f"{len(ranked)} questions scored ({len(missing)} gold pages not in the "
+                   f"index); {m['right_at_rank_1']} right at rank 1; {len(projects)} projects "
+                   f"(l2 {m['l2']})")
+        typer.echo(f"cross-validated by project at threshold {fitted.threshold:g}: answered "
+                   f"{m['cv_answered']}, right {m['cv_right']} (95% CI {low:.2f}-{high:.2f}); "
+                   f"target {m['target_precision']} {'met' if m['met'] else 'NOT met'}")
+        typer.echo("weights (per standard deviation): " + ", ".join(
+            f"{f} {w:+.2f}" for f, w in zip(fitted.features, fitted.weights, strict=True)))
+        typer.echo(f"wrote {out}")

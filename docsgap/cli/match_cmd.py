@@ -41,11 +41,12 @@ NO_REPLAY_OPT = typer.Option(
 )
 SWEEP = (50.0, 60.0, 70.0, 80.0, 90.0)
 EXTRA_QUERIES_OPT = typer.Option(
-    [], "--extra-queries",
+    [], "--extra-queries", metavar="FILE",
     help="Extra labelled duplicates kept outside the repository (as --queries): train only, "
          "whatever the hash of their owners says.",
 )
-EXTRA_POOL_OPT = typer.Option([], "--extra-pool", help="The extra duplicates' pools.")
+EXTRA_POOL_OPT = typer.Option([], "--extra-pool", metavar="FILE",
+                              help="The extra duplicates' pools.")
 
 
 SHARED = Path("..") / "shared"
@@ -61,10 +62,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @common.handle_errors
     def train_dedup(
         queries: list[Path] = typer.Option(
-            TRAIN_QUERIES, "--queries", "-q",
+            TRAIN_QUERIES, "--queries", "-q", metavar="FILE",
             help="Labelled duplicates (JSON lines, as for eval dedup); split by owner.",
         ),
-        pools: list[Path] = typer.Option(TRAIN_POOLS, "--pool", "-p", help="Their pools."),
+        pools: list[Path] = typer.Option(TRAIN_POOLS, "--pool", "-p", metavar="FILE",
+                                         help="Their pools."),
         extra_queries: list[Path] = EXTRA_QUERIES_OPT,
         extra_pools: list[Path] = EXTRA_POOL_OPT,
         verdicts: Path | None = typer.Option(
@@ -124,12 +126,13 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @common.handle_errors
     def eval_dedup(
         queries: list[Path] = typer.Option(
-            ..., "--queries", "-q",
+            ..., "--queries", "-q", metavar="FILE",
             help='JSON lines: {"id", "query": {...}, "duplicate_of"} (null: expect "new"); '
                  "repeat for several files.",
         ),
         pools: list[Path] = typer.Option(
-            ..., "--pool", "-p", help="Their pools (JSON lines, as for match); repeatable."
+            ..., "--pool", "-p", metavar="FILE",
+            help="Their pools (JSON lines, as for match); repeatable."
         ),
         split: str | None = typer.Option(
             None, "--split",

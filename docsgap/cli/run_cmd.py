@@ -8,13 +8,13 @@ from pathlib import Path
 
 import typer
 
-from docsgap import runsummary
 from docsgap.act import planview
 from docsgap.cli import common
 from docsgap.config import Config, load_config, require_target
 from docsgap.errors import ConfigError, ExitCode, RateLimitedError
 from docsgap.http_budget import waits_told_to
-from docsgap.runner import run_once
+from docsgap.loop import summary as runsummary
+from docsgap.loop.run import run_once
 from docsgap.scan import scanner as scan
 
 CONFIG_OPT = typer.Option(
@@ -56,8 +56,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         max_actions: int | None = typer.Option(None, "--max-actions", help="Cap writes per run."),
         topic: str | None = typer.Option(
-            None, "--topic", help="Run the loop for this one thread only: a topic URL "
-            "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
+            None, "--topic", metavar="URL|ID",
+            help="Run the loop for this one thread only: a topic URL "
+                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
         max_requests: int | None = typer.Option(
             None, "--max-requests", min=0, help="Cap forum requests this run (forum.max_requests); "
             "the next run resumes where it stopped."),

@@ -45,7 +45,7 @@ def _registry(cfg: Config, project: str | None, url: str | None) -> GitLabPackag
             "is not set (no docsgap.toml, no variable or flag names it)",
             hint="pass --project GROUP/PROJECT (and --gitlab-url), or set [gitlab] url and "
                  "project in docsgap.toml (DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)")
-    # os.environ is handed over explicitly: config.py does not read CI_* yet.
+    # os.environ is handed over explicitly: config/load.py does not read CI_* yet.
     target = ci_state.registry_target(cfg, os.environ, project=project, url=url)
     return GitLabPackages.for_target(target, timeout=max(cfg.gitlab.timeout, 60.0))
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from docsgap.dedupe.decision import candidate_json
 from docsgap.dedupe.features import Vector
-from docsgap.dedupe.matcher import Matcher
+from docsgap.dedupe.matcher import Matcher, filing_order
 from docsgap.dedupe.ranker import Ranker
 from docsgap.docs.pages import map_url
 from docsgap.errors import ConfigError
@@ -102,17 +102,19 @@ def _when(value: object, where: str) -> datetime:
 
 def filed_at(item: TrackerItem, dated: bool) -> float:
     """An item's place in filing order, as `Matcher` orders items: its creation time when
-    every item has one (`dated`), else its number."""
-    return item.created_at.timestamp() if dated and item.created_at else float(item.iid)
+    every item has one (`dated`), ties broken by its number, else its number."""
+    return filing_order(item.created_at, item.iid, dated)
 
 
 def report_time(q: Query, *, dated: bool, own_project: bool) -> float | None:
     """The report's place in that order (see `Matcher.match`): its `created_at` among dated
-    items, else its number, which only means something in its `own_project`."""
+    items (in its `own_project`, ties with items of the same day broken by its number, so an
+    original filed earlier that day counts as there), else its number, which only means
+    something in its `own_project`."""
+    number = _number(q.url) if own_project else None
     if dated:
-        return q.created_at.timestamp() if q.created_at else None
-    number = _number(q.url)
-    return float(number) if number and own_project else None
+        return filing_order(q.created_at, number or 0, True) if q.created_at else None
+    return float(number) if number else None
 
 
 def read_queries(path: Path) -> list[Query]:

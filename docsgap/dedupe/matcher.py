@@ -90,8 +90,7 @@ class Matcher:
         # Filing order: creation time when every item has one, else the item number.
         self.dated = bool(self.items) and all(i.created_at is not None for i in self.items)
         self._now = now.timestamp()
-        self._order = [i.created_at.timestamp() if self.dated and i.created_at else float(i.iid)
-                       for i in self.items]
+        self._order = [filing_order(i.created_at, i.iid, self.dated) for i in self.items]
         self._order_array = np.array(self._order)
         self._originals = chains.find_originals(self.index)
 
@@ -259,6 +258,20 @@ class Matcher:
         return len(self.items)
 
 
+TIE_BREAK = 1e-6
+"""Seconds per item number added to a creation time: dates of a day's precision (many labelled
+sets have no more) tie, and within a project the item number says which was filed first
+(at most a fraction of a second for any real number, so real timestamps keep their order)."""
+
+
+def filing_order(created_at: datetime | None, iid: int, dated: bool) -> float:
+    """An item's (or a report's) place in filing order: its creation time, ties broken by its
+    number, when the items are `dated`; else its number."""
+    if dated and created_at is not None:
+        return created_at.timestamp() + iid * TIE_BREAK
+    return float(iid)
+
+
 def match_fingerprint() -> str:
     """What every match result depends on besides the items and the signal: the dedup code,
     the ranker's weights and the docs map (a cache of match results keys on it)."""
@@ -289,4 +302,5 @@ def _eligible(item: TrackerItem, cutoff: datetime) -> bool:
 
 
 __all__ = ["CACHE_VERSION", "DECLINED_LABELS", "DedupCache", "Matcher", "cache_fingerprint",
-           "cache_stamp", "decide", "group_signals", "match_fingerprint", "page_tails"]
+           "cache_stamp", "decide", "filing_order", "group_signals", "match_fingerprint",
+           "page_tails"]

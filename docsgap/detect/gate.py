@@ -175,7 +175,9 @@ class LiteralFinder:
         words = sorted(literals)
         self.regex = re.compile(f"(?=({_trie(words)}))") if words else None
         """Its one group is the longest literal at each position (findall lists them)."""
-        self.implied = {w: frozenset(p for p in words if w.startswith(p)) for w in words}
+        known = set(words)
+        self.implied = {w: frozenset(w[:n] for n in range(1, len(w) + 1) if w[:n] in known)
+                        for w in words}
         """Each literal with the shorter literals it starts with (found along with it)."""
 
     def find(self, text: str) -> set[str]:

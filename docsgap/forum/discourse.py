@@ -16,6 +16,7 @@ from docsgap.compose import find_markers
 from docsgap.errors import (
     AuthError,
     ConfigError,
+    NotFoundError,
     PayloadError,
     RateLimitedError,
     UnavailableError,
@@ -196,27 +197,49 @@ class DiscourseForum:
         """The topic with every post, oldest first (`read_topic`)."""
         return self.read_topic(topic_id).thread
 
-    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+    def read_topic(self, topic_id: int, have: Collection[int] = (), *, public: bool = False
+                   ) -> TopicRead:
         """The first chunk from `/t/{id}/1.json`, then in chunks of 20 the posts of
         `post_stream.stream` that neither that chunk nor `have` hold. Posts docsgap must not
-        use come back withheld (see `discourse_payload`)."""
+        use come back withheld (see `discourse_payload`).
+
+        `public` reads the topic as the public does first: a topic anyone can read is in a
+        public category by Discourse's own check, so the category list is not needed. One the
+        public cannot read (a 403 or 404) is read again with the key, which tells a restricted
+        topic from one that is not there."""
         tid = int(topic_id)
+        if public:
+            try:
+                return self._topic(tid, have, anonymous=True)
+            except (AuthError, NotFoundError):
+                if not self._keyed:
+                    raise
+                log.debug("topic %s is not public; reading it with the key", tid)
+        return self._topic(tid, have, anonymous=False)
+
+    def _topic(self, tid: int, have: Collection[int], *, anonymous: bool) -> TopicRead:
         path = f"/t/{tid}.json"
         # pydiscourse's topic() needs the exact slug (a wrong one 301s); its post(topic, n)
         # reads /t/{id}/{n}.json, which for n=1 is the topic view from its first post.
-        data = self._read("topic", "post", tid, 1, include_raw="true")
+        data = self._topic_get(anonymous, "post", tid, 1, include_raw="true")
         head, posts, stream = parse(path, topic_head, data)
         loaded = {p["id"] for p in posts}
         held = set(have)
         missing = [pid for pid in stream if pid not in loaded and pid not in held]
         for start in range(0, len(missing), CHUNK):
             chunk = missing[start : start + CHUNK]
-            more = self._read("topic", "posts", tid, chunk, include_raw="true")
+            more = self._topic_get(anonymous, "posts", tid, chunk, include_raw="true")
             posts.extend(parse(f"/t/{tid}/posts.json", post_list, more))
         category = head.get("category_id")
-        reason = self._category_reason(category if isinstance(category, int) else None)
+        reason = None if anonymous else self._category_reason(
+            category if isinstance(category, int) else None)
         thread = parse(path, build_thread, self.base_url, head, posts, reason)
         return TopicRead(thread, tuple(stream))
+
+    def _topic_get(self, anonymous: bool, method: str, *args: Any, **params: Any) -> Any:
+        if anonymous:
+            return self._call(method, *args, anonymous=True, **params)
+        return self._read("topic", method, *args, **params)
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
         """Post a reply. A reply held for moderator approval returns a `PostRef` with `id=0`

@@ -72,9 +72,11 @@ class Forum(Protocol):
         topic) docsgap must not use come back `withheld`, without their text."""
         ...
 
-    def read_topic(self, topic_id: int, have: Collection[int] = ()) -> TopicRead:
+    def read_topic(self, topic_id: int, have: Collection[int] = (), *, public: bool = False
+                   ) -> TopicRead:
         """The topic's head and posts, fetching no post whose id is in `have` beyond the
-        first chunk (which comes with the head anyway)."""
+        first chunk (which comes with the head anyway). `public`: read it as the public sees
+        it first, which proves its category public without reading the category list."""
         ...
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:

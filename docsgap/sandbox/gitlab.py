@@ -7,6 +7,7 @@ import re
 from urllib.parse import unquote
 
 from docsgap.sandbox import gitlab_forks as forks
+from docsgap.sandbox import gitlab_mrs as mrs
 from docsgap.sandbox import gitlab_packages as packages
 from docsgap.sandbox import gitlab_repo as repo
 from docsgap.sandbox import gitlab_tree as tree
@@ -262,7 +263,7 @@ def create_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Resp
     with `target_project_id`, the MR belongs to the target project."""
     author = ctx.writer()
     project = project_of(ctx, m)
-    mr = ctx.state.create_merge_request(project, author, req.form(), ctx.now)
+    mr = mrs.create_merge_request(ctx.state, project, author, req.form(), ctx.now)
     target = ctx.state.projects[mr["project_id"]]  # another one when `target_project_id` says
     return ok(views.merge_request_json(ctx.state, target, mr, ctx.urls), 201)
 
@@ -283,7 +284,7 @@ def update_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Resp
     if form.get("state_event") == "merge":
         repo.merge(ctx.state, project, mr, actor, ctx.now)
         form = {k: v for k, v in form.items() if k != "state_event"}
-    ctx.state.update_merge_request(project, mr, actor, form, ctx.now)
+    mrs.update_merge_request(ctx.state, project, mr, actor, form, ctx.now)
     return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls))
 
 

@@ -1,6 +1,6 @@
 """The sandbox GitLab's forks: `POST /projects/:id/fork` (a copy of the repository in the user's
 namespace, owned by them) and `GET /projects/:id/forks`. Merge requests from a fork into its
-upstream are `gitlab_state.create_merge_request` with `target_project_id`."""
+upstream are `gitlab_mrs.create_merge_request` with `target_project_id`."""
 
 from __future__ import annotations
 

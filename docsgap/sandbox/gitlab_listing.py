@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlencode
 
+from docsgap.sandbox.gitlab_mrs import is_draft
 from docsgap.sandbox.gitlab_search import (
     SEARCH_MODES,
     Vector,
@@ -20,7 +21,7 @@ from docsgap.sandbox.gitlab_search import (
     query,
     vector,
 )
-from docsgap.sandbox.gitlab_state import is_draft, split_labels
+from docsgap.sandbox.gitlab_state import split_labels
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

@@ -8,7 +8,8 @@ import difflib
 import hashlib
 from typing import Any
 
-from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState, source_project_id
+from docsgap.sandbox.gitlab_mrs import mark_merged, source_project_id
+from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,
@@ -212,7 +213,7 @@ def merge(state: GitLabState, project: JSON, mr: JSON, actor: JSON, now: float) 
     target["commit_id"] = made["id"]
     mr["merge_commit_sha"] = made["id"]
     mr["sha"] = source["commit_id"] if source else made["id"]
-    state.mark_merged(project, mr, actor, now)
+    mark_merged(state, project, mr, actor, now)
     if source is not None and mr.get("remove_source_branch"):
         del state.branches[(source_project_id(mr), mr["source_branch"])]
 

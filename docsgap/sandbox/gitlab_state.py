@@ -1,9 +1,9 @@
 """The sandbox GitLab's data (users, tokens, projects, issues, notes, merge requests) and the
-rules for changing it; the repository (branches, files, commits) lives in `gitlab_repo`."""
+rules for changing issues and notes; merge requests' own rules live in `gitlab_mrs`, the
+repository (branches, files, commits) in `gitlab_repo`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +24,6 @@ branch Maintainer. Non-members (0) of the public project may still open issues a
 ROLE_NAMES = {0: "not a member", GUEST: "Guest", PLANNER: "Planner", REPORTER: "Reporter",
               DEVELOPER: "Developer", MAINTAINER: "Maintainer", OWNER: "Owner"}
 
-DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s*-)", re.IGNORECASE)
-CLOSING = re.compile(
-    r"\b(?:clos(?:e[sd]?|ing)|fix(?:e[sd]|ing)?|resolv(?:e[sd]?|ing)|implement(?:s|ed|ing)?):?"
-    r"\s+#(\d+)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -159,9 +153,9 @@ class GitLabState:
             "description": str(form.get("description") or ""), "state": "opened",
             "created_at": stamp, "updated_at": stamp, "closed_at": None, "closed_by_id": None,
             "labels": [], "author_id": author["id"], "assignee_ids": [],
-            "confidential": _truthy(form.get("confidential")), "discussion_locked": None,
+            "confidential": truthy(form.get("confidential")), "discussion_locked": None,
         }
-        issue["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
+        issue["labels"] = self.known_labels(project, split_labels(form.get("labels")), author)
         self.issues[(project["id"], iid)] = issue
         self.version += 1
         self.record_text(project, issue, "description", issue["description"], author)
@@ -169,7 +163,7 @@ class GitLabState:
 
     def update_issue(self, project: JSON, issue: JSON, actor: JSON, form: JSON, now: float) -> JSON:
         """`PUT /projects/:id/issues/:iid`: state_event, title, description, labels."""
-        self._update_common(project, issue, actor, form, now)
+        self.update_item(project, issue, actor, form, now)
         event = form.get("state_event")
         if event == "close" and issue["state"] != "closed":
             issue.update(state="closed", closed_at=iso(now), closed_by_id=actor["id"])
@@ -181,9 +175,11 @@ class GitLabState:
             raise gitlab_bad_request("state_event does not have a valid value")
         return issue
 
-    def _update_common(
+    def update_item(
         self, project: JSON, item: JSON, actor: JSON, form: JSON, now: float
     ) -> None:
+        """What a `PUT` on an issue or MR changes besides its state: title, description and
+        labels (each label change a system note, as on GitLab)."""
         if "title" in form:
             item["title"] = str(form["title"])
         if "description" in form:
@@ -194,8 +190,8 @@ class GitLabState:
             form = {k: v for k, v in form.items()
                     if k not in ("labels", "add_labels", "remove_labels")}
         if "labels" in form:
-            item["labels"] = self._known_labels(project, split_labels(form["labels"]), actor)
-        for name in self._known_labels(project, split_labels(form.get("add_labels")), actor):
+            item["labels"] = self.known_labels(project, split_labels(form["labels"]), actor)
+        for name in self.known_labels(project, split_labels(form.get("add_labels")), actor):
             if name not in item["labels"]:
                 item["labels"].append(name)
         removed = {n.lower() for n in split_labels(form.get("remove_labels"))}
@@ -209,7 +205,7 @@ class GitLabState:
         item["updated_at"] = iso(now)
         self.version += 1
 
-    def _known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
+    def known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
         """Existing labels by name (case-insensitive); a missing one is created only for a user
         who may admin labels and silently skipped otherwise (`Labels::FindOrCreateService`).
         A user who may not set metadata gets none: GitLab drops the `labels` params unsaid
@@ -271,98 +267,6 @@ class GitLabState:
         self.record_text(project, item, "note", body, actor, note_id=note["id"])
         return note
 
-    # --- merge requests --------------------------------------------------------------------
-
-    def create_merge_request(self, project: JSON, author: JSON, form: JSON, now: float) -> JSON:
-        """`POST /projects/:id/merge_requests` from `project` into `target_project_id` (itself
-        by default, or a project of its fork network); the author needs Developer in the source
-        (`create_merge_request_from`); both branches must exist, one open MR per pair. The MR
-        belongs to the target project."""
-        for name in ("source_branch", "target_branch", "title"):
-            if not str(form.get(name) or "").strip():
-                raise gitlab_bad_request(f"{name} is missing")
-        if self.access_level(project, author) < DEVELOPER:
-            raise HttpError(gitlab_message(403, "403 Forbidden"))
-        target = project
-        if form.get("target_project_id") not in (None, ""):
-            target = self.project(str(form["target_project_id"]))
-        if target is not project and self.fork_root(target) is not self.fork_root(project):
-            raise HttpError(gitlab_message(
-                422, ["Source project is not a fork of the target project"]))
-        source, target_branch = str(form["source_branch"]), str(form["target_branch"])
-        for owner, branch in ((project, source), (target, target_branch)):
-            if (owner["id"], branch) not in self.branches:
-                raise HttpError(gitlab_message(400, {"source_branch" if branch == source
-                                                      else "target_branch": ["is invalid"]}))
-        clash = next((mr for mr in self.merge_requests.values()
-                      if mr["project_id"] == target["id"] and mr["state"] == "opened"
-                      and source_project_id(mr) == project["id"]
-                      and mr["source_branch"] == source and mr["target_branch"] == target_branch),
-                     None)
-        if clash is not None:
-            message = ("Another open merge request already exists for this source branch: "
-                       f"!{clash['iid']}")
-            raise HttpError(gitlab_message(409, [message]))
-        return self._new_merge_request(target, project, author, form, now)
-
-    def _new_merge_request(self, project: JSON, source_project: JSON, author: JSON, form: JSON,
-                           now: float) -> JSON:
-        source, target = str(form["source_branch"]), str(form["target_branch"])
-        iid = max((k[1] for k in self.merge_requests if k[0] == project["id"]), default=0) + 1
-        stamp = iso(now)
-        mr: JSON = {
-            "id": max((m["id"] for m in self.merge_requests.values()), default=700000) + 1,
-            "iid": iid, "project_id": project["id"], "title": str(form["title"]),
-            "description": str(form.get("description") or ""), "state": "opened",
-            "created_at": stamp, "updated_at": stamp, "merged_at": None, "merged_by_id": None,
-            "closed_at": None, "closed_by_id": None, "source_branch": source,
-            "target_branch": target, "labels": [], "author_id": author["id"],
-            "merge_commit_sha": None, "discussion_locked": None,
-            "remove_source_branch": _truthy(form.get("remove_source_branch")),
-            "source_project_id": source_project["id"],
-        }
-        mr["labels"] = self._known_labels(project, split_labels(form.get("labels")), author)
-        self.merge_requests[(project["id"], iid)] = mr
-        self.version += 1
-        self.record_text(project, mr, "description", mr["description"], author)
-        return mr
-
-    def update_merge_request(
-        self, project: JSON, mr: JSON, actor: JSON, form: JSON, now: float
-    ) -> JSON:
-        """`PUT .../merge_requests/:iid`: state_event close/reopen (and sandbox-only `merge`)."""
-        if mr["state"] == "merged" and form.get("state_event"):
-            raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
-        self._update_common(project, mr, actor, form, now)
-        event = form.get("state_event")
-        if event == "close" and mr["state"] == "opened":
-            mr.update(state="closed", closed_at=iso(now), closed_by_id=actor["id"])
-            self.add_note(project, mr, actor, "closed", now, system=True)
-        elif event == "reopen" and mr["state"] == "closed":
-            mr.update(state="opened", closed_at=None, closed_by_id=None)
-            self.add_note(project, mr, actor, "reopened", now, system=True)
-        elif event == "merge":
-            self.mark_merged(project, mr, actor, now)
-        return mr
-
-    def mark_merged(self, project: JSON, mr: JSON, actor: JSON, now: float) -> None:
-        """Merge bookkeeping: state, timestamps, and `Closes #n` on the default branch."""
-        if mr["state"] != "opened":
-            raise HttpError(gitlab_message(405, "405 Method Not Allowed"))
-        stamp = iso(now)
-        mr.update(state="merged", merged_at=stamp, merged_by_id=actor["id"], updated_at=stamp)
-        self.version += 1
-        self.add_note(project, mr, actor, "merged", now, system=True)
-        if mr["target_branch"] != project["default_branch"]:
-            return
-        for match in CLOSING.finditer(mr["description"]):
-            issue = self.issues.get((project["id"], int(match.group(1))))
-            if issue is not None and issue["state"] == "opened":
-                issue.update(state="closed", closed_at=stamp, closed_by_id=actor["id"],
-                             updated_at=stamp)
-                self.add_note(project, issue, actor, f"closed via merge request !{mr['iid']}",
-                              now, system=True)
-
     # --- text that would fire on GitLab ----------------------------------------------------
 
     def record_text(
@@ -390,19 +294,10 @@ def split_labels(value: Any) -> list[str]:
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
 
 
-def source_project_id(mr: JSON) -> int:
-    """The project an MR's source branch lives in (its own unless it comes from a fork)."""
-    return int(mr.get("source_project_id") or mr["project_id"])
-
-
-def is_draft(title: str) -> bool:
-    """Draft MRs are marked by a title prefix (`Draft:`, `[Draft]`, `(Draft)`)."""
-    return DRAFT_PREFIX.match(title) is not None
-
-
 def _refs(names: list[str]) -> str:
     return " ".join(f'~"{n}"' for n in names)
 
 
-def _truthy(value: Any) -> bool:
+def truthy(value: Any) -> bool:
+    """A form flag as GitLab's API reads it (`true`, `1`, `yes`)."""
     return value is True or str(value).lower() in ("true", "1", "yes")

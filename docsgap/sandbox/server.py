@@ -42,6 +42,8 @@ SANDBOX_DISCOURSE_ADMIN_USERNAME = "system"
 SANDBOX_DISCOURSE_GRANULAR_KEY = "sandbox0docsgap0granular0api0key00000000000000000000000000002"
 """docsgap-bot's granular key: `topics:read` and `topics:write` only."""
 SANDBOX_PROJECT = "gitlab-org/gitlab"
+_CREDENTIALS = frozenset({"api-key", "private-token", "job-token", "authorization"})
+"""Request headers that carry a key or token (the request log says whether one came)."""
 Clock = Callable[[], float]
 
 
@@ -270,7 +272,8 @@ class Sandbox:
             return copy.deepcopy(data)
 
     def requests_log(self) -> list[JSON]:
-        """Every request served so far: service, method, path (with query), status."""
+        """Every request served so far: service, method, path (with query), status, and
+        whether it carried a key or token (`keyed`)."""
         with self._lock:
             return copy.deepcopy(self._log)
 
@@ -344,7 +347,8 @@ class Sandbox:
             if self._skip_waits and service == "forum" and response.status == 429:
                 self._skipped += float(response.headers.get("Retry-After") or 0) + 1.0
             entry = {"at": iso(now), "service": service, "method": req.method,
-                     "path": relative_target, "status": response.status, "fault": faulted}
+                     "path": relative_target, "status": response.status, "fault": faulted,
+                     "keyed": any(k.lower() in _CREDENTIALS for k in headers)}
             self._log.append(entry)
             if self.on_request is not None:
                 self.on_request(entry)

@@ -274,7 +274,7 @@ class Scanner:
     def judge_topic(self, topic_id: int) -> None:
         """Read one topic now (the posts not held) and judge it; the walk is left alone."""
         try:
-            found = self._read(topic_id)
+            found = self._read(topic_id, public=True)
         except NotFoundError as exc:  # the id came from the command line: say which
             raise UsageError(
                 f"--topic {topic_id}: no such topic on {self.config.forum.url} (a wrong id, or "
@@ -283,9 +283,11 @@ class Scanner:
         with self.store.db.atomic():
             self._judge(*found)
 
-    def _read(self, topic_id: int) -> tuple[Thread, dict[int, int]]:
-        """Read a topic, fetching only the posts not held; keep what was read."""
-        read: TopicRead = self.forum.read_topic(topic_id, self.held.ids(topic_id))
+    def _read(self, topic_id: int, *, public: bool = False) -> tuple[Thread, dict[int, int]]:
+        """Read a topic, fetching only the posts not held; keep what was read. One topic on
+        demand is read `public` first (no category list for a public topic)."""
+        read: TopicRead = self.forum.read_topic(topic_id, self.held.ids(topic_id),
+                                                public=public)
         self.threads_read += 1
         limit = self.config.forum.max_post_chars
         with self.store.db.atomic():

@@ -115,7 +115,7 @@ def registry_target(
     """The state's registry: the pipeline's own project in CI (`CI_SERVER_URL`,
     `CI_PROJECT_ID`/`CI_PROJECT_PATH`, `CI_JOB_TOKEN`), else `gitlab.url`/`gitlab.project` and
     `gitlab.token` from the config; explicit `project`/`url` win. `env` is passed in (the CLI
-    hands over `os.environ`) because config.py does not read the `CI_*` variables yet."""
+    hands over `os.environ`) because config/load.py does not read the `CI_*` variables yet."""
     ci_project = env.get("CI_PROJECT_ID") or env.get("CI_PROJECT_PATH")
     chosen_url = url or env.get("CI_SERVER_URL") or cfg.gitlab.url
     chosen_project = project or ci_project or cfg.gitlab.project

@@ -1,4 +1,4 @@
-"""Read-only GitLab probes for `docsgap doctor` (the `doctor.TrackerProbe` protocol) over
+"""Read-only GitLab probes for `docsgap doctor` (the `TrackerProbe` protocol) over
 python-gitlab: the URL answers, the token is valid and has its scopes, the project and the
 configured labels exist."""
 

@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from docsgap.budget import Budget
-from docsgap.errors import RateLimitedError
+from docsgap.errors import NotFoundError, RateLimitedError
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.interface import Forum
 from tests.adapters.conftest import (
@@ -193,3 +193,46 @@ def test_budget_stops_the_walk_before_sending(rsps: responses.RequestsMock) -> N
 
     assert len(without_categories(rsps.calls)) == 2
     assert budget.used["forum"] == 2
+
+
+def test_a_public_read_proves_the_category_without_the_list(
+    rsps: responses.RequestsMock, forum: DiscourseForum
+) -> None:
+    rsps.get(f"{FORUM}/t/77/1.json", json=d_topic(77, 25), content_type=DISCOURSE_JSON)
+    rsps.get(f"{FORUM}/t/77/posts.json", json=d_posts(77, list(range(1020, 1025))),
+             content_type=DISCOURSE_JSON)
+
+    read = forum.read_topic(77, public=True)
+
+    assert [c.request.url.split("?")[0] for c in rsps.calls] == [
+        f"{FORUM}/t/77/1.json", f"{FORUM}/t/77/posts.json"]  # no /categories.json
+    assert not [c for c in rsps.calls if "Api-Key" in c.request.headers]
+    assert read.thread.withheld is None and len(read.thread.posts) == 25
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_a_topic_the_public_cannot_read_is_read_with_the_key(
+    rsps: responses.RequestsMock, forum: DiscourseForum, status: int
+) -> None:
+    """A login-required forum answers the public 403, a private topic 404: the key's read and
+    the category list then decide, as in a scheduled scan."""
+    rsps.get(f"{FORUM}/t/5/1.json", status=status, json={"errors": ["no"]},
+             content_type=DISCOURSE_JSON)
+    rsps.get(f"{FORUM}/t/5/1.json", json=d_topic(5, 1), content_type=DISCOURSE_JSON)
+
+    read = forum.read_topic(5, public=True)
+
+    keyed = ["Api-Key" in c.request.headers for c in rsps.calls]
+    assert keyed == [False, True, True]  # the topic twice, then the category list
+    assert rsps.calls[2].request.url.startswith(f"{FORUM}/categories.json")
+    assert read.thread.withheld is None
+
+
+def test_without_a_key_a_topic_the_public_cannot_read_is_not_found(
+    rsps: responses.RequestsMock,
+) -> None:
+    rsps.get(f"{FORUM}/t/5/1.json", status=404, json={"errors": ["no"]},
+             content_type=DISCOURSE_JSON)
+    with pytest.raises(NotFoundError):
+        DiscourseForum(FORUM).read_topic(5, public=True)
+    assert len(rsps.calls) == 1

@@ -1,5 +1,6 @@
-"""`docsgap run --topic`: one thread through the whole loop. A dry run makes at most 4 requests
-(the tracker sync, the thread and the category list), prints the plan with its reasons, and an
+"""`docsgap run --topic`: one thread through the whole loop. A dry run of a public topic makes 3
+requests (the tracker sync of issues and MRs, and the thread read as the public sees it, which
+proves its category public without the category list), prints the plan with its reasons, and an
 applied one writes exactly what a full run writes for that thread; `review` and `report` see
 it."""
 
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,12 @@ from docsgap import compose
 from docsgap.cli import app
 from docsgap.demo import demo_config
 from docsgap.errors import ConfigError
-from docsgap.runner import run_once
-from docsgap.sandbox import SANDBOX_DISCOURSE_API_USERNAME, Sandbox
+from docsgap.loop.run import run_once
+from docsgap.sandbox import (
+    SANDBOX_DISCOURSE_ADMIN_USERNAME,
+    SANDBOX_DISCOURSE_API_USERNAME,
+    Sandbox,
+)
 from docsgap.scan.scanner import topic_id
 
 
@@ -75,20 +81,41 @@ def test_not_a_topic_is_a_config_error(text: str) -> None:
 
 
 @pytest.mark.usefixtures("env")
-def test_dry_run_for_one_topic_makes_four_requests_and_explains(
+def test_dry_run_for_one_topic_makes_three_requests_and_explains(
         sandbox: Sandbox, tmp_path: Path) -> None:
     toml = write_config(sandbox, tmp_path)
     url = f"{sandbox.forum_url}/t/some-old-slug/1033/2"
     result = CliRunner().invoke(app, ["run", "--config", str(toml), "--topic", url, "--quiet"])
     assert result.exit_code == 0, result.output
     log = sandbox.requests_log()
-    assert len(log) <= 4
-    assert [e["path"].split("?")[0] for e in log if e["service"] == "forum"] == [
-        "/t/1033/1.json", "/categories.json"]
+    assert len(log) == 3, log
+    forum = [e for e in log if e["service"] == "forum"]
+    assert [e["path"].split("?")[0] for e in forum] == ["/t/1033/1.json"]
+    assert not forum[0]["keyed"], "read as the public sees it"
     assert "Dry run: nothing was written" in result.stdout
     assert "thread #1033" in result.stdout and "why:" in result.stdout
     assert "policy open_issue=auto" in result.stdout
     assert writes_about(sandbox, 1033) == {}
+
+
+@pytest.mark.parametrize("topic", [1036, 1041])
+def test_a_restricted_topic_is_read_with_the_key_and_withheld(
+        sandbox: Sandbox, tmp_path: Path, topic: int) -> None:
+    """The public cannot read it (404), a staff key can: that read and the category list say
+    it is read-restricted, and --apply writes nothing about it."""
+    cfg = demo_config(sandbox, tmp_path)
+    staff = replace(cfg, forum=replace(cfg.forum, api_username=SANDBOX_DISCOURSE_ADMIN_USERNAME,
+                                       bot_usernames=(SANDBOX_DISCOURSE_ADMIN_USERNAME,)))
+    report = run_once(staff, apply=True, topic=topic)
+    assert report.exit_code == 0
+    forum = [(e["path"].split("?")[0], e["status"], e["keyed"]) for e in sandbox.requests_log()
+             if e["service"] == "forum"]
+    assert forum == [(f"/t/{topic}/1.json", 404, False), (f"/t/{topic}/1.json", 200, True),
+                     ("/categories.json", 200, True)]
+    reasons = {s.subject: s.reason for s in report.result.plan.skips}
+    assert reasons[f"t{topic}"].endswith("is read-restricted")
+    assert not report.result.outcomes
+    assert all(e["method"] == "GET" for e in sandbox.requests_log())
 
 
 def test_a_topic_that_does_not_exist_is_named_with_exit_2(

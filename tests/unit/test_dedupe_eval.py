@@ -189,3 +189,24 @@ def test_dated_query_needs_an_iso_time(tmp_path: Path) -> None:
                                          "query": {"title": "t", "body": "b"}}])
     with pytest.raises(ConfigError, match=r"q.jsonl:1: created_at 'yesterday'"):
         read_queries(bad)
+
+
+def test_same_day_dates_are_ordered_by_item_number(tmp_path: Path) -> None:
+    # Labelled sets often date reports to the day: an original filed earlier the same day
+    # (lower number) was there to be found, the report itself and later numbers were not.
+    url = "https://example.org/acme/docs/issues/"
+    pool = [{"url": url + str(n), "repo": "acme/docs", "title": title, "body": body,
+             "state": "open", "created_at": "2024-05-02"}
+            for n, title, body in ((10, "Install page returns 404",
+                                    "The install guide link on the home page is broken."),
+                                   (12, "Install page 404 again",
+                                    "Same broken install guide link, still 404."))]
+    query = {"id": "q", "repo": "acme/docs", "duplicate_of": url + "10",
+             "query": {"url": url + "11", "title": "Install guide link broken (404)",
+                       "body": "The home page links the install guide, which is a 404.",
+                       "created_at": "2024-05-02"}}
+    [q] = read_queries(_write(tmp_path / "q.jsonl", [query]))
+    pm = PoolMatcher(read_pool(_write(tmp_path / "p.jsonl", pool)), link_threshold=80,
+                     review_threshold=20, closed_within_days=3650)
+    assert pm.original_exists(q)
+    assert [c.url for c in pm.rank(q)] == [url + "10"]

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.docs import evaluate
+from docsgap.docs.gate import load_gate
 from docsgap.docs.pages import load_docs_map
 from docsgap.errors import ConfigError
 
@@ -27,12 +28,20 @@ def test_rank_follows_redirects_and_leaves_out_missing_gold() -> None:
     # A gold URL of a moved page counts as the page it moved to.
     assert by_id["own-3"].gold == "gitlab-org/gitlab:doc/ci/triggers/_index.md"
     assert by_id["own-1"].pages[0] == "gitlab-org/gitlab:doc/ci/pipelines/schedules.md"
-    data = evaluate.report(ranked, missing, 0.0)
+    assert set(by_id["own-1"].features) == {"top_score", "margin", "ratio", "title_cover",
+                                            "body_cover", "section_hit", "query_words",
+                                            "cosine_agrees"}
+    data = evaluate.report(ranked, missing, 0.0, load_gate())
     suggest = data["suggest"]
     assert isinstance(suggest, dict)
     assert suggest["answered"] == 4
     assert suggest["precision_at_1"] == suggest["right"] / 4
     assert suggest["ci_low"] <= suggest["precision_at_1"] <= suggest["ci_high"]
+    assert suggest["recall_at_1_ci"][0] <= suggest["recall_at_1"] <= suggest["recall_at_1_ci"][1]
+    # The rule the gate replaced is reported beside it.
+    old = data["score_rule"]
+    assert isinstance(old, dict)
+    assert old["threshold"] == evaluate.SCORE_RULE
 
 
 @pytest.mark.parametrize(("hits", "n", "low", "high"), [
@@ -45,18 +54,21 @@ def test_wilson(hits: int, n: int, low: float, high: float) -> None:
 def test_cli_reports_and_gates(tmp_path: Path) -> None:
     runner = CliRunner()
     args = ["eval", "suggest", "-d", str(DATASET), "--docs", f"gitlab-org/gitlab={TREE}",
-            "--threshold", "0.2"]
+            "--threshold", "0.0"]
     out = runner.invoke(app, args, catch_exceptions=False)
     assert out.exit_code == 0, out.output
     assert "5 questions (1 whose gold page is not in the index" in out.output
     assert "baseline (title words only" in out.output
+    assert "suggest, gate at probability 0" in out.output
+    assert "before the gate (score >= 0.25)" in out.output
     strict = runner.invoke(app, [*args, "--min-precision", "1.01"], catch_exceptions=False)
     assert strict.exit_code == 8
     # Nothing answered: no precision exists, so none is printed as if it were 0.
-    none = runner.invoke(app, [*args[:-1], "0.99"], catch_exceptions=False)
+    none = runner.invoke(app, [*args[:-1], "1.0"], catch_exceptions=False)
     assert "precision@1 n/a on 0 answered" in none.output
-    empty = evaluate.render_text(evaluate.report([], [], 0.45))
-    assert "  0.60:    0  n/a" in empty and "precision@1 n/a on 0" in empty
+    empty = evaluate.render_text(evaluate.report([], [], 0.45, load_gate()))
+    assert "  0.60:    0  n/a" in empty
+    assert "precision@1 n/a on 0" in empty
 
 
 def _other_site(tmp_path: Path) -> tuple[Path, Path]:
@@ -116,3 +128,25 @@ def test_cli_indexes_other_sites_with_rules(tmp_path: Path) -> None:
     report = json.loads(out.output)
     assert report["gold_not_in_index"] == 0
     assert report["suggest"]["right"] == 1
+
+
+def test_train_suggest_writes_the_same_gate_twice_and_eval_reads_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    outs = [tmp_path / "a.json", tmp_path / "b.json"]
+    for out in outs:
+        done = runner.invoke(app, ["train", "suggest", "-d", str(DATASET), "--docs",
+                                   f"gitlab-org/gitlab={TREE}", "-o", str(out)],
+                             catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+        assert "cross-validated by project at threshold" in done.output
+    assert outs[0].read_bytes() == outs[1].read_bytes()  # deterministic
+    fitted = json.loads(outs[0].read_text())
+    assert fitted["meta"]["examples"] == 4
+    assert fitted["meta"]["projects"] == ["gitlab-org/gitlab"]
+    shown = runner.invoke(app, ["eval", "suggest", "-d", str(DATASET), "--docs",
+                                f"gitlab-org/gitlab={TREE}", "--gate", str(outs[0])],
+                          catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    assert f"gate at probability {fitted['threshold']:g}:" in shown.output  # its own threshold
+    assert "gate: fitted on 4 questions of 1 projects" in shown.output
+    assert "gitlab-org/gitlab: 4," in shown.output  # the per-project line

@@ -140,8 +140,8 @@ def examples_pass(monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped rules' examples are `docsgap rules check`'s business; here they pass, so
     these tests don't follow edits to rules/ (test_broken_rules_fail covers the FAIL path).
     The shipped rules are compiled once for the module (a load takes a few tenths of a second)."""
-    monkeypatch.setattr("docsgap.doctor.failing_examples", lambda ruleset: [])
-    monkeypatch.setattr("docsgap.doctor.load_rules", _cached_load_rules)
+    monkeypatch.setattr("docsgap.doctor.runner.failing_examples", lambda ruleset: [])
+    monkeypatch.setattr("docsgap.doctor.runner.load_rules", _cached_load_rules)
 
 
 @pytest.fixture
@@ -177,6 +177,31 @@ def test_a_broken_config_fails_and_skips_the_rest(fakes: tuple[FakeForum, FakeTr
     assert report.checks[0].status is Status.FAIL
     assert "unknown key 'urll'" in report.checks[0].detail
     assert {c.status for c in report.checks[1:]} == {Status.SKIP}
+    assert len(report.failed) == 1
+
+
+@pytest.mark.parametrize("side", ["forum", "gitlab"])
+def test_a_probe_that_cannot_be_built_fails_its_first_check_and_skips_its_own(
+    tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], side: str
+) -> None:
+    def broken(_cfg: Config) -> Any:
+        raise ConfigError(f"{side}.url: not a URL", hint="set the url")
+
+    forum, tracker = fakes
+    report = run_doctor(lambda: config(tmp_path),
+                        forum=broken if side == "forum" else (lambda _c: forum),
+                        tracker=broken if side == "gitlab" else (lambda _c: tracker),
+                        now=lambda: NOW)
+    first = next(c for c in report.checks if c.name == f"{side} url")
+    assert (first.status, first.detail, first.fix) == (
+        Status.FAIL, f"{side}.url: not a URL", "set the url")
+    own = [(c.name, c.status) for c in report.checks if c.name.startswith(side)]
+    names = (["forum url", "forum api key", "forum bot user"] if side == "forum" else
+             ["gitlab url", "gitlab token", "gitlab token scopes", "gitlab project",
+              "gitlab labels", "gitlab draft MRs"])
+    assert own == [(names[0], Status.FAIL)] + [(n, Status.SKIP) for n in names[1:]]
+    other = "gitlab" if side == "forum" else "forum"
+    assert {c.status for c in report.checks if c.name.startswith(other)} == {Status.OK}
     assert len(report.failed) == 1
 
 
@@ -390,7 +415,7 @@ def test_failing_rule_examples_fail(
     tmp_path: Path, fakes: tuple[FakeForum, FakeTracker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failure = "rules/signals/x.yml:3: rule x: example must match but did not: 'y'"
-    monkeypatch.setattr("docsgap.doctor.failing_examples", lambda ruleset: [failure])
+    monkeypatch.setattr("docsgap.doctor.runner.failing_examples", lambda ruleset: [failure])
     rules = doctor(config(tmp_path), *fakes).checks[-1]
     assert (rules.name, rules.status) == ("rules", Status.FAIL)
     assert rules.detail == f"1 rule example(s) fail; first: {failure}"

@@ -82,3 +82,14 @@ def test_no_module_imports_another_that_imports_it_back() -> None:
     graph = import_graph()
     assert "docsgap.sandbox.server" in graph["docsgap.sandbox"]  # the graph is really read
     assert cycles(graph) == []
+
+
+def test_no_adapter_imports_the_doctor_or_the_cli() -> None:
+    # The doctor uses the adapters' probes (ForumProbe, TrackerProbe), never the reverse: an
+    # adapter importing it would pull the checks (and the rules) into every forum/GitLab call.
+    graph = import_graph()
+    adapters = [m for m in graph if m.startswith(("docsgap.forum", "docsgap.tracker"))]
+    assert "docsgap.tracker.gitlab_checks" in adapters
+    above = ("docsgap.doctor", "docsgap.cli")
+    wrong = {m: sorted(d for d in graph[m] if d.startswith(above)) for m in adapters}
+    assert {m: d for m, d in wrong.items() if d} == {}

@@ -12,8 +12,8 @@ from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import LatestPost, TopicRead
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import Thread
-from docsgap.pipeline import Pipeline
 from docsgap.scan.held import HeldPosts
 from docsgap.scan.scanner import SIZE_RULE, bounded
 from docsgap.state import StateStore
@@ -47,9 +47,10 @@ class Limited(FakeForum):
         self._spend()
         return super().latest_posts(before, newer_than=newer_than)
 
-    def read_topic(self, topic_id: int, have: object = ()) -> TopicRead:
+    def read_topic(self, topic_id: int, have: object = (), *, public: bool = False
+                   ) -> TopicRead:
         self._spend()
-        return super().read_topic(topic_id, have)  # type: ignore[arg-type]
+        return super().read_topic(topic_id, have, public=public)  # type: ignore[arg-type]
 
 
 def scan(cfg: Config, forum: FakeForum, notices: list[str] | None = None) -> Pipeline:

@@ -1,0 +1,118 @@
+"""Where the configuration comes from: defaults < docsgap.toml < DOCSGAP_* environment <
+flags. The only module that reads config files or environment variables."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from docsgap.config.schema import TARGET_KEYS, Config, ForumConfig, GitLabConfig
+from docsgap.config.validate import apply_mapping, check_merged
+from docsgap.errors import ConfigError
+from docsgap.textfile import read_utf8
+
+# env var -> (section, key); secrets only come from here.
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "DOCSGAP_FORUM_URL": ("forum", "url"),
+    "DOCSGAP_DISCOURSE_API_USERNAME": ("forum", "api_username"),
+    "DOCSGAP_DISCOURSE_API_KEY": ("forum", "api_key"),
+    "DOCSGAP_GITLAB_URL": ("gitlab", "url"),
+    "DOCSGAP_GITLAB_PROJECT": ("gitlab", "project"),
+    "DOCSGAP_GITLAB_TOKEN": ("gitlab", "token"),
+    "DOCSGAP_PYTHON_GITLAB_ID": ("gitlab", "python_gitlab_id"),
+    "DOCSGAP_STATE": ("", "state_path"),
+    "DOCSGAP_MAX_ACTIONS": ("", "max_actions"),
+}
+
+
+def load_config(
+    path: Path | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Config:
+    """Build the Config: defaults, then the TOML file (explicit `path`, else `DOCSGAP_CONFIG`,
+    else `./docsgap.toml` if present), then environment variables, then flag `overrides`
+    (a nested mapping like the file's; `None` values mean "flag not given")."""
+    env = os.environ if env is None else env
+    cfg = Config()
+    named: list[Mapping[str, Any]] = []
+    path = path or (Path(env["DOCSGAP_CONFIG"]) if env.get("DOCSGAP_CONFIG") else None)
+    if path is None and Path("docsgap.toml").is_file():
+        path = Path("docsgap.toml")
+    if path is not None:
+        if not path.exists():
+            raise ConfigError(f"{path}: config file not found")
+        try:
+            data = tomllib.loads(read_utf8(path))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+        cfg = apply_mapping(cfg, data, str(path))
+        cfg = replace(cfg, source=str(path))
+        named.append(data)
+        if cfg.state_path and not cfg.state_path.is_absolute():
+            cfg = replace(cfg, state_path=path.parent / cfg.state_path)
+    from_env: dict[str, dict[str, Any]] = {}
+    for var, (section, key) in ENV_VARS.items():
+        if env.get(var):
+            from_env.setdefault(section, {})[key] = env[var]
+    # In a GitLab CI job the instance URL is known; a file or DOCSGAP_GITLAB_URL still wins.
+    if env.get("CI_SERVER_URL") and "url" not in from_env.get("gitlab", {}) and (
+        cfg.gitlab.url == GitLabConfig.url
+    ):
+        from_env.setdefault("gitlab", {})["url"] = env["CI_SERVER_URL"]
+    for section, values in from_env.items():
+        cfg = apply_mapping(cfg, values if not section else {section: values}, "environment")
+    named.append(from_env)
+    if overrides:
+        cleaned = _drop_none(overrides)
+        if cleaned:
+            cfg = apply_mapping(cfg, cleaned, "command line")
+            named.append(cleaned)
+    check_merged(cfg)
+    unnamed = tuple(f"{section}.{key}" for section, key in TARGET_KEYS
+                    if not any(key in (m.get(section) or {}) for m in named))
+    return replace(cfg, unnamed=unnamed)
+
+
+def require_target(cfg: Config) -> None:
+    """Refuse to contact anything when the forum or the GitLab project was never named: a new
+    user's first `docsgap run` must not quietly read forum.gitlab.com and gitlab-org/gitlab
+    (with whatever token the environment holds)."""
+    if not cfg.unnamed:
+        return
+    defaults = {"forum.url": ForumConfig.url, "gitlab.project": GitLabConfig.project}
+    shown = " and ".join(f"{key} (default {defaults.get(key)})" for key in cfg.unnamed)
+    where = "no docsgap.toml" if cfg.source == "defaults" else cfg.source
+    raise ConfigError(
+        f"no target configured: {shown} not set ({where}, no variable or flag names it); "
+        "docsgap does not talk to the defaults unasked",
+        hint="cp docsgap.toml.example docsgap.toml and set [forum] url and [gitlab] url and "
+        "project (or --config FILE / DOCSGAP_CONFIG), or pass --forum-url, --gitlab-url and "
+        "--project (DOCSGAP_FORUM_URL, DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)",
+    )
+
+
+def _drop_none(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, Mapping):
+            inner = _drop_none(v)
+            if inner:
+                out[k] = inner
+        elif v is not None:
+            out[k] = v
+    return out
+
+
+def python_gitlab_config_file() -> Path | None:
+    """python-gitlab's config file, if there is one (PYTHON_GITLAB_CFG, ~/.python-gitlab.cfg)."""
+    named = os.environ.get("PYTHON_GITLAB_CFG")
+    for candidate in ([Path(named)] if named else [Path.home() / ".python-gitlab.cfg"]):
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,147 @@
+"""Checking values against the schema: laying a docsgap.toml-shaped mapping over a `Config`
+(unknown keys and wrong types refused, each error naming where the value came from) and the
+checks across keys once everything is merged."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from docsgap.config.schema import (
+    POLICY_MODES,
+    SCORE_RANGE,
+    SECRET_KEYS,
+    Config,
+    DedupConfig,
+    DocsConfig,
+    ForumConfig,
+    GitLabConfig,
+    PolicyConfig,
+)
+from docsgap.errors import ConfigError
+
+_SECTIONS: dict[str, type] = {
+    "forum": ForumConfig,
+    "gitlab": GitLabConfig,
+    "dedup": DedupConfig,
+    "policy": PolicyConfig,
+    "docs": DocsConfig,
+}
+_TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
+
+
+def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) -> Any:
+    """Check and convert one value against the type of its default."""
+    if name in SECRET_KEYS and not where.startswith(("environment", "command line")):
+        raise ConfigError(
+            f"{where}: '{name}' must not be stored in the file",
+            hint="set it in the environment (DOCSGAP_GITLAB_TOKEN / DOCSGAP_DISCOURSE_API_KEY)",
+        )
+    if "PolicyMode" in annotation:
+        if value not in POLICY_MODES:
+            modes = ", ".join(POLICY_MODES)
+            raise ConfigError(f"{where}: {name} = {value!r}: expected one of {modes}")
+        return value
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: {name}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        try:
+            number = type(default)(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{where}: {name}: expected a number, got {value!r}") from None
+        if number < 0:
+            raise ConfigError(f"{where}: {name}: must not be negative, got {value!r}")
+        return number
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: {name}: expected a list, got {value!r}")
+        return tuple(value)
+    if isinstance(default, Mapping):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: {name}: expected a table, got {value!r}")
+        return {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in value.items()}
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{where}: {name}: expected a string, got {value!r}")
+    if "Literal" in annotation and value is not None:
+        allowed = [a.strip(" '\"") for a in annotation.split("[", 1)[1].rstrip("]").split(",")]
+        if value not in allowed:
+            raise ConfigError(f"{where}: {name} = {value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def _apply_section(obj: Any, values: Mapping[str, Any], where: str) -> Any:
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(
+                f"{where}: unknown key '{key}'", hint=f"known keys: {', '.join(sorted(known))}"
+            )
+        f = known[key]
+        changes[key] = _coerce(f"{where}", key, value, getattr(obj, key), str(f.type))
+    return replace(obj, **changes)
+
+
+def apply_mapping(cfg: Config, data: Mapping[str, Any], where: str) -> Config:
+    """Lay a nested mapping (as in docsgap.toml) over `cfg`, rejecting unknown keys."""
+    top: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table")
+            section = _apply_section(getattr(cfg, key), value, f"{where}: [{key}]")
+            cfg = replace(cfg, **{key: section})
+        elif key in _TOP_KEYS:
+            top[key] = value
+        else:
+            known = sorted([*_SECTIONS, *_TOP_KEYS])
+            raise ConfigError(f"{where}: unknown key '{key}'", hint=f"known: {', '.join(known)}")
+    if "state_path" in top:
+        cfg = replace(cfg, state_path=Path(str(top["state_path"])))
+    if "rules_dirs" in top:
+        dirs = top["rules_dirs"]
+        if isinstance(dirs, str):
+            dirs = [dirs]
+        if not isinstance(dirs, list):
+            raise ConfigError(f"{where}: rules_dirs: expected a list of paths")
+        cfg = replace(cfg, rules_dirs=tuple(Path(str(d)) for d in dirs))
+    if "templates_dir" in top:
+        if not isinstance(top["templates_dir"], str):
+            raise ConfigError(f"{where}: templates_dir: expected a path")
+        cfg = replace(cfg, templates_dir=Path(top["templates_dir"]))
+    if "max_actions" in top:
+        cfg = replace(
+            cfg, max_actions=_coerce(where, "max_actions", top["max_actions"], 0, "int")
+        )
+    return cfg
+
+
+def check_merged(cfg: Config) -> None:
+    """The checks across keys, once every source is merged."""
+    low, high = SCORE_RANGE
+    for name in ("link_threshold", "review_threshold"):
+        value = getattr(cfg.dedup, name)
+        if not low <= value <= high:
+            raise ConfigError(
+                f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
+            )
+    for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url),
+                      ("docs.url", cfg.docs.url or "https://")):
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
+    if cfg.dedup.review_threshold > cfg.dedup.link_threshold:
+        raise ConfigError(
+            "dedup.review_threshold must not exceed dedup.link_threshold "
+            f"({cfg.dedup.review_threshold} > {cfg.dedup.link_threshold})"
+        )
+    if "/" not in cfg.gitlab.project and not cfg.gitlab.project.isdigit():
+        raise ConfigError(
+            f"gitlab.project = {cfg.gitlab.project!r}: expected group/project or an id"
+        )
+
