@@ -28,8 +28,8 @@ from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
 from docsgap.errors import ExitCode, UsageError
 from docsgap.models import Detection
+from docsgap.review.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 from docsgap.state import StateStore
-from docsgap.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 
 MODEL_OPT = typer.Option(
     None, "--model", help="A detection model file (from `docsgap train detect`) instead of the "
