@@ -3,8 +3,8 @@ with a demo forum and GitLab project (see `demo_forum.json` / `demo_gitlab.json`
 
 from __future__ import annotations
 
+from docsgap.sandbox.discourse import ForumSettings
 from docsgap.sandbox.faults import Fault
-from docsgap.sandbox.forum_state import ForumSettings
 from docsgap.sandbox.httpd import is_loopback
 from docsgap.sandbox.seed import load_demo_data
 from docsgap.sandbox.server import (

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from docsgap.sandbox import gitlab_repo
-from docsgap.sandbox.forum_state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
+from docsgap.sandbox.discourse.state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
 from docsgap.sandbox.gitlab_state import OWNER, GitLabState
 from docsgap.sandbox.wire import JSON, norm_time, parse_time
 

@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from docsgap.sandbox import control, discourse, gitlab, gitlab_people, seed
+from docsgap.sandbox.discourse import ForumSettings
 from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
-from docsgap.sandbox.forum_state import ForumSettings
 from docsgap.sandbox.httpd import Handler, Server, Server6, is_loopback
 from docsgap.sandbox.snapshot import snapshot
 from docsgap.sandbox.wire import (

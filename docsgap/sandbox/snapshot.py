@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from docsgap.sandbox.forum_state import ForumState
+from docsgap.sandbox.discourse.state import ForumState
 from docsgap.sandbox.gitlab_mrs import is_draft, source_project_id
 from docsgap.sandbox.gitlab_repo import changes
 from docsgap.sandbox.gitlab_state import GitLabState

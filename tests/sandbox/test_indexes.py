@@ -4,7 +4,7 @@ walked down the id index, fresh post/topic/note ids, users by name, and control-
 from __future__ import annotations
 
 from docsgap.sandbox import Sandbox, seed
-from docsgap.sandbox.forum_state import REGULAR, ForumState
+from docsgap.sandbox.discourse.state import REGULAR, ForumState
 
 PLACES = {"forum_url": "http://f/forum", "gitlab_url": "http://g/gitlab"}
 

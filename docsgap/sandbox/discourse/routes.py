@@ -7,12 +7,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from docsgap.sandbox import discourse_site
-from docsgap.sandbox import discourse_users as users
-from docsgap.sandbox import discourse_views as views
-from docsgap.sandbox.discourse_posting import create_post as create_post_as
-from docsgap.sandbox.discourse_posting import invalid_parameters
-from docsgap.sandbox.forum_state import ForumState
+from docsgap.sandbox.discourse import users, views
+from docsgap.sandbox.discourse.posting import create_post as create_post_as
+from docsgap.sandbox.discourse.posting import invalid_parameters
+from docsgap.sandbox.discourse.site import about_json, site_json
+from docsgap.sandbox.discourse.state import ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
     DISCOURSE_NOT_FOUND,
@@ -275,7 +274,7 @@ def single_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
 
 
 def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
-    """`POST /posts.json`: 200 with the post at the root; the rules in `discourse_posting`."""
+    """`POST /posts.json`: 200 with the post at the root; the rules in `posting`."""
     if ctx.viewer is None:
         raise HttpError(
             discourse_error(403, "You need to be logged in to do that.", "not_logged_in")
@@ -317,12 +316,12 @@ def categories(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
 
 def site(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/site.json`: site enums and every visible category (subcategories included)."""
-    return ok(discourse_site.site_json(ctx.state, ctx.viewer))
+    return ok(site_json(ctx.state, ctx.viewer))
 
 
 def about(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`/about.json`: title, version and the staff list (`AboutSerializer`)."""
-    return ok(discourse_site.about_json(ctx.state, ctx.viewer))
+    return ok(about_json(ctx.state, ctx.viewer))
 
 
 def current_session(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from docsgap.sandbox.forum_state import WHISPER, ForumState
+from docsgap.sandbox.discourse.state import WHISPER, ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
     JSON,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from docsgap.sandbox import markup
-from docsgap.sandbox.forum_state import HIDDEN_OWN_TEXT, HIDDEN_TEXT, SMALL_ACTION, ForumState
+from docsgap.sandbox.discourse import markup
+from docsgap.sandbox.discourse.state import HIDDEN_OWN_TEXT, HIDDEN_TEXT, SMALL_ACTION, ForumState
 from docsgap.sandbox.wire import JSON, parse_time
 
 PostContext = Literal["topic", "latest", "create", "single"]

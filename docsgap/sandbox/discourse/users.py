@@ -4,8 +4,8 @@ sees it, the field set of the OpenAPI schema) and `/session/current.json`
 
 from __future__ import annotations
 
-from docsgap.sandbox.discourse_views import avatar, user_brief
-from docsgap.sandbox.forum_state import ForumState
+from docsgap.sandbox.discourse.state import ForumState
+from docsgap.sandbox.discourse.views import avatar, user_brief
 from docsgap.sandbox.wire import JSON
 
 _WEEK = {f"day_{d}_{edge}_time": (480 if edge == "start" else 1020)

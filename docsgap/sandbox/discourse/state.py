@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from docsgap.sandbox import markup
+from docsgap.sandbox.discourse import markup
 from docsgap.sandbox.textscan import forum_mentions
 from docsgap.sandbox.wire import (
     DISCOURSE_NOT_FOUND,

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from docsgap.sandbox.discourse_views import category_json, tag_objects, user_brief
-from docsgap.sandbox.forum_state import ForumState
+from docsgap.sandbox.discourse.state import ForumState
+from docsgap.sandbox.discourse.views import category_json, tag_objects, user_brief
 from docsgap.sandbox.wire import JSON
 
 _NOTIFICATION_TYPES = (
