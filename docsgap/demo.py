@@ -19,8 +19,9 @@ from docsgap.config import (
 )
 from docsgap.docs.demo import run_docs_first
 from docsgap.errors import ConfigError
+from docsgap.loop.run import run_once
+from docsgap.loop.services import build_services
 from docsgap.models import Outcome, RunResult
-from docsgap.runner import run_once
 from docsgap.sandbox import (
     SANDBOX_DISCOURSE_API_KEY,
     SANDBOX_DISCOURSE_API_USERNAME,
@@ -28,7 +29,6 @@ from docsgap.sandbox import (
     SANDBOX_PROJECT,
     Sandbox,
 )
-from docsgap.services import build_services
 
 Echo = Callable[[str], None]
 

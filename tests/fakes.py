@@ -238,7 +238,7 @@ from typing import TYPE_CHECKING  # noqa: E402 - helpers are appended, imports k
 if TYPE_CHECKING:
     from docsgap.config import Config
     from docsgap.detect.detector import Detector
-    from docsgap.services import Services
+    from docsgap.loop.services import Services
 
 
 def set_item_state(tracker: FakeTracker, web_url: str, state: str,
@@ -269,7 +269,7 @@ _DETECTOR: Detector | None = None
 
 
 class FakeServices:
-    """A stand-in for `docsgap.services.build_services` that hands out the given fakes (and a
+    """A stand-in for `docsgap.loop.services.build_services` that hands out the given fakes (and a
     real StateStore at the config's state path), for CLI tests."""
 
     def __init__(self, forum: FakeForum, tracker: FakeTracker) -> None:
@@ -278,8 +278,8 @@ class FakeServices:
 
     def __call__(self, config: Config) -> Services:
         from docsgap.budget import Budget
-        from docsgap.preflight import NO_PREFLIGHT
-        from docsgap.services import Services
+        from docsgap.doctor.preflight import NO_PREFLIGHT
+        from docsgap.loop.services import Services
         from docsgap.state import StateStore
 
         return Services(self.forum, self.tracker, StateStore(config.state_path),

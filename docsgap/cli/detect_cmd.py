@@ -28,8 +28,8 @@ from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
 from docsgap.errors import ExitCode, UsageError
 from docsgap.models import Detection
+from docsgap.review.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 from docsgap.state import StateStore
-from docsgap.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 
 MODEL_OPT = typer.Option(
     None, "--model", help="A detection model file (from `docsgap train detect`) instead of the "
@@ -167,10 +167,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         verdicts: Path | None = typer.Option(
             None, "--verdicts", help="Also learn from the team's review verdicts (the "
             "detect-verdicts.jsonl that `docsgap train verdicts` writes)."),
-        extra: Path | None = typer.Option(
-            None, "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
-            "format, each with a source_url); any from a test site are left out. The "
-            "shipped model used ../shared-local/detect-extra-all.jsonl (see its model card)."),
+        extra: list[Path] = typer.Option(
+            [], "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
+            "format, each with a source_url; repeat for several files); any from a test site "
+            "are left out. The shipped model used ../shared-local/detect-extra-all.jsonl (see "
+            "its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
@@ -191,6 +192,27 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         card = write_card(result.model, output.parent / "MODEL_CARD.md")
         typer.echo(card)
         typer.echo(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB)", err=True)
+
+    @groups.train.command("detect-effect")
+    @common.handle_errors
+    def train_detect_effect(
+        new: list[Path] = typer.Argument(..., help="The labelled messages to judge (the "
+                                         "detect-dev.jsonl format, each with a source_url)."),
+        shared: Path | None = typer.Option(
+            None, "--shared", help="The shared data directory (default ../shared)."),
+        extra: list[Path] = typer.Option(
+            [], "--extra", help="Labelled messages both sides fit on (as `train detect`)."),
+    ) -> None:
+        """What NEW adds before anyone refits on it: train + dev + extra + NEW scored out of
+        fold (site folds) by models fitted with and without NEW, with the shipped model's
+        settings; F1 of both and their paired site-bootstrap difference with its 95% interval,
+        per source and for the new rows, at the shipped threshold (`fixed`) and at each side's
+        own out-of-fold threshold (`chosen`). Writes nothing. Needs the `train` extra."""
+        from docsgap.detect.effect import data_effect
+
+        effect = data_effect(shared or default_shared(), new, extra=extra)
+        for line in effect.lines():
+            typer.echo(line)
 
     @groups.train.command("verdicts")
     @common.handle_errors

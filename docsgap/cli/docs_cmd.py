@@ -217,6 +217,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         typer.echo(f"cross-validated by project at threshold {fitted.threshold:g}: answered "
                    f"{m['cv_answered']}, right {m['cv_right']} (95% CI {low:.2f}-{high:.2f}); "
                    f"target {m['target_precision']} {'met' if m['met'] else 'NOT met'}")
+        typer.echo(f"out-of-project log loss {m['cv_log_loss']} vs {m['cv_log_loss_base_rate']} "
+                   f"for the base rate alone: the features "
+                   f"{'add' if m['informative'] else 'add NO'} signal")
         typer.echo("weights (per standard deviation): " + ", ".join(
             f"{f} {w:+.2f}" for f, w in zip(fitted.features, fitted.weights, strict=True)))
         typer.echo(f"wrote {out}")

@@ -19,7 +19,7 @@ from docsgap.cli.run_cmd import (
 )
 from docsgap.config import Config, require_target
 from docsgap.errors import ExitCode
-from docsgap.services import forum_probe, tracker_probe
+from docsgap.loop.services import forum_probe, tracker_probe
 
 
 @common.handle_errors

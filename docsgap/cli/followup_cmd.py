@@ -19,8 +19,8 @@ from docsgap.cli.run_cmd import (
     load,
 )
 from docsgap.errors import ExitCode
+from docsgap.loop.services import build_services
 from docsgap.models import RunResult
-from docsgap.services import build_services
 from docsgap.state.lock import state_lock
 
 

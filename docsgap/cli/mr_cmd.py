@@ -26,10 +26,10 @@ from docsgap.cli.run_cmd import (
     load,
 )
 from docsgap.config import Config
+from docsgap.doctor.preflight import Needs
 from docsgap.errors import ExitCode, UsageError
+from docsgap.loop.services import Services, build_services
 from docsgap.models import TrackerItem
-from docsgap.preflight import Needs
-from docsgap.services import Services, build_services
 from docsgap.state.lock import state_lock
 from docsgap.textfile import read_utf8
 

@@ -21,9 +21,9 @@ from docsgap.cli.run_cmd import (
     load,
 )
 from docsgap.errors import ExitCode, RemoteError, UsageError
+from docsgap.loop.services import Services, build_services
 from docsgap.models import ActionKind, Thread
 from docsgap.review import ReviewItem
-from docsgap.services import Services, build_services
 from docsgap.textfile import read_utf8
 
 _WHERE = {

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import typer
 
-from docsgap import runsummary
 from docsgap.act import planview
 from docsgap.cli import common
 from docsgap.config import Config, load_config, require_target
 from docsgap.errors import ConfigError, ExitCode, RateLimitedError
 from docsgap.http_budget import waits_told_to
-from docsgap.runner import run_once
+from docsgap.loop import summary as runsummary
+from docsgap.loop.run import run_once
 from docsgap.scan import scanner as scan
 
 CONFIG_OPT = typer.Option(

@@ -69,15 +69,18 @@ class OutOfFold:
 
 
 def out_of_fold(fit: Fit, x: Any, inputs: Sequence[ModelInputs], folds: npt.NDArray[np.int64],
-                names: Sequence[str], floor: float = THRESHOLDS[0]) -> OutOfFold:
+                names: Sequence[str], floor: float = THRESHOLDS[0],
+                fit_on: Mask | None = None) -> OutOfFold:
     """Fit on all folds but one, score the one left out, for each fold. `x` is the rows'
     feature matrix over `names` (the same values the model computes); the veto is looked up
-    (through the model's own evidence sentence) only where it can matter."""
+    (through the model's own evidence sentence) only where it can matter. `fit_on` limits the
+    rows models are fitted on (every row is still scored)."""
     prob = np.zeros(len(inputs))
     vetoed = np.zeros(len(inputs), dtype=bool)
+    usable = np.ones(len(inputs), dtype=bool) if fit_on is None else fit_on
     for fold in range(int(folds.max()) + 1):
         held = np.flatnonzero(folds == fold)
-        model = fit(np.flatnonzero(folds != fold).tolist())
+        model = fit(np.flatnonzero((folds != fold) & usable).tolist())
         w = np.array([model.weights.get(n, 0.0) for n in names])
         prob[held] = 1.0 / (1.0 + np.exp(-(model.bias + x[held] @ w)))
         for i in held.tolist():

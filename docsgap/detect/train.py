@@ -133,12 +133,16 @@ def _type_accuracy(pool: Pool, folds: Any, c: float) -> float:
     return right / total if total else 0.0
 
 
-def read_extra(path: Path, held_out: set[str]) -> tuple[list[Record], int]:
-    """Labelled messages from outside `../shared` (same format, each with a `source_url`),
-    less those from a test site (so it stays unseen): (kept, dropped)."""
-    records = list(read_records(path, labelled=True))
+def read_extra(paths: Path | Sequence[Path], held_out: set[str]) -> tuple[list[Record], int]:
+    """Labelled messages from outside `../shared` (same format, each with a `source_url`), from
+    one file or several, less those from a test site (so it stays unseen): (kept, dropped)."""
+    records = [r for p in _paths(paths) for r in read_records(p, labelled=True)]
     kept = [r for r in records if r.site not in held_out]
     return kept, len(records) - len(kept)
+
+
+def _paths(paths: Path | Sequence[Path] | None) -> list[Path]:
+    return [] if paths is None else [paths] if isinstance(paths, Path) else list(paths)
 
 
 def search(pool: Pool, folds: Any, grid: Sequence[Setting], say: Callable[[str], None]
@@ -162,7 +166,8 @@ def default_grid() -> list[Setting]:
     return [CURRENT, *(s for s in rest if s != CURRENT)]
 
 
-def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = None,
+def train(shared: Path, *, verdicts: Path | None = None,
+          extra: Path | Sequence[Path] | None = None,
           today: dt.date | None = None, log: Callable[[str], None] | None = None,
           grid: Sequence[Setting] | None = None, folds: int = cv.FOLDS) -> TrainResult:
     """Choose settings by grouped cross-validation on train + dev + extra + verdicts, keep the
@@ -172,7 +177,8 @@ def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = No
     candidate = Detector(load_rules(), None)  # features come from its rules
     train_recs, dev_recs = split_records(shared, "train"), split_records(shared, "dev")
     test_sites = {r.site for r in split_records(shared, "test")}
-    extra_recs, dropped = read_extra(extra, test_sites) if extra else ([], 0)
+    extra_files = _paths(extra)
+    extra_recs, dropped = read_extra(extra_files, test_sites)
     verdict_recs = list(read_records(verdicts, labelled=True)) if verdicts else []
     pool = Pool(candidate, [*train_recs, *dev_recs, *extra_recs], verdict_recs)
     fold_of = cv.site_folds(pool.sites, pool.sources, list(pool.gold), folds)
@@ -201,7 +207,7 @@ def train(shared: Path, *, verdicts: Path | None = None, extra: Path | None = No
         version=VERSION, today=today or dt.date.today(),
         data={"train": counts(train_recs), "dev": counts(dev_recs),
               "extra": {**counts(extra_recs), "dropped": dropped,
-                        "file": extra.name if extra else None},
+                        "file": ", ".join(p.name for p in extra_files) or None},
               "verdicts": {"messages": len(verdict_recs),
                            "gaps": sum(bool(r.is_gap) for r in verdict_recs),
                            "weight": VERDICT_WEIGHT,

@@ -13,10 +13,10 @@ from docsgap import review
 from docsgap.act import planview
 from docsgap.config import Config
 from docsgap.docs.service import sync_docs
+from docsgap.loop.run import run_once
+from docsgap.loop.services import build_services
 from docsgap.models import ActionKind, RunResult
-from docsgap.runner import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, Sandbox
-from docsgap.services import build_services
 from docsgap.state import StateStore
 
 Echo = Callable[[str], None]

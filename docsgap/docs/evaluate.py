@@ -303,7 +303,10 @@ def _gate_line(meta: object) -> str:
     return (f"gate: fitted on {meta['examples']} questions of {len(meta['projects'])} projects; "
             f"cross-validated by project at {meta['threshold']:g}: {answered} answered, {right} "
             f"right ({low:.2f}-{high:.2f}); target {meta['target_precision']} "
-            f"{'met' if meta['met'] else 'not met'}")
+            f"{'met' if meta['met'] else 'not met'}"
+            + ("; its features beat the base rate out of project" if meta.get("informative")
+               else "; no signal beyond the base rate out of project"
+               if meta.get("informative") is False else ""))
 
 
 def _recall(row: dict[str, object], k: int) -> str:

@@ -6,7 +6,9 @@ project's questions are never scored by a model that saw them.
 The threshold is the lowest cross-validated probability (floored to 0.01) at which precision@1
 reaches the target (0.80) on at least `MIN_ANSWERED` answers, so as many questions as possible are
 answered at that precision; when no threshold reaches it, the one with the best precision (and
-`meta["met"]` is false: the data do not support the target)."""
+`meta["met"]` is false: the data do not support the target). `meta["informative"]` says whether
+the model beats the base rate out of project at all (cross-validated log loss below that of
+predicting each held-out project's questions with the other projects' share of right pages)."""
 
 from __future__ import annotations
 
@@ -88,6 +90,17 @@ def cross_validate(examples: Sequence[Example], l2: float) -> list[tuple[float, 
     return out
 
 
+def base_rate_cv(examples: Sequence[Example]) -> list[tuple[float, bool]]:
+    """Out-of-project predictions of a model with no features: each project's questions get the
+    share of right rank-1 pages among the other projects' (the yardstick a gate must beat)."""
+    out: list[tuple[float, bool]] = []
+    for e in examples:
+        others = [o.right for o in examples if o.group != e.group] or [o.right for o in examples]
+        share = sum(others) / len(others)
+        out.append((min(max(share, 0.01), 0.99), e.right))
+    return out
+
+
 def log_loss(pairs: Sequence[tuple[float, bool]]) -> float:
     eps = 1e-9
     return -sum(math.log(max(p, eps)) if r else math.log(max(1 - p, eps))
@@ -132,6 +145,8 @@ def train(examples: Sequence[Example], *, target: float = TARGET) -> AnswerGate:
         "examples": len(examples), "right_at_rank_1": int(y.sum()),
         "projects": sorted({e.group for e in examples}), "l2": l2,
         "cv": "leave one project out", "cv_log_loss": round(log_loss(pairs), 4),
+        "cv_log_loss_base_rate": round(log_loss(base_rate_cv(examples)), 4),
+        "informative": log_loss(pairs) < log_loss(base_rate_cv(examples)),
         "cv_answered": answered, "cv_right": right, "target_precision": target, "met": met,
     }
     return AnswerGate(FEATURES, rounded(means.tolist()), rounded(scales.tolist()),

@@ -14,6 +14,7 @@ Also finds a page by any of its URLs, and where a removed or moved page now live
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,15 @@ QUERY_TITLE_WEIGHT = 2.0
 """A question's title words count twice in `similar`: the title says what is asked."""
 SECTION_SHARE = 0.8
 """A headed section within this share of its page's untitled intro is named instead."""
+NOTES_RE = re.compile(r"(?:^|/)(?:changelog|change[-_]?log|release[-_]?notes)(?:/index)?\.md$",
+                      re.I)
+"""Release notes and changelogs: they name every feature in passing and answer nothing, so
+`search` never suggests them (on the tuning split they ranked first for 5 of 34 questions)."""
+
+
+def is_release_notes(page: DocsPage) -> bool:
+    """Whether a page is a changelog or release notes, by its file name."""
+    return NOTES_RE.search(page.path) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,8 @@ class DocsIndex:
         self._project_ids = {p: i for i, p in enumerate(names)}
         self._unit_project = np.asarray(
             [self._project_ids[self.pages[n].project] for n, _ in self._units], dtype=np.int64)
+        notes = np.asarray([is_release_notes(p) for p in self.pages] or [False], dtype=bool)
+        self._unit_answers = ~notes[self._unit_page] if self._units else np.zeros(0, dtype=bool)
 
     def __len__(self) -> int:
         return len(self.pages)
@@ -156,8 +168,8 @@ class DocsIndex:
     def search(self, title: str, body: str = "", *, limit: int = 5,
                projects: Collection[str] | None = None) -> list[Hit]:
         """The pages that best answer a question, best first (BM25F; its post's template,
-        code and log lines left out), only `projects`' pages when given; each page once, with
-        its best section."""
+        code and log lines left out; release notes never), only `projects`' pages when given;
+        each page once, with its best section."""
         title_words = _words_of(title)
         body_words = _words_of(question_prose(body))
         weights = query_weights(title_words, body_words)
@@ -165,7 +177,7 @@ class DocsIndex:
         if not query or not self._units:
             return []
         scores, _ = self._bm25.scores(query)
-        reached = scores > 0
+        reached = (scores > 0) & self._unit_answers
         if projects is not None:
             wanted = [self._project_ids[p] for p in projects if p in self._project_ids]
             reached &= np.isin(self._unit_project, wanted)

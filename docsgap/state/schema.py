@@ -164,7 +164,7 @@ def m006_held_posts(db: Database) -> None:
 @migrations()
 def m007_match_cache(db: Database) -> None:
     """Each signal's last match result, with the signal text and cached-items stamp it was
-    made under (`docsgap.matchcache`)."""
+    made under (`docsgap.loop.matchcache`)."""
     db.table("match_cache").create(
         {"signal_key": str, "fingerprint": str, "stamp": str, "result": str}, pk="signal_key")
 
@@ -178,7 +178,8 @@ def m008_docs_question_links(db: Database) -> None:
 @migrations()
 def m009_items_version(db: Database) -> None:
     """A counter that moves whenever a cached issue/MR is added, removed or really changed (an
-    upsert of the same values does not count): what `docsgap.matchcache` stamps results with."""
+    upsert of the same values does not count): what `docsgap.loop.matchcache` stamps results
+    with."""
     db.execute("create table items_version (id integer primary key check (id = 1), "
                "n integer not null)")
     db.execute("insert into items_version (id, n) values (1, 0)")

@@ -132,7 +132,7 @@ def test_rate_limit_waits_are_told_before_they_are_slept(sandbox: Sandbox,
                                                          tmp_path: Path) -> None:
     from docsgap.demo import demo_config
     from docsgap.http_budget import waits_told_to
-    from docsgap.runner import run_once
+    from docsgap.loop.run import run_once
 
     sandbox.add_fault("forum", status=429, path_regex=r"^/t/", count=1, wait_seconds=1)
     heard: list[tuple[str, float]] = []

@@ -126,8 +126,8 @@ def raw_search(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     sandbox.gitlab.search_mode = "raw"
     rules = load_rules()
     detector = Detector(rules)
-    monkeypatch.setattr("docsgap.services.load_rules", lambda *args: rules)
-    monkeypatch.setattr("docsgap.services._DetectorOnDemand", lambda *args: detector)
+    monkeypatch.setattr("docsgap.loop.services.load_rules", lambda *args: rules)
+    monkeypatch.setattr("docsgap.loop.services._DetectorOnDemand", lambda *args: detector)
     return sandbox
 
 

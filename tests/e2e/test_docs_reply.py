@@ -15,11 +15,11 @@ from docsgap.act.apply import Applier
 from docsgap.config import Config
 from docsgap.demo import demo_config
 from docsgap.docs.service import sync_docs
+from docsgap.loop.pipeline import Pipeline
+from docsgap.loop.run import run_once
+from docsgap.loop.services import build_services
 from docsgap.models import Plan
-from docsgap.pipeline import Pipeline
-from docsgap.runner import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
-from docsgap.services import build_services
 from docsgap.state import StateStore
 
 pytestmark = pytest.mark.e2e

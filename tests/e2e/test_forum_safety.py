@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from docsgap.demo import demo_config
-from docsgap.runner import run_once
-from docsgap.runsummary import summarize
+from docsgap.loop.run import run_once
+from docsgap.loop.summary import summarize
 from docsgap.sandbox import SANDBOX_DISCOURSE_ADMIN_USERNAME, Sandbox
 
 SECRETS = ("glrt-SANDBOX-LEAKED", "FLAGGED-HIDDEN", "WITHDRAWN-DO-NOT", "RESTRICTED-DO-NOT",

@@ -9,7 +9,7 @@ import pytest
 
 from docsgap.demo import demo_config
 from docsgap.errors import AuthError
-from docsgap.runner import run_once
+from docsgap.loop.run import run_once
 from docsgap.sandbox import SANDBOX_PROJECT, Sandbox
 from docsgap.tracker.gitlab import GitLabTracker
 

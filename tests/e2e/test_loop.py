@@ -19,7 +19,7 @@ from docsgap import compose
 from docsgap.cli import app
 from docsgap.config import Config
 from docsgap.demo import demo_config
-from docsgap.runner import run_once
+from docsgap.loop.run import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_USERNAME, Sandbox
 
 

@@ -14,7 +14,7 @@ from docsgap.cli import app
 from docsgap.config import ENV_VARS, PolicyConfig
 from docsgap.demo import MR_FILE, MR_TOPIC, demo_config
 from docsgap.errors import DocsgapError
-from docsgap.runner import run_once
+from docsgap.loop.run import run_once
 from docsgap.sandbox import (
     SANDBOX_DISCOURSE_API_KEY,
     SANDBOX_DISCOURSE_API_USERNAME,

@@ -18,7 +18,7 @@ from docsgap import compose
 from docsgap.cli import app
 from docsgap.demo import demo_config
 from docsgap.errors import ConfigError
-from docsgap.runner import run_once
+from docsgap.loop.run import run_once
 from docsgap.sandbox import (
     SANDBOX_DISCOURSE_ADMIN_USERNAME,
     SANDBOX_DISCOURSE_API_USERNAME,

@@ -14,7 +14,7 @@ from docsgap.demo import demo_config
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.forum.discourse import DiscourseForum
-from docsgap.runner import run_once
+from docsgap.loop.run import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
 from docsgap.state import StateStore
 

@@ -178,8 +178,8 @@ def test_summary_json_that_fails_after_the_run_is_one_line_not_a_traceback(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from docsgap.cli import run_cmd
+    from docsgap.loop.run import RunReport
     from docsgap.models import Plan, RunResult
-    from docsgap.runner import RunReport
 
     _target_env(monkeypatch, tmp_path)
     done = RunReport(RunResult(Plan()), None, {"forum": 1, "gitlab": 1}, None, ExitCode.OK)

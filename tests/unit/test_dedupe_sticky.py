@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from docsgap import pipeline as pipeline_module
 from docsgap.dedupe.matcher import Matcher
 from docsgap.dedupe.sticky import HOLD, hold_reviews
-from docsgap.matchcache import MatchCache
+from docsgap.loop import pipeline as pipeline_module
+from docsgap.loop.matchcache import MatchCache
 from docsgap.models import ActionKind, Candidate, MatchResult, Signal
 from docsgap.state import StateStore
 from tests.unit.test_matchcache import plan_once

@@ -12,7 +12,7 @@ from docsgap.config import Config
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.errors import RulesError
-from docsgap.services import build_services
+from docsgap.loop.services import build_services
 
 TEXT = "The docs at https://docs.gitlab.com/ci/yaml/ are wrong: the rules example fails."
 
@@ -45,7 +45,7 @@ def test_rules_a_run_already_loaded_are_not_checked_again(
     cfg = Config(state_path=tmp_path / "s.db", rules_dirs=(rules,))
     build_services(cfg).store.close()  # checks them and remembers their digest
 
-    from docsgap import services
+    from docsgap.loop import services
 
     calls: list[int] = []
     real = services.load_rules

@@ -129,9 +129,28 @@ def test_training_is_deterministic_and_learns_the_signal() -> None:
     weights = dict(zip(first.features, first.weights, strict=True))
     assert weights["title_cover"] > 0.5
     assert first.meta["met"] is True
+    assert first.meta["informative"] is True
     assert first.meta["projects"] == ["proj0", "proj1", "proj2", "proj3"]
     right = sum(e.right for e in _examples())
     assert first.meta["right_at_rank_1"] == right
+
+
+def test_a_feature_whose_meaning_flips_between_projects_is_no_signal() -> None:
+    # Half the questions right in every project; a high title cover means right in projects 0
+    # and 2 but wrong in 1 and 3, so what three projects teach misleads on the fourth and the
+    # base rate alone predicts better out of project.
+    flipped = []
+    for p in range(4):
+        for i in range(10):
+            right = i % 2 == 0
+            high = right if p % 2 == 0 else not right
+            flipped.append(Example(f"p{p}-{i}", f"proj{p}",
+                                   {"title_cover": (0.7 if high else 0.2) + 0.01 * i}, right))
+    fitted = gatetrain.train(flipped)
+    assert fitted.meta["informative"] is False
+    assert float(str(fitted.meta["cv_log_loss"])) > float(
+        str(fitted.meta["cv_log_loss_base_rate"])) == pytest.approx(0.6931, abs=1e-3)
+    assert [p for p, _ in gatetrain.base_rate_cv(flipped)] == [0.5] * 40
 
 
 def test_cross_validation_never_scores_a_project_with_its_own_labels() -> None:

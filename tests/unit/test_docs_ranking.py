@@ -8,7 +8,7 @@ from pathlib import Path
 
 from docsgap.docs.bm25 import query_weights
 from docsgap.docs.evaluate import Labelled, rank, read_labelled
-from docsgap.docs.index import DocsIndex
+from docsgap.docs.index import DocsIndex, is_release_notes
 from docsgap.docs.model import DocsPage, Section
 from docsgap.docs.querytext import question_prose
 
@@ -125,3 +125,23 @@ def test_a_labelled_question_names_the_repository_it_was_asked_in(tmp_path: Path
         '"project": "beta/lib"}\n'
         '{"id": "c", "title": "t", "gold_url": "u"}\n', encoding="utf-8")
     assert [q.project for q in read_labelled(data)] == ["acme/tool", "beta/lib", ""]
+
+
+def test_release_notes_are_never_suggested_but_stay_findable() -> None:
+    notes = page("acme/tool", "docs/about/release-notes.md", "Storage",
+                 ("Change the cache directory", "Change the cache directory with the new cache "
+                                                "directory option; the cache directory moved."))
+    index = DocsIndex([notes, CACHE, MENTION])
+    hits = index.search("How do I change the cache directory?")
+    assert [h.page.path for h in hits] == ["docs/cache.md", "docs/plugins.md"]
+    assert index.find(notes.url) == notes
+    # The same page under another name is what the search would suggest first; coverage
+    # checks (`similar`) still see release notes.
+    renamed = DocsPage(notes.project, "docs/about/storage.md", notes.url, notes.title,
+                       notes.sections, notes.urls)
+    assert DocsIndex([renamed, CACHE]).search("How do I change the cache directory?")[0].page \
+        == renamed
+    assert notes in [h.page for h in index.similar("change the cache directory")]
+    assert [is_release_notes(page("a/b", p, "x")) for p in (
+        "docs/changelog/index.md", "doc/CHANGELOG.md", "docs/release_notes.md",
+        "docs/changes-to-config.md", "docs/releases.md")] == [True, True, True, False, False]

@@ -14,8 +14,8 @@ from docsgap import compose, review
 from docsgap.act.followup import FollowUps, followup_key
 from docsgap.cli import app, followup_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ActionKind, Outcome, Plan
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import (
     Crash,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from docsgap import pipeline as pipeline_module
 from docsgap.dedupe.matcher import Matcher
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
+from docsgap.loop import pipeline as pipeline_module
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import Evidence, Signal
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import FakeForum, FakeTracker
 from tests.unit.test_pipeline import make

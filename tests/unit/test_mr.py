@@ -16,7 +16,7 @@ from docsgap.act.mr import DraftMr, PatchError, apply_patch, branch_name, unifie
 from docsgap.cli import app, mr_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
 from docsgap.errors import ExitCode, UnavailableError
-from docsgap.pipeline import Pipeline
+from docsgap.loop.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import (
     Crash,

@@ -13,8 +13,8 @@ from docsgap import compose
 from docsgap.config import Config, PolicyConfig
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import Post, Thread
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import T0, Crash, FakeForum, FakeTracker, Faults
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from docsgap import runsummary
 from docsgap.act import planview
 from docsgap.errors import AuthError
+from docsgap.loop import summary as runsummary
 from docsgap.models import ActionKind
 from tests.unit.test_pipeline import make, run
 

@@ -8,10 +8,10 @@ from dataclasses import replace
 import pytest
 
 from docsgap.config import Config, ForumConfig, GitLabConfig, PolicyConfig
+from docsgap.doctor.preflight import Needs, Preflight, PreflightError, needs_of
 from docsgap.errors import AuthError
 from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.models import Action, ActionKind
-from docsgap.preflight import Needs, Preflight, PreflightError, needs_of
 from docsgap.tracker.interface import ProjectInfo, TokenInfo
 
 AUTO = PolicyConfig(open_issue="auto", link_existing="auto", reply="auto", followup="auto")

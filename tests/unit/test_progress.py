@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from docsgap.cli.common import TerminalProgress
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import RunResult
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import shared_detector
 from tests.unit.test_pipeline import make

@@ -15,8 +15,8 @@ from docsgap import compose, review
 from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER
 from docsgap.cli import app, review_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ActionKind, RunResult
-from docsgap.pipeline import Pipeline
 from docsgap.review import ReviewItem
 from docsgap.state import StateStore
 from tests.fakes import FakeForum, FakeServices, FakeTracker, docs_thread, shared_detector

@@ -12,8 +12,8 @@ from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import LatestPost, TopicRead
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import Thread
-from docsgap.pipeline import Pipeline
 from docsgap.scan.held import HeldPosts
 from docsgap.scan.scanner import SIZE_RULE, bounded
 from docsgap.state import StateStore

@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from docsgap import runsummary
 from docsgap.act.summary_issue import publish
 from docsgap.config import Config, GitLabConfig
+from docsgap.loop import summary as runsummary
 from docsgap.models import Action, ActionKind, Outcome, Plan, RunResult, Skip
 from docsgap.report.summary import SUMMARY_MARKER
 from docsgap.state import StateStore

@@ -13,8 +13,8 @@ from docsgap.config import Config
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.errors import RateLimitedError
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ItemKind, TrackerItem
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from tests.fakes import FakeForum, FakeTracker
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from docsgap.cli import app
 from docsgap.detect.evaluate import read_records
 from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
+from docsgap.review.verdicts import DEDUP_FILE, DETECT_FILE, export_verdicts
 from docsgap.state import StateStore
-from docsgap.verdicts import DEDUP_FILE, DETECT_FILE, export_verdicts
 
 ISSUE = "https://gitlab.example/docs/-/issues/7"
 

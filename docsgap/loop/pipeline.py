@@ -22,7 +22,7 @@ from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
-from docsgap.matchcache import MatchCache, items_stamp
+from docsgap.loop.matchcache import MatchCache, items_stamp
 from docsgap.models import (
     ItemKind,
     MatchResult,
@@ -144,7 +144,7 @@ class Pipeline:
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
         """Deduplicate every signal against the cached doc issues and MRs; a result kept from
         an earlier run is reused while the signal, the cached items and the settings are the
-        same (`docsgap.matchcache`), so an unchanged rerun builds no index at all."""
+        same (`docsgap.loop.matchcache`), so an unchanged rerun builds no index at all."""
         d = self.config.dedup
         declined = self.config.gitlab.wontdo_labels
         settings = {"link": d.link_threshold, "review": d.review_threshold,

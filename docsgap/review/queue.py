@@ -26,8 +26,8 @@ from docsgap.config import Config
 from docsgap.dedupe.decision import candidate_json
 from docsgap.detect.detector import Detector
 from docsgap.forum.interface import Forum
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import Action, ActionKind, MatchResult, Plan, Signal, Thread
-from docsgap.pipeline import Pipeline
 from docsgap.state import StateStore
 from docsgap.tracker.interface import Tracker
 

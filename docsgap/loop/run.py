@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from docsgap.act.summary_issue import publish as publish_summary
 from docsgap.config import Config
 from docsgap.errors import ExitCode
+from docsgap.loop.pipeline import Pipeline, Progress
+from docsgap.loop.services import build_services
 from docsgap.models import RunResult
-from docsgap.pipeline import Pipeline, Progress
-from docsgap.services import build_services
 from docsgap.state import utcnow
 from docsgap.state.lock import state_lock
 

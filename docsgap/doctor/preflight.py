@@ -82,7 +82,7 @@ def needs_of(actions: Sequence[Action], config: Config, verdicts: Mapping[str, s
 
 @dataclass(frozen=True)
 class Preflight:
-    """The checks with the probes they use (`docsgap.services` builds the real ones; a `None`
+    """The checks with the probes they use (`docsgap.loop.services` builds the real ones; a `None`
     probe checks nothing, as CLI tests over fakes want)."""
 
     forum: Callable[[Config], ForumProbe] | None

@@ -11,10 +11,10 @@ from docsgap.config import Config, python_gitlab_config_file, require_target
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules, rules_digest
 from docsgap.detect.ruleset import RuleSet
+from docsgap.doctor.preflight import Preflight
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.forum.interface import Forum
-from docsgap.preflight import Preflight
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab import GitLabTracker
 from docsgap.tracker.gitlab_checks import GitLabChecks
