@@ -14,7 +14,7 @@ import shlex
 import subprocess
 import sys
 
-from docsgap.sandbox.gitlab_search import indexed_text, parse
+from docsgap.sandbox.gitlab.search import indexed_text, parse
 
 
 def ours(text: str) -> set[str]:

@@ -10,9 +10,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from docsgap.sandbox import gitlab_repo
 from docsgap.sandbox.discourse.state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
-from docsgap.sandbox.gitlab_state import OWNER, GitLabState
+from docsgap.sandbox.gitlab import repo
+from docsgap.sandbox.gitlab.state import OWNER, GitLabState
 from docsgap.sandbox.wire import JSON, norm_time, parse_time
 
 POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISPER}
@@ -207,21 +207,21 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
     # A project can start from a shipped docs tree (`docs_tree`); its own `files` win.
     files = {**(docs_tree(spec["docs_tree"]) if spec.get("docs_tree") else {}),
              **spec.get("files", {})}
-    root = gitlab_repo.new_commit(state, project, parent=None, files=files,
-                                  message="Import documentation", author=owner, created_at=created)
+    root = repo.new_commit(state, project, parent=None, files=files,
+                           message="Import documentation", author=owner, created_at=created)
     state.branches[(project["id"], project["default_branch"])] = {
         "name": project["default_branch"], "project_id": project["id"], "commit_id": root["id"],
         "base_commit_id": root["id"], "protected": True, "created_at": created,
     }
     for branch in spec.get("branches", []):
         at = parse_time(branch["at"])
-        gitlab_repo.create_branch(state, project, branch["name"], branch.get("from", "master"), at)
+        repo.create_branch(state, project, branch["name"], branch.get("from", "master"), at)
         record = state.branches[(project["id"], branch["name"])]
         files = dict(state.commits[record["commit_id"]]["files"]) | branch.get("files", {})
         author = _gl_user(state, str(branch.get("author") or owner["username"]))
-        made = gitlab_repo.new_commit(state, project, parent=record["commit_id"], files=files,
-                                      message=branch.get("message", "Update docs"),
-                                      author=author, created_at=norm_time(branch["at"]))
+        made = repo.new_commit(state, project, parent=record["commit_id"], files=files,
+                               message=branch.get("message", "Update docs"),
+                               author=author, created_at=norm_time(branch["at"]))
         record["commit_id"] = made["id"]
     for issue in spec.get("issues", []):
         _issue(state, project, issue, places)

@@ -13,9 +13,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from docsgap.sandbox import control, discourse, gitlab, gitlab_people, seed
+from docsgap.sandbox import control, discourse, gitlab, seed
 from docsgap.sandbox.discourse import ForumSettings
 from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
+from docsgap.sandbox.gitlab import people
 from docsgap.sandbox.httpd import Handler, Server, Server6, is_loopback
 from docsgap.sandbox.snapshot import snapshot
 from docsgap.sandbox.wire import (
@@ -244,7 +245,7 @@ class Sandbox:
         `labels` first, e.g. `("won't do",)` for a declined gap, or as a duplicate of issue
         `duplicate_of`."""
         with self._lock:
-            return gitlab_people.close_issue(
+            return people.close_issue(
                 self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
                 self.gitlab_url, labels=labels, username=username, duplicate_of=duplicate_of)
 
@@ -252,7 +253,7 @@ class Sandbox:
                      project: str | None = None) -> JSON:
         """Reopen issue `iid`."""
         with self._lock:
-            return gitlab_people.reopen_issue(
+            return people.reopen_issue(
                 self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
                 self.gitlab_url, username=username)
 
@@ -260,7 +261,7 @@ class Sandbox:
                             project: str | None = None) -> JSON:
         """Merge MR `iid` into its target branch (closing the issues it `Closes`)."""
         with self._lock:
-            return gitlab_people.merge_merge_request(
+            return people.merge_merge_request(
                 self.gitlab, self.gitlab.project(project or self.project), iid, self.now(),
                 self.gitlab_url, username=username)
 

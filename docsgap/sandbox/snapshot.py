@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 
 from docsgap.sandbox.discourse.state import ForumState
-from docsgap.sandbox.gitlab_mrs import is_draft, source_project_id
-from docsgap.sandbox.gitlab_repo import changes
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab.mrs import is_draft, source_project_id
+from docsgap.sandbox.gitlab.repo import changes
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import JSON
 
 

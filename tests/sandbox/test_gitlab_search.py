@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from docsgap.sandbox import SANDBOX_GITLAB_TOKEN, Sandbox
-from docsgap.sandbox.gitlab_search import parse, query
+from docsgap.sandbox.gitlab.search import parse, query
 
 TOKEN = {"PRIVATE-TOKEN": SANDBOX_GITLAB_TOKEN}
 LONG_PATH = "doc/administration/geo/replication/troubleshooting/synchronization"

@@ -1,15 +1,15 @@
 """The sandbox GitLab's forks: `POST /projects/:id/fork` (a copy of the repository in the user's
 namespace, owned by them) and `GET /projects/:id/forks`. Merge requests from a fork into its
-upstream are `gitlab_mrs.create_merge_request` with `target_project_id`."""
+upstream are `mrs.create_merge_request` with `target_project_id`."""
 
 from __future__ import annotations
 
 import re
 
-from docsgap.sandbox import gitlab_views as views
-from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import paginate
-from docsgap.sandbox.gitlab_state import OWNER, GitLabState
+from docsgap.sandbox.gitlab import views
+from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab.listing import paginate
+from docsgap.sandbox.gitlab.state import OWNER, GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

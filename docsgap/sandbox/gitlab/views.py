@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from docsgap.sandbox.gitlab_mrs import is_draft, source_project_id
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab.mrs import is_draft, source_project_id
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import JSON
 
 

@@ -1,6 +1,6 @@
 """The sandbox GitLab's data (users, tokens, projects, issues, notes, merge requests) and the
-rules for changing issues and notes; merge requests' own rules live in `gitlab_mrs`, the
-repository (branches, files, commits) in `gitlab_repo`."""
+rules for changing issues and notes; merge requests' own rules live in `mrs`, the
+repository (branches, files, commits) in `repo`."""
 
 from __future__ import annotations
 

@@ -8,8 +8,8 @@ import difflib
 import hashlib
 from typing import Any
 
-from docsgap.sandbox.gitlab_mrs import mark_merged, source_project_id
-from docsgap.sandbox.gitlab_state import DEVELOPER, MAINTAINER, GitLabState
+from docsgap.sandbox.gitlab.mrs import mark_merged, source_project_id
+from docsgap.sandbox.gitlab.state import DEVELOPER, MAINTAINER, GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

@@ -1,12 +1,12 @@
 """The sandbox GitLab's merge requests: who may open one from where (a branch of the project
 or of a fork in its network), closing and reopening, and what a merge does to the issues its
-description closes. The git side of a merge (commits, branches) lives in `gitlab_repo`."""
+description closes. The git side of a merge (commits, branches) lives in `repo`."""
 
 from __future__ import annotations
 
 import re
 
-from docsgap.sandbox.gitlab_state import DEVELOPER, GitLabState, split_labels, truthy
+from docsgap.sandbox.gitlab.state import DEVELOPER, GitLabState, split_labels, truthy
 from docsgap.sandbox.wire import JSON, HttpError, gitlab_bad_request, gitlab_message, iso
 
 DRAFT_PREFIX = re.compile(r"^\s*(\[draft\]|\(draft\)|draft:|draft\s*-)", re.IGNORECASE)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import paginate
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab.listing import paginate
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

@@ -6,15 +6,10 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from docsgap.sandbox import gitlab_forks as forks
-from docsgap.sandbox import gitlab_mrs as mrs
-from docsgap.sandbox import gitlab_packages as packages
-from docsgap.sandbox import gitlab_repo as repo
-from docsgap.sandbox import gitlab_tree as tree
-from docsgap.sandbox import gitlab_views as views
-from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import Listing, filter_items, order, paginate
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab import forks, mrs, packages, repo, tree, views
+from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab.listing import Listing, filter_items, order, paginate
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlencode
 
-from docsgap.sandbox.gitlab_mrs import is_draft
-from docsgap.sandbox.gitlab_search import (
+from docsgap.sandbox.gitlab.mrs import is_draft
+from docsgap.sandbox.gitlab.search import (
     SEARCH_MODES,
     Vector,
     full_text,
@@ -21,7 +21,7 @@ from docsgap.sandbox.gitlab_search import (
     query,
     vector,
 )
-from docsgap.sandbox.gitlab_state import split_labels
+from docsgap.sandbox.gitlab.state import split_labels
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,
@@ -50,7 +50,7 @@ def filter_items(
     users: dict[int, JSON] | None = None,
 ) -> list[JSON]:
     """Apply GitLab's list filters for issues (`kind="issue"`) or merge requests;
-    `search_mode` says how issue text is indexed (`gitlab_search.SEARCH_MODES`)."""
+    `search_mode` says how issue text is indexed (`SEARCH_MODES`)."""
     state = req.arg("state") or "all"
     allowed = ("opened", "closed", "all") if kind == "issue" else (
         "opened", "closed", "locked", "merged", "all")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from docsgap.sandbox import gitlab_views as views
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab import views
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import (
     JSON,
     HttpError,

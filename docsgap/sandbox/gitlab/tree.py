@@ -9,11 +9,10 @@ import re
 import tarfile
 import time
 
-from docsgap.sandbox import gitlab_repo as repo
-from docsgap.sandbox import gitlab_views as views
-from docsgap.sandbox.gitlab_ctx import GitLabCtx, ok, project_of
-from docsgap.sandbox.gitlab_listing import paginate
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox.gitlab import repo, views
+from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab.listing import paginate
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import JSON, HttpError, Request, Response, Route, gitlab_message, route
 
 ARCHIVE_FORMATS = ("tar.gz", "tar")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 
-from docsgap.sandbox import gitlab_repo, snapshot
-from docsgap.sandbox.gitlab_state import GitLabState
+from docsgap.sandbox import snapshot
+from docsgap.sandbox.gitlab import repo
+from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import JSON
 
 
@@ -54,7 +55,7 @@ def merge_merge_request(state: GitLabState, project: JSON, iid: int, now: float,
     is the default branch). Returns the MR as the snapshot shows it."""
     who = actor(state, project, username)
     mr = state.merge_request(project, iid)
-    gitlab_repo.merge(state, project, mr, who, now)
+    repo.merge(state, project, mr, who, now)
     # One row, not the whole snapshot: building that costs time per issue in the forum.
     return copy.deepcopy(snapshot.merge_request_row(state, mr, gitlab_url))
 
