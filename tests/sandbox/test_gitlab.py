@@ -343,3 +343,21 @@ def test_push_needs_developer(sandbox: Sandbox) -> None:
     again = requests.post(api(sandbox, "/repository/branches"), headers=TOKEN, timeout=5,
                           json={"branch": "docsgap/x", "ref": "master"})
     assert again.status_code == 201
+
+
+def test_an_archive_of_one_commit_is_always_the_same_bytes(sandbox: Sandbox) -> None:
+    """The tar members and the gzip header carry the commit's date, not the clock."""
+    import gzip
+    import io
+    import tarfile
+
+    url = api(sandbox, "/repository/archive.tar.gz")
+    headers = {"PRIVATE-TOKEN": SANDBOX_GITLAB_TOKEN}
+    first = requests.get(url, params={"path": "doc"}, headers=headers, timeout=5)
+    second = requests.get(url, params={"path": "doc"}, headers=headers, timeout=5)
+    assert first.status_code == 200 and first.content == second.content
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(first.content))) as tar:
+        stamps = {m.mtime for m in tar.getmembers()}
+    header = int.from_bytes(first.content[4:8], "little")  # gzip MTIME (RFC 1952)
+    assert stamps == {header}
+    assert header < datetime.now(UTC).timestamp() - 86_400  # the seeded commit, not now

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import calendar
+import gzip
 import io
 import re
 import tarfile
@@ -65,16 +67,21 @@ def archive(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     path = (req.arg("path") or "").strip("/")
     prefix = f"{project['name']}-{ref}-{commit['id']}" + (f"-{path.replace('/', '-')}" if path
                                                            else "")
+    # The commit's date, in UTC, stamps the members and the gzip header alike, so the same
+    # commit always downloads as the same bytes (GitLab caches archives per commit too).
+    stamp = calendar.timegm(time.strptime(commit["committed_date"][:19], "%Y-%m-%dT%H:%M:%S"))
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz" if fmt == "tar.gz" else "w") as tar:
-        stamp = time.mktime(time.strptime(commit["committed_date"][:19], "%Y-%m-%dT%H:%M:%S"))
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, text in sorted(_under(commit["files"], path).items()):
             data = text.encode("utf-8")
             info = tarfile.TarInfo(f"{prefix}/{name}")
-            info.size, info.mtime, info.mode = len(data), int(stamp), 0o644
+            info.size, info.mtime, info.mode = len(data), stamp, 0o644
             tar.addfile(info, io.BytesIO(data))
+    body = buffer.getvalue()
+    if fmt == "tar.gz":
+        body = gzip.compress(body, mtime=stamp)
     filename = f"{prefix}.{fmt}"
-    return Response(200, buffer.getvalue(), "application/octet-stream",
+    return Response(200, body, "application/octet-stream",
                     {"Content-Disposition": f'attachment; filename="{filename}"',
                      "Content-Transfer-Encoding": "binary"})
 
