@@ -7,10 +7,11 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from docsgap.detect.doclinks import tracker_links
 from docsgap.detect.features import context_features, post_vector, rule_names, veto_name
 from docsgap.detect.gate import GateIndex, gate_for
 from docsgap.detect.model import Model, ModelInputs, read_model, shipped_model
-from docsgap.detect.posttext import Sentence, clean_post, sentences_of, tracker_links
+from docsgap.detect.posttext import Sentence, clean_post, sentences_of
 from docsgap.detect.ruleset import THREAD_SCOPES, Rule, RuleSet
 from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
 from docsgap.docs.pages import map_url

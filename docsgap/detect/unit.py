@@ -7,8 +7,9 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 
+from docsgap.detect.doclinks import is_docs_url
 from docsgap.detect.gate import gate_for, lowercase_twin
-from docsgap.detect.posttext import Sentence, is_docs_url
+from docsgap.detect.posttext import Sentence
 from docsgap.detect.ruleset import Canceller
 
 Search = Callable[[str], "re.Match[str] | None"]

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from docsgap import compose
 from docsgap.config import Config
 from docsgap.detect.detector import Detector
-from docsgap.detect.posttext import tracker_links
+from docsgap.detect.doclinks import tracker_links
 from docsgap.docs import questions
 from docsgap.errors import ConfigError, NotFoundError, UsageError
 from docsgap.forum.interface import Forum, LatestPost, TopicRead

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from docsgap.detect.doclinks import is_docs_url, tracker_links
 from docsgap.detect.posttext import (
     DOCS_TOKEN,
     LINK_TOKEN,
     clean_post,
     extract_docs_urls,
-    is_docs_url,
     sentences_of,
-    tracker_links,
 )
 
 
@@ -107,7 +106,7 @@ def test_titles_take_a_fast_path_with_the_same_result() -> None:
 
 
 def test_simple_cooked_html_takes_the_fast_path_with_the_same_lines() -> None:
-    from docsgap.detect.posttext import _Links, _simple_html, _walk_html
+    from docsgap.detect.markup import Links, _simple_html, _walk_html
 
     simple = [
         "<p>Hello,\nthe runner hangs.</p>\n<p>Any idea?</p>",
@@ -116,7 +115,7 @@ def test_simple_cooked_html_takes_the_fast_path_with_the_same_lines() -> None:
         "no tags at all\nsecond line",
     ]
     for text in simple:
-        assert _simple_html(text) == _walk_html(text, _Links())[0]
+        assert _simple_html(text) == _walk_html(text, Links())[0]
     for text in [
         '<p>See <a href="https://docs.gitlab.com/ee/ci/">the docs</a></p>',
         "<aside class=\"quote\"><blockquote><p>quoted</p></blockquote></aside>",
