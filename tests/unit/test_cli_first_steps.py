@@ -206,3 +206,19 @@ def test_docs_sync_without_a_gitlab_named_refuses_before_any_request(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no GitLab named for the docs" in result.output
     assert list(tmp_path.iterdir()) == []  # no state created either
+
+
+@pytest.mark.parametrize("argv", [["train", "detect"], ["train", "detect-effect", "new.jsonl"]])
+def test_training_without_the_train_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]
+) -> None:
+    """Without scikit-learn/scipy, `train detect` once ended in a ModuleNotFoundError traceback
+    (exit 1) from deep inside fitting."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # as if not installed: import raises
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    result = CliRunner().invoke(app, [*argv, "--shared", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "pip install 'docsgap[train]'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
