@@ -200,8 +200,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
 
         result = train(shared or default_shared(), verdicts=verdicts, extra=extra,
                        log=lambda m: typer.echo(m, err=True))
-        save_model(result.model, output)
-        card = write_card(result.model, output.parent / "MODEL_CARD.md")
+        with common.writing(output):
+            save_model(result.model, output)
+            card = write_card(result.model, output.parent / "MODEL_CARD.md")
         typer.echo(card)
         typer.echo(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB)", err=True)
 
@@ -243,7 +244,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config, state)
         store = StateStore(cfg.state_path)
         try:
-            exported = write_verdicts(store, output)
+            with common.writing(output, "a folder"):
+                exported = write_verdicts(store, output)
         finally:
             store.close()
         gaps = sum(r["label"] == "docs_gap" for r in exported.detect)

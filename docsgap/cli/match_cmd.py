@@ -85,7 +85,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         data = splits.load(queries, pools, extra_queries, extra_pools)
         ranker = dedupe_train.train(splits.select(data, "train"), splits.select(data, "dev"),
                                     verdicts=verdicts, date=date)
-        dedupe_train.write(ranker, output)
+        with common.writing(output):
+            dedupe_train.write(ranker, output)
         weights = ", ".join(f"{k} {v:+.2f}" for k, v in ranker.to_json()["weights"].items())
         typer.echo(f"wrote {output}: bias {ranker.bias:+.2f}, {weights}; link threshold "
                    f"{ranker.link_threshold:g} (chosen on dev)")

@@ -222,3 +222,26 @@ def test_training_without_the_train_extra_says_what_to_install(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "pip install 'docsgap[train]'" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_dedup_and_verdicts_to_paths_they_cannot_write_are_clear_errors(
+    tmp_path: Path,
+) -> None:
+    """Both ended in a traceback (exit 1) on an unwritable --output."""
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "repo": "g/p", "query": {"url": "https://f/t/1", '
+                       '"title": "Runner example wrong", "body": "fails"}, '
+                       '"duplicate_of": "https://gitlab.example/g/p/-/issues/1"}\n',
+                       encoding="utf-8")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"url": "https://gitlab.example/g/p/-/issues/1", "repo": "g/p", '
+                    '"title": "Runner example is wrong", "body": "", "state": "opened"}\n',
+                    encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    for argv in (["train", "dedup", "-q", str(queries), "-p", str(pool), "-o", str(tmp_path)],
+                 ["train", "verdicts", "--state", str(tmp_path / "s.db"), "-o", str(a_file)]):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == ExitCode.CONFIG, (argv, result.output)
+        assert "cannot write" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
