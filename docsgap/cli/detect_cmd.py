@@ -98,7 +98,10 @@ def _eval_records(dataset: Path | None, split: str | None, shared: Path | None) 
             raise UsageError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
         return split_records(shared or default_shared(), split)
     assert dataset is not None
-    return list(read_records(dataset, labelled=True))
+    records = list(read_records(dataset, labelled=True))
+    if not records:  # figures over nothing printed an empty table and exit 0
+        raise ConfigError(f"{dataset}: no labelled records (JSON lines)")
+    return records
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:

@@ -171,6 +171,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                                   f"{', '.join(splits.SPLITS)}")
             data = splits.select(data, split)
         items, records = data.pool, data.queries
+        if not records:  # figures over nothing printed an empty table and exit 0
+            raise ConfigError("no labelled queries in "
+                              + ", ".join(str(q) for q in queries)
+                              + (f" (split {split})" if split else ""))
         matcher = PoolMatcher(
             items, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
             closed_within_days=d.closed_within_days, replay=not no_replay,

@@ -245,3 +245,16 @@ def test_train_dedup_and_verdicts_to_paths_they_cannot_write_are_clear_errors(
         assert result.exit_code == ExitCode.CONFIG, (argv, result.output)
         assert "cannot write" in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("command", ["detect", "dedup"])
+def test_eval_on_a_file_with_no_records_says_so(tmp_path: Path, command: str) -> None:
+    """A blank file printed an empty table of figures ('0 records ()') and exit 0."""
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n", encoding="utf-8")
+    argv = (["eval", "detect", "-d", str(blank)] if command == "detect"
+            else ["eval", "dedup", "-q", str(blank), "-p", str(blank)])
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "no labelled" in result.output
+    assert str(blank) in result.output
