@@ -13,7 +13,7 @@ from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.docs import evaluate, gate, gatetrain
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
-from docsgap.docs.store import DocsStore
+from docsgap.docs.store import DocsStore, SourceState
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.state import StateStore
 
@@ -131,17 +131,20 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     def status(
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Print the projects as JSON."),
     ) -> None:
         """What the local docs index holds: each project, its commit and page count."""
         cfg = load(config, state)
-        if not _state_exists(cfg.state_path):
-            typer.echo("the docs index is empty: run `docsgap docs sync`")
+        sources: list[SourceState] = []
+        if _state_exists(cfg.state_path):
+            store = StateStore(cfg.state_path)
+            try:
+                sources = DocsStore(store.db).sources()
+            finally:
+                store.close()
+        if as_json:
+            common.echo_json({"sources": [asdict(s) for s in sources]})
             return
-        store = StateStore(cfg.state_path)
-        try:
-            sources = DocsStore(store.db).sources()
-        finally:
-            store.close()
         if not sources:
             typer.echo("the docs index is empty: run `docsgap docs sync`")
         for s in sources:

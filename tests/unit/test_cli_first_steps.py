@@ -258,3 +258,21 @@ def test_eval_on_a_file_with_no_records_says_so(tmp_path: Path, command: str) ->
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no labelled" in result.output
     assert str(blank) in result.output
+
+
+def test_docs_status_prints_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The README says `--json` is on every command that prints results; docs status had none."""
+    import json
+
+    nothing_named(monkeypatch, tmp_path)
+    state = str(tmp_path / "s.db")
+    empty = CliRunner().invoke(app, ["docs", "status", "--json", "--state", state])
+    assert empty.exit_code == 0, empty.output
+    assert json.loads(empty.output) == {"sources": []}
+    tree = Path(__file__).resolve().parents[2] / "docsgap" / "sandbox" / "demo_docs"
+    synced = CliRunner().invoke(app, ["docs", "sync", "--path", str(tree), "--state", state])
+    assert synced.exit_code == 0, synced.output
+    shown = CliRunner().invoke(app, ["docs", "status", "--json", "--state", state])
+    (source,) = json.loads(shown.output)["sources"]
+    assert (source["project"], source["origin"]) == ("gitlab-org/gitlab", "path")
+    assert source["pages"] > 20
