@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -276,3 +277,23 @@ def test_docs_status_prints_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     (source,) = json.loads(shown.output)["sources"]
     assert (source["project"], source["origin"]) == ("gitlab-org/gitlab", "path")
     assert source["pages"] > 20
+
+
+def test_no_option_shows_a_python_type_as_metavar() -> None:
+    """`train detect --help` showed `--extra <list[Path]>`. (typer still adds the type after a
+    list argument's name, e.g. `NEW.jsonl... <list[Path]>`: not checked here.)"""
+    import typer
+
+    def walk(cmd: Any, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in getattr(cmd, "commands", {}).items():  # typer's own click copy
+            found += walk(sub, [*path, name])
+        return found
+
+    commands = walk(typer.main.get_command(app), [])
+    assert ["train", "detect-effect"] in commands
+    for argv in commands:
+        shown = CliRunner().invoke(app, [*argv, "--help"])
+        assert shown.exit_code == 0, argv
+        options = [line for line in shown.output.splitlines() if line.lstrip().startswith("-")]
+        assert not [line for line in options if "list[" in line], argv
