@@ -39,7 +39,8 @@ def add_groups(app: typer.Typer) -> Groups:
     """Create the command groups and add them to `app`."""
     groups = Groups(
         eval=typer.Typer(
-            help="Score detection or deduplication on labelled data.", no_args_is_help=True
+            help="Score detection, deduplication or docs-first suggestions on labelled data.",
+            no_args_is_help=True,
         ),
         rules=typer.Typer(help="Validate and inspect detection rules.", no_args_is_help=True),
         train=typer.Typer(

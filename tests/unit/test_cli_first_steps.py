@@ -314,3 +314,10 @@ def test_docs_search_with_nothing_to_find_says_so(
     none = CliRunner().invoke(app, ["docs", "search", "zzqxv wqyxz", "--state", state])
     assert none.exit_code == 0, none.output
     assert "no docs page shares a word with the question" in none.output
+
+
+def test_eval_help_names_each_of_its_commands() -> None:
+    """`docsgap --help` said eval scores "detection or deduplication" after `eval suggest`."""
+    shown = CliRunner().invoke(app, ["--help"])
+    line = next(x for x in shown.output.splitlines() if x.strip().startswith("eval "))
+    assert "docs-first" in line or "suggest" in line, line
