@@ -15,6 +15,7 @@ import typer
 
 from docsgap import review
 from docsgap.act import mr
+from docsgap.act.apply import parse_item_url
 from docsgap.act.mr import DraftMr, MrRefused, MrTarget
 from docsgap.cli import common
 from docsgap.cli.run_cmd import (
@@ -173,6 +174,14 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         content_text = read_utf8(content, error=UsageError) if content is not None else None
         if patch_text is not None:
             mr.check_patch(patch_text, path=file.lstrip("/"))
+        if issue is not None:
+            try:  # the MR description says "Closes <issue>": a typo there closes nothing
+                parse_item_url(issue)
+            except ValueError:
+                raise common.fail(UsageError(
+                    f"--issue {issue!r} is not a GitLab issue or MR URL",
+                    hint="give its web URL, e.g. https://gitlab.com/gitlab-org/gitlab/-/issues/123",
+                )) from None
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         out = _Out(as_json)
         out.data.update({"topic": topic, "file": file, "applied": apply})

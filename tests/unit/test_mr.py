@@ -353,6 +353,15 @@ def test_issue_flag_overrides_the_linked_issue(world) -> None:
     assert target.issue_url == other
 
 
+def test_issue_flag_that_is_no_issue_url_is_a_usage_error(world, invoke) -> None:
+    # `--issue notaurl` was put in the MR description ("Closes notaurl") without a word.
+    _, _, tracker = world
+    result = invoke("--content", "fixed.md", "--issue", "notaurl", "--apply")
+    assert result.exit_code == 2, result.output
+    assert "--issue 'notaurl' is not a GitLab issue or MR URL" in result.output
+    assert mrs(tracker) == []
+
+
 def test_reply_policy_review_asks_a_person(world, invoke, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
     cfg, forum, tracker = world
