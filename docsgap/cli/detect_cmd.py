@@ -214,6 +214,33 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         for line in effect.lines():
             typer.echo(line)
 
+    @groups.train.command("rules-effect")
+    @common.handle_errors
+    def train_rules_effect(
+        variant: list[Path] = typer.Argument(..., help="Rules directories of the variant "
+                                             "(read over the shipped rules, as --rules)."),
+        base: list[Path] = typer.Option(
+            [], "--base", help="Rules directories of the side to compare against (default: "
+            "the shipped rules)."),
+        shared: Path | None = typer.Option(
+            None, "--shared", help="The shared data directory (default ../shared)."),
+        extra: list[Path] = typer.Option(
+            [], "--extra", help="Labelled messages both sides fit on and are scored on (as "
+            "`train detect`; a message in two files counts once)."),
+    ) -> None:
+        """What a rules change does to the learned scorer before it ships: train + dev +
+        extra scored out of fold (site folds, the same for both) by models refitted per fold
+        on each side's rule features, the shipped model's settings; F1 and precision of both
+        and their paired site-bootstrap differences with 95% intervals, per source and on the
+        rows whose rule hits differ, at the shipped threshold (`fixed`) and at each side's own
+        out-of-fold threshold (`chosen`). The test split is never read. Writes nothing. Needs
+        the `train` extra."""
+        from docsgap.detect.effect import rules_effect
+
+        effect = rules_effect(shared or default_shared(), variant, base=base, extra=extra)
+        for line in effect.lines():
+            typer.echo(line)
+
     @groups.train.command("verdicts")
     @common.handle_errors
     def train_verdicts(
