@@ -98,13 +98,18 @@ def test_effect_compares_the_same_rows_with_and_without_the_new_messages(
 def test_training_takes_several_extra_files(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     from docsgap.detect.pool import Setting
-    from docsgap.detect.train import train
+    from docsgap.detect.train import CURRENT_DECISION, train
 
     shared = _shared(tmp_path)
     first = _forum(tmp_path / "a.jsonl", 1, "a")
     second = _forum(tmp_path / "b.jsonl", 2, "b")
-    card = train(shared, extra=[first, second], grid=[Setting(2.0, 1.0, True, "plain")],
-                 folds=3).model.card
+    model = train(shared, extra=[first, second], grid=[Setting(2.0, 1.0, True, "plain")],
+                  folds=3).model
+    card = model.card
+    # One setting: its own chosen threshold ships only if it beats the current one beyond noise.
+    assert (card["cv"]["delta"]["low"] > 0) == (card["cv"]["shipped"] == "best")
+    if card["cv"]["shipped"] == "current":
+        assert (model.threshold, model.combine) == CURRENT_DECISION
     assert card["data"]["extra"]["forum"] == {"messages": 12, "gaps": 6, "sites": 3}
     assert card["data"]["extra"]["file"] == "a.jsonl, b.jsonl"
 
