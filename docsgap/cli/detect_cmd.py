@@ -170,8 +170,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         extra: list[Path] = typer.Option(
             [], "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
             "format, each with a source_url; repeat for several files); any from a test site "
-            "are left out. The shipped model used ../shared-local/detect-extra-all.jsonl (see "
-            "its model card)."),
+            "are left out. The shipped model used ../shared-local/detect-extra-all.jsonl, "
+            "detect-extra-forum3.jsonl and detect-extra-forum4.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
