@@ -120,7 +120,7 @@ def build_plan(
             meta = context.threads.get(s.thread_id, ThreadMeta())
             rkey = signal_reply_key(s)
             if meta.closed or meta.archived:
-                skips.append(Skip(rkey, "no reply: topic is closed or archived"))
+                skips.append(Skip(rkey, "topic is closed or archived: no reply"))
                 continue
             actions.append(
                 _action(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -160,6 +161,17 @@ class TerminalProgress:
             sys.stderr.write("\r" + " " * 72 + "\r")
             sys.stderr.flush()
             self._shown = False
+
+
+@contextlib.contextmanager
+def writing(path: Path, what: str = "a file path") -> Iterator[None]:
+    """Around a write to `path`: a folder, a missing parent or no permission is exit 3 with
+    the path, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}",
+                          hint=f"pass {what} you can write with -o/--output") from exc
 
 
 def write_or_echo(text: str, output: Path | None) -> None:

@@ -26,7 +26,7 @@ from docsgap.detect.model import SHIPPED, read_model, save_model
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
-from docsgap.errors import ExitCode, UsageError
+from docsgap.errors import ConfigError, ExitCode, UsageError
 from docsgap.models import Detection
 from docsgap.review.verdicts import DEDUP_FILE, DETECT_FILE, write_verdicts
 from docsgap.state import StateStore
@@ -45,6 +45,17 @@ def make_detector(rules: list[Path] | None, model: Path | None = None,
     if no_model:
         return Detector(ruleset, None)
     return Detector(ruleset, read_model(model)) if model else Detector(ruleset)
+
+
+def need_train_extra() -> None:
+    """Stop before the data is read when the `train` extra is missing (its modules are
+    imported deep inside fitting, which used to end in a traceback)."""
+    try:
+        import scipy.sparse  # noqa: F401
+        import sklearn.linear_model  # noqa: F401
+    except ImportError:
+        raise ConfigError("training needs scikit-learn and scipy (the `train` extra)",
+                          hint="pip install 'docsgap[train]'") from None
 
 
 RULES_OPT = typer.Option(
@@ -87,7 +98,10 @@ def _eval_records(dataset: Path | None, split: str | None, shared: Path | None) 
             raise UsageError(f"--split must be one of {', '.join(SPLITS)}, not {split!r}")
         return split_records(shared or default_shared(), split)
     assert dataset is not None
-    return list(read_records(dataset, labelled=True))
+    records = list(read_records(dataset, labelled=True))
+    if not records:  # figures over nothing printed an empty table and exit 0
+        raise ConfigError(f"{dataset}: no labelled records (JSON lines)")
+    return records
 
 
 def register(app: typer.Typer, groups: common.Groups) -> None:
@@ -125,8 +139,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @common.handle_errors
     def eval_detect(
         dataset: Path | None = typer.Option(
-            None, "--dataset", "-d", help="JSON lines with id, title, text, label, gap_type "
-            "(kind and source_url are used when present)."),
+            None, "--dataset", "-d", help="JSON lines with id, title, text, label (docs_gap or "
+            "not_docs_gap), gap_type (kind and source_url are used when present)."),
         split: str | None = typer.Option(
             None, "--split", help="Instead of --dataset: one split (train, dev, test) of every "
             "labelled detection file under --shared, split by site."),
@@ -168,10 +182,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--verdicts", help="Also learn from the team's review verdicts (the "
             "detect-verdicts.jsonl that `docsgap train verdicts` writes)."),
         extra: list[Path] = typer.Option(
-            [], "--extra", help="Also fit on these labelled messages (the detect-dev.jsonl "
-            "format, each with a source_url; repeat for several files); any from a test site "
-            "are left out. The shipped model used ../shared-local/detect-extra-all.jsonl, "
-            "detect-extra-forum3.jsonl and detect-extra-forum4.jsonl (see its model card)."),
+            [], "--extra", metavar="FILE", help="Also fit on these labelled messages (the "
+            "detect-dev.jsonl format, each with a source_url; repeat for several files); any "
+            "from a test site are left out. The shipped model used "
+            "../shared-local/detect-extra-all.jsonl, detect-extra-forum3.jsonl and "
+            "detect-extra-forum4.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
@@ -183,13 +198,15 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         with `eval detect --split test`. Deterministic. Needs the `train` extra (scikit-learn).
         Put the file in a rules directory (`rules_dirs`, `--rules`) as detect-model.json.gz to
         use it instead of the shipped one."""
+        need_train_extra()
         from docsgap.detect.card import write_card
         from docsgap.detect.train import train
 
         result = train(shared or default_shared(), verdicts=verdicts, extra=extra,
                        log=lambda m: typer.echo(m, err=True))
-        save_model(result.model, output)
-        card = write_card(result.model, output.parent / "MODEL_CARD.md")
+        with common.writing(output):
+            save_model(result.model, output)
+            card = write_card(result.model, output.parent / "MODEL_CARD.md")
         typer.echo(card)
         typer.echo(f"wrote {output} ({output.stat().st_size / 1e3:.0f} kB)", err=True)
 
@@ -201,13 +218,15 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         shared: Path | None = typer.Option(
             None, "--shared", help="The shared data directory (default ../shared)."),
         extra: list[Path] = typer.Option(
-            [], "--extra", help="Labelled messages both sides fit on (as `train detect`)."),
+            [], "--extra", metavar="FILE",
+            help="Labelled messages both sides fit on (as `train detect`)."),
     ) -> None:
         """What NEW adds before anyone refits on it: train + dev + extra + NEW scored out of
         fold (site folds) by models fitted with and without NEW, with the shipped model's
         settings; F1 of both and their paired site-bootstrap difference with its 95% interval,
         per source and for the new rows, at the shipped threshold (`fixed`) and at each side's
         own out-of-fold threshold (`chosen`). Writes nothing. Needs the `train` extra."""
+        need_train_extra()
         from docsgap.detect.effect import data_effect
 
         effect = data_effect(shared or default_shared(), new, extra=extra)
@@ -220,12 +239,13 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         variant: list[Path] = typer.Argument(..., help="Rules directories of the variant "
                                              "(read over the shipped rules, as --rules)."),
         base: list[Path] = typer.Option(
-            [], "--base", help="Rules directories of the side to compare against (default: "
-            "the shipped rules)."),
+            [], "--base", metavar="DIR", help="Rules directories of the side to compare "
+            "against (default: the shipped rules)."),
         shared: Path | None = typer.Option(
             None, "--shared", help="The shared data directory (default ../shared)."),
         extra: list[Path] = typer.Option(
-            [], "--extra", help="Labelled messages both sides fit on and are scored on (as "
+            [], "--extra", metavar="FILE", help="Labelled messages both sides fit on and are "
+            "scored on (as "
             "`train detect`; a message in two files counts once)."),
     ) -> None:
         """What a rules change does to the learned scorer before it ships: train + dev +
@@ -235,6 +255,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         rows whose rule hits differ, at the shipped threshold (`fixed`) and at each side's own
         out-of-fold threshold (`chosen`). The test split is never read. Writes nothing. Needs
         the `train` extra."""
+        need_train_extra()
         from docsgap.detect.effect import rules_effect
 
         effect = rules_effect(shared or default_shared(), variant, base=base, extra=extra)
@@ -256,7 +277,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config, state)
         store = StateStore(cfg.state_path)
         try:
-            exported = write_verdicts(store, output)
+            with common.writing(output, "a folder"):
+                exported = write_verdicts(store, output)
         finally:
             store.close()
         gaps = sum(r["label"] == "docs_gap" for r in exported.detect)

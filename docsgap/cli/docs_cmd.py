@@ -13,7 +13,7 @@ from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.docs import evaluate, gate, gatetrain
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
-from docsgap.docs.store import DocsStore
+from docsgap.docs.store import DocsStore, SourceState
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.state import StateStore
 
@@ -131,17 +131,20 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     def status(
         config: Path | None = CONFIG_OPT,
         state: Path | None = STATE_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Print the projects as JSON."),
     ) -> None:
         """What the local docs index holds: each project, its commit and page count."""
         cfg = load(config, state)
-        if not _state_exists(cfg.state_path):
-            typer.echo("the docs index is empty: run `docsgap docs sync`")
+        sources: list[SourceState] = []
+        if _state_exists(cfg.state_path):
+            store = StateStore(cfg.state_path)
+            try:
+                sources = DocsStore(store.db).sources()
+            finally:
+                store.close()
+        if as_json:
+            common.echo_json({"sources": [asdict(s) for s in sources]})
             return
-        store = StateStore(cfg.state_path)
-        try:
-            sources = DocsStore(store.db).sources()
-        finally:
-            store.close()
         if not sources:
             typer.echo("the docs index is empty: run `docsgap docs sync`")
         for s in sources:
@@ -206,7 +209,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config)
         ranked, missing = _ranked(dataset, docs, rules, cfg.rules_dirs, False)
         fitted = gatetrain.train([r.example() for r in ranked])
-        gate.save_gate(fitted, out)
+        with common.writing(out):
+            gate.save_gate(fitted, out)
         m = fitted.meta
         low, high = evaluate.wilson(int(str(m["cv_right"])), int(str(m["cv_answered"])))
         projects = m["projects"]
@@ -214,12 +218,19 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         typer.echo(f"{len(ranked)} questions scored ({len(missing)} gold pages not in the "
                    f"index); {m['right_at_rank_1']} right at rank 1; {len(projects)} projects "
                    f"(l2 {m['l2']})")
-        typer.echo(f"cross-validated by project at threshold {fitted.threshold:g}: answered "
+        single = len(projects) < 2
+        how = ("in-sample (one project: nothing to hold out)" if single
+               else "cross-validated by project")
+        typer.echo(f"{how} at threshold {fitted.threshold:g}: answered "
                    f"{m['cv_answered']}, right {m['cv_right']} (95% CI {low:.2f}-{high:.2f}); "
                    f"target {m['target_precision']} {'met' if m['met'] else 'NOT met'}")
-        typer.echo(f"out-of-project log loss {m['cv_log_loss']} vs {m['cv_log_loss_base_rate']} "
-                   f"for the base rate alone: the features "
-                   f"{'add' if m['informative'] else 'add NO'} signal")
+        if single:
+            typer.echo("no out-of-project figure: give questions of two or more projects to "
+                       "learn whether the features add signal")
+        else:
+            typer.echo(f"out-of-project log loss {m['cv_log_loss']} vs "
+                       f"{m['cv_log_loss_base_rate']} for the base rate alone: the features "
+                       f"{'add' if m['informative'] else 'add NO'} signal")
         typer.echo("weights (per standard deviation): " + ", ".join(
             f"{f} {w:+.2f}" for f, w in zip(fitted.features, fitted.weights, strict=True)))
         typer.echo(f"wrote {out}")

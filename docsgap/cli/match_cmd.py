@@ -85,7 +85,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         data = splits.load(queries, pools, extra_queries, extra_pools)
         ranker = dedupe_train.train(splits.select(data, "train"), splits.select(data, "dev"),
                                     verdicts=verdicts, date=date)
-        dedupe_train.write(ranker, output)
+        with common.writing(output):
+            dedupe_train.write(ranker, output)
         weights = ", ".join(f"{k} {v:+.2f}" for k, v in ranker.to_json()["weights"].items())
         typer.echo(f"wrote {output}: bias {ranker.bias:+.2f}, {weights}; link threshold "
                    f"{ranker.link_threshold:g} (chosen on dev)")
@@ -170,6 +171,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                                   f"{', '.join(splits.SPLITS)}")
             data = splits.select(data, split)
         items, records = data.pool, data.queries
+        if not records:  # figures over nothing printed an empty table and exit 0
+            raise ConfigError("no labelled queries in "
+                              + ", ".join(str(q) for q in queries)
+                              + (f" (split {split})" if split else ""))
         matcher = PoolMatcher(
             items, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
             closed_within_days=d.closed_within_days, replay=not no_replay,

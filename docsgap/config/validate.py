@@ -131,6 +131,16 @@ def check_merged(cfg: Config) -> None:
             raise ConfigError(
                 f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
             )
+    for name in ("answer_threshold", "cover_threshold"):
+        value = getattr(cfg.docs, name)
+        if not 0 <= value <= 1:
+            raise ConfigError(f"docs.{name} = {value:g}: expected a number from 0 to 1")
+    if cfg.gitlab.url.rstrip("/").endswith("/api/v4"):
+        # python-gitlab adds /api/v4 itself: this URL would 404 as "project not found".
+        raise ConfigError(
+            f"gitlab.url = {cfg.gitlab.url!r}: expected the instance's URL, without /api/v4",
+            hint=f"use {cfg.gitlab.url.rstrip('/').removesuffix('/api/v4')!r}",
+        )
     for name, url in (("forum.url", cfg.forum.url), ("gitlab.url", cfg.gitlab.url),
                       ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):

@@ -301,7 +301,8 @@ def _gate_line(meta: object) -> str:
     answered, right = int(meta["cv_answered"]), int(meta["cv_right"])
     low, high = wilson(right, answered)
     return (f"gate: fitted on {meta['examples']} questions of {len(meta['projects'])} projects; "
-            f"cross-validated by project at {meta['threshold']:g}: {answered} answered, {right} "
+            f"{'in-sample' if len(meta['projects']) < 2 else 'cross-validated by project'} "
+            f"at {meta['threshold']:g}: {answered} answered, {right} "
             f"right ({low:.2f}-{high:.2f}); target {meta['target_precision']} "
             f"{'met' if meta['met'] else 'not met'}"
             + ("; its features beat the base rate out of project" if meta.get("informative")

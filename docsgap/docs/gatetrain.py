@@ -141,12 +141,15 @@ def train(examples: Sequence[Example], *, target: float = TARGET) -> AnswerGate:
     answered, right = answered_at(pairs, threshold)
     x, y = _matrix(examples)
     means, scales, weights, bias = fit(x, y, l2)
+    # One project is scored in-sample (`cross_validate`): no evidence about other projects.
+    single = len({e.group for e in examples}) < 2
     meta: dict[str, object] = {
         "examples": len(examples), "right_at_rank_1": int(y.sum()),
         "projects": sorted({e.group for e in examples}), "l2": l2,
-        "cv": "leave one project out", "cv_log_loss": round(log_loss(pairs), 4),
+        "cv": "in-sample: one project" if single else "leave one project out",
+        "cv_log_loss": round(log_loss(pairs), 4),
         "cv_log_loss_base_rate": round(log_loss(base_rate_cv(examples)), 4),
-        "informative": log_loss(pairs) < log_loss(base_rate_cv(examples)),
+        "informative": not single and log_loss(pairs) < log_loss(base_rate_cv(examples)),
         "cv_answered": answered, "cv_right": right, "target_precision": target, "met": met,
     }
     return AnswerGate(FEATURES, rounded(means.tolist()), rounded(scales.tolist()),

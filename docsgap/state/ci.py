@@ -220,21 +220,20 @@ class RestoreResult:
     problem: str | None = None
     backup: Path | None = None
     """Where a previously present local file was moved."""
+    kept_local: bool = False
+    """Nothing usable was downloaded and a local state at `path` stays in use."""
 
     @property
     def message(self) -> str:
         """One line for logs and the CLI."""
         if self.status is RestoreStatus.RESTORED:
             return f"restored state {self.location} ({self.size} bytes) to {self.path}"
-        if self.status is RestoreStatus.MISSING:
-            return (
-                f"no saved state {self.location} in the registry; starting empty "
-                "(remote markers prevent duplicates; cursors start over)"
-            )
-        return (
-            f"saved state {self.location} is corrupt ({self.problem}); starting empty "
-            "(remote markers prevent duplicates; cursors start over)"
-        )
+        found = (f"no saved state {self.location} in the registry"
+                 if self.status is RestoreStatus.MISSING
+                 else f"saved state {self.location} is corrupt ({self.problem})")
+        if self.kept_local:
+            return f"{found}; keeping the local {self.path}"
+        return f"{found}; starting empty (remote markers prevent duplicates; cursors start over)"
 
 
 def restore_state(
@@ -247,13 +246,15 @@ def restore_state(
     path.parent.mkdir(parents=True, exist_ok=True)
     with _temp_beside(path, ".download") as tmp:
         if not registry.fetch(location, tmp):
-            result = RestoreResult(RestoreStatus.MISSING, path, location)
+            result = RestoreResult(RestoreStatus.MISSING, path, location,
+                                   kept_local=path.exists())
             log.warning("%s", result.message)
             return result
         size = tmp.stat().st_size
         problem = check_state_file(tmp)
         if problem is not None:
-            result = RestoreResult(RestoreStatus.CORRUPT, path, location, size, problem)
+            result = RestoreResult(RestoreStatus.CORRUPT, path, location, size, problem,
+                                   kept_local=path.exists())
             log.warning("%s", result.message)
             return result
         backup = _move_aside(path)

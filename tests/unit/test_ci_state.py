@@ -186,6 +186,17 @@ def test_missing_state_leaves_an_empty_start_and_warns(
     assert [p.name for p in tmp_path.iterdir()] == []  # no temp file left behind
 
 
+def test_missing_saved_state_keeps_a_local_one_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    existing = make_state(tmp_path / "state.db", "keep-me")
+    with caplog.at_level(logging.WARNING, logger="docsgap"):
+        result = restore_state(MemoryRegistry(), existing)
+    assert result.status is RestoreStatus.MISSING
+    assert cursor_of(existing) == "keep-me"
+    assert result.message.endswith(f"in the registry; keeping the local {existing}")
+
+
 def test_corrupt_state_is_not_used_and_warns(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -197,6 +208,9 @@ def test_corrupt_state_is_not_used_and_warns(
     assert result.status is RestoreStatus.CORRUPT
     assert "corrupt" in caplog.text
     assert cursor_of(existing) == "keep-me"
+    # It said "starting empty" while the local state stayed in use (found walking the README).
+    assert "starting empty" not in caplog.text
+    assert f"keeping the local {existing}" in caplog.text
 
 
 def test_restore_moves_an_existing_state_and_its_journal_aside(tmp_path: Path) -> None:

@@ -206,3 +206,73 @@ def test_docs_sync_without_a_gitlab_named_refuses_before_any_request(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no GitLab named for the docs" in result.output
     assert list(tmp_path.iterdir()) == []  # no state created either
+
+
+@pytest.mark.parametrize("argv", [["train", "detect"], ["train", "detect-effect", "new.jsonl"]])
+def test_training_without_the_train_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]
+) -> None:
+    """Without scikit-learn/scipy, `train detect` once ended in a ModuleNotFoundError traceback
+    (exit 1) from deep inside fitting."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy", None)  # as if not installed: import raises
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    result = CliRunner().invoke(app, [*argv, "--shared", str(tmp_path)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "pip install 'docsgap[train]'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_train_dedup_and_verdicts_to_paths_they_cannot_write_are_clear_errors(
+    tmp_path: Path,
+) -> None:
+    """Both ended in a traceback (exit 1) on an unwritable --output."""
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"id": "a", "repo": "g/p", "query": {"url": "https://f/t/1", '
+                       '"title": "Runner example wrong", "body": "fails"}, '
+                       '"duplicate_of": "https://gitlab.example/g/p/-/issues/1"}\n',
+                       encoding="utf-8")
+    pool = tmp_path / "pool.jsonl"
+    pool.write_text('{"url": "https://gitlab.example/g/p/-/issues/1", "repo": "g/p", '
+                    '"title": "Runner example is wrong", "body": "", "state": "opened"}\n',
+                    encoding="utf-8")
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x", encoding="utf-8")
+    for argv in (["train", "dedup", "-q", str(queries), "-p", str(pool), "-o", str(tmp_path)],
+                 ["train", "verdicts", "--state", str(tmp_path / "s.db"), "-o", str(a_file)]):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == ExitCode.CONFIG, (argv, result.output)
+        assert "cannot write" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("command", ["detect", "dedup"])
+def test_eval_on_a_file_with_no_records_says_so(tmp_path: Path, command: str) -> None:
+    """A blank file printed an empty table of figures ('0 records ()') and exit 0."""
+    blank = tmp_path / "blank.jsonl"
+    blank.write_text("\n\n", encoding="utf-8")
+    argv = (["eval", "detect", "-d", str(blank)] if command == "detect"
+            else ["eval", "dedup", "-q", str(blank), "-p", str(blank)])
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "no labelled" in result.output
+    assert str(blank) in result.output
+
+
+def test_docs_status_prints_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The README says `--json` is on every command that prints results; docs status had none."""
+    import json
+
+    nothing_named(monkeypatch, tmp_path)
+    state = str(tmp_path / "s.db")
+    empty = CliRunner().invoke(app, ["docs", "status", "--json", "--state", state])
+    assert empty.exit_code == 0, empty.output
+    assert json.loads(empty.output) == {"sources": []}
+    tree = Path(__file__).resolve().parents[2] / "docsgap" / "sandbox" / "demo_docs"
+    synced = CliRunner().invoke(app, ["docs", "sync", "--path", str(tree), "--state", state])
+    assert synced.exit_code == 0, synced.output
+    shown = CliRunner().invoke(app, ["docs", "status", "--json", "--state", state])
+    (source,) = json.loads(shown.output)["sources"]
+    assert (source["project"], source["origin"]) == ("gitlab-org/gitlab", "path")
+    assert source["pages"] > 20

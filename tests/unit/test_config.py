@@ -114,6 +114,22 @@ def test_thresholds_outside_the_score_range_are_refused(tmp_path: Path, text: st
         load_config(write(tmp_path, text), env={})
 
 
+@pytest.mark.parametrize("text", ["[docs]\nanswer_threshold = 2\n",
+                                  "[docs]\ncover_threshold = 1.5\n"])
+def test_docs_probabilities_outside_0_1_are_refused(tmp_path: Path, text: str) -> None:
+    # Found walking the README: answer_threshold = 2 was accepted and silenced every reply.
+    with pytest.raises(ConfigError, match="expected a number from 0 to 1"):
+        load_config(write(tmp_path, text), env={})
+
+
+def test_gitlab_api_url_is_refused_with_the_instance_url(tmp_path: Path) -> None:
+    # The README asks for the instance URL; the /api/v4 one failed later as "project not found".
+    path = write(tmp_path, "[gitlab]\nurl = 'https://gitlab.example.com/api/v4/'\n")
+    with pytest.raises(ConfigError, match="without /api/v4") as info:
+        load_config(path, env={})
+    assert info.value.hint == "use 'https://gitlab.example.com'"
+
+
 def test_non_utf8_config_names_the_file_and_the_byte(tmp_path: Path) -> None:
     path = tmp_path / "docsgap.toml"
     path.write_bytes(b'[forum]\nurl = "https://forum.example.org"  # caf\xe9\n')

@@ -138,15 +138,28 @@ def test_train_suggest_writes_the_same_gate_twice_and_eval_reads_it(tmp_path: Pa
                                    f"gitlab-org/gitlab={TREE}", "-o", str(out)],
                              catch_exceptions=False)
         assert done.exit_code == 0, done.output
-        assert "cross-validated by project at threshold" in done.output
+        # One project cannot be held out: its figures are in-sample and say so (they were
+        # printed as "cross-validated by project" and "the features add signal").
+        assert "in-sample (one project: nothing to hold out) at threshold" in done.output
+        assert "no out-of-project figure" in done.output
     assert outs[0].read_bytes() == outs[1].read_bytes()  # deterministic
     fitted = json.loads(outs[0].read_text())
     assert fitted["meta"]["examples"] == 4
     assert fitted["meta"]["projects"] == ["gitlab-org/gitlab"]
+    assert fitted["meta"]["informative"] is False
     shown = runner.invoke(app, ["eval", "suggest", "-d", str(DATASET), "--docs",
                                 f"gitlab-org/gitlab={TREE}", "--gate", str(outs[0])],
                           catch_exceptions=False)
     assert shown.exit_code == 0, shown.output
     assert f"gate at probability {fitted['threshold']:g}:" in shown.output  # its own threshold
-    assert "gate: fitted on 4 questions of 1 projects" in shown.output
+    assert "gate: fitted on 4 questions of 1 projects; in-sample at" in shown.output
     assert "gitlab-org/gitlab: 4," in shown.output  # the per-project line
+
+
+def test_train_suggest_to_a_path_it_cannot_write_is_a_clear_error(tmp_path: Path) -> None:
+    # It ended in a FileNotFoundError traceback (exit 1).
+    done = CliRunner().invoke(app, ["train", "suggest", "-d", str(DATASET), "--docs",
+                                    f"gitlab-org/gitlab={TREE}", "-o", str(tmp_path)])
+    assert done.exit_code == 3, done.output
+    assert f"cannot write {tmp_path}" in done.output
+    assert done.exception is None or isinstance(done.exception, SystemExit)

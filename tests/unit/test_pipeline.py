@@ -14,6 +14,7 @@ from docsgap.config import Config, PolicyConfig
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules
 from docsgap.loop.pipeline import Pipeline
+from docsgap.loop.summary import summarize
 from docsgap.models import Post, Thread
 from docsgap.state import StateStore
 from tests.fakes import T0, Crash, FakeForum, FakeTracker, Faults
@@ -89,6 +90,9 @@ def test_dry_run_writes_nothing_and_explains(tmp_path: Path) -> None:
     assert all("policy" in a.reason for a in result.plan.actions)
     skipped = " ".join(s.reason for s in result.plan.skips)
     assert "closed" in skipped and "docsgap-ignore" in skipped
+    # The run summary groups skips on the text before a colon: it must still say why.
+    summary = summarize(result, applied=False, remaining={}, stopped_early=None, exit_code=0)
+    assert "topic is closed or archived" in summary["skips"]
 
 
 def test_apply_then_rerun_does_nothing(tmp_path: Path) -> None:
