@@ -213,7 +213,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @groups.train.command("detect-effect")
     @common.handle_errors
     def train_detect_effect(
-        new: list[Path] = typer.Argument(..., help="The labelled messages to judge (the "
+        new: list[Path] = typer.Argument(..., metavar="NEW.jsonl",
+                                         help="The labelled messages to judge (the "
                                          "detect-dev.jsonl format, each with a source_url)."),
         shared: Path | None = typer.Option(
             None, "--shared", help="The shared data directory (default ../shared)."),

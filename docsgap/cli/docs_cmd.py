@@ -14,7 +14,7 @@ from docsgap.docs import evaluate, gate, gatetrain
 from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore, SourceState
-from docsgap.errors import ConfigError, ExitCode
+from docsgap.errors import ConfigError, ExitCode, UsageError
 from docsgap.state import StateStore
 
 
@@ -103,6 +103,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         state: Path | None = STATE_OPT,
     ) -> None:
         """The docs pages (and sections) that best answer a question, from the local index."""
+        if not question.strip():
+            raise UsageError("give a question to search for, e.g. `docsgap docs search "
+                             "\"run a job only in scheduled pipelines\"`")
         cfg = load(config, state)
         if not _state_exists(cfg.state_path):
             typer.echo("the docs index is empty: run `docsgap docs sync` first", err=True)
@@ -122,6 +125,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                                "score": round(h.score, 4), "shared_words": list(h.shared)}
                               for h in hits])
             return
+        if not hits:  # silence read as a broken index
+            typer.echo("no docs page shares a word with the question", err=True)
         for h in hits:
             where = f" > {h.section.heading}" if h.section else ""
             typer.echo(f"{h.score:.2f}  {h.page.title}{where}\n      {h.url}")

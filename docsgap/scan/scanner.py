@@ -241,8 +241,10 @@ class Scanner:
                     self.store.record_link(tid, url, source="docsgap")
                     self.store.set_link_field(tid, url, **{field: posted})
                     item = self.store.item(url)
-                    if field == "reply_url" and item is not None and item.state != "opened":
+                    if (field == "reply_url" and item is not None and item.state != "opened"
+                            and (item.closed_at is None or post.created_at >= item.closed_at)):
                         # A reply about a closed item said so: no follow-up is owed (as apply).
+                        # One posted before the close (the thread read again later) still is.
                         self.store.set_link_field(tid, url, followup_url=posted)
         for url in found:
             self.store.record_link(tid, url, source="thread")

@@ -35,6 +35,9 @@ def check_usable(path: Path, *, read_only: bool = False) -> None:
     fresh start but a state that was cut short, and a read-only one must not be replaced."""
     if not path.exists():
         return
+    if path.is_dir():  # SQLite's "unable to open database file" led to the corrupt-file advice
+        raise StateError(f"state {path} is a folder, not a state file",
+                         hint=f"give a file path, e.g. --state {path / 'state.db'}")
     if path.is_file() and path.stat().st_size == 0:
         raise StateError(
             f"state {path} is empty (0 bytes): it holds none of docsgap's records",

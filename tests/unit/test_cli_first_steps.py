@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -276,3 +277,40 @@ def test_docs_status_prints_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     (source,) = json.loads(shown.output)["sources"]
     assert (source["project"], source["origin"]) == ("gitlab-org/gitlab", "path")
     assert source["pages"] > 20
+
+
+def test_no_option_shows_a_python_type_as_metavar() -> None:
+    """`train detect --help` showed `--extra <list[Path]>`. (typer still adds the type after a
+    list argument's name, e.g. `NEW.jsonl... <list[Path]>`: not checked here.)"""
+    import typer
+
+    def walk(cmd: Any, path: list[str]) -> list[list[str]]:
+        found = [path]
+        for name, sub in getattr(cmd, "commands", {}).items():  # typer's own click copy
+            found += walk(sub, [*path, name])
+        return found
+
+    commands = walk(typer.main.get_command(app), [])
+    assert ["train", "detect-effect"] in commands
+    for argv in commands:
+        shown = CliRunner().invoke(app, [*argv, "--help"])
+        assert shown.exit_code == 0, argv
+        options = [line for line in shown.output.splitlines() if line.lstrip().startswith("-")]
+        assert not [line for line in options if "list[" in line], argv
+
+
+def test_docs_search_with_nothing_to_find_says_so(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An empty question, or one no page shares a word with, printed nothing and exit 0."""
+    nothing_named(monkeypatch, tmp_path)
+    state = str(tmp_path / "s.db")
+    tree = Path(__file__).resolve().parents[2] / "docsgap" / "sandbox" / "demo_docs"
+    synced = CliRunner().invoke(app, ["docs", "sync", "--path", str(tree), "--state", state])
+    assert synced.exit_code == 0, synced.output
+    empty = CliRunner().invoke(app, ["docs", "search", "  ", "--state", state])
+    assert empty.exit_code == ExitCode.USAGE, empty.output
+    assert "give a question" in empty.output
+    none = CliRunner().invoke(app, ["docs", "search", "zzqxv wqyxz", "--state", state])
+    assert none.exit_code == 0, none.output
+    assert "no docs page shares a word with the question" in none.output

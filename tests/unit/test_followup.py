@@ -290,3 +290,28 @@ def test_cli_failed_post_exits_7(cli) -> None:
     forum.faults = Faults()
     assert invoke("--apply").exit_code == 0
     assert len(posted(forum)) == 1
+
+
+def test_a_rescan_after_the_close_keeps_the_followup_owed(tmp_path: Path) -> None:
+    """A later post made the thread be read again after its issue closed: docsgap's own reply
+    (posted while the issue was open) was taken for a reply about a closed item, and the
+    follow-up was silently dropped (walking the README: `mr --apply`'s reply did it)."""
+    from dataclasses import replace
+
+    from docsgap.models import Post
+
+    cfg, forum, tracker = linked_world(tmp_path)
+    set_item_state(tracker, ISSUE_2, "closed")
+    t = forum.threads[201]
+    later = max(p.created_at for p in t.posts) + (tracker.clock - t.posts[0].created_at)
+    forum.threads[201] = replace(t, posts=(*t.posts, Post(
+        9001, 201, len(t.posts) + 1, "someone", later, "<p>Any news?</p>", "Any news?")))
+    store = StateStore(cfg.state_path)
+    try:
+        Pipeline(cfg, forum, tracker, store, shared_detector()).run(apply=False)
+        assert store.link(201, ISSUE_2)["followup_url"] is None  # type: ignore[index]
+    finally:
+        store.close()
+    plan, outcomes = followups(cfg, forum, tracker)
+    assert [a.key for a in plan.actions] == [followup_key(201, ISSUE_2)]
+    assert [o.status for o in outcomes] == ["applied"]

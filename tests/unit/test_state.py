@@ -129,3 +129,12 @@ def test_read_only_store_reads_and_never_writes(tmp_path: Path) -> None:
         ro.set_verdict("reply:t2", "reject")
     ro.close()
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_folder_as_state_is_named_as_a_folder(tmp_path: Path, read_only: bool) -> None:
+    # `--state DIR` said "unable to open database file" and advised restoring a corrupt copy.
+    with pytest.raises(StateError, match="is a folder, not a state file") as info:
+        StateStore(tmp_path, read_only=read_only)
+    assert info.value.hint == f"give a file path, e.g. --state {tmp_path / 'state.db'}"
+    assert list(tmp_path.iterdir()) == []
