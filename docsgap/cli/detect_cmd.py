@@ -237,7 +237,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @groups.train.command("rules-effect")
     @common.handle_errors
     def train_rules_effect(
-        variant: list[Path] = typer.Argument(..., help="Rules directories of the variant "
+        variant: list[Path] = typer.Argument(..., metavar="VARIANT_DIR",
+                                             help="Rules directories of the variant "
                                              "(read over the shipped rules, as --rules)."),
         base: list[Path] = typer.Option(
             [], "--base", metavar="DIR", help="Rules directories of the side to compare "
