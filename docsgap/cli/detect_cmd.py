@@ -185,7 +185,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             [], "--extra", metavar="FILE", help="Also fit on these labelled messages (the "
             "detect-dev.jsonl format, each with a source_url; repeat for several files); any "
             "from a test site are left out. The shipped model used "
-            "../shared-local/detect-extra-all.jsonl (see its model card)."),
+            "../shared-local/detect-extra-all.jsonl, detect-extra-forum3.jsonl and "
+            "detect-extra-forum4.jsonl (see its model card)."),
         output: Path = typer.Option(
             SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
             "shipped in the package); its card goes beside it as MODEL_CARD.md."),
@@ -230,6 +231,36 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         from docsgap.detect.effect import data_effect
 
         effect = data_effect(shared or default_shared(), new, extra=extra)
+        for line in effect.lines():
+            typer.echo(line)
+
+    @groups.train.command("rules-effect")
+    @common.handle_errors
+    def train_rules_effect(
+        variant: list[Path] = typer.Argument(..., metavar="VARIANT_DIR",
+                                             help="Rules directories of the variant "
+                                             "(read over the shipped rules, as --rules)."),
+        base: list[Path] = typer.Option(
+            [], "--base", metavar="DIR", help="Rules directories of the side to compare "
+            "against (default: the shipped rules)."),
+        shared: Path | None = typer.Option(
+            None, "--shared", help="The shared data directory (default ../shared)."),
+        extra: list[Path] = typer.Option(
+            [], "--extra", metavar="FILE", help="Labelled messages both sides fit on and are "
+            "scored on (as "
+            "`train detect`; a message in two files counts once)."),
+    ) -> None:
+        """What a rules change does to the learned scorer before it ships: train + dev +
+        extra scored out of fold (site folds, the same for both) by models refitted per fold
+        on each side's rule features, the shipped model's settings; F1 and precision of both
+        and their paired site-bootstrap differences with 95% intervals, per source and on the
+        rows whose rule hits differ, at the shipped threshold (`fixed`) and at each side's own
+        out-of-fold threshold (`chosen`). The test split is never read. Writes nothing. Needs
+        the `train` extra."""
+        need_train_extra()
+        from docsgap.detect.effect import rules_effect
+
+        effect = rules_effect(shared or default_shared(), variant, base=base, extra=extra)
         for line in effect.lines():
             typer.echo(line)
 

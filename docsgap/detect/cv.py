@@ -161,16 +161,27 @@ class SiteBootstrap:
                 "gaps": gaps, "precision": round(tp / flagged, 4) if flagged else 0.0,
                 "recall": round(tp / gaps, 4) if gaps else 0.0}
 
-    def delta(self, gold: Mask, new: Mask, old: Mask, within: Mask | None = None) -> Interval:
-        """F1(new) - F1(old) on the same resamples, with its 95% interval (paired)."""
+    def delta(self, gold: Mask, new: Mask, old: Mask, within: Mask | None = None,
+              metric: str = "f1") -> Interval:
+        """F1 (or `precision`) of new minus old on the same resamples, with its 95% interval
+        (paired)."""
         keep = np.ones(len(gold), dtype=bool) if within is None else within
-        diff = _f1s(*self._counts(gold, new, keep)) - _f1s(*self._counts(gold, old, keep))
+        score = _f1s if metric == "f1" else _precisions
+        diff = score(*self._counts(gold, new, keep)) - score(*self._counts(gold, old, keep))
         low, high = np.percentile(diff, [2.5, 97.5])
-        value = f1_precision(gold[keep], new[keep])[0] - f1_precision(gold[keep], old[keep])[0]
+        at = 0 if metric == "f1" else 1
+        value = (f1_precision(gold[keep], new[keep])[at]
+                 - f1_precision(gold[keep], old[keep])[at])
         return Interval(value, float(low), float(high))
 
 
 def _f1s(tp: Any, fp: Any, fn: Any) -> npt.NDArray[np.float64]:
     den = 2 * tp + fp + fn
     out: npt.NDArray[np.float64] = np.divide(2 * tp, den, out=np.zeros(len(tp)), where=den > 0)
+    return out
+
+
+def _precisions(tp: Any, fp: Any, _fn: Any) -> npt.NDArray[np.float64]:
+    den = tp + fp
+    out: npt.NDArray[np.float64] = np.divide(tp, den, out=np.zeros(len(tp)), where=den > 0)
     return out

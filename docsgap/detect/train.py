@@ -32,7 +32,7 @@ from docsgap.detect.rules import load_rules
 from docsgap.errors import ConfigError
 from docsgap.models import GapType
 
-VERSION = "detect-v4"
+VERSION = "detect-v5"
 C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0)
 CHAR_WEIGHTS = (0.3, 0.6, 1.0)
 TYPE_C_GRID = (0.5, 1.0, 2.0, 4.0)
@@ -43,8 +43,8 @@ precision, as the gap, and a wrong report still meets a reviewer first (policies
 review). See MODEL_CARD.md."""
 CURRENT = Setting(2.0, 1.0, True, "plain")
 CURRENT_DECISION = (0.76, "or")
-"""detect-v3's settings and threshold (chosen out of fold; detect-v4 kept them), the baseline a new
-choice must beat."""
+"""detect-v3's settings and threshold (chosen out of fold; detect-v4 and v5 kept them), the
+baseline a new choice must beat."""
 
 
 @dataclass
@@ -192,9 +192,12 @@ def train(shared: Path, *, verdicts: Path | None = None,
     old_pred = current.oof.predict(pool.rules_gap, *CURRENT_DECISION)
     new_pred = best.oof.predict(pool.rules_gap, best.choice.threshold, best.choice.combine)
     delta = boot.delta(pool.gold, new_pred, old_pred)
-    ship = best if delta.low > 0 else current
-    decision = (best.choice.threshold, best.choice.combine) if ship is best else CURRENT_DECISION
-    pred = new_pred if ship is best else old_pred
+    # `best` may be the current setting itself: its chosen threshold must then win by more
+    # than noise too, so compare the decisions, not the objects.
+    switch = delta.low > 0
+    ship = best if switch else current
+    decision = (best.choice.threshold, best.choice.combine) if switch else CURRENT_DECISION
+    pred = new_pred if switch else old_pred
     type_c = max(TYPE_C_GRID, key=lambda c: (_type_accuracy(pool, fold_of, c), -c))
     everything = list(range(len(pool.records)))
     model = fitter(pool, ship.setting)(everything)
@@ -222,7 +225,7 @@ def train(shared: Path, *, verdicts: Path | None = None,
             "current": f"{CURRENT.label()} threshold {CURRENT_DECISION[0]} "
                        f"{CURRENT_DECISION[1]}",
             "current_f1": round(cv.f1_precision(pool.gold, old_pred)[0], 4),
-            "delta": delta.as_dict(), "shipped": "best" if ship is best else "current"})
+            "delta": delta.as_dict(), "shipped": "best" if switch else "current"})
     report = [f"best: {best.setting.label()} threshold {best.choice.threshold} "
               f"{best.choice.combine}: F1 {best.choice.f1:.3f}",
               f"current ({CURRENT.label()}, threshold {CURRENT_DECISION[0]} "

@@ -35,6 +35,8 @@ def detector() -> Detector:
          GapType.CONFUSING),
         ("The upgrade guide doesn't mention that Sidekiq must be stopped.", GapType.MISSING),
         ("The link to the Helm values page is broken.", GapType.BROKEN_LINK),
+        ("That looks like a documentation error in the limits table.", GapType.INCORRECT),
+        ("I didn't see anything in the docs about the proxy setting.", GapType.MISSING),
     ],
 )
 def test_each_gap_type_is_detected(detector: Detector, text: str, gap: GapType) -> None:
@@ -58,6 +60,9 @@ def test_each_gap_type_is_detected(detector: Detector, text: str, gap: GapType) 
         "My README links are broken after moving the repo.",  # own docs
         "The API returns a 404 for my project.",  # product error, no docs
         "See https://docs.gitlab.com/ci/yaml/ for the rules keyword.",  # merely links docs
+        "Your GitHub link is dead, could you upload it again?",  # someone's own link
+        "Failed to fetch http://packages.example.org/pool/x.deb 404 Not Found",  # a tool's fetch
+        "Thanks, the broken link in the install guide has been fixed now.",  # fix confirmed
     ],
 )
 def test_cancellers_and_mere_mentions_stay_quiet(detector: Detector, text: str) -> None:

@@ -98,12 +98,74 @@ def test_effect_compares_the_same_rows_with_and_without_the_new_messages(
 def test_training_takes_several_extra_files(tmp_path: Path) -> None:
     pytest.importorskip("sklearn")
     from docsgap.detect.pool import Setting
-    from docsgap.detect.train import train
+    from docsgap.detect.train import CURRENT_DECISION, train
 
     shared = _shared(tmp_path)
     first = _forum(tmp_path / "a.jsonl", 1, "a")
     second = _forum(tmp_path / "b.jsonl", 2, "b")
-    card = train(shared, extra=[first, second], grid=[Setting(2.0, 1.0, True, "plain")],
-                 folds=3).model.card
+    model = train(shared, extra=[first, second], grid=[Setting(2.0, 1.0, True, "plain")],
+                  folds=3).model
+    card = model.card
+    # One setting: its own chosen threshold ships only if it beats the current one beyond noise.
+    assert (card["cv"]["delta"]["low"] > 0) == (card["cv"]["shipped"] == "best")
+    if card["cv"]["shipped"] == "current":
+        assert (model.threshold, model.combine) == CURRENT_DECISION
     assert card["data"]["extra"]["forum"] == {"messages": 12, "gaps": 6, "sites": 3}
     assert card["data"]["extra"]["file"] == "a.jsonl, b.jsonl"
+
+
+def test_precision_difference_is_paired_over_the_same_site_resamples() -> None:
+    gold = np.array([True, True, False, False, True, False])
+    old = np.array([True, True, True, True, True, False])  # precision 3/5
+    new = np.array([True, True, False, False, True, False])  # precision 1
+    boot = cv.SiteBootstrap(["a", "a", "b", "b", "c", "c"], resamples=200)
+    d = boot.delta(gold, new, old, metric="precision")
+    assert d.value == pytest.approx(0.4)
+    assert 0 <= d.low <= d.value <= d.high <= 1
+    assert boot.delta(gold, new, new, metric="precision").as_dict()["high"] == 0
+
+
+WORDS = [("plimb", "garvo", "snerk", "twoft"), ("bujix", "kelm", "vradn", "opsh"),
+         ("wuzzy", "rhomb", "flaig", "cetch")]
+"""Nonsense words that share no character 3-gram across sites."""
+RULE = """rules:
+  - id: missing.zorblax-test
+    gap_type: missing
+    description: A handbook complaint only this test knows.
+    weight: 1.0
+    patterns: ['\\bqq\\d+x\\b']
+    examples:
+      match: ["The qq7x chapter shows it."]
+"""
+
+
+def test_rules_effect_refits_each_rule_set_on_the_same_rows_and_folds(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    from docsgap.detect.effect import rules_effect
+
+    shared = _shared(tmp_path)
+    # Each site's gaps name a word no other site uses: only a rule can carry them across.
+    forum = _write(tmp_path / "forum.jsonl", [
+        {"id": f"f{s}-{n}", "kind": "forum", "title": "", "text": text,
+         "source_url": f"https://forum.f{s}.example/t/x/{n}/1",
+         "label": "docs_gap" if gap else "not_docs_gap", "gap_type": "missing" if gap else None}
+        for s in range(3) for n, (text, gap) in enumerate([
+            (f"qq{s}x {WORDS[s][0]}.", True), (f"qq{s}x {WORDS[s][1]}!", True),
+            (f"{WORDS[s][2]}.", False), (f"{WORDS[s][3]}?", False)])])
+    variant = tmp_path / "variant"
+    variant.mkdir()
+    (variant / "zorblax.yml").write_text(RULE, encoding="utf-8")
+    # the same file twice: a message counts once
+    effect = rules_effect(shared, [variant], extra=[forum, forum], folds=3)
+    base = len(split_records(shared, "train")) + len(split_records(shared, "dev"))
+    assert (effect.rows, effect.new) == (base + 12, 6)  # 6 forum gaps carry the new rule
+    fixed = effect.table["fixed"]
+    assert fixed["changed rows"]["base"]["messages"] == 6
+    assert fixed["forum"]["variant"]["recall"] == 1.0 > fixed["forum"]["base"]["recall"]
+    assert fixed["forum"]["delta"]["value"] > 0
+    assert fixed["forum"]["delta_precision"]["value"] >= 0
+    assert effect.arms == ("base", "variant") and effect.choices is not None
+    assert "variant F1" in effect.lines()[2]
+    same = rules_effect(shared, [], extra=forum, folds=3)
+    assert same.new == 0
+    assert all(s["delta"]["value"] == 0 for d in same.table.values() for s in d.values())
