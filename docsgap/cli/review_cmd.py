@@ -200,6 +200,17 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         if accept_all and (decisions or body_file):
             raise _usage("--accept-all cannot be combined with --accept/--reject/--skip")
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
+        if not refresh and not cfg.state_path.exists():
+            # Nothing was run with this state (or the wrong folder): say so, create nothing.
+            if list_only or (as_json and not decisions and not accept_all):
+                _list([], as_json=as_json)
+                return
+            if decisions:
+                raise _usage(f"no pending action with key {decisions[0][1]!r}: no state at "
+                             f"{cfg.state_path} (run `docsgap run` first)")
+            typer.echo(f"Nothing waits for review. (There is no state at {cfg.state_path} "
+                       "yet: `docsgap run` plans the actions.)")
+            return
         services = build_services(cfg)
         try:
             plan = review.review_plan(cfg, services.forum, services.tracker, services.store,

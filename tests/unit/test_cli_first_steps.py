@@ -321,3 +321,27 @@ def test_eval_help_names_each_of_its_commands() -> None:
     shown = CliRunner().invoke(app, ["--help"])
     line = next(x for x in shown.output.splitlines() if x.strip().startswith("eval "))
     assert "docs-first" in line or "suggest" in line, line
+
+
+@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review"],
+                                  ["review", "--accept-all"], ["review", "--accept", "x"]])
+def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                             argv: list[str]) -> None:
+    """`review --list` in a folder nothing ran in created a 150 kB state file."""
+    import json
+
+    nothing_named(monkeypatch, tmp_path)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
+    state = tmp_path / "nested" / "s.db"
+    result = CliRunner().invoke(app, [*argv, "--state", str(state)])
+    if argv[-1] == "x":
+        assert result.exit_code == ExitCode.USAGE, result.output
+        assert f"no state at {state}" in result.output
+    elif "--json" in argv:
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output) == {"count": 0, "pending": []}
+    else:
+        assert result.exit_code == 0, result.output
+        assert f"no state at {state}" in result.output.replace("There is no", "no")
+    assert list(tmp_path.iterdir()) == []
