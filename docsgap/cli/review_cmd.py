@@ -20,6 +20,7 @@ from docsgap.cli.run_cmd import (
     STATE_OPT,
     load,
 )
+from docsgap.config import require_target
 from docsgap.errors import ExitCode, RemoteError, UsageError
 from docsgap.loop.services import Services, build_services
 from docsgap.models import ActionKind, Thread
@@ -201,6 +202,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             raise _usage("--accept-all cannot be combined with --accept/--reject/--skip")
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         if not refresh and not cfg.state_path.exists():
+            require_target(cfg)  # as build_services would: no target named is exit 3
             # Nothing was run with this state (or the wrong folder): say so, create nothing.
             if list_only or (as_json and not decisions and not accept_all):
                 _list([], as_json=as_json)

@@ -322,6 +322,9 @@ def test_cli_nothing_to_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(review_cmd, "build_services", FakeServices(FakeForum(), FakeTracker()))
+    # Named as a real `review` needs it (without a state it checks the target itself).
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
     out = CliRunner().invoke(app, ["review", "--state", str(tmp_path / "s.db")])
     assert out.exit_code == 0
     assert "Nothing waits for review." in out.output
