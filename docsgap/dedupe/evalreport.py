@@ -43,12 +43,16 @@ def render_text(main: Scores, baselines: Sequence[Scores], *, threshold: float,
         row = f"{key:<16}"
         for figures, spans in cells:
             lo, hi = spans[key]
+            if key == "link_precision" and not figures["links"]:
+                row += "- (no links)".rjust(24)  # undefined, not perfect
+                continue
             row += f"{figures[key]:>9.3f} [{lo:.2f}, {hi:.2f}]".rjust(24)
         lines.append(row)
     lines.append(f"{'links':<16}" + "".join(f"{f['links']:>24}" for f, _ in cells))
     if sweep:
         lines += ["", "link decisions at other thresholds (docsgap):"]
-        lines += [f"  {t:>5g}%: {s.links} links, precision {s.link_precision:.3f}, "
+        lines += [f"  {t:>5g}%: {s.links} links, precision "
+                  f"{f'{s.link_precision:.3f}' if s.links else '-'}, "
                   f"linked share {s.link_recall:.3f}" for t, s in sweep]
     if main.misses:
         lines += ["", "not ranked first:"]

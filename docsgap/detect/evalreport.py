@@ -125,9 +125,12 @@ def render_text(main: EvalResult, baseline: EvalResult, *, errors: int = 30) -> 
     ]
     for name, fig in ours.items():
         b = base[name]
+        # Precision of a slice nothing was predicted in is undefined, not 0.
+        ours_p = str(fig.precision) if fig.scores.tp + fig.scores.fp else "- (none predicted)"
+        base_p = f"{b.scores.precision:8.2f}" if b.scores.tp + b.scores.fp else f"{'-':>8}"
         out.append(
-            f"{name:<12} {fig.n:>5} {fig.positives:>5}   {fig.precision!s:<17} "
-            f"{fig.recall!s:<17} {fig.f1!s:<17}   {b.scores.precision:8.2f} "
+            f"{name:<12} {fig.n:>5} {fig.positives:>5}   {ours_p:<17} "
+            f"{fig.recall!s:<17} {fig.f1!s:<17}   {base_p} "
             f"{b.scores.recall:5.2f} {b.scores.f1:5.2f}"
         )
     out.append(f"type accuracy on true positives: {main.type_accuracy:.2f} "

@@ -210,3 +210,16 @@ def test_same_day_dates_are_ordered_by_item_number(tmp_path: Path) -> None:
                      review_threshold=20, closed_within_days=3650)
     assert pm.original_exists(q)
     assert [c.url for c in pm.rank(q)] == [url + "10"]
+
+
+def test_link_precision_without_links_is_shown_as_undefined_not_perfect() -> None:
+    from docsgap.dedupe.evalreport import render_text
+
+    linking = Scores("docsgap", [Outcome(True, 1, True, True, "o/a"),
+                                 Outcome(True, 2, False, False, "o/b")])
+    silent = Scores("title", [Outcome(True, 1, False, False, "o/a"),
+                              Outcome(True, 3, False, False, "o/b")])
+    text = render_text(linking, [silent], threshold=70, sweep=[(90.0, silent)])
+    row = next(line for line in text.splitlines() if line.startswith("link_precision"))
+    assert "1.000" in row and "- (no links)" in row
+    assert "90%: 0 links, precision -," in text

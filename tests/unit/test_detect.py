@@ -260,6 +260,21 @@ def test_cli_eval_lists_errors_with_evidence(tmp_path: Path) -> None:
     assert "[incorrect.docs-are-wrong] The guide is wrong about ports." in text
 
 
+def test_eval_says_precision_is_undefined_where_nothing_was_predicted(tmp_path: Path) -> None:
+    data = tmp_path / "d.jsonl"
+    rows = [{"id": "a", "title": "", "text": "The guide is wrong about ports.",
+             "label": "docs_gap", "gap_type": "incorrect"},
+            {"id": "b", "title": "", "text": "How do I change the port?",
+             "label": "not_docs_gap", "gap_type": None}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    text = CliRunner().invoke(_app(), ["eval", "detect", "--dataset", str(data),
+                                       "--no-model"]).output
+    broken = next(line for line in text.splitlines() if line.startswith("broken_link "))
+    assert "- (none predicted)" in broken
+    incorrect = next(line for line in text.splitlines() if line.startswith("incorrect "))
+    assert "1.00 [" in incorrect
+
+
 def test_cli_detect_reports_bad_input_with_line(tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text('{"id": "a", "text": "ok"}\nnot json\n', encoding="utf-8")
