@@ -20,7 +20,7 @@ from docsgap.cli.run_cmd import (
 )
 from docsgap.errors import ExitCode
 from docsgap.loop.services import build_services
-from docsgap.models import RunResult
+from docsgap.models import Plan, RunResult
 from docsgap.state.lock import state_lock
 
 
@@ -46,6 +46,15 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         or auto. Safe to rerun: the ledger and a hidden marker prevent a second post. Exit 7 if
         a post failed (a rerun resumes)."""
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
+        if not cfg.state_path.exists():
+            # Nothing was ever linked with this state (or the wrong folder): create none.
+            empty = RunResult(Plan(), ())
+            if as_json:
+                common.echo_json(planview.to_json(empty, applied=apply))
+            else:
+                typer.echo(f"Nothing to follow up: there is no state at {cfg.state_path} yet "
+                           "(`docsgap run --apply` links threads to issues first).")
+            return
         services = build_services(cfg)
         try:
             follow = followup.FollowUps(services.forum, services.tracker, services.store, cfg)

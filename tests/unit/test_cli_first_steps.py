@@ -345,3 +345,22 @@ def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tm
         assert result.exit_code == 0, result.output
         assert f"no state at {state}" in result.output.replace("There is no", "no")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["followup"], ["followup", "--json"], ["followup", "--apply"]])
+def test_followup_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                               argv: list[str]) -> None:
+    """A follow-up in a folder nothing ran in created a state file (and read the forum)."""
+    import json
+
+    nothing_named(monkeypatch, tmp_path)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
+    state = tmp_path / "nested" / "s.db"
+    result = CliRunner().invoke(app, [*argv, "--state", str(state)])
+    assert result.exit_code == 0, result.output
+    if "--json" in argv:
+        assert json.loads(result.output)["actions"] == []
+    else:
+        assert f"no state at {state}" in result.output
+    assert list(tmp_path.iterdir()) == []
