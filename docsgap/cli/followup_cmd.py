@@ -18,6 +18,7 @@ from docsgap.cli.run_cmd import (
     STATE_OPT,
     load,
 )
+from docsgap.config import require_target
 from docsgap.errors import ExitCode
 from docsgap.loop.services import build_services
 from docsgap.models import Plan, RunResult
@@ -48,6 +49,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         if not cfg.state_path.exists():
             # Nothing was ever linked with this state (or the wrong folder): create none.
+            require_target(cfg)  # as build_services would: no target named is exit 3
             empty = RunResult(Plan(), ())
             if as_json:
                 common.echo_json(planview.to_json(empty, applied=apply))
