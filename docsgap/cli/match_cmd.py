@@ -83,13 +83,16 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         verdicts), choose its link threshold on the dev split, write the weights. The same
         data gives the same file."""
         data = splits.load(queries, pools, extra_queries, extra_pools)
-        ranker = dedupe_train.train(splits.select(data, "train"), splits.select(data, "dev"),
-                                    verdicts=verdicts, date=date)
+        dev = splits.select(data, "dev")
+        ranker = dedupe_train.train(splits.select(data, "train"), dev, verdicts=verdicts,
+                                    date=date)
         with common.writing(output):
             dedupe_train.write(ranker, output)
         weights = ", ".join(f"{k} {v:+.2f}" for k, v in ranker.to_json()["weights"].items())
+        chosen = (f"chosen on the dev split's {len(dev.queries)} queries" if dev.queries else
+                  "no dev queries: the highest, most careful one")
         typer.echo(f"wrote {output}: bias {ranker.bias:+.2f}, {weights}; link threshold "
-                   f"{ranker.link_threshold:g} (chosen on dev)")
+                   f"{ranker.link_threshold:g} ({chosen})")
 
     @app.command()
     @common.handle_errors

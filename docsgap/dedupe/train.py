@@ -177,8 +177,8 @@ def choose_l2(groups: Sequence[Group]) -> tuple[float, dict[str, float]]:
 def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], bias: float,
                      *, also: Sequence[tuple[float, bool]] | None = None
                      ) -> tuple[float, list[dict[str, float]]]:
-    """The lowest `THRESHOLDS` value whose links on `groups` are at least `TARGET_PRECISION`
-    right; the highest one when none is. Also the precision and links at each, and, given
+    """The lowest `THRESHOLDS` value whose links on `groups` (at least one) are at least
+    `TARGET_PRECISION` right; the highest one when none is (no dev data links nothing). Also the precision and links at each, and, given
     `also` (other best candidates' probabilities and whether they were right, e.g.
     `out_of_fold_tops`), the links and right links those would make (`check_links`,
     `check_right`: shown on the card, not used to choose). A group links its top candidate
@@ -195,7 +195,9 @@ def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], 
             checked = [right for p, right in also if p >= t]
             row["check_links"], row["check_right"] = len(checked), sum(checked)
         table.append(row)
-    fine = [row["threshold"] for row in table if row["precision"] >= TARGET_PRECISION]
+    # A threshold no dev match reaches proves nothing: with no links it is not "precise".
+    fine = [row["threshold"] for row in table
+            if row["links"] and row["precision"] >= TARGET_PRECISION]
     return (min(fine) if fine else THRESHOLDS[-1]), table
 
 

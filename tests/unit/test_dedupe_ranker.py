@@ -206,6 +206,16 @@ def test_out_of_fold_links_are_shown_beside_dev_and_do_not_choose() -> None:
     assert [{k: v for k, v in row.items() if not k.startswith("check")} for row in both] == table
 
 
+def test_without_dev_links_the_most_careful_threshold_is_kept() -> None:
+    """No dev match reaching a threshold is no evidence that it is precise: with no dev data the
+    lowest threshold used to win (every row 'precise' with no links)."""
+    groups = dedupe_train.balance(_groups(1))  # type: ignore[arg-type]
+    w, b = dedupe_train.fit(groups, 0.01)
+    threshold, table = dedupe_train.choose_threshold([], w, b)
+    assert threshold == dedupe_train.THRESHOLDS[-1]
+    assert all(row["links"] == 0 for row in table)
+
+
 @pytest.mark.shared
 def test_train_dedup_reproduces_the_shipped_weights(shared_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "ranker.json"
