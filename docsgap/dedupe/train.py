@@ -178,7 +178,8 @@ def choose_threshold(groups: Sequence[Group], weights: npt.NDArray[np.float64], 
                      *, also: Sequence[tuple[float, bool]] | None = None
                      ) -> tuple[float, list[dict[str, float]]]:
     """The lowest `THRESHOLDS` value whose links on `groups` (at least one) are at least
-    `TARGET_PRECISION` right; the highest one when none is (no dev data links nothing). Also the precision and links at each, and, given
+    `TARGET_PRECISION` right; the highest one when none is (no dev data links nothing).
+    Also the precision and links at each, and, given
     `also` (other best candidates' probabilities and whether they were right, e.g.
     `out_of_fold_tops`), the links and right links those would make (`check_links`,
     `check_right`: shown on the card, not used to choose). A group links its top candidate
