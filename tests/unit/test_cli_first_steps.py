@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from typer.testing import CliRunner
 
 from docsgap.cli import app
@@ -323,6 +324,15 @@ def test_eval_help_names_each_of_its_commands() -> None:
     assert "docs-first" in line or "suggest" in line, line
 
 
+def _without_a_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str],
+                     state: Path) -> Result:
+    """Run `argv` with a target named but no state file at `state` (nothing ran here)."""
+    nothing_named(monkeypatch, tmp_path)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
+    return CliRunner().invoke(app, [*argv, "--state", str(state)])
+
+
 @pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review"],
                                   ["review", "--accept-all"], ["review", "--accept", "x"]])
 def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -330,11 +340,8 @@ def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tm
     """`review --list` in a folder nothing ran in created a 150 kB state file."""
     import json
 
-    nothing_named(monkeypatch, tmp_path)
-    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
-    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
     state = tmp_path / "nested" / "s.db"
-    result = CliRunner().invoke(app, [*argv, "--state", str(state)])
+    result = _without_a_state(monkeypatch, tmp_path, argv, state)
     if argv[-1] == "x":
         assert result.exit_code == ExitCode.USAGE, result.output
         assert f"no state at {state}" in result.output
@@ -353,11 +360,8 @@ def test_followup_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, 
     """A follow-up in a folder nothing ran in created a state file (and read the forum)."""
     import json
 
-    nothing_named(monkeypatch, tmp_path)
-    monkeypatch.setenv("DOCSGAP_FORUM_URL", "https://forum.example")
-    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
     state = tmp_path / "nested" / "s.db"
-    result = CliRunner().invoke(app, [*argv, "--state", str(state)])
+    result = _without_a_state(monkeypatch, tmp_path, argv, state)
     assert result.exit_code == 0, result.output
     if "--json" in argv:
         assert json.loads(result.output)["actions"] == []
