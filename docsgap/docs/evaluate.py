@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docpages.pages import DocsMap, load_docs_map
 from docsgap.docs.gate import AnswerGate
 from docsgap.docs.gatefeatures import judge
 from docsgap.docs.gatetrain import Example
 from docsgap.docs.index import DocsIndex
 from docsgap.docs.model import DocsPage
-from docsgap.docs.pages import DocsMap, load_docs_map
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import sync_path
 from docsgap.errors import ConfigError

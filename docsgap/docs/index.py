@@ -24,9 +24,9 @@ import numpy.typing as npt
 from docsgap.config import Config
 from docsgap.dedupe.index import Counts, Floats, Ints, Postings
 from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docpages.pages import DocsMap, load_docs_map, map_url
 from docsgap.docs.bm25 import Bm25, FieldCounts, query_weights
 from docsgap.docs.model import DocsPage, Section
-from docsgap.docs.pages import DocsMap, load_docs_map, map_url
 from docsgap.docs.querytext import question_prose
 from docsgap.docs.store import DocsStore
 from docsgap.state import StateStore

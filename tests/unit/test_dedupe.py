@@ -14,7 +14,7 @@ from docsgap.dedupe.features import FEATURES, RECENT_NUMBERS
 from docsgap.dedupe.matcher import Matcher, decide, group_signals, page_tails
 from docsgap.dedupe.ranker import load_ranker
 from docsgap.dedupe.textnorm import Boilerplate, stem, strip_markup, words
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
