@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from docsgap.docs.pages import DocsMap
+from docsgap.docpages.pages import DocsMap
 from docsgap.models import GapType
 
 NEAR_DOCS = ("sentence", "adjacent", "post")
