@@ -13,7 +13,7 @@ from docsgap.detect.model import Model, ModelInputs, read_model, shipped_model
 from docsgap.detect.posttext import Sentence, clean_post, sentences_of
 from docsgap.detect.ruleset import THREAD_SCOPES, Canceller, Rule, RuleSet
 from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import Detection, DocPage, Evidence, GapType, Post, Signal, Thread
 
 _BOT_NAMES = frozenset({"system", "discobot", "github", "gitlab-bot", "forum-bot"})

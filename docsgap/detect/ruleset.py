@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from docsgap.detect.gate import GateIndex, gate_for
-from docsgap.docs.pages import DocsMap
+from docsgap.docpages.pages import DocsMap
 from docsgap.models import GapType
 
 NEAR_DOCS = ("sentence", "adjacent", "post")
