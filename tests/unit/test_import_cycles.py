@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "docsgap"
@@ -21,12 +22,19 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@cache
+def parsed() -> dict[str, tuple[Path, ast.Module]]:
+    """Every docsgap module by name, with its file and syntax tree (parsed once per session)."""
+    return {module_name(p): (p, ast.parse(p.read_text(encoding="utf-8")))
+            for p in sorted(PACKAGE.rglob("*.py"))}
+
+
 def import_graph() -> dict[str, set[str]]:
-    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    files = parsed()
     graph: dict[str, set[str]] = {}
-    for name, path in files.items():
+    for name, (_, tree) in files.items():
         deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     full = f"{node.module}.{alias.name}"
@@ -131,13 +139,12 @@ def package_of(module: str) -> str:
 def package_graph() -> tuple[dict[str, set[str]], dict[tuple[str, str], str]]:
     """Which `docsgap.*` package imports which at import time, and for each edge the first
     import that makes it (`docsgap/scan/scanner.py:25 imports docsgap.docs.questions`)."""
-    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {package_of(m): set() for m in paths}
+    files = parsed()
+    graph: dict[str, set[str]] = {package_of(m): set() for m in files}
     why: dict[tuple[str, str], str] = {}
-    for name, path in sorted(paths.items()):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for target, line in top_level_imports(tree, set(paths)):
-            if target not in paths:
+    for name, (path, tree) in sorted(files.items()):
+        for target, line in top_level_imports(tree, set(files)):
+            if target not in files:
                 continue
             edge = (package_of(name), package_of(target))
             if edge[0] != edge[1]:
