@@ -2,10 +2,9 @@
 means one of them owns something that belongs to the other). Imports under `TYPE_CHECKING`
 count too: they are the same dependency, only hidden from the interpreter.
 
-The packages are layered too (README, Development): no two of `docsgap.*` import each other
-around a loop through their modules' top-level imports. There a lazy import in a function body
-is allowed (the CLI's commands and the demo use them to import only what a command needs), and
-so is one under `TYPE_CHECKING`."""
+The packages are layered too (README, Development): every import points down `LAYERS`, and no
+two of `docsgap.*` import each other around a loop through their modules' top-level imports
+(there a lazy import in a function body is allowed, as is one under `TYPE_CHECKING`)."""
 
 from __future__ import annotations
 
@@ -175,6 +174,32 @@ def test_no_package_imports_another_that_imports_it_back() -> None:
     edges = [f"{a} -> {b}: {why[a, b]}" for loop in loops for a in loop for b in sorted(graph[a])
              if b in loop]
     assert loops == [], "package import cycle:\n" + "\n".join(edges)
+
+
+LAYERS = (
+    ("docsgap", "errors", "models", "paths", "yamlload", "textfile", "jsonl", "budget",
+     "http_budget", "config", "state", "compose", "text", "docpages"),
+    ("forum", "tracker", "report", "sandbox"),
+    ("detect", "dedupe", "docs", "scan", "act"),
+    ("doctor",),
+    ("loop",),
+    ("review",),
+    ("demo",),
+    ("cli", "__main__"),
+)
+"""README's layers (Development), lowest first: a package imports only from its own layer or a
+lower one, lazily or not; within a layer the cycle tests above keep the order."""
+
+
+def test_every_import_points_down_the_layers() -> None:
+    layer = {("docsgap" if n == "docsgap" else f"docsgap.{n}"): i
+             for i, names in enumerate(LAYERS) for n in names}
+    graph = import_graph()
+    unplaced = sorted({package_of(m) for m in graph} - set(layer))
+    assert unplaced == [], "place these in LAYERS here and in README's list of layers"
+    up = sorted(f"{m} -> {d}" for m, deps in graph.items() for d in deps
+                if layer[package_of(d)] > layer[package_of(m)])
+    assert up == []
 
 
 def test_only_the_demo_and_the_sandbox_command_import_the_sandbox() -> None:
