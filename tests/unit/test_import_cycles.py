@@ -2,15 +2,15 @@
 means one of them owns something that belongs to the other). Imports under `TYPE_CHECKING`
 count too: they are the same dependency, only hidden from the interpreter.
 
-The packages are layered too (README, Development): no two of `docsgap.*` import each other
-around a loop through their modules' top-level imports. There a lazy import in a function body
-is allowed (the CLI's commands and the demo use them to import only what a command needs), and
-so is one under `TYPE_CHECKING`."""
+The packages are layered too (README, Development): every import points down `LAYERS`, and no
+two of `docsgap.*` import each other around a loop through their modules' top-level imports
+(there a lazy import in a function body is allowed, as is one under `TYPE_CHECKING`)."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "docsgap"
@@ -21,12 +21,19 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@cache
+def parsed() -> dict[str, tuple[Path, ast.Module]]:
+    """Every docsgap module by name, with its file and syntax tree (parsed once per session)."""
+    return {module_name(p): (p, ast.parse(p.read_text(encoding="utf-8")))
+            for p in sorted(PACKAGE.rglob("*.py"))}
+
+
 def import_graph() -> dict[str, set[str]]:
-    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    files = parsed()
     graph: dict[str, set[str]] = {}
-    for name, path in files.items():
+    for name, (_, tree) in files.items():
         deps: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     full = f"{node.module}.{alias.name}"
@@ -131,13 +138,12 @@ def package_of(module: str) -> str:
 def package_graph() -> tuple[dict[str, set[str]], dict[tuple[str, str], str]]:
     """Which `docsgap.*` package imports which at import time, and for each edge the first
     import that makes it (`docsgap/scan/scanner.py:25 imports docsgap.docs.questions`)."""
-    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {package_of(m): set() for m in paths}
+    files = parsed()
+    graph: dict[str, set[str]] = {package_of(m): set() for m in files}
     why: dict[tuple[str, str], str] = {}
-    for name, path in sorted(paths.items()):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for target, line in top_level_imports(tree, set(paths)):
-            if target not in paths:
+    for name, (path, tree) in sorted(files.items()):
+        for target, line in top_level_imports(tree, set(files)):
+            if target not in files:
                 continue
             edge = (package_of(name), package_of(target))
             if edge[0] != edge[1]:
@@ -168,6 +174,32 @@ def test_no_package_imports_another_that_imports_it_back() -> None:
     edges = [f"{a} -> {b}: {why[a, b]}" for loop in loops for a in loop for b in sorted(graph[a])
              if b in loop]
     assert loops == [], "package import cycle:\n" + "\n".join(edges)
+
+
+LAYERS = (
+    ("docsgap", "errors", "models", "paths", "yamlload", "textfile", "jsonl", "budget",
+     "http_budget", "config", "state", "compose", "text", "docpages"),
+    ("forum", "tracker", "report", "sandbox"),
+    ("detect", "dedupe", "docs", "scan", "act"),
+    ("doctor",),
+    ("loop",),
+    ("review",),
+    ("demo",),
+    ("cli", "__main__"),
+)
+"""README's layers (Development), lowest first: a package imports only from its own layer or a
+lower one, lazily or not; within a layer the cycle tests above keep the order."""
+
+
+def test_every_import_points_down_the_layers() -> None:
+    layer = {("docsgap" if n == "docsgap" else f"docsgap.{n}"): i
+             for i, names in enumerate(LAYERS) for n in names}
+    graph = import_graph()
+    unplaced = sorted({package_of(m) for m in graph} - set(layer))
+    assert unplaced == [], "place these in LAYERS here and in README's list of layers"
+    up = sorted(f"{m} -> {d}" for m, deps in graph.items() for d in deps
+                if layer[package_of(d)] > layer[package_of(m)])
+    assert up == []
 
 
 def test_only_the_demo_and_the_sandbox_command_import_the_sandbox() -> None:
