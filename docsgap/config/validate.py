@@ -4,6 +4,7 @@ checks across keys once everything is merged."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -30,6 +31,8 @@ _SECTIONS: dict[str, type] = {
     "docs": DocsConfig,
 }
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
+_MENTION = re.compile(r"@[A-Za-z0-9_][\w.\-/]*")
+"""A mention as docs/spikes.py writes it into the spike alert."""
 
 
 def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) -> Any:
@@ -152,6 +155,15 @@ def check_merged(cfg: Config) -> None:
                       ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
+    mention = cfg.docs.spike_mention
+    words = re.split(r"[\s,]+", (mention or "").strip())
+    if mention and not all(_MENTION.fullmatch(w) for w in words):
+        # The alert keeps only @name words: "docs-team" would mention nobody, "@docs team"
+        # only @docs, and the comment would still be posted.
+        raise ConfigError(
+            f"docs.spike_mention = {mention!r}: expected @name words (a user or group)",
+            hint="e.g. spike_mention = \"@docs-team\" or \"@gitlab-org/tw\"",
+        )
     if cfg.dedup.review_threshold > cfg.dedup.link_threshold:
         raise ConfigError(
             "dedup.review_threshold must not exceed dedup.link_threshold "

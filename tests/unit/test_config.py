@@ -127,6 +127,17 @@ def test_a_threshold_written_as_a_fraction_is_refused(tmp_path: Path, text: str,
     assert info.value.hint == f"did you mean {meant}?"
 
 
+@pytest.mark.parametrize("mention", ["docs-team", "@docs team", "@docs-team and @tw"])
+def test_a_spike_mention_that_is_not_only_at_names_is_refused(tmp_path: Path,
+                                                              mention: str) -> None:
+    # Found walking the README: "docs-team" loaded, and the alert then mentioned nobody.
+    with pytest.raises(ConfigError, match="spike_mention .*expected @name words"):
+        load_config(write(tmp_path, f"[docs]\nspike_mention = {mention!r}\n"), env={})
+    good = load_config(write(tmp_path, "[docs]\nspike_mention = '@docs-team, @gitlab-org/tw'\n"),
+                       env={})
+    assert good.docs.spike_mention == "@docs-team, @gitlab-org/tw"
+
+
 @pytest.mark.parametrize("text", ["[docs]\nanswer_threshold = 2\n",
                                   "[docs]\ncover_threshold = 1.5\n"])
 def test_docs_probabilities_outside_0_1_are_refused(tmp_path: Path, text: str) -> None:
