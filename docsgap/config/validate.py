@@ -64,6 +64,12 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{where}: {name}: expected a list, got {value!r}")
+        if "tuple[int" in annotation:  # ids compared with the forum's numbers: "7" never is 7
+            if not all((isinstance(v, int) and not isinstance(v, bool))
+                       or (isinstance(v, str) and v.strip().isdigit()) for v in value):
+                raise ConfigError(f"{where}: {name}: expected a list of ids (numbers), "
+                                  f"got {value!r}")
+            return tuple(int(v) for v in value)
         return tuple(value)
     if isinstance(default, Mapping):
         if not isinstance(value, dict):
@@ -155,6 +161,10 @@ def check_merged(cfg: Config) -> None:
                       ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
+    for name, seconds in (("forum.timeout", cfg.forum.timeout),
+                          ("gitlab.timeout", cfg.gitlab.timeout)):
+        if seconds <= 0:  # requests refuses 0 deep inside a run (a traceback, exit 1)
+            raise ConfigError(f"{name} = {seconds:g}: expected seconds above 0")
     mention = cfg.docs.spike_mention
     words = re.split(r"[\s,]+", (mention or "").strip())
     if mention and not all(_MENTION.fullmatch(w) for w in words):

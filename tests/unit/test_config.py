@@ -127,6 +127,20 @@ def test_a_threshold_written_as_a_fraction_is_refused(tmp_path: Path, text: str,
     assert info.value.hint == f"did you mean {meant}?"
 
 
+def test_category_ids_are_numbers_and_timeouts_above_zero(tmp_path: Path) -> None:
+    # Found walking the README: ignore_categories = "7" loaded as ("7",), which no category
+    # id (a number) equals, so nothing was ignored; ["Announcements"] the same; timeout = 0
+    # ended a run in a traceback (exit 1) or as "unexpected GitLab payload" (exit 6).
+    cfg = load_config(write(tmp_path, '[forum]\nignore_categories = "7, 12"\n'), env={})
+    assert cfg.forum.ignore_categories == (7, 12)
+    with pytest.raises(ConfigError, match="ignore_categories: expected a list of ids"):
+        load_config(write(tmp_path, '[forum]\nignore_categories = ["Announcements"]\n'),
+                    env={})
+    for section in ("forum", "gitlab"):
+        with pytest.raises(ConfigError, match=f"{section}.timeout = 0: expected seconds above 0"):
+            load_config(write(tmp_path, f"[{section}]\ntimeout = 0\n"), env={})
+
+
 @pytest.mark.parametrize("mention", ["docs-team", "@docs team", "@docs-team and @tw"])
 def test_a_spike_mention_that_is_not_only_at_names_is_refused(tmp_path: Path,
                                                               mention: str) -> None:
