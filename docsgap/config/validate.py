@@ -22,6 +22,7 @@ from docsgap.config.schema import (
     PolicyConfig,
 )
 from docsgap.errors import ConfigError
+from docsgap.models import GapType
 
 _SECTIONS: dict[str, type] = {
     "forum": ForumConfig,
@@ -165,6 +166,10 @@ def check_merged(cfg: Config) -> None:
                           ("gitlab.timeout", cfg.gitlab.timeout)):
         if seconds <= 0:  # requests refuses 0 deep inside a run (a traceback, exit 1)
             raise ConfigError(f"{name} = {seconds:g}: expected seconds above 0")
+    unknown = sorted(set(cfg.gitlab.labels_by_gap) - {g.value for g in GapType})
+    if unknown:  # a misspelt gap type would silently never add its labels
+        raise ConfigError(f"gitlab.labels_by_gap: unknown gap type {unknown[0]!r}: expected "
+                          f"one of {', '.join(g.value for g in GapType)}")
     mention = cfg.docs.spike_mention
     words = re.split(r"[\s,]+", (mention or "").strip())
     if mention and not all(_MENTION.fullmatch(w) for w in words):

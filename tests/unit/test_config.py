@@ -141,6 +141,15 @@ def test_category_ids_are_numbers_and_timeouts_above_zero(tmp_path: Path) -> Non
             load_config(write(tmp_path, f"[{section}]\ntimeout = 0\n"), env={})
 
 
+def test_labels_by_gap_names_gap_types(tmp_path: Path) -> None:
+    # Found walking the README: { missng = [...] } loaded, and those labels were never added.
+    with pytest.raises(ConfigError, match="labels_by_gap: unknown gap type 'missng'"):
+        load_config(write(tmp_path, '[gitlab]\nlabels_by_gap = { missng = ["x"] }\n'), env={})
+    cfg = load_config(write(tmp_path, '[gitlab]\nlabels_by_gap = { outdated = ["y"] }\n'),
+                      env={})
+    assert cfg.gitlab.labels_by_gap["outdated"] == ("y",)
+
+
 @pytest.mark.parametrize("mention", ["docs-team", "@docs team", "@docs-team and @tw"])
 def test_a_spike_mention_that_is_not_only_at_names_is_refused(tmp_path: Path,
                                                               mention: str) -> None:
