@@ -25,7 +25,7 @@ from pathlib import Path
 from docsgap.dedupe import index as dedupe_index
 from docsgap.dedupe.itemindex import PARALLEL_ITEMS, cache_fingerprint
 from docsgap.dedupe.matcher import PARALLEL_SIGNALS, Matcher
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import DocPage, MatchResult, TrackerItem
 from docsgap.state import StateStore
 

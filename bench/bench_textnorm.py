@@ -15,10 +15,10 @@ from typing import TypeVar
 
 from bench_dedupe import _vocab, make_items
 
-from docsgap.dedupe import textnorm
-from docsgap.dedupe import words as textwords
 from docsgap.dedupe.itemindex import BODY_CHARS, LEARN_SAMPLE
-from docsgap.dedupe.textnorm import Boilerplate, strip_markup, words
+from docsgap.text import textnorm
+from docsgap.text import words as textwords
+from docsgap.text.textnorm import Boilerplate, strip_markup, words
 
 T = TypeVar("T")
 

@@ -10,8 +10,8 @@ import typer
 
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
+from docsgap.docpages.pages import load_docs_map
 from docsgap.docs import evaluate, gate, gatetrain
-from docsgap.docs.pages import load_docs_map
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore, SourceState
 from docsgap.errors import ConfigError, ExitCode, UsageError

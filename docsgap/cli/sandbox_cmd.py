@@ -13,6 +13,7 @@ from docsgap.cli import common
 from docsgap.errors import ConfigError
 from docsgap.sandbox.client import DEFAULT_PORT, DEFAULT_URL, fetch_state, load_seed
 from docsgap.sandbox.control import ENDPOINTS
+from docsgap.sandbox.seed import SeedError
 
 SERVE_HELP = """Serve the sandbox in the foreground until Ctrl-C.
 
@@ -55,6 +56,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         except OSError as exc:
             raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                               hint="pick another --port (0 picks a free one)") from exc
+        except SeedError as exc:
+            raise ConfigError(f"{data}: {exc}") from exc
         except ValueError as exc:
             hint = None if sb.is_loopback(host) else "pass --allow-remote to serve beyond loopback"
             raise ConfigError(str(exc), hint=hint) from exc

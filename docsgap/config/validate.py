@@ -131,6 +131,13 @@ def check_merged(cfg: Config) -> None:
             raise ConfigError(
                 f"dedup.{name} = {value:g}: expected a score from {low:g} to {high:g}"
             )
+        if 0 < value < 1:
+            # A probability written as a fraction (as docs.answer_threshold is) would link
+            # nearly every match: 0.7 here is 0.7%, not 70%.
+            raise ConfigError(
+                f"dedup.{name} = {value:g}: a percentage from {low:g} to {high:g}, not a "
+                "fraction", hint=f"did you mean {value * 100:g}?",
+            )
     for name in ("answer_threshold", "cover_threshold"):
         value = getattr(cfg.docs, name)
         if not 0 <= value <= 1:

@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from docsgap.dedupe.index import Counts, Ints
-from docsgap.dedupe.textnorm import Boilerplate
 from docsgap.models import TrackerItem
+from docsgap.text.textnorm import Boilerplate
 
 CACHE_VERSION = 3
 """Bumped when what a cache row holds, or how it is computed, changes."""

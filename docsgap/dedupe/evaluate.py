@@ -15,7 +15,7 @@ from docsgap.dedupe.decision import candidate_json
 from docsgap.dedupe.features import Vector
 from docsgap.dedupe.matcher import Matcher, filing_order
 from docsgap.dedupe.ranker import Ranker
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.models import Candidate, DocPage, MatchResult, TrackerItem

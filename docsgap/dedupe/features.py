@@ -12,9 +12,9 @@ from rapidfuzz import fuzz
 
 from docsgap.dedupe.itemindex import ItemIndex, encode, page_key, site_of, vector
 from docsgap.dedupe.links import page_tails
-from docsgap.dedupe.textnorm import surface_forms
-from docsgap.docs.pageid import page_id, page_ids
+from docsgap.docpages.pageid import page_id, page_ids
 from docsgap.models import DocPage
+from docsgap.text.textnorm import surface_forms
 
 FEATURES = ("words", "title", "page", "section", "tail", "other_page", "open", "recent", "ref")
 """The features, in the order of a feature vector."""

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from docsgap.dedupe.textnorm import Boilerplate, words
 from docsgap.models import Signal
+from docsgap.text.textnorm import Boilerplate, words
 
 GROUP_TEXT_SIMILARITY = 85.0
 """Two signals on different (or no) pages group when their titles are this alike."""

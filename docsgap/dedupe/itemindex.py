@@ -1,6 +1,6 @@
 """The cached items as the matcher reads them, indexed once per run: each item's normalised
 title, word vector (an inverted index of tf-idf weights, `docsgap.dedupe.index`), the docs pages
-it names (`docsgap.docs.pageid`), the path tails of its URLs and the items it mentions.
+it names (`docsgap.docpages.pageid`), the path tails of its URLs and the items it mentions.
 
 Large caches are indexed on two processes. Given a `DedupCache` (the state store), each item's
 processed text is kept between runs, keyed on its text and the learned template text, so a
@@ -19,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from docsgap.dedupe import cache as dedupe_cache
-from docsgap.dedupe import links, textnorm
-from docsgap.dedupe import words as textwords
+from docsgap.dedupe import links
 from docsgap.dedupe.cache import (
     IDS,
     NARROW,
@@ -36,13 +35,15 @@ from docsgap.dedupe.cache import (
 )
 from docsgap.dedupe.index import Counts, Floats, Ints, Postings, split_parts
 from docsgap.dedupe.links import REF_RE, page_tails, resolve_mentions, urls_of
-from docsgap.dedupe.textnorm import Boilerplate, strip_markup, words
-from docsgap.docs import docsmap
-from docsgap.docs import pageid as docpageid
-from docsgap.docs import pages as docpages
-from docsgap.docs.pageid import PageId, page_ids
-from docsgap.docs.pages import docs_map_file
+from docsgap.docpages import docsmap
+from docsgap.docpages import pageid as docpageid
+from docsgap.docpages import pages as docpages
+from docsgap.docpages.pageid import PageId, page_ids
+from docsgap.docpages.pages import docs_map_file
 from docsgap.models import TrackerItem
+from docsgap.text import textnorm
+from docsgap.text import words as textwords
+from docsgap.text.textnorm import Boilerplate, strip_markup, words
 
 TITLE_WEIGHT = 2.0
 """Title words count twice in the word vectors: titles say what the problem is."""

@@ -39,8 +39,8 @@ from docsgap.dedupe.index import split_map, top
 from docsgap.dedupe.itemindex import ItemIndex, cache_fingerprint
 from docsgap.dedupe.links import REF_RE, page_tails, urls_in
 from docsgap.dedupe.ranker import RANKER_FILE, Ranker, load_ranker, probabilities
-from docsgap.docs import pages as docpages
-from docsgap.docs.pages import docs_map_file
+from docsgap.docpages import pages as docpages
+from docsgap.docpages.pages import docs_map_file
 from docsgap.models import Candidate, DocPage, MatchResult, Signal, TrackerItem
 
 DECLINED_LABELS = (

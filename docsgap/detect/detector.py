@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from docsgap.detect.doclinks import tracker_links
 from docsgap.detect.features import context_features, post_vector, rule_names, veto_name
-from docsgap.detect.gate import GateIndex, gate_for
 from docsgap.detect.model import Model, ModelInputs, read_model, shipped_model
 from docsgap.detect.posttext import Sentence, clean_post, sentences_of
-from docsgap.detect.ruleset import THREAD_SCOPES, Rule, RuleSet
+from docsgap.detect.ruleset import THREAD_SCOPES, Canceller, Rule, RuleSet
 from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import Detection, DocPage, Evidence, GapType, Post, Signal, Thread
 
 _BOT_NAMES = frozenset({"system", "discobot", "github", "gitlab-bot", "forum-bot"})
@@ -50,6 +49,27 @@ class _Hit:
     evidence: Evidence
 
 
+class _Searchers:
+    """Each rule's and canceller's `searcher`, made at its first use: making one parses its
+    regex again (and may compile a twin), which a thread whose sentences pass few gates needs
+    for a few rules only. Keyed by id(): they live as long as the ruleset (hashing them is
+    slow); another rule or canceller (`rule_fires` on a given rule) gets its plain search."""
+
+    __slots__ = ("_known", "_made")
+
+    def __init__(self, items: Sequence[Rule | Canceller]) -> None:
+        self._known = {id(x): x for x in items}
+        self._made: dict[int, Search] = {}
+
+    def of(self, item: Rule | Canceller) -> Search:
+        found = self._made.get(id(item))
+        if found is None:
+            if self._known.get(id(item)) is not item:
+                return item.regex.search
+            found = self._made[id(item)] = searcher(item.regex)
+        return found
+
+
 MODEL_RULE = "model"
 """The rule id under which the learned scorer's evidence is reported."""
 _SHIPPED = object()
@@ -75,10 +95,8 @@ class Detector:
         self._priority = {t: n for n, t in enumerate(ruleset.settings.type_priority)}
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
         self._refs = DocsRefs(ruleset.docs_ref)
-        self._gates = GateIndex([gate_for(r.sources) for r in ruleset.rules])
-        # Keyed by id(): rules and cancellers live as long as the ruleset (hashing them is slow).
-        self._search: dict[int, Search] = {id(r): searcher(r.regex) for r in ruleset.rules}
-        self._search.update((id(c), searcher(c.regex)) for c in ruleset.cancellers.values())
+        self._gates = ruleset.gate_index
+        self._search = _Searchers([*ruleset.rules, *ruleset.cancellers.values()])
 
     # --- public API ---------------------------------------------------------------------------
     def detect_text(self, title: str, text: str, *, context: str = "") -> Detection:
@@ -184,7 +202,7 @@ class Detector:
                 if c.scope != scope:
                     continue
                 found = next(((i, m) for i, s in enumerate(sentences)
-                              if (m := self._search[id(c)](s.norm)) is not None), None)
+                              if (m := self._search.of(c)(s.norm)) is not None), None)
                 if found is None:
                     continue
                 if c.boost is None:
@@ -207,7 +225,7 @@ class Detector:
         per = _rule_features(unit, hits, cancelled)
         vetoes = tuple(
             next((c.id for c in self._globals if c.penalty is None and unit.cancels(
-                c, self._search[id(c)], i, 0, len(norm))), None)
+                c, self._search.of(c), i, 0, len(norm))), None)
             for i, norm in enumerate(unit.norms))
         return ModelInputs(tuple(unit.norms), tuple(frozenset(p) for p in per),
                            self._verdict(hits)[0], bool(hits), vetoes, unit.context)
@@ -235,7 +253,7 @@ class Detector:
         # The rules' vetoes (praise, success, questions, negation) silence the model as well.
         end = len(unit.norms[i])
         for c in self._globals:
-            if c.penalty is None and unit.cancels(c, self._search[id(c)], i, 0, end):
+            if c.penalty is None and unit.cancels(c, self._search.of(c), i, 0, end):
                 return p, i, c.id
         return p, i, None
 
@@ -297,13 +315,13 @@ class Detector:
         per_sentence = self._rules_each(unit, only)
         for i, (norm, rules) in enumerate(zip(unit.norms, per_sentence, strict=True)):
             for rule in rules:
-                m = search.get(id(rule), rule.regex.search)(norm)
+                m = search.of(rule)(norm)
                 if m is None or not _near_ok(rule, unit, i, m.start(), m.end()):
                     continue
                 weight = rule.weight
                 veto = None
                 for c in (*rule.cancel, *self._globals):
-                    if unit.cancels(c, search.get(id(c), c.regex.search), i, m.start(), m.end()):
+                    if unit.cancels(c, search.of(c), i, m.start(), m.end()):
                         if c.penalty is None:
                             veto = c.id
                             break

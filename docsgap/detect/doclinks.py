@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 
 _DOCS_HOST_RE = re.compile(r"^(?:docs?|documentation|wiki|help|developers?|learn)\.|readthedocs")
 _DOCS_PATH_RE = re.compile(

@@ -16,7 +16,7 @@ from docsgap.detect.nodes import Problems
 from docsgap.detect.patterns import collect_terms
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.schema import assemble, parse_file
-from docsgap.docs.pages import DOCS_MAP_FILE, load_docs_map
+from docsgap.docpages.pages import DOCS_MAP_FILE, load_docs_map
 from docsgap.errors import RulesError
 from docsgap.paths import shipped_rules_dir
 from docsgap.yamlload import SAFE_LOADER
@@ -34,7 +34,7 @@ def rules_files(extra_dirs: Sequence[Path] = ()) -> list[Path]:
             problems.append(f"{directory}:0: rules directory does not exist")
             continue
         for path in sorted([*directory.glob("*.yml"), *directory.glob("*.yaml")]):
-            if path.name != DOCS_MAP_FILE:  # not a signals file (see docsgap.docs.pages)
+            if path.name != DOCS_MAP_FILE:  # not a signals file (see docsgap.docpages.pages)
                 chosen[path.name] = path
     if problems:
         raise RulesError(problems)

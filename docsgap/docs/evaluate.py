@@ -22,18 +22,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docpages.pages import DocsMap, load_docs_map
 from docsgap.docs.gate import AnswerGate
 from docsgap.docs.gatefeatures import judge
 from docsgap.docs.gatetrain import Example
 from docsgap.docs.index import DocsIndex
 from docsgap.docs.model import DocsPage
-from docsgap.docs.pages import DocsMap, load_docs_map
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import sync_path
 from docsgap.errors import ConfigError
 from docsgap.jsonl import read_jsonl
 from docsgap.state import StateStore
+from docsgap.text.textnorm import strip_markup, words
 
 SWEEP = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 """Gate probabilities the sweep reports."""

@@ -17,10 +17,10 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from docsgap.dedupe.textnorm import strip_markup, words
 from docsgap.docs.index import DocsIndex, Hit, unit_words
 from docsgap.docs.model import Section
 from docsgap.docs.querytext import question_prose
+from docsgap.text.textnorm import strip_markup, words
 
 FEATURES = ("top_score", "margin", "ratio", "title_cover", "body_cover", "section_hit",
             "query_words", "cosine_agrees")

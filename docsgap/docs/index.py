@@ -1,6 +1,6 @@
-"""Search over the indexed docs pages with dedup's text machinery: the same markup stripping and
-words (`docsgap.dedupe.textnorm`). The unit is a page section, so a hit names the section that
-answers, and a page scores as its best section. Two rankings over the same words:
+"""Search over the indexed docs pages with the text machinery dedup uses: the same markup
+stripping and words (`docsgap.text.textnorm`). The unit is a page section, so a hit names the
+section that answers, and a page scores as its best section. Two rankings over the same words:
 
 - `search`, what answers a question: BM25F over the fields page title, heading and text
   (`docsgap.docs.bm25`), the question's template and log lines left out
@@ -23,13 +23,13 @@ import numpy.typing as npt
 
 from docsgap.config import Config
 from docsgap.dedupe.index import Counts, Floats, Ints, Postings
-from docsgap.dedupe.textnorm import strip_markup, words
+from docsgap.docpages.pages import DocsMap, load_docs_map, map_url
 from docsgap.docs.bm25 import Bm25, FieldCounts, query_weights
 from docsgap.docs.model import DocsPage, Section
-from docsgap.docs.pages import DocsMap, load_docs_map, map_url
 from docsgap.docs.querytext import question_prose
 from docsgap.docs.store import DocsStore
 from docsgap.state import StateStore
+from docsgap.text.textnorm import strip_markup, words
 
 TITLE_WEIGHT = 3.0
 """Page title words count this many times in each of its sections: the title names the topic."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from docsgap.dedupe.textnorm import strip_markup
+from docsgap.text.textnorm import strip_markup
 
 # A line that is only a template's section label ("**Expected behavior:**", "### Environment").
 _LABEL_RE = re.compile(

@@ -15,7 +15,7 @@ from typing import Any
 
 from docsgap import compose
 from docsgap.config import Config
-from docsgap.docs.pages import load_docs_map, page_keys
+from docsgap.docpages.pages import load_docs_map, page_keys
 from docsgap.models import Post, Signal, Thread
 from docsgap.state import StateStore, iso, parse_iso, utcnow
 

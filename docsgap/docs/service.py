@@ -7,9 +7,9 @@ from pathlib import Path
 
 from docsgap.budget import Budget
 from docsgap.config import Config
+from docsgap.docpages.pages import load_docs_map
 from docsgap.docs.gitlab_archive import GitLabArchive
 from docsgap.docs.index import load_index
-from docsgap.docs.pages import load_docs_map
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import ArchiveSource, SyncResult, sync_archive, sync_path
 from docsgap.errors import ConfigError

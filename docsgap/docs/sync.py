@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from docsgap.docpages.pages import DocsMap, load_docs_map
+from docsgap.docpages.urls import docs_dir, page_urls
 from docsgap.docs.mdpage import parse_page
 from docsgap.docs.model import DocsPage
-from docsgap.docs.pages import DocsMap, load_docs_map
 from docsgap.docs.store import DocsStore, SourceState
-from docsgap.docs.urls import docs_dir, page_urls
 from docsgap.errors import ConfigError, PayloadError
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from docsgap.errors import (
 from docsgap.forum.discourse_http import (
     BAD_URL,
     HOOKS,
+    ROOT_HINT,
     Intercepted,
     limit_name,
     redirected,
@@ -174,7 +175,12 @@ class DiscourseForum:
         for them, so a rerun that finds nothing new reads no category list."""
         ask = before
         for _ in range(MAX_EMPTY_WINDOWS):
-            data = self._read("posts", "latest_posts", ask)
+            try:
+                data = self._read("posts", "latest_posts", ask)
+            except NotFoundError as exc:
+                # Every Discourse serves /posts.json: a 404 is a wrong forum.url.
+                raise ConfigError(f"forum.url {self.base_url!r} is not a Discourse site: "
+                                  "/posts.json not found (404)", hint=ROOT_HINT) from exc
             if newer_than is None:
                 page = parse("/posts.json", latest_items, data, self._category_reason)
             else:

@@ -20,7 +20,7 @@ from docsgap.errors import (
     RemoteError,
     UnavailableError,
 )
-from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, Intercepted
+from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, ROOT_HINT, Intercepted
 from docsgap.forum.interface import ForumUser, SiteInfo
 
 
@@ -47,7 +47,12 @@ class DiscourseChecks:
         try:
             data = self._dict("/about.json", self._anonymous._get, "/about.json")
         except NotFoundError:
-            self._dict("/site.json", self._anonymous._get, "/site.json")
+            try:
+                self._dict("/site.json", self._anonymous._get, "/site.json")
+            except NotFoundError as exc:
+                raise ConfigError(f"forum.url {self.base_url!r} is not a Discourse site: "
+                                  "/about.json and /site.json not found (404)",
+                                  hint=ROOT_HINT) from exc
             return SiteInfo("/site.json")
         except AuthError:
             return SiteInfo("/about.json", None, "login required to read it")

@@ -20,6 +20,8 @@ from docsgap.errors import (
 from docsgap.http_budget import DEFAULT_WAIT, retry_after_seconds
 
 AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
+ROOT_HINT = ("set forum.url to the forum's home page address (https://forum.gitlab.com; a "
+             "subfolder install keeps its path, such as https://example.com/forum)")
 WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
               "topics:write scope")
 BAD_URL = (

@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from docsgap import compose
+from docsgap.act.answers import plan_replies
 from docsgap.act.apply import Applier
 from docsgap.act.plan import PlanContext, ThreadMeta, build_plan, extend_plan
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
 from docsgap.dedupe.sticky import hold_reviews
 from docsgap.detect.detector import Detector
-from docsgap.docs.answers import plan_replies
 from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError

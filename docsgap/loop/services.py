@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from docsgap.budget import Budget
 from docsgap.config import Config, python_gitlab_config_file, require_target
+from docsgap.detect import rulecache
 from docsgap.detect.detector import Detector
 from docsgap.detect.rules import load_rules, rules_digest
 from docsgap.detect.ruleset import RuleSet
@@ -61,11 +63,14 @@ RULES_CHECKED = "rules_checked"
 
 
 def _detector(config: Config, store: StateStore) -> Detector:
-    """Check the rules now, unless the last run loaded exactly these (then at first use)."""
+    """Check the rules now, unless the last run loaded exactly these (then at first use).
+    Loaded rules are kept beside the state (`docsgap.detect.rulecache`) for the next run."""
     digest = rules_digest(config.rules_dirs)
+    cache = rulecache.cache_file(Path(config.state_path))
     if store.cursor(RULES_CHECKED) == digest:
-        return _DetectorOnDemand(lambda: load_rules(config.rules_dirs))
-    ruleset = load_rules(config.rules_dirs)
+        return _DetectorOnDemand(lambda: rulecache.load_cached(cache, config.rules_dirs,
+                                                               load_rules))
+    ruleset = rulecache.load_cached(cache, config.rules_dirs, load_rules)
     store.set_cursor(RULES_CHECKED, digest)
     return _DetectorOnDemand(lambda: ruleset)
 

@@ -17,6 +17,67 @@ from docsgap.sandbox.wire import JSON, norm_time, parse_time
 
 POST_TYPES = {"regular": REGULAR, "small_action": SMALL_ACTION, "whisper": WHISPER}
 
+# What a seed part holds: key -> (required keys, "a|b" for either; its own list keys). A
+# list key's value is a list of objects; these keys hold objects; `check` walks both.
+_Shape = dict[str, tuple[str, "_Shape"]]
+_NOTES: _Shape = {"notes": ("at body author", {})}
+SHAPE: _Shape = {
+    "forum": ("", {
+        "users": ("id username", {}), "categories": ("id name", {}), "api_keys": ("key", {}),
+        "topics": ("id title posts", {"posts": ("user|username at|created_at", {})}),
+    }),
+    "gitlab": ("", {
+        "users": ("id username", {}), "tokens": ("username token", {}),
+        "projects": ("id path_with_namespace", {
+            "labels": ("name", {}), "branches": ("name at", {}),
+            "issues": ("iid title author created_at", _NOTES),
+            "merge_requests": ("iid title author created_at source_branch", _NOTES),
+        }),
+    }),
+}
+_OBJECTS = {"settings", "files", "members"}
+_LISTS = {"tags", "groups", "scopes", "labels"}
+
+
+class SeedError(ValueError):
+    """A seed the sandbox cannot build, with where in it and what is wrong."""
+
+
+def check(data: Any) -> None:
+    """Raise `SeedError` naming the first misshapen part (`forum.topics[2]: missing 'title'`)
+    before building, instead of a Python error from deep in the builder."""
+    for part, (_, lists) in SHAPE.items():
+        if part in data:
+            _check_object(data[part], part, "", lists)
+
+
+def _check_object(value: Any, where: str, required: str, lists: _Shape) -> None:
+    if not isinstance(value, dict):
+        raise SeedError(f"{where}: expected an object, got {_kind(value)}")
+    for need in required.split():
+        if not any(name in value for name in need.split("|")):
+            raise SeedError(f"{where}: missing {' or '.join(map(repr, need.split('|')))}")
+    for key in _OBJECTS & set(value):
+        if not isinstance(value[key], dict):
+            raise SeedError(f"{where}.{key}: expected an object, got {_kind(value[key])}")
+    for key in _LISTS & set(value):
+        if not isinstance(value[key], list):
+            raise SeedError(f"{where}.{key}: expected a list, got {_kind(value[key])}")
+    for key, (needs, inner) in lists.items():
+        items = value.get(key, [])
+        if not isinstance(items, list):
+            raise SeedError(f"{where}.{key}: expected a list, got {_kind(items)}")
+        for n, item in enumerate(items):
+            _check_object(item, f"{where}.{key}[{n}]", needs, inner)
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    names = {bool: "true/false", int: "a number", float: "a number", str: "a string",
+             list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
 
 @cache
 def _demo_text(name: str) -> str:
@@ -102,7 +163,7 @@ def build_forum(data: JSON, places: dict[str, str], base_path: str = "/forum") -
             raise ValueError(f"topic {topic['id']}: unknown user {post.get('user')!r}")
         made = state.add_post(
             topic, author, _fill(post.get("raw", ""), places), at,
-            reply_to=post.get("reply_to"), post_type=POST_TYPES[post.get("type", "regular")],
+            reply_to=post.get("reply_to"), post_type=_post_type(post),
             action_code=post.get("action"),
             created_at=norm_time(post.get("at") or post["created_at"]),
         )
@@ -115,6 +176,13 @@ def build_forum(data: JSON, places: dict[str, str], base_path: str = "/forum") -
             _moderate(state, post_ids[(topic["id"], p_index)], post_spec)
     state.mentions_seen.clear()  # only what arrives through the API counts
     return state
+
+
+def _post_type(post: JSON) -> int:
+    name = post.get("type", "regular")
+    if name not in POST_TYPES:
+        raise SeedError(f"unknown post type {name!r}: one of {', '.join(POST_TYPES)}")
+    return POST_TYPES[name]
 
 
 def _moderate(state: ForumState, post_id: int, spec: JSON) -> None:
@@ -198,6 +266,8 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
         "labels": labels,
     }
     state.projects[project["id"]] = project
+    if not spec.get("owner") and not state.users:
+        raise SeedError(f"project {spec['path_with_namespace']}: no 'owner' and no users")
     owner = _gl_user(state, str(spec.get("owner") or next(iter(state.users.values()))["username"]))
     project["owner_id"] = owner["id"]
     project["members"] = {owner["id"]: OWNER} | {

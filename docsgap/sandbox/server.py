@@ -163,10 +163,13 @@ class Sandbox:
         with self._lock:
             self._skipped = 0.0
             try:
+                seed.check(self._data)
                 forum = seed.build_forum(self._data["forum"], places, self._forum_path)
                 gitlab_state = seed.build_gitlab(self._data["gitlab"], places)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise ValueError(f"invalid sandbox data: {type(exc).__name__}: {exc}") from exc
+            except KeyError as exc:
+                raise seed.SeedError(f"invalid sandbox data: missing key {exc}") from exc
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise seed.SeedError(f"invalid sandbox data: {exc}") from exc
             self.forum, self.gitlab = forum, gitlab_state
             if self._discourse_limits:
                 limits = ForumSettings.discourse()

@@ -245,6 +245,20 @@ def test_malformed_latest_posts_is_a_payload_error(
         forum.changed_topics(None, max_pages=1)
 
 
+@pytest.mark.parametrize("content_type", [DISCOURSE_JSON, "text/html"])
+def test_latest_posts_not_found_is_a_wrong_forum_url(
+    rsps: responses.RequestsMock, forum: DiscourseForum, content_type: str
+) -> None:
+    # Found walking the README: forum.url with a wrong path stopped as "Discourse: not found
+    # (404): Not Found", exit 6 (unavailable), naming neither the setting nor the URL.
+    rsps.get(f"{FORUM}/posts.json", status=404, body="Not Found", content_type=content_type)
+
+    with pytest.raises(ConfigError, match=f"forum.url '{FORUM}' is not a Discourse site") as info:
+        forum.changed_topics(None, max_pages=1)
+
+    assert "home page" in (info.value.hint or "")
+
+
 def test_redirect_is_not_followed_and_names_the_target(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:

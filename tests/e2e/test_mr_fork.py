@@ -12,7 +12,7 @@ import requests
 from typer.testing import CliRunner, Result
 
 from docsgap.cli import app
-from docsgap.demo import MR_FILE, MR_TOPIC, demo_config
+from docsgap.demo.loop import MR_FILE, MR_TOPIC, demo_config
 from docsgap.errors import ExitCode
 from docsgap.sandbox import SANDBOX_GITLAB_TOKEN, SANDBOX_PROJECT, Sandbox
 

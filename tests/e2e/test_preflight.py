@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from docsgap.cli import app
 from docsgap.config import ENV_VARS, PolicyConfig
-from docsgap.demo import MR_FILE, MR_TOPIC, demo_config
+from docsgap.demo.loop import MR_FILE, MR_TOPIC, demo_config
 from docsgap.errors import DocsgapError
 from docsgap.loop.run import run_once
 from docsgap.sandbox import (

@@ -155,6 +155,28 @@ def test_cli_errors_are_one_line_and_a_documented_code(tmp_path: Path) -> None:
     assert "invalid sandbox data" in bad_seed.output
 
 
+@pytest.mark.parametrize(("seed", "problem"), [
+    ('{"forum": 3}', "forum: expected an object, got a number"),
+    ('{"forum": {"topics": {"id": 1}}}', "forum.topics: expected a list, got an object"),
+    ('{"forum": {"topics": [{"id": 1, "title": "x"}]}}', "forum.topics[0]: missing 'posts'"),
+    ('{"forum": {"topics": [{"id": 1, "title": "x", "posts": [{"user": "a"}]}]}}',
+     "forum.topics[0].posts[0]: missing 'at' or 'created_at'"),
+    ('{"gitlab": {"projects": [{"id": 1, "path_with_namespace": "a/b", "issues": [7]}]}}',
+     "gitlab.projects[0].issues[0]: expected an object, got a number"),
+    ('{"gitlab": {"projects": [{"id": 1, "path_with_namespace": "a/b"}]}}',
+     "project a/b: no 'owner' and no users"),
+])
+def test_a_misshapen_seed_names_the_file_and_the_place(
+    tmp_path: Path, seed: str, problem: str,
+) -> None:
+    path = tmp_path / "my-seed.json"
+    path.write_text(seed, encoding="utf-8")
+    result = CliRunner().invoke(cli(), ["sandbox", "serve", "--port", "0", "--data", str(path)])
+    assert result.exit_code == 3, result.output
+    assert f"{path}: invalid sandbox data: {problem}" in result.output
+    assert "Error:" not in result.output and "Traceback" not in result.output
+
+
 def test_serve_prints_where_and_how(server: Sandbox) -> None:
     lines = "\n".join(sandbox_cmd.describe(server))
     assert server.forum_url in lines

@@ -105,7 +105,7 @@ def test_demo_out_that_cannot_be_a_folder_is_a_clear_error(tmp_path: Path, where
 
 
 def test_a_demo_folder_is_emptied_of_its_own_files_only(tmp_path: Path) -> None:
-    from docsgap.demo import DEMO_FILES, fresh_folder
+    from docsgap.demo.loop import DEMO_FILES, fresh_folder
 
     out = tmp_path / "docsgap-demo"
     out.mkdir()

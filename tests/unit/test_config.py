@@ -114,6 +114,19 @@ def test_thresholds_outside_the_score_range_are_refused(tmp_path: Path, text: st
         load_config(write(tmp_path, text), env={})
 
 
+@pytest.mark.parametrize(("text", "meant"), [
+    ("[dedup]\nlink_threshold = 0.7\nreview_threshold = 0.1\n", "70"),
+    ("[dedup]\nlink_threshold = 0.9\n", "90"),
+])
+def test_a_threshold_written_as_a_fraction_is_refused(tmp_path: Path, text: str,
+                                                      meant: str) -> None:
+    # Found walking the README: 0.7 and 0.1 (as docs.answer_threshold is written) loaded as
+    # 0.7% and 0.1%, so nearly every match would link without a person.
+    with pytest.raises(ConfigError, match="a percentage from 0 to 100, not a fraction") as info:
+        load_config(write(tmp_path, text), env={})
+    assert info.value.hint == f"did you mean {meant}?"
+
+
 @pytest.mark.parametrize("text", ["[docs]\nanswer_threshold = 2\n",
                                   "[docs]\ncover_threshold = 1.5\n"])
 def test_docs_probabilities_outside_0_1_are_refused(tmp_path: Path, text: str) -> None:

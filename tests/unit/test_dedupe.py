@@ -13,9 +13,9 @@ from docsgap.dedupe.evaluate import read_pool, read_queries
 from docsgap.dedupe.features import FEATURES, RECENT_NUMBERS
 from docsgap.dedupe.matcher import Matcher, decide, group_signals, page_tails
 from docsgap.dedupe.ranker import load_ranker
-from docsgap.dedupe.textnorm import Boilerplate, stem, strip_markup, words
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import Candidate, Evidence, GapType, Signal, TrackerItem
+from docsgap.text.textnorm import Boilerplate, stem, strip_markup, words
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

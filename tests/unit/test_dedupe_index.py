@@ -17,9 +17,9 @@ from docsgap.dedupe import itemindex, links
 from docsgap.dedupe import matcher as dedupe
 from docsgap.dedupe.evaluate import read_pool, read_queries
 from docsgap.dedupe.matcher import Matcher
-from docsgap.dedupe.textnorm import _B64_BYTES, _B64_RUN, _BASE64_RE, _URL_RE, strip_markup, words
-from docsgap.docs.pages import map_url
+from docsgap.docpages.pages import map_url
 from docsgap.models import Evidence, GapType, Signal, TrackerItem
+from docsgap.text.textnorm import _B64_BYTES, _B64_RUN, _BASE64_RE, _URL_RE, strip_markup, words
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 NOW = datetime(2026, 1, 5, tzinfo=UTC)

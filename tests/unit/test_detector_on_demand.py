@@ -54,9 +54,16 @@ def test_rules_a_run_already_loaded_are_not_checked_again(
     try:
         assert calls == []  # the same rules: nothing compiled for a run that judges nothing
         assert again.detector.detect_text("", TEXT) == Detector(load_rules()).detect_text("", TEXT)
-        assert calls == [1]  # ...until a post needs them
+        assert calls == []  # ...and a post that needs them finds them in the rules cache
     finally:
         again.store.close()
+    (tmp_path / "s.db.rules-cache").unlink()
+    third = build_services(cfg)
+    try:
+        assert third.detector.detect_text("", TEXT) == Detector(load_rules()).detect_text("", TEXT)
+        assert calls == [1]  # without the cache they are loaded when a post needs them
+    finally:
+        third.store.close()
 
     # Any change to a rules file makes the next run check them at once.
     (rules / "bad.yml").write_text("rules:\n  - id: mine.one\n    gap_type: nonsense\n",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from docsgap.docs.pageid import page_id, page_ids
-from docsgap.docs.pages import docs_map_file, load_docs_map, map_url, page_keys
+from docsgap.docpages.pageid import page_id, page_ids
+from docsgap.docpages.pages import docs_map_file, load_docs_map, map_url, page_keys
 from docsgap.errors import RulesError
 from docsgap.models import DocPage
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from docsgap import compose
+from docsgap.act.answers import docs_reply_key, plan_replies
 from docsgap.act.plan import PlanContext, ThreadMeta
 from docsgap.config import Config, DocsConfig
-from docsgap.docs.answers import docs_reply_key, plan_replies
 from docsgap.docs.index import DocsIndex
 from docsgap.docs.questions import answered_by, is_question, note_posts, open_questions, record
 from docsgap.docs.store import DocsStore

@@ -9,9 +9,9 @@ import pytest
 
 from docsgap import compose
 from docsgap.config import Config, DocsConfig
+from docsgap.docpages.pages import map_url
 from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex
-from docsgap.docs.pages import map_url
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import index_files
 from docsgap.models import Action, ActionKind, Evidence, GapType, Plan, Signal

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap.cli import app
+from docsgap.docpages.pages import load_docs_map
 from docsgap.docs import evaluate
 from docsgap.docs.gate import load_gate
-from docsgap.docs.pages import load_docs_map
 from docsgap.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]

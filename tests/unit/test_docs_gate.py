@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from docsgap.act.answers import suggest
 from docsgap.config import DocsConfig
 from docsgap.docs import gatetrain
-from docsgap.docs.answers import suggest
 from docsgap.docs.gate import AnswerGate, load_gate, save_gate
 from docsgap.docs.gatefeatures import FEATURES, judge
 from docsgap.docs.gatetrain import Example

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from docsgap.docpages.urls import page_urls
 from docsgap.docs.index import DocsIndex
 from docsgap.docs.mdpage import heading_anchor, parse_page
 from docsgap.docs.store import DocsStore
 from docsgap.docs.sync import CommitRef, index_files, sync_archive, sync_path
-from docsgap.docs.urls import page_urls
 from docsgap.errors import ConfigError, PayloadError
 from docsgap.state import StateStore
 

@@ -451,6 +451,17 @@ def test_discourse_probe_reads_site_session_and_user(rsps: responses.RequestsMoc
     assert rsps.calls[2].request.headers["Api-Key"] == KEY
 
 
+def test_discourse_probe_names_a_forum_url_that_is_no_discourse_site(
+    rsps: responses.RequestsMock,
+) -> None:
+    # Found walking the README: doctor said only "Discourse: /site.json not found (404)".
+    for path in ("/about.json", "/site.json"):
+        rsps.get(f"{FORUM}{path}", status=404, body="Not Found", content_type="text/html")
+    with pytest.raises(ConfigError, match=f"forum.url '{FORUM}' is not a Discourse site") as info:
+        DiscourseChecks(FORUM, None, None).site()
+    assert "home page" in (info.value.hint or "")
+
+
 def test_the_private_pydiscourse_call_the_probe_relies_on_still_takes_request_options() -> None:
     """`DiscourseChecks` reads three paths through `DiscourseClient._get` (no public method
     takes request options); this fails first if a pydiscourse release changes it."""

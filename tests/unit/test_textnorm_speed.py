@@ -11,9 +11,9 @@ from types import ModuleType
 
 import pytest
 
-from docsgap.dedupe import textnorm
-from docsgap.dedupe import words as textwords
-from docsgap.dedupe.textnorm import (
+from docsgap.text import textnorm
+from docsgap.text import words as textwords
+from docsgap.text.textnorm import (
     _B64_BYTES,
     _B64_RUN,
     _BASE64_RE,
@@ -41,7 +41,7 @@ from docsgap.dedupe.textnorm import (
     strip_markup,
     words,
 )
-from docsgap.dedupe.words import _raw_words, _word_of, _words
+from docsgap.text.words import _raw_words, _word_of, _words
 
 _CACHES = ("_RUNS", "_RUN_INFO", "_TOKENS", "_PLAIN", "_STEMS", "_HOSTS", "_LINE_KEYS")
 

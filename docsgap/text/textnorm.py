@@ -1,5 +1,5 @@
 """Text as dedup compares it: templated prefixes, boilerplate, markers, URLs and code removed
-(the words themselves, stems and concepts: `docsgap.dedupe.words`, re-exported here).
+(the words themselves, stems and concepts: `docsgap.text.words`, re-exported here).
 
 Fast on purpose: the matcher normalises every cached issue once per run, tens of thousands of
 them. Regexes run only where a cheap `in` test says they can match, ASCII words come from one
@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from docsgap.dedupe.words import STOP_WORDS, WORD_RE, concepts, stem, words
+from docsgap.text.words import STOP_WORDS, WORD_RE, concepts, stem, words
 
 # docsgap's own hidden markers and any other HTML comment.
 _COMMENT_RE = re.compile(r"<!--.*?(?:-->|$)", re.S)

@@ -2,16 +2,17 @@
 URL eras normalise to one `PageId` (site, page, section), so dedup can tell "the same page" from
 "another page of the same site".
 
-GitLab's own docs URLs map to their source file (`docsgap.docs.pages.map_url`); any other host is
-normalised by the `any_site` rules of the docs map (`rules/docs-map.yml`): host prefixes and
-aliases, known redirects, version and language segments, extensions and index names dropped."""
+GitLab's own docs URLs map to their source file (`docsgap.docpages.pages.map_url`); any other
+host is normalised by the `any_site` rules of the docs map (`rules/docs-map.yml`): host prefixes
+and aliases, known redirects, version and language segments, extensions and index names
+dropped."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
-from docsgap.docs.pages import (
+from docsgap.docpages.pages import (
     _BARE_RE,
     _TRAILING,
     _URL_RE,

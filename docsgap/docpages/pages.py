@@ -1,8 +1,9 @@
 """Docs pages: normalise a docs URL and map it to the project and source file behind it.
 
 Which hosts, prefixes, projects and directories exist is data (`rules/docs-map.yml`, format in
-`rules/README.md`, loaded by `docsgap.docs.docsmap`); this module only interprets it. No network:
-`path` is a best guess of the current source file (section pages become `<dir>/_index.md`)."""
+`rules/README.md`, loaded by `docsgap.docpages.docsmap`); this module only interprets it. No
+network: `path` is a best guess of the current source file (section pages become
+`<dir>/_index.md`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import re
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
-from docsgap.docs.docsmap import (
+from docsgap.docpages.docsmap import (
     DOCS_MAP_FILE,
     DocsMap,
     PageRules,

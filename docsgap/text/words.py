@@ -1,7 +1,7 @@
 """Words as dedup compares them: lower-cased, stop words dropped, reduced to a crude stem,
 plus shared "~concept" words for the usual ways of saying the same thing ("down", "not
-loading"). Fast on purpose (see `docsgap.dedupe.textnorm`); tests/unit/test_textnorm_speed.py holds
-each fast path to the plain one."""
+loading"). Fast on purpose (see `docsgap.text.textnorm`); tests/unit/test_textnorm_speed.py
+holds each fast path to the plain one."""
 
 from __future__ import annotations
 

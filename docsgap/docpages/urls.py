@@ -2,7 +2,7 @@
 (Hugo: `/ci/yaml/`), the Nanoc site (`/ee/ci/yaml/index.html`), in-product help
 (`/help/ci/yaml/index.md`) and the file in its repository.
 
-The inverse of `docsgap.docs.pages.map_url`, built on it: every address is made from the map's
+The inverse of `docsgap.docpages.pages.map_url`, built on it: every address is made from the map's
 data and kept only when `map_url` takes it back to the same file, except today's site address,
 which is kept even where the map's guess differs (the site serves it; the map cannot tell a
 section from a page without the tree, the index can)."""
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from docsgap.docs.pages import DocsMap, Source, load_docs_map, map_url
+from docsgap.docpages.pages import DocsMap, Source, load_docs_map, map_url
 
 REPO_HOST = "gitlab.com"
 """Where in-product help and repository links are written for (any instance serves /help)."""

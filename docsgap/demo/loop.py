@@ -17,7 +17,7 @@ from docsgap.config import (
     GitLabConfig,
     PolicyConfig,
 )
-from docsgap.docs.demo import run_docs_first
+from docsgap.demo.docsfirst import run_docs_first
 from docsgap.errors import ConfigError
 from docsgap.loop.run import run_once
 from docsgap.loop.services import build_services

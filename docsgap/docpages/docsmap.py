@@ -1,5 +1,6 @@
 """The docs map (`rules/docs-map.yml`, format in `rules/README.md`): loaded once, validated with
-`file:line` problems, as a `DocsMap` that `docsgap.docs.pages` and `docsgap.docs.pageid` read."""
+`file:line` problems, as a `DocsMap` that `docsgap.docpages.pages` and `docsgap.docpages.pageid`
+read."""
 
 from __future__ import annotations
 
