@@ -34,6 +34,9 @@ from docsgap.state import StateStore
 MODEL_OPT = typer.Option(
     None, "--model", help="A detection model file (from `docsgap train detect`) instead of the "
     "one in a rules directory or shipped with docsgap.")
+RULES_CHECK_OPT = typer.Option(
+    None, "--rules", metavar="DIR", help="Rules directory to check with the shipped rules "
+    "(repeatable) [default: rules_dirs from docsgap.toml].")
 NO_MODEL_OPT = typer.Option(
     False, "--no-model", help="The rules alone, without the learned scorer.")
 
@@ -291,13 +294,20 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
     @groups.rules.command("check")
     @common.handle_errors
     def rules_check(
-        rules: list[Path] | None = RULES_OPT,
+        rules: list[Path] | None = RULES_CHECK_OPT,
         templates: Path | None = typer.Option(
             None, "--templates", help="Templates directory to check with the shipped ones "
-            "(what `templates_dir` in docsgap.toml points at)."),
+            "[default: templates_dir from docsgap.toml]."),
+        config: Path | None = CONFIG_OPT,
     ) -> None:
         """Validate every rules file and the outbound-text templates (problems as
-        file:line: message, exit 4), then run every rule's examples (failures exit 8)."""
+        file:line: message, exit 4), then run every rule's examples (failures exit 8). By
+        default it checks what `docsgap run` loads: docsgap.toml's rules_dirs and
+        templates_dir."""
+        if not rules or templates is None:
+            cfg = load(config)
+            rules = rules or list(cfg.rules_dirs)
+            templates = cfg.templates_dir if templates is None else templates
         ruleset = load_rules(rules or ())
         template_problems = compose.check_templates(templates)
         for problem in template_problems:

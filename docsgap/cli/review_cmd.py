@@ -266,8 +266,9 @@ def _list(items: list[ReviewItem], *, as_json: bool) -> None:
 def _decide(services: Services, items: list[ReviewItem], decisions: list[tuple[str, str]],
             body_file: Path | None, note: str | None) -> None:
     body = read_utf8(body_file, error=UsageError) if body_file else None
+    decided = services.store.verdicts()
     try:
-        chosen = [(verdict, review.find(items, key)) for verdict, key in decisions]
+        chosen = [(verdict, review.find(items, key, decided)) for verdict, key in decisions]
     except KeyError as exc:
         raise _usage(str(exc.args[0])) from None
     decided = {item.action.key: verdict for verdict, item in chosen}
@@ -283,3 +284,6 @@ def _decide(services: Services, items: list[ReviewItem], decisions: list[tuple[s
             typer.echo(f"warning: {item.action.key} waits for {dep}, which is not accepted",
                        err=True)
         typer.echo(f"{verdict}: {item.action.key}")
+        if verdict == "reject":
+            for gone in review.dropped_with(items, item):
+                typer.echo(f"  dropped with it: {gone.action.key}")

@@ -82,20 +82,28 @@ class ReportRow:
     why: str | None = None
     """Why docsgap made the link: the match (candidate, scores, shared words, runners-up) and
     the policy, as the plan said; None for links found in the thread or made before."""
+    cached_project: str | None = None
+    """The item's project path as GitLab gave it (the cache), when the item is cached."""
 
     @property
     def item_ref(self) -> str:
         """`group/project#12` or `group/project!34`, else the URL."""
         m = _ITEM_URL.match(self.item_url)
-        if not m:
+        project = self.item_project
+        if not m or not project:
             return self.item_url
-        return f"{m['project']}{'#' if m['kind'] == 'issues' else '!'}{m['iid']}"
+        return f"{project}{'#' if m['kind'] == 'issues' else '!'}{m['iid']}"
 
     @property
     def item_project(self) -> str | None:
-        """The project path of the item, parsed from its URL."""
+        """The project path of the item: the cached one when the URL holds it (a GitLab under
+        a path, such as https://example.com/gitlab, puts that path before it), else parsed
+        from the URL."""
         m = _ITEM_URL.match(self.item_url)
-        return m["project"] if m else None
+        if not m:
+            return None
+        known = self.cached_project
+        return known if known and m["project"].endswith(f"/{known}") else m["project"]
 
     @property
     def short_ref(self) -> str:
@@ -268,6 +276,7 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         signal_first_seen=parse_iso(r.get("signal_first_seen")),
         thread_created_at=parse_iso(r.get("thread_created_at")),
         why=r.get("why") or None,
+        cached_project=r.get("item_project") or None,
     )
 
 

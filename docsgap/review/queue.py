@@ -142,8 +142,14 @@ def decide(store: StateStore, item: ReviewItem, verdict: str, *, body: str | Non
             store.set_verdict(key, "reject", note=f"with {item.action.key}")
 
 
-def find(items: Sequence[ReviewItem], key: str) -> ReviewItem:
-    """The item whose key is `key`, or starts with it when that is unambiguous."""
+_DECIDED = {"accept": "accepted (`docsgap run --apply` carries out accepted actions)",
+            "reject": "rejected for good"}
+
+
+def find(items: Sequence[ReviewItem], key: str,
+         decided: Mapping[str, str] | None = None) -> ReviewItem:
+    """The item whose key is `key`, or starts with it when that is unambiguous. A key no
+    longer pending that `decided` (key -> verdict) holds is said to be decided already."""
     exact = [i for i in items if i.action.key == key]
     if exact:
         return exact[0]
@@ -151,6 +157,11 @@ def find(items: Sequence[ReviewItem], key: str) -> ReviewItem:
     if len(hits) == 1:
         return hits[0]
     if not hits:
+        verdicts = decided or {}
+        before = [k for k in verdicts if k == key or k.startswith(key)]
+        if len(before) == 1 and verdicts[before[0]] in _DECIDED:
+            raise KeyError(f"{before[0]!r} is no longer pending: already "
+                           f"{_DECIDED[verdicts[before[0]]]}")
         raise KeyError(f"no pending action with key {key!r} (see `docsgap review --list`)")
     raise KeyError(f"{key!r} matches {len(hits)} pending actions; give more of the key")
 

@@ -92,6 +92,17 @@ def test_rows_come_from_every_link_with_parsed_fields(demo: StateStore) -> None:
     assert merged.item_ref.startswith("gitlab-org/gitlab!")
 
 
+def test_a_gitlab_under_a_path_keeps_the_project_path_in_refs(demo: StateStore) -> None:
+    # Found walking the README: the sandbox's GitLab lives under /gitlab, and the demo's report
+    # said "gitlab/gitlab-org/gitlab#482117" and "issues/MRs in gitlab/gitlab-org/gitlab".
+    assert rows_from_state(demo)[0].cached_project == "gitlab-org/gitlab"
+    url = "http://127.0.0.1:8787/gitlab/gitlab-org/gitlab/-/issues/5"
+    row = _row(item_url=url, item_project="gitlab-org/gitlab")
+    assert (row.item_ref, row.short_ref) == ("gitlab-org/gitlab#5", "#5")
+    assert _row(item_url=url).item_ref == "gitlab/gitlab-org/gitlab#5"  # not cached: the URL's
+    assert "issues/MRs in gitlab-org/gitlab" in render([row], "table", generated_at=DEMO_NOW)
+
+
 def test_row_without_cached_item_still_renders() -> None:
     row = _row(item_url="https://gitlab.com/g/p/-/merge_requests/9", gap_type="no_such_type")
     assert row.item_kind == "merge_request"

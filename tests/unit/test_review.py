@@ -273,6 +273,20 @@ def test_cli_list_json_then_accept_by_key(cli) -> None:
     assert "3 action(s) wait for review" in text.output
 
 
+def test_cli_a_key_decided_before_says_so_and_a_reject_names_what_it_drops(cli) -> None:
+    # Found walking the README: running the same --accept twice said "no pending action with
+    # key ...", and a scripted --reject did not say that the issue's reply went with it.
+    _, _, _, invoke = cli
+    assert invoke("--accept", "issue:t201").exit_code == 0
+    again = invoke("--accept", "issue:t201")
+    assert again.exit_code == 2
+    assert "is no longer pending: already accepted" in again.output
+    rejected = invoke("--reject", "note:")
+    assert rejected.exit_code == 0, rejected.output
+    assert "dropped with it: reply:t202" in rejected.output
+    assert "already rejected for good" in invoke("--skip", "note:").output
+
+
 def test_cli_body_file_and_accept_all(cli, tmp_path: Path) -> None:
     cfg, forum, tracker, invoke = cli
     body = tmp_path / "reply.md"

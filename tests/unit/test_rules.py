@@ -154,6 +154,19 @@ def test_cli_rules_check_exit_codes(tmp_path: Path) -> None:
     assert "x.yml:7: rule x.one: example must match but did not" in result.output
 
 
+def test_cli_rules_check_checks_the_rules_dirs_run_loads(tmp_path: Path) -> None:
+    # Found walking the README: with rules_dirs in docsgap.toml, `run` stopped with exit 4 and
+    # doctor said "run `docsgap rules check`", which checked only the shipped rules: "OK".
+    _write(tmp_path / "mine", "my.yml", "rules:\n  - id: my.rule\n    patterns: [\"foo\n")
+    config = _write(tmp_path, "docsgap.toml", f"rules_dirs = [{str(tmp_path / 'mine')!r}]\n")
+    result = CliRunner().invoke(_app(), ["rules", "check", "--config", str(config)])
+    assert result.exit_code == int(ExitCode.RULES), result.output
+    assert "my.yml:4: invalid YAML" in result.output
+    shipped = CliRunner().invoke(_app(), ["rules", "check", "--config", str(config),
+                                          "--rules", str(shipped_rules_dir())])
+    assert shipped.exit_code == 0, shipped.output  # --rules replaces the config's
+
+
 def test_thread_cancellers_are_not_listed_in_rules_and_only_staff_replies_boost(
         tmp_path: Path) -> None:
     path = _write(tmp_path, "extra.yml", (
