@@ -4,6 +4,7 @@ checks across keys once everything is merged."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from pathlib import Path
@@ -21,6 +22,7 @@ from docsgap.config.schema import (
     PolicyConfig,
 )
 from docsgap.errors import ConfigError
+from docsgap.models import GapType
 
 _SECTIONS: dict[str, type] = {
     "forum": ForumConfig,
@@ -30,6 +32,8 @@ _SECTIONS: dict[str, type] = {
     "docs": DocsConfig,
 }
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
+_MENTION = re.compile(r"@[A-Za-z0-9_][\w.\-/]*")
+"""A mention as docs/spikes.py writes it into the spike alert."""
 
 
 def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) -> Any:
@@ -61,6 +65,12 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{where}: {name}: expected a list, got {value!r}")
+        if "tuple[int" in annotation:  # ids compared with the forum's numbers: "7" never is 7
+            if not all((isinstance(v, int) and not isinstance(v, bool))
+                       or (isinstance(v, str) and v.strip().isdigit()) for v in value):
+                raise ConfigError(f"{where}: {name}: expected a list of ids (numbers), "
+                                  f"got {value!r}")
+            return tuple(int(v) for v in value)
         return tuple(value)
     if isinstance(default, Mapping):
         if not isinstance(value, dict):
@@ -152,6 +162,23 @@ def check_merged(cfg: Config) -> None:
                       ("docs.url", cfg.docs.url or "https://")):
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} = {url!r}: expected an http(s) URL")
+    for name, seconds in (("forum.timeout", cfg.forum.timeout),
+                          ("gitlab.timeout", cfg.gitlab.timeout)):
+        if seconds <= 0:  # requests refuses 0 deep inside a run (a traceback, exit 1)
+            raise ConfigError(f"{name} = {seconds:g}: expected seconds above 0")
+    unknown = sorted(set(cfg.gitlab.labels_by_gap) - {g.value for g in GapType})
+    if unknown:  # a misspelt gap type would silently never add its labels
+        raise ConfigError(f"gitlab.labels_by_gap: unknown gap type {unknown[0]!r}: expected "
+                          f"one of {', '.join(g.value for g in GapType)}")
+    mention = cfg.docs.spike_mention
+    words = re.split(r"[\s,]+", (mention or "").strip())
+    if mention and not all(_MENTION.fullmatch(w) for w in words):
+        # The alert keeps only @name words: "docs-team" would mention nobody, "@docs team"
+        # only @docs, and the comment would still be posted.
+        raise ConfigError(
+            f"docs.spike_mention = {mention!r}: expected @name words (a user or group)",
+            hint="e.g. spike_mention = \"@docs-team\" or \"@gitlab-org/tw\"",
+        )
     if cfg.dedup.review_threshold > cfg.dedup.link_threshold:
         raise ConfigError(
             "dedup.review_threshold must not exceed dedup.link_threshold "

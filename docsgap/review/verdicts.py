@@ -62,6 +62,15 @@ def _corrected_type(verdict: dict[str, Any] | None) -> str | None:
     return found.group(1) if found else None
 
 
+def _note_target(key: str) -> tuple[str, set[int] | None]:
+    """The item URL of an evidence-note action key, and the threads it was for when it waited
+    in the review band (`note:<url>#review:t12,t34`; None: every thread linked to the URL)."""
+    url, _, threads = key.removeprefix("note:").partition("#review:")
+    if not threads:
+        return url, None
+    return url, {int(t[1:]) for t in threads.split(",") if t[1:].isdigit()}
+
+
 def export_verdicts(store: StateStore) -> Exported:
     """Labelled detection records and dedup pairs from the review verdicts in `store`."""
     verdicts = {str(r["key"]): r for r in _rows(store, "verdicts")}
@@ -76,14 +85,20 @@ def export_verdicts(store: StateStore) -> Exported:
             for prefix in _ACCEPT_PREFIXES:
                 if key.startswith(prefix) and key[len(prefix):] in signals:
                     accepted.setdefault(key[len(prefix):], key)
-    accepted_notes = {k for k, v in verdicts.items()
-                      if k.startswith("note:") and v["verdict"] == "accept"}
+    accepted_notes: dict[str, list[tuple[str, set[int] | None]]] = {}
+    for k, v in verdicts.items():
+        if k.startswith("note:") and v["verdict"] == "accept":
+            url, only = _note_target(k)
+            accepted_notes.setdefault(url, []).append((k, only))
     pairs: list[tuple[str, str, bool, str]] = []  # (signal key, item url, same, verdict key)
     for link in links:
-        note = f"note:{link['item_url']}"
-        if note in accepted_notes and link.get("signal_key") in signals:
-            accepted.setdefault(str(link["signal_key"]), note)
-            pairs.append((str(link["signal_key"]), str(link["item_url"]), True, note))
+        if link.get("signal_key") not in signals:
+            continue
+        for note, only in accepted_notes.get(str(link["item_url"]), []):
+            if only is None or link["thread_id"] in only:
+                accepted.setdefault(str(link["signal_key"]), note)
+                pairs.append((str(link["signal_key"]), str(link["item_url"]), True, note))
+                break
     for key, signal in sorted(signals.items()):
         own = verdicts.get(key)
         thread = threads.get(signal["thread_id"], {})
@@ -91,7 +106,7 @@ def export_verdicts(store: StateStore) -> Exported:
             label, why = "not_docs_gap", f"review verdict: signal rejected ({own.get('note')})"
             note = str(own.get("note") or "")
             if note.startswith("with note:"):
-                pairs.append((key, note.removeprefix("with note:"), False, note[5:]))
+                pairs.append((key, _note_target(note[5:])[0], False, note[5:]))
         elif key in accepted:
             label, why = "docs_gap", f"review verdict: {accepted[key]} accepted"
         else:

@@ -127,6 +127,40 @@ def test_a_threshold_written_as_a_fraction_is_refused(tmp_path: Path, text: str,
     assert info.value.hint == f"did you mean {meant}?"
 
 
+def test_category_ids_are_numbers_and_timeouts_above_zero(tmp_path: Path) -> None:
+    # Found walking the README: ignore_categories = "7" loaded as ("7",), which no category
+    # id (a number) equals, so nothing was ignored; ["Announcements"] the same; timeout = 0
+    # ended a run in a traceback (exit 1) or as "unexpected GitLab payload" (exit 6).
+    cfg = load_config(write(tmp_path, '[forum]\nignore_categories = "7, 12"\n'), env={})
+    assert cfg.forum.ignore_categories == (7, 12)
+    with pytest.raises(ConfigError, match="ignore_categories: expected a list of ids"):
+        load_config(write(tmp_path, '[forum]\nignore_categories = ["Announcements"]\n'),
+                    env={})
+    for section in ("forum", "gitlab"):
+        with pytest.raises(ConfigError, match=f"{section}.timeout = 0: expected seconds above 0"):
+            load_config(write(tmp_path, f"[{section}]\ntimeout = 0\n"), env={})
+
+
+def test_labels_by_gap_names_gap_types(tmp_path: Path) -> None:
+    # Found walking the README: { missng = [...] } loaded, and those labels were never added.
+    with pytest.raises(ConfigError, match="labels_by_gap: unknown gap type 'missng'"):
+        load_config(write(tmp_path, '[gitlab]\nlabels_by_gap = { missng = ["x"] }\n'), env={})
+    cfg = load_config(write(tmp_path, '[gitlab]\nlabels_by_gap = { outdated = ["y"] }\n'),
+                      env={})
+    assert cfg.gitlab.labels_by_gap["outdated"] == ("y",)
+
+
+@pytest.mark.parametrize("mention", ["docs-team", "@docs team", "@docs-team and @tw"])
+def test_a_spike_mention_that_is_not_only_at_names_is_refused(tmp_path: Path,
+                                                              mention: str) -> None:
+    # Found walking the README: "docs-team" loaded, and the alert then mentioned nobody.
+    with pytest.raises(ConfigError, match="spike_mention .*expected @name words"):
+        load_config(write(tmp_path, f"[docs]\nspike_mention = {mention!r}\n"), env={})
+    good = load_config(write(tmp_path, "[docs]\nspike_mention = '@docs-team, @gitlab-org/tw'\n"),
+                       env={})
+    assert good.docs.spike_mention == "@docs-team, @gitlab-org/tw"
+
+
 @pytest.mark.parametrize("text", ["[docs]\nanswer_threshold = 2\n",
                                   "[docs]\ncover_threshold = 1.5\n"])
 def test_docs_probabilities_outside_0_1_are_refused(tmp_path: Path, text: str) -> None:

@@ -75,6 +75,33 @@ def test_verdicts_become_labelled_records_and_pairs(store: StateStore) -> None:
     assert pair["evidence"].startswith("review verdict accept")
 
 
+def test_verdicts_on_review_band_links_count(store: StateStore) -> None:
+    # Found walking the README: a match in the review band waits under its own key,
+    # note:<url>#review:t<id>; its acceptance was not exported at all and its rejection gave a
+    # pair whose candidate URL ended in #review:t.. (no title, no text).
+    accepted = _signal(1, GapType.INCORRECT, "The runner page is wrong about the port.")
+    rejected = _signal(2, GapType.MISSING, "The runner page is missing my hat.")
+    other = _signal(3, GapType.OUTDATED, "The runner page is outdated.")
+    for s in (accepted, rejected, other):
+        store.record_thread({"id": s.thread_id, "title": s.thread_title, "url": s.thread_url,
+                             "created_at": "2025-01-01T00:00:00+00:00"})
+        store.record_signal(s)
+    store.upsert_items([TrackerItem("issue", "docs/runner", 7, "Runner page outdated",
+                                    "The page shows the old flag.", "opened", ISSUE)])
+    store.set_verdict(f"note:{ISSUE}#review:t1", "accept")
+    store.record_link(1, ISSUE, source="docsgap", signal_key=accepted.key)
+    store.record_link(3, ISSUE, source="docsgap", signal_key=other.key)  # linked, not reviewed
+    store.set_verdict(f"note:{ISSUE}#review:t2", "reject")
+    store.set_verdict(rejected.key, "reject", note=f"with note:{ISSUE}#review:t2")
+    out = export_verdicts(store)
+    assert {r["id"]: r["label"] for r in out.detect} == {
+        f"verdict:{accepted.key}": "docs_gap", f"verdict:{rejected.key}": "not_docs_gap"}
+    pairs = {(p["query"]["url"], p["same"]): p["candidate"] for p in out.dedup}
+    assert set(pairs) == {(accepted.thread_url, True), (rejected.thread_url, False)}
+    assert pairs[(rejected.thread_url, False)]["url"] == ISSUE
+    assert pairs[(rejected.thread_url, False)]["title"] == "Runner page outdated"
+
+
 def test_cli_writes_both_files_readable_as_labelled_data(tmp_path: Path) -> None:
     state = tmp_path / "state.db"
     store = StateStore(state)
