@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from docsgap.detect.doclinks import tracker_links
 from docsgap.detect.features import context_features, post_vector, rule_names, veto_name
-from docsgap.detect.model import Model, ModelInputs, read_model, shipped_model
+from docsgap.detect.model import Model, ModelInputs
 from docsgap.detect.posttext import Sentence, clean_post, sentences_of
 from docsgap.detect.ruleset import THREAD_SCOPES, Canceller, Rule, RuleSet
 from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
@@ -55,18 +55,20 @@ class _Searchers:
     for a few rules only. Keyed by id(): they live as long as the ruleset (hashing them is
     slow); another rule or canceller (`rule_fires` on a given rule) gets its plain search."""
 
-    __slots__ = ("_known", "_made")
+    __slots__ = ("_known", "_made", "_twins")
 
-    def __init__(self, items: Sequence[Rule | Canceller]) -> None:
+    def __init__(self, items: Sequence[Rule | Canceller],
+                 twins: dict[tuple[str, int], re.Pattern[str] | None]) -> None:
         self._known = {id(x): x for x in items}
         self._made: dict[int, Search] = {}
+        self._twins = twins
 
     def of(self, item: Rule | Canceller) -> Search:
         found = self._made.get(id(item))
         if found is None:
             if self._known.get(id(item)) is not item:
                 return item.regex.search
-            found = self._made[id(item)] = searcher(item.regex)
+            found = self._made[id(item)] = searcher(item.regex, self._twins)
         return found
 
 
@@ -83,7 +85,7 @@ class Detector:
     def __init__(self, ruleset: RuleSet, model: Model | None | object = _SHIPPED) -> None:
         self.ruleset = ruleset
         if model is _SHIPPED:
-            model = read_model(ruleset.model_file) if ruleset.model_file else shipped_model()
+            model = ruleset.model
         self.model: Model | None = model if isinstance(model, Model) else None
         self._model_rules = {t: Rule(MODEL_RULE, t, re.compile(r"(?!)"),
                                      ruleset.settings.threshold,
@@ -96,7 +98,8 @@ class Detector:
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
         self._refs = DocsRefs(ruleset.docs_ref)
         self._gates = ruleset.gate_index
-        self._search = _Searchers([*ruleset.rules, *ruleset.cancellers.values()])
+        self._search = _Searchers([*ruleset.rules, *ruleset.cancellers.values()],
+                                   ruleset.twins)
 
     # --- public API ---------------------------------------------------------------------------
     def detect_text(self, title: str, text: str, *, context: str = "") -> Detection:

@@ -1,12 +1,13 @@
 """Loaded rules kept between runs in one file beside the state, so a run that judges a post
 (`run --topic` at a terminal) does not parse, check and compile every rule again.
 
-What is kept: the `RuleSet` exactly as `load_rules` returned it, with its gate index, and each
-regex as the code `re` compiled it to (rebuilding a pattern from its code costs microseconds;
+What is kept: the `RuleSet` exactly as `load_rules` returned it, with what a detector derives
+from it (the gate index, each regex's lower-case twin, the learned scorer), and each regex as
+the code `re` compiled it to (rebuilding a pattern from its code costs microseconds;
 compiling the rules from source about 0.1 s). A cache file is used only when its key matches:
 docsgap's version, Python's and `re`'s, the content of every rules and docs-map file read,
 docsgap's code (each module's size and modification time), the working folder (labels in
-messages are relative to it), the rules folders as given and the model files in them. Rules
+messages are relative to it), the rules folders as given and the model files' content. Rules
 that fail to load are never kept, so their problems are reported on every run. An unreadable,
 corrupt, foreign or unwritable cache is ignored: the rules are loaded as without one.
 """
@@ -27,8 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from docsgap import __version__
+from docsgap.detect.model import SHIPPED
 from docsgap.detect.rules import MODEL_FILE, load_rules, rules_digest
 from docsgap.detect.ruleset import RuleSet
+from docsgap.detect.unit import searcher
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +54,9 @@ def cache_key(extra_dirs: Sequence[Path] = ()) -> str:
     """Changes whenever `load_rules(extra_dirs)` could return something else."""
     digest = hashlib.sha256(rules_digest(extra_dirs).encode())
     digest.update(f"{__version__}\0{sys.version}\0{_sre.MAGIC}\0{Path.cwd()}\0".encode())
-    for directory in extra_dirs:
-        model = Path(directory) / MODEL_FILE
-        digest.update(f"{directory}\0{model.is_file()}\0".encode())
+    for model in (SHIPPED, *(Path(d) / MODEL_FILE for d in extra_dirs)):
+        digest.update(f"{model}\0".encode())
+        digest.update(hashlib.sha256(model.read_bytes()).digest() if model.is_file() else b"-")
     # docsgap's code by size and time (a read of all of it would cost more than the cache
     # saves): any edit or reinstall of any module, the kept classes' own included, counts.
     for path in sorted(_PACKAGE.rglob("*.py")):
@@ -95,11 +98,18 @@ def _read(path: Path, key: bytes) -> RuleSet | None:
 
 
 def _write(path: Path, key: bytes, ruleset: RuleSet) -> None:
-    ruleset.gate_index  # noqa: B018 - made now, so it is kept with the rules
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = {re.Pattern: _reduce_pattern}
     try:
+        # What a detector derives from the rules, made now so that it is kept with them.
+        ruleset.gate_index  # noqa: B018
+        ruleset.model  # noqa: B018 - a bad model file is the detector's to report
+        regexes = [*(r.regex for r in ruleset.rules),
+                   *(c.regex for c in ruleset.cancellers.values()),
+                   *(c.regex for r in ruleset.rules for c in r.cancel)]
+        for regex in regexes:
+            searcher(regex, ruleset.twins)
         pickler.dump(ruleset)
         fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
         try:

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from docsgap.detect.gate import GateIndex, gate_for
+from docsgap.detect.model import Model, read_model, shipped_model
 from docsgap.docpages.pages import DocsMap
 from docsgap.models import GapType
 
@@ -106,3 +107,15 @@ class RuleSet:
         """The literal gates of `rules`, in rule order: made once per ruleset (reading every
         rule's regex costs about 0.1 s) and kept with it in `docsgap.detect.rulecache`."""
         return GateIndex([gate_for(r.sources) for r in self.rules])
+
+    @cached_property
+    def model(self) -> Model | None:
+        """The learned scorer these rules choose: `model_file`, else the shipped one."""
+        return read_model(self.model_file) if self.model_file else shipped_model()
+
+    @cached_property
+    def twins(self) -> dict[tuple[str, int], re.Pattern[str] | None]:
+        """`gate.lowercase_twin` of each regex (pattern, flags) met so far: filled by the
+        detector's searchers as they are made, and for every rule and canceller before the
+        ruleset is kept (`docsgap.detect.rulecache`)."""
+        return {}

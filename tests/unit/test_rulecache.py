@@ -54,7 +54,9 @@ def test_a_kept_ruleset_judges_as_loaded_rules(tmp_path: Path) -> None:
     first = rulecache.load_cached(cache, (), loads)
     kept = rulecache.load_cached(cache, (), loads)
     assert loads.calls == 1 and cache.is_file()
-    assert kept is not first and "gate_index" in vars(kept)  # the gates came with it
+    # What a detector derives from the rules came with them: gates, twins, the model.
+    assert kept is not first and {"gate_index", "twins", "model"} <= set(vars(kept))
+    assert len(kept.twins) >= len(kept.rules) and kept.model == first.model
     fresh = load_rules()
     assert [r.regex for r in kept.rules] == [r.regex for r in fresh.rules]  # equal code
     assert kept.rules == fresh.rules and kept.cancellers == fresh.cancellers
@@ -79,8 +81,11 @@ def test_any_change_to_the_rules_loads_them_again(tmp_path: Path) -> None:
     (rules / MODEL_FILE).write_bytes(b"")  # so does a model file appearing
     rulecache.load_cached(cache, (rules,), loads)
     assert loads.calls == 4
-    rulecache.load_cached(cache, (), loads)  # and other rules folders
+    (rules / MODEL_FILE).write_bytes(b"other weights")  # or changing
+    rulecache.load_cached(cache, (rules,), loads)
     assert loads.calls == 5
+    rulecache.load_cached(cache, (), loads)  # and other rules folders
+    assert loads.calls == 6
 
 
 def test_a_new_version_or_changed_code_loads_them_again(
