@@ -9,9 +9,9 @@ together, split (different states, or two ways to the same state) and come back 
 together: that loop of text, pumped, is the attack. `rules check` refuses such patterns, so one
 post can never hang detection.
 
-Not seen: lookarounds and `\\b` are taken to always hold (so the check can only err towards a
-refusal), back-references are taken to match any one character, and polynomial blow-ups such
-as `\\s*\\s*$` pass (`bench/redos.py` measures them on long posts).
+Lookarounds and `\\b` are taken to always hold (so the check can only err towards a refusal),
+back-references to match any one character. Polynomial blow-ups (`\\w+\\s*\\w+x`) are
+`redos_poly`'s; `bench/redos.py` measures both on long posts.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from docsgap.detect.redos_nfa import Automaton, loops
+from docsgap.detect.redos_nfa import Automaton, loops, parse, sample
+from docsgap.detect.redos_poly import polynomial
 
 PROBLEM = ("can backtrack exponentially: inside a repeat, the text {text!r} can be matched in "
            "more than one way, so a post repeating it some 30 times makes detection try 2^30 "
@@ -29,17 +30,18 @@ PROBLEM = ("can backtrack exponentially: inside a repeat, the text {text!r} can 
 
 
 def catastrophic(pattern: str) -> str | None:
-    """Why `pattern` (as docsgap compiles it: case-insensitive) can backtrack exponentially,
-    or None."""
+    """Why `pattern` (as docsgap compiles it: case-insensitive) can backtrack exponentially, or
+    polynomially with two repeats in a row that share a run (`redos_poly`), or None."""
     try:
-        automata = loops(pattern, re.I)
+        tree = parse(pattern, re.I)
     except re.error:
         return None  # reported as a bad regex by the caller
-    for auto in automata:
+    alphabet = sample(pattern)
+    for auto in loops(tree, alphabet):
         text = ambiguous_loop(auto)
         if text is not None:
             return PROBLEM.format(text=text)
-    return None
+    return polynomial(tree, alphabet)
 
 
 def ambiguous_loop(auto: Automaton) -> str | None:

@@ -17,8 +17,9 @@ sre_parse: Any = importlib.import_module("re._parser")
 sre: Any = importlib.import_module("re._constants")
 
 UNROLL = 10
-"""A repeat bounded at most this often (and small) is copied out: its ambiguity is bounded.
-Larger or unbounded repeats are loops (`{1,50}` splits a run as many ways as `+` does)."""
+"""A repeat bounded at most this often (of a small body) is copied out: its ambiguity is
+bounded. Larger or unbounded repeats are loops: `{1,50}` splits a run as many ways as `+`.
+(Copies that split one run between them, as in `(?:\\w+\\s?){1,3}`, are `redos_poly`'s.)"""
 _UNROLL_SIZE = 64
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT")
 
@@ -52,12 +53,14 @@ class Automaton:
     alphabet: list[str] = field(default_factory=list)
 
 
-def loops(pattern: str, flags: int = re.I) -> list[Automaton]:
-    """One automaton for each outermost loop of `pattern` compiled with `flags` (raises
-    `re.error` when it is invalid). Only a loop's body can be read round and round, so the
-    rest of the pattern cannot make it ambiguous and is not built."""
-    tree = sre_parse.parse(pattern, flags)
-    alphabet = _alphabet(pattern)
+def parse(pattern: str, flags: int = re.I) -> Any:
+    """What `re` compiles `pattern` into (raises `re.error` when it is invalid)."""
+    return sre_parse.parse(pattern, flags)
+
+
+def loops(tree: Any, alphabet: list[str]) -> list[Automaton]:
+    """One automaton for each outermost loop of a parsed pattern. Only a loop's body can be read
+    round and round, so the rest of the pattern cannot make it ambiguous and is not built."""
     found: list[Automaton] = []
     _find(list(tree), tree.state.flags, alphabet, found)
     return found
@@ -66,7 +69,7 @@ def loops(pattern: str, flags: int = re.I) -> list[Automaton]:
 def _find(items: list[Any], flags: int, alphabet: list[str], found: list[Automaton]) -> None:
     for op, av in items:
         name = str(op)
-        if name in _REPEATS and av[1] > UNROLL:
+        if name in _REPEATS and is_loop(av):
             builder = _Builder(alphabet, flags)
             builder.item((op, av), flags)
             found.append(builder.auto)
@@ -83,7 +86,13 @@ def _find(items: list[Any], flags: int, alphabet: list[str], found: list[Automat
             _find(list(av), flags, alphabet, found)
 
 
-def _alphabet(pattern: str) -> list[str]:
+def is_loop(av: tuple[int, int, Any]) -> bool:
+    """Whether a repeat (`min, max, body`) is checked as a loop rather than copied out."""
+    return bool(av[1] > UNROLL)
+
+
+def sample(pattern: str) -> list[str]:
+    """The characters that stand for all others when the classes of `pattern` are compared."""
     extra = sorted({c for c in pattern if ord(c) > 127} - set(_BASE))
     return _BASE + extra
 
@@ -92,7 +101,6 @@ class _Builder:
     def __init__(self, alphabet: list[str], flags: int) -> None:
         self.auto = Automaton(alphabet=alphabet)
         self.flags = flags
-        self._extra = "".join(alphabet[len(_BASE):])
 
     def frag(self, items: list[Any], flags: int) -> Frag:
         """A sequence: each item's first states follow the previous items' last ones."""
@@ -116,7 +124,7 @@ class _Builder:
         op, av = item
         name = str(op)
         if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN"):
-            return self._state(self._mask(name, av, flags))
+            return self._state(class_mask(name, av, flags, self.auto.alphabet))
         if name == "SUBPATTERN":
             return self.frag(list(av[3]), (flags | av[1]) & ~av[2])
         if name == "BRANCH":
@@ -151,14 +159,15 @@ class _Builder:
         start = len(self.auto.masks)
         one = self.frag(list(body), flags)
         size = len(self.auto.masks) - start
-        if high <= UNROLL and high * size <= _UNROLL_SIZE:
+        if not is_loop(av) and high * size <= _UNROLL_SIZE:
             if high == 1:
                 return one if low else self._either([one, Frag()])
             del self.auto.masks[start:], self.auto.follow[start:]
             self.auto.looped.difference_update(range(start, start + size))
             optional: list[Any] = []
             for _ in range(high - low):  # a{1,3} is a(?:a(?:a)?)?, never a(?:a)?(?:a)?
-                optional = [(sre.MAX_REPEAT, (0, 1, [*body, *optional]))]
+                copy = sre_parse.SubPattern(sre_parse.State(), [*body, *optional])
+                optional = [(sre.MAX_REPEAT, (0, 1, copy))]
             parts = [list(body)] * low + ([optional] if optional else [])
             return self._chain(parts, flags)
         # A loop: each way to end an iteration leads to each way to start the next. An
@@ -191,12 +200,14 @@ class _Builder:
         self.auto.follow.append({})
         return Frag({n: 1}, {n: 1}, 0)
 
-    def _mask(self, name: str, av: Any, flags: int) -> int:
-        key = (f"{name}{av!r}", flags & (re.I | re.S), self._extra)
-        if key not in _MASKS:
-            one = _matcher(name, av, flags)
-            _MASKS[key] = sum(1 << i for i, c in enumerate(self.auto.alphabet) if one(c))
-        return _MASKS[key]
+
+def class_mask(name: str, av: Any, flags: int, alphabet: list[str]) -> int:
+    """The characters of `alphabet` (as bits) a LITERAL, NOT_LITERAL, ANY or IN item reads."""
+    key = (f"{name}{av!r}", flags & (re.I | re.S), "".join(alphabet[len(_BASE):]))
+    if key not in _MASKS:
+        one = _matcher(name, av, flags)
+        _MASKS[key] = sum(1 << i for i, c in enumerate(alphabet) if one(c))
+    return _MASKS[key]
 
 
 _MASKS: dict[tuple[str, int, str], int] = {}

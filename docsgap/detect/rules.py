@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from docsgap import __version__
-from docsgap.detect import nodes, patterns, redos, schema
+from docsgap.detect import nodes, patterns, redos, redos_nfa, redos_poly, schema
 from docsgap.detect.nodes import Problems
 from docsgap.detect.patterns import collect_terms
 from docsgap.detect.ruleset import RuleSet
@@ -53,7 +53,7 @@ def rules_digest(extra_dirs: Sequence[Path] = ()) -> str:
     and the code that validates them. Equal digests mean an equal verdict, so a run can skip
     checking rules a previous run already loaded (the detector still loads them when used)."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (nodes, patterns, redos, schema):
+    for module in (nodes, patterns, redos, redos_nfa, redos_poly, schema):
         digest.update(Path(str(module.__file__)).read_bytes())
     shipped = shipped_rules_dir()
     for directory in (shipped, shipped / "signals", *map(Path, extra_dirs)):

@@ -30,7 +30,7 @@ def gitlab_checks(run: CheckRun, cfg: Config, build: Callable[[Config], TrackerP
 
     def url() -> tuple[Status, str, str | None]:
         version = probe.answers()
-        return Status.OK, f"{g.url} answers: {version}", None
+        return Status.OK, f"{probe.url} answers: {version}", None
 
     if run.attempt("gitlab url", url) is Status.FAIL:
         run.skip(GITLAB_CHECKS[1:], "GitLab does not answer")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from docsgap.config import Config, mask
+from docsgap.config import Config, mask, python_gitlab_config_file
 from docsgap.detect.examples import failing_examples
 from docsgap.detect.rules import load_rules
 from docsgap.doctor.forum import FORUM_CHECKS, forum_checks
@@ -67,9 +67,15 @@ def remote_checks(
 
 def _describe(cfg: Config) -> str:
     f, g = cfg.forum, cfg.gitlab
+    if g.python_gitlab_id is not None or (not g.token and python_gitlab_config_file()):
+        # As services builds the tracker: gitlab.url and the token are not what is used.
+        where = f"section {g.python_gitlab_id}" if g.python_gitlab_id else "default section"
+        gitlab = f"gitlab from python-gitlab's config file ({where}: url and token)"
+    else:
+        gitlab = f"gitlab {g.url} (token {mask(g.token)})"
     return (
         f"from {cfg.source}; forum {f.url} as {f.api_username or '(anonymous)'} "
-        f"(key {mask(f.api_key)}); gitlab {g.url} project {g.project} (token {mask(g.token)})"
+        f"(key {mask(f.api_key)}); {gitlab} project {g.project}"
     )
 
 

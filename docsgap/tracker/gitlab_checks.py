@@ -23,6 +23,7 @@ class GitLabChecks:
     def __init__(self, gl: gitlab.Gitlab, project: str) -> None:
         self.gl = gl
         self.project_path = project
+        self.url: str = gl.url
 
     @classmethod
     def build(

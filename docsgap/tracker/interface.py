@@ -102,7 +102,10 @@ class TrackerProbe(Protocol):
     scopes (None when GitLab cannot tell: OAuth, older GitLab); `project()` the configured
     project as the token sees it; `missing_labels(names)` which names are not labels there;
     `owned_fork()` the path of a fork of the project that the token's user owns (draft MRs
-    come from there when it may not push)."""
+    come from there when it may not push). `url` is the instance it asks: gitlab.url, or the
+    one python-gitlab's config file names."""
+
+    url: str
 
     def answers(self) -> str: ...
     def current_user(self) -> str: ...

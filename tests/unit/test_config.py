@@ -141,6 +141,25 @@ def test_category_ids_are_numbers_and_timeouts_above_zero(tmp_path: Path) -> Non
             load_config(write(tmp_path, f"[{section}]\ntimeout = 0\n"), env={})
 
 
+def test_paths_in_the_file_are_relative_to_it(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found walking the README: with DOCSGAP_CONFIG=team/docsgap.toml run from elsewhere, the
+    # state was found beside the file but rules_dirs = ["my-rules"] was looked for in the
+    # current folder ("rules directory does not exist", exit 4).
+    team = tmp_path / "team"
+    team.mkdir()
+    config = team / "docsgap.toml"
+    config.write_text('rules_dirs = ["my-rules", "/abs/rules"]\ntemplates_dir = "tpl"\n',
+                      encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(None, env={"DOCSGAP_CONFIG": str(config)})
+    assert cfg.rules_dirs == (team / "my-rules", Path("/abs/rules"))
+    assert cfg.templates_dir == team / "tpl"
+    assert cfg.state_path == team / ".docsgap/state.db"
+
+
 def test_labels_by_gap_names_gap_types(tmp_path: Path) -> None:
     # Found walking the README: { missng = [...] } loaded, and those labels were never added.
     with pytest.raises(ConfigError, match="labels_by_gap: unknown gap type 'missng'"):

@@ -67,6 +67,8 @@ class FakeForum:
 
 
 class FakeTracker:
+    url = "https://gl.test"
+
     def __init__(self) -> None:
         self.user_error: Exception | None = None
         self.token = TokenInfo("docsgap", ("api",), expires_at=date(2027, 1, 1))

@@ -47,6 +47,8 @@ class Forum:
 
 
 class Tracker:
+    url = "https://gl.test"
+
     def __init__(self, scopes: tuple[str, ...]) -> None:
         self.scopes = scopes
         self.label_lookups = 0

@@ -66,14 +66,31 @@ def test_patterns_with_two_ways_through_a_repeat_are_refused(pattern: str,
     # a required separator between iterations
     r"(?:\w+,\s*)+x", r"(?:[\w.-]+\s+){0,2}?x", r"(?:\w+-)+\w+x",
     # small bounds: the ways are few
-    r"(?:a|aa){0,3}c", r"(?:a|aa){2,5}c", r"(?:\w+\s?){1,3}!",
-    # repeats side by side, not nested: polynomial at worst (see bench/redos.py)
-    r".{0,60}?but", r"\w+\s*\w+x",
+    r"(?:a|aa){0,3}c", r"(?:a|aa){2,5}c", r"(?:\w+\s){1,3}!",
+    # repeats side by side that cannot share a long run: a required character between them
+    # that one cannot read, a word boundary, bounds, or only whitespace (detection collapses
+    # each run of it into one space)
+    r"\w+-\w+x", r"\w+x\d+y", r"\w+\b\s*\w+", r".{0,60}?but.{0,30}x",
+    r"\s*\s*$", r"docs\s*[:,-]?\s*(?:is\s+)?wrong", r"(?<![\w-])[\w-]+\.md",
     # ambiguity outside any repeat is a constant factor
     r"(?:a|a)b", r"(?:ab|a)(?:b|)c",
 ])
 def test_ordinary_patterns_pass(pattern: str) -> None:
     assert catastrophic(pattern) is None
+
+
+@pytest.mark.parametrize(("pattern", "repeats", "run"), [
+    (r"\w+\s*\w+x", "`\\w+` and `\\w+`", "a"), (r"\w+-?\w+$", "`\\w+` and `\\w+`", "a"),
+    (r".*x.*y", "`.*` and `.*`", "x"), (r"[\w-]+-[\w-]+x", "`[...]+` and `[...]+`", "-"),
+    (r"(?:docs\s+)?\w+\w*x", "`\\w+` and `\\w*`", "a"), (r"a.*?b.*?c", "`.*` and `.*`", "b"),
+    (r"(?:\w+\s)+\w+\w+", "`\\w+` and `\\w+`", "a"),
+    # a small bound on a repeat of a repeat: its copies split one run (200 letters: 4.6 s)
+    (r"(?:\w+\s?){1,3}!", "`\\w+` and `\\w+`", "a"), (r"x(?=\w+\w+y)", "`\\w+` and `\\w+`", "a"),
+])
+def test_two_repeats_that_share_a_run_are_refused(pattern: str, repeats: str, run: str) -> None:
+    why = catastrophic(pattern)
+    assert why is not None and "square or cube of a post's length" in why
+    assert f"{repeats} are unbounded repeats in a row that can both read a run of {run!r}" in why
 
 
 def test_every_shipped_pattern_passes() -> None:
