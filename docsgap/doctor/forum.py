@@ -58,6 +58,10 @@ def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProb
                 who = probe.session_user()
             except AuthError:
                 # A granular key is refused /session/current.json: try what it is for.
+                if any(closed):
+                    return (Status.FAIL, "a granular key (refused /session/current.json) cannot "
+                            "read /posts.json, and the forum requires login, so docsgap cannot "
+                            "read it anonymously either", "use a key with global scope")
                 topic = probe.key_reads_topic()
                 return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
                         "whether it may reply (topics:write) only a reply shows", None)

@@ -66,7 +66,7 @@ def test_a_rerun_right_after_a_reply_with_the_state_lost_posts_no_second_reply(
     assert not [e for e in log if e["method"] == "POST"]
 
 
-@pytest.mark.parametrize("change", ["closed", "archived"])
+@pytest.mark.parametrize("change", ["closed"])
 def test_a_stale_public_read_writes_no_more_than_a_fresh_keyed_one(
         sandbox: Sandbox, tmp_path: Path, change: str) -> None:
     """The topic stops taking replies after the public view was cached: the stale read still

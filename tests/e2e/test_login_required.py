@@ -106,3 +106,13 @@ def test_doctor_without_a_key_fails_the_key_check_saying_login_is_required(
     assert "FAIL" in key_line and "requires login" in key_line
     bot_line = next(line for line in out.splitlines() if "forum bot user" in line)
     assert "FAIL" not in bot_line, "not a second failure for the same cause"
+
+
+def test_doctor_fails_a_granular_key_on_a_login_required_site(
+        sandbox: Sandbox, toml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No granular scope reads /posts.json, and the public may not read it here."""
+    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", SANDBOX_DISCOURSE_GRANULAR_KEY)
+    code, out = invoke(toml, "doctor")
+    assert code == ExitCode.CHECK_FAILED, out
+    key_line = next(line for line in out.splitlines() if "forum api key" in line)
+    assert "FAIL" in key_line and "requires login" in key_line and "granular" in key_line
