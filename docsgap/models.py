@@ -187,6 +187,9 @@ class Note:
     id: int
     body: str
     system: bool = False
+    own: bool = False
+    """Written by the token's user: only such a note's marker counts (markers are public text,
+    anyone can copy one into a comment)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,7 +194,7 @@ class FakeTracker:
     def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
         self._write()
         notes = self.item_notes.setdefault((kind, iid), [])
-        note = Note(len(notes) + 1, body)
+        note = Note(len(notes) + 1, body, own=True)
         notes.append(note)
         self.items[(kind, iid)] = replace(self.items[(kind, iid)], updated_at=self._tick())
         self.faults.check("after")
@@ -203,7 +203,7 @@ class FakeTracker:
     def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
         self._write()
         notes = self.item_notes[(kind, iid)]
-        notes[note_id - 1] = Note(note_id, body)
+        notes[note_id - 1] = Note(note_id, body, own=True)
         self.faults.check("after")
         return notes[note_id - 1]
 

@@ -207,7 +207,8 @@ class Applier:
         body = self._edited(action) or compose.evidence_note(
             url, all_signals, key=action.key, templates=self.config.templates_dir)
         mark = compose.marker(action.key)
-        existing = next((n for n in self.tracker.notes(kind, iid) if mark in n.body), None)
+        existing = next((n for n in self.tracker.notes(kind, iid) if n.own and mark in n.body),
+                        None)
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
         if existing is None:
             self.tracker.add_note(kind, iid, body)

@@ -134,7 +134,7 @@ def announce(tracker: Tracker, store: StateStore, issue: TrackerItem, spikes: Se
         if done and done["status"] == "done":
             continue
         if notes is None:
-            notes = [n.body for n in tracker.notes("issue", issue.iid)]
+            notes = [n.body for n in tracker.notes("issue", issue.iid) if n.own]
         mark = compose.marker(spike.key)
         if not any(mark in body for body in notes):
             store.ledger_start(spike.key, "spike_alert", (), f"{spike.recent} threads")

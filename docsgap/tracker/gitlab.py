@@ -213,12 +213,14 @@ class GitLabTracker:
         return self._username
 
     def notes(self, kind: ItemKind, iid: int) -> list[Note]:
-        """Every note, oldest first (system notes kept, flagged `system`)."""
+        """Every note, oldest first (system notes kept, flagged `system`; the token user's
+        flagged `own`)."""
         params = {"sort": "asc", "order_by": "created_at"}
+        me = self.username()
         with self._errors(f"listing notes of {kind} {iid}"):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
             rows = sorted(self._pages(manager, params), key=lambda d: (d["created_at"], d["id"]))
-            return [note(d) for d in rows]
+            return [note(d, me) for d in rows]
 
     def read_file(self, path: str, ref: str | None = None) -> str:
         """A file's text on `ref`; `HEAD` (the default branch) when `None`."""
@@ -276,13 +278,14 @@ class GitLabTracker:
         """Add a note; a body made only of quick actions creates none (PayloadError)."""
         with self._errors(f"adding a note to {kind} {iid}", write=True):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
-            return note(manager.create({"body": body}, **self._write).asdict())
+            return replace(note(manager.create({"body": body}, **self._write).asdict()), own=True)
 
     def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
         """Replace a note's body in place."""
         with self._errors(f"updating note {note_id} on {kind} {iid}", write=True):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
-            return note(manager.update(int(note_id), {"body": body}, **self._write))
+            return replace(note(manager.update(int(note_id), {"body": body}, **self._write)),
+                           own=True)
 
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
         """Commit the file to `draft.source_branch` and open a Draft MR. With

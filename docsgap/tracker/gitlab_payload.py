@@ -54,11 +54,15 @@ def _duplicate_of(d: Mapping[str, Any]) -> str | None:
     return f"{base}/-/issues/{iid}"
 
 
-def note(d: Any) -> Note:
-    """API note -> Note; a create that made no note (quick actions only) is a PayloadError."""
+def note(d: Any, me: str | None = None) -> Note:
+    """API note -> Note (`own` when its author is `me`); a create that made no note (quick
+    actions only) is a PayloadError."""
     if not isinstance(d, dict) or "id" not in d:
         raise PayloadError("GitLab created no note (a body of only quick actions?)")
-    return Note(id=int(d["id"]), body=str(d.get("body") or ""), system=bool(d.get("system")))
+    author = d.get("author")
+    name = author.get("username") if isinstance(author, dict) else None
+    return Note(id=int(d["id"]), body=str(d.get("body") or ""), system=bool(d.get("system")),
+                own=me is not None and isinstance(name, str) and name.lower() == me.lower())
 
 
 def _time(value: Any) -> datetime | None:

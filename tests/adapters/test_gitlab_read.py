@@ -183,23 +183,29 @@ def test_notes_are_all_read_and_sorted_oldest_first(
     rsps: responses.RequestsMock, tracker: GitLabTracker
 ) -> None:
     notes_url = f"{ISSUES}/12/notes"
+    rsps.get(f"{GITLAB}/api/v4/user", json={"id": 7, "username": "docsgap-bot"})
+    bot = {"id": 7, "username": "Docsgap-Bot"}
     rsps.get(
         notes_url,
         json=[
-            gl_note(3, "third", created_at="2025-02-08T00:00:00Z"),
-            gl_note(1, "first", created_at="2025-02-06T00:00:00Z", system=True),
+            gl_note(3, "third", created_at="2025-02-08T00:00:00Z", author=bot),
+            gl_note(1, "first", created_at="2025-02-06T00:00:00Z", system=True,
+                    author={"id": 9, "username": "akelly"}),
         ],
         headers=link(notes_url, "n2"),
     )
-    rsps.get(notes_url, json=[gl_note(2, "second", created_at="2025-02-07T00:00:00Z")])
+    rsps.get(notes_url, json=[gl_note(2, "second", created_at="2025-02-07T00:00:00Z",
+                                      author="not an object")])
 
     notes = tracker.notes("issue", 12)
 
     assert [n.body for n in notes] == ["first", "second", "third"]
     assert notes[0].system is True
     assert notes[1].system is False
-    assert query(rsps.calls[0])["sort"] == ["asc"]
-    assert query(rsps.calls[0])["order_by"] == ["created_at"]
+    # Only the token user's notes are `own` (their markers count; anyone can copy one).
+    assert [n.own for n in notes] == [False, False, True]
+    assert query(rsps.calls[1])["sort"] == ["asc"]
+    assert query(rsps.calls[1])["order_by"] == ["created_at"]
 
 
 def test_read_file_decodes_and_defaults_to_head(
@@ -390,16 +396,17 @@ def test_from_python_gitlab_config(
     tracker = GitLabTracker.from_python_gitlab_config(
         None, PROJECT, config_files=[str(cfg)], budget=budget
     )
+    rsps.get(f"{GITLAB}/api/v4/user", json={"id": 7, "username": "docsgap-bot"})
     rsps.get(f"{ISSUES}/12/notes", json=[gl_note(1, "hi")])
     rsps.post(f"{ISSUES}/12/notes", body="busy", status=503)
 
     assert [n.body for n in tracker.notes("issue", 12)] == ["hi"]
-    assert "pagination" not in query(rsps.calls[0])  # notes have no keyset
-    assert rsps.calls[0].request.headers["PRIVATE-TOKEN"] == "glpat-from-cfg"
+    assert "pagination" not in query(rsps.calls[1])  # notes have no keyset
+    assert rsps.calls[1].request.headers["PRIVATE-TOKEN"] == "glpat-from-cfg"
     with pytest.raises(UnavailableError):
         tracker.add_note("issue", 12, "x")
-    assert len(rsps.calls) == 2  # the config's retry_transient_errors does not reach POSTs
-    assert budget.used["gitlab"] == 2
+    assert len(rsps.calls) == 3  # the config's retry_transient_errors does not reach POSTs
+    assert budget.used["gitlab"] == 3
 
 
 def test_python_gitlab_config_errors_are_config_errors(tmp_path: Path) -> None:

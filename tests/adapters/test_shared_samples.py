@@ -132,7 +132,9 @@ def test_sample_gitlab_objects_read_through_the_adapter(
     mr = load(samples, "gitlab-merge-request.json")
     rsps.get(f"{API}/issues/{issue['iid']}", json=issue)
     rsps.get(f"{API}/merge_requests/{mr['iid']}", json=mr)
-    rsps.get(f"{API}/issues/{issue['iid']}/notes", json=[load(samples, "gitlab-note.json")])
+    note = load(samples, "gitlab-note.json")
+    rsps.get(f"{API}/issues/{issue['iid']}/notes", json=[note])
+    rsps.get(API.split("/projects/")[0] + "/user", json=note["author"])
     rsps.get(
         f"{API}/repository/files/doc%2Fx.md", json=load(samples, "gitlab-repository-file.json")
     )
@@ -142,7 +144,8 @@ def test_sample_gitlab_objects_read_through_the_adapter(
 
     assert got_issue.ref == issue["references"]["full"]
     assert got_mr.ref == mr["references"]["full"]
-    assert tracker.notes("issue", issue["iid"])[0].body == "Example note body."
+    [got_note] = tracker.notes("issue", issue["iid"])
+    assert got_note.body == "Example note body." and got_note.own  # its author is the token's
     assert tracker.read_file("doc/x.md") == "Example text.\n"
 
 

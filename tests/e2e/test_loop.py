@@ -38,8 +38,8 @@ def writes(sandbox: Sandbox) -> Counter[str]:
     keys: Counter[str] = Counter()
     for issue in state["issues"]:
         keys.update(compose.find_markers(issue.get("description") or ""))
-        for note in issue.get("notes", []):
-            keys.update(compose.find_markers(note.get("body") or ""))
+    for note in state["notes"]:  # the sandbox lists notes beside the issues, not inside
+        keys.update(compose.find_markers(note.get("body") or ""))
     for post in bot_posts(state):
         keys.update(compose.find_markers(post.get("raw") or ""))
     return keys

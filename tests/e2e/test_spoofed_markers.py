@@ -4,6 +4,7 @@ link (and announce) someone else's issue as the one it opened."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,28 @@ def _links(state_path: Path) -> list[dict[str, Any]]:
         return list(store.links())
     finally:
         store.close()
+
+
+def test_a_copied_evidence_note_marker_does_not_stand_in_for_docsgaps_note(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    cfg = demo_config(sandbox, tmp_path)
+    cfg = replace(cfg, policy=replace(cfg.policy, link_existing="auto"))
+    dry = run_once(cfg, apply=False).result.plan
+    opened = {i["web_url"] for i in sandbox.state()["issues"] if i["state"] == "opened"}
+    link = next(a for a in dry.actions if a.kind is ActionKind.LINK_EXISTING
+                and not a.reason.startswith("score in the review band")
+                and a.target_url in opened)
+    assert link.target_url
+    iid = int(link.target_url.rstrip("/").rsplit("/", 1)[1])
+    with sandbox._lock:
+        gl = sandbox.gitlab
+        project = gl.project(sandbox.project)
+        gl.add_note(project, gl.issue(project, iid), gl.user_named("akelly"),
+                    f"same here\n\n{compose.marker(link.key)}", sandbox.now())
+
+    done = run_once(cfg, apply=True).result
+    got = [(o.status, o.error) for o in done.outcomes if o.action.key == link.key]
+    assert got == [("applied", None)]
+    marked = [n["author"] for n in sandbox.state()["notes"]
+              if n["noteable_iid"] == iid and compose.marker(link.key) in n["body"]]
+    assert marked == ["akelly", "docsgap-bot"]
