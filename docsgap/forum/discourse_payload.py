@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from docsgap.compose import find_markers, marker
 from docsgap.errors import PayloadError
 from docsgap.forum.interface import LatestPost
+from docsgap.jsonshape import integer as _int
+from docsgap.jsonshape import text as _text
 from docsgap.models import Post, PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -169,24 +171,6 @@ def _time(value: Any) -> datetime | None:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else _int(value)
-
-
-def _int(value: Any) -> int:
-    """A JSON id or count: an integer (digits in a string pass) that SQLite can store; a
-    bool, a fraction, `Infinity` or a number past 64 bits is a malformed payload."""
-    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-        raise TypeError(f"expected an integer, got {value!r}")
-    number = int(value)
-    if not -(2**63) <= number < 2**63:
-        raise ValueError(f"integer out of range: {number}")
-    return number
-
-
-def _text(value: Any) -> str | None:
-    """A JSON string field (raw, cooked, username) or None; another type is malformed."""
-    if value is None or isinstance(value, str):
-        return value
-    raise TypeError(f"expected a string, got {type(value).__name__}")
 
 
 def build_thread(
