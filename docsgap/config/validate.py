@@ -200,8 +200,15 @@ def check_merged(cfg: Config) -> None:
             "dedup.review_threshold must not exceed dedup.link_threshold "
             f"({cfg.dedup.review_threshold} > {cfg.dedup.link_threshold})"
         )
-    if "/" not in cfg.gitlab.project and not cfg.gitlab.project.isdigit():
-        raise ConfigError(
-            f"gitlab.project = {cfg.gitlab.project!r}: expected group/project or an id"
-        )
+    project = cfg.gitlab.project
+    if "/" not in project and not project.isdigit():
+        raise ConfigError(f"gitlab.project = {project!r}: expected group/project or an id")
+    if "://" in project or project.endswith(".git"):
+        # The project's web or clone URL: GitLab answers 404 "Project Not Found" for it.
+        path = project.removesuffix(".git")
+        if "://" in path:
+            base = cfg.gitlab.url.rstrip("/") + "/"
+            path = path.removeprefix(base) if path.startswith(base) else path.split("/", 3)[-1]
+        raise ConfigError(f"gitlab.project = {project!r}: expected the project's path "
+                          "(group/project), not its URL", hint=f"use {path.strip('/')!r}")
 
