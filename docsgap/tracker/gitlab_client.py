@@ -117,7 +117,8 @@ def translate(exc: GitlabError, doing: str, *, project: str, write: bool = False
         return NotFoundError(
             f"GitLab: not found while {doing} ({exc.error_message})",
             status=code,
-            hint=f"check gitlab.project ({project!r}) and that the token can see it",
+            hint=f"check gitlab.url and gitlab.project ({project!r}), and that the token can "
+            "see the project (`docsgap doctor` checks each)",
         )
     if code == 429:
         return RateLimitedError(f"GitLab still rate limits {doing} after retries",
