@@ -88,6 +88,9 @@ class GitLabChecks:
         if not isinstance(data, dict):
             raise PayloadError("GitLab answered /personal_access_tokens/self without an object")
         expires = data.get("expires_at")
+        scopes = data.get("scopes") or []
+        if not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes):
+            raise PayloadError(f"GitLab sent token scopes that are not a list of names: {scopes!r}")
         try:
             expires_on = date.fromisoformat(str(expires)[:10]) if expires else None
         except ValueError as exc:
@@ -95,7 +98,7 @@ class GitLabChecks:
                                ) from exc
         return TokenInfo(
             name=str(data.get("name") or "token"),
-            scopes=tuple(str(s) for s in data.get("scopes") or ()),
+            scopes=tuple(scopes),
             active=bool(data.get("active", True)) and not data.get("revoked", False),
             expires_at=expires_on,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from docsgap.jsonshape import INT64
 from docsgap.models import Note, TrackerItem
 from docsgap.tracker import gitlab_payload as gp
 from docsgap.tracker.gitlab import GitLabTracker
+from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.gitlab_rights import access_level
 from tests.conftest import SHARED
 from tests.unit.mutate import GARBAGE, mutants
@@ -186,3 +188,48 @@ def test_access_level_that_is_not_a_number_is_a_payload_error() -> None:
 
 def test_payload_error_exits_with_the_upstream_code() -> None:
     assert PayloadError("x").exit_code is ExitCode.UPSTREAM
+
+
+# --- docsgap doctor's GitLab checks (payloads written here) -------------------------------------
+
+
+class _Answering:
+    """A python-gitlab client stub answering every GET with one payload."""
+
+    url = GITLAB
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.projects = SimpleNamespace(
+            get=lambda _path, **_kw: SimpleNamespace(asdict=lambda: self.answer))
+
+    def http_get(self, _path: str, **_kw: Any) -> Any:
+        return self.answer
+
+
+CHECKS: dict[str, tuple[dict[str, Any], Callable[[GitLabChecks], Any]]] = {
+    "version": ({"version": "17.0.0", "revision": "abc"}, lambda c: c.answers()),
+    "user": ({"id": 1, "username": "bot", "bot": False}, lambda c: c.current_user()),
+    "token": ({"id": 1, "name": "t", "scopes": ["api", "read_user"], "active": True,
+               "revoked": False, "expires_at": "2030-01-01"}, lambda c: c.token_info()),
+    "project": ({"id": 5, "path_with_namespace": "g/p", "web_url": f"{GITLAB}/g/p",
+                 "issues_enabled": True, "permissions": {"project_access": {"access_level": 30},
+                                                         "group_access": None}},
+                lambda c: c.project()),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHECKS))
+def test_mutated_doctor_answer_is_read_or_a_payload_error(kind: str) -> None:
+    """`token_info` read `scopes: 5` outside `gitlab_errors`: TypeError (exit 1)."""
+    sample, ask = CHECKS[kind]
+    ask(GitLabChecks(_Answering(sample), "g/p"))  # type: ignore[arg-type]
+    rng = random.Random(f"doctor-{kind}")
+    _run(lambda d: ask(GitLabChecks(_Answering(d), "g/p")),  # type: ignore[arg-type]
+         mutants(sample, rng, CASES))
+
+
+def test_token_scopes_that_are_not_a_list_are_a_payload_error() -> None:
+    answer = {**CHECKS["token"][0], "scopes": 5}
+    with pytest.raises(PayloadError, match="scopes"):
+        GitLabChecks(_Answering(answer), "g/p").token_info()  # type: ignore[arg-type]
