@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from docsgap.cli import common, detect_cmd
 from docsgap.detect import patterns, rules
 from docsgap.detect.rules import load_rules
+from docsgap.docpages.docsmap import _load as _load_map
 from docsgap.errors import ExitCode, RulesError
 from docsgap.paths import shipped_rules_dir
 
@@ -178,3 +179,53 @@ def test_cli_rules_check_exits_with_the_rules_code(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["rules", "check", "--rules", str(bad)])
     assert result.exit_code == int(ExitCode.RULES), result.output
     assert "x.yml:5: " in result.output and "x.yml:7: " in result.output
+
+
+# --- the docs map (rules/docs-map.yml), loaded with the rules ----------------------------------
+
+DOCS_MAP = shipped_rules_dir() / "docs-map.yml"
+MAP_CASES = 150
+
+
+def test_mutated_docs_map_loads_or_is_a_rules_error(tmp_path: Path) -> None:
+    rng = random.Random("docs-map-20261207")
+    text = DOCS_MAP.read_text(encoding="utf-8")
+    outcomes = {"loaded": 0, "rejected": 0}
+    for n in range(MAP_CASES):
+        path = tmp_path / f"map{n}.yml"
+        path.write_text(_mutate(text, rng), encoding="utf-8")
+        try:
+            _load_map(path)
+        except RulesError as exc:
+            problems = exc.problems
+        except Exception as exc:  # noqa: BLE001 - the fuzz reports any escape with its case
+            pytest.fail(f"case {n} ({path}): {type(exc).__name__}: {exc}")
+        else:
+            outcomes["loaded"] += 1
+            continue
+        outcomes["rejected"] += 1
+        assert problems and all(re.match(rf"{re.escape(str(path))}:\d+: \S", p)
+                                for p in problems), problems
+    assert outcomes["rejected"] > 0.5 * MAP_CASES and outcomes["loaded"] > 0, outcomes
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    # yaml.safe_load(yaml.serialize(node)) raised KeyError, ConstructorError, ParserError.
+    ("home_is_page: false", "home_is_page: !!bool maybe", "expected true or false"),
+    ("home_is_page: false", "home_is_page: !!python/object:os.system x", "expected true or false"),
+    ("home_is_page: false", "home_is_page: !!int x", "expected true or false"),
+    # re's OverflowError and RecursionError escaped the `re.error` handlers.
+    ("    - '\\d+\\.\\d+'", "    - 'a{99999999999}'", "repetition number is too large"),
+    ("    - '\\d+\\.\\d+'", "    - '" + "(" * 1200 + "x" + ")" * 1200 + "'", "nested too deeply"),
+])
+def test_docs_map_value_of_the_wrong_kind_is_a_rules_error(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    text = DOCS_MAP.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "docs-map.yml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(RulesError) as caught:
+        _load_map(path)
+    assert any(p.startswith(f"{path}:") and message in p for p in caught.value.problems), (
+        caught.value.problems)
