@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 import requests
 
+from docsgap.errors import AuthError
+from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.discourse_http import LoginRequired
 from docsgap.sandbox import (
     SANDBOX_DISCOURSE_API_KEY,
     SANDBOX_DISCOURSE_API_USERNAME,
@@ -180,3 +183,21 @@ def test_discourse_limits_turn_the_one_minute_cache_on() -> None:
     with Sandbox(discourse_limits=True) as limited:
         assert limited.forum_settings.anon_cache_seconds == 60.0
         assert limited.forum_settings.anon_cache_store_threshold == 2
+
+
+# --- what the forum adapter makes of it --------------------------------------------------
+
+
+def test_only_not_logged_in_reads_as_a_login_required_forum(sandbox: Sandbox) -> None:
+    """An anonymous read refused for another reason (here Discourse's `invalid_access`) stays
+    a plain refusal; `not_logged_in` names the forum and says to set the key."""
+    public = DiscourseForum(sandbox.forum_url, timeout=5)
+    sandbox.add_fault("forum", status=403, path_regex=r"^/t/")
+    with pytest.raises(AuthError) as refused:
+        public.read_topic(TOPIC, public=True)
+    assert not isinstance(refused.value, LoginRequired)
+    sandbox.forum_settings.login_required = True
+    with pytest.raises(LoginRequired) as closed:
+        public.read_topic(TOPIC, public=True)
+    assert "requires login" in str(closed.value)
+    assert closed.value.hint and "DOCSGAP_DISCOURSE_API_KEY" in closed.value.hint
