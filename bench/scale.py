@@ -4,9 +4,15 @@ posts / 50,000 issues, 5% of topics holding a docs complaint), then run docsgap 
 (before and after the issues change), an incremental run after 1% new posts and 1% changed
 issues, and a run that meets a 2 MB post. Prints requests per endpoint,
 docsgap's CPU time, wall time and peak RSS (each run is its own process), and the sandbox's
-CPU, beside the floors of issue #15.
+CPU, beside the floors of issue #15. First, what starting costs: Python alone, importing
+`docsgap.cli`, and everything `docsgap run` imports before it starts (issue #16).
 
-Run: `.venv/bin/python bench/scale.py [--topics N] [--posts N] [--issues N] [--seed S]`.
+docsgap's processes run with a bytecode cache (a temporary `PYTHONPYCACHEPREFIX`), as an
+installed package has its `.pyc` files; `--no-pyc` compiles docsgap from source in every
+process instead (what `PYTHONDONTWRITEBYTECODE=1` does, as on the shared dev machine).
+
+Run: `.venv/bin/python bench/scale.py [--topics N] [--posts N] [--issues N] [--seed S]
+[--no-pyc]`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import json
 import math
 import os
 import random
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +125,31 @@ def run_docsgap(workdir: Path, base: str, extra: list[str] | None = None,
             "scanned": result.get("threads_scanned")}
 
 
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """CPU (user + system) and wall seconds of a command run as its own process."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"{cmd} failed")
+    return usage.ru_utime + usage.ru_stime, time.monotonic() - started
+
+
+def start_up(runs: int = 7) -> None:
+    """What a process pays before docsgap does anything, median (min) of `runs` fresh ones."""
+    cases = [("Python alone", "pass"), ("import docsgap.cli", "import docsgap.cli"),
+             ("imports of `docsgap run`",
+              "from docsgap import cli; cli.register(cli.modules_for(['run']))")]
+    print(f"\n== start-up, each a fresh process, median (min) of {runs}")
+    for label, code in cases:
+        cmd = [sys.executable, "-c", code]
+        measure(cmd)  # fills the bytecode cache
+        got = [measure(cmd) for _ in range(runs)]
+        cpu, wall = sorted(c for c, _ in got), sorted(w for _, w in got)
+        print(f"   {label:<26} CPU {statistics.median(cpu):.2f} s ({cpu[0]:.2f})"
+              f"   wall {statistics.median(wall):.2f} s ({wall[0]:.2f})")
+
+
 def phase(name: str, base: str, sandbox_pid: int, workdir: Path, floors: dict[str, float],
           **kw: Any) -> dict[str, Any]:
     control(base, "DELETE", "requests")
@@ -138,8 +171,8 @@ def show(name: str, got: dict[str, Any], floors: dict[str, float]) -> None:
     rows = [("forum requests", got["forum"], floors.get("forum")),
             ("gitlab requests", got["gitlab"], floors.get("gitlab")),
             ("requests", got["forum"] + got["gitlab"], floors.get("requests")),
-            ("docsgap CPU s", round(got["cpu"], 1), floors.get("cpu")),
-            ("wall s", round(got["wall"], 1), floors.get("wall")),
+            ("docsgap CPU s", round(got["cpu"], 2), floors.get("cpu")),
+            ("wall s", round(got["wall"], 2), floors.get("wall")),
             ("peak RSS MB", round(got["rss_mb"]), floors.get("rss")),
             ("sandbox CPU s", round(got["sandbox_cpu"], 1), None)]
     for label, value, limit in rows:
@@ -204,11 +237,18 @@ def main() -> None:
     p.add_argument("--issues", type=int, default=50_000)
     p.add_argument("--complaints", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-pyc", action="store_true",
+                   help="compile docsgap from source in every process (no bytecode cache)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.serve:
         serve(args)
         return
+    pycache = None
+    if not args.no_pyc:  # for every process started from here on
+        pycache = tempfile.mkdtemp(prefix="docsgap-bench-pyc-")
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+        os.environ["PYTHONPYCACHEPREFIX"] = pycache
     child = subprocess.Popen([sys.executable, __file__, "--serve", *sys.argv[1:]],
                              stdout=subprocess.PIPE, text=True)
     try:
@@ -218,12 +258,16 @@ def main() -> None:
     finally:
         child.terminate()
         child.wait()
+        if pycache is not None:
+            shutil.rmtree(pycache, ignore_errors=True)
 
 
 def scenario(args: argparse.Namespace, info: dict[str, Any], pid: int) -> None:
     base, complaints = info["url"], info["complaints"]
     print(f"sandbox: {args.topics:,} topics, {args.posts:,} posts, {args.issues:,} issues, "
-          f"{len(complaints):,} complaint topics; seeded in {info['seed_cpu']} s CPU")
+          f"{len(complaints):,} complaint topics; seeded in {info['seed_cpu']} s CPU; "
+          + ("no bytecode cache" if args.no_pyc else "with a bytecode cache"))
+    start_up()
     rng = random.Random(args.seed + 1)
     gitlab_floor = 1.25 * (math.ceil(args.issues / 100) + 5)
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,8 +279,14 @@ def scenario(args: argparse.Namespace, info: dict[str, Any], pid: int) -> None:
             phase(f"no-op rerun {n} of 3", base, pid, work,
                   {"requests": 3, "wall": 2, "rss": 300})
         topic_floor = {"requests": 3, "rss": 300}
-        phase(f"run --topic {complaints[0]} (dry; a judged complaint thread, nothing changed)",
-              base, pid, work, topic_floor, extra=["--topic", str(complaints[0])])
+        for n in (1, 2, 3):
+            phase(f"run --topic {complaints[0]} (dry; a judged complaint thread, nothing "
+                  f"changed), {n} of 3", base, pid, work, topic_floor,
+                  extra=["--topic", str(complaints[0])])
+        (work / "state.db.rules-cache").unlink(missing_ok=True)  # as after an upgrade
+        phase(f"run --topic {complaints[0]} without the rules cache (rules loaded, checked, "
+              "compiled and kept again)", base, pid, work, topic_floor,
+              extra=["--topic", str(complaints[0])])
         fresh = mutate(base, args, rng, complaints)
         new_posts = max(1, args.posts // 100)
         incr_forum = math.ceil(new_posts / 50) + 1 + 2 * fresh

@@ -163,10 +163,9 @@ class Applier:
     def _open_issue(self, action: Action, *, retrying: bool) -> str:
         members = self._usable(self._members(action))
         mark = compose.marker(action.key)
-        found = next(iter(self.store.items_containing(mark)), None)
-        if found is None:
-            # Search costs a rate-limited call, but issues are few and a duplicate is worse.
-            found = self.tracker.find_issue_with_marker(mark)
+        # Not the local cache: anyone can copy a marker into a docs-labelled issue. GitLab lists
+        # the token user's own issues (one listing per run); a duplicate would be worse.
+        found = self.tracker.find_issue_with_marker(mark)
         if found is not None:
             self._record_issue(found, members)
             raise _Skipped("issue with this marker already exists", found.web_url)
@@ -296,13 +295,17 @@ class Applier:
         thread_id = action.thread_ids[0]
         thread = self._thread(thread_id)
         mark = compose.marker(action.key)
+        # Markers are public text: only docsgap's own posts count, or anyone could copy one
+        # into a post to stop the reply and stand in for it in the report.
+        ours = {u.lower() for u in (self.config.forum.api_username,
+                                    *self.config.forum.bot_usernames) if u}
         if thread.withheld:  # our own earlier post there still counts (markers are kept)
-            if any(mark in (p.raw or "") for p in thread.posts):
+            if any(mark in (p.raw or "") and p.username.lower() in ours for p in thread.posts):
                 raise _Skipped("post with this marker already exists")
             raise _Skipped(f"topic withheld now, {thread.withheld}; no post")
         for post in thread.posts:
             text = post.raw or post.cooked
-            if mark in text:
+            if mark in text and post.username.lower() in ours:
                 posted = f"{thread.url}/{post.number}"
                 self.store.record_link(thread_id, target, source="docsgap")
                 self.store.set_link_field(thread_id, target, **{field: posted})

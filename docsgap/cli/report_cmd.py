@@ -71,6 +71,17 @@ def write_output(text: str, output: Path | None) -> None:
         raise ReportOutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
+_SUFFIXES = {".html": ReportFormat.HTML, ".htm": ReportFormat.HTML, ".md": ReportFormat.MARKDOWN,
+             ".csv": ReportFormat.CSV, ".json": ReportFormat.JSON}
+
+
+def _by_suffix(output: Path | None) -> ReportFormat:
+    """`-o report.html` alone means an HTML page, not a text table in a .html file."""
+    if output is None:
+        return ReportFormat.TABLE
+    return _SUFFIXES.get(output.suffix.lower(), ReportFormat.TABLE)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -103,10 +114,11 @@ def report(
         help="docsgap.toml to read (default: $DOCSGAP_CONFIG or ./docsgap.toml).")] = None,
     state: Annotated[Path | None, typer.Option(
         "--state", help="SQLite state file [default: state_path from docsgap.toml].")] = None,
-    fmt: Annotated[ReportFormat, typer.Option(
+    fmt: Annotated[ReportFormat | None, typer.Option(
         "--format", "-f",
         help="table | markdown | csv | json | html (one self-contained page) | summary "
-        "(the Markdown body of the GitLab summary issue).")] = ReportFormat.TABLE,
+        "(the Markdown body of the GitLab summary issue) [default: from --output's extension "
+        "(.html, .md, .csv, .json), else table].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
@@ -136,7 +148,7 @@ def report(
     finally:
         store.close()
     now = datetime.now(UTC)
-    chosen = ReportFormat.JSON if as_json else fmt
+    chosen = ReportFormat.JSON if as_json else fmt or _by_suffix(output)
     if chosen is ReportFormat.SUMMARY:
         text = render_summary(rows, extras, now=now, options=SummaryOptions(
             since=_since(since, now), window_days=window_days, threshold=threshold, title=title))

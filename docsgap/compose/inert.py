@@ -54,16 +54,19 @@ def _split_urls(text: str) -> list[tuple[bool, str]]:
 
 def _tracker_like(url: str) -> bool:
     """A URL GitLab could turn into a reference ("mentioned in" notes on the target): any
-    instance's issue, MR, epic... path. Files (`/-/blob/`) and docs pages stay links."""
+    instance's issue, MR, epic... path, also in the query or fragment (two URLs run together
+    read as one). Files (`/-/blob/`) and docs pages stay links."""
     try:
-        return bool(_TRACKER_PATH_RE.search(urlsplit(url).path))
+        parts = urlsplit(url)
     except ValueError:
         return True
+    return any(_TRACKER_PATH_RE.search(part) for part in (parts.path, parts.query,
+                                                              parts.fragment))
 
 
-def _gitlab_char(m: re.Match[str], text: str) -> str:
+def _gitlab_char(m: re.Match[str], text: str, after: str) -> str:
     c = m.group(0)
-    follows = text[m.end() : m.end() + 1]
+    follows = text[m.end() : m.end() + 1] or after
     zw = ZWSP if follows != ZWSP and (c == "@" or follows and not follows.isspace()) else ""
     if c == "&":
         return "&amp;" + zw
@@ -78,9 +81,12 @@ def _gitlab_char(m: re.Match[str], text: str) -> str:
     return c + ZWSP  # `www` before a dot: no bare-domain autolink
 
 
-def _gitlab_text(text: str) -> str:
+def _gitlab_text(text: str, after: str = "") -> str:
+    """`after`: the first character of what follows this piece on the line (a sigil at the
+    end of a piece still reads as one with the URL after it: `~` + `https` is a label)."""
     text = _hex_chunks(text)
-    return _GITLAB_CHAR_RE.sub(lambda m: _gitlab_char(m, text), text)
+    out = _GITLAB_CHAR_RE.sub(lambda m: _gitlab_char(m, text, after), text)
+    return out.replace("://", ":" + ZWSP + "//")  # a scheme with no host left to link
 
 
 def for_gitlab(text: str) -> str:
@@ -94,14 +100,16 @@ def for_gitlab(text: str) -> str:
     lines = []
     for line in clean_text(text).split("\n"):
         out = []
-        for is_url, piece in _split_urls(line):
+        pieces = _split_urls(line)
+        for n, (is_url, piece) in enumerate(pieces):
             if is_url and not _tracker_like(piece):
                 out.append(f"<{piece}>")
             elif is_url:
                 scheme, _, rest = piece.partition("://")
                 out.append(f"{scheme}:{ZWSP}//" + _gitlab_text(rest))
             else:
-                out.append(_gitlab_text(piece))
+                after = pieces[n + 1][1][:1] if n + 1 < len(pieces) else ""
+                out.append(_gitlab_text(piece, after))
         done = "".join(out)
         body = done.lstrip()
         if body.startswith(("/", "::")):
@@ -120,7 +128,7 @@ def gitlab_title(text: str, limit: int = TITLE_LIMIT) -> str:
     """One line of forum text for an issue or MR title. Titles are not Markdown (backslashes
     and entities would show), so only the zero-width breaks apply; URLs are not autolinked."""
     text = " ".join(clean_text(text).split())
-    text = _URL_RE.sub(lambda m: m.group(0).replace("://", ":" + ZWSP + "//", 1), text)
+    text = text.replace("://", ":" + ZWSP + "//")  # no autolink, with or without a host
     text = _hex_chunks(text)
     text = _TITLE_CHAR_RE.sub(lambda m: m.group(0) + ZWSP, text)
     return trim(text, limit)
@@ -133,6 +141,8 @@ def gitlab_quote(text: str, *, indent: str = "") -> str:
 
 _FORUM_CHAR_RE = re.compile(r"[\\<&`\[\]]|@(?!\u200b)")
 _FORUM_ESCAPES = {"<": "&lt;", "&": "&amp;", "@": "@" + ZWSP}
+_LONE_URL_RE = re.compile(r"\s*https?://\S*\s*", re.I)
+"""A line Discourse could onebox: a URL and nothing but what may run on from it."""
 
 
 def for_forum(text: str) -> str:
@@ -142,8 +152,9 @@ def for_forum(text: str) -> str:
     escaped = _FORUM_CHAR_RE.sub(
         lambda m: _FORUM_ESCAPES.get(m.group(0), "\\" + m.group(0)), clean_text(text)
     )
+    # Broader than a URL: linkify may take trailing characters (`\\`, `]`) into the link.
     return "\n".join(
-        f"Link: {line}" if _URL_RE.fullmatch(line.strip()) else line
+        f"Link: {line}" if _LONE_URL_RE.fullmatch(line) else line
         for line in escaped.split("\n")
     )
 

@@ -56,6 +56,11 @@ def load_config(
         named.append(data)
         if cfg.state_path and not cfg.state_path.is_absolute():
             cfg = replace(cfg, state_path=path.parent / cfg.state_path)
+        # The file's other paths are relative to it too, so DOCSGAP_CONFIG works from anywhere.
+        if "rules_dirs" in data:
+            cfg = replace(cfg, rules_dirs=tuple(path.parent / d for d in cfg.rules_dirs))
+        if data.get("templates_dir") and cfg.templates_dir is not None:
+            cfg = replace(cfg, templates_dir=path.parent / cfg.templates_dir)
     from_env: dict[str, dict[str, Any]] = {}
     for var, (section, key) in ENV_VARS.items():
         if env.get(var):

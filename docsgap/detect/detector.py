@@ -96,7 +96,7 @@ class Detector:
         self._thread = tuple(c for c in ruleset.cancellers.values() if c.scope in THREAD_SCOPES)
         self._priority = {t: n for n, t in enumerate(ruleset.settings.type_priority)}
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
-        self._refs = DocsRefs(ruleset.docs_ref)
+        self._refs = DocsRefs(ruleset.docs_ref, ruleset.twins)
         self._gates = ruleset.gate_index
         self._search = _Searchers([*ruleset.rules, *ruleset.cancellers.values()],
                                    ruleset.twins)

@@ -187,7 +187,9 @@ def split_records(shared: Path, split: str) -> list[Record]:
     paths = corpus_paths(shared)
     if not paths:
         raise ConfigError(f"{shared}: no labelled detection files (eval/detect-dev.jsonl, "
-                          "corpus/detect-train-*.jsonl)")
+                          "corpus/detect-train-*.jsonl)",
+                          hint="pass --shared DIR, the folder holding eval/ and corpus/ (the "
+                          "default, ../shared, is looked for beside the current folder)")
     return [r for path in paths for r in read_records(path, labelled=True)
             if split_of(r.site) == split]
 

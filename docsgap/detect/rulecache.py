@@ -105,7 +105,7 @@ def _write(path: Path, key: bytes, ruleset: RuleSet) -> None:
         # What a detector derives from the rules, made now so that it is kept with them.
         ruleset.gate_index  # noqa: B018
         ruleset.model  # noqa: B018 - a bad model file is the detector's to report
-        regexes = [*(r.regex for r in ruleset.rules),
+        regexes = [ruleset.docs_ref, *(r.regex for r in ruleset.rules),
                    *(c.regex for c in ruleset.cancellers.values()),
                    *(c.regex for r in ruleset.rules for c in r.cancel)]
         for regex in regexes:

@@ -38,10 +38,12 @@ class DocsRefs:
 
     __slots__ = ("regex", "_ascii", "_search", "_precheck")
 
-    def __init__(self, regex: re.Pattern[str]) -> None:
+    def __init__(self, regex: re.Pattern[str],
+                 twins: dict[tuple[str, int], re.Pattern[str] | None] | None = None) -> None:
         self.regex = regex
-        self._ascii = lowercase_twin(regex) or regex
-        self._search = searcher(regex)
+        self._search = searcher(regex, twins)
+        twin = twins[(regex.pattern, regex.flags)] if twins is not None else lowercase_twin(regex)
+        self._ascii = twin or regex
         gate = gate_for([regex.pattern])
         literals = sorted(gate.literals) if gate and len(gate.alternatives) == 1 else []
         # One literal set covering every alternative: a text without any cannot match.

@@ -38,9 +38,12 @@ class GitLabArchive:
         """The newest commit on `ref` that touches `path`: one request."""
         with gitlab_errors(f"reading the last commit of {project}/{path}", project=project):
             proj = self.gl.projects.get(project, lazy=True)
-            # `path` is python-gitlab's own keyword (the URL path): pass it as a query parameter.
-            found = proj.commits.list(ref_name=ref, per_page=1, page=1, get_all=False,
-                                      query_parameters={"path": path}, **self._read)
+            # `path` is python-gitlab's own keyword (the URL path): pass it as a query parameter,
+            # and `ref_name` with it: python-gitlab drops every other keyword beside
+            # query_parameters but the page ones, so docs.ref was never sent.
+            found = proj.commits.list(per_page=1, page=1, get_all=False,
+                                      query_parameters={"path": path, "ref_name": ref},
+                                      **self._read)
             if not found:
                 return None
             data = found[0].asdict()

@@ -24,8 +24,11 @@ def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProb
     if probe is None:
         return
 
+    closed: list[bool] = []
+
     def site() -> tuple[Status, str, str | None]:
         info = probe.site()
+        closed.append(info.login_required)
         about = ", ".join(x for x in (info.title and f'"{info.title}"', info.version) if x)
         shown = f"{info.endpoint}: {about}" if about else info.endpoint
         return Status.OK, f"{cfg.forum.url} answers ({shown})", None
@@ -35,6 +38,12 @@ def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProb
         return
     username = cfg.forum.api_username
     if not cfg.forum.api_key:
+        if any(closed):
+            run.add("forum api key", Status.FAIL, "DOCSGAP_DISCOURSE_API_KEY is not set and "
+                    "the forum requires login: docsgap cannot read it, not even in a dry run",
+                    API_KEY_FIX)
+            run.skip(["forum bot user"], "needs an API key: the forum requires login")
+            return
         if run.read_only:
             run.add("forum api key", Status.SKIP,
                     "not set: a dry run reads the public forum anonymously")
@@ -49,6 +58,10 @@ def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProb
                 who = probe.session_user()
             except AuthError:
                 # A granular key is refused /session/current.json: try what it is for.
+                if any(closed):
+                    return (Status.FAIL, "a granular key (refused /session/current.json) cannot "
+                            "read /posts.json, and the forum requires login, so docsgap cannot "
+                            "read it anonymously either", "use a key with global scope")
                 topic = probe.key_reads_topic()
                 return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
                         "whether it may reply (topics:write) only a reply shows", None)

@@ -25,9 +25,12 @@ from docsgap.errors import (
 from docsgap.forum.discourse_http import (
     BAD_URL,
     HOOKS,
+    LOGIN_HINT,
     ROOT_HINT,
     Intercepted,
+    LoginRequired,
     limit_name,
+    login_required,
     redirected,
     translate,
     wait_hint,
@@ -309,6 +312,12 @@ class DiscourseForum:
                 raise
             try:
                 data = self._call(method, *args, anonymous=True, **params)
+            except LoginRequired as closed:
+                raise AuthError(
+                    f"the Discourse API key may not read {kind} (a granular key without that "
+                    f"scope?), and {self.base_url} requires login, so the public may not either",
+                    status=refused.status, hint="give the bot an API key with global scope",
+                ) from closed
             except AuthError:
                 raise refused from None
             log.warning("the Discourse API key may not read %s (a granular key?); reading "
@@ -348,6 +357,10 @@ class DiscourseForum:
                 if status is not None and status >= 500 and self._may_retry(write, transient):
                     transient += 1
                     continue
+                if anonymous and login_required(exc):
+                    raise LoginRequired(f"{self.base_url} requires login: Discourse refuses "
+                                        f"anonymous reads ({status} not_logged_in)",
+                                        status=status, hint=LOGIN_HINT) from exc
                 raise translate(exc, status, write) from exc
             except BAD_URL as exc:
                 raise ConfigError(f"forum.url {self.base_url!r} is not usable: {exc}") from exc

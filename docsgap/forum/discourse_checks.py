@@ -55,7 +55,8 @@ class DiscourseChecks:
                                   hint=ROOT_HINT) from exc
             return SiteInfo("/site.json")
         except AuthError:
-            return SiteInfo("/about.json", None, "login required to read it")
+            return SiteInfo("/about.json", None, "login required to read it",
+                            login_required=True)
         about = data.get("about") or {}
         return SiteInfo("/about.json", about.get("title"), about.get("version"))
 

@@ -20,6 +20,8 @@ from docsgap.errors import (
 from docsgap.http_budget import DEFAULT_WAIT, retry_after_seconds
 
 AUTH_HINT = "check DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME"
+LOGIN_HINT = ("set DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME: a forum that "
+              "requires login answers nothing anonymously, not even a dry run's reads")
 ROOT_HINT = ("set forum.url to the forum's home page address (https://forum.gitlab.com; a "
              "subfolder install keeps its path, such as https://example.com/forum)")
 WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
@@ -73,6 +75,23 @@ def redirected(response: requests.Response) -> NoReturn:
         status=response.status_code,
         hint="set forum.url to the site's final address (scheme, host and path prefix)",
     )
+
+
+class LoginRequired(AuthError):
+    """An anonymous request refused with Discourse's 403 `not_logged_in`: the site has
+    `login_required` on (`redirect_to_login_if_required`), so only an API key reads it."""
+
+
+def login_required(exc: DiscourseError) -> bool:
+    """Whether `exc` is that 403 (its JSON `error_type` is `not_logged_in`)."""
+    response = exc.response
+    if response is None or response.status_code != 403:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("error_type") == "not_logged_in"
 
 
 def translate(exc: DiscourseError, status: int | None, write: bool) -> RemoteError:

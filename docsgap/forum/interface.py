@@ -97,6 +97,8 @@ class SiteInfo:
     endpoint: str
     title: str | None = None
     version: str | None = None
+    login_required: bool = False
+    """The site refused it to the anonymous (`login_required`): only an API key reads it."""
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -122,24 +122,42 @@ class Pipeline:
     def reconcile(self) -> int:
         """Link signals to the issues docsgap itself opened for them, found by the issue marker
         and the thread URL the issue lists. Rebuilds links after a lost state or a crash between
-        opening an issue and recording it, so the signal is never matched against its own issue."""
+        opening an issue and recording it, so the signal is never matched against its own issue.
+        Markers are public text: an item counts only when GitLab lists it among the issues the
+        token's user opened (`find_issue_with_marker`), asked only when something is to link."""
         own = [i for i in self.store.items_containing(compose.MARKER_PREFIX + "issue:")
                if any(k.startswith("issue:") for k in compose.find_markers(i.description))]
         if not own:
             return 0
         linked = {(r["thread_id"], r["item_url"]) for r in self.store.links()}
+        pairs = [(s, item) for s in self.store.signals() for item in own
+                 if (s.thread_id, item.web_url) not in linked
+                 and s.thread_url in item.description]
+        trusted = self._opened_by_docsgap({item.web_url: item for _, item in pairs}.values())
         count = 0
-        for s in self.store.signals():
-            for item in own:
-                if (s.thread_id, item.web_url) in linked or s.thread_url not in item.description:
-                    continue
-                self.store.record_link(s.thread_id, item.web_url, source="docsgap",
-                                       signal_key=s.key, gap_type=s.gap_type.value,
-                                       page_url=s.page.url if s.page else None)
-                count += 1
+        for s, item in pairs:
+            if item.web_url not in trusted:
+                continue
+            self.store.record_link(s.thread_id, item.web_url, source="docsgap",
+                                   signal_key=s.key, gap_type=s.gap_type.value,
+                                   page_url=s.page.url if s.page else None)
+            count += 1
         if count:
             log.info("reconciled %d link(s) from docsgap's issue markers", count)
         return count
+
+    def _opened_by_docsgap(self, items: Iterable[TrackerItem]) -> set[str]:
+        """The web URLs of `items` that docsgap's own user opened with their issue marker."""
+        trusted = set()
+        for item in items:
+            keys = [k for k in compose.find_markers(item.description) if k.startswith("issue:")]
+            found = [self.tracker.find_issue_with_marker(compose.marker(k)) for k in keys]
+            if any(f is not None and f.web_url == item.web_url for f in found):
+                trusted.add(item.web_url)
+            else:
+                log.warning("%s carries a docsgap issue marker but docsgap's user did not open "
+                            "it with that marker: not linked", item.web_url)
+        return trusted
 
     def match(self, signals: Sequence[Signal]) -> dict[str, MatchResult]:
         """Deduplicate every signal against the cached doc issues and MRs; a result kept from

@@ -57,7 +57,8 @@ class Sandbox:
     `now` is the clock (epoch seconds) behind timestamps and rate limits; tests pass a fake.
     `admin_api_per_minute` turns on Discourse's shared admin-key bucket (real sites: 60); it is
     off by default so the demo never sleeps. `discourse_limits` turns on every Discourse limit
-    at a real site's values (that bucket, the create-post intervals). `forum_path` is where
+    at a real site's values (that bucket, the create-post intervals, the one-minute anonymous
+    cache). `login_required` makes the forum refuse anonymous requests (403). `forum_path` is where
     Discourse lives: `/forum` (a subfolder install) or `""` (the root, as forum.gitlab.com;
     GitLab and the control API keep their prefixes). `skip_waits` moves the clock past every
     wait a forum 429 asks for, as if the client had waited (for tests whose clients do not
@@ -76,6 +77,7 @@ class Sandbox:
         forum_path: str = "/forum",
         skip_waits: bool = False,
         allow_remote: bool = False,
+        login_required: bool = False,
     ) -> None:
         if not allow_remote and not is_loopback(host):
             raise ValueError(f"refusing to serve the sandbox on non-loopback host {host!r}")
@@ -91,6 +93,7 @@ class Sandbox:
         self._now: Clock = lambda: self._clock() + self._skipped
         self._admin_limit = admin_api_per_minute
         self._discourse_limits = discourse_limits
+        self._login_required = login_required
         self._forum_path = forum_path.rstrip("/")
         self._lock = threading.RLock()
         self._server = (Server6 if ":" in host else Server)((host, port), Handler)
@@ -174,10 +177,12 @@ class Sandbox:
             if self._discourse_limits:
                 limits = ForumSettings.discourse()
                 for name in ("admin_api_per_minute", "create_post_interval",
-                             "new_user_create_post_interval"):
+                             "new_user_create_post_interval", "anon_cache_seconds"):
                     setattr(self.forum.settings, name, getattr(limits, name))
             if self._admin_limit is not None:
                 self.forum.settings.admin_api_per_minute = self._admin_limit
+            if self._login_required:
+                self.forum.settings.login_required = True
             self.faults = FaultBook()
             self._log: list[JSON] = []
 
@@ -276,8 +281,9 @@ class Sandbox:
             return copy.deepcopy(data)
 
     def requests_log(self) -> list[JSON]:
-        """Every request served so far: service, method, path (with query), status, and
-        whether it carried a key or token (`keyed`)."""
+        """Every request served so far: service, method, path (with query), status, whether
+        it carried a key or token (`keyed`) and whether the forum's anonymous cache answered
+        it (`cached`)."""
         with self._lock:
             return copy.deepcopy(self._log)
 
@@ -352,7 +358,8 @@ class Sandbox:
                 self._skipped += float(response.headers.get("Retry-After") or 0) + 1.0
             entry = {"at": iso(now), "service": service, "method": req.method,
                      "path": relative_target, "status": response.status, "fault": faulted,
-                     "keyed": any(k.lower() in _CREDENTIALS for k in headers)}
+                     "keyed": any(k.lower() in _CREDENTIALS for k in headers),
+                     "cached": response.headers.get("X-Discourse-Cached") == "true"}
             self._log.append(entry)
             if self.on_request is not None:
                 self.on_request(entry)

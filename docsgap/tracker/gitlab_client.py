@@ -91,7 +91,7 @@ def gitlab_errors(
             f"GitLab unreachable while {doing}: {type(exc).__name__}",
             hint="check gitlab.url and the network; a rerun is safe",
         ) from exc
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         raise PayloadError(
             f"unexpected GitLab payload while {doing}: {type(exc).__name__}: {exc}"
         ) from exc
@@ -117,7 +117,8 @@ def translate(exc: GitlabError, doing: str, *, project: str, write: bool = False
         return NotFoundError(
             f"GitLab: not found while {doing} ({exc.error_message})",
             status=code,
-            hint=f"check gitlab.project ({project!r}) and that the token can see it",
+            hint=f"check gitlab.url and gitlab.project ({project!r}), and that the token can "
+            "see the project (`docsgap doctor` checks each)",
         )
     if code == 429:
         return RateLimitedError(f"GitLab still rate limits {doing} after retries",

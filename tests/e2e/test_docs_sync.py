@@ -5,6 +5,7 @@ costs one request."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from docsgap.cli import app
 from docsgap.demo import demo_config
 from docsgap.docs.service import load_index, sync_docs
 from docsgap.docs.store import DocsStore
+from docsgap.errors import PayloadError
 from docsgap.sandbox import Sandbox
 from docsgap.sandbox.seed import docs_tree
 from docsgap.state import StateStore
@@ -29,6 +31,21 @@ RACK_MR = 174001
 def gitlab_gets(sandbox: Sandbox) -> list[str]:
     return [r["path"] for r in sandbox.requests_log()
             if r["service"] == "gitlab" and r["method"] == "GET"]
+
+
+def test_the_docs_ref_is_the_one_synced(sandbox: Sandbox, tmp_path: Path) -> None:
+    # Found walking the README: docs.ref = "nobranch" synced master's docs; the commits request
+    # went out without ref_name.
+    cfg = demo_config(sandbox, tmp_path)
+    cfg = replace(cfg, docs=replace(cfg.docs, ref="nobranch"))
+    store = StateStore(cfg.state_path)
+    try:
+        sandbox.clear_requests()
+        with pytest.raises(PayloadError, match="no commit on nobranch touches doc/"):
+            sync_docs(cfg, store)
+        assert "ref_name=nobranch" in gitlab_gets(sandbox)[0]
+    finally:
+        store.close()
 
 
 def test_archive_sync_costs_one_request_when_unchanged(sandbox: Sandbox, tmp_path: Path) -> None:

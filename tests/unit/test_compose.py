@@ -128,6 +128,14 @@ HOSTILE = [
     "https://evil.test/onebox-me",
     "Ünïcödé 日本語 😀 #１２ @ｕｓｅｒ ＠all",
     "a" * 5000 + " @all #1 /close",
+    # found by test_compose_fuzz: a sigil right before a URL that is shown as text,
+    "~\ufeffhttps://g.test/p/-/issues/9 and %https://g.test/p/-/issues/9",
+    # two URLs run together once an invisible character is dropped,
+    "http://e.test/a)#123\ufeffhttps://gitlab.com/g/p/-/issues/1",
+    # a scheme with no host, and a lone URL with characters linkify may take into it.
+    "https://",
+    "http://e.test/x\\",
+    "https://]",
 ]
 
 

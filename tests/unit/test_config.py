@@ -141,6 +141,43 @@ def test_category_ids_are_numbers_and_timeouts_above_zero(tmp_path: Path) -> Non
             load_config(write(tmp_path, f"[{section}]\ntimeout = 0\n"), env={})
 
 
+def test_paths_in_the_file_are_relative_to_it(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found walking the README: with DOCSGAP_CONFIG=team/docsgap.toml run from elsewhere, the
+    # state was found beside the file but rules_dirs = ["my-rules"] was looked for in the
+    # current folder ("rules directory does not exist", exit 4).
+    team = tmp_path / "team"
+    team.mkdir()
+    config = team / "docsgap.toml"
+    config.write_text('rules_dirs = ["my-rules", "/abs/rules"]\ntemplates_dir = "tpl"\n',
+                      encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    cfg = load_config(None, env={"DOCSGAP_CONFIG": str(config)})
+    assert cfg.rules_dirs == (team / "my-rules", Path("/abs/rules"))
+    assert cfg.templates_dir == team / "tpl"
+    assert cfg.state_path == team / ".docsgap/state.db"
+
+
+@pytest.mark.parametrize(("project", "meant"), [
+    ("https://gitlab.example.com/gitlab-org/gitlab", "gitlab-org/gitlab"),
+    ("https://gitlab.example.com/sub/gitlab-org/gitlab/", "gitlab-org/gitlab"),
+    ("https://other.example/g/p", "g/p"),
+    ("gitlab-org/gitlab.git", "gitlab-org/gitlab"),
+])
+def test_a_project_url_is_refused_with_its_path(tmp_path: Path, project: str,
+                                                meant: str) -> None:
+    # Found walking the README: the project's URL loaded, and the run stopped with exit 6,
+    # "GitLab: not found while listing doc issues (404 Project Not Found)".
+    text = f"[gitlab]\nurl = 'https://gitlab.example.com/sub'\nproject = {project!r}\n"
+    if "/sub/" not in project:
+        text = text.replace("/sub'", "'")
+    with pytest.raises(ConfigError, match="expected the project's path") as info:
+        load_config(write(tmp_path, text), env={})
+    assert info.value.hint == f"use {meant!r}"
+
+
 def test_labels_by_gap_names_gap_types(tmp_path: Path) -> None:
     # Found walking the README: { missng = [...] } loaded, and those labels were never added.
     with pytest.raises(ConfigError, match="labels_by_gap: unknown gap type 'missng'"):

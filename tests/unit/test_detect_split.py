@@ -87,6 +87,14 @@ def test_eval_detect_split_prints_intervals_per_source(tmp_path: Path) -> None:
     assert "tracker" in text
 
 
+def test_eval_detect_split_without_the_data_says_how_to_point_at_it(tmp_path: Path) -> None:
+    # Found walking the README from a fresh clone elsewhere: only "no labelled detection files".
+    res = CliRunner().invoke(app, ["eval", "detect", "--split", "test", "--shared",
+                                   str(tmp_path / "none")])
+    assert res.exit_code == 3
+    assert "pass --shared DIR" in res.output
+
+
 def test_eval_detect_needs_exactly_one_source(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["eval", "detect"])
     assert res.exit_code == 2  # a usage mistake, like any missing option

@@ -60,6 +60,22 @@ def test_cli_formats(cli: typer.Typer, demo: StateStore, tmp_path: Path) -> None
     assert "changes since 2025-05-01" in summary.stdout
 
 
+def test_cli_output_extension_picks_the_format(cli: typer.Typer, demo: StateStore,
+                                               tmp_path: Path) -> None:
+    # Found walking the README: `docsgap report -o report.html` wrote the text table into
+    # report.html (and said "wrote table report").
+    runner = CliRunner()
+    for name, start in (("r.html", "<!DOCTYPE html>"), ("r.md", "## "), ("r.csv", "thread_id,"),
+                        ("r.json", "{"), ("r.txt", "docsgap issue-link report")):
+        out = tmp_path / name
+        result = runner.invoke(cli, ["report", "--state", demo.path, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_text(encoding="utf-8").startswith(start), name
+    forced = runner.invoke(cli, ["report", "--state", demo.path, "-f", "table", "-o",
+                                 str(tmp_path / "t.html")])
+    assert forced.exit_code == 0 and "wrote table report" in forced.output
+
+
 def test_cli_missing_state_is_a_clear_error(cli: typer.Typer, tmp_path: Path) -> None:
     missing = tmp_path / "nope.db"
     result = CliRunner().invoke(cli, ["report", "--state", str(missing)])

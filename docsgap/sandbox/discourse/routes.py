@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from docsgap.sandbox.discourse import users, views
+from docsgap.sandbox.discourse import anoncache, users, views
 from docsgap.sandbox.discourse.posting import create_post as create_post_as
 from docsgap.sandbox.discourse.posting import invalid_parameters
 from docsgap.sandbox.discourse.site import about_json, site_json
@@ -47,6 +47,12 @@ SCOPES: dict[str, frozenset[str]] = {
 """Granular API key scopes -> the controller actions they allow (`ApiKeyScope`); `global:read`
 allows every GET. Nothing but a global key reaches `posts#latest`, `posts#show`,
 `session#current` or `about#index`."""
+NOT_LOGGED_IN = "You need to be logged in to do that."
+LOGIN_EXEMPT = frozenset({"session#current"})
+"""Actions a `login_required` site serves to the anonymous: `SessionController` skips
+`redirect_to_login_if_required` (so `/session/current.json` is still its empty 404);
+`/site.json`, `/about.json`, profiles, lists and topics are refused (only `site#basic_info`
+and `site#statistics`, which the sandbox does not serve, are exempt)."""
 
 
 @dataclass
@@ -104,7 +110,15 @@ def authenticate(state: ForumState, req: Request, action: str) -> tuple[JSON | N
 
 
 def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
-    """Serve one forum request."""
+    """Serve one forum request: from the anonymous cache when it holds a fresh copy (the
+    middleware runs before the app), else through auth, `login_required` and the route."""
+    settings = state.settings
+    key = None
+    if settings.anon_cache_seconds > 0 and anoncache.cacheable(req):
+        key = anoncache.cache_key(req)
+        hit = state.anon_cache.cached(key, now)
+        if hit is not None:
+            return hit
     try:
         found = find_route(ROUTES, req)
         action = ACTIONS[found[0].handler] if found else "unknown"
@@ -113,10 +127,27 @@ def handle(state: ForumState, req: Request, now: float, root: str) -> Response:
             state.charge_admin_api(now)
         if found is None:
             raise not_found()
+        if viewer is None and settings.login_required and action not in LOGIN_EXEMPT:
+            raise HttpError(_not_logged_in(action))
         chosen, m = found
-        return chosen.handler(ForumCtx(state, viewer, now, root), req, m)
+        response = chosen.handler(ForumCtx(state, viewer, now, root), req, m)
     except HttpError as exc:
         return exc.response
+    if key is not None and action in anoncache.CACHED_ACTIONS:
+        response = state.anon_cache.offer(key, response, now, settings.anon_cache_seconds,
+                                          settings.anon_cache_store_threshold)
+    return response
+
+
+def _not_logged_in(action: str) -> Response:
+    """`redirect_to_login_if_required` for a JSON request: `Discourse::NotLoggedIn`, rendered
+    by `rescue_discourse_actions(:not_logged_in, 403)`; the topic view adds its error page in
+    `extras` (the sandbox's is a stub)."""
+    extras: JSON | None = None
+    if action == "topics#show":
+        extras = {"title": "Page Not Found", "html": "<div class=\"page-not-found\"></div>",
+                  "group": None}
+    return discourse_error(403, NOT_LOGGED_IN, "not_logged_in", extras=extras)
 
 
 def _int_arg(req: Request, name: str, default: int, *, low: int = 0) -> int:
@@ -276,9 +307,7 @@ def single_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
 def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /posts.json`: 200 with the post at the root; the rules in `posting`."""
     if ctx.viewer is None:
-        raise HttpError(
-            discourse_error(403, "You need to be logged in to do that.", "not_logged_in")
-        )
+        raise HttpError(discourse_error(403, NOT_LOGGED_IN, "not_logged_in"))
     post = create_post_as(ctx.state, ctx.viewer, req.form(), ctx.now)
     return ok(views.post_json(ctx.state, post, ctx.viewer, "create"))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from docsgap.sandbox.discourse import markup
+from docsgap.sandbox.discourse.anoncache import AnonCache
 from docsgap.sandbox.textscan import forum_mentions
 from docsgap.sandbox.wire import (
     DISCOURSE_NOT_FOUND,
@@ -51,12 +52,20 @@ class ForumSettings:
     legacy_latest_posts: bool = False
     """`/posts.json` as older Discourse served it: the 50 ids at or below `before`, filtered
     afterwards, so a page can be short or empty long before the end."""
+    login_required: bool = False
+    """`login_required`: anonymous requests get 403 `not_logged_in` (JSON), except the
+    session routes (`redirect_to_login_if_required` is skipped there)."""
+    anon_cache_seconds: float = 0.0
+    """How long anonymous answers of the cached actions are kept (`discourse_expires_in`,
+    real: 60); 0 turns the anonymous cache off."""
+    anon_cache_store_threshold: int = 2
+    """Asks of one cache key within that time before its answer is stored (real: 2)."""
 
     @classmethod
     def discourse(cls) -> ForumSettings:
-        """Every limit on, at a stock Discourse's values."""
+        """Every limit on, at a stock Discourse's values (the anonymous cache included)."""
         return cls(admin_api_per_minute=60, create_post_interval=5.0,
-                   new_user_create_post_interval=30.0)
+                   new_user_create_post_interval=30.0, anon_cache_seconds=60.0)
 
     def update(self, values: dict[str, Any]) -> None:
         """Set known settings from a seed's `settings` (unknown names are an error)."""
@@ -85,6 +94,7 @@ class ForumState:
     memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
     recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
     last_post_at: dict[int, float] = field(default_factory=dict)
+    anon_cache: AnonCache = field(default_factory=AnonCache)
     _admin_hits: deque[float] = field(default_factory=deque)
     # Indexes, so that serving and seeding cost per post, not per post times forum size.
     _post_order: list[int] = field(default_factory=list)
