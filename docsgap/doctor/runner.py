@@ -85,6 +85,8 @@ def _state_file(path: Path) -> tuple[Status, str, str | None]:
         return Status.OK, detail, None
     if not path.exists():
         fix = "set state_path (or DOCSGAP_STATE) to a writable location"
+    elif path.is_dir():  # as `run` says it; there is no file to restore or move aside
+        fix = f"state_path names a file, not a folder: e.g. {path / 'state.db'}"
     elif "not writable" in problem:  # keep the file: its review verdicts cannot be rebuilt
         fix = f"make it writable (chmod u+w {path} and its directory)"
     else:

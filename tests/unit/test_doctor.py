@@ -401,6 +401,11 @@ def test_state_file_checks(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker])
     blocked.write_text("x")
     cfg = replace(cfg, state_path=blocked / "sub" / "state.db")
     assert by_name(doctor(cfg, *fakes))["state file"] is Status.FAIL
+    # Found walking the README: a folder got "restore a saved copy ... move the file aside".
+    folder = next(c for c in doctor(replace(cfg, state_path=tmp_path), *fakes).checks
+                  if c.name == "state file")
+    assert folder.status is Status.FAIL
+    assert folder.fix == f"state_path names a file, not a folder: e.g. {tmp_path / 'state.db'}"
 
 
 def test_broken_rules_fail(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
