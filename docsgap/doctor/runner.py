@@ -73,8 +73,11 @@ def _describe(cfg: Config) -> str:
         gitlab = f"gitlab from python-gitlab's config file ({where}: url and token)"
     else:
         gitlab = f"gitlab {g.url} (token {mask(g.token)})"
+    # Without a file everything came from DOCSGAP_* variables and flags, not "defaults".
+    source = ("no docsgap.toml (defaults, DOCSGAP_* variables, flags)"
+              if cfg.source == "defaults" else cfg.source)
     return (
-        f"from {cfg.source}; forum {f.url} as {f.api_username or '(anonymous)'} "
+        f"from {source}; forum {f.url} as {f.api_username or '(anonymous)'} "
         f"(key {mask(f.api_key)}); {gitlab} project {g.project}"
     )
 
