@@ -176,3 +176,45 @@ def test_truncated_topic_body_is_a_payload_error() -> None:
             forum = DiscourseForum(BASE, sleep=lambda _s: None, transient_retries=0)
             with pytest.raises(PayloadError):
                 forum.read_topic(42)
+
+
+# --- the whole adapter: topic, its other posts and the category list, through pydiscourse -------
+
+ADAPTER_CASES = 60
+CT = "application/json; charset=utf-8"
+
+
+def test_mutated_answers_through_the_adapter_read_or_are_payload_errors() -> None:
+    """Each case mutates the category list, the topic and its second chunk of posts at once;
+    `changed_topics` and `read_topic` (with and without posts held) must return or raise
+    `PayloadError`, also where the adapter reads the payload outside `parse`."""
+    topic, posts, latest = _sample("topic"), _sample("topic-posts"), _sample("latest-posts")
+    cats = {"category_list": {"categories": [
+        {"id": c, "read_restricted": c == 7, "subcategory_list": [{"id": 100 + c}]}
+        for c in range(1, 30)]}}
+    tid = topic["id"]
+    outcomes = {"read": 0, "rejected": 0}
+    streams = zip(mutants(cats, random.Random("fc"), ADAPTER_CASES),
+                  mutants(topic, random.Random("ft"), ADAPTER_CASES),
+                  mutants(posts, random.Random("fp"), ADAPTER_CASES), strict=True)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.get(f"{BASE}/posts.json", json=latest, content_type=CT)
+        for url in ("/categories.json", f"/t/{tid}/1.json", f"/t/{tid}/posts.json"):
+            mock.get(f"{BASE}{url}", json={}, content_type=CT)
+        for n, ((c, _), (t, done), (p, _)) in enumerate(streams):
+            mock.replace(responses.GET, f"{BASE}/categories.json", json=c, content_type=CT)
+            mock.replace(responses.GET, f"{BASE}/t/{tid}/1.json", json=t, content_type=CT)
+            mock.replace(responses.GET, f"{BASE}/t/{tid}/posts.json", json=p, content_type=CT)
+            forum = DiscourseForum(BASE, "docsgap-bot", "k3y", sleep=lambda _s: None)
+            for have in (None, (), (1, 2)):
+                try:
+                    if have is None:
+                        forum.changed_topics(None, max_pages=1)
+                    else:
+                        _check_thread(forum.read_topic(tid, have).thread)
+                    outcomes["read"] += 1
+                except PayloadError:
+                    outcomes["rejected"] += 1
+                except Exception as exc:  # noqa: BLE001 - the fuzz reports any escape
+                    pytest.fail(f"case {n} ({'; '.join(done)}): {type(exc).__name__}: {exc}")
+    assert outcomes["read"] > 0 and outcomes["rejected"] > 0, outcomes
