@@ -9,13 +9,19 @@
    and the whole shipped rule set (rules alone) on posts of about 32,000 characters built to
    pass every rule's word gate and then trip the repeats.
 
-Run: `.venv/bin/python bench/redos.py [--size 32000] [--limit 2.0]` (`--limit`: seconds after
-which a growing series stops)."""
+4. With `--fuzz N`: N random patterns over {a, b} (each ending in `c`, so every search fails
+   and backtracks fully), each searched on six 40-character texts: how many the check passes
+   that still take over 50 ms (a miss), and how many it refuses that do.
+
+Run: `.venv/bin/python bench/redos.py [--size 32000] [--limit 2.0] [--fuzz 0] [--seed 1]`
+(`--limit`: seconds after which a growing series stops)."""
 
 from __future__ import annotations
 
 import argparse
+import random
 import re
+import signal
 import time
 from collections.abc import Callable
 
@@ -118,13 +124,76 @@ def polynomial(rules: RuleSet, size: int, limit: float) -> None:
         print(f"  {name:10s} {len(text)} chars: {time.perf_counter() - start:.3f} s")
 
 
+def _random_pattern(rng: random.Random, depth: int = 0) -> str:
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        return rng.choice(["a", "b", "[ab]", "a", "b", "."])
+    if roll < 0.55:
+        return _random_pattern(rng, depth + 1) + _random_pattern(rng, depth + 1)
+    if roll < 0.7:
+        return f"(?:{_random_pattern(rng, depth + 1)}|{_random_pattern(rng, depth + 1)})"
+    quantifier = rng.choice(["*", "+", "?", "{1,3}", "{0,20}", "*?"])
+    return f"(?:{_random_pattern(rng, depth + 1)}){quantifier}"
+
+
+class _Slow(Exception):
+    pass
+
+
+def _raise_slow(_signum: int, _frame: object) -> None:
+    raise _Slow
+
+
+def _worst(pattern: str, cap: float) -> float:
+    """The slowest search of `pattern` over texts that stress a and b (`cap` when cut off)."""
+    compiled = re.compile(pattern, re.I)
+    worst = 0.0
+    for unit in ("a", "b", "ab", "aab", "abb", "ba"):
+        signal.setitimer(signal.ITIMER_REAL, cap)
+        start = time.perf_counter()
+        try:
+            compiled.search(unit * (40 // len(unit)) + "!")
+        except _Slow:
+            return cap
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        worst = max(worst, time.perf_counter() - start)
+    return worst
+
+
+def fuzz(count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    signal.signal(signal.SIGALRM, _raise_slow)
+    seen: set[str] = set()
+    tally = {"passed": 0, "passed, slow": 0, "refused": 0, "refused, slow": 0}
+    misses = []
+    while len(seen) < count:
+        pattern = _random_pattern(rng) + "c"
+        if pattern in seen:
+            continue
+        seen.add(pattern)
+        verdict = "passed" if catastrophic(pattern) is None else "refused"
+        slow = _worst(pattern, 2.0) > 0.05
+        tally[verdict] += 1
+        tally[f"{verdict}, slow"] += slow
+        if slow and verdict == "passed":
+            misses.append(pattern)
+    print(f"\nfuzz ({count} random patterns, seed {seed}; slow: over 50 ms on 40 characters):"
+          f" {tally}")
+    print(f"  passed but slow: {misses}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=32000)
     parser.add_argument("--limit", type=float, default=2.0)
+    parser.add_argument("--fuzz", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rules = load_rules()
     check_cost(rules)
+    if args.fuzz:
+        fuzz(args.fuzz, args.seed)
     exponential(args.limit)
     polynomial(rules, args.size, args.limit)
 

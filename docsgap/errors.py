@@ -27,8 +27,9 @@ class ExitCode(IntEnum):
     CHECK_FAILED = 8
     """A check did not pass: eval below --min-f1, rules examples failing, doctor findings."""
     STATE = 9
-    """The local state file cannot be used (corrupt, empty, not writable, or in use by another
-    run); it is left as it was and nothing was written to GitLab or the forum."""
+    """The local state file cannot be used (corrupt, empty, not writable, written by a newer
+    docsgap, or in use by another run); it is left as it was and nothing was written to GitLab
+    or the forum."""
     INTERRUPTED = 130
     """Interrupted (Ctrl-C); state written so far is kept."""
     OUTPUT_CLOSED = 141

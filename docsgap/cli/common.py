@@ -96,6 +96,13 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except click.ClickException as exc:  # click.edit without a working editor, ...
             typer.echo(f"error: {exc.format_message()}", err=True)
             raise typer.Exit(int(ExitCode.USAGE)) from None
+        except Exception as exc:
+            from docsgap.state.store import corrupt_state  # a damaged state met mid-run
+
+            damaged = corrupt_state(exc)
+            if damaged is None:
+                raise
+            raise fail(damaged) from exc
 
     return wrapper
 

@@ -136,6 +136,9 @@ def report(
     type, docs page, the item's state and whether the reply was posted. Reads only the local
     state; never contacts the forum or GitLab."""
     path = state if state is not None else load_config(config).state_path
+    if Path(path).is_dir():
+        raise ConfigError(f"state {path} is a folder, not a state file",
+                          hint=f"give the file, e.g. --state {Path(path) / 'state.db'}")
     if str(path) != ":memory:" and not Path(path).is_file():
         raise ConfigError(
             f"no docsgap state at {path}",

@@ -4,6 +4,7 @@ checks across keys once everything is merged."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import fields, replace
@@ -53,10 +54,16 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
             raise ConfigError(f"{where}: {name}: expected true or false, got {value!r}")
         return value
     if isinstance(default, int | float) and not isinstance(default, bool):
+        # TOML has inf and nan; a whole-number key must not silently drop a fraction.
+        fraction = isinstance(default, int) and isinstance(value, float) and not value.is_integer()
         try:
-            number = type(default)(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{where}: {name}: expected a number, got {value!r}") from None
+            number = None if isinstance(value, bool) or fraction else type(default)(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None or not math.isfinite(number):
+            kind = "whole" if isinstance(default, int) else "finite"
+            raise ConfigError(f"{where}: {name}: expected a number ({kind}), got {value!r}"
+                              ) from None
         if number < 0:
             raise ConfigError(f"{where}: {name}: must not be negative, got {value!r}")
         return number
@@ -71,11 +78,18 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
                 raise ConfigError(f"{where}: {name}: expected a list of ids (numbers), "
                                   f"got {value!r}")
             return tuple(int(v) for v in value)
+        if not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {name}: expected a list of strings, got {value!r}")
         return tuple(value)
     if isinstance(default, Mapping):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: {name}: expected a table, got {value!r}")
-        return {str(k): tuple(v) if isinstance(v, list) else (str(v),) for k, v in value.items()}
+        lists = {str(k): v if isinstance(v, list) else [v] for k, v in value.items()}
+        bad = next((k for k, v in lists.items() if not all(isinstance(x, str) for x in v)), None)
+        if bad is not None:
+            raise ConfigError(f"{where}: {name}.{bad}: expected a string or a list of strings, "
+                              f"got {value[bad]!r}")
+        return {k: tuple(v) for k, v in lists.items()}
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"{where}: {name}: expected a string, got {value!r}")
     if "Literal" in annotation and value is not None:
@@ -113,14 +127,16 @@ def apply_mapping(cfg: Config, data: Mapping[str, Any], where: str) -> Config:
             known = sorted([*_SECTIONS, *_TOP_KEYS])
             raise ConfigError(f"{where}: unknown key '{key}'", hint=f"known: {', '.join(known)}")
     if "state_path" in top:
-        cfg = replace(cfg, state_path=Path(str(top["state_path"])))
+        if not isinstance(top["state_path"], str) or not top["state_path"]:
+            raise ConfigError(f"{where}: state_path: expected a path")
+        cfg = replace(cfg, state_path=Path(top["state_path"]))
     if "rules_dirs" in top:
         dirs = top["rules_dirs"]
         if isinstance(dirs, str):
             dirs = [dirs]
-        if not isinstance(dirs, list):
+        if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
             raise ConfigError(f"{where}: rules_dirs: expected a list of paths")
-        cfg = replace(cfg, rules_dirs=tuple(Path(str(d)) for d in dirs))
+        cfg = replace(cfg, rules_dirs=tuple(Path(d) for d in dirs))
     if "templates_dir" in top:
         if not isinstance(top["templates_dir"], str):
             raise ConfigError(f"{where}: templates_dir: expected a path")

@@ -3,8 +3,10 @@ that report every problem as `file:line: message` instead of stopping at the fir
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 
@@ -75,11 +77,22 @@ def texts_of(ctx: Ctx, node: Node, what: str) -> list[tuple[str, Node]]:
     return out
 
 
+def yaml_number(node: Node) -> float | None:
+    """A finite YAML int or float as YAML reads it (`0x1F`, `1_000`, `1:30` included), or
+    None: not a number, `.inf`/`.nan`, `1e400`, or an explicit `!!int` tag on text."""
+    if not (isinstance(node, ScalarNode) and node.tag.endswith((":int", ":float"))):
+        return None
+    try:
+        value = float(SafeConstructor().construct_object(node))
+    except (ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def number_of(ctx: Ctx, node: Node, what: str, *, minimum: float = 0.0) -> float | None:
-    if isinstance(node, ScalarNode) and node.tag.endswith((":int", ":float")):
-        value = float(node.value)
-        if value > minimum:
-            return value
+    value = yaml_number(node)
+    if value is not None and value > minimum:
+        return value
     ctx.err(node, f"{what}: expected a number above {minimum:g}")
     return None
 

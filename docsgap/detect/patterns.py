@@ -11,6 +11,15 @@ from docsgap.detect.nodes import Ctx, Problems, text_of, texts_of
 from docsgap.detect.redos import catastrophic
 
 _TERM_RE = re.compile(r"\{([a-z_]+)\}")
+_UNCOMPILABLE = (re.error, OverflowError, RecursionError)
+"""What `re.compile` raises for a bad pattern: `re.error`, but OverflowError for a repeat
+count past 4 billion (`a{99999999999}`) and RecursionError for parentheses nested ~1000 deep."""
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, re.error):
+        return exc.msg
+    return "parentheses nested too deeply" if isinstance(exc, RecursionError) else str(exc)
 
 
 def phrase_regex(phrase: str) -> str:
@@ -36,8 +45,8 @@ def regex_sources(ctx: Ctx, fields: dict[str, Node], what: str) -> list[str]:
             continue
         try:
             compiled = re.compile(value, re.I)
-        except re.error as exc:
-            ctx.err(node, f"{what}: bad regex {raw!r}: {exc.msg}")
+        except _UNCOMPILABLE as exc:
+            ctx.err(node, f"{what}: bad regex {raw!r}: {_why(exc)}")
             continue
         if compiled.search(""):
             ctx.err(node, f"{what}: pattern {raw!r} matches empty text (it would fire anywhere)")
@@ -99,7 +108,7 @@ def _sound(pattern: str) -> bool:
     `compile_any`."""
     try:
         compiled = re.compile(pattern, re.I)
-    except re.error:
+    except _UNCOMPILABLE:
         return False
     return not compiled.search("") and catastrophic(pattern) is None
 
@@ -108,7 +117,7 @@ def compile_any(ctx: Ctx, node: Node, sources: list[str], what: str) -> re.Patte
     """One alternation of several sources; reports when they cannot live together."""
     try:
         return re.compile(combined(sources), re.I)
-    except re.error as exc:
-        ctx.err(node, f"{what}: patterns cannot be combined ({exc.msg}); avoid named groups")
+    except _UNCOMPILABLE as exc:
+        ctx.err(node, f"{what}: patterns cannot be combined ({_why(exc)}); avoid named groups")
         return None
 

@@ -170,11 +170,13 @@ class _Builder:
                 optional = [(sre.MAX_REPEAT, (0, 1, copy))]
             parts = [list(body)] * low + ([optional] if optional else [])
             return self._chain(parts, flags)
-        # A loop: each way to end an iteration leads to each way to start the next. An
-        # iteration that matched empty text ends the repeat in `re`, so it adds no way.
+        # A loop: each way to end an iteration leads to each way to start the next. After an
+        # iteration, `re` can also try one more that matches empty text (it then stops
+        # repeating): one more way to leave, so `(?:ab(?:b?)*)+c` doubles per `ab`.
         self._link(one.last, one.first)
         self.auto.looped.update(range(start, len(self.auto.masks)))
-        return Frag(one.first, one.last, one.empty if low else 1)
+        leave = {p: _w(m * (1 + one.empty)) for p, m in one.last.items()}
+        return Frag(one.first, leave, _w(one.empty if low else 1 + one.empty))
 
     def _chain(self, parts: list[list[Any]], flags: int) -> Frag:
         """`a{2,3}` as `aa(?:a)?`, each copy with states of its own."""

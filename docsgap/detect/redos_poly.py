@@ -15,13 +15,13 @@ from typing import Any
 from docsgap.detect.redos_nfa import class_mask, sre, sre_parse
 
 PROBLEM = ("can take time growing with the square or cube of a post's length: {first} and "
-           "{second} are unbounded repeats in a row that can both read a run of {char!r}, and "
+           "{second} are long repeats in a row that can both read a run of {char!r}, and "
            "each way to split it is tried (a run of 1,000 takes seconds); put a required "
            "character neither can read between them, merge them into one, or bound one of "
-           "them ({{1,50}})")
+           "them ({{1,10}})")
 
-_BIG = 100
-"""A repeat bounded above this counts as unbounded."""
+_BIG = 10
+"""A repeat bounded above this counts as unbounded (`.{0,60}.{0,60}` splits 60 ways per start)."""
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 _CHARS = ("LITERAL", "NOT_LITERAL", "ANY", "IN")
 _STOP = ("ASSERT", "ASSERT_NOT", "BRANCH", "GROUPREF", "GROUPREF_EXISTS", "ATOMIC_GROUP")
@@ -112,9 +112,12 @@ def _run(item: Any, flags: int, alphabet: list[str], *, possessive: bool) -> int
     if high != sre.MAXREPEAT and high <= _BIG:
         return 0
     inner = list(body)
-    while len(inner) == 1 and str(inner[0][0]) == "SUBPATTERN":
-        flags = (flags | inner[0][1][1]) & ~inner[0][1][2]
-        inner = list(inner[0][1][3])
+    while len(inner) == 1 and str(inner[0][0]) in ("SUBPATTERN", "MAX_REPEAT", "MIN_REPEAT"):
+        if str(inner[0][0]) == "SUBPATTERN":  # `(?:\\w)+`
+            flags = (flags | inner[0][1][1]) & ~inner[0][1][2]
+            inner = list(inner[0][1][3])
+        else:  # `(?:\\w?)+` and `(?:\\w{1,3})+` read the same runs as `\\w+`
+            inner = list(inner[0][1][2])
     if len(inner) != 1 or str(inner[0][0]) not in _CHARS:
         return 0
     return class_mask(str(inner[0][0]), inner[0][1], flags, alphabet)
@@ -129,7 +132,8 @@ def _show(item: Any) -> str:
     op, av = item
     low, high = av[0], av[1]
     body = "".join(_source(x) for x in av[2])
-    suffix = {(0, sre.MAXREPEAT): "*", (1, sre.MAXREPEAT): "+"}.get((low, high), f"{{{low},}}")
+    suffix = {(0, sre.MAXREPEAT): "*", (1, sre.MAXREPEAT): "+"}.get(
+        (low, high), f"{{{low},{'' if high == sre.MAXREPEAT else high}}}")
     return f"`{body}{suffix}`"
 
 

@@ -84,6 +84,9 @@ def load_rules(extra_dirs: Sequence[Path] = ()) -> RuleSet:
             line = mark.line + 1 if mark is not None else 0
             problems.add(label, line, f"invalid YAML: {getattr(exc, 'problem', exc)}")
             continue
+        except RecursionError:  # PyYAML without libyaml composes nested [[[... recursively
+            problems.add(label, 0, "invalid YAML: nested too deeply")
+            continue
         if node is not None:
             nodes.append((label, node))
     terms: dict[str, str] = {}

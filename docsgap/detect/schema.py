@@ -9,8 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from docsgap.detect.nodes import Ctx, Problems, mapping_of, number_of, text_of, texts_of
-from docsgap.detect.patterns import compile_any, regex_sources
+from docsgap.detect.nodes import (
+    Ctx,
+    Problems,
+    mapping_of,
+    number_of,
+    text_of,
+    texts_of,
+    yaml_number,
+)
+from docsgap.detect.patterns import combined, compile_any, regex_sources
 from docsgap.detect.ruleset import (
     NEAR_DOCS,
     SCOPES,
@@ -119,8 +127,9 @@ def _near(ctx: Ctx, node: Node, what: str) -> str | int | None:
     is_scalar = isinstance(node, ScalarNode)
     if is_scalar and node.tag.endswith(":bool") and str(node.value).lower() == "false":
         return None
-    if isinstance(node, ScalarNode) and node.tag.endswith(":int") and int(node.value) > 0:
-        return int(node.value)
+    count = yaml_number(node) if node.tag.endswith(":int") else None
+    if count is not None and count > 0:
+        return int(count)
     if isinstance(node, ScalarNode) and node.value in NEAR_DOCS:
         return str(node.value)
     ctx.err(node, f"{what}.near_docs: expected {', '.join(NEAR_DOCS)}, a word count, or false")
@@ -186,7 +195,9 @@ def parse_file(label: str, root: Node, problems: Problems, terms: dict[str, str]
             parts.settings[key] = (_setting(ctx, key, value), value)
     if "docs_refs" in top:
         fields = mapping_of(ctx, top["docs_refs"], "docs_refs", DOCS_KEYS)
-        parts.docs.extend(regex_sources(ctx, fields, "docs_refs"))
+        sources = regex_sources(ctx, fields, "docs_refs")
+        if sources and compile_any(ctx, top["docs_refs"], sources, "docs_refs") is not None:
+            parts.docs.extend(sources)
         if "examples" in fields:
             parts.docs_examples.append(_examples(ctx, fields["examples"], "docs_refs"))
     for key, build in (("cancellers", _canceller_entry), ("rules", _rule)):
@@ -225,6 +236,7 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
     seen_settings: dict[str, str] = {}
     cancellers: dict[str, Canceller] = {}
     docs: list[str] = []
+    docs_from: list[str] = []
     docs_examples: list[Examples] = []
     drafts: list[RuleDraft] = []
     seen_rules: dict[str, str] = {}
@@ -237,6 +249,7 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
             if value is not None:
                 settings[key] = value
         docs.extend(part.docs)
+        docs_from.extend([part.label] if part.docs else [])
         docs_examples.extend(part.docs_examples)
         for canceller, node in part.cancellers:
             if canceller.id in cancellers:
@@ -266,7 +279,12 @@ def assemble(files: list[FileParts], paths: tuple[Path, ...], problems: Problems
     if not docs:
         problems.add(str(paths[0]) if paths else "rules", 0, "no docs_refs vocabulary defined")
         return None
-    docs_ref = re.compile("|".join(f"(?:{s})" for s in docs), re.I)
+    try:
+        docs_ref = re.compile(combined(docs), re.I)
+    except re.error as exc:  # each file's compiles; together they may not (a group name twice)
+        problems.add(docs_from[-1], 0, f"docs_refs of {', '.join(docs_from)} cannot be combined "
+                     f"({exc.msg}); avoid named groups")
+        return None
     merged = Examples(
         tuple(e for x in docs_examples for e in x.match),
         tuple(e for x in docs_examples for e in x.no_match),

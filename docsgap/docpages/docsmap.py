@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from docsgap.errors import RulesError
@@ -148,15 +149,15 @@ class _Walker:
             if value is not None:
                 try:
                     re.compile(value)
-                except re.error as exc:
-                    self.err(node, f"{what}: bad regex {value!r}: {exc}")
+                except _UNCOMPILABLE as exc:
+                    self.err(node, f"{what}: bad regex {value!r}: {_why(exc)}")
                     return None
             return value
         if spec is str or spec is bool:
             if not isinstance(node, ScalarNode):
                 self.err(node, f"{what}: expected a {'word' if spec is str else 'true/false'}")
                 return None
-            value = yaml.safe_load(yaml.serialize(node)) if spec is bool else str(node.value)
+            value = _yaml_bool(node) if spec is bool else str(node.value)
             if spec is bool and not isinstance(value, bool):
                 self.err(node, f"{what}: expected true or false")
                 return None
@@ -188,6 +189,26 @@ class _Walker:
             if key not in out and not raw.endswith("?") and key != "*":
                 self.err(node, f"{what or 'file'}: missing key {key!r}")
         return out
+
+
+_UNCOMPILABLE = (re.error, OverflowError, RecursionError)
+"""What `re.compile` raises for a bad pattern (OverflowError: a repeat past 4 billion;
+RecursionError: parentheses nested ~1000 deep)."""
+
+
+def _why(exc: Exception) -> str:
+    return "parentheses nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
+def _yaml_bool(node: ScalarNode) -> Any:
+    """A scalar as YAML reads it when it is a bool (`!!bool maybe` is not), else None; other
+    tags are never constructed (a `!!python/...` tag is an error, not code)."""
+    if not node.tag.endswith(":bool"):
+        return None
+    try:
+        return SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, KeyError, ValueError):
+        return None
 
 
 def docs_map_file(extra_dirs: Sequence[Path] = ()) -> Path:
@@ -236,8 +257,9 @@ def _build(data: dict[str, Any], label: str) -> DocsMap:
     for raw in sites.get("skip_segments", []):
         try:
             patterns.append(re.compile(raw, re.I))
-        except re.error as exc:
-            raise RulesError([f"{label}:0: sites.skip_segments: bad regex {raw!r}: {exc}"]) from exc
+        except _UNCOMPILABLE as exc:
+            raise RulesError([f"{label}:0: sites.skip_segments: bad regex {raw!r}: {_why(exc)}"]
+                             ) from exc
     help_ = data.get("help")
     repos: dict[str, tuple[Source, str]] = {}
     for project, spec in data.get("repositories", {}).get("projects", {}).items():

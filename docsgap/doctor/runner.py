@@ -73,8 +73,11 @@ def _describe(cfg: Config) -> str:
         gitlab = f"gitlab from python-gitlab's config file ({where}: url and token)"
     else:
         gitlab = f"gitlab {g.url} (token {mask(g.token)})"
+    # Without a file everything came from DOCSGAP_* variables and flags, not "defaults".
+    source = ("no docsgap.toml (defaults, DOCSGAP_* variables, flags)"
+              if cfg.source == "defaults" else cfg.source)
     return (
-        f"from {cfg.source}; forum {f.url} as {f.api_username or '(anonymous)'} "
+        f"from {source}; forum {f.url} as {f.api_username or '(anonymous)'} "
         f"(key {mask(f.api_key)}); {gitlab} project {g.project}"
     )
 
@@ -85,6 +88,8 @@ def _state_file(path: Path) -> tuple[Status, str, str | None]:
         return Status.OK, detail, None
     if not path.exists():
         fix = "set state_path (or DOCSGAP_STATE) to a writable location"
+    elif path.is_dir():  # as `run` says it; there is no file to restore or move aside
+        fix = f"state_path names a file, not a folder: e.g. {path / 'state.db'}"
     elif "not writable" in problem:  # keep the file: its review verdicts cannot be rebuilt
         fix = f"make it writable (chmod u+w {path} and its directory)"
     else:

@@ -22,6 +22,7 @@ from docsgap.errors import (
 )
 from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, ROOT_HINT, Intercepted
 from docsgap.forum.interface import ForumUser, SiteInfo
+from docsgap.jsonshape import integer
 
 
 class DiscourseChecks:
@@ -57,8 +58,10 @@ class DiscourseChecks:
         except AuthError:
             return SiteInfo("/about.json", None, "login required to read it",
                             login_required=True)
-        about = data.get("about") or {}
-        return SiteInfo("/about.json", about.get("title"), about.get("version"))
+        about = data.get("about")
+        about = about if isinstance(about, dict) else {}
+        return SiteInfo("/about.json", _str_or_none(about.get("title")),
+                        _str_or_none(about.get("version")))
 
     def session_user(self) -> ForumUser | None:
         """`/session/current.json` (404 when the request is anonymous). A granular key is
@@ -74,10 +77,14 @@ class DiscourseChecks:
         """Read the newest public topic with the API key (what a granular key with
         `topics:read` may do) and return its id; `AuthError` when the key is refused."""
         latest = self._dict("/latest.json", self._anonymous.latest_topics)
-        topics = (latest.get("topic_list") or {}).get("topics") or []
-        if not topics or not isinstance(topics[0], dict) or "id" not in topics[0]:
+        listed = latest.get("topic_list")
+        topics = listed.get("topics") if isinstance(listed, dict) else None
+        if not isinstance(topics, list) or not topics or not isinstance(topics[0], dict):
             raise PayloadError("Discourse listed no topic to try the API key on")
-        topic_id = int(topics[0]["id"])
+        try:
+            topic_id = integer(topics[0].get("id"))
+        except (TypeError, ValueError) as exc:
+            raise PayloadError(f"Discourse listed a topic without a usable id: {exc}") from exc
         self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
         return topic_id
 
@@ -119,14 +126,22 @@ class DiscourseChecks:
         return data
 
 
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _user(data: Any) -> ForumUser:
-    if not isinstance(data, dict) or not data.get("username"):
+    if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
+            or not data["username"]:
         raise PayloadError("Discourse sent a user without a username")
+    level = data.get("trust_level")
+    if level is not None and (type(level) is not int or not 0 <= level <= 4):
+        raise PayloadError(f"Discourse sent a trust level that is not 0-4: {level!r}")
     now = datetime.now(UTC)
     staff = bool(data.get("staff") or data.get("admin") or data.get("moderator"))
     return ForumUser(
         username=str(data["username"]),
-        trust_level=data.get("trust_level"),
+        trust_level=level,
         staff=staff,
         suspended=_until(data.get("suspended_till"), now),
         silenced=_until(data.get("silenced_till"), now),
@@ -139,7 +154,9 @@ def _until(value: Any, now: datetime) -> bool:
     if not value:
         return False
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) > now
+        until = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        # A time without an offset is UTC (comparing it with `now` as is raised TypeError).
+        return (until.replace(tzinfo=UTC) if until.tzinfo is None else until) > now
     except ValueError:
         return True
 

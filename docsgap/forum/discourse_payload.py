@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from docsgap.compose import find_markers, marker
 from docsgap.errors import PayloadError
 from docsgap.forum.interface import LatestPost
+from docsgap.jsonshape import integer as _int
+from docsgap.jsonshape import text as _text
 from docsgap.models import Post, PostRef, Thread
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,8 @@ def parse(what: str, fn: Callable[..., T], *args: Any) -> T:
     """Run a payload conversion; any shape problem becomes a `PayloadError` naming `what`."""
     try:
         return fn(*args)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        # OverflowError: a date near year 1 or 9999 moved to UTC, an `Infinity` id.
         raise PayloadError(
             f"unexpected Discourse payload from {what}: {type(exc).__name__}: {exc}"
         ) from exc
@@ -79,7 +82,7 @@ def category_flags(categories: Any) -> dict[int, bool]:
         c = stack.pop()
         if not isinstance(c, dict):
             raise TypeError("a category is not an object")
-        flags[int(c["id"])] = bool(c.get("read_restricted"))
+        flags[_int(c["id"])] = bool(c.get("read_restricted"))
         stack.extend(c.get("subcategory_list") or ())
     return flags
 
@@ -88,8 +91,8 @@ def split_newer(data: Any, floor: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """A `/posts.json` body as two: the posts with ids above `floor`, and the others."""
     body = require_dict(data)
     items = body["latest_posts"]
-    return ({**body, "latest_posts": [p for p in items if int(p["id"]) > floor]},
-            {**body, "latest_posts": [p for p in items if int(p["id"]) <= floor]})
+    return ({**body, "latest_posts": [p for p in items if _int(p["id"]) > floor]},
+            {**body, "latest_posts": [p for p in items if _int(p["id"]) <= floor]})
 
 
 def latest_items(
@@ -103,7 +106,8 @@ def latest_items(
     for p in items:
         category = _int_or_none(p.get("category_id"))
         why = category_reason(category)
-        title = f"(withheld topic {int(p['topic_id'])})" if why else str(p.get("topic_title") or "")
+        title = (f"(withheld topic {_int(p['topic_id'])})" if why
+                 else str(p.get("topic_title") or ""))
         out.append(LatestPost(_post(p, why), title, str(p.get("topic_slug") or "topic"),
                               category, why))
     return out
@@ -112,7 +116,7 @@ def latest_items(
 def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[int]]:
     """`/t/{id}.json` -> (the topic, its first chunk of posts, every post id in `stream`)."""
     topic = require_dict(data)
-    stream = [int(i) for i in topic["post_stream"]["stream"]]
+    stream = [_int(i) for i in topic["post_stream"]["stream"]]
     return topic, post_list(topic), stream
 
 
@@ -122,7 +126,7 @@ def post_list(data: Any) -> list[dict[str, Any]]:
     if not isinstance(posts, list) or not all(isinstance(p, dict) for p in posts):
         raise TypeError("post_stream.posts is not a list of objects")
     for p in posts:
-        p["id"] = int(p["id"])
+        p["id"] = _int(p["id"])
     return list(posts)
 
 
@@ -131,22 +135,22 @@ def _post(p: Mapping[str, Any], topic_reason: str | None) -> Post:
     if created is None:
         raise ValueError(f"post {p['id']} has no created_at")
     withheld = topic_reason or post_withheld(p)
-    cooked = str(p.get("cooked") or "")
-    raw = p.get("raw")
+    cooked = _text(p.get("cooked")) or ""
+    raw = _text(p.get("raw"))
     if withheld is not None:
         # Keep only what docsgap itself wrote there, so a rerun knows the post exists.
         kept = "\n".join(marker(k) for k in find_markers(f"{raw or ''}\n{cooked}"))
         cooked, raw = "", kept or None
     return Post(
-        id=int(p["id"]),
-        topic_id=int(p["topic_id"]),
-        number=int(p["post_number"]),
-        username=str(p["username"]),
+        id=_int(p["id"]),
+        topic_id=_int(p["topic_id"]),
+        number=_int(p["post_number"]),
+        username=_text(p["username"]) or "",
         created_at=created,
         cooked=cooked,
         raw=raw,
         staff=bool(p.get("staff") or p.get("admin") or p.get("moderator")),
-        post_type=int(p.get("post_type", REGULAR)),
+        post_type=_int(p.get("post_type", REGULAR)),
         withheld=withheld,
         accepted=p.get("accepted_answer") is True,
     )
@@ -166,7 +170,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def _int_or_none(value: Any) -> int | None:
-    return None if value is None else int(value)
+    return None if value is None else _int(value)
 
 
 def build_thread(
@@ -181,14 +185,14 @@ def build_thread(
     by_id = {p["id"]: p for p in raw_posts}
     posts = tuple(sorted((_post(p, withheld) for p in by_id.values()), key=lambda p: p.number))
     slug = str(head.get("slug") or "topic")
-    topic_id = int(head["id"])
+    topic_id = _int(head["id"])
     return Thread(
         id=topic_id,
         slug=slug,
         title=f"(withheld topic {topic_id})" if withheld else str(head["title"]),
         url=f"{base_url}/t/{slug}/{topic_id}",
         posts=posts,
-        category_id=head.get("category_id"),
+        category_id=_int_or_none(head.get("category_id")),
         tags=_tags(head.get("tags") or ()),
         closed=bool(head.get("closed")),
         archived=bool(head.get("archived")),
@@ -204,7 +208,7 @@ def _accepted(head: Mapping[str, Any], posts: tuple[Post, ...]) -> int | None:
     object with `post_number`), else the post flagged `accepted_answer: true`."""
     found = head.get("accepted_answer")
     if isinstance(found, Mapping) and isinstance(found.get("post_number"), int):
-        return int(found["post_number"])
+        return _int(found["post_number"])
     return next((p.number for p in posts if p.accepted), None)
 
 
@@ -214,7 +218,7 @@ def post_ref(base_url: str, topic_id: int, body: Any) -> PostRef:
     if data.get("action") == "enqueued":
         log.warning("reply in topic %s is queued for moderator approval", topic_id)
         return PostRef(0, topic_id, 0, f"{base_url}/t/{topic_id}")
-    number = int(data["post_number"])
+    number = _int(data["post_number"])
     slug = data.get("topic_slug") or "topic"
-    url = f"{base_url}/t/{slug}/{int(data['topic_id'])}/{number}"
-    return PostRef(int(data["id"]), int(data["topic_id"]), number, url)
+    url = f"{base_url}/t/{slug}/{_int(data['topic_id'])}/{number}"
+    return PostRef(_int(data["id"]), _int(data["topic_id"]), number, url)

@@ -56,6 +56,40 @@ def check_usable(path: Path, *, read_only: bool = False) -> None:
             )
 
 
+def _refuse_newer(db: Database, path: str) -> None:
+    """A state a newer docsgap migrated has steps this one does not know: writing it could
+    break what those steps made, so it is refused untouched."""
+    known = {m.name for m in migrations.pending(Database(memory=True))}  # all of this docsgap's
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        raise StateError(
+            f"state {path} was written by a newer docsgap (schema step {unknown[-1]} is unknown "
+            "to this one); it was left as it was",
+            hint="upgrade docsgap (`pip install -U docsgap`), or point --state at another file",
+        )
+
+
+def corrupt_state(exc: BaseException) -> StateError | None:
+    """SQLite's word, met after opening, that the file is damaged, as a `StateError`; None for
+    any other exception. Damage is a bare `DatabaseError` (`database disk image is malformed`,
+    `file is not a database`; its subclasses are bad SQL or a locked file), stored text that is
+    not UTF-8, or a damaged column name, which `sqlite3` decodes inside sqlite-utils."""
+    if type(exc) is sqlite3.DatabaseError or (
+        isinstance(exc, sqlite3.OperationalError) and "decode to UTF-8" in str(exc)
+    ):
+        return StateError(f"the state file is damaged: {exc}", hint=CORRUPT_HINT)
+    if isinstance(exc, UnicodeDecodeError) and _raised_in_sqlite_utils(exc):
+        return StateError(f"the state file is damaged: {exc}", hint=CORRUPT_HINT)
+    return None
+
+
+def _raised_in_sqlite_utils(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}sqlite_utils{os.sep}" in tb.tb_frame.f_code.co_filename
+
+
 class StateStore:
     """All reads and writes of the local state go through here. `read_only` opens the file
     without writing anything (not even the journal mode), for `docsgap report`."""
@@ -70,6 +104,7 @@ class StateStore:
             if read_only and not memory:
                 uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
                 self.db = Database(sqlite3.connect(uri, uri=True))
+                _refuse_newer(self.db, self.path)
                 if migrations.pending(self.db):
                     raise StateError(
                         f"state {self.path} was written by an older docsgap and needs an "
@@ -80,13 +115,17 @@ class StateStore:
             if not memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
+            _refuse_newer(self.db, self.path)  # before the journal mode or a migration writes
             if not memory:
                 # WAL + NORMAL: a commit per write stays durable against crashes of docsgap
                 # without an fsync each (10 ms on ext4); CI saves the file with the backup API.
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
             migrations.apply(self.db)
-        except (sqlite3.DatabaseError, OSError) as exc:
+        except (sqlite3.DatabaseError, OSError, UnicodeDecodeError) as exc:
+            # UnicodeDecodeError: a damaged page turned schema or migration text into bad UTF-8.
+            if hasattr(self, "db"):
+                self.db.close()  # nothing was written: SQLite removes its empty -wal and -shm
             raise StateError(f"cannot open state {self.path}: {exc}", hint=CORRUPT_HINT) from exc
 
     def close(self) -> None:

@@ -197,8 +197,9 @@ class GitLabTracker:
         if self._info is None:
             with self._errors(f"reading {self.project} and its permissions"):
                 data = self.gl.http_get(f"/projects/{self._project.encoded_id}", **self._read)
-            if not isinstance(data, dict) or "id" not in data:
-                raise PayloadError("GitLab answered /projects/:id without a JSON object")
+            if not isinstance(data, dict) or type(data.get("id")) is not int:
+                raise PayloadError("GitLab answered /projects/:id without a JSON object "
+                                   "holding an integer id")
             self._info = data
         return self._info
 
@@ -207,7 +208,8 @@ class GitLabTracker:
         if self._username is None:
             with self._errors("reading the token's user"):
                 data = self.gl.http_get("/user", **self._read)
-            if not isinstance(data, dict) or not data.get("username"):
+            if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
+                    or not data["username"]:
                 raise PayloadError("GitLab answered /user without a username")
             self._username = str(data["username"])
         return self._username
@@ -236,7 +238,7 @@ class GitLabTracker:
         params = {"source_branch": source_branch, "state": "all"}
         with self._errors(f"looking for a merge request from {source_branch}"):
             rows = list(self._pages(self._project.mergerequests, params))
-        found = [item("merge_request", d, self.project) for d in rows if self._ours(d)]
+            found = [item("merge_request", d, self.project) for d in rows if self._ours(d)]
         opened = [i for i in found if i.state == "opened"]
         return opened[0] if opened else found[0] if found else None
 

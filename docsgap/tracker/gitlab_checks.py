@@ -13,6 +13,7 @@ import gitlab
 from gitlab.exceptions import GitlabAuthenticationError, GitlabHttpError, GitlabParsingError
 
 from docsgap.errors import AuthError, NotFoundError, PayloadError
+from docsgap.jsonshape import integer
 from docsgap.tracker.gitlab_client import gitlab_errors, make_client
 from docsgap.tracker.interface import ProjectInfo, TokenInfo
 
@@ -87,11 +88,19 @@ class GitLabChecks:
         if not isinstance(data, dict):
             raise PayloadError("GitLab answered /personal_access_tokens/self without an object")
         expires = data.get("expires_at")
+        scopes = data.get("scopes") or []
+        if not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes):
+            raise PayloadError(f"GitLab sent token scopes that are not a list of names: {scopes!r}")
+        try:
+            expires_on = date.fromisoformat(str(expires)[:10]) if expires else None
+        except ValueError as exc:
+            raise PayloadError(f"GitLab sent a token expiry that is not a date: {expires!r}"
+                               ) from exc
         return TokenInfo(
             name=str(data.get("name") or "token"),
-            scopes=tuple(str(s) for s in data.get("scopes") or ()),
+            scopes=tuple(scopes),
             active=bool(data.get("active", True)) and not data.get("revoked", False),
-            expires_at=date.fromisoformat(str(expires)[:10]) if expires else None,
+            expires_at=expires_on,
         )
 
     def project(self) -> ProjectInfo:
@@ -144,7 +153,7 @@ def _access_level(permissions: Any) -> int | None:
     if not isinstance(permissions, dict):
         return None
     levels = [
-        int(access["access_level"])
+        integer(access["access_level"])
         for access in (permissions.get("project_access"), permissions.get("group_access"))
         if isinstance(access, dict) and access.get("access_level") is not None
     ]

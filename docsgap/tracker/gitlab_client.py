@@ -91,7 +91,7 @@ def gitlab_errors(
             f"GitLab unreachable while {doing}: {type(exc).__name__}",
             hint="check gitlab.url and the network; a rerun is safe",
         ) from exc
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
         raise PayloadError(
             f"unexpected GitLab payload while {doing}: {type(exc).__name__}: {exc}"
         ) from exc

@@ -9,23 +9,38 @@ from typing import Any
 from urllib.parse import unquote
 
 from docsgap.errors import PayloadError
+from docsgap.jsonshape import integer, text
 from docsgap.models import ItemKind, Note, TrackerItem
+
+_SHAPE = (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError)
+"""What reading a payload of the wrong shape raises (OverflowError: a date near year 1 or
+9999 moved to UTC)."""
 
 
 def item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> TrackerItem:
-    """API object -> TrackerItem; the project path comes from `references.full`."""
+    """API object -> TrackerItem; the project path comes from `references.full`. A payload
+    of the wrong shape is a `PayloadError`, whichever caller asked."""
+    try:
+        return _item(kind, d, default_project)
+    except _SHAPE as exc:
+        what = "issue" if kind == "issue" else "merge request"
+        raise PayloadError(
+            f"unexpected GitLab payload for an {what}: {type(exc).__name__}: {exc}") from exc
+
+
+def _item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> TrackerItem:
     full = str((d.get("references") or {}).get("full") or "")
     sep = "#" if kind == "issue" else "!"
     project = full.rsplit(sep, 1)[0] if sep in full else default_project
-    labels = tuple(str(x["name"]) if isinstance(x, dict) else str(x) for x in d.get("labels") or ())
+    labels = tuple(_label(x) for x in d.get("labels") or ())
     return TrackerItem(
         kind=kind,
         project=project,
-        iid=int(d["iid"]),
-        title=str(d["title"]),
-        description=str(d.get("description") or ""),
-        state=str(d["state"]),
-        web_url=str(d["web_url"]),
+        iid=integer(d["iid"]),
+        title=_required(d["title"]),
+        description=text(d.get("description")) or "",
+        state=_required(d["state"]),
+        web_url=_required(d["web_url"]),
         labels=labels,
         updated_at=_time(d.get("updated_at")),
         created_at=_time(d.get("created_at")),
@@ -33,6 +48,18 @@ def item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> TrackerI
         closed_at=_time(d.get("closed_at") or d.get("merged_at")),
         duplicate_of=_duplicate_of(d) if kind == "issue" else None,
     )
+
+
+def _required(value: Any) -> str:
+    found = text(value)
+    if found is None:
+        raise TypeError("expected a string, got null")
+    return found
+
+
+def _label(value: Any) -> str:
+    """A label name (`labels`) or a label object's name (`with_labels_details`)."""
+    return _required(value["name"] if isinstance(value, dict) else value)
 
 
 _API_ISSUE_RE = re.compile(r"/projects/([^/]+)/issues/(\d+)/?$")
@@ -61,8 +88,12 @@ def note(d: Any, me: str | None = None) -> Note:
         raise PayloadError("GitLab created no note (a body of only quick actions?)")
     author = d.get("author")
     name = author.get("username") if isinstance(author, dict) else None
-    return Note(id=int(d["id"]), body=str(d.get("body") or ""), system=bool(d.get("system")),
-                own=me is not None and isinstance(name, str) and name.lower() == me.lower())
+    try:
+        return Note(id=integer(d["id"]), body=text(d.get("body")) or "",
+                    system=d.get("system") is True,
+                    own=me is not None and isinstance(name, str) and name.lower() == me.lower())
+    except _SHAPE as exc:
+        raise PayloadError(f"unexpected GitLab payload for a note: {exc}") from exc
 
 
 def _time(value: Any) -> datetime | None:

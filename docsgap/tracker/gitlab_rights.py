@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from docsgap.errors import AuthError, DocsgapError
+from docsgap.errors import AuthError, DocsgapError, PayloadError
+from docsgap.jsonshape import integer
 
 PLANNER = 15
 DEVELOPER = 30
@@ -102,9 +103,13 @@ def access_level(project: dict[str, Any]) -> int:
     permissions = project.get("permissions")
     if not isinstance(permissions, dict):
         return 0
-    levels = [int(a["access_level"]) for a in (permissions.get("project_access"),
-                                               permissions.get("group_access"))
-              if isinstance(a, dict) and a.get("access_level") is not None]
+    try:
+        levels = [integer(a["access_level"]) for a in (permissions.get("project_access"),
+                                                       permissions.get("group_access"))
+                  if isinstance(a, dict) and a.get("access_level") is not None]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise PayloadError(f"GitLab sent a project access level that is not a number: {exc}"
+                           ) from exc
     return max(levels, default=0)
 
 

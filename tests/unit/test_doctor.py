@@ -389,6 +389,15 @@ def test_a_fork_listing_that_fails_is_a_warning(
     assert "listing the forks failed" in check.detail
 
 
+def test_config_without_a_file_says_where_values_came_from(
+        tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
+    # Found walking the README: with the sandbox's `export DOCSGAP_...` lines and no file,
+    # doctor said "from defaults" beside the sandbox's URLs.
+    cfg = replace(config(tmp_path), source="defaults")
+    detail = next(c.detail for c in doctor(cfg, *fakes).checks if c.name == "config")
+    assert detail.startswith("from no docsgap.toml (defaults, DOCSGAP_* variables, flags); ")
+
+
 def test_state_file_checks(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:
     cfg = config(tmp_path)
     assert "will be created" in next(
@@ -401,6 +410,11 @@ def test_state_file_checks(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker])
     blocked.write_text("x")
     cfg = replace(cfg, state_path=blocked / "sub" / "state.db")
     assert by_name(doctor(cfg, *fakes))["state file"] is Status.FAIL
+    # Found walking the README: a folder got "restore a saved copy ... move the file aside".
+    folder = next(c for c in doctor(replace(cfg, state_path=tmp_path), *fakes).checks
+                  if c.name == "state file")
+    assert folder.status is Status.FAIL
+    assert folder.fix == f"state_path names a file, not a folder: e.g. {tmp_path / 'state.db'}"
 
 
 def test_broken_rules_fail(tmp_path: Path, fakes: tuple[FakeForum, FakeTracker]) -> None:

@@ -177,8 +177,8 @@ def test_no_package_imports_another_that_imports_it_back() -> None:
 
 
 LAYERS = (
-    ("docsgap", "errors", "models", "paths", "yamlload", "textfile", "jsonl", "budget",
-     "http_budget", "config", "state", "compose", "text", "docpages"),
+    ("docsgap", "errors", "models", "paths", "yamlload", "textfile", "jsonl", "jsonshape",
+     "budget", "http_budget", "config", "state", "compose", "text", "docpages"),
     ("forum", "tracker", "report", "sandbox"),
     ("detect", "dedupe", "docs", "scan", "act"),
     ("doctor",),

@@ -82,6 +82,9 @@ def test_cli_missing_state_is_a_clear_error(cli: typer.Typer, tmp_path: Path) ->
     assert result.exit_code == 3
     assert "no docsgap state at" in result.stderr
     assert not missing.exists()  # the report never creates an empty state
+    folder = CliRunner().invoke(cli, ["report", "--state", str(tmp_path)])
+    assert folder.exit_code == 3
+    assert f"state {tmp_path} is a folder, not a state file" in folder.stderr  # as run says
 
 
 def test_cli_failure_leaves_no_output_file(cli: typer.Typer, demo: StateStore, tmp_path: Path,
