@@ -20,23 +20,11 @@ from docsgap.sandbox import (
     SANDBOX_DISCOURSE_GRANULAR_KEY,
     Sandbox,
 )
+from tests.sandbox.clock import Clock
 from tests.sandbox.conftest import paths
 
 REPLY = "Thanks for the report! We opened a documentation issue for this page."
 SECRETS = ("glrt-SANDBOX-LEAKED", "FLAGGED-HIDDEN", "WITHDRAWN-DO-NOT", "RESTRICTED-DO-NOT")
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_767_000_000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

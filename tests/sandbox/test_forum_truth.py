@@ -19,22 +19,13 @@ from docsgap.sandbox import (
     SANDBOX_DISCOURSE_GRANULAR_KEY,
     Sandbox,
 )
+from tests.sandbox.clock import Clock
 
 BOT = {"Api-Key": SANDBOX_DISCOURSE_API_KEY, "Api-Username": SANDBOX_DISCOURSE_API_USERNAME}
 ADMIN = {"Api-Key": SANDBOX_DISCOURSE_API_KEY, "Api-Username": SANDBOX_DISCOURSE_ADMIN_USERNAME}
 GRANULAR = {"Api-Key": SANDBOX_DISCOURSE_GRANULAR_KEY,
             "Api-Username": SANDBOX_DISCOURSE_API_USERNAME}
 REPLY = "Thanks, we opened a documentation issue for this page."
-
-
-class Clock:
-    """A settable clock for the rate limits and windows."""
-
-    def __init__(self) -> None:
-        self.now = 1_767_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")
