@@ -16,6 +16,7 @@ back-references to match any one character. Polynomial blow-ups (`\\w+\\s*\\w+x`
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -29,9 +30,11 @@ PROBLEM = ("can backtrack exponentially: inside a repeat, the text {text!r} can 
            "a repeat) or bound the outer repeat ({{0,5}})")
 
 
+@functools.lru_cache(maxsize=4096)
 def catastrophic(pattern: str) -> str | None:
     """Why `pattern` (as docsgap compiles it: case-insensitive) can backtrack exponentially, or
-    polynomially with two repeats in a row that share a run (`redos_poly`), or None."""
+    polynomially with two repeats in a row that share a run (`redos_poly`), or None. Kept per
+    pattern: a process that loads the rules again (review, tests) checks each pattern once."""
     try:
         tree = parse(pattern, re.I)
     except re.error:
