@@ -78,6 +78,15 @@ def fail(exc: DocsgapError) -> typer.Exit:
     return typer.Exit(int(exc.exit_code))
 
 
+def error_json(exc: DocsgapError) -> dict[str, Any]:
+    """A fatal error as `--json` prints it: the exit code and its name, the message, the hint
+    and, for rules, every problem (file:line)."""
+    code = ExitCode(int(exc.exit_code))
+    return {"exit_code": int(code), "kind": code.name.lower(), "message": str(exc),
+            "hint": exc.hint or None,
+            "problems": list(exc.problems) if isinstance(exc, RulesError) else []}
+
+
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorate a command: a `DocsgapError` becomes one line on stderr and its exit code."""
 
@@ -88,7 +97,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except DocsgapError as exc:
             if DEBUG:  # the traceback, but still the documented exit code (1 is for bugs)
                 traceback.print_exc(file=sys.stderr)
-            raise fail(exc) from exc
+            raise _failed(exc, kwargs) from exc
         except (KeyboardInterrupt, click.exceptions.Abort):
             # click's prompts turn Ctrl-C and end of input into Abort (typer has its own).
             typer.echo("interrupted", err=True)
@@ -102,9 +111,15 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             damaged = corrupt_state(exc)
             if damaged is None:
                 raise
-            raise fail(damaged) from exc
+            raise _failed(damaged, kwargs) from exc
 
     return wrapper
+
+
+def _failed(exc: DocsgapError, params: dict[str, Any]) -> typer.Exit:
+    if params.get("as_json"):  # a script reading stdout learns why, not just silence
+        echo_json({"error": error_json(exc)})
+    return fail(exc)
 
 
 def echo_json(data: Any) -> None:
