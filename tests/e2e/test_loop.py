@@ -198,11 +198,10 @@ def test_gitlab_connection_from_python_gitlab_config(sandbox: Sandbox, tmp_path:
                for o in report.result.outcomes)
 
 
-def test_doctor_names_the_gitlab_python_gitlab_config_points_at(
-        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Found walking the README: with only PYTHON_GITLAB_CFG naming GitLab, doctor checked the
-    # sandbox but said "gitlab https://gitlab.com ... (token (not set))" and "https://gitlab.com
-    # answers".
+def _python_gitlab_cfg(sandbox: Sandbox, tmp_path: Path,
+                       monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The sandbox's GitLab named only by python-gitlab's config file (no DOCSGAP token); the
+    forum, project and state from DOCSGAP_* variables."""
     cfg = config(sandbox, tmp_path)
     ini = tmp_path / "python-gitlab.cfg"
     ini.write_text(f"[global]\ndefault = sandbox\n\n[sandbox]\nurl = {cfg.gitlab.url}\n"
@@ -211,7 +210,17 @@ def test_doctor_names_the_gitlab_python_gitlab_config_points_at(
     monkeypatch.setenv("DOCSGAP_FORUM_URL", cfg.forum.url)
     monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", cfg.gitlab.project)
     monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "s.db"))
-    for var in ("DOCSGAP_GITLAB_TOKEN", "DOCSGAP_GITLAB_URL", "CI_SERVER_URL"):
+    monkeypatch.delenv("DOCSGAP_GITLAB_TOKEN", raising=False)
+    return cfg
+
+
+def test_doctor_names_the_gitlab_python_gitlab_config_points_at(
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found walking the README: with only PYTHON_GITLAB_CFG naming GitLab, doctor checked the
+    # sandbox but said "gitlab https://gitlab.com ... (token (not set))" and "https://gitlab.com
+    # answers".
+    cfg = _python_gitlab_cfg(sandbox, tmp_path, monkeypatch)
+    for var in ("DOCSGAP_GITLAB_URL", "CI_SERVER_URL"):
         monkeypatch.delenv(var, raising=False)
     result = CliRunner().invoke(app, ["doctor", "--dry-run", "--json"])
     checks = {c["name"]: c["detail"] for c in json.loads(result.stdout)["checks"]}
@@ -222,16 +231,8 @@ def test_doctor_names_the_gitlab_python_gitlab_config_points_at(
 
 def test_doctor_follows_the_python_gitlab_config_too(sandbox: Sandbox, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    cfg = config(sandbox, tmp_path)
-    ini = tmp_path / "python-gitlab.cfg"
-    ini.write_text(f"[global]\ndefault = sandbox\n\n[sandbox]\nurl = {cfg.gitlab.url}\n"
-                   f"private_token = {cfg.gitlab.token}\n", encoding="utf-8")
-    monkeypatch.setenv("PYTHON_GITLAB_CFG", str(ini))
-    monkeypatch.setenv("DOCSGAP_FORUM_URL", cfg.forum.url)
+    cfg = _python_gitlab_cfg(sandbox, tmp_path, monkeypatch)
     monkeypatch.setenv("DOCSGAP_GITLAB_URL", cfg.gitlab.url)
-    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", cfg.gitlab.project)
-    monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "s.db"))
-    monkeypatch.delenv("DOCSGAP_GITLAB_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["doctor", "--dry-run", "--json"])
     checks = {c["name"]: c["status"] for c in json.loads(result.stdout)["checks"]}
     assert checks["gitlab token"] == "ok" and checks["gitlab project"] == "ok", result.stdout

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+
+import pytest
+
+from docsgap.errors import PayloadError
 
 Path = tuple[str | int, ...]
 
@@ -74,3 +78,19 @@ def mutants(sample: Any, rng: random.Random, n: int) -> Iterator[tuple[Any, list
         value = copy.deepcopy(sample)
         done = [mutate_once(value, rng) for _ in range(rng.randint(1, 3))]
         yield value, done
+
+
+def tally(check: Callable[[Any], object], cases: Iterable[tuple[Any, list[str]]],
+          refused: type[Exception] = PayloadError) -> dict[str, int]:
+    """Run `check` on every case: how many it took (`parsed`) and refused with `refused`
+    (`rejected`); any other exception fails the test, naming the case and its changes."""
+    outcomes = {"parsed": 0, "rejected": 0}
+    for n, (data, done) in enumerate(cases):
+        try:
+            check(data)
+            outcomes["parsed"] += 1
+        except refused:
+            outcomes["rejected"] += 1
+        except Exception as exc:  # noqa: BLE001 - the fuzz reports any escape with its case
+            pytest.fail(f"case {n} ({'; '.join(done)}): {type(exc).__name__}: {exc}")
+    return outcomes

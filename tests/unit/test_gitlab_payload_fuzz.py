@@ -24,7 +24,7 @@ from docsgap.tracker.gitlab import GitLabTracker
 from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.gitlab_rights import access_level
 from tests.conftest import SHARED
-from tests.unit.mutate import GARBAGE, mutants
+from tests.unit.mutate import GARBAGE, mutants, tally
 
 SAMPLES = SHARED / "api" / "samples"
 pytestmark = [pytest.mark.shared,
@@ -61,25 +61,12 @@ READERS: dict[str, tuple[str, Callable[[Any], None]]] = {
 }
 
 
-def _run(check: Callable[[Any], None], cases: Iterator[tuple[Any, list[str]]]) -> dict[str, int]:
-    outcomes = {"parsed": 0, "rejected": 0}
-    for n, (data, done) in enumerate(cases):
-        try:
-            check(data)
-            outcomes["parsed"] += 1
-        except PayloadError:
-            outcomes["rejected"] += 1
-        except Exception as exc:  # noqa: BLE001 - the fuzz reports any escape with its case
-            pytest.fail(f"case {n} ({'; '.join(done)}): {type(exc).__name__}: {exc}")
-    return outcomes
-
-
 @pytest.mark.parametrize("kind", sorted(READERS))
 def test_mutated_payload_parses_or_is_a_payload_error(kind: str) -> None:
     name, check = READERS[kind]
     sample = _sample(name)
     check(sample)
-    outcomes = _run(check, mutants(sample, random.Random(f"gitlab-{kind}-20261207"), CASES))
+    outcomes = tally(check, mutants(sample, random.Random(f"gitlab-{kind}-20261207"), CASES))
     # Not vacuous: the mutations reach the readers' checks, and many leave the item usable.
     assert outcomes["rejected"] > 0.05 * CASES, outcomes
     assert outcomes["parsed"] > 0.3 * CASES, outcomes
@@ -96,7 +83,7 @@ def test_mutated_permissions_give_a_level_or_a_payload_error() -> None:
     project = {"id": 1, "permissions": {"project_access": {"access_level": 30},
                                         "group_access": {"access_level": 40}}}
     assert access_level(project) == 40
-    outcomes = _run(lambda d: access_level(d), mutants(project, random.Random("perm"), CASES))
+    outcomes = tally(lambda d: access_level(d), mutants(project, random.Random("perm"), CASES))
     assert outcomes["rejected"] > 0.05 * CASES and outcomes["parsed"] > 0.3 * CASES, outcomes
 
 
@@ -129,7 +116,7 @@ def test_mutated_merge_request_list_through_the_adapter(mock: responses.Requests
             _check_item(found)
 
     mock.get(f"{API}/merge_requests", json=[])
-    outcomes = _run(find, (([data], done) for data, done in mutants(mr, rng, ADAPTER_CASES)))
+    outcomes = tally(find, (([data], done) for data, done in mutants(mr, rng, ADAPTER_CASES)))
     assert outcomes["rejected"] > 0 and outcomes["parsed"] > 0, outcomes
 
 
@@ -141,7 +128,7 @@ def test_mutated_issue_through_the_adapter(mock: responses.RequestsMock) -> None
         mock.replace(responses.GET, f"{API}/issues/1", json=data)
         _check_item(_tracker().get_item("issue", 1))
 
-    outcomes = _run(get, mutants(_sample("issue"), rng, ADAPTER_CASES))
+    outcomes = tally(get, mutants(_sample("issue"), rng, ADAPTER_CASES))
     assert outcomes["rejected"] > 0 and outcomes["parsed"] > 0, outcomes
 
 
@@ -225,7 +212,7 @@ def test_mutated_doctor_answer_is_read_or_a_payload_error(kind: str) -> None:
     sample, ask = CHECKS[kind]
     ask(GitLabChecks(_Answering(sample), "g/p"))  # type: ignore[arg-type]
     rng = random.Random(f"doctor-{kind}")
-    _run(lambda d: ask(GitLabChecks(_Answering(d), "g/p")),  # type: ignore[arg-type]
+    tally(lambda d: ask(GitLabChecks(_Answering(d), "g/p")),  # type: ignore[arg-type]
          mutants(sample, rng, CASES))
 
 
