@@ -22,7 +22,7 @@ from docsgap.detect.evaluate import (
     split_records,
 )
 from docsgap.detect.examples import failing_examples
-from docsgap.detect.model import SHIPPED, read_model, save_model
+from docsgap.detect.model import read_model, save_model
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
@@ -191,8 +191,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             "../shared-local/detect-extra-all.jsonl, detect-extra-forum3.jsonl and "
             "detect-extra-forum4.jsonl (see its model card)."),
         output: Path = typer.Option(
-            SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
-            "shipped in the package); its card goes beside it as MODEL_CARD.md."),
+            ..., "--output", "-o", metavar="FILE", help="Where to write the model, e.g. "
+            "my-rules/detect-model.json.gz (never a default: the shipped one inside the "
+            "installed package is only replaced when named); its card goes beside it as "
+            "MODEL_CARD.md."),
     ) -> None:
         """Fit the learned detection scorer. Every setting (regularisation, character n-gram
         weight, thread-title context, row weighting, threshold) is chosen by cross-validation
