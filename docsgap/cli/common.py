@@ -200,7 +200,7 @@ def writing(path: Path, what: str = "a file path") -> Iterator[None]:
 def write_or_echo(text: str, output: Path | None) -> None:
     """`text` to `output`, or to stdout without one. Called once the whole text is made, so a
     failed run leaves no partial file."""
-    if output is not None:
+    if output is not None and str(output) != "-":  # "-" is stdout, as everywhere
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:  # a folder, a missing parent, no permission: not a bug
