@@ -111,7 +111,7 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo(common.INTERRUPTED, err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except SystemExit as exc:
         if exc.code == 1 and _output_closed():

@@ -24,6 +24,9 @@ R = TypeVar("R")
 
 DEBUG = False
 
+INTERRUPTED = ("interrupted: what was done and recorded so far is kept; run the same command "
+               "again to go on from there")
+
 
 @dataclass(frozen=True)
 class Groups:
@@ -100,7 +103,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise _failed(exc, kwargs) from exc
         except (KeyboardInterrupt, click.exceptions.Abort):
             # click's prompts turn Ctrl-C and end of input into Abort (typer has its own).
-            typer.echo("interrupted", err=True)
+            typer.echo(INTERRUPTED, err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except click.ClickException as exc:  # click.edit without a working editor, ...
             typer.echo(f"error: {exc.format_message()}", err=True)

@@ -408,3 +408,20 @@ def test_followup_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, 
     else:
         assert f"no state at {state}" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_in_a_run_says_what_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """^C mid-run printed a bare "interrupted": a new user could not tell whether the scan so
+    far was lost or whether to start over."""
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cmd, "run_once", interrupted)
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    assert "interrupted: what was done and recorded so far is kept" in result.output
+    assert "run the same command again" in result.output
