@@ -130,6 +130,11 @@ def echo_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+JSONL_OPT = typer.Option(
+    False, "--json", help="Accepted for scripts: the output is JSON lines already.")
+"""`--json` on the commands whose output is always JSON lines (`--json` is on every command)."""
+
+
 class TerminalProgress:
     """A one-line progress display on stderr for long scans and syncs. Silent when stderr is
     not a terminal, in CI (`CI` is set) or with `--quiet`, so job logs stay readable."""

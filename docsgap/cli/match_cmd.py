@@ -108,6 +108,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         config: Path | None = CONFIG_OPT,
         no_replay: bool = NO_REPLAY_OPT,
+        as_json: bool = common.JSONL_OPT,
     ) -> None:
         """Match each query against the pool and write one JSON line per query: the decision
         (link, review, new), the best item and the ranked candidates with their explanation

@@ -425,3 +425,23 @@ def test_ctrl_c_in_a_run_says_what_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_
     assert result.exit_code == ExitCode.INTERRUPTED, result.output
     assert "interrupted: what was done and recorded so far is kept" in result.output
     assert "run the same command again" in result.output
+
+
+def test_json_is_accepted_where_the_readme_promises_it(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: "--json is on every command that prints results"; `rules check --json` and
+    `detect --json` were "No such option" (exit 2)."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCSGAP_CONFIG", raising=False)
+    result = CliRunner().invoke(app, ["rules", "check", "--json"])
+    assert result.exit_code == 0, result.output
+    checked = json.loads(result.stdout)
+    assert checked["ok"] is True and checked["rules"] > 0 and checked["failing_examples"] == []
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"id": "1", "title": "Docs", "text": "The docs page is wrong."}\n',
+                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["detect", "-i", str(records), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["id"] == "1"
