@@ -74,7 +74,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         topic: str | None = typer.Option(
             None, "--topic", metavar="URL|ID",
             help="Run the loop for this one thread only: a topic URL "
-                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
+                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id (123, #123)."),
         max_requests: int | None = typer.Option(
             None, "--max-requests", metavar="N", help="Cap forum requests this run "
             "(forum.max_requests, default 50; 0: none); the next run resumes where it stopped."),
@@ -104,7 +104,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         require_target(cfg)  # before the state's lock file: a refused run leaves nothing behind
         if summary_json is not None and summary_json.is_dir():  # known now, not after the run
             raise ConfigError(f"--summary-json {summary_json}: is a folder; name a file")
-        topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
+        # "#123" as the plan and review print a thread is the id too.
+        topic_id = None if topic is None else scan.topic_id(
+            topic.strip().removeprefix("#"), cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:
             with waits_told_to(progress.waiting):

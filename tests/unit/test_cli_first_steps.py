@@ -445,3 +445,33 @@ def test_json_is_accepted_where_the_readme_promises_it(tmp_path: Path,
     result = CliRunner().invoke(app, ["detect", "-i", str(records), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.splitlines()[0])["id"] == "1"
+
+
+def test_a_topic_as_the_plan_prints_it_is_its_id(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """The plan and review print "thread #1035"; `run --topic '#1035'` was "neither a topic id
+    nor a topic URL" (exit 3)."""
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+    asked: list[object] = []
+
+    def record(*_a: object, **k: object) -> None:
+        asked.append(k.get("topic"))
+        raise KeyboardInterrupt  # stop there: only the id matters
+
+    monkeypatch.setattr(run_cmd, "run_once", record)
+    result = CliRunner().invoke(app, ["run", "--topic", "#1035"])
+    assert asked == [1035], result.output
+
+
+def test_docs_sync_from_a_missing_checkout_says_so_and_creates_no_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`docs sync --path ../gitlab` from the wrong folder blamed a missing doc/ folder "in this
+    checkout", after making the state file."""
+    nothing_named(monkeypatch, tmp_path)
+    result = CliRunner().invoke(app, ["docs", "sync", "--path", "../no-such-checkout"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--path ../no-such-checkout: no such folder" in result.output
+    assert list(tmp_path.iterdir()) == []
