@@ -249,3 +249,17 @@ def test_a_secret_under_the_wrong_heading_says_where_secrets_go(tmp_path: Path,
         load_config(write(tmp_path, text), env={})
     assert "DOCSGAP_GITLAB_TOKEN" in (info.value.hint or "")
     assert "glpat-x" not in str(info.value) + (info.value.hint or "")
+
+
+def test_a_config_path_that_is_wrong_says_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found walking the README: DOCSGAP_CONFIG=team/docsgap.toml exported, then run from another
+    # folder, said only "config file not found"; --config naming its folder said "cannot read".
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="named by DOCSGAP_CONFIG") as info:
+        load_config(env={"DOCSGAP_CONFIG": "team/docsgap.toml"})
+    assert str(tmp_path) in (info.value.hint or "")
+    with pytest.raises(ConfigError, match="a folder, not a config file") as info:
+        load_config(tmp_path, env={})
+    assert info.value.hint == f"name the file, e.g. {tmp_path / 'docsgap.toml'}"
