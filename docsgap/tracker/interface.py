@@ -92,10 +92,10 @@ class ProjectInfo:
     path: str
     web_url: str
     issues_enabled: bool | None = None
-    archived: bool = False
-    """An archived project is read-only: GitLab refuses every write with 403."""
     access_level: int | None = None
     """The token user's highest project or group access level (None: not a member/unknown)."""
+    archived: bool = False
+    """An archived project is read-only: GitLab refuses every write with 403."""
 
 
 class TrackerProbe(Protocol):
