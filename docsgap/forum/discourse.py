@@ -237,15 +237,29 @@ class DiscourseForum:
         loaded = {p["id"] for p in posts}
         held = set(have)
         missing = [pid for pid in stream if pid not in loaded and pid not in held]
-        for start in range(0, len(missing), CHUNK):
-            chunk = missing[start : start + CHUNK]
-            more = self._topic_get(anonymous, "posts", tid, chunk, include_raw="true")
-            posts.extend(parse(f"/t/{tid}/posts.json", post_list, more))
+        posts.extend(self._posts(anonymous, tid, missing))
+        if anonymous or not self._keyed:
+            # An anonymous topic view may come from Discourse's anonymous cache, up to a
+            # minute old: posts held from a newer `/posts.json` can be missing from its
+            # stream. `/t/{id}/posts.json` is never cached: ask it which are in the topic.
+            known = set(stream)
+            found = self._posts(anonymous, tid, sorted(i for i in held if i not in known))
+            posts.extend(found)
+            stream.extend(p["id"] for p in found if p["id"] not in known)
         category = head.get("category_id")
         reason = None if anonymous else self._category_reason(
             category if isinstance(category, int) else None)
         thread = parse(path, build_thread, self.base_url, head, posts, reason)
         return TopicRead(thread, tuple(stream))
+
+    def _posts(self, anonymous: bool, tid: int, ids: list[int]) -> list[dict[str, Any]]:
+        """The posts `ids` of topic `tid` that it holds, in chunks of `CHUNK`."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), CHUNK):
+            more = self._topic_get(anonymous, "posts", tid, ids[start : start + CHUNK],
+                                   include_raw="true")
+            found.extend(parse(f"/t/{tid}/posts.json", post_list, more))
+        return found
 
     def _topic_get(self, anonymous: bool, method: str, *args: Any, **params: Any) -> Any:
         if anonymous:
