@@ -46,7 +46,13 @@ from docsgap.forum.discourse_payload import (
     topic_head,
 )
 from docsgap.forum.discourse_pending import PendingPosts, same_reply
-from docsgap.forum.interface import ChangedTopics, LatestPost, QueuedReply, TopicRead
+from docsgap.forum.interface import (
+    NOT_LOOKED_AT,
+    ChangedTopics,
+    LatestPost,
+    QueuedReply,
+    TopicRead,
+)
 from docsgap.http_budget import WaitAllowance
 from docsgap.models import PostRef, Thread
 
@@ -64,11 +70,6 @@ TOO_SIMILAR = "too similar to what you posted recently"
 
 
 _PUBLIC_LISTS = frozenset({"posts", "categories"})
-
-
-def _held_already(_category_id: int | None) -> str:
-    """The withholding reason of posts below `latest_posts`'s `newer_than`."""
-    return "older than the caller's cursor: not looked at"
 
 
 def _sleep(seconds: float) -> None:
@@ -176,8 +177,9 @@ class DiscourseForum:
         query returns it again. There, `before` itself is dropped from each answer and an
         empty one moves the window down by 50 (at most `MAX_EMPTY_WINDOWS` times a page).
 
-        Posts with ids at or below `newer_than` come back withheld without anything looked up
-        for them, so a rerun that finds nothing new reads no category list."""
+        Posts with ids at or below `newer_than` are judged by the category list only when it
+        was read already (`NOT_LOOKED_AT` withheld otherwise), so a rerun that finds nothing
+        new reads no category list."""
         ask = before
         for _ in range(MAX_EMPTY_WINDOWS):
             try:
@@ -190,9 +192,9 @@ class DiscourseForum:
                 page = parse("/posts.json", latest_items, data, self._category_reason)
             else:
                 fresh, held = parse("/posts.json", split_newer, data, newer_than)
-                page = sorted(parse("/posts.json", latest_items, fresh, self._category_reason)
-                              + parse("/posts.json", latest_items, held, _held_already),
-                              key=lambda item: -item.post.id)
+                page = parse("/posts.json", latest_items, fresh, self._category_reason)
+                page += parse("/posts.json", latest_items, held, self._known_reason)
+                page.sort(key=lambda item: -item.post.id)
             if self._windowed is None and ask is not None:
                 self._windowed = ask in {item.post.id for item in page}
                 log.debug("/posts.json pages by %s", "id windows" if self._windowed else "before")
@@ -307,6 +309,12 @@ class DiscourseForum:
             if mine and same_reply(raw, post.raw or ""):
                 return PostRef(post.id, topic_id, post.number, f"{thread.url}/{post.number}")
         return None
+
+    def _known_reason(self, category_id: int | None) -> str | None:
+        """`_category_reason` from the category list already read, else `NOT_LOOKED_AT`."""
+        if category_id is not None and category_id not in (self._categories or {}):
+            return NOT_LOOKED_AT
+        return self._category_reason(category_id)
 
     def _category_reason(self, category_id: int | None) -> str | None:
         """Why a topic in this category must not be used (read-restricted, or a category the

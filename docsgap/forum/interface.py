@@ -23,6 +23,10 @@ class ChangedTopics:
     """(topic id, why) for changed topics docsgap must not read (a read-restricted category)."""
 
 
+NOT_LOOKED_AT = "older than the caller's cursor: not looked at"
+"""`LatestPost.topic_withheld` of a post below `newer_than` whose category was not checked."""
+
+
 @dataclass(frozen=True, slots=True)
 class LatestPost:
     """One item of the latest-posts stream: the post (with its raw text) and what the stream
@@ -76,8 +80,8 @@ class Forum(Protocol):
                      ) -> list[LatestPost]:
         """One page of the latest-posts stream (regular posts, highest id first): the newest
         with `before=None`, else the posts with ids below `before`. Empty past the end. Posts
-        with ids at or below `newer_than` (which the caller has) may come back withheld, as
-        nothing is looked up for them."""
+        with ids at or below `newer_than` (which the caller has) may come back withheld
+        (`NOT_LOOKED_AT`), as nothing is looked up for them."""
         ...
 
     def thread(self, topic_id: int) -> Thread:

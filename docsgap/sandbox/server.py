@@ -324,6 +324,11 @@ class Sandbox:
         with self._lock:
             return review_queued(self.forum, pending_id, verdict, self._now())
 
+    def edit_post(self, post_id: int, raw: str) -> None:
+        """Its author edits a post (a new version; the id stays)."""
+        with self._lock:
+            self.forum.edit_post(post_id, raw, self._now())
+
     def update_topic(self, topic_id: int, **fields: Any) -> None:
         """Change topic flags (`closed`, `archived`, `visible`, `tags`, `category_id`, ...)."""
         with self._lock:

@@ -36,6 +36,22 @@ class HeldPosts:
         rows = self.db.execute("select id from posts where topic_id = ?", [topic_id])
         return {int(r[0]) for r in rows}
 
+    def changed(self, posts: Sequence[Post]) -> set[int]:
+        """Ids of `posts` not held as they are now: not held, held in another topic, or with
+        other text (the Markdown when both have it)."""
+        rows = self.db.execute(
+            "select id, topic_id, raw, cooked from posts where id in "
+            "(select value from json_each(?))", [json.dumps([p.id for p in posts])])
+        have = {int(r[0]): (int(r[1]), r[2], str(r[3] or "")) for r in rows}
+        out = set()
+        for p in posts:
+            got = have.get(p.id)
+            if got is None or got[0] != p.topic_id or (
+                    got[1] != p.raw if got[1] is not None and p.raw is not None
+                    else got[2] != p.cooked):
+                out.add(p.id)
+        return out
+
     def posts(self, topic_id: int) -> list[tuple[Post, int]]:
         """The held posts of a topic by post number, each with its original length."""
         rows = self.db.execute(

@@ -24,7 +24,7 @@ from docsgap.detect.detector import Detector
 from docsgap.detect.doclinks import tracker_links
 from docsgap.docs import questions
 from docsgap.errors import ConfigError, NotFoundError, UsageError
-from docsgap.forum.interface import Forum, LatestPost, TopicRead
+from docsgap.forum.interface import NOT_LOOKED_AT, Forum, LatestPost, TopicRead
 from docsgap.models import Evidence, Post, Skip, Thread
 from docsgap.scan.held import HeldPosts
 from docsgap.state import StateStore, iso
@@ -126,11 +126,14 @@ class Scanner:
             if walk.target is None and walk.pages == 1 and page:
                 self._announce(page[0].post.id)
             fresh = [lp for lp in page if walk.target is None or lp.post.id > walk.target]
+            older = [lp for lp in page if walk.target is not None and lp.post.id <= walk.target
+                     and lp.topic_withheld != NOT_LOOKED_AT]
             lowest = min((lp.post.id for lp in page), default=None)
             ended = not fresh or len(fresh) < len(page) or (
                 walk.before is not None and lowest is not None and lowest >= walk.before)
             with self.store.db.atomic():
                 self._take(fresh, queue)
+                self._recheck(older, queue)
                 ids = [lp.post.id for lp in fresh]
                 walk.newest = max([*ids, walk.newest] if walk.newest is not None else ids,
                                   default=None)
@@ -204,6 +207,27 @@ class Scanner:
                                           zip(items, staged, strict=True)], self.config)
         # A topic whose first post went by without a candidate is done: its posts can go.
         self.held.drop_unless_held(firsts, queue)
+
+    def _recheck(self, items: list[LatestPost], queue: dict[int, None]) -> None:
+        """The posts below the cursor on the page where the walk stops, which come with it.
+        `/posts.json` lists by id, so a post edited, unhidden, recovered, moved or committed
+        late is never listed above the cursor again: a held topic whose post differs from the
+        held copy, or another topic whose post is a candidate now, is judged again."""
+        if not items:
+            return
+        limit = self.config.forum.max_post_chars
+        cut = [(lp, *bounded(lp.post, limit)) for lp in items]
+        changed = self.held.changed([post for _, post, _ in cut])
+        held = self.held.held({post.topic_id for _, post, _ in cut})
+        staged: list[tuple[Post, int]] = []
+        for lp, post, length in cut:
+            tid = post.topic_id
+            if post.id in changed and (tid in held or self._candidate(post, lp.topic_title)):
+                log.info("post %s (topic %s) changed since it was read; judged again",
+                         post.id, tid)
+                staged.append((post, length))
+                queue[tid] = None
+        self.held.stage(staged)
 
     def _candidate(self, post: Post, title: str) -> bool:
         """Whether a post on its own holds a rule hit (the thread is judged as a whole later;

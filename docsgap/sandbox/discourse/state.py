@@ -258,6 +258,16 @@ class ForumState:
         post["user_deleted"] = True
         post["version"] += 1
 
+    def edit_post(self, post_id: int, raw: str, now: float) -> None:
+        """Its author edits a post (`PostRevisor`): new raw and cooked, `updated_at` and a new
+        `version`. The post keeps its id, so `/posts.json` does not list it anew."""
+        post = self.posts[post_id]
+        post["raw"] = raw
+        post["cooked"] = markup.cook(raw, self.user_exists)
+        post["links"] = [[link.url, link.title] for link in markup.links(raw)]
+        post["updated_at"] = iso(now)
+        post["version"] += 1
+
     def _user_id(self, username: str) -> int:
         user = self.user(username)
         if user is None:
