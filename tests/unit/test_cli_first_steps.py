@@ -373,7 +373,7 @@ def _without_a_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list
     return CliRunner().invoke(app, [*argv, "--state", str(state)])
 
 
-@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review"],
+@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review", "--list"], ["review"],
                                   ["review", "--accept-all"], ["review", "--accept", "x"]])
 def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                              argv: list[str]) -> None:
