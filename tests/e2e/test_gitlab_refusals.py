@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docsgap.demo.loop import demo_config
-from docsgap.errors import AuthError, DocsgapError, WriteRejectedError
+from docsgap.errors import AuthError, DocsgapError, NotFoundError, WriteRejectedError
 from docsgap.loop.run import run_once
 from docsgap.models import ActionKind, IssueDraft
 from docsgap.sandbox import SANDBOX_GITLAB_TOKEN, SANDBOX_PROJECT, Sandbox
@@ -111,3 +111,15 @@ def test_runs_make_no_rate_limited_search(sandbox: Sandbox, tmp_path: Path) -> N
     assert searched == []
     assert not [r for r in sandbox.requests_log()
                 if r["service"] == "gitlab" and r["status"] == 429]
+
+
+def test_a_confidential_issue_hidden_from_the_token_is_named_as_maybe_confidential(
+    sandbox: Sandbox,
+) -> None:
+    project = sandbox.gitlab.project(SANDBOX_PROJECT)
+    issue = next(i for k, i in sorted(sandbox.gitlab.issues.items()) if k[0] == project["id"])
+    issue["confidential"] = True
+    sandbox.gitlab.set_access(project, "docsgap-bot", 10)  # a Guest may not see it
+    with pytest.raises(NotFoundError) as caught:
+        tracker(sandbox).notes("issue", issue["iid"])
+    assert "confidential" in str(caught.value) and "pending" in (caught.value.hint or "")
