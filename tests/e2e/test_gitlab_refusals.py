@@ -16,6 +16,7 @@ from docsgap.loop.run import run_once
 from docsgap.models import ActionKind, IssueDraft
 from docsgap.sandbox import SANDBOX_GITLAB_TOKEN, SANDBOX_PROJECT, Sandbox
 from docsgap.tracker.gitlab import GitLabTracker
+from tests.sandbox.clock import Clock
 
 
 def gitlab_writes(sandbox: Sandbox) -> list[str]:
@@ -123,3 +124,22 @@ def test_a_confidential_issue_hidden_from_the_token_is_named_as_maybe_confidenti
     with pytest.raises(NotFoundError) as caught:
         tracker(sandbox).notes("issue", issue["iid"])
     assert "confidential" in str(caught.value) and "pending" in (caught.value.hint or "")
+
+
+def test_notes_over_gitlab_coms_minute_limit_wait_and_land_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """60 notes a minute per user on gitlab.com: the 61st waits the minute GitLab asks for
+    (python-gitlab obeys `Retry-After`; docsgap's budget allows it) and is added once."""
+    clock = Clock()
+    monkeypatch.setattr("gitlab.utils.time.sleep", clock.sleep)
+    with Sandbox(now=clock) as sandbox:
+        project = sandbox.gitlab.project(SANDBOX_PROJECT)
+        iid = min(k[1] for k in sandbox.gitlab.issues if k[0] == project["id"])
+        bot = tracker(sandbox)
+        for n in range(61):
+            bot.add_note("issue", iid, f"evidence {n}")
+        assert clock.slept == [60]
+        bodies = [n["body"] for n in sandbox.gitlab.notes.values() if not n["system"]
+                  and n["body"].startswith("evidence ")]
+        assert sorted(bodies) == sorted(f"evidence {n}" for n in range(61))
