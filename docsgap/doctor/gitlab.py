@@ -107,6 +107,10 @@ def _scopes(info: TokenInfo | None, run: CheckRun) -> tuple[Status, str, str | N
 
 
 def _project(info: ProjectInfo, read_only: bool) -> tuple[Status, str, str | None]:
+    if info.archived and not read_only:
+        return (Status.FAIL, f"{info.path} is archived: GitLab refuses every write there",
+                "unarchive it (Settings > General > Advanced), or set gitlab.project to the "
+                "live docs project")
     if info.issues_enabled is False:
         return (Status.FAIL, f"{info.path}: issues are disabled",
                 "enable issues in the project, or set gitlab.project to the docs project")

@@ -263,7 +263,8 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
         "name": spec.get("name") or spec["path_with_namespace"].rsplit("/", 1)[-1],
         "description": spec.get("description", ""),
         "default_branch": spec.get("default_branch", "master"), "created_at": created,
-        "labels": labels,
+        "labels": labels, "archived": bool(spec.get("archived")),
+        "issues_enabled": spec.get("issues_enabled", True) is not False,
     }
     state.projects[project["id"]] = project
     if not spec.get("owner") and not state.users:
@@ -314,7 +315,8 @@ def _issue(state: GitLabState, project: JSON, spec: JSON, places: dict[str, str]
         "state": spec.get("state", "opened"), "created_at": created, "updated_at": updated,
         "closed_at": closed, "closed_by_id": None, "labels": list(spec.get("labels", [])),
         "author_id": _gl_user(state, spec["author"])["id"], "assignee_ids": [],
-        "confidential": bool(spec.get("confidential")), "discussion_locked": None,
+        "confidential": bool(spec.get("confidential")),
+        "discussion_locked": True if spec.get("discussion_locked") else None,
     }
     if closed:
         issue["closed_by_id"] = _gl_user(state, str(spec.get("closed_by") or spec["author"]))["id"]

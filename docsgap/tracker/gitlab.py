@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import configparser
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,10 +15,12 @@ import gitlab.config
 from gitlab.exceptions import GitlabError
 
 from docsgap.budget import Budget
-from docsgap.errors import ConfigError, NotFoundError, PayloadError
+from docsgap.errors import AuthError, ConfigError, DocsgapError, PayloadError
 from docsgap.http_budget import BudgetAdapter, WaitAllowance
-from docsgap.models import IssueDraft, ItemKind, MergeRequestDraft, Note, TrackerItem
+from docsgap.models import IssueDraft, ItemKind, Note, TrackerItem
 from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
+from docsgap.tracker.gitlab_limits import check_issuable, check_note, forbidden_why
+from docsgap.tracker.gitlab_mr import DraftMergeRequests
 from docsgap.tracker.gitlab_payload import iso, item, note
 from docsgap.tracker.gitlab_rights import WriteRights, access_level
 
@@ -28,10 +29,9 @@ log = logging.getLogger(__name__)
 SERVICE = "gitlab"
 OWN_TEXT = "<!-- docsgap:"
 """What every text docsgap writes carries (its markers, the summary's too)."""
-_DRAFT = re.compile(r"^\s*(draft:|\[draft\]|\(draft\))", re.IGNORECASE)
 
 
-class GitLabTracker:
+class GitLabTracker(DraftMergeRequests):
     """One GitLab project's doc issues, notes, files and draft MRs through python-gitlab.
 
     GETs retry transient errors (5xx, timeouts); POST/PUT never do, because a retried create
@@ -231,24 +231,6 @@ class GitLabTracker:
             text: str = f.decode().decode("utf-8")
             return text
 
-    def find_merge_request(self, source_branch: str) -> TrackerItem | None:
-        """The MR into the project from `source_branch` of the project itself or of the token
-        user's own fork (any state), preferring an open one. Branches of the same name in
-        other people's forks are not ours."""
-        params = {"source_branch": source_branch, "state": "all"}
-        with self._errors(f"looking for a merge request from {source_branch}"):
-            rows = list(self._pages(self._project.mergerequests, params))
-            found = [item("merge_request", d, self.project) for d in rows if self._ours(d)]
-        opened = [i for i in found if i.state == "opened"]
-        return opened[0] if opened else found[0] if found else None
-
-    def _ours(self, data: dict[str, Any]) -> bool:
-        source = data.get("source_project_id")
-        if source in (None, data.get("project_id"), data.get("target_project_id")):
-            return True
-        self.owned_fork()
-        return isinstance(self._fork, tuple) and self._fork[1] == int(source)
-
     # --- writing ----------------------------------------------------------------------------
 
     def open_issue(self, draft: IssueDraft) -> TrackerItem:
@@ -258,7 +240,11 @@ class GitLabTracker:
             "description": draft.description,
             "labels": list(draft.labels),
         }
-        with self._errors("creating an issue", write=True):
+        # The title names it: a run creates several (the summary issue too).
+        title = draft.title if len(draft.title) <= 60 else draft.title[:59] + "…"
+        doing = f"creating the issue {title!r}"
+        check_issuable(doing, title=draft.title, description=draft.description)
+        with self._writing(doing):
             obj = self._project.issues.create(data, **self._write)
         self._remember_own(obj.asdict())
         return item("issue", obj.asdict(), self.project)
@@ -271,65 +257,26 @@ class GitLabTracker:
             data["title"] = title
         if description is not None:
             data["description"] = description
-        with self._errors(f"updating issue {iid}", write=True):
+        check_issuable(f"updating issue {iid}", title=title, create=False)
+        with self._writing(f"updating issue {iid}", "issue", iid):
             updated = self._project.issues.update(int(iid), data, **self._write)
         self._remember_own(dict(updated))
         return item("issue", dict(updated), self.project)
 
     def add_note(self, kind: ItemKind, iid: int, body: str) -> Note:
         """Add a note; a body made only of quick actions creates none (PayloadError)."""
-        with self._errors(f"adding a note to {kind} {iid}", write=True):
+        check_note(f"adding a note to {kind} {iid}", body)
+        with self._writing(f"adding a note to {kind} {iid}", kind, iid):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
             return replace(note(manager.create({"body": body}, **self._write).asdict()), own=True)
 
     def update_note(self, kind: ItemKind, iid: int, note_id: int, body: str) -> Note:
         """Replace a note's body in place."""
-        with self._errors(f"updating note {note_id} on {kind} {iid}", write=True):
+        check_note(f"updating note {note_id} on {kind} {iid}", body)
+        with self._writing(f"updating note {note_id} on {kind} {iid}", kind, iid):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
             return replace(note(manager.update(int(note_id), {"body": body}, **self._write)),
                            own=True)
-
-    def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
-        """Commit the file to `draft.source_branch` and open a Draft MR. With
-        `draft.source_project` (a fork), the branch is made there from the project's target
-        branch (`start_project`) and the MR opened from it into the project
-        (`target_project_id`). Safe to rerun: an existing MR from the branch is returned as is;
-        an existing branch gets the commit only if its file differs (no `start_branch`)."""
-        existing = self.find_merge_request(draft.source_branch)
-        if existing is not None:
-            return existing
-        source = self._project
-        commit: dict[str, Any] = {
-            "branch": draft.source_branch,
-            "commit_message": draft.commit_message,
-            "actions": [
-                {"action": "update", "file_path": draft.file_path, "content": draft.content}
-            ],
-        }
-        data: dict[str, Any] = {}
-        if draft.source_project is not None:
-            source = self.gl.projects.get(draft.source_project, lazy=True)
-            upstream = int(self._project_info()["id"])
-            data["target_project_id"] = upstream
-        if not self._branch_exists(source, draft.source_branch):
-            commit["start_branch"] = draft.target_branch
-            if draft.source_project is not None:
-                commit["start_project"] = data["target_project_id"]
-            self._commit(source, commit)
-        elif self._file_or_none(source, draft.file_path, draft.source_branch) != draft.content:
-            self._commit(source, commit)
-        title = draft.title if _DRAFT.match(draft.title) else f"Draft: {draft.title}"
-        data.update({
-            "source_branch": draft.source_branch,
-            "target_branch": draft.target_branch,
-            "title": title,
-            "description": draft.description,
-            "labels": list(draft.labels),
-            "remove_source_branch": True,
-        })
-        with self._errors("creating a draft merge request", write=True):
-            mr = source.mergerequests.create(data, **self._write)
-            return item("merge_request", mr.asdict(), self.project)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -360,28 +307,34 @@ class GitLabTracker:
                 self._keyset = False
         yield from self._pages(self._project.issues, params)
 
-    def _branch_exists(self, project: Any, name: str) -> bool:
-        with self._errors(f"checking branch {name}"):
-            try:
-                project.branches.get(name, **self._read)
-            except GitlabError as exc:
-                if exc.response_code == 404:
-                    return False
-                raise
-        return True
-
-    def _file_or_none(self, project: Any, path: str, ref: str) -> str | None:
+    @contextmanager
+    def _writing(self, doing: str, kind: ItemKind | None = None,
+                 iid: int | None = None) -> Iterator[None]:
+        """`_errors` for a write, with a 403 explained when GitLab's refusal has a reason
+        beyond the token's role (`gitlab_limits.forbidden_why`; a GET or two, only then)."""
         try:
-            with self._errors(f"reading {path}"):
-                f = project.files.get(file_path=path, ref=ref, **self._read)
-                text: str = f.decode().decode("utf-8")
-                return text
-        except NotFoundError:
-            return None
+            with self._errors(doing, write=True):
+                yield
+        except AuthError as exc:
+            if exc.status != 403:
+                raise
+            raise self._forbidden(exc, doing, kind, iid) from exc
 
-    def _commit(self, project: Any, commit: dict[str, Any]) -> None:
-        with self._errors(f"committing to {commit['branch']}", write=True):
-            project.commits.create(commit, **self._write)
+    def _forbidden(self, exc: AuthError, doing: str, kind: ItemKind | None,
+                   iid: int | None) -> DocsgapError:
+        try:
+            self._info = None  # archived or not, as of now
+            info = self._project_info()
+            item = None
+            if kind is not None and iid is not None:
+                with self._errors(f"reading {kind} {iid}"):
+                    item = self.gl.http_get(f"{self._manager(kind).path}/{int(iid)}",
+                                            **self._read)
+            user = self.username()
+        except DocsgapError:
+            return exc  # the explanation is a bonus: the 403 stands as it was
+        return forbidden_why(exc, doing, self.project, user, info,
+                             item if isinstance(item, dict) else None)
 
     def _errors(self, doing: str, *, write: bool = False) -> AbstractContextManager[None]:
         """docsgap's errors for what python-gitlab raises while `doing` (see gitlab_client)."""

@@ -111,6 +111,7 @@ class GitLabChecks:
                 path=str(data["path_with_namespace"]),
                 web_url=str(data.get("web_url") or ""),
                 issues_enabled=data.get("issues_enabled"),
+                archived=data.get("archived") is True,
                 access_level=_access_level(data.get("permissions")),
             )
 

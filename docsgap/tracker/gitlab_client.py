@@ -97,11 +97,36 @@ def gitlab_errors(
         ) from exc
 
 
+SPAM_HINT = ("nothing was saved, so a rerun cannot duplicate it: docsgap keeps the action "
+             "pending and tries again on the next run. If GitLab refuses it again, reword the "
+             "text (`docsgap review` edits it) or ask a GitLab administrator to trust the bot "
+             "user (Admin area > Users > Trust user); a CAPTCHA cannot be solved through the API")
+
+
+def said(message: Any) -> str:
+    """What GitLab's error body says, in one line: `{"title": ["is too long ..."]}` becomes
+    `title is too long ...`, `{"base": [...]}` and `{"error": ...}` their text."""
+    if isinstance(message, dict):
+        parts = []
+        for key, value in message.items():
+            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+            parts.append(text if key in ("base", "error", "message") else f"{key} {text}")
+        return "; ".join(parts)
+    if isinstance(message, list):
+        return "; ".join(map(str, message))
+    return str(message)
+
+
 def translate(exc: GitlabError, doing: str, *, project: str, write: bool = False,
               retry_after: float | None = None) -> RemoteError:
     """A python-gitlab error as the docsgap error of the same meaning."""
     code = exc.response_code
-    message = f"GitLab refused {doing} ({code}): {exc.error_message}"
+    text = said(exc.error_message)
+    message = f"GitLab refused {doing} ({code}): {text}"
+    if write and code in (400, 409) and "recognized as spam" in text:
+        captcha = " and asks for a CAPTCHA" if code == 409 else ""
+        return WriteRejectedError(f"GitLab's spam check refused {doing}{captcha} ({code}): "
+                                  f"{text}", status=code, hint=SPAM_HINT)
     if isinstance(exc, GitlabAuthenticationError) or code == 401:
         return AuthError(
             f"GitLab refused the credentials while {doing} (401)",

@@ -94,6 +94,8 @@ class ProjectInfo:
     issues_enabled: bool | None = None
     access_level: int | None = None
     """The token user's highest project or group access level (None: not a member/unknown)."""
+    archived: bool = False
+    """An archived project is read-only: GitLab refuses every write with 403."""
 
 
 class TrackerProbe(Protocol):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from docsgap.sandbox.gitlab import forks, mrs, packages, repo, tree, views
+from docsgap.sandbox.gitlab import forks, guards, mrs, notes, packages, repo, tree, views
 from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
 from docsgap.sandbox.gitlab.listing import Listing, filter_items, order, paginate
 from docsgap.sandbox.gitlab.state import GitLabState
@@ -32,7 +32,6 @@ ISSUE_KEYSET_ORDER = ("created_at", "updated_at", "title", "id")
 """Orderings project issues support with `pagination=keyset` (GitLab >= 18.3); the others
 answer 405, as GitLab does for keyset requests it cannot serve."""
 MR_ORDER = ("created_at", "updated_at", "title", "merged_at")
-NOTE_ORDER = ("created_at", "updated_at")
 
 
 def _token(req: Request) -> str | None:
@@ -105,11 +104,14 @@ def _listed(ctx: GitLabCtx, req: Request, project: JSON, kind: str) -> Listing:
                          if k not in ("page", "cursor", "per_page")))
     state = ctx.state
     key = (kind, project["id"], query, state.version, len(state.issues),
-           len(state.merge_requests), state.search_mode, len(state.users))
+           len(state.merge_requests), state.search_mode, len(state.users),
+           ctx.user["id"] if ctx.user else None)
     found = state.listings.get(key)
     if found is None:
         pool = state.issues if kind == "issue" else state.merge_requests
         items = [i for i in pool.values() if i["project_id"] == project["id"]]
+        if kind == "issue":  # confidential ones only for those who may see them
+            items = [i for i in items if guards.can_read_issue(state, project, i, ctx.user)]
         allowed = ISSUE_ORDER if kind == "issue" else MR_ORDER
         mode = state.search_mode if kind == "issue" else "unwrap"
         items = filter_items(req, items, kind=kind, search_mode=mode, users=state.users)
@@ -123,6 +125,7 @@ def _listed(ctx: GitLabCtx, req: Request, project: JSON, kind: str) -> Listing:
 def list_issues(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues` with filters, offset or keyset pagination."""
     project = project_of(ctx, m)
+    guards.count_search(ctx.state, req.arg("search"), ctx.user, ctx.now)
     listed = _listed(ctx, req, project, "issue")
     keyset = (listed.order_by, listed.sort) if listed.order_by in ISSUE_KEYSET_ORDER else None
     return paginate(req, listed.items, ctx.api_root,
@@ -134,14 +137,18 @@ def create_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /projects/:id/issues` -> 201."""
     author = ctx.writer()
     project = project_of(ctx, m)
-    issue = ctx.state.create_issue(project, author, req.form(), ctx.now)
+    guards.may_create_issue(project)
+    form = req.form()
+    guards.issuable_errors(form, create=True)
+    guards.spam_check(ctx.state, "issue", _text(form, "title", "description"))
+    issue = ctx.state.create_issue(project, author, form, ctx.now)
     return ok(views.issue_json(ctx.state, project, issue, ctx.urls), 201)
 
 
 def get_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues/:iid`."""
     project = project_of(ctx, m)
-    issue = ctx.state.issue(project, int(m.group("iid")))
+    issue = guards.visible_issue(ctx.state, project, int(m.group("iid")), ctx.user)
     return ok(views.issue_json(ctx.state, project, issue, ctx.urls))
 
 
@@ -149,21 +156,28 @@ def update_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`PUT /projects/:id/issues/:iid` (state_event, title, description, labels)."""
     actor = ctx.writer()
     project = project_of(ctx, m)
-    issue = ctx.state.issue(project, int(m.group("iid")))
-    ctx.state.update_issue(project, issue, actor, req.form(), ctx.now)
+    issue = guards.visible_issue(ctx.state, project, int(m.group("iid")), ctx.user)
+    guards.writable(project)
+    form = req.form()
+    guards.issuable_errors(form, create=False)
+    if "title" in form or "description" in form:
+        guards.spam_check(ctx.state, "issue", _text(form, "title", "description"))
+    ctx.state.update_issue(project, issue, actor, form, ctx.now)
     return ok(views.issue_json(ctx.state, project, issue, ctx.urls))
 
 
 def list_issue_links(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/issues/:iid/links`."""
     project = project_of(ctx, m)
-    issue = ctx.state.issue(project, int(m.group("iid")))
+    issue = guards.visible_issue(ctx.state, project, int(m.group("iid")), ctx.user)
     result = []
     for link in ctx.state.issue_links:
         if issue["id"] in (link["source_id"], link["target_id"]):
             other_id = link["target_id"] if link["source_id"] == issue["id"] else link["source_id"]
             other = next(i for i in ctx.state.issues.values() if i["id"] == other_id)
             other_project = ctx.state.projects[other["project_id"]]
+            if not guards.can_read_issue(ctx.state, other_project, other, ctx.user):
+                continue
             result.append({**views.issue_json(ctx.state, other_project, other, ctx.urls),
                            "issue_link_id": link["id"], "link_type": link["link_type"],
                            "link_created_at": link["created_at"],
@@ -175,10 +189,12 @@ def create_issue_link(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Respons
     """`POST /projects/:id/issues/:iid/links` -> 201 `{source_issue, target_issue, link_type}`."""
     ctx.writer()
     project = project_of(ctx, m)
-    source = ctx.state.issue(project, int(m.group("iid")))
+    source = guards.visible_issue(ctx.state, project, int(m.group("iid")), ctx.user)
+    guards.writable(project)
     form = req.form()
     target_project = ctx.state.project(unquote(str(form.get("target_project_id") or "")))
-    target = ctx.state.issue(target_project, int(form.get("target_issue_iid") or 0))
+    target = guards.visible_issue(ctx.state, target_project,
+                                  int(form.get("target_issue_iid") or 0), ctx.user)
     link_type = str(form.get("link_type") or "relates_to")
     if any({source["id"], target["id"]} == {lk["source_id"], lk["target_id"]}
            for lk in ctx.state.issue_links):
@@ -195,51 +211,9 @@ def create_issue_link(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Respons
     }, 201)
 
 
-# --- notes (issues and merge requests) -------------------------------------------------------
-
-
-def list_notes(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET .../:iid/notes`: default order created_at **desc**, system notes included."""
-    project = project_of(ctx, m)
-    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
-    notes, _, _ = order(req, ctx.state.notes_of(item), NOTE_ORDER)
-    return paginate(req, notes, ctx.api_root, lambda n: views.note_json(ctx.state, n, ctx.urls))
-
-
-def create_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`POST .../:iid/notes` -> 201; a body of only quick actions -> 202 without a note."""
-    author = ctx.writer()
-    project = project_of(ctx, m)
-    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
-    body = str(req.form().get("body") or "")
-    note = ctx.state.add_note(project, item, author, body, ctx.now)
-    if note is None:
-        return ok({"commands_changes": {}, "summary": []}, 202)
-    return ok(views.note_json(ctx.state, note, ctx.urls), 201)
-
-
-def _note(ctx: GitLabCtx, m: re.Match[str]) -> tuple[JSON, JSON, JSON]:
-    project = project_of(ctx, m)
-    item = ctx.state.noteable(project, m.group("kind"), int(m.group("iid")))
-    note = ctx.state.notes.get(int(m.group("note")))
-    if note is None or note["noteable_id"] != item["id"]:
-        raise gitlab_not_found("Note")
-    return project, item, note
-
-
-def get_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET .../:iid/notes/:note_id`."""
-    _, _, note = _note(ctx, m)
-    return ok(views.note_json(ctx.state, note, ctx.urls))
-
-
-def update_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`PUT .../:iid/notes/:note_id` (body)."""
-    actor = ctx.writer()
-    project, item, note = _note(ctx, m)
-    body = str(req.form().get("body") or "")
-    ctx.state.update_note(project, item, note, actor, body, ctx.now)
-    return ok(views.note_json(ctx.state, note, ctx.urls))
+def _text(form: JSON, *names: str) -> str:
+    """The form's text fields the spam check reads, one per line."""
+    return "\n".join(str(form.get(n) or "") for n in names)
 
 
 # --- merge requests --------------------------------------------------------------------------
@@ -248,6 +222,7 @@ def update_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 def list_merge_requests(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/merge_requests` (state, labels, source_branch, updated_after, ...)."""
     project = project_of(ctx, m)
+    guards.count_search(ctx.state, req.arg("search"), ctx.user, ctx.now)
     listed = _listed(ctx, req, project, "merge_request")
     return paginate(req, listed.items, ctx.api_root,
                     lambda r: views.merge_request_json(ctx.state, project, r, ctx.urls))
@@ -258,7 +233,10 @@ def create_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Resp
     with `target_project_id`, the MR belongs to the target project."""
     author = ctx.writer()
     project = project_of(ctx, m)
-    mr = mrs.create_merge_request(ctx.state, project, author, req.form(), ctx.now)
+    guards.writable(project)
+    form = req.form()
+    guards.issuable_errors(form, create=True)
+    mr = mrs.create_merge_request(ctx.state, project, author, form, ctx.now)
     target = ctx.state.projects[mr["project_id"]]  # another one when `target_project_id` says
     return ok(views.merge_request_json(ctx.state, target, mr, ctx.urls), 201)
 
@@ -275,7 +253,9 @@ def update_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Resp
     actor = ctx.writer()
     project = project_of(ctx, m)
     mr = ctx.state.merge_request(project, int(m.group("iid")))
+    guards.writable(project)
     form = req.form()
+    guards.issuable_errors(form, create=False)
     if form.get("state_event") == "merge":
         repo.merge(ctx.state, project, mr, actor, ctx.now)
         form = {k: v for k, v in form.items() if k != "state_event"}
@@ -288,6 +268,7 @@ def merge_merge_request(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Respo
     actor = ctx.writer()
     project = project_of(ctx, m)
     mr = ctx.state.merge_request(project, int(m.group("iid")))
+    guards.writable(project)
     repo.merge(ctx.state, project, mr, actor, ctx.now)
     return ok(views.merge_request_json(ctx.state, project, mr, ctx.urls))
 
@@ -326,6 +307,7 @@ def create_commit(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /repository/commits` -> 201 commit."""
     actor = ctx.writer()
     project = project_of(ctx, m)
+    guards.writable(project)
     made = repo.commit(ctx.state, project, actor, req.form(), ctx.now)
     return ok(views.commit_json(project, made, ctx.urls), 201)
 
@@ -341,6 +323,7 @@ def create_branch(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST /repository/branches` (`branch`, `ref`) -> 201."""
     actor = ctx.writer()
     project = project_of(ctx, m)
+    guards.writable(project)
     form = req.form() or {k: v[-1] for k, v in req.query.items()}
     made = repo.create_branch(ctx.state, project, str(form.get("branch") or ""),
                               str(form.get("ref") or ""), ctx.now, actor)
@@ -360,10 +343,6 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("PUT", rf"{_P}/issues/(?P<iid>\d+)", update_issue),
     route("GET", rf"{_P}/issues/(?P<iid>\d+)/links", list_issue_links),
     route("POST", rf"{_P}/issues/(?P<iid>\d+)/links", create_issue_link),
-    route("GET", rf"{_ITEM}/notes", list_notes),
-    route("POST", rf"{_ITEM}/notes", create_note),
-    route("GET", rf"{_ITEM}/notes/(?P<note>\d+)", get_note),
-    route("PUT", rf"{_ITEM}/notes/(?P<note>\d+)", update_note),
     route("GET", rf"{_P}/merge_requests", list_merge_requests),
     route("POST", rf"{_P}/merge_requests", create_merge_request),
     route("GET", rf"{_P}/merge_requests/(?P<iid>\d+)", get_merge_request),
@@ -374,6 +353,7 @@ ROUTES: list[Route[GitLabCtx]] = [
     route("POST", rf"{_P}/repository/commits", create_commit),
     route("GET", rf"{_P}/repository/branches/(?P<branch>[^/]+)", get_branch),
     route("POST", rf"{_P}/repository/branches", create_branch),
+    *notes.routes(_ITEM),
     *packages.routes(_P),
     *forks.routes(_P),
     *tree.routes(_P),

@@ -52,6 +52,16 @@ class GitLabState:
     search_mode: str = "unwrap"
     """How issue text is indexed for `search=`: `unwrap` (tags and HTML comments unwrapped, as
     current GitLab does) or `raw` (older releases: PostgreSQL drops a tag or comment whole)."""
+    search_rate_limit: int = 30
+    """Searches (`search=` on issue and MR lists) a user may make per minute (GitLab's
+    application setting; its default is 30, 0 turns the limit off)."""
+    search_rate_limit_unauthenticated: int = 10
+    search_counts: dict[tuple[Any, int], int] = field(default_factory=dict)
+    """Searches per (user id or "ip", minute window)."""
+    spam_rules: list[JSON] = field(default_factory=list)
+    """What the spam check says of new or edited issues and notes (`gitlab.guards`):
+    `{"on": "issue"|"note", "pattern": regex, "verdict": "disallow"|"captcha", "count": n}`."""
+    spam_logs: int = 0
     _last_note_id: int = 900000
     version: int = 0
     """Moves on every change to an issue or MR, so lists can keep their sorted order."""
@@ -237,7 +247,8 @@ class GitLabState:
         if not system:
             if not body.strip():
                 raise gitlab_bad_request("body is empty")
-            if item.get("discussion_locked") and not author.get("admin"):
+            # `IssuablePolicy`: a locked discussion takes notes from project members only.
+            if item.get("discussion_locked") and not self.access_level(project, author):
                 raise HttpError(gitlab_message(403, "403 Forbidden"))
             commands_only = only_quick_actions(body)
             self.record_text(project, item, "note", body, author,

@@ -52,7 +52,9 @@ def project_json(state: GitLabState, project: JSON, urls: Urls,
         "description": project.get("description", ""), "default_branch": project["default_branch"],
         "visibility": "public", "web_url": f"{urls.web}/{path}",
         "http_url_to_repo": f"{urls.web}/{path}.git", "created_at": project["created_at"],
-        "last_activity_at": project["created_at"], "issues_enabled": True,
+        "last_activity_at": project["created_at"],
+        "issues_enabled": project.get("issues_enabled", True) is not False,
+        "archived": bool(project.get("archived")),
         "merge_requests_enabled": True, "open_issues_count": sum(
             1 for i in state.issues.values()
             if i["project_id"] == project["id"] and i["state"] == "opened"),
