@@ -24,6 +24,7 @@ def _status_word(o: Outcome) -> str:
         "already_done": "already done",
         "failed": "FAILED",
         "pending_review": "queued for review",
+        "queued": "awaiting forum moderator",
         "dry_run": "would do" if not o.error else o.error,
     }[o.status]
 

@@ -249,6 +249,10 @@ class Scanner:
 
     def _links(self, thread_url: str, post: Post) -> None:
         """Issue/MR links anyone posted; docsgap's own replies (by marker) keep their URL."""
+        if post.username.lower() in self.bots:  # a reply that waited for a moderator is out
+            for key in compose.find_markers(post.raw or post.cooked):
+                if (self.store.ledger_entry(key) or {}).get("status") in ("queued", "rejected"):
+                    self.store.ledger_finish(key, "done", remote_url=f"{thread_url}/{post.number}")
         text = f"{post.cooked}\n{post.raw or ''}"
         found = tracker_links(text)
         if not found:

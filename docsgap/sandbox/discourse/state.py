@@ -60,6 +60,15 @@ class ForumSettings:
     real: 60); 0 turns the anonymous cache off."""
     anon_cache_store_threshold: int = 2
     """Asks of one cache key within that time before its answer is stored (real: 2)."""
+    max_post_length: int = 32000
+    body_min_entropy: int = 7
+    """Distinct characters a body needs (`TextSentinel#entropy`)."""
+    approve_post_count: int = 0
+    """Posts of users at trust level 0-1 wait for approval until they have this many."""
+    approve_unless_allowed_groups: list[str] = field(default_factory=lambda: ["trust_level_0"])
+    """Posts of users in none of these groups wait for approval (real default: everyone)."""
+    watched_words: dict[str, list[str]] = field(default_factory=dict)
+    """Action -> words: `block` (422) and `require_approval` (queued) are honoured."""
 
     @classmethod
     def discourse(cls) -> ForumSettings:
@@ -91,7 +100,10 @@ class ForumState:
     base_path: str = "/forum"
     """Where the site lives below the host ("" when served from the root)."""
     mentions_seen: list[JSON] = field(default_factory=list)
-    memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], tuple[float, Any]] = field(default_factory=dict)
+    """API payload -> (when, its answer: a post id, an `enqueued` answer or a 422)."""
+    queued: dict[int, JSON] = field(default_factory=dict)
+    """The approval queue: `ReviewableQueuedPost`s by id, with their `status`."""
     recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
     last_post_at: dict[int, float] = field(default_factory=dict)
     anon_cache: AnonCache = field(default_factory=AnonCache)
