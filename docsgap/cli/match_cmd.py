@@ -23,7 +23,6 @@ from docsgap.dedupe.baselines import (
 from docsgap.dedupe.evalreport import render_text, to_json
 from docsgap.dedupe.evaluate import PoolMatcher, read_pool, read_queries, result_json
 from docsgap.dedupe.matcher import decide
-from docsgap.dedupe.ranker import RANKER_FILE
 from docsgap.dedupe.scoring import DecideFn, Scores, evaluate, rank_all
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.models import Candidate
@@ -75,8 +74,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                  "folded into training.",
         ),
         output: Path = typer.Option(
-            RANKER_FILE, "--output", "-o", help="Where to write the weights (JSON)."
-        ),
+            ..., "--output", "-o", metavar="FILE", help="Where to write the weights (JSON). "
+            "Never a default: the shipped docsgap/dedupe/ranker.json inside the installed "
+            "package is only replaced when named."),
         date: str = typer.Option("", "--date", help="The date the card records."),
     ) -> None:
         """Fit the dedup ranker on the train split of the labelled duplicates (plus review
@@ -108,6 +108,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         config: Path | None = CONFIG_OPT,
         no_replay: bool = NO_REPLAY_OPT,
+        as_json: bool = common.JSONL_OPT,
     ) -> None:
         """Match each query against the pool and write one JSON line per query: the decision
         (link, review, new), the best item and the ranked candidates with their explanation
