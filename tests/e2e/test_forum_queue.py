@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from docsgap.act.planview import render_text
 from docsgap.compose import find_markers
 from docsgap.demo import demo_config
 from docsgap.loop.run import RunReport, run_once
@@ -47,6 +48,9 @@ def test_a_queued_reply_is_written_once_through_reruns_a_lost_state_and_approval
     queued = {k for k, status in forum_outcomes(first).items() if status == "queued"}
     assert queued and first.exit_code == 0
     assert not bot_markers(sandbox)  # nothing visible yet
+    shown = render_text(first.result, applied=True)
+    assert "awaiting forum moderator" in shown
+    assert "queued for forum moderator approval (pending post" in shown
     waiting = pending(sandbox)
     assert len(waiting) == len(queued)
     store = StateStore(cfg.state_path, read_only=True)

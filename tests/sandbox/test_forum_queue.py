@@ -14,6 +14,7 @@ from docsgap.sandbox import (
     SANDBOX_DISCOURSE_GRANULAR_KEY,
     Sandbox,
 )
+from docsgap.sandbox.seed import load_demo_data
 
 BOT = SANDBOX_DISCOURSE_API_USERNAME
 TEXT = "Thanks for the report! We opened a documentation issue for this page."
@@ -161,3 +162,19 @@ def test_length_and_entropy_are_checked_queued_or_not(
     refused = post(sandbox, raw)
     assert refused.status_code == 422 and refused.json()["errors"] == [message]
     assert not sandbox.state()["queued_posts"]
+
+
+def test_a_seed_sets_the_queue_rules() -> None:
+    data = load_demo_data()
+    data["forum"]["settings"] = {"watched_words": {"require_approval": ["thanks"]}}
+    category = next(t for t in data["forum"]["topics"] if t["id"] == 1003)["category_id"]
+    for c in data["forum"]["categories"]:
+        c["require_reply_approval"] = c["id"] == category
+    with Sandbox(data) as seeded:
+        assert post(seeded, topic_id=1001).json()["action"] == "enqueued"  # the word
+        assert "id" in post(seeded, "A plain reply about the page.", topic_id=1001).json()
+        assert post(seeded, "Another plain reply, on the page.", topic_id=1003).json()[
+            "action"] == "enqueued"  # the category
+        seeded.reset()  # the seed's rules survive a reset; its queue does not
+        assert seeded.state()["queued_posts"] == []
+        assert seeded.forum_settings.watched_words == {"require_approval": ["thanks"]}

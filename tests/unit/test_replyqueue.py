@@ -12,7 +12,7 @@ from docsgap.forum.discourse_pending import same_reply
 from docsgap.forum.interface import QueuedReply
 from docsgap.models import PostRef, RunResult, Thread
 from docsgap.state import StateStore
-from tests.fakes import FakeForum, FakeTracker
+from tests.fakes import Crash, FakeForum, FakeTracker
 from tests.unit.test_pipeline import make, run
 
 
@@ -24,11 +24,14 @@ class QueueingForum(FakeForum):
         self.queue: dict[int, tuple[int, str]] = {}
         self.queued_writes = 0
         self.refuse: RemoteError | None = None
+        self.crash_after_queueing = False
 
     def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None
               ) -> PostRef | QueuedReply:
         self.queued_writes += 1
         self.queue[100 + self.queued_writes] = (topic_id, raw)
+        if self.crash_after_queueing:
+            raise Crash("the process dies before it reads the answer")
         return QueuedReply(100 + self.queued_writes, topic_id, self.threads[topic_id].url)
 
     def queued_reply(self, topic_id: int, raw: str) -> QueuedReply | None:
@@ -109,3 +112,20 @@ def test_an_approved_reply_is_found_by_its_marker(tmp_path: Path) -> None:
     assert set(queued) <= set(ledger(tmp_path, "done"))
     assert not ledger(tmp_path, "queued")
     assert forum.queued_writes == len(queued) == len(forum.replies)
+
+
+def test_a_crash_after_the_forum_queued_a_reply_queues_no_second_copy(tmp_path: Path) -> None:
+    forum, cfg, tracker = setup(tmp_path)
+    forum.crash_after_queueing = True
+    try:
+        run(cfg, forum, tracker)
+    except Crash:
+        pass
+    assert forum.queued_writes == 1 and ledger(tmp_path, "started")
+    forum.crash_after_queueing = False
+
+    rerun = run(cfg, forum, tracker)
+
+    assert statuses(rerun) == {"queued"}
+    assert len(forum.queue) == forum.queued_writes == len(ledger(tmp_path, "queued"))
+    assert len({raw for _, raw in forum.queue.values()}) == len(forum.queue)
