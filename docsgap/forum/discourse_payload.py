@@ -5,9 +5,9 @@ Shape problems surface as `PayloadError` (through `parse`), never as KeyError or
 Posts docsgap must never quote or answer are *withheld* here, so every read path gets it: a
 post that is deleted (`deleted_at`: staff keys still get these), hidden after flags
 (`hidden`; staff get the text), withdrawn by its author (`user_deleted`), or in a topic that is
-deleted, a private message or in a read-restricted category. A withheld post keeps its place
-and its reason but loses its text, except docsgap's own markers (so a rerun still knows what
-it wrote).
+deleted, a private message, unlisted (`visible: false`) or in a read-restricted category.
+A withheld post keeps its place and its reason but loses its text, except docsgap's own
+markers (so a rerun still knows what it wrote).
 """
 
 from __future__ import annotations
@@ -67,6 +67,9 @@ def topic_withheld(topic: Mapping[str, Any]) -> str | None:
         return "topic deleted by a moderator"
     if topic.get("archetype") == "private_message":
         return "a private message"
+    if topic.get("visible") is False:
+        # Anyone with the URL still reads it, but a moderator took it out of every list.
+        return "unlisted by a moderator"
     return None
 
 

@@ -165,12 +165,12 @@ class ForumState:
 
     def topic_for(self, topic_id: int, user: JSON | None) -> JSON:
         """The topic if `user` may see it, else a 404 (Discourse hides what you cannot see).
-        Staff see deleted and unlisted topics."""
+        Staff see deleted topics; an unlisted topic is for anyone with its URL
+        (`Guardian#can_see_topic?` does not look at `visible`: only lists do)."""
         topic = self.topics.get(topic_id)
         staff = self.is_staff(user)
         if (topic is None or not self.can_see_category(user, topic["category_id"])
-                or (topic["deleted_at"] is not None and not staff)
-                or (not topic["visible"] and not staff)):
+                or (topic["deleted_at"] is not None and not staff)):
             raise HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
         return topic
 
@@ -204,7 +204,8 @@ class ForumState:
         self, before: int | None, viewer: JSON | None, limit: int, *, window: int | None = None
     ) -> list[JSON]:
         """Up to `limit` posts `/posts.json` lists for `viewer` (regular, neither deleted nor
-        hidden, in topics they can list) with ids below `before` (all when `None`), highest id
+        hidden, in listed topics they can see: `Post.visible` leaves out unlisted topics' posts
+        for staff too) with ids below `before` (all when `None`), highest id
         first: a walk down the id index, not a scan. With `window`, only ids in
         (before - window, before] (older Discourse; `before` None: the newest id)."""
         order = self._post_order
@@ -225,8 +226,7 @@ class ForumState:
             if topic_id not in seen:
                 topic = self.topics.get(topic_id)
                 seen[topic_id] = topic is not None and topic["deleted_at"] is None and (
-                    self.can_see_category(viewer, topic["category_id"])
-                    and (topic["visible"] or self.is_staff(viewer)))
+                    self.can_see_category(viewer, topic["category_id"]) and topic["visible"])
             if seen[topic_id]:
                 found.append(post)
         return found
