@@ -162,3 +162,22 @@ def test_spam_check_refuses_issues_400_or_409_and_notes_400_saving_nothing(
     # `count` 1 rules are used up: the same text passes the next time.
     assert requests.post(api(sandbox, "/issues"), headers=BOT, timeout=5,
                          json={"title": "Docs", "description": "best casino"}).status_code == 201
+
+
+def test_note_and_issue_creation_limits_are_gitlab_coms(sandbox: Sandbox) -> None:
+    state = gl(sandbox)
+    assert (state.issues_create_limit, state.notes_create_limit) == (200, 60)
+    state.issues_create_limit, state.notes_create_limit = 2, 3
+    made = [requests.post(api(sandbox, "/issues"), headers=BOT, json={"title": f"t{n}"},
+                          timeout=5) for n in range(3)]
+    assert [r.status_code for r in made] == [201, 201, 429]
+    assert made[2].json() == {"message": {"error": "This endpoint has been requested too many "
+                                                   "times. Try again later."}}
+    assert made[2].headers["Retry-After"] == "60"
+    iid = made[0].json()["iid"]
+    # Notes count per user before the issue is even looked up: a 404 uses one up too.
+    assert requests.post(api(sandbox, "/issues/999999/notes"), headers=BOT, json={"body": "x"},
+                         timeout=5).status_code == 404
+    notes = [requests.post(api(sandbox, f"/issues/{iid}/notes"), headers=BOT,
+                           json={"body": "x"}, timeout=5).status_code for _ in range(3)]
+    assert notes == [201, 201, 429]
