@@ -373,7 +373,7 @@ def _without_a_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list
     return CliRunner().invoke(app, [*argv, "--state", str(state)])
 
 
-@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review"],
+@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review", "--list"], ["review"],
                                   ["review", "--accept-all"], ["review", "--accept", "x"]])
 def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                              argv: list[str]) -> None:
@@ -474,4 +474,22 @@ def test_docs_sync_from_a_missing_checkout_says_so_and_creates_no_state(
     result = CliRunner().invoke(app, ["docs", "sync", "--path", "../no-such-checkout"])
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "--path ../no-such-checkout: no such folder" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_state_push_with_no_state_makes_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """`state push` before any run (exit 9, as its help says) left an empty .docsgap/ behind."""
+    from docsgap.tracker.gitlab_packages import GitLabPackages
+
+    _target_env(monkeypatch, tmp_path)
+    monkeypatch.delenv("DOCSGAP_STATE")
+
+    def no_upload(*_a: object, **_k: object) -> None:
+        raise AssertionError("uploaded without a state")
+
+    monkeypatch.setattr(GitLabPackages, "upload", no_upload)
+    result = CliRunner().invoke(app, ["state", "push"])
+    assert result.exit_code == ExitCode.STATE, result.output
+    assert "no state to save at .docsgap/state.db" in result.output
     assert list(tmp_path.iterdir()) == []
