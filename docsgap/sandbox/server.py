@@ -324,6 +324,12 @@ class Sandbox:
         with self._lock:
             return review_queued(self.forum, pending_id, verdict, self._now())
 
+    def move_posts(self, topic_id: int, post_ids: list[int], destination: int, *,
+                   by: str = "claire_mod") -> None:
+        """A moderator moves posts into an existing topic (a merge when all are moved)."""
+        with self._lock:
+            self.forum.move_posts(topic_id, post_ids, destination, by, self._now())
+
     def edit_post(self, post_id: int, raw: str) -> None:
         """Its author edits a post (a new version; the id stays)."""
         with self._lock:

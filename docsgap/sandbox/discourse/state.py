@@ -268,6 +268,36 @@ class ForumState:
         post["updated_at"] = iso(now)
         post["version"] += 1
 
+    def move_posts(self, topic_id: int, post_ids: list[int], destination: int, by: str,
+                   now: float) -> None:
+        """A moderator moves posts to an existing topic (`PostMover#to_topic`, sequential): each
+        keeps its id and gets the destination and the next post numbers there; a first post is
+        created anew in the destination (a new id, the original's `created_at`) and stays where
+        it was. The original topic gets a small-action post and is closed once emptied."""
+        source, target = self.topics[topic_id], self.topics[destination]
+        moving = sorted((self.posts[i] for i in post_ids), key=lambda p: p["post_number"])
+        everything = len(moving) == sum(
+            1 for i in source["post_ids"] if self.posts[i]["post_type"] in (REGULAR, WHISPER)
+            and self.posts[i]["deleted_at"] is None)
+        for post in moving:
+            if post["post_number"] == 1:
+                self.add_post(target, self.users[post["user_id"]], post["raw"], now,
+                              created_at=post["created_at"])
+                continue
+            source["post_ids"].remove(post["id"])
+            target["post_ids"].append(post["id"])
+            post["topic_id"] = destination
+            post["post_number"] = max(self.posts[i]["post_number"]
+                                      for i in target["post_ids"]) + 1
+            post["reply_to_post_number"] = None
+        moderator = self.user(by)
+        assert moderator is not None
+        self.add_post(source, moderator, f"I moved {len(moving)} posts to an existing topic: "
+                      f"[{target['title']}]({self.base_path}/t/{target['slug']}/{destination})",
+                      now, post_type=SMALL_ACTION, action_code="split_topic")
+        if everything:  # `close_topic_and_schedule_deletion` (the deletion is not modelled)
+            source["closed"] = True
+
     def _user_id(self, username: str) -> int:
         user = self.user(username)
         if user is None:
