@@ -102,6 +102,15 @@ class NotFoundError(RemoteError):
     """404/410: the topic, project, issue or file does not exist (or is hidden)."""
 
 
+class ProjectNotFoundError(NotFoundError):
+    """GitLab answered 404 "Project Not Found" for the configured project path. Almost always
+    a mistyped `gitlab.project` (or `docs.projects`), so it is a configuration error (exit 3)
+    naming the path; a private project answers the same to a token whose user cannot see it.
+    Still a `NotFoundError`, so code that treats a 404 as "nothing there" is unchanged."""
+
+    exit_code = ExitCode.CONFIG
+
+
 class RateLimitedError(RemoteError):
     """429 after retries, or the run's request budget is spent; the next run resumes."""
 

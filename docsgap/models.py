@@ -305,7 +305,9 @@ class Plan:
     """(signal key, match) for every signal."""
 
 
-OutcomeStatus = Literal["applied", "already_done", "failed", "pending_review", "dry_run"]
+OutcomeStatus = Literal[
+    "applied", "already_done", "failed", "pending_review", "dry_run", "queued"]
+"""`queued`: a forum reply Discourse holds for a moderator's approval (not yet visible)."""
 
 
 @dataclass(frozen=True, slots=True)

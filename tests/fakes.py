@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from docsgap.errors import NotFoundError, UnavailableError, WriteRejectedError
-from docsgap.forum.interface import ChangedTopics, LatestPost, TopicRead
+from docsgap.forum.interface import ChangedTopics, LatestPost, QueuedReply, TopicRead
 from docsgap.models import (
     IssueDraft,
     ItemKind,
@@ -114,6 +114,10 @@ class FakeForum:
         self.replies.append((topic_id, raw))
         self.faults.check("after")
         return PostRef(post.id, topic_id, post.number, f"{t.url}/{post.number}")
+
+    def queued_reply(self, topic_id: int, raw: str) -> QueuedReply | None:
+        """No approval queue here (tests/e2e meet the sandbox's)."""
+        return None
 
 
 @dataclass

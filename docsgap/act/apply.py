@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from docsgap import compose
+from docsgap.act import replyqueue
 from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.docs import questions
@@ -23,6 +24,7 @@ from docsgap.models import (
     Outcome,
     OutcomeStatus,
     Plan,
+    PostRef,
     Signal,
     Thread,
     TrackerItem,
@@ -106,6 +108,8 @@ class Applier:
         if done and done["status"] == "done":
             self.results[action.key] = done["remote_url"] or ""
             return Outcome(action, "already_done", done["remote_url"])
+        if done and done["status"] == "rejected":  # by a forum moderator: not reposted
+            return Outcome(action, "dry_run", error=f"not applied: {done['error']}")
         mode = mode_of(action, self.config, verdicts)
         if mode in ("off", "rejected"):
             return Outcome(action, "dry_run", error=f"not applied: {mode}")
@@ -133,12 +137,18 @@ class Applier:
             if skip.url:
                 self.results[action.key] = skip.url
             return Outcome(action, "already_done", skip.url, error=str(skip))
+        except replyqueue.Queued as queued:
+            replyqueue.record(self.store, action, "queued", str(queued))
+            return Outcome(action, "queued", error=str(queued))
+        except replyqueue.Rejected as rejected:  # reported (exit 7) once, then never reposted
+            replyqueue.record(self.store, action, "rejected", str(rejected))
+            return Outcome(action, "failed", error=str(rejected))
         except RateLimitedError as exc:
-            self.store.ledger_finish(action.key, "failed", error=f"rate limit: {exc}")
+            self.store.ledger_finish(action.key, replyqueue.kept(done), error=f"rate limit: {exc}")
             return Outcome(action, "failed", error=f"rate limit: {exc}")
         except RemoteError as exc:
             log.warning("%s failed: %s", action.key, exc)
-            self.store.ledger_finish(action.key, "failed", error=str(exc))
+            self.store.ledger_finish(action.key, replyqueue.kept(done), error=str(exc))
             return Outcome(action, "failed", error=str(exc))
         self.results[action.key] = url
         return Outcome(action, "applied", url)
@@ -281,9 +291,7 @@ class Applier:
             raise _Skipped(f"no docs-first reply: answered ({answered})", url)
         if thread.closed or thread.archived:
             raise _Skipped("topic is closed or archived now; no post")
-        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
-        self.fresh.pop(thread_id, None)
-        ref = self.forum.reply(thread_id, self._edited(action) or action.body)
+        ref = self._send(action, thread_id, self._edited(action) or action.body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)
         questions.mark_answered(self.store, thread_id, "docsgap")
         return ref.url
@@ -321,13 +329,18 @@ class Applier:
     def _post(self, action: Action, thread_id: int, target: str, body: str, *,
               field: str) -> str:
         """Post in the thread between the ledger's start and finish, then record the post."""
-        self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
-        self.fresh.pop(thread_id, None)
-        ref = self.forum.reply(thread_id, body)
+        ref = self._send(action, thread_id, body)
         self.store.ledger_finish(action.key, "done", remote_url=ref.url)
         self.store.record_link(thread_id, target, source="docsgap")
         self.store.set_link_field(thread_id, target, **{field: ref.url})
         return ref.url
+
+    def _send(self, action: Action, thread_id: int, body: str) -> PostRef:
+        """Post once, the approval queue included (`replyqueue.send`)."""
+        self.fresh.pop(thread_id, None)
+        forum = self.config.forum
+        return replyqueue.send(self.forum, self.store, action, thread_id, body,
+                               ours=(forum.api_username, *forum.bot_usernames))
 
     def _usable(self, signals: Sequence[Signal]) -> list[Signal]:
         """The signals whose quoted posts may still be used: each thread is read again (once

@@ -161,6 +161,7 @@ class FollowUps:
 _STATUS = {
     "applied": "posted", "already_done": "already posted", "failed": "FAILED",
     "pending_review": "queued for review (docsgap review)",
+    "queued": "awaiting forum moderator approval",
 }
 
 

@@ -24,6 +24,7 @@ def _status_word(o: Outcome) -> str:
         "already_done": "already done",
         "failed": "FAILED",
         "pending_review": "queued for review",
+        "queued": "awaiting forum moderator",
         "dry_run": "would do" if not o.error else o.error,
     }[o.status]
 
@@ -69,6 +70,8 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
                 lines.append(f"    match: {m.reason}")
         if o and o.status == "failed" and o.error:
             lines.append(f"    error: {o.error}")
+        elif o and o.status == "queued" and o.error:
+            lines.append(f"    {o.error}")
     if plan.skips and not compact:
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)

@@ -97,6 +97,18 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+GLOBAL_OPTIONS = frozenset({"-v", "-vv", "-vvv", "--verbose", "--debug"})
+"""The root's options that carry no value, which people also type after the command."""
+
+
+def hoist_global_options(argv: Sequence[str]) -> list[str]:
+    """`docsgap run -v` as `docsgap -v run`: the README's `-v` and `--debug` belong to the root,
+    and after the command click said "No such option: -v" (exit 2). Nothing after `--` moves."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    moved = [a for a in argv[:end] if a in GLOBAL_OPTIONS]
+    return [*moved, *(a for a in argv[:end] if a not in GLOBAL_OPTIONS), *argv[end:]]
+
+
 def _output_closed() -> bool:
     """Whether click/typer met a closed stdout (EPIPE): that is the only place they wrap the
     streams in their `PacifyFlushWrapper` before exiting 1."""
@@ -107,11 +119,12 @@ def main() -> None:
     """Console-script entry point. Standalone mode maps usage errors to exit 2 and passes
     each command's documented exit code through; Ctrl-C outside a command exits 130, and a
     reader that closed the output early (`| head`) 141, not click's 1 (kept for bugs)."""
-    app = register(modules_for(sys.argv[1:]))
+    args = hoist_global_options(sys.argv[1:])
+    app = register(modules_for(args))
     try:
-        app()
+        app(args=args)
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo(common.INTERRUPTED, err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except SystemExit as exc:
         if exc.code == 1 and _output_closed():

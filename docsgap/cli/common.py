@@ -24,6 +24,9 @@ R = TypeVar("R")
 
 DEBUG = False
 
+INTERRUPTED = ("interrupted: what was done and recorded so far is kept; run the same command "
+               "again to go on from there")
+
 
 @dataclass(frozen=True)
 class Groups:
@@ -100,7 +103,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise _failed(exc, kwargs) from exc
         except (KeyboardInterrupt, click.exceptions.Abort):
             # click's prompts turn Ctrl-C and end of input into Abort (typer has its own).
-            typer.echo("interrupted", err=True)
+            typer.echo(INTERRUPTED, err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except click.ClickException as exc:  # click.edit without a working editor, ...
             typer.echo(f"error: {exc.format_message()}", err=True)
@@ -125,6 +128,11 @@ def _failed(exc: DocsgapError, params: dict[str, Any]) -> typer.Exit:
 def echo_json(data: Any) -> None:
     """Print JSON to stdout (stable key order, UTF-8)."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+JSONL_OPT = typer.Option(
+    False, "--json", help="Accepted for scripts: the output is JSON lines already.")
+"""`--json` on the commands whose output is always JSON lines (`--json` is on every command)."""
 
 
 class TerminalProgress:
@@ -200,7 +208,7 @@ def writing(path: Path, what: str = "a file path") -> Iterator[None]:
 def write_or_echo(text: str, output: Path | None) -> None:
     """`text` to `output`, or to stdout without one. Called once the whole text is made, so a
     failed run leaves no partial file."""
-    if output is not None:
+    if output is not None and str(output) != "-":  # "-" is stdout, as everywhere
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:  # a folder, a missing parent, no permission: not a bug

@@ -22,7 +22,7 @@ from docsgap.detect.evaluate import (
     split_records,
 )
 from docsgap.detect.examples import failing_examples
-from docsgap.detect.model import SHIPPED, read_model, save_model
+from docsgap.detect.model import read_model, save_model
 from docsgap.detect.rules import load_rules
 from docsgap.detect.ruleset import RuleSet
 from docsgap.detect.split import SPLITS, default_shared
@@ -122,6 +122,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         rules: list[Path] | None = RULES_OPT,
         model: Path | None = MODEL_OPT,
         no_model: bool = NO_MODEL_OPT,
+        as_json: bool = common.JSONL_OPT,
     ) -> None:
         """Detect docs gaps in each record and write one JSON line per record (id, is_gap,
         gap_type, score, rules, evidence, docs_urls, doc_paths). A record with "kind": "comment"
@@ -191,8 +192,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             "../shared-local/detect-extra-all.jsonl, detect-extra-forum3.jsonl and "
             "detect-extra-forum4.jsonl (see its model card)."),
         output: Path = typer.Option(
-            SHIPPED, "--output", "-o", help="Where to write the model (default: the one "
-            "shipped in the package); its card goes beside it as MODEL_CARD.md."),
+            ..., "--output", "-o", metavar="FILE", help="Where to write the model, e.g. "
+            "my-rules/detect-model.json.gz (never a default: the shipped one inside the "
+            "installed package is only replaced when named); its card goes beside it as "
+            "MODEL_CARD.md."),
     ) -> None:
         """Fit the learned detection scorer. Every setting (regularisation, character n-gram
         weight, thread-title context, row weighting, threshold) is chosen by cross-validation
@@ -299,6 +302,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--templates", help="Templates directory to check with the shipped ones "
             "[default: templates_dir from docsgap.toml]."),
         config: Path | None = CONFIG_OPT,
+        as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON: ok, "
+                                     "counts, template problems, failing examples."),
     ) -> None:
         """Validate every rules file and the outbound-text templates (problems as
         file:line: message, exit 4), then run every rule's examples (failures exit 8). By
@@ -310,21 +315,28 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             templates = cfg.templates_dir if templates is None else templates
         ruleset = load_rules(rules or ())
         template_problems = compose.check_templates(templates)
+        failures = [] if template_problems else failing_examples(ruleset)
+        if as_json:
+            common.echo_json({
+                "ok": not template_problems and not failures, "rules": len(ruleset.rules),
+                "cancellers": len(ruleset.cancellers), "examples": _example_count(ruleset),
+                "files": len(ruleset.files), "template_problems": template_problems,
+                "failing_examples": [str(f) for f in failures]})
         for problem in template_problems:
             typer.echo(problem, err=True)
         if template_problems:
             typer.echo(f"error: {len(template_problems)} problem(s) in templates", err=True)
             raise typer.Exit(int(ExitCode.RULES))
-        failures = failing_examples(ruleset)
         for failure in failures:
             typer.echo(failure, err=True)
         if failures:
             typer.echo(f"error: {len(failures)} example(s) failed", err=True)
             raise typer.Exit(int(ExitCode.CHECK_FAILED))
-        typer.echo(
-            f"OK: {len(ruleset.rules)} rules, {len(ruleset.cancellers)} cancellers, "
-            f"{_example_count(ruleset)} examples in {len(ruleset.files)} files; templates OK"
-        )
+        if not as_json:
+            typer.echo(
+                f"OK: {len(ruleset.rules)} rules, {len(ruleset.cancellers)} cancellers, "
+                f"{_example_count(ruleset)} examples in {len(ruleset.files)} files; templates "
+                "OK")
 
     @groups.rules.command("list")
     @common.handle_errors

@@ -23,7 +23,7 @@ from docsgap.dedupe.baselines import (
 from docsgap.dedupe.evalreport import render_text, to_json
 from docsgap.dedupe.evaluate import PoolMatcher, read_pool, read_queries, result_json
 from docsgap.dedupe.matcher import decide
-from docsgap.dedupe.ranker import RANKER_FILE
+from docsgap.dedupe.ranker import load_ranker, ranker_file
 from docsgap.dedupe.scoring import DecideFn, Scores, evaluate, rank_all
 from docsgap.errors import ConfigError, ExitCode
 from docsgap.models import Candidate
@@ -34,7 +34,8 @@ POOL_OPT = typer.Option(
          '(optional "repo", "labels", "created_at", "closed_as_duplicate_of").',
 )
 CONFIG_OPT = typer.Option(None, "--config", "-c",
-                          help="docsgap.toml to read [dedup] thresholds from.")
+                          help="docsgap.toml to read [dedup] thresholds and rules_dirs (a "
+                          "ranker.json there replaces the shipped weights) from.")
 NO_REPLAY_OPT = typer.Option(
     False, "--no-replay",
     help="Match every query against the whole pool, even items filed after the query.",
@@ -75,8 +76,10 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                  "folded into training.",
         ),
         output: Path = typer.Option(
-            RANKER_FILE, "--output", "-o", help="Where to write the weights (JSON)."
-        ),
+            ..., "--output", "-o", metavar="FILE", help="Where to write the weights (JSON), "
+            "e.g. my-rules/ranker.json: a ranker.json in a rules directory (rules_dirs) "
+            "replaces the shipped one. Never a default: the shipped docsgap/dedupe/ranker.json "
+            "inside the installed package is only replaced when named."),
         date: str = typer.Option("", "--date", help="The date the card records."),
     ) -> None:
         """Fit the dedup ranker on the train split of the labelled duplicates (plus review
@@ -108,17 +111,19 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         ),
         config: Path | None = CONFIG_OPT,
         no_replay: bool = NO_REPLAY_OPT,
+        as_json: bool = common.JSONL_OPT,
     ) -> None:
         """Match each query against the pool and write one JSON line per query: the decision
         (link, review, new), the best item and the ranked candidates with their explanation
         (score per field, shared words, page match). A query that names its project (repo)
         is matched within it, against the items filed before it (its created_at when the pool
         is dated, else its number in query.url); recency counts from that time."""
-        d = load_config(config).dedup
+        cfg = load_config(config)
+        d = cfg.dedup
         matcher = PoolMatcher(
             read_pool(pool), link_threshold=d.link_threshold,
             review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
-            replay=not no_replay,
+            replay=not no_replay, ranker=load_ranker(ranker_file(cfg.rules_dirs)),
         )
         text = "".join(
             json.dumps(result_json(q.id, matcher.match(q)), ensure_ascii=False) + "\n"
@@ -166,7 +171,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         share of those queries linked without a person, each with a 95% bootstrap interval,
         beside two baselines (rapidfuzz on titles, linking at 90; TF-IDF cosine over title and
         body, linking at 50%)."""
-        d = load_config(config).dedup
+        cfg = load_config(config)
+        d = cfg.dedup
         data = splits.load(queries, pools, extra_queries, extra_pools)
         if split is not None:
             if split not in splits.SPLITS:
@@ -181,6 +187,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         matcher = PoolMatcher(
             items, link_threshold=d.link_threshold, review_threshold=d.review_threshold,
             closed_within_days=d.closed_within_days, replay=not no_replay,
+            ranker=load_ranker(ranker_file(cfg.rules_dirs)),  # what a run with -c uses
         )
         ranked = rank_all(records, matcher.rank)
 

@@ -47,13 +47,25 @@ class ReportOutputError(DocsgapError):
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Print `text`, or write it to `output` atomically: the file appears complete or not at all
-    (a failure never leaves an empty or half-written report behind)."""
-    if output is None:
+    """Print `text` (no `output`, or `-`), or write it to `output` atomically: the file appears
+    complete or not at all (a failure never leaves an empty or half-written report behind).
+    What is not a plain file (`/dev/stdout`, `/dev/null`, a FIFO, a symlink) is written
+    through in place: replacing it would put a regular file where the device or link was."""
+    if output is None or str(output) == "-":
         sys.stdout.write(text)
         sys.stdout.flush()
         return
     target = output.expanduser()
+    if target.is_dir():
+        raise ReportOutputError(f"cannot write {output}: it is a folder",
+                                hint=f"name a file, e.g. -o {output / 'report.html'}")
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        try:
+            with target.open("w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise ReportOutputError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -121,7 +133,8 @@ def report(
         "(.html, .md, .csv, .json), else table].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.")] = None,
+        "--output", "-o", help="Write to this file (atomically) instead of stdout ('-': "
+        "stdout).")] = None,
     title: Annotated[str, typer.Option("--title", help="Heading of the report.")] = DEFAULT_TITLE,
     since: Annotated[str | None, typer.Option(
         "--since", help="summary: new gaps and links since this ISO date [default: 7 days ago]."
@@ -159,7 +172,7 @@ def report(
         text = render(rows, cast(Format, chosen.value), title=title, generated_at=now,
                       extras=extras, width=_width())
     write_output(text, output)
-    if output is not None:
+    if output is not None and str(output) != "-":
         typer.echo(f"wrote {chosen.value} report ({len(rows)} links) to {output}", err=True)
 
 

@@ -206,6 +206,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             # Nothing was run with this state (or the wrong folder): say so, create nothing.
             if list_only or (as_json and not decisions and not accept_all):
                 _list([], as_json=as_json)
+                if not as_json:  # the wrong folder or --state looks like an empty queue
+                    typer.echo(f"(There is no state at {cfg.state_path} yet: `docsgap run` "
+                               "plans the actions.)", err=True)
                 return
             if decisions:
                 raise _usage(f"no pending action with key {decisions[0][1]!r}: no state at "

@@ -41,6 +41,20 @@ def load(config: Path | None, state: Path | None = None, *, forum_url: str | Non
     return load_config(config, overrides=overrides)
 
 
+LIMITS = {"max_actions": ("--max-actions", "max_actions", "writes nothing"),
+          "max_requests": ("--max-requests", "forum.max_requests", "reads nothing from the forum")}
+
+
+def check_limits(**given: int | None) -> None:
+    """A negative per-run cap is a configuration mistake (exit 3, as the same key in
+    docsgap.toml or DOCSGAP_MAX_ACTIONS is), named by its flag, for either cap alike."""
+    for name, value in given.items():
+        if value is not None and value < 0:
+            flag, key, zero = LIMITS[name]
+            raise ConfigError(f"{flag} {value}: expected 0 or more ({key}; 0 {zero})",
+                              hint=f"leave {flag} out to use {key} from docsgap.toml")
+
+
 def _silent(_text: str) -> None:
     """--quiet: nothing on stderr, the cost of a first scan included."""
 
@@ -54,14 +68,16 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         apply: bool = typer.Option(
             False, "--apply", help="Carry out the plan (open/link issues, reply). Default: dry run."
         ),
-        max_actions: int | None = typer.Option(None, "--max-actions", help="Cap writes per run."),
+        max_actions: int | None = typer.Option(
+            None, "--max-actions", metavar="N", help="Cap writes this run (max_actions, default "
+            "20; 0: none, the plan still lists every action)."),
         topic: str | None = typer.Option(
             None, "--topic", metavar="URL|ID",
             help="Run the loop for this one thread only: a topic URL "
-                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id."),
+                 "(https://forum.gitlab.com/t/slug/123, /t/slug/123/4) or id (123, #123)."),
         max_requests: int | None = typer.Option(
-            None, "--max-requests", min=0, help="Cap forum requests this run (forum.max_requests); "
-            "the next run resumes where it stopped."),
+            None, "--max-requests", metavar="N", help="Cap forum requests this run "
+            "(forum.max_requests, default 50; 0: none); the next run resumes where it stopped."),
         as_json: bool = typer.Option(False, "--json", help="Print the plan and outcomes as JSON."),
         quiet: bool = typer.Option(
             False, "--quiet", "-q", help="No progress display and no summary on stderr."
@@ -80,6 +96,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         be opened, linked or replied, and why. Ends with a summary on stderr (counts, skips,
         failures, API requests, budget left); exit code 7 if any action failed, 6 if the scan
         stopped on a rate limit (the next run resumes)."""
+        check_limits(max_actions=max_actions, max_requests=max_requests)
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project,
                    max_actions=max_actions)
         if max_requests is not None:
@@ -87,7 +104,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         require_target(cfg)  # before the state's lock file: a refused run leaves nothing behind
         if summary_json is not None and summary_json.is_dir():  # known now, not after the run
             raise ConfigError(f"--summary-json {summary_json}: is a folder; name a file")
-        topic_id = None if topic is None else scan.topic_id(topic, cfg.forum.url)
+        # "#123" as the plan and review print a thread is the id too.
+        topic_id = None if topic is None else scan.topic_id(
+            topic.strip().removeprefix("#"), cfg.forum.url)
         progress = common.TerminalProgress(quiet=quiet)
         try:
             with waits_told_to(progress.waiting):

@@ -11,7 +11,7 @@ import typer
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.config import Config
-from docsgap.errors import ConfigError, ExitCode
+from docsgap.errors import ConfigError, ExitCode, StateError
 from docsgap.state import ci as ci_state
 from docsgap.tracker.gitlab_packages import GitLabPackages
 
@@ -97,9 +97,12 @@ def push(
     allow them for docsgap-state), 6 if it is unavailable or refuses the file."""
     cfg = load(config, state)
     location = ci_state.StateLocation(version=package_version)
-    result = ci_state.save_state(
-        _registry(cfg, project, gitlab_url), cfg.state_path, location, keep=keep or None
-    )
+    registry = _registry(cfg, project, gitlab_url)
+    if not cfg.state_path.is_file():  # said before anything is made beside it (a folder, a copy)
+        raise StateError(f"no state to save at {cfg.state_path}",
+                         hint="run `docsgap run` first (or pass --state PATH); nothing was "
+                         "uploaded and the saved copy is as it was")
+    result = ci_state.save_state(registry, cfg.state_path, location, keep=keep or None)
     if as_json:
         common.echo_json({
             "path": str(result.path), "location": str(result.location), "size": result.size,

@@ -41,12 +41,20 @@ def load_config(
     env = os.environ if env is None else env
     cfg = Config()
     named: list[Mapping[str, Any]] = []
-    path = path or (Path(env["DOCSGAP_CONFIG"]) if env.get("DOCSGAP_CONFIG") else None)
+    from_var = path is None and bool(env.get("DOCSGAP_CONFIG"))
+    path = path or (Path(env["DOCSGAP_CONFIG"]).expanduser() if from_var else None)
     if path is None and Path("docsgap.toml").is_file():
         path = Path("docsgap.toml")
     if path is not None:
+        origin = " (named by DOCSGAP_CONFIG)" if from_var else ""
         if not path.exists():
-            raise ConfigError(f"{path}: config file not found")
+            raise ConfigError(
+                f"{path}: config file not found{origin}",
+                hint=f"a relative path is read from the current folder ({Path.cwd()})"
+                if not path.is_absolute() else None)
+        if path.is_dir():
+            raise ConfigError(f"{path}: a folder, not a config file{origin}",
+                              hint=f"name the file, e.g. {path / 'docsgap.toml'}")
         try:
             data = tomllib.loads(read_utf8(path))
         except tomllib.TOMLDecodeError as exc:

@@ -32,6 +32,8 @@ _SECTIONS: dict[str, type] = {
     "policy": PolicyConfig,
     "docs": DocsConfig,
 }
+_SECRETS_HINT = ("secrets are never read from the file: set DOCSGAP_GITLAB_TOKEN and "
+                 "DOCSGAP_DISCOURSE_API_KEY in the environment")
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
 _MENTION = re.compile(r"@[A-Za-z0-9_][\w.\-/]*")
 """A mention as docs/spikes.py writes it into the spike alert."""
@@ -42,7 +44,7 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
     if name in SECRET_KEYS and not where.startswith(("environment", "command line")):
         raise ConfigError(
             f"{where}: '{name}' must not be stored in the file",
-            hint="set it in the environment (DOCSGAP_GITLAB_TOKEN / DOCSGAP_DISCOURSE_API_KEY)",
+            hint=_SECRETS_HINT,
         )
     if "PolicyMode" in annotation:
         if value not in POLICY_MODES:
@@ -104,9 +106,10 @@ def _apply_section(obj: Any, values: Mapping[str, Any], where: str) -> Any:
     changes: dict[str, Any] = {}
     for key, value in values.items():
         if key not in known:
+            secret = key in SECRET_KEYS or key == "password"
             raise ConfigError(
-                f"{where}: unknown key '{key}'", hint=f"known keys: {', '.join(sorted(known))}"
-            )
+                f"{where}: unknown key '{key}'",
+                hint=_SECRETS_HINT if secret else f"known keys: {', '.join(sorted(known))}")
         f = known[key]
         changes[key] = _coerce(f"{where}", key, value, getattr(obj, key), str(f.type))
     return replace(obj, **changes)
@@ -125,22 +128,25 @@ def apply_mapping(cfg: Config, data: Mapping[str, Any], where: str) -> Config:
             top[key] = value
         else:
             known = sorted([*_SECTIONS, *_TOP_KEYS])
-            raise ConfigError(f"{where}: unknown key '{key}'", hint=f"known: {', '.join(known)}")
+            secret = key in SECRET_KEYS or key == "password"
+            raise ConfigError(f"{where}: unknown key '{key}'",
+                              hint=_SECRETS_HINT if secret else f"known: {', '.join(known)}")
     if "state_path" in top:
         if not isinstance(top["state_path"], str) or not top["state_path"]:
             raise ConfigError(f"{where}: state_path: expected a path")
-        cfg = replace(cfg, state_path=Path(top["state_path"]))
+        # "~/..." in a file or a CI variable reaches docsgap unexpanded (no shell did it).
+        cfg = replace(cfg, state_path=Path(top["state_path"]).expanduser())
     if "rules_dirs" in top:
         dirs = top["rules_dirs"]
         if isinstance(dirs, str):
             dirs = [dirs]
         if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
             raise ConfigError(f"{where}: rules_dirs: expected a list of paths")
-        cfg = replace(cfg, rules_dirs=tuple(Path(d) for d in dirs))
+        cfg = replace(cfg, rules_dirs=tuple(Path(d).expanduser() for d in dirs))
     if "templates_dir" in top:
         if not isinstance(top["templates_dir"], str):
             raise ConfigError(f"{where}: templates_dir: expected a path")
-        cfg = replace(cfg, templates_dir=Path(top["templates_dir"]))
+        cfg = replace(cfg, templates_dir=Path(top["templates_dir"]).expanduser())
     if "max_actions" in top:
         cfg = replace(
             cfg, max_actions=_coerce(where, "max_actions", top["max_actions"], 0, "int")

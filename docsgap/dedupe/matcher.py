@@ -272,11 +272,12 @@ def filing_order(created_at: datetime | None, iid: int, dated: bool) -> float:
     return float(iid)
 
 
-def match_fingerprint() -> str:
+def match_fingerprint(ranker: Path = RANKER_FILE) -> str:
     """What every match result depends on besides the items and the signal: the dedup code,
-    the ranker's weights and the docs map (a cache of match results keys on it)."""
+    the ranker's weights (`ranker`, the file the run uses) and the docs map (a cache of match
+    results keys on it)."""
     h = hashlib.sha256(f"{CACHE_VERSION}".encode())
-    for path in (*sorted(Path(__file__).parent.glob("*.py")), RANKER_FILE, docs_map_file(),
+    for path in (*sorted(Path(__file__).parent.glob("*.py")), ranker, docs_map_file(),
                  *sorted(Path(docpages.__file__).parent.glob("*.py"))):
         try:
             h.update(path.read_bytes())

@@ -19,8 +19,18 @@ from typing import Any
 from docsgap.dedupe.features import FEATURES, PRIORS, Vector
 from docsgap.errors import ConfigError
 
-RANKER_FILE = Path(__file__).with_name("ranker.json")
+RANKER_NAME = "ranker.json"
+RANKER_FILE = Path(__file__).with_name(RANKER_NAME)
 """The shipped weights."""
+
+
+def ranker_file(rules_dirs: Sequence[Path] = ()) -> Path:
+    """The weights a run uses: a `ranker.json` (from `docsgap train dedup -o`) in the last
+    rules directory holding one, as `detect-model.json.gz` is found; else the shipped ones."""
+    for directory in reversed(tuple(rules_dirs)):
+        if (Path(directory) / RANKER_NAME).is_file():
+            return Path(directory) / RANKER_NAME
+    return RANKER_FILE
 
 
 @dataclass(frozen=True)
@@ -102,5 +112,5 @@ def load_ranker(path: Path = RANKER_FILE) -> Ranker:
     return from_json(data, str(path))
 
 
-__all__ = ["RANKER_FILE", "Ranker", "from_json", "load_ranker", "probabilities",
+__all__ = ["RANKER_FILE", "RANKER_NAME", "Ranker", "from_json", "load_ranker", "probabilities",
            "without_priors"]

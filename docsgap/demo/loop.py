@@ -18,6 +18,7 @@ from docsgap.config import (
     PolicyConfig,
 )
 from docsgap.demo.docsfirst import run_docs_first
+from docsgap.detect import rulecache
 from docsgap.errors import ConfigError
 from docsgap.loop.run import run_once
 from docsgap.loop.services import build_services
@@ -74,7 +75,8 @@ def _applied(result: RunResult) -> int:
 
 
 DEMO_FILES = frozenset({"state.db", "state.db.lock", "state.db-wal", "state.db-shm",
-                        "state.db-journal", "report.html", "report.md"})
+                        "state.db-journal", rulecache.cache_file(Path("state.db")).name,
+                        "report.html", "report.md"})
 """What a demo leaves in its folder, and so all a rerun may delete there."""
 
 

@@ -92,7 +92,10 @@ class Preflight:
         """Raise `PreflightError` listing every check that fails for what `needs` says: exit
         5 for credentials and scopes, 6 when a service does not answer. No request when
         nothing writes."""
-        forum = self.forum if needs.forum else None
+        # A configured forum key is used by GitLab writes too (the thread is read again with
+        # it first): a wrong one failed every issue, exit 7, on every rerun.
+        uses_key = needs.gitlab and config.forum.api_key
+        forum = self.forum if needs.forum or uses_key else None
         tracker = self.tracker if needs.gitlab else None
         if forum is None and tracker is None:
             return

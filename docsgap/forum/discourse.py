@@ -12,7 +12,6 @@ from pydiscourse import DiscourseClient
 from pydiscourse.exceptions import DiscourseError
 
 from docsgap.budget import Budget
-from docsgap.compose import find_markers
 from docsgap.errors import (
     AuthError,
     ConfigError,
@@ -46,7 +45,14 @@ from docsgap.forum.discourse_payload import (
     split_newer,
     topic_head,
 )
-from docsgap.forum.interface import NOT_LOOKED_AT, ChangedTopics, LatestPost, TopicRead
+from docsgap.forum.discourse_pending import PendingPosts, same_reply
+from docsgap.forum.interface import (
+    NOT_LOOKED_AT,
+    ChangedTopics,
+    LatestPost,
+    QueuedReply,
+    TopicRead,
+)
 from docsgap.http_budget import WaitAllowance
 from docsgap.models import PostRef, Thread
 
@@ -115,6 +121,8 @@ class DiscourseForum:
         self._categories: dict[int, bool] | None = None
         self._windowed: bool | None = None
         """Whether `/posts.json` pages by id windows (older Discourse); None: not known yet."""
+        self._pending = (PendingPosts(self.base_url, username) if api_key and username
+                         else None)
 
     @property
     def requests_made(self) -> int:
@@ -260,12 +268,12 @@ class DiscourseForum:
             return self._call(method, *args, anonymous=True, **params)
         return self._read("topic", method, *args, **params)
 
-    def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
-        """Post a reply. A reply held for moderator approval returns a `PostRef` with `id=0`
-        and `number=0` pointing at the topic: it will appear once approved, and treating it as
-        written keeps a rerun from queueing a duplicate. When Discourse refuses the body as
-        one this user just posted (`unique_posts_mins`), the reply is already there: its post
-        is found in the topic and returned. Other 422s raise `WriteRejectedError`."""
+    def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None
+              ) -> PostRef | QueuedReply:
+        """Post a reply; one held for a moderator (`enqueued`) returns `QueuedReply`, which
+        only `queued_reply` finds again. A body Discourse refuses as just posted
+        (`unique_posts_mins`) is found in the topic and returned; other 422s (a blocked
+        watched word, a length) raise `WriteRejectedError` with Discourse's message."""
         tid = int(topic_id)
         try:
             data = self._call("create_post", raw, topic_id=tid,
@@ -278,17 +286,27 @@ class DiscourseForum:
                 raise
             log.info("Discourse says reply in topic %s was just posted: %s", tid, found.url)
             return found
-        return parse("POST /posts.json", post_ref, self.base_url, tid, data)
+        ref = parse("POST /posts.json", post_ref, self.base_url, tid, data)
+        if isinstance(ref, QueuedReply):
+            log.info("reply in topic %s is queued for moderator approval (pending post %s)",
+                     tid, ref.pending_id)
+            if self._pending is not None:
+                self._pending.add(ref, raw)
+        return ref
+
+    def queued_reply(self, topic_id: int, raw: str) -> QueuedReply | None:
+        """The API user's reply to the topic still waiting for a moderator (`PendingPosts`:
+        `/posts/{username}/pending.json`, read once per run). Anonymous: None."""
+        if self._pending is None:
+            return None
+        return self._pending.find(lambda path: self._call("_get", path), int(topic_id), raw)
 
     def _own_post(self, topic_id: int, raw: str) -> PostRef | None:
         """This user's post in the topic whose text is `raw` (markers count as the text)."""
         thread = self.thread(topic_id)
-        want = raw.strip()
-        marks = set(find_markers(raw))
         for post in reversed(thread.posts):
             mine = self._username is None or post.username.lower() == self._username.lower()
-            text = (post.raw or "").strip()
-            if mine and (text == want or (marks and marks <= set(find_markers(text)))):
+            if mine and same_reply(raw, post.raw or ""):
                 return PostRef(post.id, topic_id, post.number, f"{thread.url}/{post.number}")
         return None
 

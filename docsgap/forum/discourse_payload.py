@@ -5,26 +5,23 @@ Shape problems surface as `PayloadError` (through `parse`), never as KeyError or
 Posts docsgap must never quote or answer are *withheld* here, so every read path gets it: a
 post that is deleted (`deleted_at`: staff keys still get these), hidden after flags
 (`hidden`; staff get the text), withdrawn by its author (`user_deleted`), or in a topic that is
-deleted, a private message or in a read-restricted category. A withheld post keeps its place
-and its reason but loses its text, except docsgap's own markers (so a rerun still knows what
-it wrote).
+deleted, a private message, unlisted (`visible: false`) or in a read-restricted category.
+A withheld post keeps its place and its reason but loses its text, except docsgap's own
+markers (so a rerun still knows what it wrote).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from docsgap.compose import find_markers, marker
 from docsgap.errors import PayloadError
-from docsgap.forum.interface import LatestPost
+from docsgap.forum.interface import LatestPost, QueuedReply
 from docsgap.jsonshape import integer as _int
 from docsgap.jsonshape import text as _text
 from docsgap.models import Post, PostRef, Thread
-
-log = logging.getLogger(__name__)
 
 REGULAR = 1
 """`post_type` of an ordinary post (2 moderator action, 3 small action, 4 whisper)."""
@@ -70,6 +67,9 @@ def topic_withheld(topic: Mapping[str, Any]) -> str | None:
         return "topic deleted by a moderator"
     if topic.get("archetype") == "private_message":
         return "a private message"
+    if topic.get("visible") is False:
+        # Anyone with the URL still reads it, but a moderator took it out of every list.
+        return "unlisted by a moderator"
     return None
 
 
@@ -212,13 +212,27 @@ def _accepted(head: Mapping[str, Any], posts: tuple[Post, ...]) -> int | None:
     return next((p.number for p in posts if p.accepted), None)
 
 
-def post_ref(base_url: str, topic_id: int, body: Any) -> PostRef:
-    """`POST /posts.json` body -> PostRef; a reply queued for approval -> id 0, number 0."""
+def post_ref(base_url: str, topic_id: int, body: Any) -> PostRef | QueuedReply:
+    """`POST /posts.json` body -> PostRef, or `QueuedReply` for a reply held for a moderator
+    (`{"action": "enqueued", "pending_post": {"id": ...}}`; older Discourse sends no
+    `pending_post`). Any other `action` without a post is a shape error, never a post 0."""
     data = require_dict(body)
     if data.get("action") == "enqueued":
-        log.warning("reply in topic %s is queued for moderator approval", topic_id)
-        return PostRef(0, topic_id, 0, f"{base_url}/t/{topic_id}")
+        pending = data.get("pending_post")
+        pending_id = pending.get("id") if isinstance(pending, dict) else None
+        return QueuedReply(None if pending_id is None else _int(pending_id), topic_id,
+                           f"{base_url}/t/{topic_id}")
     number = _int(data["post_number"])
     slug = data.get("topic_slug") or "topic"
     url = f"{base_url}/t/{slug}/{_int(data['topic_id'])}/{number}"
     return PostRef(_int(data["id"]), _int(data["topic_id"]), number, url)
+
+
+def pending_posts(data: Any) -> list[tuple[int, int | None, str, str]]:
+    """`/posts/{username}/pending.json` (`PendingPostSerializer`) -> (id, topic id or None
+    for a new topic, username, raw text) per queued post, newest first."""
+    items = require_dict(data)["pending_posts"]
+    if not isinstance(items, list) or not all(isinstance(p, dict) for p in items):
+        raise TypeError("pending_posts is not a list of objects")
+    return [(_int(p["id"]), _int_or_none(p.get("topic_id")), _text(p.get("username")) or "",
+             _text(p.get("raw_text")) or "") for p in items]

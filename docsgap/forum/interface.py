@@ -42,6 +42,19 @@ class LatestPost:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuedReply:
+    """A reply Discourse holds for a moderator (`"action": "enqueued"`). It is in no topic and
+    no read shows it until a moderator approves it; a rejected one never appears."""
+
+    pending_id: int | None
+    """The queued post's id (`pending_post.id`, a reviewable id; None from a Discourse that
+    does not send it)."""
+    topic_id: int
+    url: str
+    """The topic, where the reply appears once approved."""
+
+
+@dataclass(frozen=True, slots=True)
 class TopicRead:
     """A topic as read by `Forum.read_topic`: its head and the posts that were fetched."""
 
@@ -83,11 +96,19 @@ class Forum(Protocol):
         it first, which proves its category public without reading the category list."""
         ...
 
-    def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None) -> PostRef:
+    def reply(self, topic_id: int, raw: str, *, reply_to_post_number: int | None = None
+              ) -> PostRef | QueuedReply:
         """Post a reply. The same reply already posted (Discourse's memo or its
-        `unique_posts_mins` refusal) returns that post; a refused write (closed, deleted or
-        unknown topic, too short: a 422) raises `WriteRejectedError`; a key that may not
-        post raises `AuthError`."""
+        `unique_posts_mins` refusal) returns that post; one Discourse holds for a moderator
+        returns `QueuedReply`; a refused write (closed, deleted or unknown topic, a blocked
+        watched word, too short or too long: a 422) raises `WriteRejectedError`; a key that
+        may not post raises `AuthError`."""
+        ...
+
+    def queued_reply(self, topic_id: int, raw: str) -> QueuedReply | None:
+        """This user's reply to the topic that still waits for a moderator, carrying the same
+        markers as `raw` (or the same text), or None. `AuthError` or `NotFoundError` when the
+        forum will not list them (a granular key; a Discourse without the endpoint)."""
         ...
 
 

@@ -9,10 +9,12 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from docsgap import __version__
 from docsgap.dedupe.matcher import match_fingerprint
+from docsgap.dedupe.ranker import RANKER_FILE
 from docsgap.models import Candidate, MatchResult, Signal
 from docsgap.state import StateStore
 
@@ -28,13 +30,14 @@ def signal_fingerprint(signal: Signal) -> str:
                     [page.url, page.project, page.path, page.section] if page else None])
 
 
-def items_stamp(store: StateStore, settings: Mapping[str, Any], today: datetime) -> str:
+def items_stamp(store: StateStore, settings: Mapping[str, Any], today: datetime,
+                ranker: Path = RANKER_FILE) -> str:
     """Changes when any cached issue/MR changes (a counter kept by triggers, with the count
     and newest `updated_at` besides), when the match settings, docsgap's version or the
     matcher (code, ranker weights, docs map) change, and each day."""
     row = store.db.execute(
         "select (select n from items_version), count(*), max(updated_at) from items").fetchone()
-    return _digest([list(row), dict(settings), __version__, match_fingerprint(),
+    return _digest([list(row), dict(settings), __version__, match_fingerprint(ranker),
                     today.date().isoformat()])
 
 

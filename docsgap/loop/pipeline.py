@@ -16,6 +16,7 @@ from docsgap.act.apply import Applier
 from docsgap.act.plan import PlanContext, ThreadMeta, build_plan, extend_plan
 from docsgap.config import Config
 from docsgap.dedupe.matcher import Matcher, group_signals
+from docsgap.dedupe.ranker import load_ranker, ranker_file
 from docsgap.dedupe.sticky import hold_reviews
 from docsgap.detect.detector import Detector
 from docsgap.docs.checks import annotate, check_signals
@@ -167,7 +168,8 @@ class Pipeline:
         declined = self.config.gitlab.wontdo_labels
         settings = {"link": d.link_threshold, "review": d.review_threshold,
                     "closed_within_days": d.closed_within_days, "declined": sorted(declined)}
-        stamp = items_stamp(self.store, settings, utcnow())
+        weights = ranker_file(self.config.rules_dirs)  # a team's retrained ranker, if any
+        stamp = items_stamp(self.store, settings, utcnow(), weights)
         cache = MatchCache(self.store)
         found = cache.load(signals, stamp)
         todo = [s for s in signals if s.key not in found]
@@ -175,7 +177,7 @@ class Pipeline:
             matcher = Matcher(
                 self.store.items(), link_threshold=d.link_threshold,
                 review_threshold=d.review_threshold, closed_within_days=d.closed_within_days,
-                declined_labels=declined, cache=self.store,
+                declined_labels=declined, cache=self.store, ranker=load_ranker(weights),
             )
             fresh = hold_reviews(
                 cache.previous(todo),

@@ -71,6 +71,23 @@ def _note_target(key: str) -> tuple[str, set[int] | None]:
     return url, {int(t[1:]) for t in threads.split(",") if t[1:].isdigit()}
 
 
+def _signal_of(action: str, signals: dict[str, dict[str, Any]]) -> tuple[str, str | None] | None:
+    """The signal an issue or reply action key (less its prefix) was planned for, and the gap
+    type the action has when the docs index changed it (`docs_moved` makes a gap
+    `broken_link`, `docs_check` makes it `confusing` with the covering page): the action's key
+    then names that type and page, not the signal's."""
+    if action in signals:
+        return action, None
+    thread, _, rest = action.partition(":")
+    gap, _, page = rest.partition(":")
+    if gap not in {t.value for t in GapType}:
+        return None
+    mine = [k for k, s in signals.items() if f"t{s['thread_id']}" == thread]
+    same_page = [k for k in mine if k.partition(":")[2].partition(":")[2] == page]
+    found = same_page if len(same_page) == 1 else mine if len(mine) == 1 else []
+    return (found[0], gap) if found else None
+
+
 def export_verdicts(store: StateStore) -> Exported:
     """Labelled detection records and dedup pairs from the review verdicts in `store`."""
     verdicts = {str(r["key"]): r for r in _rows(store, "verdicts")}
@@ -80,11 +97,16 @@ def export_verdicts(store: StateStore) -> Exported:
     links = _rows(store, "links")
     out = Exported()
     accepted: dict[str, str] = {}
+    retyped: dict[str, str] = {}  # signal key -> the gap type of the action a person accepted
     for key, v in verdicts.items():
         if v["verdict"] == "accept":
             for prefix in _ACCEPT_PREFIXES:
-                if key.startswith(prefix) and key[len(prefix):] in signals:
-                    accepted.setdefault(key[len(prefix):], key)
+                found = _signal_of(key[len(prefix):], signals) if key.startswith(prefix) \
+                    else None
+                if found is not None:
+                    accepted.setdefault(found[0], key)
+                    if found[1] is not None:
+                        retyped.setdefault(found[0], found[1])
     accepted_notes: dict[str, list[tuple[str, set[int] | None]]] = {}
     for k, v in verdicts.items():
         if k.startswith("note:") and v["verdict"] == "accept":
@@ -112,7 +134,7 @@ def export_verdicts(store: StateStore) -> Exported:
         else:
             continue
         gap = _corrected_type(verdicts.get(accepted.get(key, ""))) or _corrected_type(own) \
-            or signal["gap_type"]
+            or retyped.get(key) or signal["gap_type"]
         url = str(thread.get("url") or "")
         out.detect.append({
             "id": f"verdict:{key}",

@@ -25,6 +25,8 @@ ENDPOINTS = (
     "POST /_sandbox/gitlab/merge_requests/{iid}/merge",
     "POST /_sandbox/forum/topics/{id}/posts",
     "PUT /_sandbox/forum/topics/{id}",
+    "POST /_sandbox/forum/pending/{id}/approve",
+    "POST /_sandbox/forum/pending/{id}/reject",
 )
 """Every control endpoint (JSON bodies; see `Controlled`)."""
 
@@ -49,6 +51,7 @@ class Controlled(Protocol):
     def add_post(self, topic_id: int, raw: str, *, username: str,
                  reply_to_post_number: int | None = None) -> JSON: ...
     def update_topic(self, topic_id: int, **fields: Any) -> None: ...
+    def review_post(self, pending_id: int, verdict: str) -> JSON: ...
 
 
 # --- HTTP ----------------------------------------------------------------------------------------
@@ -107,5 +110,8 @@ def _route(sandbox: Controlled, method: str, name: str, body: JSON) -> Response:
     if m and method == "PUT" and not m.group(2):
         sandbox.update_topic(int(m.group(1)), **body)
         return Response(204)
+    m = re.fullmatch(r"forum/pending/(\d+)/(approve|reject)", name)
+    if m and method == "POST":  # a moderator's verdict on a post in the approval queue
+        return json_response(200, sandbox.review_post(int(m.group(1)), m.group(2)))
     return json_response(404, {"error": f"no control endpoint {method} /_sandbox/{name}",
                                "endpoints": list(ENDPOINTS)})

@@ -217,6 +217,7 @@ def _category(spec: JSON, position: int) -> JSON:
         "read_restricted": bool(spec.get("read_restricted")),
         "groups": list(spec.get("groups", ["staff"] if spec.get("read_restricted") else [])),
         "parent_category_id": spec.get("parent_category_id"),
+        "require_reply_approval": bool(spec.get("require_reply_approval")),
     }
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from docsgap.sandbox import control, discourse, gitlab, seed
 from docsgap.sandbox.discourse import ForumSettings
+from docsgap.sandbox.discourse.queue import review as review_queued
 from docsgap.sandbox.faults import Fault, FaultBook, describe, respond
 from docsgap.sandbox.gitlab import people
 from docsgap.sandbox.httpd import Handler, Server, Server6, is_loopback
@@ -317,6 +318,17 @@ class Sandbox:
                 self.forum.withdraw_post(post_id)
             else:
                 raise ValueError(f"unknown moderation {action!r}")
+
+    def review_post(self, pending_id: int, verdict: str) -> JSON:
+        """A moderator's `approve` or `reject` of a post in the approval queue."""
+        with self._lock:
+            return review_queued(self.forum, pending_id, verdict, self._now())
+
+    def move_posts(self, topic_id: int, post_ids: list[int], destination: int, *,
+                   by: str = "claire_mod") -> None:
+        """A moderator moves posts into an existing topic (a merge when all are moved)."""
+        with self._lock:
+            self.forum.move_posts(topic_id, post_ids, destination, by, self._now())
 
     def edit_post(self, post_id: int, raw: str) -> None:
         """Its author edits a post (a new version; the id stays)."""

@@ -23,6 +23,7 @@ def snapshot(
         "users": [dict(u) for u in forum.users.values()],
         "topics": [_topic(forum, t, forum_url) for t in sorted(forum.topics.values(),
                                                                  key=lambda t: t["id"])],
+        "queued_posts": [dict(q) for q in sorted(forum.queued.values(), key=lambda q: q["id"])],
         "projects": [{"id": p["id"], "path_with_namespace": p["path_with_namespace"],
                       "default_branch": p["default_branch"],
                       "labels": [lb["name"] for lb in p["labels"]],

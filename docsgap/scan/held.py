@@ -67,6 +67,11 @@ class HeldPosts:
             "delete from posts where topic_id = ? and id not in (select value from json_each(?))",
             [topic_id, json.dumps(sorted(keep))])
 
+    def forget(self, topic_id: int) -> None:
+        """Forget a topic's posts and that it was read whole: its next judging reads it."""
+        self.db.execute("update threads set held = 0 where id = ?", [topic_id])
+        self.drop(topic_id)
+
     def drop_unless_held(self, topic_ids: Collection[int], keep: Collection[int]) -> None:
         """Forget the posts of `topic_ids` whose topic is neither held nor in `keep`."""
         gone = [t for t in topic_ids if t not in keep]

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from docsgap import compose
@@ -27,12 +28,16 @@ from docsgap.errors import ConfigError, NotFoundError, UsageError
 from docsgap.forum.interface import NOT_LOOKED_AT, Forum, LatestPost, TopicRead
 from docsgap.models import Evidence, Post, Skip, Thread
 from docsgap.scan.held import HeldPosts
-from docsgap.state import StateStore, iso
+from docsgap.state import StateStore, iso, parse_iso
 
 log = logging.getLogger(__name__)
 
 FORUM_CURSOR = "forum.last_post_id"
 """Highest post id a finished walk has seen; the next walk stops there."""
+FORUM_CURSOR_AT = "forum.last_post_at"
+"""The newest `created_at` a finished walk has seen (the forum's clock)."""
+MOVED_MARGIN = timedelta(minutes=10)
+"""A new post created this long before the last walk's newest is a copy made by a move."""
 WALK = "forum.walk"
 """The walk in progress (JSON `Walk`), so an interrupted one resumes where it stopped."""
 QUEUE = "forum.judge_queue"
@@ -56,6 +61,9 @@ class Walk:
     before: int | None = None
     newest: int | None = None
     pages: int = 0
+    since: str | None = None
+    """The last finished walk's newest `created_at` (ISO)."""
+    newest_at: str | None = None
 
 
 _TOPIC_PATH = re.compile(r"/t/(?:(\d+)|[^/]+/(\d+))(?:/\d+)?/?(?:\.json)?$")
@@ -132,9 +140,13 @@ class Scanner:
             ended = not fresh or len(fresh) < len(page) or (
                 walk.before is not None and lowest is not None and lowest >= walk.before)
             with self.store.db.atomic():
+                self._moved_in(fresh, parse_iso(walk.since), queue)
                 self._take(fresh, queue)
                 self._recheck(older, queue)
                 ids = [lp.post.id for lp in fresh]
+                times = [lp.post.created_at for lp in fresh]
+                known = parse_iso(walk.newest_at)
+                walk.newest_at = iso(max([*times, known] if known else times, default=None))
                 walk.newest = max([*ids, walk.newest] if walk.newest is not None else ids,
                                   default=None)
                 walk.before = lowest
@@ -146,6 +158,8 @@ class Scanner:
         with self.store.db.atomic():
             if walk.newest is not None:
                 self.store.set_cursor(FORUM_CURSOR, str(walk.newest))
+            if walk.newest_at:
+                self.store.set_cursor(FORUM_CURSOR_AT, walk.newest_at)
             self.store.set_cursor(WALK, "")
             self.held.prune(queue)
 
@@ -154,7 +168,8 @@ class Scanner:
         if saved:
             return Walk(**json.loads(saved))
         last = self.store.cursor(FORUM_CURSOR)
-        return Walk(int(last) if last else None)
+        since = self.store.cursor(FORUM_CURSOR_AT) or None
+        return Walk(int(last) if last else None, since=since, newest_at=since)
 
     def _queue(self) -> dict[int, None]:
         queue = dict.fromkeys(int(t) for t in json.loads(self.store.cursor(QUEUE) or "[]"))
@@ -208,6 +223,20 @@ class Scanner:
         # A topic whose first post went by without a candidate is done: its posts can go.
         self.held.drop_unless_held(firsts, queue)
 
+    def _moved_in(self, items: list[LatestPost], since: datetime | None,
+                  queue: dict[int, None]) -> None:
+        """Topics posts were moved into. A moved post keeps its id (never listed again), but a
+        moved first post is created anew in the destination with its old `created_at`
+        (`PostMover#create_first_post`): a new post older than the last walk's newest. Such a
+        topic is forgotten and queued, so it is read whole (post numbers may have changed)."""
+        if since is None:
+            return
+        for tid in dict.fromkeys(lp.post.topic_id for lp in items
+                                 if lp.post.created_at < since - MOVED_MARGIN):
+            log.info("topic %s got posts moved in; read again in full", tid)
+            self.held.forget(tid)
+            queue[tid] = None
+
     def _recheck(self, items: list[LatestPost], queue: dict[int, None]) -> None:
         """The posts below the cursor on the page where the walk stops, which come with it.
         `/posts.json` lists by id, so a post edited, unhidden, recovered, moved or committed
@@ -249,6 +278,10 @@ class Scanner:
 
     def _links(self, thread_url: str, post: Post) -> None:
         """Issue/MR links anyone posted; docsgap's own replies (by marker) keep their URL."""
+        if post.username.lower() in self.bots:  # a reply that waited for a moderator is out
+            for key in compose.find_markers(post.raw or post.cooked):
+                if (self.store.ledger_entry(key) or {}).get("status") in ("queued", "rejected"):
+                    self.store.ledger_finish(key, "done", remote_url=f"{thread_url}/{post.number}")
         text = f"{post.cooked}\n{post.raw or ''}"
         found = tracker_links(text)
         if not found:

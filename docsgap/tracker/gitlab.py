@@ -15,11 +15,11 @@ import gitlab.config
 from gitlab.exceptions import GitlabError
 
 from docsgap.budget import Budget
-from docsgap.errors import AuthError, ConfigError, DocsgapError, PayloadError
+from docsgap.errors import AuthError, ConfigError, DocsgapError, NotFoundError, PayloadError
 from docsgap.http_budget import BudgetAdapter, WaitAllowance
 from docsgap.models import IssueDraft, ItemKind, Note, TrackerItem
 from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
-from docsgap.tracker.gitlab_limits import check_issuable, check_note, forbidden_why
+from docsgap.tracker.gitlab_limits import check_issuable, check_note, forbidden_why, item_gone
 from docsgap.tracker.gitlab_mr import DraftMergeRequests
 from docsgap.tracker.gitlab_payload import iso, item, note
 from docsgap.tracker.gitlab_rights import WriteRights, access_level
@@ -137,7 +137,7 @@ class GitLabTracker(DraftMergeRequests):
 
     def get_item(self, kind: ItemKind, iid: int) -> TrackerItem:
         """One issue or MR, fresh."""
-        with self._errors(f"reading {kind} {iid}"):
+        with self._on_item(kind, iid), self._errors(f"reading {kind} {iid}"):
             obj = self._manager(kind).get(int(iid), **self._read)
             return item(kind, obj.asdict(), self.project)
 
@@ -219,7 +219,7 @@ class GitLabTracker(DraftMergeRequests):
         flagged `own`)."""
         params = {"sort": "asc", "order_by": "created_at"}
         me = self.username()
-        with self._errors(f"listing notes of {kind} {iid}"):
+        with self._on_item(kind, iid), self._errors(f"listing notes of {kind} {iid}"):
             manager = self._manager(kind).get(int(iid), lazy=True).notes
             rows = sorted(self._pages(manager, params), key=lambda d: (d["created_at"], d["id"]))
             return [note(d, me) for d in rows]
@@ -319,6 +319,18 @@ class GitLabTracker(DraftMergeRequests):
             if exc.status != 403:
                 raise
             raise self._forbidden(exc, doing, kind, iid) from exc
+        except NotFoundError as exc:
+            if kind is None or iid is None:
+                raise
+            raise item_gone(exc, kind, iid, self.project) from exc
+
+    @contextmanager
+    def _on_item(self, kind: ItemKind, iid: int) -> Iterator[None]:
+        """A 404 while reading an issue or MR said as what it may mean (`item_gone`)."""
+        try:
+            yield
+        except NotFoundError as exc:
+            raise item_gone(exc, kind, iid, self.project) from exc
 
     def _forbidden(self, exc: AuthError, doing: str, kind: ItemKind | None,
                    iid: int | None) -> DocsgapError:

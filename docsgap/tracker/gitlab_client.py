@@ -20,6 +20,7 @@ from docsgap.errors import (
     DocsgapError,
     NotFoundError,
     PayloadError,
+    ProjectNotFoundError,
     RateLimitedError,
     RemoteError,
     UnavailableError,
@@ -137,6 +138,14 @@ def translate(exc: GitlabError, doing: str, *, project: str, write: bool = False
     if code == 403:
         return AuthError(
             message, status=403, hint=f"the token's user lacks permission on {project}"
+        )
+    if code == 404 and "project not found" in str(exc.error_message).lower():
+        return ProjectNotFoundError(
+            f"GitLab has no project {project!r} (404 Project Not Found while {doing})",
+            status=code,
+            hint="check the project's path, as in its URL (gitlab.project, "
+            "DOCSGAP_GITLAB_PROJECT or --project; docs.projects for `docs sync`); a private "
+            "project also answers 404 when the token's user is not a member",
         )
     if code in (404, 410):
         return NotFoundError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from docsgap.errors import AuthError, RemoteError, WriteRejectedError
+from docsgap.errors import AuthError, NotFoundError, RemoteError, WriteRejectedError
 
 TITLE_LENGTH_MAX = 255
 DESCRIPTION_LENGTH_MAX = 1_048_576
@@ -65,3 +65,17 @@ def forbidden_why(exc: RemoteError, doing: str, project: str, user: str,
             hint="the note stays pending and the next run tries again; ask a maintainer to "
             f"unlock the discussion or to add {user} to the project")
     return exc
+
+
+def item_gone(exc: NotFoundError, kind: str, iid: int, project: str) -> NotFoundError:
+    """A 404 on an issue or MR (not on the project): GitLab answers the same for one deleted,
+    moved, or confidential and hidden from the token's user (below Planner, not its author)."""
+    if "Project" in str(exc):
+        return exc
+    noun = "issue" if kind == "issue" else "merge request"
+    return NotFoundError(
+        f"GitLab: {noun} {project}{'#' if kind == 'issue' else '!'}{iid} is not there for the "
+        "token's user: deleted, moved, or confidential (only its author, assignees and "
+        "Planners or above see those)", status=exc.status,
+        hint="the action stays pending and the next run tries again; if the issue moved, "
+        "`docsgap review` can point the thread at the new one")

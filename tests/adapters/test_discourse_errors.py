@@ -19,6 +19,7 @@ from docsgap.errors import (
     WriteRejectedError,
 )
 from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.interface import QueuedReply
 from tests.adapters.conftest import DISCOURSE_JSON, FORUM, d_topic, fixture
 
 TOPIC = f"{FORUM}/t/42/1.json"
@@ -292,15 +293,14 @@ def test_reply_posts_the_form_and_returns_a_ref(
     assert "raw=Thanks%21+Tracked" in sent
 
 
-def test_reply_queued_for_approval_returns_a_pending_ref(
+def test_reply_queued_for_approval_returns_a_queued_reply_not_a_post(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
     rsps.post(REPLY, json=error("enqueued"), content_type=DISCOURSE_JSON)
 
     ref = forum.reply(42, "Thanks!")
 
-    assert (ref.id, ref.number, ref.topic_id) == (0, 0, 42)
-    assert ref.url == f"{FORUM}/t/42"
+    assert ref == QueuedReply(812, 42, f"{FORUM}/t/42")
 
 
 @pytest.mark.parametrize(("status", "body"), [(422, "closed_topic"), (422, "unprocessable")])

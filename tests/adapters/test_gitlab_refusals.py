@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import responses
 
-from docsgap.errors import AuthError, WriteRejectedError
+from docsgap.errors import AuthError, NotFoundError, WriteRejectedError
 from docsgap.models import IssueDraft, MergeRequestDraft
 from docsgap.tracker.gitlab import GitLabTracker
 from tests.adapters.conftest import API, GITLAB, PROJECT, gl_issue, gl_mr
@@ -157,3 +157,26 @@ def test_the_explanation_failing_leaves_the_403_as_it_was(
     with pytest.raises(AuthError) as caught:
         tracker.open_issue(DRAFT)
     assert "403" in str(caught.value) and "lacks permission" in (caught.value.hint or "")
+
+
+def test_a_404_on_an_item_says_what_it_may_mean(
+    rsps: responses.RequestsMock, tracker: GitLabTracker
+) -> None:
+    rsps.get(f"{GITLAB}/api/v4/user", json={"username": "docsgap-bot"})
+    rsps.get(f"{API}/issues/12/notes", status=404, json={"message": "404 Issue Not Found"})
+    with pytest.raises(NotFoundError) as caught:
+        tracker.notes("issue", 12)
+    assert f"issue {PROJECT}#12 is not there" in str(caught.value)
+    assert "confidential" in str(caught.value) and "pending" in (caught.value.hint or "")
+    rsps.post(f"{API}/merge_requests/3/notes", status=404, json={"message": "404 Not found"})
+    with pytest.raises(NotFoundError, match=f"merge request {PROJECT}!3 is not there"):
+        tracker.add_note("merge_request", 3, "evidence")
+
+
+def test_a_404_on_the_project_keeps_its_own_hint(
+    rsps: responses.RequestsMock, tracker: GitLabTracker
+) -> None:
+    rsps.get(f"{API}/issues/12", status=404, json={"message": "404 Project Not Found"})
+    with pytest.raises(NotFoundError) as caught:
+        tracker.get_item("issue", 12)
+    assert "gitlab.project" in (caught.value.hint or "")

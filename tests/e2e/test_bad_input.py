@@ -141,3 +141,29 @@ def test_rate_limit_waits_are_told_before_they_are_slept(sandbox: Sandbox,
     assert report.exit_code == 0
     [(service, seconds)] = heard
     assert service == "forum" and 1 <= seconds <= 3  # the hint, plus Discourse's margin
+
+
+@pytest.mark.parametrize("command", [["run", "--quiet"], ["run", "--quiet", "--topic", "1035"],
+                                     ["docs", "sync"]])
+def test_a_mistyped_project_is_a_config_error_naming_it(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """GitLab's 404 "Project Not Found" was exit 6 ("unavailable"): a new user had mistyped
+    gitlab.project (or docs.projects), which is configuration, so exit 3 naming the path."""
+    from docsgap.sandbox import SANDBOX_GITLAB_READONLY_TOKEN
+
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", SANDBOX_GITLAB_READONLY_TOKEN)
+    (tmp_path / "docsgap.toml").write_text(
+        f'state_path = "s.db"\n[forum]\nurl = "{sandbox.forum_url}"\n'
+        f'[gitlab]\nurl = "{sandbox.gitlab_url}"\nproject = "gitlab-org/gitlabb"\n'
+        # docs sync reads docs.projects: one the docs map knows but this GitLab does not hold.
+        '[docs]\nprojects = ["gitlab-org/gitlab-runner"]\n', encoding="utf-8")
+    code, out = cli(*command)
+    assert code == 3, out
+    named = "gitlab-org/gitlab-runner" if command[0] == "docs" else "gitlab-org/gitlabb"
+    assert f"GitLab has no project {named!r}" in out
+    assert "gitlab.project" in out and "docs.projects" in out and "not a member" in out
+    code, out = cli("doctor", "--dry-run", "--json")  # doctor says the same in its check
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert checks["gitlab project"]["status"] == "FAIL"
+    assert "GitLab has no project 'gitlab-org/gitlabb'" in checks["gitlab project"]["detail"]

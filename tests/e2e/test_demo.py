@@ -35,3 +35,9 @@ def test_demo_shows_the_whole_loop_and_ends_idempotent(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<table" in html and "<script src=" not in html  # self-contained
     assert (out / "report.md").is_file()
+    # "A rerun replaces those files" (README): all it left is its own. The rules cache beside
+    # the state was not on the demo's list, and a second `docsgap demo` stopped with exit 3.
+    from docsgap.demo.loop import fresh_folder
+
+    fresh_folder(out)
+    assert list(out.iterdir()) == []

@@ -36,3 +36,14 @@ def test_bad_config_value_is_one_line_with_its_location(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert "docsgap.toml: [policy]" in result.stderr and "reply" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_verbose_and_debug_work_after_the_command(tmp_path: Path) -> None:
+    """README: "-v shows docsgap's own logs, --debug the full traceback"; typed after the
+    command (`docsgap run -v`), as people do, they were "No such option: -v" (exit 2)."""
+    result = docsgap("rules", "list", "-v", "--debug", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No such option" not in result.stderr and "docs-are-wrong" in result.stdout
+    result = docsgap("run", "--config", "missing.toml", "--debug", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "Traceback" in result.stderr and "config file not found" in result.stderr

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 from docsgap.demo.loop import demo_config
-from docsgap.errors import AuthError, DocsgapError, WriteRejectedError
+from docsgap.errors import AuthError, DocsgapError, NotFoundError, WriteRejectedError
 from docsgap.loop.run import run_once
 from docsgap.models import ActionKind, IssueDraft
 from docsgap.sandbox import SANDBOX_GITLAB_TOKEN, SANDBOX_PROJECT, Sandbox
 from docsgap.tracker.gitlab import GitLabTracker
+from tests.sandbox.clock import Clock
 
 
 def gitlab_writes(sandbox: Sandbox) -> list[str]:
@@ -111,3 +112,54 @@ def test_runs_make_no_rate_limited_search(sandbox: Sandbox, tmp_path: Path) -> N
     assert searched == []
     assert not [r for r in sandbox.requests_log()
                 if r["service"] == "gitlab" and r["status"] == 429]
+
+
+def test_a_confidential_issue_hidden_from_the_token_is_named_as_maybe_confidential(
+    sandbox: Sandbox,
+) -> None:
+    project = sandbox.gitlab.project(SANDBOX_PROJECT)
+    issue = next(i for k, i in sorted(sandbox.gitlab.issues.items()) if k[0] == project["id"])
+    issue["confidential"] = True
+    sandbox.gitlab.set_access(project, "docsgap-bot", 10)  # a Guest may not see it
+    with pytest.raises(NotFoundError) as caught:
+        tracker(sandbox).notes("issue", issue["iid"])
+    assert "confidential" in str(caught.value) and "pending" in (caught.value.hint or "")
+
+
+def test_notes_over_gitlab_coms_minute_limit_wait_and_land_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """60 notes a minute per user on gitlab.com: the 61st waits the minute GitLab asks for
+    (python-gitlab obeys `Retry-After`; docsgap's budget allows it) and is added once."""
+    clock = Clock()
+    monkeypatch.setattr("gitlab.utils.time.sleep", clock.sleep)
+    with Sandbox(now=clock) as sandbox:
+        project = sandbox.gitlab.project(SANDBOX_PROJECT)
+        iid = min(k[1] for k in sandbox.gitlab.issues if k[0] == project["id"])
+        bot = tracker(sandbox)
+        for n in range(61):
+            bot.add_note("issue", iid, f"evidence {n}")
+        assert clock.slept == [60]
+        bodies = [n["body"] for n in sandbox.gitlab.notes.values() if not n["system"]
+                  and n["body"].startswith("evidence ")]
+        assert sorted(bodies) == sorted(f"evidence {n}" for n in range(61))
+
+
+def test_a_refused_summary_issue_fails_that_write_only(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the spam check refusing the summary issue raised out of the run (exit 6) after
+    every action had been applied; now the actions stand and the run says what failed."""
+    cfg = demo_config(sandbox, tmp_path)
+    sandbox.gitlab.spam_rules = [{"on": "issue", "pattern": "^docsgap summary",
+                                  "verdict": "disallow"}]
+    report = run_once(cfg, apply=True)
+    assert report.exit_code == 7
+    assert report.summary_issue is None
+    assert "spam check" in (report.summary_error or "")
+    assert {o.status for o in report.result.outcomes} <= {"applied", "pending_review",
+                                                           "dry_run", "already_done"}
+    assert "summary issue not written" in caplog.text
+    again = run_once(cfg, apply=True)  # the rule is used up: the summary is filed, once
+    assert again.exit_code == 0 and again.summary_issue
+    assert sum(1 for i in sandbox.state()["issues"] if i["title"] == cfg.gitlab.summary_title) == 1

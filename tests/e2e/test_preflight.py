@@ -60,6 +60,20 @@ def test_no_forum_key_writes_nothing_not_even_the_issues(sandbox: Sandbox, tmp_p
     assert run_once(cfg, apply=True).exit_code == 0
 
 
+def test_a_wrong_forum_key_stops_a_plan_of_issues_only(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Found walking the README: with no forum write planned the key was not checked, and every
+    accepted issue then failed on the thread's re-read (Discourse 403, "key is invalid"): exit
+    7 on every rerun, as if a retry could help."""
+    cfg = replace(demo_config(sandbox, tmp_path), policy=PolicyConfig(open_issue="auto"))
+    assert run_once(cfg, apply=False).exit_code == 0  # the scan, with the right key
+    issues_only = replace(cfg, forum=replace(cfg.forum, api_key="not-the-key"))
+    with pytest.raises(DocsgapError) as caught:
+        run_once(issues_only, apply=True)
+    assert caught.value.exit_code == 5
+    assert "forum api key" in str(caught.value) and "new issue" in str(caught.value)
+    assert writes(sandbox) == []
+
+
 def test_a_read_only_token_fails_up_front_with_exit_5(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -115,9 +115,13 @@ def test_locked_discussion_takes_notes_from_members_only(sandbox: Sandbox) -> No
     url = api(sandbox, f"/issues/{issue['iid']}/notes")
     project = gl(sandbox).project("gitlab-org/gitlab")
     assert requests.post(url, headers=BOT, json={"body": "member"}, timeout=5).status_code == 201
+    own = requests.post(url, headers=BOT, json={"body": "mine"}, timeout=5).json()["id"]
     gl(sandbox).set_access(project, "docsgap-bot", 0)
     r = requests.post(url, headers=BOT, json={"body": "outsider"}, timeout=5)
     assert (r.status_code, r.json()) == (403, {"message": "403 Forbidden"})
+    # Nor may a non-member edit a note of their own there (`NotePolicy`).
+    assert requests.put(f"{url}/{own}", headers=BOT, json={"body": "edited"},
+                        timeout=5).status_code == 403
 
 
 def test_confidential_issue_is_hidden_from_non_members(sandbox: Sandbox) -> None:
@@ -162,3 +166,22 @@ def test_spam_check_refuses_issues_400_or_409_and_notes_400_saving_nothing(
     # `count` 1 rules are used up: the same text passes the next time.
     assert requests.post(api(sandbox, "/issues"), headers=BOT, timeout=5,
                          json={"title": "Docs", "description": "best casino"}).status_code == 201
+
+
+def test_note_and_issue_creation_limits_are_gitlab_coms(sandbox: Sandbox) -> None:
+    state = gl(sandbox)
+    assert (state.issues_create_limit, state.notes_create_limit) == (200, 60)
+    state.issues_create_limit, state.notes_create_limit = 2, 3
+    made = [requests.post(api(sandbox, "/issues"), headers=BOT, json={"title": f"t{n}"},
+                          timeout=5) for n in range(3)]
+    assert [r.status_code for r in made] == [201, 201, 429]
+    assert made[2].json() == {"message": {"error": "This endpoint has been requested too many "
+                                                   "times. Try again later."}}
+    assert made[2].headers["Retry-After"] == "60"
+    iid = made[0].json()["iid"]
+    # Notes count per user before the issue is even looked up: a 404 uses one up too.
+    assert requests.post(api(sandbox, "/issues/999999/notes"), headers=BOT, json={"body": "x"},
+                         timeout=5).status_code == 404
+    notes = [requests.post(api(sandbox, f"/issues/{iid}/notes"), headers=BOT,
+                           json={"body": "x"}, timeout=5).status_code for _ in range(3)]
+    assert notes == [201, 201, 429]

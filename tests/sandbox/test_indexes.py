@@ -16,7 +16,8 @@ def _forum() -> ForumState:
 def _scanned(state: ForumState, before: int | None, viewer: object) -> list[int]:
     """What `/posts.json` used to compute: filter every post, sort, take 50 (flag-hidden
     posts are not listed either)."""
-    visible = {t["id"] for t in state.visible_topics(viewer)}  # type: ignore[arg-type]
+    visible = {t["id"] for t in state.visible_topics(viewer)  # type: ignore[arg-type]
+               if t["visible"]}  # `Post.visible`: no unlisted topic's posts, for staff too
     ids = [p["id"] for p in state.posts.values()
            if p["post_type"] == REGULAR and p["topic_id"] in visible
            and p.get("deleted_at") is None and not p["hidden"]

@@ -144,11 +144,26 @@ def test_sandbox_port_out_of_range_is_a_usage_error(port: str) -> None:
     assert "--port" in result.output
 
 
-@pytest.mark.parametrize("argv", [["run", "--max-requests", "-5"],
-                                  ["docs", "search", "cache", "--limit", "-1"]])
-def test_negative_counts_are_usage_errors(argv: list[str]) -> None:
-    result = CliRunner().invoke(app, argv)
+def test_negative_counts_are_usage_errors() -> None:
+    result = CliRunner().invoke(app, ["docs", "search", "cache", "--limit", "-1"])
     assert result.exit_code == ExitCode.USAGE, result.output
+
+
+@pytest.mark.parametrize(("flag", "key"), [("--max-requests", "forum.max_requests"),
+                                           ("--max-actions", "max_actions")])
+def test_negative_run_caps_are_config_errors_alike(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, flag: str, key: str
+) -> None:
+    """Both caps override a docsgap.toml key, so both are checked as configuration (exit 3,
+    naming the flag); --max-requests -1 was typer's exit 2 while --max-actions -1 was 3."""
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+    monkeypatch.setattr(run_cmd, "run_once", lambda *_a, **_k: pytest.fail("ran"))
+    result = CliRunner().invoke(app, ["run", flag, "-1"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert f"{flag} -1: expected 0 or more ({key}; 0 " in result.output
+    assert list(tmp_path.iterdir()) == []  # refused before the state was made
 
 
 def _target_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -210,7 +225,8 @@ def test_docs_sync_without_a_gitlab_named_refuses_before_any_request(
     assert list(tmp_path.iterdir()) == []  # no state created either
 
 
-@pytest.mark.parametrize("argv", [["train", "detect"], ["train", "detect-effect", "new.jsonl"]])
+@pytest.mark.parametrize("argv", [["train", "detect", "-o", "m.json.gz"],
+                                  ["train", "detect-effect", "new.jsonl"]])
 def test_training_without_the_train_extra_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]
 ) -> None:
@@ -224,6 +240,30 @@ def test_training_without_the_train_extra_says_what_to_install(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "pip install 'docsgap[train]'" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("command", ["detect", "dedup"])
+def test_training_never_writes_into_the_installed_package_unasked(
+    monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Without -o, `train detect` and `train dedup` overwrote the model files inside the
+    installed package: a team retraining on its verdicts silently changed site-packages for
+    every user of that install. Now -o is required and nothing is read or fitted without it."""
+    from docsgap.dedupe import train as dedupe_train
+    from docsgap.dedupe.ranker import RANKER_FILE
+    from docsgap.detect import train as detect_train
+    from docsgap.detect.model import SHIPPED
+
+    def no_fit(*_a: object, **_k: object) -> None:
+        raise AssertionError("fitted without being told where to write")
+
+    monkeypatch.setattr(detect_train, "train", no_fit)
+    monkeypatch.setattr(dedupe_train, "train", no_fit)
+    before = {path: path.stat().st_mtime_ns for path in (SHIPPED, RANKER_FILE)}
+    result = CliRunner().invoke(app, ["train", command])
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert "Missing option '--output'" in result.output
+    assert {path: path.stat().st_mtime_ns for path in before} == before
 
 
 def test_train_dedup_and_verdicts_to_paths_they_cannot_write_are_clear_errors(
@@ -333,7 +373,7 @@ def _without_a_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list
     return CliRunner().invoke(app, [*argv, "--state", str(state)])
 
 
-@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review"],
+@pytest.mark.parametrize("argv", [["review", "--list", "--json"], ["review", "--list"], ["review"],
                                   ["review", "--accept-all"], ["review", "--accept", "x"]])
 def test_review_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                              argv: list[str]) -> None:
@@ -367,4 +407,89 @@ def test_followup_without_a_state_creates_none(monkeypatch: pytest.MonkeyPatch, 
         assert json.loads(result.output)["actions"] == []
     else:
         assert f"no state at {state}" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_in_a_run_says_what_is_kept(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """^C mid-run printed a bare "interrupted": a new user could not tell whether the scan so
+    far was lost or whether to start over."""
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_cmd, "run_once", interrupted)
+    result = CliRunner().invoke(app, ["run"])
+    assert result.exit_code == ExitCode.INTERRUPTED, result.output
+    assert "interrupted: what was done and recorded so far is kept" in result.output
+    assert "run the same command again" in result.output
+
+
+def test_json_is_accepted_where_the_readme_promises_it(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """README: "--json is on every command that prints results"; `rules check --json` and
+    `detect --json` were "No such option" (exit 2)."""
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DOCSGAP_CONFIG", raising=False)
+    result = CliRunner().invoke(app, ["rules", "check", "--json"])
+    assert result.exit_code == 0, result.output
+    checked = json.loads(result.stdout)
+    assert checked["ok"] is True and checked["rules"] > 0 and checked["failing_examples"] == []
+    records = tmp_path / "in.jsonl"
+    records.write_text('{"id": "1", "title": "Docs", "text": "The docs page is wrong."}\n',
+                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["detect", "-i", str(records), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["id"] == "1"
+
+
+def test_a_topic_as_the_plan_prints_it_is_its_id(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """The plan and review print "thread #1035"; `run --topic '#1035'` was "neither a topic id
+    nor a topic URL" (exit 3)."""
+    from docsgap.cli import run_cmd
+
+    _target_env(monkeypatch, tmp_path)
+    asked: list[object] = []
+
+    def record(*_a: object, **k: object) -> None:
+        asked.append(k.get("topic"))
+        raise KeyboardInterrupt  # stop there: only the id matters
+
+    monkeypatch.setattr(run_cmd, "run_once", record)
+    result = CliRunner().invoke(app, ["run", "--topic", "#1035"])
+    assert asked == [1035], result.output
+
+
+def test_docs_sync_from_a_missing_checkout_says_so_and_creates_no_state(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`docs sync --path ../gitlab` from the wrong folder blamed a missing doc/ folder "in this
+    checkout", after making the state file."""
+    nothing_named(monkeypatch, tmp_path)
+    result = CliRunner().invoke(app, ["docs", "sync", "--path", "../no-such-checkout"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--path ../no-such-checkout: no such folder" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_state_push_with_no_state_makes_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    """`state push` before any run (exit 9, as its help says) left an empty .docsgap/ behind."""
+    from docsgap.tracker.gitlab_packages import GitLabPackages
+
+    _target_env(monkeypatch, tmp_path)
+    monkeypatch.delenv("DOCSGAP_STATE")
+
+    def no_upload(*_a: object, **_k: object) -> None:
+        raise AssertionError("uploaded without a state")
+
+    monkeypatch.setattr(GitLabPackages, "upload", no_upload)
+    result = CliRunner().invoke(app, ["state", "push"])
+    assert result.exit_code == ExitCode.STATE, result.output
+    assert "no state to save at .docsgap/state.db" in result.output
     assert list(tmp_path.iterdir()) == []

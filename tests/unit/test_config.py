@@ -221,3 +221,45 @@ def test_non_utf8_config_names_the_file_and_the_byte(tmp_path: Path) -> None:
         load_config(path, env={})
     assert str(caught.value) == f"{path}: not UTF-8 text: byte 0xe9 at offset 48 (line 2)"
     assert caught.value.exit_code == ExitCode.CONFIG
+
+
+def test_a_home_path_is_expanded_not_made_a_folder_named_tilde(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found walking the README: state_path = "~/docsgap/state.db" (or a CI variable, which no
+    # shell expands) became <config folder>/~/docsgap/state.db.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    home = tmp_path / "home"
+    path = write(tmp_path, 'state_path = "~/dg/state.db"\nrules_dirs = ["~/my-rules"]\n'
+                           'templates_dir = "~/tpl"\n')
+    cfg = load_config(path, env={})
+    assert cfg.state_path == home / "dg/state.db"
+    assert cfg.rules_dirs == (home / "my-rules",)
+    assert cfg.templates_dir == home / "tpl"
+    assert load_config(env={"DOCSGAP_STATE": "~/s.db"}).state_path == home / "s.db"
+
+
+@pytest.mark.parametrize("text", ['[docs]\ntoken = "glpat-x"\n', 'api_key = "k"\n',
+                                  '[gitlab]\npassword = "p"\n'])
+def test_a_secret_under_the_wrong_heading_says_where_secrets_go(tmp_path: Path,
+                                                                 text: str) -> None:
+    # Found walking the README: `token = ...` appended at the end of docsgap.toml lands in
+    # [docs], and the hint listed [docs]' keys instead of saying secrets go in the environment.
+    with pytest.raises(ConfigError, match="unknown key") as info:
+        load_config(write(tmp_path, text), env={})
+    assert "DOCSGAP_GITLAB_TOKEN" in (info.value.hint or "")
+    assert "glpat-x" not in str(info.value) + (info.value.hint or "")
+
+
+def test_a_config_path_that_is_wrong_says_where_it_came_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found walking the README: DOCSGAP_CONFIG=team/docsgap.toml exported, then run from another
+    # folder, said only "config file not found"; --config naming its folder said "cannot read".
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="named by DOCSGAP_CONFIG") as info:
+        load_config(env={"DOCSGAP_CONFIG": "team/docsgap.toml"})
+    assert str(tmp_path) in (info.value.hint or "")
+    with pytest.raises(ConfigError, match="a folder, not a config file") as info:
+        load_config(tmp_path, env={})
+    assert info.value.hint == f"name the file, e.g. {tmp_path / 'docsgap.toml'}"

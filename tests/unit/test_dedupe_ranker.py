@@ -231,3 +231,23 @@ def test_train_dedup_reproduces_the_shipped_weights(shared_dir: Path, tmp_path: 
     if sizes[:2] != sizes[2:]:
         pytest.skip("the shared corpus changed since the shipped weights were fitted: retrain")
     assert out.read_bytes() == RANKER_FILE.read_bytes()
+
+
+def test_match_with_a_config_uses_the_ranker_in_its_rules_dirs(tmp_path: Path) -> None:
+    """`train dedup -o my-rules/ranker.json` + `rules_dirs = ["my-rules"]`: `match -c` and
+    `eval dedup -c` judge with those weights, as `run` does, so a team can compare them."""
+    assets = Path(__file__).resolve().parent.parent / "assets"
+    args = ["match", "-p", str(assets / "dedup_hard_pool.jsonl"),
+            "-i", str(assets / "dedup_hard_queries.jsonl")]
+    shipped = runner.invoke(app, args)
+    assert shipped.exit_code == 0, shipped.output
+    assert any(json.loads(line)["decision"] == "link" for line in shipped.stdout.splitlines())
+    mine = tmp_path / "my-rules"
+    mine.mkdir()
+    weights = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+    weights["bias"] = -50.0
+    (mine / "ranker.json").write_text(json.dumps(weights), encoding="utf-8")
+    (tmp_path / "docsgap.toml").write_text('rules_dirs = ["my-rules"]\n', encoding="utf-8")
+    retrained = runner.invoke(app, [*args, "-c", str(tmp_path / "docsgap.toml")])
+    assert retrained.exit_code == 0, retrained.output
+    assert {json.loads(line)["decision"] for line in retrained.stdout.splitlines()} == {"new"}

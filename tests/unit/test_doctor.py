@@ -327,6 +327,14 @@ def test_project_labels_and_job_tokens(
     tracker.info = replace(tracker.info, issues_enabled=False)
     assert by_name(doctor(config(tmp_path), forum, tracker))["gitlab project"] is Status.FAIL
 
+    # An archived project takes no writes; reading it (a dry run) still works.
+    tracker.info = replace(tracker.info, issues_enabled=True, archived=True)
+    checks = {c.name: c for c in doctor(config(tmp_path), forum, tracker).checks}
+    assert checks["gitlab project"].status is Status.FAIL
+    assert "archived" in checks["gitlab project"].detail
+    dry = {c.name: c for c in doctor(config(tmp_path), forum, tracker, read_only=True).checks}
+    assert dry["gitlab project"].status is Status.OK
+
     job = by_name(doctor(config(tmp_path, token_kind="job"), forum, tracker))
     assert job["gitlab token"] is Status.FAIL
 

@@ -82,3 +82,27 @@ def test_a_changed_signal_alone_is_matched_again(tmp_path: Path, counting: list[
     finally:
         store.close()
     assert counting == [changed.key]
+
+
+def test_a_retrained_ranker_in_a_rules_dir_is_used_and_matched_again(
+        tmp_path: Path, counting: list[str]) -> None:
+    """`train dedup -o my-rules/ranker.json` with `rules_dirs = ["my-rules"]` is how a team uses
+    its retrained weights (the shipped file is never overwritten unasked); the match results
+    made with the old weights are not reused."""
+    import json
+
+    from docsgap.dedupe.ranker import RANKER_FILE
+
+    cfg, forum, tracker = make(tmp_path)
+    first = plan_once(cfg, forum, tracker)
+    assert any(m.best is not None and m.best.score > 50 for _, m in first.matches)
+    mine = tmp_path / "my-rules"
+    mine.mkdir()
+    weights = json.loads(RANKER_FILE.read_text(encoding="utf-8"))
+    weights["bias"] = -50.0  # no candidate is anyone's original any more
+    (mine / "ranker.json").write_text(json.dumps(weights), encoding="utf-8")
+    counting.clear()
+    second = plan_once(replace(cfg, rules_dirs=(mine,)), forum, tracker)
+    assert sorted(counting) == sorted(k for k, _ in first.matches)  # matched again, not reused
+    assert all(m.decision != "link" and (m.best is None or m.best.score < 1)
+               for _, m in second.matches)

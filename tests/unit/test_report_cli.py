@@ -113,6 +113,44 @@ def test_cli_unwritable_output(cli: typer.Typer, demo: StateStore, tmp_path: Pat
     assert "cannot write" in result.stderr
 
 
+def test_cli_output_dash_is_stdout(cli: typer.Typer, demo: StateStore, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found walking the README: `-o -` wrote a file named "-" in the current folder.
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["report", "--state", str(demo.path), "-o", "-", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["totals"]["links"] == len(LINKED)
+    assert not (tmp_path / "-").exists()
+
+
+def test_cli_output_through_a_link_or_fifo_keeps_it(cli: typer.Typer, demo: StateStore,
+                                                    tmp_path: Path) -> None:
+    """The atomic write replaced whatever -o named: a symlink became a plain file (the page it
+    pointed to never updated), and `-o /dev/null` run as root replaced the device itself."""
+    import os
+    import threading
+
+    real = tmp_path / "site" / "index.html"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "report.html"
+    link.symlink_to(real)
+    result = CliRunner().invoke(cli, ["report", "--state", str(demo.path), "-o", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and "<html" in real.read_text(encoding="utf-8")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text(encoding="utf-8")),
+                              daemon=True)  # the old code never opened the FIFO: no hang
+    reader.start()
+    result = CliRunner().invoke(cli, ["report", "--state", str(demo.path), "-o", str(fifo),
+                                      "-f", "csv"])
+    reader.join(timeout=10)
+    assert result.exit_code == 0, result.output
+    assert fifo.is_fifo() and got and got[0].startswith("thread")
+
+
 def test_cli_bad_since(cli: typer.Typer, demo: StateStore) -> None:
     result = CliRunner().invoke(cli, ["report", "--state", demo.path, "-f", "summary",
                                       "--since", "last tuesday"])

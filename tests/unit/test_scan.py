@@ -151,3 +151,35 @@ def test_a_first_scan_says_its_cost_before_paying_and_later_scans_do_not(tmp_pat
     heard.clear()
     scan(cfg, forum, heard)
     assert heard == []
+
+
+def test_changed_tells_posts_held_as_they_are_from_edited_moved_and_new_ones(
+        tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "state.db")
+    try:
+        held = HeldPosts(store)
+        same, edited = post(1, 7, 1, "ann", "as read"), post(2, 7, 2, "bo", "as read")
+        moved = post(3, 7, 3, "cy", "as read")
+        no_raw = replace(post(4, 7, 4, "di", "as read"), raw=None)
+        held.stage([(p, 7) for p in (same, edited, moved, no_raw)])
+        now = [same, replace(edited, raw="edited to add a complaint"),
+               replace(moved, topic_id=8), replace(no_raw, cooked="<p>edited</p>"),
+               post(5, 7, 5, "ed", "never held")]
+        assert held.changed(now) == {2, 3, 4, 5}
+        # By the Markdown when both sides have it (other HTML alone is no change), else HTML.
+        assert held.changed([no_raw, replace(same, cooked="<p>other html</p>")]) == set()
+    finally:
+        store.close()
+
+
+def test_forget_makes_a_held_topic_read_again(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    scan(cfg, forum_of(0))
+    store = StateStore(cfg.state_path)
+    try:
+        held = HeldPosts(store)
+        [topic, *_] = sorted(held.held(range(100, 200)))
+        held.forget(topic)
+        assert held.held([topic]) == set() and held.ids(topic) == set()
+    finally:
+        store.close()

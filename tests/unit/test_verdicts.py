@@ -115,3 +115,22 @@ def test_cli_writes_both_files_readable_as_labelled_data(tmp_path: Path) -> None
     assert sum(bool(r.is_gap) for r in records) == 3
     lines = (tmp_path / "out" / DEDUP_FILE).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["same"] for line in lines].count(True) == 1
+
+
+def test_an_accepted_action_the_docs_index_retyped_is_exported(store: StateStore) -> None:
+    """Found walking the README: with a docs index, a reported page that is gone makes the issue
+    `issue:t5:broken_link:...` (and a covered "missing" gap `...:confusing:<covering page>`)
+    while the signal stays `t5:missing:...`; the accepted verdict was silently left out of
+    `train verdicts`."""
+    moved = _signal(5, GapType.MISSING, "The runner page link is dead.")
+    covered = _signal(6, GapType.MISSING, "Nothing in the docs on the port.")
+    for s in (moved, covered):
+        store.record_thread({"id": s.thread_id, "title": s.thread_title, "url": s.thread_url,
+                             "created_at": "2025-01-01T00:00:00+00:00"})
+        store.record_signal(s)
+    store.set_verdict(f"issue:{moved.key.replace(':missing:', ':broken_link:')}", "accept")
+    store.set_verdict("reply:t6:confusing:docs/runner:doc/ports.md", "accept")
+    by_id = {r["id"]: r for r in export_verdicts(store).detect}
+    assert by_id[f"verdict:{moved.key}"]["label"] == "docs_gap"
+    assert by_id[f"verdict:{moved.key}"]["gap_type"] == "broken_link"
+    assert by_id[f"verdict:{covered.key}"]["gap_type"] == "confusing"

@@ -1,5 +1,6 @@
 """The sandbox's Discourse (served under `/forum`, or at the root): `routes` (auth, the shared
 admin-key limit, the read and reply endpoints), `posting` (`POST /posts.json`'s checks),
+`queue` (watched words and the approval queue),
 `views`, `site` and `users` (the JSON shapes), `state` (the forum's data and who may see what)
 and `markup` (raw Markdown to `cooked` HTML)."""
 

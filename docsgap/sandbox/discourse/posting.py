@@ -1,11 +1,15 @@
 """`POST /posts.json` in the sandbox forum, in the order Discourse checks things: whisper
-permission (403), the 120 s payload memo, the topic (`topic_not_found`, 422), the body
-(length, `unique_posts_mins`; 422), then the per-user create-post interval (429)."""
+permission (403), the 120 s payload memo (it keeps the whole answer: a post, an `enqueued`
+answer or a 422; a 429 is raised past it), blocked watched words (422), then either the
+approval queue (`queue`: the body's checks, the topic, `enqueued`) or the topic
+(`topic_not_found`, 422), the body (length, entropy, `unique_posts_mins`; 422) and the
+per-user create-post interval (429)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from docsgap.sandbox.discourse import queue
 from docsgap.sandbox.discourse.state import WHISPER, ForumState
 from docsgap.sandbox.wire import (
     DISCOURSE_JSON,
@@ -23,11 +27,14 @@ TOPIC_NOT_FOUND = ("Something went wrong. Perhaps this topic was closed or delet
 TOO_SIMILAR = "Body is too similar to what you posted recently"
 """`just_posted_that` on `raw`: the same body from the same user within `unique_posts_mins`."""
 INVALID_WHISPER = "invalid_whisper_access"
+UNCLEAR = "Body seems unclear, is it a complete sentence?"
+"""`is_invalid` on `raw`: a body with fewer than `body_min_entropy` distinct characters."""
 
 
 def create_post(state: ForumState, user: JSON, form: JSON, now: float) -> JSON:
-    """A reply (`topic_id`) or a new topic (`title`, `category`) by `user`; raises `HttpError`
-    with Discourse's answer when a rule refuses it."""
+    """A reply (`topic_id`) or a new topic (`title`, `category`) by `user`: the post, or the
+    `enqueued` answer when it waits for approval (that one has an `action`); raises
+    `HttpError` with Discourse's answer when a rule refuses it."""
     whisper = str(form.get("whisper") or "").lower() == "true"
     if whisper and not state.is_staff(user):
         raise HttpError(discourse_error(403, INVALID_WHISPER, "invalid_access"))
@@ -38,23 +45,49 @@ def create_post(state: ForumState, user: JSON, form: JSON, now: float) -> JSON:
     key = (user["id"], topic_id, raw, reply_to, title, whisper)
     remembered = state.memo.get(key)
     if remembered and now - remembered[0] <= state.settings.duplicate_window:
-        return state.posts[remembered[1]]
+        answer = remembered[1]
+        if isinstance(answer, Response):
+            raise HttpError(answer)
+        return state.posts[answer] if isinstance(answer, int) else dict(answer)
+    try:
+        result = _perform(state, user, form, raw, topic_id, reply_to, title, whisper, now)
+    except HttpError as exc:
+        if exc.response.status == 422:  # a failed NewPostResult is memoized like any answer
+            state.memo[key] = (now, exc.response)
+        raise
+    state.memo[key] = (now, dict(result) if "action" in result else result["id"])
+    return result
+
+
+def _perform(state: ForumState, user: JSON, form: JSON, raw: str, topic_id: int | None,
+             reply_to: int | None, title: str, whisper: bool, now: float) -> JSON:
+    """`NewPostManager#perform` after the memo."""
+    refused = queue.blocked(state, user, f"{title} {raw}")
+    if refused:
+        raise HttpError(post_errors(refused))
+    category = None
     if topic_id is None:
         if not title.strip():
             raise HttpError(post_errors("Title can\u2019t be blank"))
         category = int_param(form.get("category"), "category") or 1
         if category not in state.categories or not state.can_see_category(user, category):
             raise HttpError(post_errors("Category is invalid"))
+    reason = queue.approval_reason(state, user, state.topics.get(topic_id or 0), f"{title} {raw}")
+    if reason is not None:
+        _check_body(state, user, raw, now)
+        topic = _reply_target(state, user, topic_id) if topic_id is not None else None
+        return queue.enqueue(state, user, topic, raw, now, reply_to=reply_to, title=title,
+                             category=category, reason=reason)
+    if topic_id is None:
         _check_body(state, user, raw, now)
         _check_interval(state, user, now)
-        topic = state.new_topic(user, title, category, list(form.get("tags") or []), now)
+        topic = state.new_topic(user, title, category or 1, list(form.get("tags") or []), now)
     else:
         topic = _reply_target(state, user, topic_id)
         _check_body(state, user, raw, now)
         _check_interval(state, user, now)
     post = state.add_post(topic, user, raw, now, reply_to=reply_to,
                           post_type=WHISPER if whisper else 1)
-    state.memo[key] = (now, post["id"])
     state.recent_bodies[(user["id"], raw)] = now
     state.last_post_at[user["id"]] = now
     return post
@@ -79,10 +112,16 @@ def _check_body(state: ForumState, user: JSON, raw: str, now: float) -> None:
     stripped = raw.strip()
     if not stripped:
         raise HttpError(post_errors("Body can\u2019t be blank"))
-    minimum = state.settings.min_post_length
-    if len(stripped) < minimum:
-        raise HttpError(post_errors(f"Body is too short (minimum is {minimum} characters)"))
-    window = state.settings.unique_posts_mins * 60
+    settings = state.settings
+    if len(stripped) < settings.min_post_length:
+        raise HttpError(post_errors(
+            f"Body is too short (minimum is {settings.min_post_length} characters)"))
+    if len(stripped) > settings.max_post_length:
+        raise HttpError(post_errors(
+            f"Body is too long (maximum is {settings.max_post_length} characters)"))
+    if len(set(stripped)) < settings.body_min_entropy:  # `TextSentinel#entropy`
+        raise HttpError(post_errors(UNCLEAR))
+    window = settings.unique_posts_mins * 60
     last = state.recent_bodies.get((user["id"], raw))
     if window and last is not None and now - last < window and not state.is_staff(user):
         raise HttpError(post_errors(TOO_SIMILAR))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from docsgap.sandbox.discourse import anoncache, users, views
+from docsgap.sandbox.discourse import anoncache, queue, users, views
 from docsgap.sandbox.discourse.posting import create_post as create_post_as
 from docsgap.sandbox.discourse.posting import invalid_parameters
 from docsgap.sandbox.discourse.site import about_json, site_json
@@ -309,7 +309,14 @@ def create_post(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
     if ctx.viewer is None:
         raise HttpError(discourse_error(403, NOT_LOGGED_IN, "not_logged_in"))
     post = create_post_as(ctx.state, ctx.viewer, req.form(), ctx.now)
+    if post.get("action") == "enqueued":  # not nested in `post` (backwards_compatible_json)
+        return ok(post)
     return ok(views.post_json(ctx.state, post, ctx.viewer, "create"))
+
+
+def pending(ctx: ForumCtx, req: Request, m: re.Match[str]) -> Response:
+    """`/posts/{username}/pending.json`: the user's posts waiting for approval (`queue`)."""
+    return queue.pending_posts(ctx.state, ctx.viewer, segment(m, "name"), ctx.root)
 
 
 # --- site, categories, users -----------------------------------------------------------------
@@ -374,6 +381,7 @@ ROUTES: list[Route[ForumCtx]] = [
     route("GET", rf"/posts{_J}", latest_posts),
     route("POST", rf"/posts{_J}", create_post),
     route("GET", rf"/posts/(?P<id>\d+){_J}", single_post),
+    route("GET", rf"/posts/(?P<name>[^/]+)/pending{_J}", pending),
     route("GET", rf"/latest{_J}", latest_topics),
     route("GET", rf"/t/(?P<id>\d+)/posts{_J}", topic_posts),
     route("GET", rf"/t/(?P<id>\d+)(?:/(?P<n>\d+))?{_J}", topic_by_id),
@@ -389,5 +397,6 @@ ACTIONS: dict[Handler[ForumCtx], str] = {
     latest_topics: "list#latest", topic_posts: "topics#posts", topic_by_id: "topics#show",
     topic_by_slug: "topics#show", categories: "categories#index", site: "site#site",
     about: "about#index", current_session: "session#current", user_profile: "users#show",
+    pending: "posts#pending",
 }
 """Each route's Rails controller action, which granular API key scopes are written against."""

@@ -60,6 +60,15 @@ class ForumSettings:
     real: 60); 0 turns the anonymous cache off."""
     anon_cache_store_threshold: int = 2
     """Asks of one cache key within that time before its answer is stored (real: 2)."""
+    max_post_length: int = 32000
+    body_min_entropy: int = 7
+    """Distinct characters a body needs (`TextSentinel#entropy`)."""
+    approve_post_count: int = 0
+    """Posts of users at trust level 0-1 wait for approval until they have this many."""
+    approve_unless_allowed_groups: list[str] = field(default_factory=lambda: ["trust_level_0"])
+    """Posts of users in none of these groups wait for approval (real default: everyone)."""
+    watched_words: dict[str, list[str]] = field(default_factory=dict)
+    """Action -> words: `block` (422) and `require_approval` (queued) are honoured."""
 
     @classmethod
     def discourse(cls) -> ForumSettings:
@@ -91,7 +100,10 @@ class ForumState:
     base_path: str = "/forum"
     """Where the site lives below the host ("" when served from the root)."""
     mentions_seen: list[JSON] = field(default_factory=list)
-    memo: dict[tuple[Any, ...], tuple[float, int]] = field(default_factory=dict)
+    memo: dict[tuple[Any, ...], tuple[float, Any]] = field(default_factory=dict)
+    """API payload -> (when, its answer: a post id, an `enqueued` answer or a 422)."""
+    queued: dict[int, JSON] = field(default_factory=dict)
+    """The approval queue: `ReviewableQueuedPost`s by id, with their `status`."""
     recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
     last_post_at: dict[int, float] = field(default_factory=dict)
     anon_cache: AnonCache = field(default_factory=AnonCache)
@@ -153,12 +165,12 @@ class ForumState:
 
     def topic_for(self, topic_id: int, user: JSON | None) -> JSON:
         """The topic if `user` may see it, else a 404 (Discourse hides what you cannot see).
-        Staff see deleted and unlisted topics."""
+        Staff see deleted topics; an unlisted topic is for anyone with its URL
+        (`Guardian#can_see_topic?` does not look at `visible`: only lists do)."""
         topic = self.topics.get(topic_id)
         staff = self.is_staff(user)
         if (topic is None or not self.can_see_category(user, topic["category_id"])
-                or (topic["deleted_at"] is not None and not staff)
-                or (not topic["visible"] and not staff)):
+                or (topic["deleted_at"] is not None and not staff)):
             raise HttpError(discourse_error(404, DISCOURSE_NOT_FOUND, "not_found"))
         return topic
 
@@ -192,7 +204,8 @@ class ForumState:
         self, before: int | None, viewer: JSON | None, limit: int, *, window: int | None = None
     ) -> list[JSON]:
         """Up to `limit` posts `/posts.json` lists for `viewer` (regular, neither deleted nor
-        hidden, in topics they can list) with ids below `before` (all when `None`), highest id
+        hidden, in listed topics they can see: `Post.visible` leaves out unlisted topics' posts
+        for staff too) with ids below `before` (all when `None`), highest id
         first: a walk down the id index, not a scan. With `window`, only ids in
         (before - window, before] (older Discourse; `before` None: the newest id)."""
         order = self._post_order
@@ -213,8 +226,7 @@ class ForumState:
             if topic_id not in seen:
                 topic = self.topics.get(topic_id)
                 seen[topic_id] = topic is not None and topic["deleted_at"] is None and (
-                    self.can_see_category(viewer, topic["category_id"])
-                    and (topic["visible"] or self.is_staff(viewer)))
+                    self.can_see_category(viewer, topic["category_id"]) and topic["visible"])
             if seen[topic_id]:
                 found.append(post)
         return found
@@ -255,6 +267,36 @@ class ForumState:
         post["links"] = [[link.url, link.title] for link in markup.links(raw)]
         post["updated_at"] = iso(now)
         post["version"] += 1
+
+    def move_posts(self, topic_id: int, post_ids: list[int], destination: int, by: str,
+                   now: float) -> None:
+        """A moderator moves posts to an existing topic (`PostMover#to_topic`, sequential): each
+        keeps its id and gets the destination and the next post numbers there; a first post is
+        created anew in the destination (a new id, the original's `created_at`) and stays where
+        it was. The original topic gets a small-action post and is closed once emptied."""
+        source, target = self.topics[topic_id], self.topics[destination]
+        moving = sorted((self.posts[i] for i in post_ids), key=lambda p: p["post_number"])
+        everything = len(moving) == sum(
+            1 for i in source["post_ids"] if self.posts[i]["post_type"] in (REGULAR, WHISPER)
+            and self.posts[i]["deleted_at"] is None)
+        for post in moving:
+            if post["post_number"] == 1:
+                self.add_post(target, self.users[post["user_id"]], post["raw"], now,
+                              created_at=post["created_at"])
+                continue
+            source["post_ids"].remove(post["id"])
+            target["post_ids"].append(post["id"])
+            post["topic_id"] = destination
+            post["post_number"] = max(self.posts[i]["post_number"]
+                                      for i in target["post_ids"]) + 1
+            post["reply_to_post_number"] = None
+        moderator = self.user(by)
+        assert moderator is not None
+        self.add_post(source, moderator, f"I moved {len(moving)} posts to an existing topic: "
+                      f"[{target['title']}]({self.base_path}/t/{target['slug']}/{destination})",
+                      now, post_type=SMALL_ACTION, action_code="split_topic")
+        if everything:  # `close_topic_and_schedule_deletion` (the deletion is not modelled)
+            source["closed"] = True
 
     def _user_id(self, username: str) -> int:
         user = self.user(username)

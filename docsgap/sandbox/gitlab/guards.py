@@ -6,7 +6,8 @@ description 1.megabyte on create only), `app/models/concerns/notes/active_record
 `lib/api/helpers/notes_helpers.rb` (`bad_request!("Note #{errors.messages}")`),
 `app/models/concerns/spammable.rb` and `rest_api_actions_support.rb` (spam: 400, or 409 with
 `needs_captcha_response`), `lib/api/helpers.rb` `validate_search_rate_limit!` and
-`lib/gitlab/application_rate_limiter.rb` (per user, fixed one-minute windows)."""
+`lib/gitlab/application_rate_limiter.rb` (per user, fixed one-minute windows; issue and
+note creation likewise, at gitlab.com's 200 and 60 a minute)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ TITLE_LENGTH_MAX = 255
 DESCRIPTION_LENGTH_MAX = 1_048_576
 NOTE_LENGTH_MAX = 1_000_000
 MAX_NOTES = 5_000
-SEARCH_WINDOW = 60
+WINDOW = 60
 TOO_MANY = "This endpoint has been requested too many times. Try again later."
 
 
@@ -126,6 +127,28 @@ def spam_check(state: GitLabState, target: str, text: str) -> None:
 # --- the search rate limit -------------------------------------------------------------------
 
 
+def count_create(state: GitLabState, what: str, scope: tuple[Any, ...], now: float) -> None:
+    """GitLab.com's creation limits (`issues_create` 200 a minute per project and user, in
+    `Issues::CreateService` via `RateLimitedService`; `notes_create` 60 a minute per user,
+    checked first in the notes API): fixed one-minute windows, refused requests count.
+    The limits are `state.issues_create_limit` and `state.notes_create_limit` (0: off)."""
+    limit = state.issues_create_limit if what == "issues" else state.notes_create_limit
+    if limit > 0:
+        _count(state, (what, *scope), limit, now)
+
+
+def _count(state: GitLabState, scope: tuple[Any, ...], limit: int, now: float) -> None:
+    """One request against `limit` in this minute's window for `scope`; 429 over it."""
+    window = int(now) // WINDOW
+    if len(state.rate_counts) > 1000:
+        state.rate_counts = {k: v for k, v in state.rate_counts.items() if k[-1] == window}
+    key = (*scope, window)
+    state.rate_counts[key] = state.rate_counts.get(key, 0) + 1
+    if state.rate_counts[key] > limit:
+        raise HttpError(json_response(429, {"message": {"error": TOO_MANY}},
+                                      headers={"Retry-After": str(WINDOW)}))
+
+
 def count_search(state: GitLabState, req_search: Any, user: JSON | None, now: float) -> None:
     """`validate_search_rate_limit!` on issue and MR lists: a non-blank `search` counts
     against `search_rate_limit` per user (anonymous: `search_rate_limit_unauthenticated`, one
@@ -136,11 +159,4 @@ def count_search(state: GitLabState, req_search: Any, user: JSON | None, now: fl
     limit = state.search_rate_limit if user else state.search_rate_limit_unauthenticated
     if limit <= 0:
         return
-    window = int(now) // SEARCH_WINDOW
-    key = (user["id"] if user else "ip", window)
-    if len(state.search_counts) > 1000:
-        state.search_counts = {k: v for k, v in state.search_counts.items() if k[1] == window}
-    state.search_counts[key] = state.search_counts.get(key, 0) + 1
-    if state.search_counts[key] > limit:
-        raise HttpError(json_response(429, {"message": {"error": TOO_MANY}},
-                                      headers={"Retry-After": str(SEARCH_WINDOW)}))
+    _count(state, ("search", user["id"] if user else "ip"), limit, now)

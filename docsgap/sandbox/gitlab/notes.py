@@ -25,6 +25,7 @@ def list_notes(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 def create_note(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`POST .../:iid/notes` -> 201; a body of only quick actions -> 202 without a note."""
     author = ctx.writer()
+    guards.count_create(ctx.state, "notes", (author["id"],), ctx.now)  # before the lookups
     project = project_of(ctx, m)
     item = _noteable(ctx, project, m)
     guards.writable(project)

@@ -138,6 +138,7 @@ def create_issue(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     author = ctx.writer()
     project = project_of(ctx, m)
     guards.may_create_issue(project)
+    guards.count_create(ctx.state, "issues", (project["id"], author["id"]), ctx.now)
     form = req.form()
     guards.issuable_errors(form, create=True)
     guards.spam_check(ctx.state, "issue", _text(form, "title", "description"))

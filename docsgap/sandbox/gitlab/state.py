@@ -56,8 +56,12 @@ class GitLabState:
     """Searches (`search=` on issue and MR lists) a user may make per minute (GitLab's
     application setting; its default is 30, 0 turns the limit off)."""
     search_rate_limit_unauthenticated: int = 10
-    search_counts: dict[tuple[Any, int], int] = field(default_factory=dict)
-    """Searches per (user id or "ip", minute window)."""
+    issues_create_limit: int = 200
+    """Issues a user may open per minute in a project (gitlab.com; self-managed: off)."""
+    notes_create_limit: int = 60
+    """Notes a user may add per minute (gitlab.com; self-managed default 300)."""
+    rate_counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    """Rate-limited requests per (limit, scope..., minute window)."""
     spam_rules: list[JSON] = field(default_factory=list)
     """What the spam check says of new or edited issues and notes (`gitlab.guards`):
     `{"on": "issue"|"note", "pattern": regex, "verdict": "disallow"|"captcha", "count": n}`."""
@@ -270,8 +274,11 @@ class GitLabState:
     def update_note(
         self, project: JSON, item: JSON, note: JSON, actor: JSON, body: str, now: float
     ) -> JSON:
-        """`PUT .../notes/:note_id` (authors only, as on GitLab)."""
+        """`PUT .../notes/:note_id` (authors only, as on GitLab; on a locked discussion only
+        project members, `NotePolicy`)."""
         if note["author_id"] != actor["id"] or note["system"]:
+            raise HttpError(gitlab_message(403, "403 Forbidden"))
+        if item.get("discussion_locked") and not self.access_level(project, actor):
             raise HttpError(gitlab_message(403, "403 Forbidden"))
         note["body"] = body
         note["updated_at"] = iso(now)
