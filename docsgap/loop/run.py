@@ -3,17 +3,20 @@ configured, and work out the exit code. Shared by `docsgap run`, the demo and th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from docsgap.act.summary_issue import publish as publish_summary
 from docsgap.config import Config
-from docsgap.errors import ExitCode
+from docsgap.errors import ExitCode, WriteRejectedError
 from docsgap.loop.pipeline import Pipeline, Progress
 from docsgap.loop.services import build_services
 from docsgap.models import RunResult
 from docsgap.state import utcnow
 from docsgap.state.lock import state_lock
+
+log = logging.getLogger(__name__)
 
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
@@ -42,6 +45,8 @@ class RunReport:
     remaining: dict[str, int | None]
     summary_issue: str | None
     exit_code: ExitCode
+    summary_error: str | None = None
+    """Why GitLab refused to write the summary issue this run (spam check, a size limit)."""
 
 
 def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
@@ -63,16 +68,23 @@ def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
         if apply:
             pipe.before_apply = lambda plan: built.preflight.check_plan(
                 plan, cfg, built.store, built.tracker, summary_issue=summary)
-        summary_url = None
+        summary_url = summary_error = None
         try:
             result = pipe.run(apply=apply, topic=topic)
             if summary:
-                summary_url = publish_summary(built.tracker, built.store, cfg,
-                                              now=utcnow()).url
+                try:
+                    summary_url = publish_summary(built.tracker, built.store, cfg,
+                                                  now=utcnow()).url
+                except WriteRejectedError as exc:  # that one write: the run's actions stand
+                    summary_error = f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
+                    log.warning("summary issue not written: %s", summary_error)
         finally:
             built.store.close()
     requests = tuple(sorted(built.budget.used.items()))
     result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
     remaining = {svc: built.budget.remaining(svc) for svc in ("forum", "gitlab")}
     stopped = pipe.stopped_early
-    return RunReport(result, stopped, remaining, summary_url, exit_code_for(result, stopped))
+    code = exit_code_for(result, stopped)
+    if summary_error and code is ExitCode.OK:
+        code = ExitCode.PARTIAL
+    return RunReport(result, stopped, remaining, summary_url, code, summary_error)

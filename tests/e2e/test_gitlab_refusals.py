@@ -143,3 +143,23 @@ def test_notes_over_gitlab_coms_minute_limit_wait_and_land_once(
         bodies = [n["body"] for n in sandbox.gitlab.notes.values() if not n["system"]
                   and n["body"].startswith("evidence ")]
         assert sorted(bodies) == sorted(f"evidence {n}" for n in range(61))
+
+
+def test_a_refused_summary_issue_fails_that_write_only(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before, the spam check refusing the summary issue raised out of the run (exit 6) after
+    every action had been applied; now the actions stand and the run says what failed."""
+    cfg = demo_config(sandbox, tmp_path)
+    sandbox.gitlab.spam_rules = [{"on": "issue", "pattern": "^docsgap summary",
+                                  "verdict": "disallow"}]
+    report = run_once(cfg, apply=True)
+    assert report.exit_code == 7
+    assert report.summary_issue is None
+    assert "spam check" in (report.summary_error or "")
+    assert {o.status for o in report.result.outcomes} <= {"applied", "pending_review",
+                                                           "dry_run", "already_done"}
+    assert "summary issue not written" in caplog.text
+    again = run_once(cfg, apply=True)  # the rule is used up: the summary is filed, once
+    assert again.exit_code == 0 and again.summary_issue
+    assert sum(1 for i in sandbox.state()["issues"] if i["title"] == cfg.gitlab.summary_title) == 1
