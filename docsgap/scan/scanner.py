@@ -27,7 +27,7 @@ from docsgap.forum.interface import NOT_LOOKED_AT, Forum, LatestPost, TopicRead
 from docsgap.models import Evidence, Post, Signal, Skip, Thread
 from docsgap.scan.held import HeldPosts
 from docsgap.scan.topics import topic_id as topic_id
-from docsgap.state import StateStore, iso, parse_iso
+from docsgap.state import StateStore, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -136,8 +136,11 @@ class Scanner:
         with self.store.db.atomic():
             if walk.newest is not None:
                 self.store.set_cursor(FORUM_CURSOR, str(walk.newest))
-            if walk.newest_at:
-                self.store.set_cursor(FORUM_CURSOR_AT, walk.newest_at)
+            newest_at = parse_iso(walk.newest_at)
+            if newest_at is not None:
+                # Never past this run's own clock: one post dated in the future (an import,
+                # a wrong clock) would make every later post look moved.
+                self.store.set_cursor(FORUM_CURSOR_AT, iso(min(newest_at, utcnow())) or "")
             self.store.set_cursor(WALK, "")
             self.held.prune(queue)
 
