@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from docsgap.config.schema import TARGET_KEYS, Config, ForumConfig, GitLabConfig
+from docsgap.config.schema import SECRET_KEYS, TARGET_KEYS, Config, ForumConfig, GitLabConfig
 from docsgap.config.validate import apply_mapping, check_merged
 from docsgap.errors import ConfigError
 from docsgap.textfile import read_utf8
@@ -71,15 +71,26 @@ def load_config(
             cfg = replace(cfg, templates_dir=path.parent / cfg.templates_dir)
     from_env: dict[str, dict[str, Any]] = {}
     for var, (section, key) in ENV_VARS.items():
-        if env.get(var):
-            from_env.setdefault(section, {})[key] = env[var]
+        # A pasted value often keeps its newline or spaces (a CI variable, `read < file`):
+        # in a token that became "unexpected GitLab payload: Invalid header value" (exit 6).
+        value = (env.get(var) or "").strip()
+        if not value:
+            continue
+        if any(ord(c) < 32 or c.isspace() for c in value) and key in SECRET_KEYS:
+            raise ConfigError(f"{var}: the value holds spaces or control characters inside; "
+                              "a token or key is one word",
+                              hint=f"set {var} again from the token itself (not printed here)")
+        where = f"environment {var}"
+        cfg = apply_mapping(cfg, {key: value} if not section else {section: {key: value}},
+                            where)
+        from_env.setdefault(section, {})[key] = value
     # In a GitLab CI job the instance URL is known; a file or DOCSGAP_GITLAB_URL still wins.
-    if env.get("CI_SERVER_URL") and "url" not in from_env.get("gitlab", {}) and (
+    ci_url = (env.get("CI_SERVER_URL") or "").strip()
+    if ci_url and "url" not in from_env.get("gitlab", {}) and (
         cfg.gitlab.url == GitLabConfig.url
     ):
-        from_env.setdefault("gitlab", {})["url"] = env["CI_SERVER_URL"]
-    for section, values in from_env.items():
-        cfg = apply_mapping(cfg, values if not section else {section: values}, "environment")
+        from_env.setdefault("gitlab", {})["url"] = ci_url
+        cfg = apply_mapping(cfg, {"gitlab": {"url": ci_url}}, "environment CI_SERVER_URL")
     named.append(from_env)
     if overrides:
         cleaned = _drop_none(overrides)

@@ -49,17 +49,28 @@ def gate_for(sources: Sequence[str]) -> Gate | None:
     """The gate of a rule's patterns, or `None` when some pattern requires no literal."""
     alternatives = []
     for source in sources:
-        try:
-            parsed = _parser.parse(source, re.I)
-        except re.error:
+        sets = _required_sets(source)
+        if sets is None:
             return None
-        sets = [s for s in _sequence(list(parsed)) if min(map(len, s)) >= _MIN_LITERAL]
-        if not sets:
-            return None
-        sets.sort(key=_rank, reverse=True)
-        alternatives.append(tuple(sets[:_MAX_SETS]))
+        alternatives.append(sets)
     keys = frozenset().union(*(alt[0] for alt in alternatives))
     return Gate(tuple(alternatives), keys) if alternatives else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _required_sets(source: str) -> tuple[frozenset[str], ...] | None:
+    """The literal sets one pattern needs, best first; `None` when it needs none. Kept for the
+    process: each ruleset loaded (a run's, its rules cache's, a test's) asks for the same ones,
+    and reading a rule's parsed regex is most of the 0.1 s a gate index costs."""
+    try:
+        parsed = _parser.parse(source, re.I)
+    except re.error:
+        return None
+    sets = [s for s in _sequence(list(parsed)) if min(map(len, s)) >= _MIN_LITERAL]
+    if not sets:
+        return None
+    sets.sort(key=_rank, reverse=True)
+    return tuple(sets[:_MAX_SETS])
 
 
 def _rank(group: AbstractSet[str]) -> tuple[bool, int]:
@@ -140,13 +151,19 @@ def lowercase_twin(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     nothing to fold (Unicode folds such as "K" (Kelvin) -> "k" need a non-ASCII side)."""
     if not regex.flags & re.I:
         return regex
+    return _twin(regex.pattern, regex.flags)
+
+
+@functools.lru_cache(maxsize=4096)
+def _twin(source: str, flags: int) -> re.Pattern[str] | None:
+    """`lowercase_twin` by source and flags, kept for the process (as `_required_sets`)."""
     try:
-        parsed = _parser.parse(regex.pattern, regex.flags)
+        parsed = _parser.parse(source, flags)
     except re.error:
         return None
     if not _caseless(parsed):
         return None
-    return re.compile(regex.pattern, regex.flags & ~re.I)
+    return re.compile(source, flags & ~re.I)
 
 
 def _caseless(node: Any) -> bool:

@@ -14,6 +14,7 @@ corrupt, foreign or unwritable cache is ignored: the rules are loaded as without
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import io
@@ -127,7 +128,7 @@ def _reduce_pattern(pattern: re.Pattern[str]) -> tuple[Any, tuple[Any, ...]]:
     """A pattern as the arguments `re` gave `_sre.compile` for it, checked to rebuild the very
     same pattern (equal patterns have equal code); else as its source, compiled again."""
     flags = pattern.flags
-    code = [int(op) for op in _compiler._code(_parser.parse(pattern.pattern, flags), flags)]
+    code = list(_code(pattern.pattern, flags))
     indexgroup: list[str | None] = [None] * (pattern.groups + 1)
     for name, index in pattern.groupindex.items():
         indexgroup[index] = name
@@ -136,6 +137,13 @@ def _reduce_pattern(pattern: re.Pattern[str]) -> tuple[Any, tuple[Any, ...]]:
     if _rebuilt(*args) == pattern:
         return _rebuilt, args
     return _compiled, (pattern.pattern, flags)
+
+
+@functools.lru_cache(maxsize=4096)
+def _code(source: str, flags: int) -> tuple[int, ...]:
+    """What `re` compiles a pattern to, kept for the process: parsing a rule's regex again
+    costs more than the rest of a write, and each write (each new state's) asks again."""
+    return tuple(int(op) for op in _compiler._code(_parser.parse(source, flags), flags))
 
 
 def _rebuilt(source: str, flags: int, code: list[int], groups: int,

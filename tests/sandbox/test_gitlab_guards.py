@@ -115,9 +115,13 @@ def test_locked_discussion_takes_notes_from_members_only(sandbox: Sandbox) -> No
     url = api(sandbox, f"/issues/{issue['iid']}/notes")
     project = gl(sandbox).project("gitlab-org/gitlab")
     assert requests.post(url, headers=BOT, json={"body": "member"}, timeout=5).status_code == 201
+    own = requests.post(url, headers=BOT, json={"body": "mine"}, timeout=5).json()["id"]
     gl(sandbox).set_access(project, "docsgap-bot", 0)
     r = requests.post(url, headers=BOT, json={"body": "outsider"}, timeout=5)
     assert (r.status_code, r.json()) == (403, {"message": "403 Forbidden"})
+    # Nor may a non-member edit a note of their own there (`NotePolicy`).
+    assert requests.put(f"{url}/{own}", headers=BOT, json={"body": "edited"},
+                        timeout=5).status_code == 403
 
 
 def test_confidential_issue_is_hidden_from_non_members(sandbox: Sandbox) -> None:

@@ -263,3 +263,21 @@ def test_a_config_path_that_is_wrong_says_where_it_came_from(
     with pytest.raises(ConfigError, match="a folder, not a config file") as info:
         load_config(tmp_path, env={})
     assert info.value.hint == f"name the file, e.g. {tmp_path / 'docsgap.toml'}"
+
+
+def test_environment_values_are_trimmed_and_named_by_their_variable() -> None:
+    # Found walking the README: a token pasted with its newline ended in "unexpected GitLab
+    # payload ... Invalid header value" (exit 6), a key in "Discourse ... unreachable"; and a
+    # bad value said only "environment: max_actions".
+    cfg = load_config(env={"DOCSGAP_GITLAB_TOKEN": "glpat-abc\n",
+                           "DOCSGAP_DISCOURSE_API_KEY": " key1 \r\n",
+                           "DOCSGAP_FORUM_URL": "https://forum.example\n"})
+    assert (cfg.gitlab.token, cfg.forum.api_key) == ("glpat-abc", "key1")
+    assert cfg.forum.url == "https://forum.example"
+    with pytest.raises(ConfigError, match="DOCSGAP_GITLAB_TOKEN: the value holds spaces") as info:
+        load_config(env={"DOCSGAP_GITLAB_TOKEN": "glpat-abc\nglpat-def"})
+    assert "glpat" not in str(info.value) + (info.value.hint or "")
+    with pytest.raises(ConfigError, match="environment DOCSGAP_MAX_ACTIONS: max_actions"):
+        load_config(env={"DOCSGAP_MAX_ACTIONS": "-1"})
+    ci = load_config(env={"CI_SERVER_URL": "https://gitlab.example\n"})
+    assert ci.gitlab.url == "https://gitlab.example"

@@ -274,8 +274,11 @@ class GitLabState:
     def update_note(
         self, project: JSON, item: JSON, note: JSON, actor: JSON, body: str, now: float
     ) -> JSON:
-        """`PUT .../notes/:note_id` (authors only, as on GitLab)."""
+        """`PUT .../notes/:note_id` (authors only, as on GitLab; on a locked discussion only
+        project members, `NotePolicy`)."""
         if note["author_id"] != actor["id"] or note["system"]:
+            raise HttpError(gitlab_message(403, "403 Forbidden"))
+        if item.get("discussion_locked") and not self.access_level(project, actor):
             raise HttpError(gitlab_message(403, "403 Forbidden"))
         note["body"] = body
         note["updated_at"] = iso(now)
