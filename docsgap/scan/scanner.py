@@ -179,6 +179,9 @@ class Scanner:
         items = list(fresh)
         topics = {lp.post.topic_id: lp for lp in items}
         held = self.held.held(topics)
+        # A held topic now off limits (moved into a read-restricted category): what docsgap
+        # holds of it goes too, so judging it again yields nothing from it.
+        self.held.withhold({t for t, lp in topics.items() if t in held and lp.topic_withheld})
         base = self.forum.base_url
         self.held.note_topics([
             {"id": t, "slug": lp.topic_slug, "title": lp.topic_title,
@@ -229,6 +232,8 @@ class Scanner:
         cut = [(lp, *bounded(lp.post, limit)) for lp in items]
         changed = self.held.changed([post for _, post, _ in cut])
         held = self.held.held({post.topic_id for _, post, _ in cut})
+        self.held.withhold({lp.post.topic_id for lp, _, _ in cut
+                            if lp.post.topic_id in held and lp.topic_withheld})
         staged: list[tuple[Post, int]] = []
         for lp, post, length in cut:
             tid = post.topic_id
