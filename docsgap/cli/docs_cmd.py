@@ -79,8 +79,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                 "DOCSGAP_GITLAB_PROJECT), or index a local checkout with --path")
         if path is not None and not path.expanduser().is_dir():  # before the state is made
             raise ConfigError(f"--path {path}: no such folder",
-                              hint="give the root of a docs project's checkout, e.g. "
-                              "--path ../gitlab (its docs are in doc/)")
+                              hint="give the root of a checkout of the docs project (the folder "
+                              f"holding doc/); a relative path is read from {Path.cwd()}")
         store = StateStore(cfg.state_path)
         try:
             results = sync_docs(cfg, store, path=path, projects=tuple(project or ()))
