@@ -104,6 +104,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         require_target(cfg)  # before the state's lock file: a refused run leaves nothing behind
         if summary_json is not None and summary_json.is_dir():  # known now, not after the run
             raise ConfigError(f"--summary-json {summary_json}: is a folder; name a file")
+        if summary_json is not None and str(summary_json) == "-":  # it wrote a file named "-"
+            raise ConfigError("--summary-json -: name a file (stdout carries the plan)",
+                              hint="run --json prints the plan with its summary as JSON")
         # "#123" as the plan and review print a thread is the id too.
         topic_id = None if topic is None else scan.topic_id(
             topic.strip().removeprefix("#"), cfg.forum.url)

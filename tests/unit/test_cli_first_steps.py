@@ -189,6 +189,9 @@ def test_summary_json_naming_a_folder_stops_before_the_run(
     result = CliRunner().invoke(app, ["run", "--summary-json", str(tmp_path)])
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "--summary-json" in result.output and "is a folder" in result.output
+    result = CliRunner().invoke(app, ["run", "--summary-json", "-"])  # wrote a file "-"
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--summary-json -: name a file" in result.output and "run --json" in result.output
 
 
 def test_summary_json_that_fails_after_the_run_is_one_line_not_a_traceback(
