@@ -16,7 +16,7 @@ import typer
 
 from docsgap.cli import common
 from docsgap.config import load_config
-from docsgap.errors import ConfigError, DocsgapError, ExitCode
+from docsgap.errors import ConfigError, DocsgapError, ExitCode, UsageError
 from docsgap.report import (
     DEFAULT_TITLE,
     Format,
@@ -165,6 +165,9 @@ def report(
         store.close()
     now = datetime.now(UTC)
     chosen = ReportFormat.JSON if as_json else fmt or _by_suffix(output)
+    if since is not None and chosen is not ReportFormat.SUMMARY:  # it was silently ignored
+        raise UsageError(f"--since goes with --format summary, not {chosen.value}: the other "
+                         "formats list every link")
     if chosen is ReportFormat.SUMMARY:
         text = render_summary(rows, extras, now=now, options=SummaryOptions(
             since=_since(since, now), window_days=window_days, threshold=threshold, title=title))

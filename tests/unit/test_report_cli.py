@@ -156,3 +156,14 @@ def test_cli_bad_since(cli: typer.Typer, demo: StateStore) -> None:
                                       "--since", "last tuesday"])
     assert result.exit_code == 3
     assert "--since" in result.stderr
+
+
+def test_cli_since_without_summary_is_a_usage_error(cli: typer.Typer, demo: StateStore) -> None:
+    # Found walking the README: `report --since 2025-01-01` printed every link, the date ignored.
+    result = CliRunner().invoke(cli, ["report", "--state", str(demo.path), "--since",
+                                      "2025-01-01"])
+    assert result.exit_code == 2, result.output
+    assert "--since goes with --format summary, not table" in result.output
+    ok = CliRunner().invoke(cli, ["report", "--state", str(demo.path), "--since", "2025-01-01",
+                                  "-f", "summary"])
+    assert ok.exit_code == 0, ok.output
