@@ -234,6 +234,7 @@ class StateStore:
                 "updated_at": iso(i.updated_at),
                 "closed_at": iso(i.closed_at),
                 "duplicate_of": i.duplicate_of,
+                "confidential": int(i.confidential),
                 "synced_at": now,
             }
             for i in items
@@ -271,6 +272,7 @@ class StateStore:
             updated_at=parse_iso(r["updated_at"]),
             closed_at=parse_iso(r["closed_at"]),
             duplicate_of=r.get("duplicate_of") or None,
+            confidential=bool(r.get("confidential")),
         )
 
     # links -----------------------------------------------------------------------------------
