@@ -52,6 +52,10 @@ def _coerce(where: str, name: str, value: Any, default: Any, annotation: str) ->
             raise ConfigError(f"{where}: {name} = {value!r}: expected one of {modes}")
         return value
     if isinstance(default, bool):
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            raise ConfigError(f"{where}: {name}: expected true or false, got {value!r}",
+                              hint=f"TOML's true and false take no quotes: {name} = "
+                              f"{value.strip().lower()}")
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: {name}: expected true or false, got {value!r}")
         return value

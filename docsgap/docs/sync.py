@@ -96,6 +96,10 @@ def sync_path(store: DocsStore, root: Path, project: str, *, docs_map: DocsMap |
     m = docs_map or load_docs_map()
     folder = _folder(project, m)
     base = root / folder
+    if not root.is_dir():  # the checkout itself is missing (a relative path from elsewhere)
+        raise ConfigError(f"{root}: no such folder (a checkout of {project} was expected)",
+                          hint=f"a relative path is read from the current folder ({Path.cwd()})"
+                          if not root.is_absolute() else None)
     if not base.is_dir():
         raise ConfigError(f"{base}: no docs folder {folder}/ for {project} in this checkout")
     head = commit or _git_head(root, folder) or "local"

@@ -8,6 +8,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from docsgap.compose import find_markers, marker
 from docsgap.models import Post, Thread
 from docsgap.state import StateStore, iso, parse_iso
 
@@ -66,6 +67,17 @@ class HeldPosts:
         self.db.execute(
             "delete from posts where topic_id = ? and id not in (select value from json_each(?))",
             [topic_id, json.dumps(sorted(keep))])
+
+    def withhold(self, topic_ids: Collection[int]) -> None:
+        """Drop the text of the held posts of `topic_ids`, keeping docsgap's own markers (as
+        a read does for a withheld topic): they went off limits since they were read."""
+        rows = self.db.execute(
+            "select id, raw, cooked from posts where cooked != '' and topic_id in "
+            "(select value from json_each(?))", [json.dumps(sorted(topic_ids))])
+        kept = [("\n".join(marker(k) for k in find_markers(f"{r[1] or ''}\n{r[2]}")) or None,
+                 int(r[0])) for r in rows]
+        if kept:
+            self.db.conn.executemany("update posts set cooked = '', raw = ? where id = ?", kept)
 
     def forget(self, topic_id: int) -> None:
         """Forget a topic's posts and that it was read whole: its next judging reads it."""

@@ -13,22 +13,21 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from docsgap import compose
 from docsgap.config import Config
 from docsgap.detect.detector import Detector
 from docsgap.detect.doclinks import tracker_links
 from docsgap.docs import questions
-from docsgap.errors import ConfigError, NotFoundError, UsageError
+from docsgap.errors import NotFoundError, UsageError
 from docsgap.forum.interface import NOT_LOOKED_AT, Forum, LatestPost, TopicRead
-from docsgap.models import Evidence, Post, Skip, Thread
+from docsgap.models import Evidence, Post, Signal, Skip, Thread
 from docsgap.scan.held import HeldPosts
-from docsgap.state import StateStore, iso, parse_iso
+from docsgap.scan.topics import topic_id as topic_id
+from docsgap.state import StateStore, iso, parse_iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -64,27 +63,6 @@ class Walk:
     since: str | None = None
     """The last finished walk's newest `created_at` (ISO)."""
     newest_at: str | None = None
-
-
-_TOPIC_PATH = re.compile(r"/t/(?:(\d+)|[^/]+/(\d+))(?:/\d+)?/?(?:\.json)?$")
-
-
-def topic_id(text: str, forum_url: str) -> int:
-    """The topic a forum URL (`/t/slug/123`, `/t/slug/123/4`, `/t/123`) or a bare id names;
-    `ConfigError` for anything else or for a URL on another site than `forum_url`."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    parts = urlsplit(text)
-    site = urlsplit(forum_url)
-    found = _TOPIC_PATH.search(parts.path.rstrip("/")) if parts.scheme else None
-    if found is None:
-        raise ConfigError(f"--topic {text!r} is neither a topic id nor a topic URL",
-                          hint="pass e.g. https://forum.gitlab.com/t/some-title/123 or 123")
-    if (parts.hostname or "").lower() != (site.hostname or "").lower():
-        raise ConfigError(f"--topic {text!r} is not on the configured forum {forum_url}",
-                          hint="set forum.url (or DOCSGAP_FORUM_URL) to that site")
-    return int(found.group(1) or found.group(2))
 
 
 def bounded(post: Post, limit: int) -> tuple[Post, int]:
@@ -158,8 +136,11 @@ class Scanner:
         with self.store.db.atomic():
             if walk.newest is not None:
                 self.store.set_cursor(FORUM_CURSOR, str(walk.newest))
-            if walk.newest_at:
-                self.store.set_cursor(FORUM_CURSOR_AT, walk.newest_at)
+            newest_at = parse_iso(walk.newest_at)
+            if newest_at is not None:
+                # Never past this run's own clock: one post dated in the future (an import,
+                # a wrong clock) would make every later post look moved.
+                self.store.set_cursor(FORUM_CURSOR_AT, iso(min(newest_at, utcnow())) or "")
             self.store.set_cursor(WALK, "")
             self.held.prune(queue)
 
@@ -198,6 +179,9 @@ class Scanner:
         items = list(fresh)
         topics = {lp.post.topic_id: lp for lp in items}
         held = self.held.held(topics)
+        # A held topic now off limits (moved into a read-restricted category): what docsgap
+        # holds of it goes too, so judging it again yields nothing from it.
+        self.held.withhold({t for t, lp in topics.items() if t in held and lp.topic_withheld})
         base = self.forum.base_url
         self.held.note_topics([
             {"id": t, "slug": lp.topic_slug, "title": lp.topic_title,
@@ -248,6 +232,8 @@ class Scanner:
         cut = [(lp, *bounded(lp.post, limit)) for lp in items]
         changed = self.held.changed([post for _, post, _ in cut])
         held = self.held.held({post.topic_id for _, post, _ in cut})
+        self.held.withhold({lp.post.topic_id for lp, _, _ in cut
+                            if lp.post.topic_id in held and lp.topic_withheld})
         staged: list[tuple[Post, int]] = []
         for lp, post, length in cut:
             tid = post.topic_id
@@ -380,7 +366,19 @@ class Scanner:
         for signal in verdict.signals:
             self.store.record_signal(replace(signal, evidence=signal.evidence + notes)
                                      if notes else signal)
+        self._forget_stale(thread.id, verdict.signals, dict(verdict.cancelled))
         questions.record(self.store, thread, verdict.signals, self.config)
+
+    def _forget_stale(self, topic_id: int, signals: Iterable[Signal],
+                      why: dict[str, str]) -> None:
+        """Forget the topic's stored signals its thread no longer yields (the author retracted,
+        a staff reply showed the docs cover it, the post was edited), so no run acts on them."""
+        keep = json.dumps([s.key for s in signals])
+        where = "thread_id = ? and key not in (select value from json_each(?))"
+        for (key,) in self.store.db.execute(f"select key from signals where {where}",
+                                            [topic_id, keep]):
+            log.info("signal %s no longer holds: %s", key, why.get(key, "not found again"))
+        self.store.db.execute(f"delete from signals where {where}", [topic_id, keep])
 
 
 def _duration(minutes: float) -> str:

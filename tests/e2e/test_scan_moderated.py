@@ -14,6 +14,9 @@ from docsgap.demo import demo_config
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.loop.run import run_once
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
+from docsgap.state import StateStore
+from tests.e2e.test_scan_edits import signal_topics
+from tests.e2e.test_scan_requests import forum_paths, topics_read
 
 TOPIC = 1016
 """Its first post is a docs complaint (cloud_services/aws)."""
@@ -54,3 +57,29 @@ def test_an_unlisted_topic_reads_withheld_and_its_new_posts_are_not_listed(
         assert thread.withheld == "unlisted by a moderator"
         assert all(not p.cooked and not p.raw for p in thread.posts)
         assert post["id"] not in {lp.post.id for lp in forum.latest_posts(None)}
+
+
+def test_a_held_topic_moved_into_a_restricted_category_keeps_no_signal_nor_text(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """A new post shows the held topic is read-restricted now (the bot is in the group that
+    sees it): what docsgap held of it loses its text and its signals go, without a read."""
+    cfg = demo_config(sandbox, tmp_path)
+    run_once(cfg, apply=False)
+    assert TOPIC in signal_topics(cfg)
+    sandbox.update_topic(TOPIC, category_id=61)
+    sandbox.add_post(TOPIC, "Any news on this one? The AWS page still 404s for us.",
+                     username="emily.qa")
+    sandbox.clear_requests()
+
+    dry = run_once(cfg, apply=False)
+
+    assert TOPIC not in signal_topics(cfg)
+    assert not [a for a in dry.result.plan.actions if TOPIC in a.thread_ids]
+    assert topics_read(forum_paths(sandbox)) == []
+    store = StateStore(cfg.state_path)
+    try:
+        texts = [r[0] for r in store.db.execute(
+            "select cooked from posts where topic_id = ?", [TOPIC])]
+    finally:
+        store.close()
+    assert texts and not any(texts)

@@ -493,3 +493,20 @@ def test_state_push_with_no_state_makes_nothing(monkeypatch: pytest.MonkeyPatch,
     assert result.exit_code == ExitCode.STATE, result.output
     assert "no state to save at .docsgap/state.db" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_eval_suggest_from_a_missing_checkout_names_the_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`--docs gitlab-org/gitlab=../gitlab` from the wrong folder blamed "no docs folder doc/
+    ... in this checkout" for a checkout that is not there at all."""
+    monkeypatch.chdir(tmp_path)
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "1", "title": "How?", "text": "How do I?", "gold_url": '
+                         '"https://docs.gitlab.com/ci/", "source_url": "https://x/1"}\n',
+                         encoding="utf-8")
+    result = CliRunner().invoke(app, ["eval", "suggest", "-d", str(questions),
+                                      "--docs", "gitlab-org/gitlab=../no-such-checkout"])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "../no-such-checkout: no such folder (a checkout of gitlab-org/gitlab" in result.output
+    assert str(tmp_path) in result.output

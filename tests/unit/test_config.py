@@ -281,3 +281,9 @@ def test_environment_values_are_trimmed_and_named_by_their_variable() -> None:
         load_config(env={"DOCSGAP_MAX_ACTIONS": "-1"})
     ci = load_config(env={"CI_SERVER_URL": "https://gitlab.example\n"})
     assert ci.gitlab.url == "https://gitlab.example"
+
+
+def test_a_quoted_boolean_says_to_drop_the_quotes(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="summary_issue: expected true or false") as info:
+        load_config(write(tmp_path, '[gitlab]\nsummary_issue = "True"\n'), env={})
+    assert info.value.hint == "TOML's true and false take no quotes: summary_issue = true"

@@ -5,6 +5,7 @@ is judged on a prefix, and the signal says so."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from docsgap.config import Config, ForumConfig
@@ -183,3 +184,27 @@ def test_forget_makes_a_held_topic_read_again(tmp_path: Path) -> None:
         assert held.held([topic]) == set() and held.ids(topic) == set()
     finally:
         store.close()
+
+
+def test_a_new_post_dated_before_the_last_walk_reads_its_topic_and_future_dates_are_capped(
+        tmp_path: Path) -> None:
+    """A post dated in the future (an import, a wrong clock) must not make every later post
+    look like a moved one: the walk's time is capped at the run's clock."""
+    cfg = config(tmp_path)
+    future = replace(post(5001, 500, 1, "ann", PLAIN), created_at=datetime(2100, 1, 1, tzinfo=UTC))
+    chat = Thread(500, "topic-500", "Runner chat", "https://forum.test/t/topic-500/500",
+                  (future,))
+    quiet = thread(501, "More runner chat", ("bo", PLAIN))
+    forum = FakeForum([*demo_threads(), chat, quiet])
+    scan(cfg, forum)
+
+    now = datetime.now(UTC)
+    new = replace(post(5101, 501, 2, "cy", PLAIN), created_at=now)
+    copy = replace(post(5102, 500, 2, "ann", PLAIN), created_at=now - timedelta(days=30))
+    forum.threads[501] = replace(quiet, posts=(*quiet.posts, new))
+    forum.threads[500] = replace(chat, posts=(future, copy))
+    forum.calls.clear()
+    scan(cfg, forum)
+
+    # 501 only got a plain new post; 500 got one dated a month back: a moved first post.
+    assert [t for kind, t in forum.calls if kind == "read_topic"] == [500]
