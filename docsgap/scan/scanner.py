@@ -96,8 +96,9 @@ class Scanner:
         self.withheld: dict[str, Skip] = {}
         """Topics and posts read but not used (deleted, hidden, withdrawn, restricted)."""
         self.threads_read = 0
-        self._moved_to: set[int] = set()
-        """Topics posts went to (a moderator's move) between the walk and their topic's read."""
+        self._requeue: set[int] = set()
+        """Topics to judge next: where posts went (a moderator's move) between the walk and
+        their topic's read, and held topics posts left."""
         self._estimate = 0
 
     # --- the walk -------------------------------------------------------------------------
@@ -235,7 +236,17 @@ class Scanner:
                          post.id, tid)
                 staged.append((post, length))
                 queue[tid] = None
+        self._left([post for post, _ in staged])
+        queue.update(dict.fromkeys(self._requeue))
+        self._requeue.clear()
         self.held.stage(staged)
+
+    def _left(self, posts: list[Post] | tuple[Post, ...]) -> None:
+        """Held topics that `posts` (about to be held under their topic now) were held in
+        before: moved out, they are judged again from what they still hold."""
+        was = self.held.topics_of([p.id for p in posts])
+        gone = {was[p.id] for p in posts if p.id in was and was[p.id] != p.topic_id}
+        self._requeue.update(self.held.held(gone))
 
     def _candidate(self, post: Post, title: str) -> bool:
         """Whether a post on its own holds a rule hit (the thread is judged as a whole later;
@@ -306,9 +317,9 @@ class Scanner:
                 else:
                     self.held.drop(tid)
                 del queue[tid]
-                order += [t for t in self._moved_to if t not in queue]
-                queue.update(dict.fromkeys(self._moved_to))
-                self._moved_to.clear()
+                order += [t for t in self._requeue if t not in queue]
+                queue.update(dict.fromkeys(self._requeue))
+                self._requeue.clear()
                 self.store.set_cursor(QUEUE, json.dumps(list(queue)))
             self.progress("judge", n, len(order))
 
@@ -323,9 +334,9 @@ class Scanner:
                 hint="check the topic's URL in a browser logged in as the bot user") from exc
         with self.store.db.atomic():
             self._judge(*found)
-            if self._moved_to:  # judged by the next scan
+            if self._requeue:  # judged by the next scan
                 queue = self._queue()
-                queue.update(dict.fromkeys(self._moved_to))
+                queue.update(dict.fromkeys(self._requeue))
                 self.store.set_cursor(QUEUE, json.dumps(list(queue)))
 
     def _read(self, topic_id: int, *, public: bool = False) -> tuple[Thread, dict[int, int]]:
@@ -338,10 +349,11 @@ class Scanner:
             log.info("post %s moved to topic %s since it was listed; read that next", post_id,
                      dest)
             self.held.forget(dest)
-            self._moved_to.add(dest)
+            self._requeue.add(dest)
         limit = self.config.forum.max_post_chars
         with self.store.db.atomic():
             self.held.drop(topic_id, keep=read.stream)
+            self._left(read.thread.posts)
             self.held.stage(bounded(p, limit) for p in read.thread.posts)
         for post in read.thread.posts:  # docsgap's replies older than the walk
             self._links(read.thread.url, post)

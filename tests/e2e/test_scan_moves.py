@@ -44,6 +44,7 @@ def test_posts_merged_into_a_topic_are_judged_there_once(
     run_once(cfg, apply=False)
 
     assert DEST in signal_topics(cfg), "the moved complaint was judged in its new topic"
+    assert SOURCE not in signal_topics(cfg), "the source, judged again, no longer holds it"
     assert held_post(cfg, complaint["id"]) == (DEST, complaint["raw"])
     assert topics_read(forum_paths(sandbox)) == [DEST]
 
