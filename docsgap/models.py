@@ -173,6 +173,8 @@ class TrackerItem:
     closed_at: datetime | None = None
     duplicate_of: str | None = None
     """Web URL of the issue this one was closed as a duplicate of (`/duplicate`), when known."""
+    confidential: bool = False
+    """A confidential issue: only project members (Planner and up) and its author can open it."""
 
     @property
     def ref(self) -> str:
@@ -239,6 +241,8 @@ class Candidate:
     """The duplicate the report matched, when this item is the one it was closed into."""
     continues: str = ""
     """The closed issue the report matched, when this open item references and continues it."""
+    confidential: bool = False
+    """The item is confidential: forum readers cannot open a link to it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,10 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
         decision = "review"
         notes[0] = f"review: {notes[0]} reaches the link threshold through the closed issue " \
             "it continues, which a person confirms"
+    elif best.confidential:
+        decision = "review"
+        notes[0] = f"review: {notes[0]} is a confidential issue: forum readers cannot open " \
+            "it, so a person decides what the thread is told"
     else:
         decision = "link"
         notes[0] = f"link: {notes[0]}"
@@ -76,6 +80,8 @@ def candidate_json(c: Candidate) -> dict[str, Any]:
         out["via"] = c.via
     if c.continues:
         out["continues"] = c.continues
+    if c.confidential:
+        out["confidential"] = True
     return out
 
 

@@ -228,6 +228,7 @@ class Matcher:
             page_match=page or self._names_page(q, matched),
             via="" if r.via is None else self.items[r.via].web_url,
             continues="" if r.continues is None else self.items[r.continues].web_url,
+            confidential=item.confidential,
         )
 
     def _names_page(self, q: Query, n: int) -> bool:

@@ -226,6 +226,13 @@ def _trie_regex(node: dict[str, Any]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+@functools.lru_cache(maxsize=16)
+def index_of_gates(gates: tuple[Gate | None, ...]) -> GateIndex:
+    """The `GateIndex` of `gates`, shared within the process by every ruleset with the same
+    gates (a read-only object; building its literal trie is most of a fresh detector's cost)."""
+    return GateIndex(gates)
+
+
 class GateIndex:
     """Picks, for each sentence of a post, the rules whose gate it passes. One trie regex finds
     every gate literal of a sentence; each literal set is a bit, each gate alternative a mask of

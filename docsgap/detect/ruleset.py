@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from docsgap.detect.gate import GateIndex, gate_for
+from docsgap.detect.gate import GateIndex, gate_for, index_of_gates
 from docsgap.detect.model import Model, read_model, shipped_model
 from docsgap.docpages.pages import DocsMap
 from docsgap.models import GapType
@@ -105,8 +105,9 @@ class RuleSet:
     @cached_property
     def gate_index(self) -> GateIndex:
         """The literal gates of `rules`, in rule order: made once per ruleset (reading every
-        rule's regex costs about 0.1 s) and kept with it in `docsgap.detect.rulecache`."""
-        return GateIndex([gate_for(r.sources) for r in self.rules])
+        rule's regex costs about 0.1 s), shared by equal rulesets of one process, and kept
+        with it in `docsgap.detect.rulecache`."""
+        return index_of_gates(tuple(gate_for(r.sources) for r in self.rules))
 
     @cached_property
     def model(self) -> Model | None:

@@ -36,16 +36,14 @@ from docsgap.forum.discourse_http import (
 )
 from docsgap.forum.discourse_payload import (
     REGULAR,
-    build_thread,
     category_flags,
     latest_items,
     parse,
-    post_list,
     post_ref,
     split_newer,
-    topic_head,
 )
 from docsgap.forum.discourse_pending import PendingPosts, same_reply
+from docsgap.forum.discourse_topic import read_whole
 from docsgap.forum.interface import (
     NOT_LOOKED_AT,
     ChangedTopics,
@@ -59,8 +57,6 @@ from docsgap.models import PostRef, Thread
 log = logging.getLogger(__name__)
 
 SERVICE = "forum"
-CHUNK = 20
-"""Post ids per `/t/{id}/posts.json` request (what Discourse's own client asks for)."""
 PAGE = 50
 """Posts per `/posts.json` page; older Discourse returned the ids in one window of 50 instead."""
 MAX_EMPTY_WINDOWS = 200
@@ -231,37 +227,13 @@ class DiscourseForum:
         return self._topic(tid, have, anonymous=False)
 
     def _topic(self, tid: int, have: Collection[int], *, anonymous: bool) -> TopicRead:
-        path = f"/t/{tid}.json"
-        # pydiscourse's topic() needs the exact slug (a wrong one 301s); its post(topic, n)
-        # reads /t/{id}/{n}.json, which for n=1 is the topic view from its first post.
-        data = self._topic_get(anonymous, "post", tid, 1, include_raw="true")
-        head, posts, stream = parse(path, topic_head, data)
-        loaded = {p["id"] for p in posts}
-        held = set(have)
-        missing = [pid for pid in stream if pid not in loaded and pid not in held]
-        posts.extend(self._posts(anonymous, tid, missing))
-        if anonymous or not self._keyed:
-            # An anonymous topic view may come from Discourse's anonymous cache, up to a
-            # minute old: posts held from a newer `/posts.json` can be missing from its
-            # stream. `/t/{id}/posts.json` is never cached: ask it which are in the topic.
-            known = set(stream)
-            found = self._posts(anonymous, tid, sorted(i for i in held if i not in known))
-            posts.extend(found)
-            stream.extend(p["id"] for p in found if p["id"] not in known)
-        category = head.get("category_id")
-        reason = None if anonymous else self._category_reason(
-            category if isinstance(category, int) else None)
-        thread = parse(path, build_thread, self.base_url, head, posts, reason)
-        return TopicRead(thread, tuple(stream))
+        """`read_whole` with or without the key (see `discourse_topic`)."""
 
-    def _posts(self, anonymous: bool, tid: int, ids: list[int]) -> list[dict[str, Any]]:
-        """The posts `ids` of topic `tid` that it holds, in chunks of `CHUNK`."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(ids), CHUNK):
-            more = self._topic_get(anonymous, "posts", tid, ids[start : start + CHUNK],
-                                   include_raw="true")
-            found.extend(parse(f"/t/{tid}/posts.json", post_list, more))
-        return found
+        def get(method: str, *args: Any, **params: Any) -> Any:
+            return self._topic_get(anonymous, method, *args, **params)
+
+        return read_whole(get, tid, have, self.base_url, cached=anonymous or not self._keyed,
+                          category_reason=None if anonymous else self._category_reason)
 
     def _topic_get(self, anonymous: bool, method: str, *args: Any, **params: Any) -> Any:
         if anonymous:

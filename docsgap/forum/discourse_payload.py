@@ -120,6 +120,11 @@ def topic_head(data: Any) -> tuple[dict[str, Any], list[dict[str, Any]], list[in
     return topic, post_list(topic), stream
 
 
+def post_topic(data: Any) -> int:
+    """`/posts/{id}.json` -> the post's topic id."""
+    return _int(require_dict(data)["topic_id"])
+
+
 def post_list(data: Any) -> list[dict[str, Any]]:
     """`post_stream.posts` of a topic or `/t/{id}/posts.json` body, ids as ints."""
     posts = require_dict(data)["post_stream"]["posts"]

@@ -62,6 +62,8 @@ class TopicRead:
     """Topic metadata and the posts fetched (the first chunk and every id not held)."""
     stream: tuple[int, ...]
     """Every visible post id of the topic, oldest first."""
+    moved: tuple[tuple[int, int], ...] = ()
+    """(post id, topic id now) of posts in `have` a moderator moved to another topic."""
 
 
 class Forum(Protocol):

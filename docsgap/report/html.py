@@ -18,6 +18,8 @@ from docsgap.report.jsonfmt import report_data
 from docsgap.report.rows import ReportExtras, ReportRow, safe_url, signals_of
 
 QUEUE_LIMIT = 20
+_REPLY_TITLE = {"queued": "waits for a forum moderator's approval",
+                "rejected": "a forum moderator refused docsgap's reply; it is not posted again"}
 """Review-queue entries listed on the page (the rest are counted)."""
 
 
@@ -123,7 +125,9 @@ def _row(i: int, r: ReportRow) -> str:
     else:
         follow, follow_v = '<span class="none">–</span>', "0"
     page = _a(r.page_label, r.page_url, wrap_slashes=True) if r.page_label else "–"
-    reply = _a("✓", r.reply_url, "yes") if r.replied else '<span class="none">–</span>'
+    reply = _a("✓", r.reply_url, "yes") if r.replied else \
+        f'<span class="none" title="{_e(_REPLY_TITLE.get(r.reply_state or "", ""))}">' \
+        f'{r.reply_cell}</span>'
     item_title = f'<span class="t" title="{_e(r.item_title)}">{_e(r.item_title)}</span>' \
         if r.item_title else ""
     if r.why:

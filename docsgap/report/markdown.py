@@ -95,7 +95,7 @@ def link_cells(row: ReportRow) -> list[str]:
         md_link(row.page_label, row.page_url) if row.page_label else "–",
         md_ref(row.item_ref, row.item_url),
         state_cell(row),
-        md_link("✓", row.reply_url) if row.replied else "–",
+        md_link("✓", row.reply_url) if row.replied else row.reply_cell,
     ]
 
 

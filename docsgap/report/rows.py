@@ -84,6 +84,9 @@ class ReportRow:
     the policy, as the plan said; None for links found in the thread or made before."""
     cached_project: str | None = None
     """The item's project path as GitLab gave it (the cache), when the item is cached."""
+    reply_state: str | None = None
+    """`queued` (docsgap's reply waits for a forum moderator) or `rejected` (a moderator
+    refused it) while there is no reply in the thread; else None."""
 
     @property
     def item_ref(self) -> str:
@@ -115,6 +118,12 @@ class ReportRow:
     def replied(self) -> bool:
         """True when docsgap (or someone) posted the link in the thread."""
         return bool(self.reply_url)
+
+    @property
+    def reply_cell(self) -> str:
+        """What a table shows for the reply when there is none: why, or a dash."""
+        return {"queued": "queued", "rejected": "refused"}.get(
+            "" if self.replied else self.reply_state or "", "–")
 
     @property
     def item_done(self) -> bool:
@@ -174,6 +183,7 @@ class ReportRow:
             "signal_first_seen": _iso(self.signal_first_seen),
             "thread_created_at": _iso(self.thread_created_at),
             "replied": self.replied,
+            "reply_state": None if self.replied else self.reply_state,
             "awaiting_followup": self.awaiting_followup,
             "why": self.why,
         }
@@ -277,6 +287,7 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         thread_created_at=parse_iso(r.get("thread_created_at")),
         why=r.get("why") or None,
         cached_project=r.get("item_project") or None,
+        reply_state=r.get("reply_state") or None,
     )
 
 

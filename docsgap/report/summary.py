@@ -74,7 +74,7 @@ def _linked(rows: Sequence[ReportRow], since: datetime, limit: int) -> str:
                     key=lambda r: (r.linked_at, r.thread_id), reverse=True)
     lines = [
         [md_link(r.thread_title, r.thread_url), md_ref(r.item_ref, r.item_url), state_cell(r),
-         md_link("✓", r.reply_url) if r.replied else "–",
+         md_link("✓", r.reply_url) if r.replied else r.reply_cell,
          "opened by docsgap" if r.source == "docsgap" else md_text(r.source) or "–"]
         for r in recent
     ]

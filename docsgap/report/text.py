@@ -62,7 +62,7 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool) -> list[list[str]]:
             clean(r.page_label) or "-",
             r.short_ref if short_refs else r.item_ref,
             r.item_state or "?",
-            "✓" if r.replied else "–",
+            "✓" if r.replied else r.reply_cell,
         ]
         for r in rows
     ]

@@ -53,6 +53,12 @@ class HeldPosts:
                 out.add(p.id)
         return out
 
+    def topics_of(self, ids: Collection[int]) -> dict[int, int]:
+        """The topic each of the held posts `ids` is held under."""
+        rows = self.db.execute("select id, topic_id from posts where id in "
+                               "(select value from json_each(?))", [json.dumps(sorted(ids))])
+        return {int(r[0]): int(r[1]) for r in rows}
+
     def posts(self, topic_id: int) -> list[tuple[Post, int]]:
         """The held posts of a topic by post number, each with its original length."""
         rows = self.db.execute(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from docsgap.docs import questions
 from docsgap.errors import NotFoundError, UsageError
 from docsgap.forum.interface import NOT_LOOKED_AT, Forum, LatestPost, TopicRead
 from docsgap.models import Evidence, Post, Signal, Skip, Thread
+from docsgap.scan.cost import first_scan_cost
 from docsgap.scan.held import HeldPosts
 from docsgap.scan.topics import topic_id as topic_id
 from docsgap.state import StateStore, iso, parse_iso, utcnow
@@ -44,7 +44,6 @@ QUEUE = "forum.judge_queue"
 PENDING_TOPICS = "forum.pending_topics"
 """Before held posts: topics still to read. Taken into the queue once."""
 SIZE_RULE = "size-limit"
-PAGE = 50
 REGULAR = 1
 
 Progress = Callable[[str, int, int], None]
@@ -97,6 +96,9 @@ class Scanner:
         self.withheld: dict[str, Skip] = {}
         """Topics and posts read but not used (deleted, hidden, withdrawn, restricted)."""
         self.threads_read = 0
+        self._requeue: set[int] = set()
+        """Topics to judge next: where posts went (a moderator's move) between the walk and
+        their topic's read, and held topics posts left."""
         self._estimate = 0
 
     # --- the walk -------------------------------------------------------------------------
@@ -162,16 +164,8 @@ class Scanner:
 
     def _announce(self, newest_id: int) -> None:
         """Say what a first scan costs before paying for it."""
-        f = self.config.forum
-        pages = min(f.initial_pages, max(1, math.ceil(newest_id / PAGE)))
-        self._estimate = pages
-        rate = max(1, f.rate_limit_per_minute)
-        budget = (f"; this run stops after {f.max_requests} (forum.max_requests) and the next "
-                  "resumes" if f.max_requests < pages else "")
-        self.notice(
-            f"first scan: up to {pages:,} requests for /posts.json pages (post ids reach "
-            f"{newest_id:,}), {_duration(pages / rate)} at {rate} requests/minute, plus one "
-            f"request ({60 / rate:.0f} s) per topic holding a candidate signal{budget}")
+        self._estimate, text = first_scan_cost(self.config.forum, newest_id)
+        self.notice(text)
 
     def _take(self, fresh: Iterable[LatestPost], queue: dict[int, None]) -> None:
         """Stage a page: topics' metadata, the posts (cut to size), links and markers they
@@ -242,7 +236,17 @@ class Scanner:
                          post.id, tid)
                 staged.append((post, length))
                 queue[tid] = None
+        self._left([post for post, _ in staged])
+        queue.update(dict.fromkeys(self._requeue))
+        self._requeue.clear()
         self.held.stage(staged)
+
+    def _left(self, posts: list[Post] | tuple[Post, ...]) -> None:
+        """Held topics that `posts` (about to be held under their topic now) were held in
+        before: moved out, they are judged again from what they still hold."""
+        was = self.held.topics_of([p.id for p in posts])
+        gone = {was[p.id] for p in posts if p.id in was and was[p.id] != p.topic_id}
+        self._requeue.update(self.held.held(gone))
 
     def _candidate(self, post: Post, title: str) -> bool:
         """Whether a post on its own holds a rule hit (the thread is judged as a whole later;
@@ -299,8 +303,8 @@ class Scanner:
         queue = self._queue()
         held = self.held.held(queue)
         order = [t for t in queue if t in held] + [t for t in queue if t not in held]
-        for n, tid in enumerate(order, 1):
-            found = self.held.thread(tid) if tid in held else None
+        for n, tid in enumerate(order, 1):  # `order` grows by the topics posts moved to
+            found = self.held.thread(tid) if self.held.held([tid]) else None
             if found is None:
                 try:
                     found = self._read(tid)
@@ -313,6 +317,9 @@ class Scanner:
                 else:
                     self.held.drop(tid)
                 del queue[tid]
+                order += [t for t in self._requeue if t not in queue]
+                queue.update(dict.fromkeys(self._requeue))
+                self._requeue.clear()
                 self.store.set_cursor(QUEUE, json.dumps(list(queue)))
             self.progress("judge", n, len(order))
 
@@ -327,6 +334,10 @@ class Scanner:
                 hint="check the topic's URL in a browser logged in as the bot user") from exc
         with self.store.db.atomic():
             self._judge(*found)
+            if self._requeue:  # judged by the next scan
+                queue = self._queue()
+                queue.update(dict.fromkeys(self._requeue))
+                self.store.set_cursor(QUEUE, json.dumps(list(queue)))
 
     def _read(self, topic_id: int, *, public: bool = False) -> tuple[Thread, dict[int, int]]:
         """Read a topic, fetching only the posts not held; keep what was read. One topic on
@@ -334,9 +345,15 @@ class Scanner:
         read: TopicRead = self.forum.read_topic(topic_id, self.held.ids(topic_id),
                                                 public=public)
         self.threads_read += 1
+        for post_id, dest in read.moved:
+            log.info("post %s moved to topic %s since it was listed; read that next", post_id,
+                     dest)
+            self.held.forget(dest)
+            self._requeue.add(dest)
         limit = self.config.forum.max_post_chars
         with self.store.db.atomic():
             self.held.drop(topic_id, keep=read.stream)
+            self._left(read.thread.posts)
             self.held.stage(bounded(p, limit) for p in read.thread.posts)
         for post in read.thread.posts:  # docsgap's replies older than the walk
             self._links(read.thread.url, post)
@@ -379,11 +396,3 @@ class Scanner:
                                             [topic_id, keep]):
             log.info("signal %s no longer holds: %s", key, why.get(key, "not found again"))
         self.store.db.execute(f"delete from signals where {where}", [topic_id, keep])
-
-
-def _duration(minutes: float) -> str:
-    if minutes < 1:
-        return "under a minute"
-    if minutes < 90:
-        return f"about {minutes:.0f} min"
-    return f"about {minutes / 60:.1f} h"

@@ -190,3 +190,23 @@ def m009_items_version(db: Database) -> None:
         "updated_at", "state", "closed_at", "labels", "title", "description", "duplicate_of"))
     db.execute(f"create trigger items_version_update after update on items when {changed} "
                f"{bump}")
+
+
+@migrations()
+def m010_item_confidential(db: Database) -> None:
+    """Cached issues say whether they are confidential (a forum reply must not send readers to
+    a page they cannot open). Rows cached before cannot know: the issues' sync cursor is reset,
+    so the next run lists the doc issues once in full (resumable, as a first sync)."""
+    db.table("items").add_column("confidential", int)
+    db.execute("drop trigger items_version_update")
+    changed = " or ".join(f"old.{c} is not new.{c}" for c in (
+        "updated_at", "state", "closed_at", "labels", "title", "description", "duplicate_of",
+        "confidential"))
+    db.execute(f"create trigger items_version_update after update on items when {changed} "
+               "begin update items_version set n = n + 1; end")
+    # The shared cursor of older states still serves merge requests: it becomes theirs.
+    db.execute("insert or ignore into cursors (name, value, updated_at) select "
+               "'tracker.mrs_updated_after', value, updated_at from cursors "
+               "where name = 'tracker.updated_after'")
+    db.execute("delete from cursors where name in "
+               "('tracker.issues_updated_after', 'tracker.updated_after')")

@@ -234,6 +234,7 @@ class StateStore:
                 "updated_at": iso(i.updated_at),
                 "closed_at": iso(i.closed_at),
                 "duplicate_of": i.duplicate_of,
+                "confidential": int(i.confidential),
                 "synced_at": now,
             }
             for i in items
@@ -271,6 +272,7 @@ class StateStore:
             updated_at=parse_iso(r["updated_at"]),
             closed_at=parse_iso(r["closed_at"]),
             duplicate_of=r.get("duplicate_of") or None,
+            confidential=bool(r.get("confidential")),
         )
 
     # links -----------------------------------------------------------------------------------
@@ -313,7 +315,9 @@ class StateStore:
 
     def report_rows(self) -> list[dict[str, Any]]:
         """One row per thread <-> issue/MR link, joined with thread, signal and item state,
-        and `why`: the reason of the write that made the link (the match and the policy)."""
+        and `why`: the reason of the write that made the link (the match and the policy);
+        `reply_state` is `queued` or `rejected` while docsgap's reply in the thread waits for,
+        or was refused by, a forum moderator."""
         sql = """
             select l.thread_id, t.title as thread_title, t.url as thread_url,
                    coalesce(l.gap_type, s.gap_type) as gap_type,
@@ -328,7 +332,12 @@ class StateStore:
                       and g.kind in ('open_issue', 'link_existing', 'open_draft_mr')
                       and exists (select 1 from json_each(g.thread_ids)
                                   where value = l.thread_id)
-                    order by g.finished_at desc limit 1) as why
+                    order by g.finished_at desc limit 1) as why,
+                   (select g.status from ledger g
+                    where g.kind = 'reply' and g.status in ('queued', 'rejected')
+                      and exists (select 1 from json_each(g.thread_ids)
+                                  where value = l.thread_id)
+                    order by g.finished_at desc limit 1) as reply_state
             from links l
             left join threads t on t.id = l.thread_id
             left join signals s on s.key = l.signal_key

@@ -47,6 +47,7 @@ def _item(kind: ItemKind, d: Mapping[str, Any], default_project: str) -> Tracker
         # A merged MR has no closed_at; its merge time closes the loop just the same.
         closed_at=_time(d.get("closed_at") or d.get("merged_at")),
         duplicate_of=_duplicate_of(d) if kind == "issue" else None,
+        confidential=kind == "issue" and d.get("confidential") is True,
     )
 
 

@@ -138,6 +138,18 @@ def test_closed_as_duplicate_of_becomes_the_original_web_url(
     assert item.duplicate_of == (f"{GITLAB}/{PROJECT}/-/issues/{expected}" if expected else None)
 
 
+@pytest.mark.parametrize(("value", "expected"), [(True, True), (False, False), (None, False),
+                                               ("true", False)])
+def test_confidential_is_read_from_the_issue(
+    rsps: responses.RequestsMock, tracker: GitLabTracker, value: object, expected: bool
+) -> None:
+    issue = gl_issue(9)
+    issue["confidential"] = value
+    rsps.get(f"{ISSUES}/9", json=issue)
+
+    assert tracker.get_item("issue", 9).confidential is expected
+
+
 def test_anonymous_tracker_sends_no_token(rsps: responses.RequestsMock) -> None:
     rsps.get(f"{ISSUES}/3", json=gl_issue(3))
 

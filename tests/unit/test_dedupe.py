@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from docsgap.config import DedupConfig
+from docsgap.dedupe.decision import candidate_json
 from docsgap.dedupe.evaluate import read_pool, read_queries
 from docsgap.dedupe.features import FEATURES, RECENT_NUMBERS
 from docsgap.dedupe.matcher import Matcher, decide, group_signals, page_tails
@@ -211,6 +212,24 @@ def test_two_equally_likely_originals_share_the_probability_and_need_a_person() 
     assert alone.decision == "link"
     assert both.decision != "link"
     assert both.candidates[0].score == both.candidates[1].score <= 50
+
+
+def test_a_confidential_original_waits_for_a_person() -> None:
+    text = ("Masked variables: docs state the wrong minimum length",
+            f"The page {VARS} says masked variables need 8 characters; the minimum is wrong.")
+    report = ("Docs are wrong about masked variable minimum length",
+              "The masked variables section states a wrong minimum length of 8 characters.")
+    public = matcher([item(1, *text)]).match(*report, map_url(VARS))
+    secret = item(1, *text)
+    secret = TrackerItem(secret.kind, secret.project, secret.iid, secret.title,
+                         secret.description, secret.state, secret.web_url, confidential=True)
+    hidden = matcher([secret]).match(*report, map_url(VARS))
+    assert public.decision == "link"
+    assert hidden.decision == "review" and hidden.best is not None
+    assert hidden.best.confidential and hidden.best.score == public.best.score  # type: ignore
+    assert "confidential issue: forum readers cannot open it" in hidden.reason
+    assert candidate_json(hidden.best)["confidential"] is True
+    assert "confidential" not in candidate_json(public.best)  # type: ignore[arg-type]
 
 
 def test_priors_alone_never_link() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -187,6 +188,9 @@ def test_mutated_answers_through_the_adapter_read_or_are_payload_errors() -> Non
         mock.get(f"{BASE}/posts.json", json=latest, content_type=CT)
         for url in ("/categories.json", f"/t/{tid}/1.json", f"/t/{tid}/posts.json"):
             mock.get(f"{BASE}{url}", json={}, content_type=CT)
+        # Held posts the topic no longer shows are looked up: moved to another topic.
+        mock.get(re.compile(rf"{re.escape(BASE)}/posts/\d+\.json"), json={"topic_id": tid + 1},
+                 content_type=CT)
         for n, ((c, _), (t, done), (p, _)) in enumerate(streams):
             mock.replace(responses.GET, f"{BASE}/categories.json", json=c, content_type=CT)
             mock.replace(responses.GET, f"{BASE}/t/{tid}/1.json", json=t, content_type=CT)

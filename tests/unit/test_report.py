@@ -371,3 +371,26 @@ def test_each_docsgap_link_says_why_it_was_made(tmp_path: Path) -> None:
     parsed = list(csv.DictReader(io.StringIO(render(list(rows.values()), "csv"))))
     assert parsed[0]["why"] == why
     store.close()
+
+
+def test_a_reply_waiting_for_or_refused_by_a_moderator_says_so(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "s.db")
+    url = "https://gitlab.test/g/p/-/issues/5"
+    for tid in (3, 4, 9):
+        store.record_thread({"id": tid, "slug": "s", "title": f"T{tid}",
+                             "url": f"http://f/t/s/{tid}"})
+        store.record_link(tid, url, source="docsgap")
+    for tid, status in ((3, "queued"), (4, "rejected")):
+        store.ledger_start(f"reply:{tid}", "reply", [tid], "reply policy")
+        store.ledger_finish(f"reply:{tid}", status)
+    rows = {r.thread_id: r for r in rows_from_state(store)}
+    assert [rows[t].reply_cell for t in (3, 4, 9)] == ["queued", "refused", "–"]
+    assert [rows[t].as_dict()["reply_state"] for t in (3, 4, 9)] == ["queued", "rejected", None]
+    table = render(list(rows.values()), "table")
+    assert "queued" in table and "refused" in table
+    assert "waits for a forum moderator" in render(list(rows.values()), "html")
+    # Approved later: the reply is in the thread, and that is what the report shows.
+    store.set_link_field(3, url, reply_url="http://f/t/s/3/2")
+    again = {r.thread_id: r for r in rows_from_state(store)}[3]
+    assert again.replied and again.as_dict()["reply_state"] is None
+    store.close()

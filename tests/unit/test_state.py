@@ -21,7 +21,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids",
         "m005_docs_index", "m006_held_posts", "m007_match_cache", "m008_docs_question_links",
-        "m009_items_version"]
+        "m009_items_version", "m010_item_confidential"]
     assert migrations.pending(store.db) == []
 
 
@@ -71,6 +71,43 @@ def test_items_keep_what_they_were_closed_as_a_duplicate_of(store: StateStore) -
     store.upsert_items([dup, TrackerItem("issue", "g/p", 5, "Docs", "", "opened", "http://g/5")])
     assert store.item("http://g/6") == dup
     assert store.item("http://g/5").duplicate_of is None  # type: ignore[union-attr]
+
+
+def test_items_keep_whether_they_are_confidential(store: StateStore) -> None:
+    secret = TrackerItem("issue", "g/p", 7, "Docs", "", "opened", "http://g/7", confidential=True)
+    store.upsert_items([secret, TrackerItem("issue", "g/p", 8, "Docs", "", "opened", "http://g/8")])
+    assert store.item("http://g/7") == secret
+    assert store.item("http://g/8").confidential is False  # type: ignore[union-attr]
+    # Made confidential later: a real change, so match results made before are stale.
+    before = store.db.execute("select n from items_version").fetchone()[0]
+    store.upsert_items([TrackerItem("issue", "g/p", 8, "Docs", "", "opened", "http://g/8",
+                                    confidential=True)])
+    assert store.db.execute("select n from items_version").fetchone()[0] == before + 1
+
+
+def test_upgrade_to_confidential_items_lists_issues_again(tmp_path: Path) -> None:
+    """A state from before cached issues without knowing which are confidential: the issues'
+    sync starts over; merge requests keep their place (also from the old shared cursor)."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.close()
+    from sqlite_utils import Database
+    db = Database(path)
+    for m in list(migrations.pending(db)):
+        if m.name == "m010_item_confidential":
+            break
+        m.fn(db)
+        db.table("_sqlite_migrations").insert(
+            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db.table("cursors").insert_all([
+        {"name": "tracker.issues_updated_after", "value": "2026-12-01T00:00:00Z",
+         "updated_at": "x"},
+        {"name": "tracker.updated_after", "value": "2026-11-01T00:00:00Z", "updated_at": "x"}])
+    db.close()
+    store = StateStore(path)
+    assert store.cursor("tracker.issues_updated_after") is None
+    assert store.cursor("tracker.updated_after") is None
+    assert store.cursor("tracker.mrs_updated_after") == "2026-11-01T00:00:00Z"
 
 
 def test_corrupt_state_is_a_clear_error(tmp_path: Path) -> None:
