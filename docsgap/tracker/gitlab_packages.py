@@ -11,7 +11,7 @@ from typing import Any
 import gitlab
 from gitlab.exceptions import GitlabError
 
-from docsgap.errors import AuthError, DocsgapError, NotFoundError
+from docsgap.errors import AuthError, DocsgapError, NotFoundError, ProjectNotFoundError
 from docsgap.state.ci import RegistryTarget, StateLocation
 from docsgap.tracker.gitlab_client import gitlab_errors, make_client
 
@@ -63,8 +63,9 @@ class GitLabPackages:
         return cls(gl, target.project)
 
     def fetch(self, location: StateLocation, dest: Path) -> bool:
-        """Stream the newest copy of `location` into `dest`; `False` on 404 (none saved yet,
-        or the project is not visible to the token: GitLab answers 404 for both)."""
+        """Stream the newest copy of `location` into `dest`; `False` on 404 (none saved yet).
+        GitLab's "404 Project Not Found" (a mistyped project, or one the token cannot see) is
+        raised: taken as "none saved", a scheduled run would start from an empty state."""
         doing = f"downloading package file {location}"
         try:
             with gitlab_errors(doing, project=self.project), dest.open("wb") as fh:
@@ -72,6 +73,8 @@ class GitLabPackages:
                     location.package, location.version, location.file_name,
                     streamed=True, action=fh.write, **self._retry,
                 )
+        except ProjectNotFoundError:
+            raise
         except NotFoundError:
             return False
         return True

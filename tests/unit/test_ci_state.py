@@ -29,6 +29,7 @@ from docsgap.errors import (
     AuthError,
     ConfigError,
     ExitCode,
+    ProjectNotFoundError,
     StateError,
     UnavailableError,
 )
@@ -307,6 +308,15 @@ def test_adapter_uploads_and_downloads_the_file(
 def test_adapter_download_404_is_missing(rsps: responses.RequestsMock, tmp_path: Path) -> None:
     rsps.get(FILE_URL, json={"message": "404 Package Not Found"}, status=404)
     assert restore_state(packages(), tmp_path / "s.db").status is RestoreStatus.MISSING
+
+
+def test_adapter_download_of_a_project_gitlab_does_not_show_is_an_error(
+    rsps: responses.RequestsMock, tmp_path: Path
+) -> None:
+    rsps.get(FILE_URL, json={"message": "404 Project Not Found"}, status=404)
+    with pytest.raises(ProjectNotFoundError, match=PROJECT):
+        restore_state(packages(), tmp_path / "s.db")
+    assert not (tmp_path / "s.db").exists()
 
 
 def test_adapter_job_token_and_errors(rsps: responses.RequestsMock, tmp_path: Path) -> None:
