@@ -59,9 +59,17 @@ def forum_checks(run: CheckRun, cfg: Config, build: Callable[[Config], ForumProb
             except AuthError:
                 # A granular key is refused /session/current.json: try what it is for.
                 if any(closed):
-                    return (Status.FAIL, "a granular key (refused /session/current.json) cannot "
-                            "read /posts.json, and the forum requires login, so docsgap cannot "
-                            "read it anonymously either", "use a key with global scope")
+                    try:
+                        topic = probe.key_reads_stream()
+                    except AuthError:
+                        return (Status.FAIL, "a granular key (refused /session/current.json) "
+                                "that cannot read /posts.json and topics, and the forum requires "
+                                "login, so docsgap cannot read them anonymously either",
+                                "give the key the posts:list and topics:read scopes (Discourse "
+                                "3.1 and later), or use a key with global scope")
+                    return (Status.OK, "valid granular key: it reads /posts.json and topics "
+                            f"(tried topic {topic}), as this forum requires login; whether it "
+                            "may reply (topics:write) only a reply shows", None)
                 topic = probe.key_reads_topic()
                 return (Status.OK, f"valid granular key: it reads topics (tried topic {topic}); "
                         "whether it may reply (topics:write) only a reply shows", None)

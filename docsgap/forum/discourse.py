@@ -83,7 +83,8 @@ class DiscourseForum:
     charges each attempt to the budget and stops once `max_wait` seconds of waiting are used.
 
     `/posts.json` and the category list are asked again anonymously when the API key is
-    refused (403): a granular key has no scope for `/posts.json`, and a public forum answers
+    refused (403): a granular key without `posts:list` (Discourse 3.1) may not read
+    `/posts.json`, and a public forum answers
     both without one. Anonymous answers never show more than the key's would.
     """
 
@@ -305,8 +306,9 @@ class DiscourseForum:
     # --- requests ---------------------------------------------------------------------------
 
     def _read(self, kind: str, method: str, *args: Any, **params: Any) -> Any:
-        """A GET through pydiscourse's `method`, with the key. The lists no granular scope
-        covers (`/posts.json`; the category list unless `categories:list`) are asked once more
+        """A GET through pydiscourse's `method`, with the key. The lists a granular key may
+        lack (`/posts.json` without `posts:list`, the category list without `categories:list`)
+        are asked once more
         anonymously when the key is refused, and anonymously from then on; a refused topic
         read stays an `AuthError` (a bad key, or no `topics:read`)."""
         if not self._keyed or kind in self._read_anonymously:

@@ -88,6 +88,21 @@ class DiscourseChecks:
         self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
         return topic_id
 
+    def key_reads_stream(self) -> int:
+        """Read `/posts.json` with the API key (a granular key's `posts:list`, Discourse 3.1
+        and later), then the newest post's topic, and return that topic's id; `AuthError` when
+        the key is refused either."""
+        latest = self._dict("/posts.json", self._client.latest_posts)
+        posts = latest.get("latest_posts")
+        if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
+            raise PayloadError("Discourse listed no post to try the API key on")
+        try:
+            topic_id = integer(posts[0].get("topic_id"))
+        except (TypeError, ValueError) as exc:
+            raise PayloadError(f"Discourse listed a post without a usable topic: {exc}") from exc
+        self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
+        return topic_id
+
     def user(self, username: str) -> ForumUser | None:
         """The public profile (`/u/{username}.json`) as the key sees it, or anonymously
         when the key may not read profiles (a granular key without `users:show`); None on

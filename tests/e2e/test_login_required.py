@@ -110,9 +110,33 @@ def test_doctor_without_a_key_fails_the_key_check_saying_login_is_required(
 
 def test_doctor_fails_a_granular_key_on_a_login_required_site(
         sandbox: Sandbox, toml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No granular scope reads /posts.json, and the public may not read it here."""
+    """Without posts:list a granular key cannot read /posts.json, and the public may not here."""
     monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", SANDBOX_DISCOURSE_GRANULAR_KEY)
     code, out = invoke(toml, "doctor")
     assert code == ExitCode.CHECK_FAILED, out
     key_line = next(line for line in out.splitlines() if "forum api key" in line)
     assert "FAIL" in key_line and "requires login" in key_line and "granular" in key_line
+    assert "posts:list" in out
+
+
+LISTING_KEY = "sandbox0docsgap0granular0posts0list0key00000000000000000000003"
+
+
+def test_a_granular_key_with_posts_list_works_on_a_login_required_site(
+        sandbox: Sandbox, toml: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Discourse 3.1 added `posts:list` (`/posts.json`): with it, the topic scopes,
+    `categories:list` and `users:show` (nothing is public here), a granular key passes doctor
+    and scans a forum that requires login, every request with the key."""
+    with sandbox._lock:
+        sandbox.forum.api_keys[LISTING_KEY] = {
+            "username": "docsgap-bot",
+            "scopes": ["posts:list", "topics:read", "topics:write", "categories:list",
+                       "users:show"]}
+    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", LISTING_KEY)
+    code, out = invoke(toml, "doctor")
+    key_line = next(line for line in out.splitlines() if "forum api key" in line)
+    assert code == 0 and "granular" in key_line, out
+    code, out = invoke(toml, "run", "--quiet")
+    assert code == 0, out
+    posts = [e for e in forum_log(sandbox) if e[0].endswith("/posts.json")]
+    assert posts and all(status == 200 and keyed for _, status, keyed in posts)

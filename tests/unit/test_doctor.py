@@ -62,6 +62,11 @@ class FakeForum:
             raise self.topic_error
         return 1001
 
+    def key_reads_stream(self) -> int:
+        if self.topic_error:
+            raise self.topic_error
+        return 1002
+
     def user(self, username: str) -> ForumUser | None:
         return self.users.get(username)
 

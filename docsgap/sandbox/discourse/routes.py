@@ -40,13 +40,14 @@ SCOPES: dict[str, frozenset[str]] = {
     "topics:read": frozenset({"topics#show", "topics#posts"}),
     "topics:write": frozenset({"posts#create"}),
     "topics:read_lists": frozenset({"list#latest"}),
+    "posts:list": frozenset({"posts#latest"}),
     "categories:list": frozenset({"categories#index"}),
     "users:show": frozenset({"users#show"}),
     "wordpress:publishing": frozenset({"site#site", "posts#create", "topics#show"}),
 }
 """Granular API key scopes -> the controller actions they allow (`ApiKeyScope`); `global:read`
-allows every GET. Nothing but a global key reaches `posts#latest`, `posts#show`,
-`session#current` or `about#index`."""
+allows every GET. `posts:list` (Discourse 3.1, 2023: PR #21913) reads `/posts.json`; nothing but
+a global key reaches `posts#show`, `session#current` or `about#index`."""
 NOT_LOGGED_IN = "You need to be logged in to do that."
 LOGIN_EXEMPT = frozenset({"session#current"})
 """Actions a `login_required` site serves to the anonymous: `SessionController` skips
