@@ -31,6 +31,16 @@ SEED = 13
 BOT_GITLAB = "docsgap-bot"
 
 
+@pytest.fixture(autouse=True)
+def _secrets_undone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`write_config` sets the secrets in `os.environ` (the forked children read them there);
+    recorded here first, so they are put back after each test instead of leaking into the
+    tests that run after these in the same process."""
+    for name in ("DOCSGAP_GITLAB_TOKEN", "DOCSGAP_DISCOURSE_API_KEY"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))
+        monkeypatch.delenv(name)
+
+
 def write_config(sandbox: Sandbox, tmp_path: Path) -> Path:
     cfg = demo_config(sandbox, tmp_path)
     toml = tmp_path / "docsgap.toml"
