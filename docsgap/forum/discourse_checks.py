@@ -79,27 +79,24 @@ class DiscourseChecks:
         latest = self._dict("/latest.json", self._anonymous.latest_topics)
         listed = latest.get("topic_list")
         topics = listed.get("topics") if isinstance(listed, dict) else None
-        if not isinstance(topics, list) or not topics or not isinstance(topics[0], dict):
-            raise PayloadError("Discourse listed no topic to try the API key on")
-        try:
-            topic_id = integer(topics[0].get("id"))
-        except (TypeError, ValueError) as exc:
-            raise PayloadError(f"Discourse listed a topic without a usable id: {exc}") from exc
-        self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
-        return topic_id
+        return self._key_reads_topic_of(topics, "id", "topic")
 
     def key_reads_stream(self) -> int:
         """Read `/posts.json` with the API key (a granular key's `posts:list`, Discourse 3.1
         and later), then the newest post's topic, and return that topic's id; `AuthError` when
         the key is refused either."""
         latest = self._dict("/posts.json", self._client.latest_posts)
-        posts = latest.get("latest_posts")
-        if not isinstance(posts, list) or not posts or not isinstance(posts[0], dict):
-            raise PayloadError("Discourse listed no post to try the API key on")
+        return self._key_reads_topic_of(latest.get("latest_posts"), "topic_id", "post")
+
+    def _key_reads_topic_of(self, listed: Any, field: str, what: str) -> int:
+        """Read, with the key, the topic named by `field` of the first of `listed`."""
+        if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
+            raise PayloadError(f"Discourse listed no {what} to try the API key on")
         try:
-            topic_id = integer(posts[0].get("topic_id"))
+            topic_id = integer(listed[0].get(field))
         except (TypeError, ValueError) as exc:
-            raise PayloadError(f"Discourse listed a post without a usable topic: {exc}") from exc
+            raise PayloadError(
+                f"Discourse listed a {what} without a usable topic id: {exc}") from exc
         self._dict(f"/t/{topic_id}/1.json", self._client.post, topic_id, 1)
         return topic_id
 
