@@ -51,21 +51,15 @@ def test_spam_refused_issues_stay_pending_and_are_filed_once_later(
     assert len(filed) == len(opened)  # each once: nothing lost, nothing doubled
 
 
-def test_archived_project_stops_the_run_before_any_write(sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.gitlab.project(SANDBOX_PROJECT)["archived"] = True
+@pytest.mark.parametrize(("setting", "value", "said"), [
+    ("archived", True, "archived"), ("issues_enabled", False, "issues are disabled")])
+def test_a_project_that_takes_no_issues_stops_the_run_before_any_write(
+        sandbox: Sandbox, tmp_path: Path, setting: str, value: bool, said: str) -> None:
+    sandbox.gitlab.project(SANDBOX_PROJECT)[setting] = value
     with pytest.raises(DocsgapError) as caught:
         run_once(demo_config(sandbox, tmp_path), apply=True)
     assert caught.value.exit_code == 5
-    assert "archived" in str(caught.value)
-    assert [r for r in sandbox.requests_log() if r["method"] in ("POST", "PUT")] == []
-
-
-def test_disabled_issues_stop_the_run_before_any_write(sandbox: Sandbox, tmp_path: Path) -> None:
-    sandbox.gitlab.project(SANDBOX_PROJECT)["issues_enabled"] = False
-    with pytest.raises(DocsgapError) as caught:
-        run_once(demo_config(sandbox, tmp_path), apply=True)
-    assert caught.value.exit_code == 5
-    assert "issues are disabled" in str(caught.value)
+    assert said in str(caught.value)
     assert [r for r in sandbox.requests_log() if r["method"] in ("POST", "PUT")] == []
 
 
