@@ -25,12 +25,12 @@ from docsgap.forum.discourse_http import (
     BAD_URL,
     HOOKS,
     LOGIN_HINT,
-    ROOT_HINT,
     Intercepted,
     LoginRequired,
     limit_name,
     login_required,
     redirected,
+    root_hint,
     translate,
     wait_hint,
 )
@@ -184,7 +184,8 @@ class DiscourseForum:
             except NotFoundError as exc:
                 # Every Discourse serves /posts.json: a 404 is a wrong forum.url.
                 raise ConfigError(f"forum.url {self.base_url!r} is not a Discourse site: "
-                                  "/posts.json not found (404)", hint=ROOT_HINT) from exc
+                                  "/posts.json not found (404)",
+                                  hint=root_hint(self.base_url)) from exc
             if newer_than is None:
                 page = parse("/posts.json", latest_items, data, self._category_reason)
             else:

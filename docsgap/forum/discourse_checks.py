@@ -20,7 +20,7 @@ from docsgap.errors import (
     RemoteError,
     UnavailableError,
 )
-from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, ROOT_HINT, Intercepted
+from docsgap.forum.discourse_http import AUTH_HINT, BAD_URL, HOOKS, Intercepted, root_hint
 from docsgap.forum.interface import ForumUser, SiteInfo
 from docsgap.jsonshape import integer
 
@@ -53,7 +53,7 @@ class DiscourseChecks:
             except NotFoundError as exc:
                 raise ConfigError(f"forum.url {self.base_url!r} is not a Discourse site: "
                                   "/about.json and /site.json not found (404)",
-                                  hint=ROOT_HINT) from exc
+                                  hint=root_hint(self.base_url)) from exc
             return SiteInfo("/site.json")
         except AuthError:
             return SiteInfo("/about.json", None, "login required to read it",

@@ -5,6 +5,7 @@ errors -> docsgap errors."""
 from __future__ import annotations
 
 from typing import Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from pydiscourse.exceptions import DiscourseError
@@ -24,6 +25,24 @@ LOGIN_HINT = ("set DOCSGAP_DISCOURSE_API_KEY and DOCSGAP_DISCOURSE_API_USERNAME:
               "requires login answers nothing anonymously, not even a dry run's reads")
 ROOT_HINT = ("set forum.url to the forum's home page address (https://forum.gitlab.com; a "
              "subfolder install keeps its path, such as https://example.com/forum)")
+_PAGES = frozenset({"latest", "new", "top", "unread", "categories", "c", "t", "u", "g", "tag",
+                    "tags", "search", "posts", "about", "faq", "guidelines", "session", "login"})
+"""First path segments of Discourse's own pages: a forum.url holding one is a page of the site,
+not its home."""
+
+
+def root_hint(base_url: str) -> str:
+    """ROOT_HINT, naming the home page when `base_url` is one of the forum's pages (copied from
+    the address bar: `.../latest`, `.../t/slug/123`)."""
+    parts = urlsplit(base_url)
+    segments = parts.path.split("/")
+    cut = next((i for i, s in enumerate(segments) if s.lower() in _PAGES), None)
+    if cut is None:
+        return ROOT_HINT
+    home = urlunsplit((parts.scheme, parts.netloc, "/".join(segments[:cut]).rstrip("/"), "", ""))
+    return f"{ROOT_HINT}; {base_url!r} is a page of a forum: try forum.url = {home!r}"
+
+
 WRITE_HINT = ("the API key's user may not post here, or a granular key lacks the "
               "topics:write scope")
 BAD_URL = (

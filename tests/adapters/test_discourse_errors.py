@@ -260,6 +260,31 @@ def test_latest_posts_not_found_is_a_wrong_forum_url(
     assert "home page" in (info.value.hint or "")
 
 
+@pytest.mark.parametrize(("url", "home"), [
+    ("https://forum.example.com/latest", "https://forum.example.com"),
+    ("https://example.com/forum/c/docs/5", "https://example.com/forum"),
+    ("https://forum.example.com/T/some-title/123", "https://forum.example.com"),
+])
+def test_a_forum_url_copied_from_a_page_names_the_home_page(
+    rsps: responses.RequestsMock, url: str, home: str
+) -> None:
+    rsps.get(f"{url}/posts.json", status=404, body="Not Found", content_type="text/html")
+
+    with pytest.raises(ConfigError, match="is not a Discourse site") as info:
+        DiscourseForum(url).latest_posts(None)
+
+    assert f"try forum.url = '{home}'" in (info.value.hint or "")
+
+
+def test_a_forum_url_that_is_no_page_of_a_forum_gets_the_plain_hint(
+    rsps: responses.RequestsMock, forum: DiscourseForum
+) -> None:
+    rsps.get(f"{FORUM}/posts.json", status=404, body="Not Found", content_type="text/html")
+    with pytest.raises(ConfigError) as info:
+        forum.latest_posts(None)
+    assert "home page" in (info.value.hint or "") and "try forum.url" not in (info.value.hint or "")
+
+
 def test_redirect_is_not_followed_and_names_the_target(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
