@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from docsgap.errors import NotFoundError, UnavailableError, WriteRejectedError
-from docsgap.forum.interface import ChangedTopics, LatestPost, QueuedReply, TopicRead
+from docsgap.forum.interface import LatestPost, QueuedReply, TopicRead
 from docsgap.models import (
     IssueDraft,
     ItemKind,
@@ -62,16 +62,6 @@ class FakeForum:
 
     def _all_posts(self) -> list[Post]:
         return sorted((p for t in self.threads.values() for p in t.posts), key=lambda p: -p.id)
-
-    def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
-        self.reads += 1
-        posts = [p for p in self._all_posts() if after_post_id is None or p.id > after_post_id]
-        ids: list[int] = []
-        for p in posts:
-            if p.topic_id not in ids:
-                ids.append(p.topic_id)
-        newest = max((p.id for p in self._all_posts()), default=after_post_id)
-        return ChangedTopics(tuple(ids), newest)
 
     def latest_posts(self, before: int | None, *, newer_than: int | None = None
                      ) -> list[LatestPost]:

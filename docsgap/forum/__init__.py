@@ -1,5 +1,5 @@
 """The forum side: the `Forum` protocol and its Discourse adapter."""
 
-from docsgap.forum.interface import ChangedTopics, Forum
+from docsgap.forum.interface import Forum
 
-__all__ = ["ChangedTopics", "Forum"]
+__all__ = ["Forum"]

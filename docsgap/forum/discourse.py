@@ -35,7 +35,6 @@ from docsgap.forum.discourse_http import (
     wait_hint,
 )
 from docsgap.forum.discourse_payload import (
-    REGULAR,
     category_flags,
     latest_items,
     parse,
@@ -46,7 +45,6 @@ from docsgap.forum.discourse_pending import PendingPosts, same_reply
 from docsgap.forum.discourse_topic import read_whole
 from docsgap.forum.interface import (
     NOT_LOOKED_AT,
-    ChangedTopics,
     LatestPost,
     QueuedReply,
     TopicRead,
@@ -127,40 +125,6 @@ class DiscourseForum:
         return self._requests
 
     # --- Forum protocol ---------------------------------------------------------------------
-
-    def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
-        """Walk `/posts.json` newest first (`latest_posts` pages) down to `after_post_id`.
-        Stops after `max_pages`; with a cursor that early stop sets `complete=False`. Only
-        regular posts docsgap may use name a topic; topics in read-restricted categories come
-        back in `withheld`."""
-        topic_ids: dict[int, None] = {}
-        withheld: dict[int, str] = {}
-        newest = after_post_id
-        before: int | None = None
-        reached = after_post_id is None
-        for _ in range(max_pages):
-            page = self.latest_posts(before)
-            if not page:
-                reached = True
-                break
-            for item in page:
-                post = item.post
-                newest = post.id if newest is None else max(newest, post.id)
-                if after_post_id is not None and post.id <= after_post_id:
-                    reached = True
-                    break
-                if post.post_type != REGULAR:
-                    continue
-                why = self._category_reason(item.category_id)
-                if why:
-                    withheld.setdefault(post.topic_id, why)
-                elif not post.withheld:
-                    topic_ids.setdefault(post.topic_id, None)
-            if after_post_id is not None and reached:
-                break
-            before = min(item.post.id for item in page)
-        return ChangedTopics(tuple(topic_ids), newest, complete=reached,
-                             withheld=tuple(withheld.items()))
 
     def latest_posts(self, before: int | None, *, newer_than: int | None = None
                      ) -> list[LatestPost]:

@@ -8,21 +8,6 @@ from typing import Protocol
 
 from docsgap.models import Post, PostRef, Thread
 
-
-@dataclass(frozen=True, slots=True)
-class ChangedTopics:
-    """Topics with posts newer than the cursor, and the cursor to store after processing them."""
-
-    topic_ids: tuple[int, ...]
-    """Distinct topic ids, most recently active first."""
-    newest_post_id: int | None
-    """Highest post id seen; the next scan reads only posts above it."""
-    complete: bool = True
-    """False when the scan stopped early (page limit); older changes were not read."""
-    withheld: tuple[tuple[int, str], ...] = ()
-    """(topic id, why) for changed topics docsgap must not read (a read-restricted category)."""
-
-
 NOT_LOOKED_AT = "older than the caller's cursor: not looked at"
 """`LatestPost.topic_withheld` of a post below `newer_than` whose category was not checked."""
 
@@ -70,13 +55,6 @@ class Forum(Protocol):
     """A Discourse-like forum. Errors are `docsgap.errors.RemoteError` subclasses."""
 
     base_url: str
-
-    def changed_topics(self, after_post_id: int | None, *, max_pages: int) -> ChangedTopics:
-        """Walk the latest-posts stream (newest first) down to `after_post_id`.
-
-        With `after_post_id=None` (first run) read at most `max_pages` pages.
-        """
-        ...
 
     def latest_posts(self, before: int | None, *, newer_than: int | None = None
                      ) -> list[LatestPost]:

@@ -21,6 +21,7 @@ from docsgap.errors import (
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.forum.interface import QueuedReply
 from tests.adapters.conftest import DISCOURSE_JSON, FORUM, d_topic, fixture
+from tests.streamwalk import walk_stream
 
 TOPIC = f"{FORUM}/t/42/1.json"
 REPLY = f"{FORUM}/posts"
@@ -243,7 +244,7 @@ def test_malformed_latest_posts_is_a_payload_error(
     rsps.get(f"{FORUM}/posts.json", json={"latest_posts": [{"id": 3}]}, content_type=DISCOURSE_JSON)
 
     with pytest.raises(PayloadError, match="/posts.json"):
-        forum.changed_topics(None, max_pages=1)
+        walk_stream(forum, None, max_pages=1)
 
 
 @pytest.mark.parametrize("content_type", [DISCOURSE_JSON, "text/html"])
@@ -255,7 +256,7 @@ def test_latest_posts_not_found_is_a_wrong_forum_url(
     rsps.get(f"{FORUM}/posts.json", status=404, body="Not Found", content_type=content_type)
 
     with pytest.raises(ConfigError, match=f"forum.url '{FORUM}' is not a Discourse site") as info:
-        forum.changed_topics(None, max_pages=1)
+        walk_stream(forum, None, max_pages=1)
 
     assert "home page" in (info.value.hint or "")
 

@@ -20,6 +20,7 @@ from tests.adapters.conftest import (
     query,
     without_categories,
 )
+from tests.streamwalk import walk_stream
 
 POSTS = f"{FORUM}/posts.json"
 
@@ -36,14 +37,14 @@ def test_adapter_conforms_to_the_protocol(forum: DiscourseForum) -> None:
     assert conforming.base_url == FORUM
 
 
-def test_changed_topics_walks_pages_down_to_the_cursor(
+def test_the_stream_walk_walks_pages_down_to_the_cursor(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
     rsps.get(POSTS, json=page(1150, 50), content_type=DISCOURSE_JSON)
     rsps.get(POSTS, json=page(1100, 50), content_type=DISCOURSE_JSON)
     rsps.get(POSTS, json=page(1050, 50), content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(1020, max_pages=10)
+    changed = walk_stream(forum, 1020, max_pages=10)
 
     befores = [query(c).get("before") for c in without_categories(rsps.calls)]
     assert befores == [None, ["1101"], ["1051"]]
@@ -54,14 +55,14 @@ def test_changed_topics_walks_pages_down_to_the_cursor(
     assert forum.requests_made == 4  # and the category list, once
 
 
-def test_changed_topics_skips_non_regular_posts(
+def test_the_stream_walk_skips_non_regular_posts(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
     body = d_latest([(60, 6), (59, 5), (58, 4)])
     body["latest_posts"][1]["post_type"] = 3  # small action ("closed the topic")
     rsps.get(POSTS, json=body, content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(57, max_pages=3)
+    changed = walk_stream(forum, 57, max_pages=3)
 
     assert changed.topic_ids == (6, 4)
     assert changed.newest_post_id == 60
@@ -73,7 +74,7 @@ def test_first_run_reads_at_most_max_pages(
     for first in (500, 450, 400):
         rsps.get(POSTS, json=page(first, 50), content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(None, max_pages=2)
+    changed = walk_stream(forum, None, max_pages=2)
 
     assert len(without_categories(rsps.calls)) == 2
     assert changed.newest_post_id == 500
@@ -88,7 +89,7 @@ def test_cursor_not_reached_within_max_pages_is_incomplete(
     for first in (500, 450, 400):
         rsps.get(POSTS, json=page(first, 50), content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(100, max_pages=2)
+    changed = walk_stream(forum, 100, max_pages=2)
 
     assert changed.complete is False
     assert changed.newest_post_id == 500
@@ -99,11 +100,11 @@ def test_nothing_new_keeps_the_cursor_and_an_empty_forum_ends_the_walk(
     rsps: responses.RequestsMock, forum: DiscourseForum
 ) -> None:
     rsps.get(POSTS, json=page(80, 3), content_type=DISCOURSE_JSON)
-    assert forum.changed_topics(80, max_pages=4).topic_ids == ()
-    assert forum.changed_topics(80, max_pages=4).newest_post_id == 80
+    assert walk_stream(forum, 80, max_pages=4).topic_ids == ()
+    assert walk_stream(forum, 80, max_pages=4).newest_post_id == 80
 
     rsps.get(POSTS, json={"latest_posts": []}, content_type=DISCOURSE_JSON)
-    empty = DiscourseForum(FORUM).changed_topics(None, max_pages=4)
+    empty = walk_stream(DiscourseForum(FORUM), None, max_pages=4)
     assert empty.topic_ids == ()
 
 

@@ -10,6 +10,7 @@ import responses
 from docsgap.compose import find_markers, marker
 from docsgap.forum.discourse import DiscourseForum
 from tests.adapters.conftest import DISCOURSE_JSON, FORUM, d_latest, d_topic
+from tests.streamwalk import walk_stream
 
 TOPIC = f"{FORUM}/t/42/1.json"
 SECRET = "token glpat-SECRET in my config"
@@ -91,7 +92,7 @@ def test_the_scan_skips_flagged_items_and_reports_restricted_topics(
     page["latest_posts"][2]["category_id"] = 60
     rsps.get(f"{FORUM}/posts.json", json=page, content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(56, max_pages=2)
+    changed = walk_stream(forum, 56, max_pages=2)
 
     assert changed.topic_ids == (5, 3)
     assert changed.withheld == ((4, "category 60 is read-restricted"),)

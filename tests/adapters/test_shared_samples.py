@@ -21,6 +21,7 @@ from tests.adapters.conftest import (
     fixture,
     without_categories,
 )
+from tests.streamwalk import walk_stream
 
 pytestmark = pytest.mark.shared
 
@@ -90,7 +91,7 @@ def test_sample_latest_posts_and_created_post(
     created = load(samples, "discourse-create-post-response.json")
     rsps.post(f"{FORUM}/posts", json=created, content_type=DISCOURSE_JSON)
 
-    changed = forum.changed_topics(None, max_pages=2)
+    changed = walk_stream(forum, None, max_pages=2)
     ref = forum.reply(created["topic_id"], "x")
 
     assert changed.topic_ids == (latest["latest_posts"][0]["topic_id"],)

@@ -28,6 +28,7 @@ from docsgap.sandbox import (
     Sandbox,
 )
 from tests.sandbox.conftest import paths
+from tests.streamwalk import walk_stream
 
 ADMIN = {"Api-Key": SANDBOX_DISCOURSE_API_KEY, "Api-Username": SANDBOX_DISCOURSE_API_USERNAME}
 REPLY = "Thanks for the report! We opened a documentation issue for this page."
@@ -46,11 +47,11 @@ def regular_posts(sandbox: Sandbox, *, categories: set[int] | None = None) -> li
             and not p["hidden"]]
 
 
-def test_changed_topics_walks_every_page_of_the_latest_posts_stream(
+def test_the_stream_walk_walks_every_page_of_the_latest_posts_stream(
     sandbox: Sandbox, forum: DiscourseForum
 ) -> None:
     posts = regular_posts(sandbox, categories={DOCS_TEAM})  # the bot is in docs-team
-    changed = forum.changed_topics(None, max_pages=10)
+    changed = walk_stream(forum, None, max_pages=10)
 
     assert changed.complete
     assert changed.newest_post_id == max(int(str(p["id"])) for p in posts)
@@ -67,15 +68,15 @@ def test_changed_topics_walks_every_page_of_the_latest_posts_stream(
     assert len(latest) in (pages, pages + 1)  # a final empty page when the count divides
 
 
-def test_changed_topics_with_a_cursor_reads_only_what_is_new(
+def test_the_stream_walk_with_a_cursor_reads_only_what_is_new(
     sandbox: Sandbox, forum: DiscourseForum
 ) -> None:
-    cursor = forum.changed_topics(None, max_pages=10).newest_post_id
+    cursor = walk_stream(forum, None, max_pages=10).newest_post_id
     added = sandbox.add_post(1013, "Same thing happened to us on Friday, retry did not help.",
                              username="emily.qa")
     sandbox.clear_requests()
 
-    changed = forum.changed_topics(cursor, max_pages=3)
+    changed = walk_stream(forum, cursor, max_pages=3)
 
     assert changed.topic_ids == (1013,)
     assert changed.newest_post_id == added["id"]
@@ -83,15 +84,15 @@ def test_changed_topics_with_a_cursor_reads_only_what_is_new(
     assert paths(sandbox, "forum") == ["/posts.json"]
 
 
-def test_changed_topics_stops_at_max_pages_and_says_so(forum: DiscourseForum) -> None:
-    changed = forum.changed_topics(1, max_pages=1)
+def test_the_stream_walk_stops_at_max_pages_and_says_so(forum: DiscourseForum) -> None:
+    changed = walk_stream(forum, 1, max_pages=1)
     assert not changed.complete
     assert len(changed.topic_ids) > 5
 
 
 def test_anonymous_reads_skip_staff_only_categories(sandbox: Sandbox) -> None:
     anonymous = DiscourseForum(sandbox.forum_url)
-    changed = anonymous.changed_topics(None, max_pages=10)
+    changed = walk_stream(anonymous, None, max_pages=10)
     assert 1036 not in changed.topic_ids
     assert 1041 not in changed.topic_ids
     assert changed.newest_post_id == max(int(str(p["id"])) for p in regular_posts(sandbox))
@@ -179,7 +180,7 @@ def test_429_wait_hint_is_honoured_then_the_read_succeeds(
     sandbox: Sandbox, forum: DiscourseForum, sleeps: list[float]
 ) -> None:
     sandbox.add_fault("forum", status=429, wait_seconds=7, count=2, path_regex=r"^/posts\.json")
-    changed = forum.changed_topics(None, max_pages=1)
+    changed = walk_stream(forum, None, max_pages=1)
     assert changed.topic_ids
     assert sleeps == [8.0, 8.0]  # extras.wait_seconds + 1
     assert [r["status"] for r in sandbox.requests_log()][:3] == [429, 429, 200]

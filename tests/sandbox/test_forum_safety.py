@@ -22,6 +22,7 @@ from docsgap.sandbox import (
 )
 from tests.sandbox.clock import Clock
 from tests.sandbox.conftest import paths
+from tests.streamwalk import walk_stream
 
 REPLY = "Thanks for the report! We opened a documentation issue for this page."
 SECRETS = ("glrt-SANDBOX-LEAKED", "FLAGGED-HIDDEN", "WITHDRAWN-DO-NOT", "RESTRICTED-DO-NOT")
@@ -72,7 +73,7 @@ def test_a_deleted_topic_and_a_restricted_category_are_withheld_whole(sandbox: S
     assert restricted.withheld == "category 61 is read-restricted"
     assert "RESTRICTED" not in text_of(staff, 1041)
     assert staff.thread(1036).withheld == "category 60 is read-restricted"
-    changed = staff.changed_topics(None, max_pages=10)
+    changed = walk_stream(staff, None, max_pages=10)
     assert dict(changed.withheld) == {1036: "category 60 is read-restricted",
                                       1041: "category 61 is read-restricted"}
     assert not {1036, 1041} & set(changed.topic_ids)
@@ -92,7 +93,7 @@ def test_withheld_posts_never_become_evidence(sandbox: Sandbox) -> None:
 def test_a_granular_key_reads_and_replies(sandbox: Sandbox) -> None:
     forum = DiscourseForum(sandbox.forum_url, SANDBOX_DISCOURSE_API_USERNAME,
                            SANDBOX_DISCOURSE_GRANULAR_KEY, timeout=5)
-    changed = forum.changed_topics(None, max_pages=10)
+    changed = walk_stream(forum, None, max_pages=10)
     assert 1001 in changed.topic_ids
     # No scope covers /posts.json or the category list: those were read anonymously, so the
     # docs team's restricted category (the bot may see it) is not even listed.
@@ -117,7 +118,7 @@ def test_a_bad_key_or_missing_write_scope_is_an_auth_error(sandbox: Sandbox) -> 
 def test_older_discourse_paging_is_walked_past_empty_pages(sandbox: Sandbox) -> None:
     forum = DiscourseForum(sandbox.forum_url, SANDBOX_DISCOURSE_API_USERNAME,
                            SANDBOX_DISCOURSE_API_KEY, timeout=5)
-    cursor = forum.changed_topics(None, max_pages=10).newest_post_id
+    cursor = walk_stream(forum, None, max_pages=10).newest_post_id
     assert cursor is not None
     older = sandbox.add_post(1013, "We see the same behaviour on our merge trains too.",
                              username="emily.qa")
@@ -132,7 +133,7 @@ def test_older_discourse_paging_is_walked_past_empty_pages(sandbox: Sandbox) -> 
 
     older_forum = DiscourseForum(sandbox.forum_url, SANDBOX_DISCOURSE_API_USERNAME,
                                  SANDBOX_DISCOURSE_API_KEY, timeout=5)
-    changed = older_forum.changed_topics(cursor, max_pages=10)
+    changed = walk_stream(older_forum, cursor, max_pages=10)
 
     assert changed.topic_ids == (1002, 1013)
     assert changed.complete and changed.newest_post_id == newest["id"]
@@ -172,7 +173,7 @@ def test_a_forum_served_from_the_root_reads_and_replies_the_same() -> None:
     with Sandbox(forum_path="") as sandbox:
         forum = DiscourseForum(sandbox.forum_url, SANDBOX_DISCOURSE_API_USERNAME,
                                SANDBOX_DISCOURSE_API_KEY, timeout=5)
-        assert 1001 in forum.changed_topics(None, max_pages=10).topic_ids
+        assert 1001 in walk_stream(forum, None, max_pages=10).topic_ids
         thread = forum.thread(1001)
         assert thread.url.startswith(f"{sandbox.base_url}/t/")
         ref = forum.reply(1001, REPLY)

@@ -22,6 +22,7 @@ from docsgap.forum import discourse_payload as dp
 from docsgap.forum.discourse import DiscourseForum
 from docsgap.models import Post, Thread
 from tests.conftest import SHARED
+from tests.streamwalk import walk_stream
 from tests.unit.mutate import GARBAGE, mutants, tally
 
 SAMPLES = SHARED / "api" / "samples"
@@ -173,7 +174,7 @@ CT = "application/json; charset=utf-8"
 
 def test_mutated_answers_through_the_adapter_read_or_are_payload_errors() -> None:
     """Each case mutates the category list, the topic and its second chunk of posts at once;
-    `changed_topics` and `read_topic` (with and without posts held) must return or raise
+    the stream walk and `read_topic` (with and without posts held) must return or raise
     `PayloadError`, also where the adapter reads the payload outside `parse`."""
     topic, posts, latest = _sample("topic"), _sample("topic-posts"), _sample("latest-posts")
     cats = {"category_list": {"categories": [
@@ -199,7 +200,7 @@ def test_mutated_answers_through_the_adapter_read_or_are_payload_errors() -> Non
             for have in (None, (), (1, 2)):
                 try:
                     if have is None:
-                        forum.changed_topics(None, max_pages=1)
+                        walk_stream(forum, None, max_pages=1)
                     else:
                         _check_thread(forum.read_topic(tid, have).thread)
                     outcomes["read"] += 1
