@@ -55,13 +55,14 @@ def _root(
 
 
 MODULES = ("run_cmd", "review_cmd", "followup_cmd", "mr_cmd", "report_cmd", "doctor_cmd",
-           "state_cmd", "detect_cmd", "match_cmd", "sandbox_cmd", "docs_cmd")
+           "config_cmd", "state_cmd", "detect_cmd", "match_cmd", "sandbox_cmd", "docs_cmd")
 """Every command module, in the order `--help` lists their commands."""
 
 COMMANDS: dict[str, tuple[str, ...]] = {
     "run": ("run_cmd",), "demo": ("run_cmd",), "review": ("review_cmd",),
     "followup": ("followup_cmd",), "mr": ("mr_cmd",), "report": ("report_cmd",),
-    "doctor": ("doctor_cmd",), "state": ("state_cmd",), "detect": ("detect_cmd",),
+    "doctor": ("doctor_cmd",), "config": ("config_cmd",), "state": ("state_cmd",),
+    "detect": ("detect_cmd",),
     "match": ("match_cmd",), "sandbox": ("sandbox_cmd",),
     "eval": ("detect_cmd", "match_cmd", "docs_cmd"),
     "train": ("detect_cmd", "match_cmd", "docs_cmd"),

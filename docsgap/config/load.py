@@ -41,6 +41,7 @@ def load_config(
     env = os.environ if env is None else env
     cfg = Config()
     named: list[Mapping[str, Any]] = []
+    origins: dict[str, str] = {}
     from_var = path is None and bool(env.get("DOCSGAP_CONFIG"))
     path = path or (Path(env["DOCSGAP_CONFIG"]).expanduser() if from_var else None)
     if path is None and Path("docsgap.toml").is_file():
@@ -61,6 +62,7 @@ def load_config(
             raise ConfigError(f"{path}: {exc}") from None
         cfg = apply_mapping(cfg, data, str(path))
         cfg = replace(cfg, source=str(path))
+        origins.update(_origins(data, str(path)))
         named.append(data)
         if cfg.state_path and not cfg.state_path.is_absolute():
             cfg = replace(cfg, state_path=path.parent / cfg.state_path)
@@ -83,6 +85,7 @@ def load_config(
         where = f"environment {var}"
         cfg = apply_mapping(cfg, {key: value} if not section else {section: {key: value}},
                             where)
+        origins[f"{section}.{key}" if section else key] = where
         from_env.setdefault(section, {})[key] = value
     # In a GitLab CI job the instance URL is known; a file or DOCSGAP_GITLAB_URL still wins.
     ci_url = (env.get("CI_SERVER_URL") or "").strip()
@@ -91,16 +94,25 @@ def load_config(
     ):
         from_env.setdefault("gitlab", {})["url"] = ci_url
         cfg = apply_mapping(cfg, {"gitlab": {"url": ci_url}}, "environment CI_SERVER_URL")
+        origins["gitlab.url"] = "environment CI_SERVER_URL"
     named.append(from_env)
     if overrides:
         cleaned = _drop_none(overrides)
         if cleaned:
             cfg = apply_mapping(cfg, cleaned, "command line")
             named.append(cleaned)
+            origins.update(_origins(cleaned, "command line"))
     check_merged(cfg)
     unnamed = tuple(f"{section}.{key}" for section, key in TARGET_KEYS
                     if not any(key in (m.get(section) or {}) for m in named))
-    return replace(cfg, unnamed=unnamed)
+    return replace(cfg, unnamed=unnamed, origins=tuple(sorted(origins.items())))
+
+
+def _origins(data: Mapping[str, Any], where: str) -> dict[str, str]:
+    """`section.key` -> `where` for each key a layer (file, flags) sets."""
+    return {f"{name}.{key}" if isinstance(value, Mapping) else name: where
+            for name, value in data.items()
+            for key in (value if isinstance(value, Mapping) else (None,))}
 
 
 def require_target(cfg: Config) -> None:

@@ -161,6 +161,9 @@ class Config:
     """Which of `TARGET_KEYS` no file, variable or flag named (`load_config` fills it): they hold
     the built-in defaults, and `require_target` refuses to contact anything until they are
     named. A Config built directly names everything it was given."""
+    origins: tuple[tuple[str, str], ...] = ()
+    """(`section.key`, where it was set: the file, an environment variable, the command line)
+    for every key `load_config` did not leave at its default."""
 
 
 TARGET_KEYS = (("forum", "url"), ("gitlab", "project"))
