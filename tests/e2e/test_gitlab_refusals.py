@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,11 +71,17 @@ def test_a_project_archived_mid_run_is_named_as_the_reason(sandbox: Sandbox) -> 
     assert "is archived" in str(caught.value) and "unarchive" in (caught.value.hint or "")
 
 
+def _first_issue(sandbox: Sandbox) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The demo project and its first issue (the sandbox's own dicts: edits take effect)."""
+    project = sandbox.gitlab.project(SANDBOX_PROJECT)
+    return project, next(i for k, i in sorted(sandbox.gitlab.issues.items())
+                         if k[0] == project["id"])
+
+
 def test_locked_discussion_refusal_names_the_lock_and_spares_other_actions(
     sandbox: Sandbox,
 ) -> None:
-    project = sandbox.gitlab.project(SANDBOX_PROJECT)
-    issue = next(i for k, i in sorted(sandbox.gitlab.issues.items()) if k[0] == project["id"])
+    project, issue = _first_issue(sandbox)
     issue["discussion_locked"] = True
     sandbox.gitlab.set_access(project, "docsgap-bot", 0)
     before = len(sandbox.gitlab.notes)
@@ -111,8 +118,7 @@ def test_runs_make_no_rate_limited_search(sandbox: Sandbox, tmp_path: Path) -> N
 def test_a_confidential_issue_hidden_from_the_token_is_named_as_maybe_confidential(
     sandbox: Sandbox,
 ) -> None:
-    project = sandbox.gitlab.project(SANDBOX_PROJECT)
-    issue = next(i for k, i in sorted(sandbox.gitlab.issues.items()) if k[0] == project["id"])
+    project, issue = _first_issue(sandbox)
     issue["confidential"] = True
     sandbox.gitlab.set_access(project, "docsgap-bot", 10)  # a Guest may not see it
     with pytest.raises(NotFoundError) as caught:

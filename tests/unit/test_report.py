@@ -350,12 +350,16 @@ def test_generated_at_defaults_to_an_aware_now() -> None:
     assert datetime.fromisoformat(data["generated_at"]).utcoffset() == timedelta(0)
 
 
+def _threads(store: StateStore, *ids: int) -> None:
+    for tid in ids:
+        store.record_thread({"id": tid, "slug": "s", "title": f"T{tid}",
+                             "url": f"http://f/t/s/{tid}"})
+
+
 def test_each_docsgap_link_says_why_it_was_made(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "s.db")
     url = "https://gitlab.test/g/p/-/issues/5"
-    for tid in (3, 4, 9):
-        store.record_thread({"id": tid, "slug": "s", "title": f"T{tid}",
-                             "url": f"http://f/t/s/{tid}"})
+    _threads(store, 3, 4, 9)
     why = "linked: https://gitlab.test/g/p/-/issues/5 (84.0) [words 80]; policy link_existing=auto"
     store.ledger_start("link:x", "link_existing", [3, 4], why)
     store.ledger_finish("link:x", "done", remote_url=url)
@@ -376,9 +380,8 @@ def test_each_docsgap_link_says_why_it_was_made(tmp_path: Path) -> None:
 def test_a_reply_waiting_for_or_refused_by_a_moderator_says_so(tmp_path: Path) -> None:
     store = StateStore(tmp_path / "s.db")
     url = "https://gitlab.test/g/p/-/issues/5"
+    _threads(store, 3, 4, 9)
     for tid in (3, 4, 9):
-        store.record_thread({"id": tid, "slug": "s", "title": f"T{tid}",
-                             "url": f"http://f/t/s/{tid}"})
         store.record_link(tid, url, source="docsgap")
     for tid, status in ((3, "queued"), (4, "rejected")):
         store.ledger_start(f"reply:{tid}", "reply", [tid], "reply policy")
