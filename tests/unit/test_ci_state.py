@@ -677,6 +677,13 @@ def test_after_script_saves_the_state_of_a_cancelled_job_only(
     assert added == (["state push --keep 10"] if pushed_after else [])
 
 
+def test_a_rate_limited_scheduled_run_passes_with_a_warning() -> None:
+    """Exit 6 (rate limit, budget spent, a service down) resumes on the next scheduled run: it
+    failed the pipeline every hour meanwhile. Every other code still fails it."""
+    apply = load_yaml(TEMPLATE)["docsgap-apply"]
+    assert apply["allow_failure"] == {"exit_codes": [6]}
+
+
 # --- the scheduled job end to end against the sandbox ----------------------------------------
 
 
