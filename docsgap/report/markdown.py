@@ -79,7 +79,7 @@ def totals_line(rows: Sequence[ReportRow], extras: ReportExtras | None) -> str:
 
 def state_cell(row: ReportRow) -> str:
     """The item state, with the follow-up status when the item is done."""
-    state = md_text(row.item_state) or "unknown"
+    state = md_text(row.state_label)
     if row.followup_url:
         return f"{state} ({md_link('follow-up posted', row.followup_url)})"
     if row.awaiting_followup:

@@ -136,6 +136,12 @@ class ReportRow:
         return any(label.lower() in _DECLINED for label in self.item_labels)
 
     @property
+    def state_label(self) -> str:
+        """The item's state for a reader: GitLab's word, `closed (won't do)` when declined."""
+        state = self.item_state or "unknown"
+        return f"{state} (won't do)" if state == "closed" and self.declined else state
+
+    @property
     def awaiting_followup(self) -> bool:
         """The item was fixed (merged, or closed and not declined) and the thread docsgap
         replied in has not been told yet: exactly what `docsgap followup` would post."""

@@ -61,7 +61,7 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool) -> list[list[str]]:
             r.gap_type.value if r.gap_type else "-",
             clean(r.page_label) or "-",
             r.short_ref if short_refs else r.item_ref,
-            r.item_state or "?",
+            r.state_label if r.item_state else "?",
             "✓" if r.replied else r.reply_cell,
         ]
         for r in rows
