@@ -297,6 +297,17 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
     )
 
 
+def reading_order(rows: Sequence[ReportRow]) -> list[ReportRow]:
+    """The rows as a person reads the tables: each issue/MR's threads together, open items
+    before done ones, the item with the most threads first; ties and each item's threads in
+    link order."""
+    threads = Counter(r.item_url for r in rows)
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        first.setdefault(r.item_url, i)
+    return sorted(rows, key=lambda r: (r.item_done, -threads[r.item_url], first[r.item_url]))
+
+
 def rows_from_state(store: StateStore) -> list[ReportRow]:
     """One ReportRow per thread <-> issue/MR link, oldest link first."""
     return [row_from_dict(r) for r in store.report_rows()]

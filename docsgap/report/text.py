@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from docsgap.report.rows import ReportExtras, ReportRow
+from docsgap.report.rows import ReportExtras, ReportRow, reading_order
 from docsgap.report.stats import totals
 
 HEADERS = ("thread", "gap type", "docs page", "issue/MR", "state", "reply")
@@ -97,7 +97,7 @@ def render_table(
                "`docsgap run --apply` creates them.\n"
     projects = {r.item_project for r in rows}
     short = len(projects) == 1 and None not in projects
-    cells = _cells(rows, short)
+    cells = _cells(reading_order(rows), short)
     widths = _widths(cells, width)
     keep = ("start", "start", "end", "end", "start", "start")
 

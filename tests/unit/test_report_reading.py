@@ -40,3 +40,20 @@ def test_an_issue_closed_as_wont_do_says_so_in_every_table() -> None:
     html = render(rows, "html", generated_at=NOW)
     assert 'badge closed">closed (won&#x27;t do)<' in html
     assert 'badge closed">closed<' in html
+
+
+def test_the_tables_group_each_issues_threads_open_and_most_asked_first() -> None:
+    """The tables listed links in the order docsgap made them: one issue's threads lay apart
+    (the demo's #468201 on rows 8 and 17) and fixed items sat among open ones."""
+    rows = [
+        _row(1, 11, "opened"), _row(2, 12, "closed"), _row(3, 13, "opened"),
+        _row(4, 11, "opened"), _row(5, 14, "merged", kind="merge_requests"),
+    ]
+    expected = ["#11", "#11", "#13", "#12", "!14"]
+    table = render(rows, "table", generated_at=NOW, width=140).splitlines()
+    assert [line.split()[7] for line in table if line.startswith("Thread ")] == expected
+    markdown = render(rows, "markdown", generated_at=NOW)
+    refs = re.findall(r"\[docs-group/docs\\?([#!]\d+)\]", markdown)
+    assert refs == expected
+    csv_order = [line.split(",")[0] for line in render(rows, "csv").splitlines()[1:]]
+    assert csv_order == ["1", "2", "3", "4", "5"]  # the data formats keep link order
