@@ -31,7 +31,8 @@ from docsgap.models import Candidate
 POOL_OPT = typer.Option(
     ..., "--pool", "-p",
     help='JSON lines of issues/MRs: {"url", "title", "body", "state", "docs_url"} '
-         '(optional "repo", "labels", "created_at", "closed_as_duplicate_of").',
+         '(optional "repo", "labels", "created_at", "closed_as_duplicate_of", '
+         '"confidential": a confidential issue is never linked without a person).',
 )
 CONFIG_OPT = typer.Option(None, "--config", "-c",
                           help="docsgap.toml to read [dedup] thresholds and rules_dirs (a "

@@ -86,6 +86,9 @@ def render_item(item: ReviewItem, n: int, total: int, threads: _Threads | None) 
             lines.append("      matched: " + " | ".join(dict.fromkeys(repr(m) for _, m in hits)))
     if a.target_url:
         lines.append(f"  target: {a.target_url}")
+    warning = review.confidential_warning(item)
+    if warning:
+        lines.append(f"  CONFIDENTIAL: {warning}")
     match = item.match
     if match is not None and match.reason and match.reason in a.reason:
         match = replace(match, reason="")  # already in the "why" line below
@@ -265,6 +268,9 @@ def _list(items: list[ReviewItem], *, as_json: bool) -> None:
         threads = ",".join(f"#{t}" for t in a.thread_ids)
         typer.echo(f"{a.key}\n    {a.kind.value} thread {threads} -> "
                    f"{a.target_url or '(new issue)'}{flags}\n    why: {a.reason}")
+        warning = review.confidential_warning(item)
+        if warning:
+            typer.echo(f"    CONFIDENTIAL: {warning}")
     typer.echo(f"{len(items)} action(s) wait for review.")
 
 

@@ -12,6 +12,10 @@ from docsgap.dedupe.features import PRIORS
 from docsgap.dedupe.ranker import without_priors
 from docsgap.models import Candidate, Decision, MatchResult
 
+CONFIDENTIAL = ("a confidential issue: forum readers cannot open it, so a person decides what "
+                "the thread is told")
+"""Said of a confidential best candidate, whatever its score: docsgap never links it alone."""
+
 
 def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_threshold: float,
            related: Callable[[str, str], bool] | None = None) -> MatchResult:
@@ -50,11 +54,12 @@ def decide(ranked: Sequence[Candidate], *, link_threshold: float, review_thresho
             "it continues, which a person confirms"
     elif best.confidential:
         decision = "review"
-        notes[0] = f"review: {notes[0]} is a confidential issue: forum readers cannot open " \
-            "it, so a person decides what the thread is told"
+        notes[0] = f"review: {notes[0]} is {CONFIDENTIAL}"
     else:
         decision = "link"
         notes[0] = f"link: {notes[0]}"
+    if best.confidential and decision != "new" and "is a confidential issue" not in notes[0]:
+        notes.append(f"{best.url} is {CONFIDENTIAL}")
     if _value(best, "ref"):
         notes.append("the report names this item")
     if best.via:

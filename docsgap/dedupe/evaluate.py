@@ -53,8 +53,8 @@ def _number(url: str | None) -> int | None:
 
 def read_pool(path: Path) -> list[TrackerItem]:
     """Pool records `{"url", "title", "body", "state", "docs_url"}` (optional `repo`, `labels`,
-    `created_at`, `kind`, `closed_as_duplicate_of`: the original's URL) as tracker items; the
-    docs URL joins the description."""
+    `created_at`, `kind`, `closed_as_duplicate_of`: the original's URL, `confidential`) as
+    tracker items; the docs URL joins the description."""
     return _pool_items(read_jsonl(path), str(path))
 
 
@@ -85,6 +85,8 @@ def _pool_items(records: Iterable[tuple[int, dict[str, Any]]], path: str) -> lis
             created_at=when,
             duplicate_of=str(r["closed_as_duplicate_of"]) if r.get("closed_as_duplicate_of")
             else None,
+            # As GitLab's issue JSON says it: never linked without a person, and said so.
+            confidential=kind != "merge_request" and r.get("confidential") is True,
         ))
     return items
 

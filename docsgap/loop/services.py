@@ -118,4 +118,7 @@ def build_services(config: Config) -> Services:
     except BaseException:
         store.close()
         raise
-    return Services(forum, tracker, store, detector, budget)
+    # The preflight asks GitLab through the tracker's own client: one budget, and what it
+    # learns of the token's user and the project is not asked again before the writes.
+    preflight = Preflight(forum_probe, lambda _cfg: tracker.checks())
+    return Services(forum, tracker, store, detector, budget, preflight)

@@ -48,6 +48,8 @@ class ReviewItem:
     """`preview` is a reviewer's edit, not the composed text."""
     skipped: bool = False
     """A reviewer skipped it before (it stays in the queue)."""
+    target_confidential: bool = False
+    """The issue it links (or a reply points forum readers at) is confidential."""
 
 
 def review_plan(
@@ -116,9 +118,33 @@ def pending(plan: Plan, store: StateStore, config: Config) -> list[ReviewItem]:
             body or preview_text(action, signals, config, store),
             edited=bool(body),
             skipped=verdicts.get(action.key) == "skip",
+            target_confidential=_confidential(action, store),
         )
         (later if item.skipped else fresh).append(item)
     return fresh + later
+
+
+def _confidential(action: Action, store: StateStore) -> bool:
+    target = store.item(action.target_url) if action.target_url else None
+    return target is not None and target.confidential
+
+
+def confidential_warning(item: ReviewItem) -> str | None:
+    """What accepting means when the target is a confidential issue (docsgap never links one
+    on its own): who can read what is posted, and what forum readers get."""
+    if not item.target_confidential:
+        return None
+    url = item.action.target_url
+    readers = ("forum readers cannot open it: GitLab shows anyone who is not a project member "
+               "(Planner and up) or its author a 404")
+    if item.action.kind is ActionKind.LINK_EXISTING:
+        return (f"{url} is confidential; {readers}. The evidence note stays inside it, but "
+                "the thread's reply would send readers to a page they cannot read: accept "
+                "the note, and reject or edit the reply")
+    if item.action.kind in (ActionKind.REPLY, ActionKind.FOLLOWUP):
+        return (f"this links {url}, a confidential issue; {readers}. Edit the text to say "
+                "the gap is tracked without the link, or reject it")
+    return f"{url} is confidential; {readers}"
 
 
 def decide(store: StateStore, item: ReviewItem, verdict: str, *, body: str | None = None,
@@ -210,7 +236,8 @@ def match_lines(match: MatchResult | None) -> list[str]:
     if match is None:
         return []
     lines = [f"decision: {match.decision}" + (f" ({match.reason})" if match.reason else "")]
-    lines.extend(f"candidate {c.url} [{c.state}] score {c.score:.1f}: {c.title[:70]!r}"
+    lines.extend(f"candidate {c.url} [{c.state}{', CONFIDENTIAL' * c.confidential}] "
+                 f"score {c.score:.1f}: {c.title[:70]!r}"
                  + (" (same docs page)" if c.page_match else "")
                  for c in match.candidates[:3])
     return lines
@@ -225,6 +252,8 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
         "labels": [{"name": label.name, "why": label.why, "owner": label.owner}
                    for label in a.labels],
         "labels_note": a.labels_note or None, "edited": item.edited,
+        "target_confidential": item.target_confidential,
+        "warning": confidential_warning(item),
         "skipped": item.skipped, "text": item.preview,
         "signals": [
             {"key": s.key, "thread_id": s.thread_id, "title": s.thread_title,

@@ -18,6 +18,7 @@ from docsgap.budget import Budget
 from docsgap.errors import AuthError, ConfigError, DocsgapError, NotFoundError, PayloadError
 from docsgap.http_budget import BudgetAdapter, WaitAllowance
 from docsgap.models import IssueDraft, ItemKind, Note, TrackerItem
+from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.gitlab_client import TOKEN_ARGS, gitlab_errors, make_client
 from docsgap.tracker.gitlab_limits import check_issuable, check_note, forbidden_why, item_gone
 from docsgap.tracker.gitlab_mr import DraftMergeRequests
@@ -79,6 +80,7 @@ class GitLabTracker(DraftMergeRequests):
         self._own: list[dict[str, Any]] | None = None
         self._username: str | None = None
         self._info: dict[str, Any] | None = None
+        self._info_fresh = False  # `_info` was just read by `checks()`: rights() need not ask
         self._fork: tuple[str, int] | None | bool = False  # False: not looked up yet
         self._labels: dict[str, str | None] = {}
         # lazy=True: no GET /projects/:id (rate-limited on GitLab.com); paths use the encoded id.
@@ -170,7 +172,9 @@ class GitLabTracker(DraftMergeRequests):
     def rights(self, labels: Sequence[str] = ()) -> WriteRights:
         """What the token may write here: its access level (`GET /projects/:id`), which of
         `labels` are missing, and, when it cannot push, a fork it owns. A few GETs."""
-        self._info = None  # the role may have changed since: ask again
+        if not self._info_fresh:
+            self._info = None  # the role may have changed since: ask again
+        self._info_fresh = False
         data = self._project_info()
         with self._errors(f"listing labels of {self.project}"):
             missing = tuple(name for name in labels if not any(  # exact titles: as GitLab
@@ -195,6 +199,19 @@ class GitLabTracker(DraftMergeRequests):
                     self._project.labels, {"search": name, "include_ancestor_groups": True})]
             self._labels[name] = _same_label(name, titles)
         return {n: self._labels[n] for n in names}
+
+    def checks(self) -> GitLabChecks:
+        """`docsgap doctor`'s read-only probe over this tracker's client, for `run --apply`'s
+        preflight: its requests count in this tracker's budget, and the token's user and the
+        project it reads (`GET /user`, `GET /projects/:id`, both rate limited on GitLab.com)
+        are not asked again by the `rights()` and `username()` that follow."""
+        return GitLabChecks(self.gl, self.project, learned=self._learn)
+
+    def _learn(self, what: str, data: dict[str, Any]) -> None:
+        if what == "user" and isinstance(data.get("username"), str) and data["username"]:
+            self._username = str(data["username"])
+        elif what == "project" and type(data.get("id")) is int:
+            self._info, self._info_fresh = data, True
 
     def owned_fork(self) -> str | None:
         """The path of a fork of the project that the token's user owns, if any (asked once)."""

@@ -5,7 +5,7 @@ configured labels exist."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -21,10 +21,14 @@ from docsgap.tracker.interface import ProjectInfo, TokenInfo
 class GitLabChecks:
     """A handful of GETs; never writes. Transient errors are not retried: doctor reports."""
 
-    def __init__(self, gl: gitlab.Gitlab, project: str) -> None:
+    def __init__(self, gl: gitlab.Gitlab, project: str, *,
+                 learned: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.gl = gl
         self.project_path = project
         self.url: str = gl.url
+        self._learned = learned
+        """Told what `GET /user` ("user") and `GET /projects/:id` ("project") answered, so a
+        tracker over the same client need not ask again (`GitLabTracker.checks`)."""
 
     @classmethod
     def build(
@@ -74,6 +78,8 @@ class GitLabChecks:
             data = self.gl.http_get("/user")
             if not isinstance(data, dict):
                 raise PayloadError("GitLab answered /user without a JSON object")
+            if self._learned is not None:
+                self._learned("user", data)
             name = str(data["username"])
             return f"{name} (bot)" if data.get("bot") else name
 
@@ -107,6 +113,8 @@ class GitLabChecks:
         """`GET /projects/:id` (once per doctor run; rate limited on GitLab.com at 400/min)."""
         with gitlab_errors(f"reading project {self.project_path}", project=self.project_path):
             data = self.gl.projects.get(self.project_path).asdict()
+            if self._learned is not None:
+                self._learned("project", data)
             return ProjectInfo(
                 path=str(data["path_with_namespace"]),
                 web_url=str(data.get("web_url") or ""),

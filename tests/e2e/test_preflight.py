@@ -145,3 +145,21 @@ def test_mr_that_would_reply_without_a_forum_key_opens_nothing(
     assert result.exit_code == 5, result.output
     assert "forum api key" in result.output and "Traceback" not in result.output
     assert writes(sandbox) == []  # no branch, no commit, no MR: the reply could not follow
+
+
+def test_apply_asks_gitlab_for_the_user_and_the_project_once_each(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """The preflight's probe and the tracker each asked `GET /user` and `GET /projects/:id`
+    (2 of each per `run --apply` that opens issues, both rate limited on GitLab.com): the
+    probe now shares the tracker's client and what it learned, and the run's summary counts
+    the probe's requests too."""
+    report = run_once(demo_config(sandbox, tmp_path), apply=True)
+    assert report.exit_code == 0
+    assert any(o.status == "applied" and o.action.kind.value == "open_issue"
+               for o in report.result.outcomes)
+    gets = [r["path"].split("?")[0] for r in sandbox.requests_log()
+            if r["service"] == "gitlab" and r["method"] == "GET"]
+    assert gets.count("/api/v4/user") == 1
+    assert gets.count(f"/api/v4/projects/{SANDBOX_PROJECT.replace('/', '%2F')}") == 1
+    assert dict(report.result.requests)["gitlab"] == len(
+        [r for r in sandbox.requests_log() if r["service"] == "gitlab"])

@@ -175,3 +175,38 @@ def test_a_folder_as_state_is_named_as_a_folder(tmp_path: Path, read_only: bool)
         StateStore(tmp_path, read_only=read_only)
     assert info.value.hint == f"give a file path, e.g. --state {tmp_path / 'state.db'}"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_mid_command_is_exit_9_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run on a full disk (found on a 700 KiB tmpfs) ended in a traceback, exit 1: SQLite's
+    `database or disk is full` is the state's trouble, exit 9 with what to do."""
+    import typer
+
+    from docsgap.cli import common
+
+    store = StateStore(tmp_path / "state.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own SQLITE_FULL, no mock
+
+    @common.handle_errors
+    def command() -> None:
+        with store.db.conn:
+            store.db.execute("create table filler (x blob)")
+            store.db.execute("insert into filler values (zeroblob(1000000))")
+
+    with pytest.raises(typer.Exit) as caught:
+        command()
+    assert caught.value.exit_code == 9
+    err = capsys.readouterr().err
+    assert "no space left to write: database or disk is full" in err
+    assert "free space" in err
+
+    @common.handle_errors
+    def report_on_a_full_disk() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(typer.Exit) as caught:
+        report_on_a_full_disk()
+    assert caught.value.exit_code == 9
