@@ -21,7 +21,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids",
         "m005_docs_index", "m006_held_posts", "m007_match_cache", "m008_docs_question_links",
-        "m009_items_version", "m010_item_confidential"]
+        "m009_items_version", "m010_item_confidential", "m011_docs_page_owners"]
     assert migrations.pending(store.db) == []
 
 
