@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from docsgap.report.rows import ReportExtras, ReportRow
+from docsgap.report.rows import ReportExtras, ReportRow, reading_order
 from docsgap.report.stats import totals
 
 HEADERS = ("thread", "gap type", "docs page", "issue/MR", "state", "reply")
@@ -65,7 +65,7 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool, groups: bool) -> list[li
             r.gap_type.value if r.gap_type else "-",
             clean(r.page_label) or "-",
             r.short_ref if short_refs else r.item_ref,
-            r.item_state or "?",
+            r.state_label if r.item_state else "?",
             "✓" if r.replied else r.reply_cell,
             *([clean(r.group or "-")] if groups else []),
         ]
@@ -105,7 +105,7 @@ def render_table(
     short = len(projects) == 1 and None not in projects
     groups = any(r.group for r in rows)
     headers = (*HEADERS, "group") if groups else HEADERS
-    cells = _cells(rows, short, groups)
+    cells = _cells(reading_order(rows), short, groups)
     widths = _widths(cells, width, headers)
     keep = ("start", "start", "end", "end", "start", "start", "start")[:len(headers)]
 
