@@ -23,6 +23,7 @@ from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex, load_index
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
+from docsgap.loop.handlinks import apply_hand_links
 from docsgap.loop.matchcache import MatchCache, items_stamp
 from docsgap.models import (
     ItemKind,
@@ -185,7 +186,8 @@ class Pipeline:
                 review_threshold=d.review_threshold)
             cache.save({s.key: (s, fresh[s.key]) for s in todo}, stamp)
             found.update(fresh)
-        return {s.key: found[s.key] for s in signals}
+        # A reviewer's own link (`review --link`) replaces docsgap's match, cached or not.
+        return apply_hand_links(self.store, {s.key: found[s.key] for s in signals})
 
     def plan(self, topics: Collection[int] | None = None) -> Plan:
         """Plan actions for every stored signal (of `topics`, when given) whose thread is not
