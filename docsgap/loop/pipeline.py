@@ -109,9 +109,11 @@ class Pipeline:
                     self.progress("sync", count, 0)
             count += self._save_synced(batch, name, tally)
             seen = parse_iso(self.store.cursor(name + SEEN))
-            if held is not None and not verified and self.store.cursor(name) == held \
-                    and seen is not None and started - seen >= OVERLAP:
-                self.store.set_cursor(name + VERIFIED, held)
+            if held is not None and not verified and self.store.cursor(name) == held:
+                if seen is None:  # a cursor an older docsgap set: as if set by this listing
+                    self.store.set_cursor(name + SEEN, iso(started) or "")
+                elif started - seen >= OVERLAP:
+                    self.store.set_cursor(name + VERIFIED, held)
         log.info("tracker cache: %d item(s) refreshed", count)
         return count
 
