@@ -271,6 +271,18 @@ class ActionKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class IssueLabel:
+    """A label an issue docsgap opens gets, and why (the setting, or the page's front
+    matter)."""
+
+    name: str
+    why: str
+    owner: bool = False
+    """Names the page's owners (`gitlab.owner_labels`): applied only when the project or one
+    of its groups has the label, so a typo'd front matter creates no label."""
+
+
+@dataclass(frozen=True, slots=True)
 class Action:
     """One planned write with its idempotency key and the reason it is allowed."""
 
@@ -288,6 +300,10 @@ class Action:
     """The exact text to post (may hold `{issue_url}` until its dependency is applied)."""
     needs_review: bool = False
     """A person must accept it even under an `auto` policy (e.g. a docs index suggestion)."""
+    labels: tuple[IssueLabel, ...] = ()
+    """The labels of the issue it opens, each with its reason (empty: the configured ones)."""
+    labels_note: str = ""
+    """Why the issue gets no owner labels, when it gets none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,6 +338,8 @@ class Outcome:
     status: OutcomeStatus
     remote_url: str | None = None
     error: str | None = None
+    note: str | None = None
+    """What a done write left out, e.g. owner labels the project does not have."""
 
 
 @dataclass(frozen=True, slots=True)

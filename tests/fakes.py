@@ -122,6 +122,10 @@ class FakeTracker:
     created: list[TrackerItem] = field(default_factory=list)
     clock: datetime = T0
     write_rights: WriteRights = WriteRights("docsgap-bot", 30)
+    label_names: tuple[str, ...] = ("documentation", "docsgap", "devops::verify",
+                                    "group::pipeline authoring")
+    """The labels of the project and its groups (owner labels are applied only from these)."""
+    label_lookups: list[str] = field(default_factory=list)
 
     def _tick(self) -> datetime:
         self.clock += timedelta(minutes=1)
@@ -208,6 +212,10 @@ class FakeTracker:
 
     def rights(self, labels: Sequence[str] = ()) -> WriteRights:
         return self.write_rights
+
+    def label_titles(self, names: Sequence[str]) -> dict[str, str | None]:
+        self.label_lookups.extend(names)
+        return {n: n if n in self.label_names else None for n in names}
 
     def find_merge_request(self, source_branch: str) -> TrackerItem | None:
         return next(

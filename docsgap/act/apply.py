@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from docsgap import compose
 from docsgap.act import replyqueue
+from docsgap.act.labels import issue_labels
 from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.docs import questions
@@ -81,6 +82,8 @@ class Applier:
     results: dict[str, str] = field(default_factory=dict)
     """Action key -> remote URL, for actions that depend on an earlier one."""
     statuses: dict[str, OutcomeStatus] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
+    """Action key -> what its write left out (owner labels the project lacks)."""
     fresh: dict[int, Thread] = field(default_factory=dict)
     """Threads read this run, for the checks before a write (dropped once docsgap posts)."""
     """Action key -> this run's outcome status."""
@@ -151,7 +154,7 @@ class Applier:
             self.store.ledger_finish(action.key, replyqueue.kept(done), error=str(exc))
             return Outcome(action, "failed", error=str(exc))
         self.results[action.key] = url
-        return Outcome(action, "applied", url)
+        return Outcome(action, "applied", url, note=self.notes.get(action.key))
 
     def _members(self, action: Action) -> list[Signal]:
         return [self.signals[k] for k in action.signal_keys if k in self.signals]
@@ -179,16 +182,18 @@ class Applier:
         if found is not None:
             self._record_issue(found, members)
             raise _Skipped("issue with this marker already exists", found.web_url)
-        gap = members[0].gap_type
-        labels = compose.labels_for(
-            gap, (*self.config.gitlab.issue_labels, self.config.gitlab.marker_label),
-            self.config.gitlab.labels_by_gap,
-        )
+        labels, note = issue_labels(action, members[0].gap_type, self.config, self.tracker,
+                                    self.store)
+        if note:
+            self.notes[action.key] = note
         draft = compose.issue_draft(members, labels=labels, key=action.key,
                                     templates=self.config.templates_dir)
         edited = self._edited(action)
-        if edited:
+        if edited:  # a reviewer's labels, less the owner labels the project turned out to lack
+            left_out = {a.name for a in action.labels if a.owner} - set(labels)
             draft = _edited_issue(draft, edited)
+            draft = IssueDraft(draft.title, draft.description,
+                               tuple(n for n in draft.labels if n not in left_out))
         self.store.ledger_start(action.key, action.kind.value, action.thread_ids, action.reason)
         item = self.tracker.open_issue(draft)
         self.store.ledger_finish(action.key, "done", remote_url=item.web_url)

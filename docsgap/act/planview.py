@@ -64,10 +64,13 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
                 ev = s.evidence[0]
                 lines.append(f"      evidence [{ev.rule_id}]: \"{ev.text[:100]}\"")
         lines.append(f"    why: {action.reason}")
+        lines.extend(label_lines(action, "    "))
         if action.kind.value in ("open_issue", "link_existing") and action.signal_keys:
             m = matches.get(action.signal_keys[0])
             if m and m.reason and m.reason not in action.reason:  # else "why" already says it
                 lines.append(f"    match: {m.reason}")
+        if o and o.note:
+            lines.append(f"    note: {o.note}")
         if o and o.status == "failed" and o.error:
             lines.append(f"    error: {o.error}")
         elif o and o.status == "queued" and o.error:
@@ -76,6 +79,23 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)
     return "\n".join(lines)
+
+
+def label_lines(action: Action, indent: str) -> list[str]:
+    """The labels a new issue gets and why: the settings they come from, each owner label's
+    page, or why there are none."""
+    if not action.labels:
+        return []
+    by_source: dict[str, list[str]] = {}
+    for label in action.labels:
+        if not label.owner:
+            by_source.setdefault(label.why, []).append(label.name)
+    said = "; ".join(f"{', '.join(names)} ({why})" for why, names in by_source.items())
+    lines = [f"{indent}labels: {said}"]
+    lines += [f"{indent}  {label.name}: {label.why}" for label in action.labels if label.owner]
+    if action.labels_note:
+        lines.append(f"{indent}  {action.labels_note}")
+    return lines
 
 
 def _where(action: Action, o: Outcome | None, by_key: dict[str, Outcome]) -> str:
@@ -116,7 +136,10 @@ def _action_json(a: Action, o: Outcome | None) -> dict[str, Any]:
         "kind": a.kind.value, "key": a.key, "reason": a.reason, "threads": list(a.thread_ids),
         "signals": list(a.signal_keys), "target": a.target_url, "depends_on": a.depends_on,
         "status": o.status if o else None, "remote_url": o.remote_url if o else None,
-        "error": o.error if o else None,
+        "error": o.error if o else None, "note": o.note if o else None,
+        "labels": [{"name": label.name, "why": label.why, "owner": label.owner}
+                   for label in a.labels],
+        "labels_note": a.labels_note or None,
     }
 
 

@@ -109,9 +109,10 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             typer.echo(f"error: {exc.format_message()}", err=True)
             raise typer.Exit(int(ExitCode.USAGE)) from None
         except Exception as exc:
-            from docsgap.state.store import corrupt_state  # a damaged state met mid-run
+            # A damaged state met mid-run, or a full disk: the state's trouble, not a bug.
+            from docsgap.state.store import corrupt_state, disk_full
 
-            damaged = corrupt_state(exc)
+            damaged = corrupt_state(exc) or disk_full(exc)
             if damaged is None:
                 raise
             raise _failed(damaged, kwargs) from exc

@@ -11,6 +11,7 @@ import click
 import typer
 
 from docsgap import review
+from docsgap.act.planview import label_lines
 from docsgap.cli import common, review_fix
 from docsgap.cli.run_cmd import (
     CONFIG_OPT,
@@ -93,6 +94,7 @@ def render_item(item: ReviewItem, n: int, total: int, threads: _Threads | None) 
         match = replace(match, reason="")  # already in the "why" line below
     lines.extend(f"  match: {line}" for line in review.match_lines(match))
     lines.append(f"  why: {a.reason}")
+    lines.extend(label_lines(a, "  "))
     where = _WHERE[a.kind].format(target=a.target_url, thread=a.thread_ids[0]
                                   if a.thread_ids else "?")
     lines.append(f"  ---- would be posted {where} ----")

@@ -22,8 +22,8 @@ state_app = typer.Typer(
 
 PROJECT_OPT = typer.Option(
     None, "--project", envvar="DOCSGAP_STATE_PROJECT",
-    help="Project whose package registry holds the state [default: the CI pipeline's project "
-    "(CI_PROJECT_ID), else gitlab.project].",
+    help="Project whose package registry holds the state: the one whose pipeline schedule runs "
+    "docsgap [default: in CI, the pipeline's project (CI_PROJECT_ID); needed outside CI].",
 )
 URL_OPT = typer.Option(
     None, "--gitlab-url", help="GitLab URL [default: CI_SERVER_URL, else gitlab.url]."
@@ -37,14 +37,15 @@ JSON_OPT = typer.Option(False, "--json", help="Print the outcome as JSON.")
 
 def _registry(cfg: Config, project: str | None, url: str | None) -> GitLabPackages:
     in_ci = os.environ.get("CI_PROJECT_ID") or os.environ.get("CI_PROJECT_PATH")
-    if project is None and not in_ci and "gitlab.project" in cfg.unnamed:
-        # Outside CI the registry is gitlab.project's: never the default gitlab-org/gitlab on
-        # gitlab.com, which nobody named, with whatever token the environment holds.
+    if project is None and not in_ci:
+        # The state lives with the pipeline that runs docsgap, not in gitlab.project (the docs
+        # project): falling back to it pulled "no saved state" from the wrong registry, and a
+        # push from a laptop uploaded a package into the docs project.
         raise ConfigError(
-            "no project for the state: not in a CI pipeline (CI_PROJECT_ID) and gitlab.project "
-            "is not set (no docsgap.toml, no variable or flag names it)",
-            hint="pass --project GROUP/PROJECT (and --gitlab-url), or set [gitlab] url and "
-                 "project in docsgap.toml (DOCSGAP_GITLAB_URL, DOCSGAP_GITLAB_PROJECT)")
+            "no project for the state: not in a CI pipeline (CI_PROJECT_ID), so name the project "
+            "whose pipeline schedule runs docsgap and keeps the state",
+            hint="pass --project GROUP/PROJECT (or set DOCSGAP_STATE_PROJECT), and --gitlab-url "
+                 "when it is not gitlab.url; not gitlab.project, the docs project")
     # os.environ is handed over explicitly: config/load.py does not read CI_* yet.
     target = ci_state.registry_target(cfg, os.environ, project=project, url=url)
     return GitLabPackages.for_target(target, timeout=max(cfg.gitlab.timeout, 60.0))

@@ -54,6 +54,11 @@ class GitLabConfig:
     labels_by_gap: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: {"missing": ("docs-missing",), "broken_link": ("docs-broken-link",)}
     )
+    owner_labels: tuple[str, ...] = ("devops::{stage}", "group::{group}")
+    """Labels naming the docs page's owners, from its front matter (`docsgap docs sync`):
+    `{stage}` and `{group}` as GitLab writes stage and group labels (lower case), `{Stage}`
+    and `{Group}` as written. Only labels that already exist in the project or its groups are
+    applied; `[]` turns them off."""
     target_branch: str = "master"
     wontdo_labels: tuple[str, ...] = (
         "won't do", "wontfix", "declined", "duplicate", "workflow::won't do",

@@ -35,6 +35,9 @@ _SECTIONS: dict[str, type] = {
 _SECRETS_HINT = ("secrets are never read from the file: set DOCSGAP_GITLAB_TOKEN and "
                  "DOCSGAP_DISCOURSE_API_KEY in the environment")
 _TOP_KEYS = {"state_path", "rules_dirs", "templates_dir", "max_actions"}
+_OWNER_FIELD = re.compile(r"\{([^{}]*)\}")
+OWNER_FIELDS = ("stage", "group", "Stage", "Group")
+"""What a `gitlab.owner_labels` template may hold between braces."""
 _MENTION = re.compile(r"@[A-Za-z0-9_][\w.\-/]*")
 """A mention as docs/spikes.py writes it into the spike alert."""
 
@@ -196,6 +199,8 @@ def check_merged(cfg: Config) -> None:
     if unknown:  # a misspelt gap type would silently never add its labels
         raise ConfigError(f"gitlab.labels_by_gap: unknown gap type {unknown[0]!r}: expected "
                           f"one of {', '.join(g.value for g in GapType)}")
+    for template in cfg.gitlab.owner_labels:
+        _check_owner_template(template)
     mention = cfg.docs.spike_mention
     words = re.split(r"[\s,]+", (mention or "").strip())
     if mention and not all(_MENTION.fullmatch(w) for w in words):
@@ -222,3 +227,20 @@ def check_merged(cfg: Config) -> None:
         raise ConfigError(f"gitlab.project = {project!r}: expected the project's path "
                           "(group/project), not its URL", hint=f"use {path.strip('/')!r}")
 
+
+
+def _check_owner_template(template: str) -> None:
+    """A `gitlab.owner_labels` template: `{stage}`/`{group}` fields (a typo would file every
+    issue with the same literal label) and nothing GitLab would split or refuse."""
+    where = f"gitlab.owner_labels: {template!r}"
+    names = _OWNER_FIELD.findall(template)
+    bad = next((n for n in names if n not in OWNER_FIELDS), None)
+    if bad is not None or template.count("{") != len(names) or template.count("}") != len(names):
+        raise ConfigError(f"{where}: expected {{stage}} or {{group}} fields"
+                          + (f", not {{{bad}}}" if bad is not None else ""),
+                          hint='e.g. owner_labels = ["devops::{stage}", "group::{group}"]')
+    if not names:
+        raise ConfigError(f"{where}: names no owner ({{stage}} or {{group}}): every issue "
+                          "would get the same label", hint="add it to issue_labels instead")
+    if "," in template:  # GitLab splits `labels` at commas and refuses them in a title
+        raise ConfigError(f"{where}: a label name cannot hold a comma")

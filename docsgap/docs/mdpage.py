@@ -21,6 +21,9 @@ class ParsedPage:
     sections: tuple[Section, ...]
     redirect_to: str | None = None
     """The file this one was moved to, relative to the docs dir (from `redirect_to`)."""
+    stage: str = ""
+    group: str = ""
+    """Who owns the page (front matter `stage`, `group`, as written; "" when absent)."""
 
 
 _FRONT_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
@@ -92,7 +95,15 @@ def parse_page(text: str, rel_path: str) -> ParsedPage:
         heading, level, lines = plain_heading(raw), len(m.group(1)), []
     sections.append(Section(anchor, heading, level, "\n".join(lines).strip()))
     kept = tuple(s for s in sections if s.heading or s.text)
-    return ParsedPage(title or _title_from_path(rel_path), kept, _redirect(meta, rel_path))
+    return ParsedPage(title or _title_from_path(rel_path), kept, _redirect(meta, rel_path),
+                      _owner_field(meta, "stage"), _owner_field(meta, "group"))
+
+
+def _owner_field(meta: dict[str, object], name: str) -> str:
+    """A front matter `stage` or `group` as written, one line (YAML may give a list or a
+    number for a malformed one: those are not an owner)."""
+    value = meta.get(name)
+    return " ".join(value.split()) if isinstance(value, str) else ""
 
 
 def _unique(anchor: str, seen: dict[str, int]) -> str:

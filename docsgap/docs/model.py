@@ -34,6 +34,10 @@ class DocsPage:
     """For a stub left behind by a move: the source file (same project) or URL it moved to."""
     commit: str = ""
     """The docs commit at which this content was first seen by a sync."""
+    stage: str = ""
+    group: str = ""
+    """The page's owners from its front matter (`stage: Verify`, `group: Pipeline Authoring`),
+    as written; "" when the page names none."""
 
     @property
     def key(self) -> str:

@@ -89,8 +89,8 @@ class DocsStore:
             where = f"where project in ({', '.join('?' for _ in projects)})"
             args = list(projects)
         rows = self.db.execute(
-            "select project, path, url, urls, title, sections, redirect_to, commit_id "
-            f"from docs_pages {where} order by project, path", args)
+            "select project, path, url, urls, title, sections, redirect_to, commit_id, stage, "
+            f"owner_group from docs_pages {where} order by project, path", args)
         return [_page(r) for r in rows]
 
     def count(self) -> int:
@@ -105,17 +105,17 @@ def _row(page: DocsPage, digest: str, now: str | None) -> dict[str, Any]:
         "sections": json.dumps([[s.anchor, s.heading, s.level, s.text] for s in page.sections],
                                ensure_ascii=False),
         "redirect_to": page.redirect_to, "digest": digest, "commit_id": page.commit,
-        "updated_at": now,
+        "updated_at": now, "stage": page.stage, "owner_group": page.group,
     }
 
 
 def _page(r: Sequence[Any]) -> DocsPage:
-    project, path, url, urls, title, sections, redirect_to, commit = r
+    project, path, url, urls, title, sections, redirect_to, commit, stage, group = r
     return DocsPage(
         project=project, path=path, url=url, title=title or "",
         sections=tuple(Section(a, h, int(lv), t) for a, h, lv, t in json.loads(sections or "[]")),
         urls=tuple(json.loads(urls or "[]")), redirect_to=redirect_to or None,
-        commit=commit or "")
+        commit=commit or "", stage=stage or "", group=group or "")
 
 
 def _source(r: dict[str, Any]) -> SourceState:

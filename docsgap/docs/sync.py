@@ -140,7 +140,8 @@ def _page(project: str, path: str, data: bytes, folder: str, commit: str, m: Doc
         redirect = f"{folder}/{redirect}"
     urls = page_urls(project, path, m)
     return DocsPage(project=project, path=path, url=urls[0], title=parsed.title,
-                    sections=parsed.sections, urls=urls, redirect_to=redirect, commit=commit)
+                    sections=parsed.sections, urls=urls, redirect_to=redirect, commit=commit,
+                    stage=parsed.stage, group=parsed.group)
 
 
 def _folder(project: str, m: DocsMap) -> str:

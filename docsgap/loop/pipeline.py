@@ -21,6 +21,7 @@ from docsgap.dedupe.sticky import hold_reviews
 from docsgap.detect.detector import Detector
 from docsgap.docs.checks import annotate, check_signals
 from docsgap.docs.index import DocsIndex, load_index
+from docsgap.docs.owners import label_issues
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
 from docsgap.loop.handlinks import apply_hand_links
@@ -240,6 +241,7 @@ class Pipeline:
                                            now=utcnow())
                    if topics is None or a.thread_ids[0] in topics]
         plan = annotate(plan, stored, signals, self.config)
+        plan = label_issues(plan, self.docs_index(), self.config)
         return extend_plan(plan, replies, self.config, context)
 
     def docs_index(self) -> DocsIndex | None:

@@ -142,7 +142,7 @@ def _row(i: int, r: ReportRow) -> str:
         f'{_e(gap.replace("_", " "))}</span></td>'
         f'<td class="page">{page}</td>'
         f'<td class="item" data-v="{_e(r.item_ref)}">{_a(r.item_ref, r.item_url)}{item_title}</td>'
-        f'<td><span class="badge {_e(state)}">{_e(state)}</span></td>'
+        f'<td><span class="badge {_e(state)}">{_e(r.state_label)}</span></td>'
         f'<td class="c" data-v="{int(r.replied)}">{reply}</td>'
         f'<td class="c" data-v="{follow_v}">{follow}</td>'
         f'<td class="date" data-v="{rep_v}">{rep}</td>'

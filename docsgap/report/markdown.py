@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from docsgap.report.rows import ReportExtras, ReportRow, safe_url
+from docsgap.report.rows import ReportExtras, ReportRow, reading_order, safe_url
 from docsgap.report.stats import totals
 
 WORD_JOINER = "\u2060"
@@ -79,7 +79,7 @@ def totals_line(rows: Sequence[ReportRow], extras: ReportExtras | None) -> str:
 
 def state_cell(row: ReportRow) -> str:
     """The item state, with the follow-up status when the item is done."""
-    state = md_text(row.item_state) or "unknown"
+    state = md_text(row.state_label)
     if row.followup_url:
         return f"{state} ({md_link('follow-up posted', row.followup_url)})"
     if row.awaiting_followup:
@@ -112,6 +112,6 @@ def render_markdown(
         return f"{head}\n\nNo thread ↔ issue links yet.\n"
     table = md_table(
         ["Thread", "Gap type", "Docs page", "Issue/MR", "State", "Reply"],
-        [link_cells(r) for r in rows],
+        [link_cells(r) for r in reading_order(rows)],
     )
     return f"{head} · {totals_line(rows, extras)}\n\n{table}\n"

@@ -136,6 +136,12 @@ class ReportRow:
         return any(label.lower() in _DECLINED for label in self.item_labels)
 
     @property
+    def state_label(self) -> str:
+        """The item's state for a reader: GitLab's word, `closed (won't do)` when declined."""
+        state = self.item_state or "unknown"
+        return f"{state} (won't do)" if state == "closed" and self.declined else state
+
+    @property
     def awaiting_followup(self) -> bool:
         """The item was fixed (merged, or closed and not declined) and the thread docsgap
         replied in has not been told yet: exactly what `docsgap followup` would post."""
@@ -289,6 +295,17 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         cached_project=r.get("item_project") or None,
         reply_state=r.get("reply_state") or None,
     )
+
+
+def reading_order(rows: Sequence[ReportRow]) -> list[ReportRow]:
+    """The rows as a person reads the tables: each issue/MR's threads together, open items
+    before done ones, the item with the most threads first; ties and each item's threads in
+    link order."""
+    threads = Counter(r.item_url for r in rows)
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        first.setdefault(r.item_url, i)
+    return sorted(rows, key=lambda r: (r.item_done, -threads[r.item_url], first[r.item_url]))
 
 
 def rows_from_state(store: StateStore) -> list[ReportRow]:

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from docsgap.report.rows import ReportExtras, ReportRow
+from docsgap.report.rows import ReportExtras, ReportRow, reading_order
 from docsgap.report.stats import totals
 
 HEADERS = ("thread", "gap type", "docs page", "issue/MR", "state", "reply")
@@ -61,7 +61,7 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool) -> list[list[str]]:
             r.gap_type.value if r.gap_type else "-",
             clean(r.page_label) or "-",
             r.short_ref if short_refs else r.item_ref,
-            r.item_state or "?",
+            r.state_label if r.item_state else "?",
             "✓" if r.replied else r.reply_cell,
         ]
         for r in rows
@@ -97,7 +97,7 @@ def render_table(
                "`docsgap run --apply` creates them.\n"
     projects = {r.item_project for r in rows}
     short = len(projects) == 1 and None not in projects
-    cells = _cells(rows, short)
+    cells = _cells(reading_order(rows), short)
     widths = _widths(cells, width)
     keep = ("start", "start", "end", "end", "start", "start")
 

@@ -21,6 +21,7 @@ from typing import Any
 from docsgap import compose
 from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.act.followup import FollowUps
+from docsgap.act.labels import planned_labels
 from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.dedupe.decision import candidate_json
@@ -74,9 +75,7 @@ def preview_text(action: Action, signals: Mapping[str, Signal], config: Config,
     members = [signals[k] for k in action.signal_keys if k in signals]
     first = members[0] if members else None
     if action.kind is ActionKind.OPEN_ISSUE and first:
-        labels = compose.labels_for(first.gap_type,
-                                    (*config.gitlab.issue_labels, config.gitlab.marker_label),
-                                    config.gitlab.labels_by_gap)
+        labels = planned_labels(action, first.gap_type, config)
         draft = compose.issue_draft(members, labels=labels, key=action.key,
                                     templates=config.templates_dir)
         return f"Title: {draft.title}\nLabels: {', '.join(draft.labels)}\n\n{draft.description}"
@@ -249,7 +248,10 @@ def item_json(item: ReviewItem) -> dict[str, Any]:
     a = item.action
     return {
         "key": a.key, "kind": a.kind.value, "threads": list(a.thread_ids), "target": a.target_url,
-        "depends_on": a.depends_on, "reason": a.reason, "edited": item.edited,
+        "depends_on": a.depends_on, "reason": a.reason,
+        "labels": [{"name": label.name, "why": label.why, "owner": label.owner}
+                   for label in a.labels],
+        "labels_note": a.labels_note or None, "edited": item.edited,
         "target_confidential": item.target_confidential,
         "warning": confidential_warning(item),
         "skipped": item.skipped, "text": item.preview,

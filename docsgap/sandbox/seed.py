@@ -12,6 +12,7 @@ from typing import Any
 
 from docsgap.sandbox.discourse.state import REGULAR, SMALL_ACTION, WHISPER, ForumState, slugify
 from docsgap.sandbox.gitlab import repo
+from docsgap.sandbox.gitlab.labels import GROUP_LABEL_IDS
 from docsgap.sandbox.gitlab.state import OWNER, GitLabState
 from docsgap.sandbox.wire import JSON, norm_time, parse_time
 
@@ -29,14 +30,14 @@ SHAPE: _Shape = {
     "gitlab": ("", {
         "users": ("id username", {}), "tokens": ("username token", {}),
         "projects": ("id path_with_namespace", {
-            "labels": ("name", {}), "branches": ("name at", {}),
+            "labels": ("name", {}), "group_labels": ("name", {}), "branches": ("name at", {}),
             "issues": ("iid title author created_at", _NOTES),
             "merge_requests": ("iid title author created_at source_branch", _NOTES),
         }),
     }),
 }
 _OBJECTS = {"settings", "files", "members"}
-_LISTS = {"tags", "groups", "scopes", "labels"}
+_LISTS = {"tags", "groups", "scopes", "labels", "group_labels"}
 
 
 class SeedError(ValueError):
@@ -259,12 +260,15 @@ def _project(state: GitLabState, spec: JSON, places: dict[str, str]) -> None:
     created = norm_time(spec.get("created_at", "2016-01-01T00:00:00Z"))
     labels = [{"id": n + 1, "name": lb["name"], "color": lb.get("color", "#428BCA"),
                "description": lb.get("description")} for n, lb in enumerate(spec.get("labels", []))]
+    group_labels = [{"id": GROUP_LABEL_IDS + n + 1, "name": lb["name"],
+                     "color": lb.get("color", "#428BCA"), "description": lb.get("description")}
+                    for n, lb in enumerate(spec.get("group_labels", []))]
     project: JSON = {
         "id": int(spec["id"]), "path_with_namespace": spec["path_with_namespace"],
         "name": spec.get("name") or spec["path_with_namespace"].rsplit("/", 1)[-1],
         "description": spec.get("description", ""),
         "default_branch": spec.get("default_branch", "master"), "created_at": created,
-        "labels": labels, "archived": bool(spec.get("archived")),
+        "labels": labels, "group_labels": group_labels, "archived": bool(spec.get("archived")),
         "issues_enabled": spec.get("issues_enabled", True) is not False,
     }
     state.projects[project["id"]] = project

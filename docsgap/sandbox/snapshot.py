@@ -27,6 +27,7 @@ def snapshot(
         "projects": [{"id": p["id"], "path_with_namespace": p["path_with_namespace"],
                       "default_branch": p["default_branch"],
                       "labels": [lb["name"] for lb in p["labels"]],
+                      "group_labels": [lb["name"] for lb in p.get("group_labels", ())],
                       "forked_from": (gitlab.projects[p["forked_from_id"]]["path_with_namespace"]
                                       if p.get("forked_from_id") in gitlab.projects else None)}
                      for p in gitlab.projects.values()],

@@ -31,6 +31,9 @@ def state_lock(state: Path, what: str) -> Iterator[None]:
     if str(state) == ":memory:" or fcntl is None:
         yield
         return
+    if state.is_dir():  # `--state /` or `--state ''` (the current folder): no lock name
+        raise StateError(f"state {state} is a folder, not a state file",
+                         hint=f"give a file path, e.g. --state {state / 'state.db'}")
     path = lock_path(state)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -210,3 +210,16 @@ def m010_item_confidential(db: Database) -> None:
                "where name = 'tracker.updated_after'")
     db.execute("delete from cursors where name in "
                "('tracker.issues_updated_after', 'tracker.updated_after')")
+
+
+@migrations()
+def m011_docs_page_owners(db: Database) -> None:
+    """Each indexed docs page keeps who owns it (front matter `stage`, `group`), for the owner
+    labels of the issues filed about it. Pages indexed before hold neither: the next
+    `docs sync` parses every page again (one archive download, as a first sync). And the
+    owner labels found in the project (`label_titles`), so a run asks only for new ones."""
+    db.table("docs_pages").add_column("stage", str)
+    db.table("docs_pages").add_column("owner_group", str)
+    db.execute("update docs_pages set digest = ''")
+    db.execute("update docs_sources set commit_id = ''")
+    db.table("label_titles").create({"name": str, "title": str, "checked_at": str}, pk="name")

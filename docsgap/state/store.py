@@ -7,6 +7,7 @@ marker remotely, so a lost database never causes a duplicate (see `act/apply.py`
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -81,6 +82,20 @@ def corrupt_state(exc: BaseException) -> StateError | None:
     if isinstance(exc, UnicodeDecodeError) and _raised_in_sqlite_utils(exc):
         return StateError(f"the state file is damaged: {exc}", hint=CORRUPT_HINT)
     return None
+
+
+def disk_full(exc: BaseException) -> StateError | None:
+    """No room left where the state lives (SQLite's `database or disk is full`, or ENOSPC
+    from any write) as a `StateError`; None for any other exception. SQLite rolls back the
+    step it could not finish, so what was recorded before stays."""
+    full = isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+    if not full and not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
+        return None
+    return StateError(
+        f"no space left to write: {exc}",
+        hint="free space on the disk that holds the state (state_path) and run the same "
+        "command again: the step that failed was rolled back, what was recorded before is "
+        "kept, and a write already made on GitLab or the forum is found again by its marker")
 
 
 def _raised_in_sqlite_utils(exc: BaseException) -> bool:

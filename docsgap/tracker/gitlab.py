@@ -82,6 +82,7 @@ class GitLabTracker(DraftMergeRequests):
         self._info: dict[str, Any] | None = None
         self._info_fresh = False  # `_info` was just read by `checks()`: rights() need not ask
         self._fork: tuple[str, int] | None | bool = False  # False: not looked up yet
+        self._labels: dict[str, str | None] = {}
         # lazy=True: no GET /projects/:id (rate-limited on GitLab.com); paths use the encoded id.
         self._project = gl.projects.get(project, lazy=True)
 
@@ -176,8 +177,8 @@ class GitLabTracker(DraftMergeRequests):
         self._info_fresh = False
         data = self._project_info()
         with self._errors(f"listing labels of {self.project}"):
-            missing = tuple(name for name in labels if not any(
-                str(label.name).lower() == name.lower()
+            missing = tuple(name for name in labels if not any(  # exact titles: as GitLab
+                str(label.name) == name
                 for label in self._project.labels.list(
                     search=name, include_ancestor_groups=True, iterator=True, per_page=100,
                     **self._read)))
@@ -185,6 +186,19 @@ class GitLabTracker(DraftMergeRequests):
         if rights.can_push:
             return rights
         return replace(rights, fork=self.owned_fork())
+
+    def label_titles(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Each name -> the title of the project's or an ancestor group's label it names, or
+        None when there is none. GitLab applies a label only by its exact title and creates a
+        new project label for any other spelling (`Labels::FindOrCreateService`), so a label
+        differing only in case answers with its own spelling. One `GET /projects/:id/labels
+        ?search=` per name, asked once per tracker."""
+        for name in dict.fromkeys(n for n in names if n not in self._labels):
+            with self._errors(f"looking up the label {name!r} in {self.project}"):
+                titles = [str(d.get("name") or "") for d in self._pages(
+                    self._project.labels, {"search": name, "include_ancestor_groups": True})]
+            self._labels[name] = _same_label(name, titles)
+        return {n: self._labels[n] for n in names}
 
     def checks(self) -> GitLabChecks:
         """`docsgap doctor`'s read-only probe over this tracker's client, for `run --apply`'s
@@ -369,3 +383,11 @@ class GitLabTracker(DraftMergeRequests):
         """docsgap's errors for what python-gitlab raises while `doing` (see gitlab_client)."""
         return gitlab_errors(doing, project=self.project, write=write,
                              retry_after=lambda: self._transport.last_wait)
+
+
+def _same_label(name: str, titles: Sequence[str]) -> str | None:
+    """The title among `titles` that is `name`, else the one spelling it in another case."""
+    if name in titles:
+        return name
+    folded = [t for t in titles if t.casefold() == name.casefold()]
+    return folded[0] if len(folded) == 1 else None

@@ -125,13 +125,14 @@ class GitLabChecks:
 
     def missing_labels(self, names: Sequence[str]) -> list[str]:
         """Each name is looked up with `GET /projects/:id/labels?search=` (group labels
-        included) and compared exactly, ignoring case as GitLab does when applying labels."""
+        included) and compared exactly, case included: GitLab applies a label by its exact
+        title and creates a new one for any other spelling (`Labels::FindOrCreateService`)."""
         missing: list[str] = []
         project = self.gl.projects.get(self.project_path, lazy=True)
         with gitlab_errors(f"listing labels of {self.project_path}", project=self.project_path):
             for name in names:
                 found = any(
-                    str(label.name).lower() == name.lower()
+                    str(label.name) == name
                     for label in project.labels.list(
                         search=name, include_ancestor_groups=True, iterator=True, per_page=100
                     )

@@ -67,6 +67,11 @@ class Tracker(Protocol):
         """What the token may write in the project (labels, pushes, a fork of its own)."""
         ...
 
+    def label_titles(self, names: Sequence[str]) -> dict[str, str | None]:
+        """Each name -> the exact title of the existing project or ancestor-group label it
+        names (case may differ), or None when the project and its groups have none."""
+        ...
+
     def open_draft_mr(self, draft: MergeRequestDraft) -> TrackerItem:
         """Commit `draft.content` to a new branch and open a Draft MR from it."""
         ...

@@ -633,6 +633,57 @@ def test_apply_script_always_saves_and_exits_with_the_run_code(
         assert calls[4] == "state push --keep 10"
 
 
+KILLED_IN_RUN = STUB.replace(
+    '[ "$1" = run ] && exit "${RUN_EXIT:-0}"',
+    '[ "$1" = run ] && [ -n "$CANCEL_IN_RUN" ] && kill -KILL "$PPID"\n'
+    '[ "$1" = run ] && exit "${RUN_EXIT:-0}"')
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash (as GitLab runners use)")
+@pytest.mark.parametrize(
+    ("codes", "pushed_after"),
+    [
+        ({"CANCEL_IN_RUN": "1"}, True),  # cancelled or timed out mid-run: saved afterwards
+        ({}, False),  # the script saved it already
+        ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, False),  # its push was tried and failed: no retry
+        ({"PULL_EXIT": "5"}, False),  # never restored: a rebuilt state must not replace it
+    ],
+)
+def test_after_script_saves_the_state_of_a_cancelled_job_only(
+    tmp_path: Path, codes: dict[str, str], pushed_after: bool
+) -> None:
+    """A scheduled job cancelled (or timed out) after the pull lost what its run recorded: the
+    next job restored the older copy. GitLab 17.0+ runs after_script for cancelled jobs."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "docsgap"
+    stub.write_text(KILLED_IN_RUN, encoding="utf-8")
+    stub.chmod(0o755)
+    log = tmp_path / "calls.log"
+    state = tmp_path / ".docsgap" / "state.db"
+    state.parent.mkdir()
+    state.write_bytes(b"state")
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "STUB_LOG": str(log), **_template_env(),
+           "DOCSGAP_STATE": str(state), **codes}
+    job = load_yaml(TEMPLATE)["docsgap-apply"]
+    script = subprocess.run(["bash", "-eo", "pipefail", "-c", "\n".join(job["script"])],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert script.returncode != 0 or not codes
+    before = log.read_text(encoding="utf-8").splitlines()
+    after = subprocess.run(["bash", "-eo", "pipefail", "-c", "\n".join(job["after_script"])],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert after.returncode == 0, after.stderr
+    added = log.read_text(encoding="utf-8").splitlines()[len(before):]
+    assert added == (["state push --keep 10"] if pushed_after else [])
+
+
+def test_a_rate_limited_scheduled_run_passes_with_a_warning() -> None:
+    """Exit 6 (rate limit, budget spent, a service down) resumes on the next scheduled run: it
+    failed the pipeline every hour meanwhile. Every other code still fails it."""
+    apply = load_yaml(TEMPLATE)["docsgap-apply"]
+    assert apply["allow_failure"] == {"exit_codes": [6]}
+
+
 # --- the scheduled job end to end against the sandbox ----------------------------------------
 
 

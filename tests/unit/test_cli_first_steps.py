@@ -69,6 +69,35 @@ def test_state_outside_ci_without_a_project_refuses_before_any_request(
     assert "glpat-would" not in result.output
 
 
+@pytest.mark.parametrize("command", ["pull", "push"])
+def test_state_outside_ci_is_never_the_docs_project(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
+) -> None:
+    """Outside CI, `state pull`/`push` used gitlab.project's registry, the docs project's: a
+    pull said 'no saved state' (it is in the pipeline's project), a push uploaded a package
+    into the docs project. They need --project (DOCSGAP_STATE_PROJECT) there."""
+    from docsgap.tracker.gitlab_packages import GitLabPackages
+
+    nothing_named(monkeypatch, tmp_path)
+    monkeypatch.setenv("DOCSGAP_GITLAB_URL", "https://gitlab.example.com")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "docs-group/docs")
+    asked: list[str] = []
+
+    def target_of(target: object, **_kwargs: object) -> GitLabPackages:
+        asked.append(str(getattr(target, "project", "")))
+        raise AssertionError("contacted a registry")
+
+    monkeypatch.setattr(GitLabPackages, "for_target", target_of)
+    state = tmp_path / "s.db"
+    result = CliRunner().invoke(app, ["state", command, "--state", str(state)])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "--project GROUP/PROJECT" in result.output
+    assert asked == []
+    monkeypatch.setenv("DOCSGAP_STATE_PROJECT", "support/docsgap")
+    CliRunner().invoke(app, ["state", command, "--state", str(state)])
+    assert asked == ["support/docsgap"]
+
+
 @pytest.mark.parametrize("argv", [["run"], ["run", "--apply"], ["run", "--topic", "5"]])
 def test_run_without_a_target_leaves_no_files(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str]
@@ -487,6 +516,7 @@ def test_state_push_with_no_state_makes_nothing(monkeypatch: pytest.MonkeyPatch,
 
     _target_env(monkeypatch, tmp_path)
     monkeypatch.delenv("DOCSGAP_STATE")
+    monkeypatch.setenv("DOCSGAP_STATE_PROJECT", "support/docsgap")
 
     def no_upload(*_a: object, **_k: object) -> None:
         raise AssertionError("uploaded without a state")

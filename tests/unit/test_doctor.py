@@ -526,7 +526,9 @@ def test_gitlab_probe_reads_version_token_project_labels(rsps: responses.Request
     assert probe.answers() == "GitLab 18.1.0"
     assert probe.token_info() == TokenInfo("bot", ("api",), True, date(2026, 12, 31))
     assert probe.project() == ProjectInfo("docs/handbook", "w", True, 30)
-    assert probe.missing_labels(["documentation", "docsgap"]) == ["docsgap"]
+    # Exact titles: GitLab would create a second label "documentation" beside "Documentation"
+    # (`Labels::FindOrCreateService` finds by exact title).
+    assert probe.missing_labels(["documentation", "docsgap"]) == ["documentation", "docsgap"]
     assert "search=docsgap" in (rsps.calls[-1].request.url or "")
 
 

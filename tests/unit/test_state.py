@@ -21,7 +21,7 @@ def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
     assert [m.name for m in migrations.applied(store.db)] == [
         "m001_initial", "m002_dedup_cache", "m003_item_duplicate_of", "m004_dedup_word_ids",
         "m005_docs_index", "m006_held_posts", "m007_match_cache", "m008_docs_question_links",
-        "m009_items_version", "m010_item_confidential"]
+        "m009_items_version", "m010_item_confidential", "m011_docs_page_owners"]
     assert migrations.pending(store.db) == []
 
 
@@ -175,3 +175,38 @@ def test_a_folder_as_state_is_named_as_a_folder(tmp_path: Path, read_only: bool)
         StateStore(tmp_path, read_only=read_only)
     assert info.value.hint == f"give a file path, e.g. --state {tmp_path / 'state.db'}"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_mid_command_is_exit_9_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run on a full disk (found on a 700 KiB tmpfs) ended in a traceback, exit 1: SQLite's
+    `database or disk is full` is the state's trouble, exit 9 with what to do."""
+    import typer
+
+    from docsgap.cli import common
+
+    store = StateStore(tmp_path / "state.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own SQLITE_FULL, no mock
+
+    @common.handle_errors
+    def command() -> None:
+        with store.db.conn:
+            store.db.execute("create table filler (x blob)")
+            store.db.execute("insert into filler values (zeroblob(1000000))")
+
+    with pytest.raises(typer.Exit) as caught:
+        command()
+    assert caught.value.exit_code == 9
+    err = capsys.readouterr().err
+    assert "no space left to write: database or disk is full" in err
+    assert "free space" in err
+
+    @common.handle_errors
+    def report_on_a_full_disk() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(typer.Exit) as caught:
+        report_on_a_full_disk()
+    assert caught.value.exit_code == 9

@@ -55,3 +55,19 @@ def test_a_crashed_holder_does_not_block(tmp_path: Path) -> None:
     assert "doomed run" in (tmp_path / "state.db.lock").read_text(encoding="utf-8")
     with state_lock(state, "next run"):
         pass
+
+
+@pytest.mark.parametrize("given", ["/", ""])
+def test_a_folder_with_no_name_as_state_is_a_state_error(
+    given: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`run --state /` (or `--state ''`, the current folder) was a traceback (exit 1): the
+    lock beside it had no name to take."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DOCSGAP_FORUM_URL", "http://127.0.0.1:9/forum")
+    monkeypatch.setenv("DOCSGAP_GITLAB_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DOCSGAP_GITLAB_PROJECT", "g/p")
+    result = CliRunner().invoke(app, ["run", "--quiet", "--state", given])
+    assert result.exit_code == 9, result.output
+    assert "is a folder, not a state file" in result.output
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 from docsgap.sandbox.gitlab import forks, guards, mrs, notes, packages, repo, tree, views
 from docsgap.sandbox.gitlab.ctx import GitLabCtx, ok, project_of
+from docsgap.sandbox.gitlab.labels import available
 from docsgap.sandbox.gitlab.listing import Listing, filter_items, order, paginate
 from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import (
@@ -85,11 +86,18 @@ def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 
 def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
-    """`GET /projects/:id/labels` (`search`: names containing it, case-insensitively)."""
+    """`GET /projects/:id/labels`: the project's labels and, unless `include_ancestor_groups`
+    is false, its groups'; `search` keeps those whose name or description holds every word
+    of it, case-insensitively (`Label.search`: `fuzzy_search` on title and description)."""
     project = project_of(ctx, m)
-    labels = sorted(project["labels"], key=lambda lb: (lb["name"].lower(), lb["id"]))
-    search = (req.arg("search") or "").lower()
-    labels = [lb for lb in labels if search in lb["name"].lower()]
+    ancestors = (req.arg("include_ancestor_groups") or "true").lower() != "false"
+    found = available(project) if ancestors else list(project["labels"])
+    found = sorted(found, key=lambda lb: (lb["name"].lower(), lb["id"]))
+    words = (req.arg("search") or "").lower().split()
+    found = [lb for lb in found
+             if all(w in lb["name"].lower() or w in (lb.get("description") or "").lower()
+                    for w in words)]
+    labels = found
     return paginate(req, labels, ctx.api_root,
                     lambda lb: views.label_json(ctx.state, project, lb))
 

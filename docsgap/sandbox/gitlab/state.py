@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from docsgap.sandbox.gitlab import labels
 from docsgap.sandbox.textscan import gitlab_mentions, only_quick_actions, quick_action_lines
 from docsgap.sandbox.wire import (
     JSON,
@@ -206,10 +207,10 @@ class GitLabState:
         if "labels" in form:
             item["labels"] = self.known_labels(project, split_labels(form["labels"]), actor)
         for name in self.known_labels(project, split_labels(form.get("add_labels")), actor):
-            if name not in item["labels"]:
-                item["labels"].append(name)
-        removed = {n.lower() for n in split_labels(form.get("remove_labels"))}
-        item["labels"] = [n for n in item["labels"] if n.lower() not in removed]
+            if name not in item["labels"]:  # an added scoped label replaces its scope's
+                item["labels"] = labels.exclusive([*item["labels"], name])
+        removed = set(split_labels(form.get("remove_labels")))
+        item["labels"] = [n for n in item["labels"] if n not in removed]
         if item["labels"] != before:
             added = [n for n in item["labels"] if n not in before]
             dropped = [n for n in before if n not in item["labels"]]
@@ -220,24 +221,14 @@ class GitLabState:
         self.version += 1
 
     def known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
-        """Existing labels by name (case-insensitive); a missing one is created only for a user
-        who may admin labels and silently skipped otherwise (`Labels::FindOrCreateService`).
-        A user who may not set metadata gets none: GitLab drops the `labels` params unsaid
-        (`IssuableBaseService#filter_params`)."""
-        if self.access_level(project, actor) < PLANNER:
+        """The labels GitLab applies for `names` (`sandbox/gitlab/labels.py`: exact titles of
+        the project's and its groups' labels; a missing one created only for a user who may
+        create labels, silently skipped otherwise). A user who may not set metadata gets none:
+        GitLab drops the `labels` params unsaid (`IssuableBaseService#filter_params`)."""
+        level = self.access_level(project, actor)
+        if level < PLANNER:
             return []
-        result: list[str] = []
-        for name in names:
-            existing = next(
-                (lb for lb in project["labels"] if lb["name"].lower() == name.lower()), None
-            )
-            if existing is None:
-                existing = {"id": max((lb["id"] for lb in project["labels"]), default=0) + 1,
-                            "name": name, "color": "#6699cc", "description": None}
-                project["labels"].append(existing)
-            if existing["name"] not in result:
-                result.append(existing["name"])
-        return result
+        return labels.find_or_create(project, names, may_create=level >= PLANNER)
 
     # --- notes -----------------------------------------------------------------------------
 

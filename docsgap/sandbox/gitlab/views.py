@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from docsgap.sandbox.gitlab.labels import GROUP_LABEL_IDS
 from docsgap.sandbox.gitlab.mrs import is_draft, source_project_id
 from docsgap.sandbox.gitlab.state import GitLabState
 from docsgap.sandbox.wire import JSON
@@ -92,7 +93,8 @@ def label_json(state: GitLabState, project: JSON, label: JSON) -> JSON:
             1 for m in state.merge_requests.values()
             if m["project_id"] == project["id"] and label["name"] in m["labels"]
             and m["state"] == "opened"),
-        "subscribed": False, "priority": None, "is_project_label": True,
+        "subscribed": False, "priority": None,
+        "is_project_label": label["id"] < GROUP_LABEL_IDS,
     }
 
 

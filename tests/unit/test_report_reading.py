@@ -1,0 +1,59 @@
+"""The report as the docs team reads it (a GitLab issue, a wiki page, a CI artifact): which
+threads link to which issues and MRs, in what state, in an order a person can use."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from docsgap.report import render
+from docsgap.report.rows import ReportRow, row_from_dict
+
+NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
+GITLAB = "https://gitlab.example.com/docs-group/docs/-"
+
+
+def _row(thread: int, iid: int, state: str, *, labels: tuple[str, ...] = (),
+         linked: str = "2025-05-01T00:00:00+00:00", kind: str = "issues") -> ReportRow:
+    data: dict[str, Any] = {
+        "thread_id": thread, "thread_title": f"Thread {thread} about the docs",
+        "thread_url": f"https://forum.example.com/t/{thread}", "gap_type": "incorrect",
+        "page_url": "https://docs.gitlab.com/ci/yaml/", "page_path": "doc/ci/yaml/_index.md",
+        "item_url": f"{GITLAB}/{kind}/{iid}",
+        "item_kind": "issue" if kind == "issues" else "merge_request",
+        "item_title": f"Item {iid}", "item_state": state, "item_labels": json.dumps(labels),
+        "source": "docsgap", "reply_url": f"https://forum.example.com/t/{thread}/2",
+        "linked_at": linked,
+    }
+    return row_from_dict(data)
+
+
+def test_an_issue_closed_as_wont_do_says_so_in_every_table() -> None:
+    """A declined issue read 'closed' like a fixed one: the docs team could not tell a gap
+    that was fixed from one that was turned down."""
+    rows = [_row(1, 11, "closed", labels=("documentation", "won't do")), _row(2, 12, "closed")]
+    for fmt in ("table", "markdown"):
+        text = re.sub(r"\\(.)", r"\1", render(rows, fmt, generated_at=NOW, width=140))
+        assert text.count("closed (won't do)") == 1, fmt  # as GitLab shows the Markdown
+    html = render(rows, "html", generated_at=NOW)
+    assert 'badge closed">closed (won&#x27;t do)<' in html
+    assert 'badge closed">closed<' in html
+
+
+def test_the_tables_group_each_issues_threads_open_and_most_asked_first() -> None:
+    """The tables listed links in the order docsgap made them: one issue's threads lay apart
+    (the demo's #468201 on rows 8 and 17) and fixed items sat among open ones."""
+    rows = [
+        _row(1, 11, "opened"), _row(2, 12, "closed"), _row(3, 13, "opened"),
+        _row(4, 11, "opened"), _row(5, 14, "merged", kind="merge_requests"),
+    ]
+    expected = ["#11", "#11", "#13", "#12", "!14"]
+    table = render(rows, "table", generated_at=NOW, width=140).splitlines()
+    assert [line.split()[7] for line in table if line.startswith("Thread ")] == expected
+    markdown = render(rows, "markdown", generated_at=NOW)
+    refs = re.findall(r"\[docs-group/docs\\?([#!]\d+)\]", markdown)
+    assert refs == expected
+    csv_order = [line.split(",")[0] for line in render(rows, "csv").splitlines()[1:]]
+    assert csv_order == ["1", "2", "3", "4", "5"]  # the data formats keep link order
