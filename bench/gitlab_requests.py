@@ -4,7 +4,9 @@ application limits on (search 30/min, issue creation 200/min, notes 60/min). Pri
 requests per endpoint, how many carry a rate-limited `search=` (issue and MR lists; label
 searches are not limited), and the 429s met.
 
-Run: `.venv/bin/python bench/gitlab_requests.py`.
+Run: `.venv/bin/python bench/gitlab_requests.py` (`--docs`: sync the docs index first, so
+issues get owner labels; their lookups, `GET /projects/:id/labels?search=devops::...`, are
+counted apart).
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from docsgap.demo.loop import demo_config  # noqa: E402
+from docsgap.docs.service import sync_docs  # noqa: E402
 from docsgap.loop.run import run_once  # noqa: E402
 from docsgap.sandbox import Sandbox  # noqa: E402
+from docsgap.state import StateStore  # noqa: E402
 
 
 def endpoint(method: str, path: str) -> str:
@@ -33,6 +37,12 @@ def main() -> None:
     with Sandbox(discourse_limits=True, skip_waits=True) as sandbox, \
             tempfile.TemporaryDirectory() as tmp:
         cfg = demo_config(sandbox, Path(tmp))
+        if "--docs" in sys.argv:
+            store = StateStore(cfg.state_path)
+            try:
+                sync_docs(cfg, store)
+            finally:
+                store.close()
         for n in (1, 2):
             sandbox.clear_requests()
             report = run_once(cfg, apply=True)
@@ -48,6 +58,8 @@ def main() -> None:
                        and ("/issues" in r["path"] or "/merge_requests" in r["path"])]
             print(f"  rate-limited searches: {len(limited)}; 429s: "
                   f"{sum(1 for r in log if r['status'] == 429)}")
+            owners = [r for r in log if "/labels?" in r["path"] and "%3A%3A" in r["path"]]
+            print(f"  owner-label lookups: {len(owners)}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from docsgap.report import (
     Format,
     SummaryOptions,
     extras_from_state,
+    for_group,
     render,
     render_summary,
     rows_from_state,
@@ -144,6 +145,10 @@ def report(
     threshold: Annotated[int, typer.Option(
         "--rising-threshold", min=1,
         help="summary: threads about one page in the window that make it rise.")] = 3,
+    group: Annotated[str | None, typer.Option(
+        "--group", help="Only what this product group owns (its `group::` label on the issue, "
+        "else the docs page's front matter group), e.g. 'pipeline authoring'; 'none' for what "
+        "no group owns.")] = None,
 ) -> None:
     """Print the issue-link report: every forum thread linked to a GitLab doc issue or MR, its gap
     type, docs page, the item's state and whether the reply was posted. Reads only the local
@@ -163,6 +168,8 @@ def report(
         extras = extras_from_state(store)
     finally:
         store.close()
+    if group is not None:
+        rows, extras = for_group(rows, extras, group)
     now = datetime.now(UTC)
     chosen = ReportFormat.JSON if as_json else fmt or _by_suffix(output)
     if since is not None and chosen is not ReportFormat.SUMMARY:  # it was silently ignored

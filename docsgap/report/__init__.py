@@ -22,6 +22,7 @@ from docsgap.report.rows import (
     rows_from_state,
     signals_from_state,
 )
+from docsgap.report.select import for_group
 from docsgap.report.summary import SUMMARY_MARKER, SummaryOptions, render_summary
 from docsgap.report.text import render_table
 from docsgap.state import StateStore
@@ -81,6 +82,7 @@ __all__ = [
     "SignalPoint",
     "SummaryOptions",
     "extras_from_state",
+    "for_group",
     "queue_from_state",
     "render",
     "render_state",

@@ -13,7 +13,8 @@ COLUMNS: tuple[str, ...] = (
     "thread_id", "thread_title", "thread_url", "gap_type", "page_url", "page_path", "page_label",
     "item_url", "item_ref", "item_kind", "item_title", "item_state", "item_closed_at",
     "item_labels", "source", "reply_url", "followup_url", "linked_at", "signal_first_seen",
-    "thread_created_at", "replied", "reply_state", "awaiting_followup", "why",
+    "thread_created_at", "replied", "reply_state", "awaiting_followup", "why", "group",
+    "group_from",
 )
 """Every ReportRow field plus the derived ones, in this order."""
 

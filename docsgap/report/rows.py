@@ -7,12 +7,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from docsgap.config import GitLabConfig
 from docsgap.models import GapType, ItemKind
+from docsgap.report.groups import label_group, owner_group, page_groups
 from docsgap.state import StateStore, parse_iso
 
 DONE_STATES = frozenset({"closed", "merged"})
@@ -87,6 +88,21 @@ class ReportRow:
     reply_state: str | None = None
     """`queued` (docsgap's reply waits for a forum moderator) or `rejected` (a moderator
     refused it) while there is no reply in the thread; else None."""
+    page_group: str | None = None
+    """The docs page's owning group from its front matter (the docs index), as written."""
+
+    @property
+    def group(self) -> str | None:
+        """The owning product group: the item's `group::` label (how the docs team triaged
+        it), else the page's front matter group, in lower case as the labels write it."""
+        return owner_group(self.item_labels, self.page_group)
+
+    @property
+    def group_from(self) -> str | None:
+        """Where `group` comes from: `label`, `front matter`, or None."""
+        if label_group(self.item_labels):
+            return "label"
+        return "front matter" if self.group else None
 
     @property
     def item_ref(self) -> str:
@@ -192,6 +208,8 @@ class ReportRow:
             "reply_state": None if self.replied else self.reply_state,
             "awaiting_followup": self.awaiting_followup,
             "why": self.why,
+            "group": self.group,
+            "group_from": self.group_from,
         }
 
 
@@ -208,6 +226,8 @@ class SignalPoint:
     page_path: str | None
     first_seen: datetime | None
     thread_created_at: datetime | None
+    page_group: str | None = None
+    """The page's owning group from its front matter (the docs index), as written."""
 
     @property
     def reported_at(self) -> datetime | None:
@@ -309,8 +329,14 @@ def reading_order(rows: Sequence[ReportRow]) -> list[ReportRow]:
 
 
 def rows_from_state(store: StateStore) -> list[ReportRow]:
-    """One ReportRow per thread <-> issue/MR link, oldest link first."""
-    return [row_from_dict(r) for r in store.report_rows()]
+    """One ReportRow per thread <-> issue/MR link, oldest link first, with its page's group."""
+    groups = page_groups(store)
+    return [_grouped(row_from_dict(r), groups) for r in store.report_rows()]
+
+
+def _grouped(row: ReportRow, groups: dict[str, str]) -> ReportRow:
+    group = groups.get(row.page_path or "") or groups.get(row.page_url or "")
+    return replace(row, page_group=group) if group else row
 
 
 def signals_from_state(store: StateStore) -> list[SignalPoint]:
@@ -321,12 +347,14 @@ def signals_from_state(store: StateStore) -> list[SignalPoint]:
         from signals s left join threads t on t.id = s.thread_id
         order by s.first_seen, s.key
     """
+    groups = page_groups(store)
     return [
         SignalPoint(
             key=key, thread_id=int(tid), thread_title=title or f"Thread {tid}",
             thread_url=url or "",
             gap_type=gap_type_of(gap), page_url=page_url or None, page_path=page_path or None,
             first_seen=parse_iso(first), thread_created_at=parse_iso(created),
+            page_group=groups.get(page_path or "") or groups.get(page_url or ""),
         )
         for key, tid, title, url, gap, page_url, page_path, first, created in store.db.execute(sql)
     ]
@@ -373,6 +401,6 @@ def signals_of(rows: Sequence[ReportRow], extras: ReportExtras | None) -> tuple[
                 key=key, thread_id=r.thread_id, thread_title=r.thread_title,
                 thread_url=r.thread_url, gap_type=r.gap_type, page_url=r.page_url,
                 page_path=r.page_path, first_seen=r.signal_first_seen or r.linked_at,
-                thread_created_at=r.thread_created_at,
+                thread_created_at=r.thread_created_at, page_group=r.page_group,
             )
     return tuple(seen.values())

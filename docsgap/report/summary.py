@@ -3,6 +3,7 @@ threads, the review queue, follow-ups due and pages whose demand is rising."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,7 @@ from datetime import datetime, timedelta
 from docsgap.report import stats
 from docsgap.report.markdown import md_link, md_ref, md_table, md_text, state_cell
 from docsgap.report.rows import ReportExtras, ReportRow, page_label, signals_of
+from docsgap.report.select import signal_group
 
 SUMMARY_MARKER = "<!-- docsgap:summary -->"
 """Hidden first line: how the run finds the summary issue to update instead of opening another."""
@@ -49,24 +51,33 @@ def _section(heading: str, headers: Sequence[str], lines: list[list[str]], empty
 
 def _new_gaps(rows: Sequence[ReportRow], extras: ReportExtras | None, since: datetime,
               limit: int) -> str:
+    """Newest first; when some gap's owning group is known, grouped by it (each group's
+    technical writer reads their own part), groups with the most gaps first."""
     linked: dict[int, list[ReportRow]] = {}
     for r in rows:
         linked.setdefault(r.thread_id, []).append(r)
+    new = [s for s in sorted(signals_of(rows, extras),
+                             key=lambda s: (s.first_seen or since, s.key), reverse=True)
+           if s.first_seen is not None and s.first_seen >= since]
+    groups = {s.key: signal_group(s, rows) for s in new}
+    if any(groups.values()):
+        count = Counter(groups.values())
+        new.sort(key=lambda s: (groups[s.key] is None, -count[groups[s.key]],
+                                groups[s.key] or ""))
     lines = []
-    for s in sorted(signals_of(rows, extras), key=lambda s: (s.first_seen or since, s.key),
-                    reverse=True):
-        if s.first_seen is None or s.first_seen < since:
-            continue
+    for s in new:
         items = ", ".join(md_ref(r.item_ref, r.item_url) for r in linked.get(s.thread_id, []))
         lines.append([
             md_link(s.thread_title, s.thread_url),
             s.gap_type.value.replace("_", " ") if s.gap_type else "–",
             md_link(page_label(s.page_path, s.page_url), s.page_url) if s.page_key else "–",
             items or "not linked yet",
-            f"{s.first_seen:%Y-%m-%d}",
+            f"{s.first_seen:%Y-%m-%d}" if s.first_seen else "–",
+            *([md_text(groups[s.key] or "–")] if any(groups.values()) else []),
         ])
-    return _section("New gaps", ["Thread", "Gap type", "Docs page", "Issue/MR", "Detected"],
-                    lines, "No new gap since the last summary.", limit)
+    headers = ["Thread", "Gap type", "Docs page", "Issue/MR", "Detected",
+               *(["Group"] if any(groups.values()) else [])]
+    return _section("New gaps", headers, lines, "No new gap since the last summary.", limit)
 
 
 def _linked(rows: Sequence[ReportRow], since: datetime, limit: int) -> str:

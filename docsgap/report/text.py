@@ -54,7 +54,11 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cell_width(text))
 
 
-def _cells(rows: Sequence[ReportRow], short_refs: bool) -> list[list[str]]:
+GROUP_WIDTH = 24
+"""The owning group's column, at most (shown only when some row has a group)."""
+
+
+def _cells(rows: Sequence[ReportRow], short_refs: bool, groups: bool) -> list[list[str]]:
     return [
         [
             clean(r.thread_title),
@@ -63,23 +67,25 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool) -> list[list[str]]:
             r.short_ref if short_refs else r.item_ref,
             r.state_label if r.item_state else "?",
             "✓" if r.replied else r.reply_cell,
+            *([clean(r.group or "-")] if groups else []),
         ]
         for r in rows
     ]
 
 
-def _widths(cells: list[list[str]], width: int) -> list[int]:
+def _widths(cells: list[list[str]], width: int, headers: Sequence[str]) -> list[int]:
     natural = [max([cell_width(h), *(cell_width(c[i]) for c in cells)])
-               for i, h in enumerate(HEADERS)]
-    fixed = natural[1] + natural[3] + natural[4] + natural[5]
-    room = max(2 * _MIN_FLEX, width - fixed - _GAP * (len(HEADERS) - 1))
+               for i, h in enumerate(headers)]
+    extra = [min(n, GROUP_WIDTH) for n in natural[6:]]
+    fixed = natural[1] + natural[3] + natural[4] + natural[5] + sum(extra)
+    room = max(2 * _MIN_FLEX, width - fixed - _GAP * (len(headers) - 1))
     thread, page = natural[0], natural[2]
     if thread + page > room:
         # The title carries most meaning: the page gets a third unless it needs less.
         page = min(page, max(_MIN_FLEX, room // 3))
         thread = min(thread, room - page)
         page = min(natural[2], room - thread)
-    return [thread, natural[1], page, natural[3], natural[4], natural[5]]
+    return [thread, natural[1], page, natural[3], natural[4], natural[5], *extra]
 
 
 def render_table(
@@ -97,9 +103,11 @@ def render_table(
                "`docsgap run --apply` creates them.\n"
     projects = {r.item_project for r in rows}
     short = len(projects) == 1 and None not in projects
-    cells = _cells(reading_order(rows), short)
-    widths = _widths(cells, width)
-    keep = ("start", "start", "end", "end", "start", "start")
+    groups = any(r.group for r in rows)
+    headers = (*HEADERS, "group") if groups else HEADERS
+    cells = _cells(reading_order(rows), short, groups)
+    widths = _widths(cells, width, headers)
+    keep = ("start", "start", "end", "end", "start", "start", "start")[:len(headers)]
 
     def line(values: Sequence[str]) -> str:
         parts = [pad(truncate(v, w, keep=k), w)
@@ -107,7 +115,7 @@ def render_table(
         return (" " * _GAP).join(parts).rstrip()
 
     out = [truncate(head, width, keep="start"), ""]
-    out.append(line(HEADERS))
+    out.append(line(headers))
     out.append(line(["─" * w for w in widths]))
     out.extend(line(c) for c in cells)
     out.append("")

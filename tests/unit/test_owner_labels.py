@@ -5,6 +5,7 @@ only when the project or its groups have them."""
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +251,20 @@ def test_owner_labels_found_once_are_not_asked_again_for_a_day(store: StateStore
     applier(store, tracker, third).apply(Plan((planned(index, third),), (), (third,)),
                                          write=True)
     assert tracker.label_lookups[-2:] == ["devops::verify", "group::pipeline authoring"]
+
+
+def test_owner_labels_from_the_file_are_checked_and_shown(tmp_path: Path) -> None:
+    from docsgap.cli.config_cmd import settings
+    from docsgap.config import load_config
+
+    toml = tmp_path / "docsgap.toml"
+    toml.write_text('[gitlab]\nproject = "a/b"\nowner_labels = ["team::{Group}"]\n',
+                    encoding="utf-8")
+    cfg = load_config(toml, env={})
+    assert cfg.gitlab.owner_labels == ("team::{Group}",)
+    shown = {name: (value, origin) for name, value, origin in settings(cfg)}
+    assert shown["gitlab.owner_labels"][0] == ["team::{Group}"]
+    toml.write_text('[gitlab]\nproject = "a/b"\nowner_labels = ["team::{grup}"]\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"gitlab.owner_labels: 'team::\{grup\}'"):
+        load_config(toml, env={})
