@@ -268,3 +268,15 @@ def test_owner_labels_from_the_file_are_checked_and_shown(tmp_path: Path) -> Non
                     encoding="utf-8")
     with pytest.raises(ConfigError, match=r"gitlab.owner_labels: 'team::\{grup\}'"):
         load_config(toml, env={})
+
+
+def test_docs_status_counts_the_pages_that_name_their_owners(store: StateStore) -> None:
+    from docsgap.docs.sync import sync_path
+
+    tree = Path(__file__).resolve().parents[2] / "docsgap" / "sandbox" / "demo_docs"
+    sync_path(DocsStore(store.db), tree, "gitlab-org/gitlab", commit="demo")
+    [source] = DocsStore(store.db).sources()
+    pages = {p.path: p for p in DocsStore(store.db).pages()}
+    assert source.owned == sum(1 for p in pages.values() if p.stage or p.group) == len(pages)
+    page = pages["doc/user/packages/dependency_proxy/_index.md"]
+    assert (page.stage, page.group) == ("Package", "Container Registry")
