@@ -280,3 +280,18 @@ def test_docs_status_counts_the_pages_that_name_their_owners(store: StateStore) 
     assert source.owned == sum(1 for p in pages.values() if p.stage or p.group) == len(pages)
     page = pages["doc/user/packages/dependency_proxy/_index.md"]
     assert (page.stage, page.group) == ("Package", "Container Registry")
+
+
+def test_review_shows_each_label_and_why(store: StateStore) -> None:
+    from docsgap.cli.review_cmd import render_item
+    from docsgap.review import ReviewItem, item_json
+
+    s = signal("https://docs.gitlab.com/ci/yaml/")
+    action = planned(synced(store), s)
+    item = ReviewItem(action, (s,), None, "Title: t\nLabels: x\n\nbody")
+    shown = render_item(item, 1, 1, None)
+    assert f"devops::verify: front matter of {YAML_PAGE} (stage: Verify)" in shown
+    assert shown.index("why:") < shown.index("labels: documentation") < shown.index("----")
+    data = item_json(item)
+    assert {"name": "group::pipeline authoring", "owner": True,
+            "why": f"front matter of {YAML_PAGE} (group: Pipeline Authoring)"} in data["labels"]
