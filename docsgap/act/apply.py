@@ -47,6 +47,7 @@ def parse_item_url(url: str) -> tuple[ItemKind, int]:
 
 
 NEW_ISSUE_PLACEHOLDER = compose.NEW_ITEM_PLACEHOLDER
+WAIT_REVIEW = "would wait for review"
 
 
 def _edited_issue(draft: IssueDraft, edited: str) -> IssueDraft:
@@ -87,6 +88,9 @@ class Applier:
     fresh: dict[int, Thread] = field(default_factory=dict)
     """Threads read this run, for the checks before a write (dropped once docsgap posts)."""
     """Action key -> this run's outcome status."""
+    idle: dict[str, str] = field(default_factory=dict)
+    """In a dry run, action key -> why it would not write (the actions waiting on it then
+    would not either)."""
     progress: Callable[[str, int, int], None] | None = None
     """Told ("apply", done, total) before each action of a writing run (each is a request or
     three, and a rate-limited site makes them slow)."""
@@ -100,6 +104,8 @@ class Applier:
                 self.progress("apply", n, len(plan.actions))
             outcomes.append(self._one(action, verdicts, write=write))
             self.statuses[action.key] = outcomes[-1].status
+            if not write and outcomes[-1].status == "dry_run" and outcomes[-1].error:
+                self.idle[action.key] = outcomes[-1].error
             if outcomes[-1].status == "failed" and outcomes[-1].error and (
                 "budget" in outcomes[-1].error or "rate limit" in outcomes[-1].error
             ):
@@ -124,8 +130,13 @@ class Applier:
                                      else "dry_run")
             return Outcome(action, status, error=f"waits for {action.depends_on}")
         if not write:
+            held = self.idle.get(action.depends_on or "")
+            if held is not None and action.depends_on not in self.results:
+                # As `--apply` will say: a write waiting on one that is not made waits too.
+                return Outcome(action, "dry_run", error=WAIT_REVIEW if held == WAIT_REVIEW
+                               else f"waits for {action.depends_on}")
             return Outcome(action, "dry_run", error=None if mode in ("auto", "accepted") else
-                           "would wait for review")
+                           WAIT_REVIEW)
         if mode == "review":
             if not done or done["status"] != "pending_review":
                 self.store.ledger_start(action.key, action.kind.value, action.thread_ids,

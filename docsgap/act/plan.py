@@ -43,6 +43,10 @@ class PlanContext:
 
 Grouper = Callable[[Sequence[Signal]], list[list[Signal]]]
 
+HAND_LINKED = "linked by hand"
+"""How a match a reviewer chose (`docsgap review --link`) starts its reason: it is planned as
+that reviewer's link, never grouped with docsgap's own matches on the same item."""
+
 
 def issue_key(group: Sequence[Signal]) -> str:
     """Idempotency key of the issue opened for a group of signals (its earliest thread)."""
@@ -147,16 +151,17 @@ def _by_decision(
 ) -> list[tuple[str, list[Signal], MatchResult]]:
     """Signals that match the same item go together; unmatched ones are grouped by gap."""
     out: list[tuple[str, list[Signal], MatchResult]] = []
-    by_target: dict[tuple[str, str], list[Signal]] = {}
+    by_target: dict[tuple[str, str, bool], list[Signal]] = {}
     fresh: list[Signal] = []
     for s in live:
         m = matches.get(s.key, MatchResult("new", None))
         if m.decision in ("link", "review") and m.best is not None:
-            by_target.setdefault((m.decision, m.best.url), []).append(s)
+            hand = m.reason.startswith(HAND_LINKED)
+            by_target.setdefault((m.decision, m.best.url, hand), []).append(s)
         else:
             fresh.append(s)
     out.extend((decision, members, matches[members[0].key])
-               for (decision, _url), members in by_target.items())
+               for (decision, _url, _hand), members in by_target.items())
     out.extend(("new", members, matches.get(members[0].key, MatchResult("new", None)))
                for members in group(fresh))
     return out
@@ -173,7 +178,9 @@ def _link_action(
         why += f"; that item is {best.state}"
     if forced_review:
         why = "score in the review band: " + why
-    if match.reason:  # the whole explanation: fields, shared words, page, runners-up
+    if match.reason.startswith(HAND_LINKED):
+        why = match.reason + (f"; that item is {best.state}" if best.state != "opened" else "")
+    elif match.reason:  # the whole explanation: fields, shared words, page, runners-up
         why += f" ({match.reason})"
     key = note_key(best.url)
     if forced_review:

@@ -12,7 +12,7 @@ import typer
 
 from docsgap import review
 from docsgap.act.planview import label_lines
-from docsgap.cli import common
+from docsgap.cli import common, review_fix
 from docsgap.cli.run_cmd import (
     CONFIG_OPT,
     FORUM_URL_OPT,
@@ -21,7 +21,7 @@ from docsgap.cli.run_cmd import (
     STATE_OPT,
     load,
 )
-from docsgap.config import require_target
+from docsgap.config import Config, require_target
 from docsgap.errors import ExitCode, RemoteError, UsageError
 from docsgap.loop.services import Services, build_services
 from docsgap.models import ActionKind, Thread
@@ -36,7 +36,7 @@ _WHERE = {
     ActionKind.OPEN_DRAFT_MR: "as a draft MR",
     ActionKind.DOCS_REPLY: "as a docs-first reply in forum thread #{thread}",
 }
-_CHOICES = {"a": "accept", "e": "edit", "s": "skip", "r": "reject", "q": "quit"}
+_CHOICES = {"a": "accept", "e": "edit", "s": "skip", "r": "reject", "l": "link", "q": "quit"}
 
 
 def _usage(message: str) -> typer.Exit:
@@ -108,7 +108,8 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def interactive(services: Services, items: list[ReviewItem]) -> tuple[dict[str, int], bool]:
+def interactive(services: Services, cfg: Config, items: list[ReviewItem]
+                ) -> tuple[dict[str, int], bool]:
     """The terminal walk-through: how many of each verdict were given, and whether the person
     left with Ctrl-C or Ctrl-D (each verdict is stored the moment it is given, so none is
     lost either way)."""
@@ -121,23 +122,38 @@ def interactive(services: Services, items: list[ReviewItem]) -> tuple[dict[str, 
             if item.action.key in dropped:
                 continue
             typer.echo("\n" + render_item(item, n, len(queue), threads))
-            if not _one(services, queue, item, counts, dropped):
+            if not _one(services, cfg, queue, item, counts, dropped):
                 return counts, False
     except click.exceptions.Abort:  # Ctrl-C or end of input at a prompt
         return counts, True
     return counts, False
 
 
-def _one(services: Services, queue: list[ReviewItem], item: ReviewItem, counts: dict[str, int],
-         dropped: set[str]) -> bool:
+def _one(services: Services, cfg: Config, queue: list[ReviewItem], item: ReviewItem,
+         counts: dict[str, int], dropped: set[str]) -> bool:
     """Ask about one item until it has a verdict; False when the person quits."""
     text, edited = item.preview, False
     while True:
         choice = _CHOICES[click.prompt(
-            "[a]ccept  [e]dit  [s]kip  [r]eject  [q]uit", default="s",
+            "[a]ccept  [e]dit  [s]kip  [r]eject  [l]ink another issue  [q]uit", default="s",
             type=click.Choice(list(_CHOICES)), show_choices=False)]
         if choice == "quit":
             return False
+        if choice == "link":
+            target = click.prompt("  issue or MR to link instead (URL, #123 or !45)",
+                                  default="", show_default=False)
+            if not target.strip():
+                continue
+            try:
+                said = review_fix.link_instead(services, cfg, item, target, None)
+            except (KeyError, ValueError) as exc:
+                typer.echo(f"  ({exc.args[0]})")
+                continue
+            typer.echo("\n".join(f"  {line}" for line in said))
+            counts["accept"] += 1
+            dropped.update(i.action.key for i in queue if i is not item and
+                           set(i.action.signal_keys) & set(item.action.signal_keys))
+            return True
         if choice == "edit":
             try:
                 new = click.edit(text, extension=".md", require_save=True)
@@ -184,6 +200,14 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         body_file: Path | None = typer.Option(
             None, "--body-file", exists=True, dir_okay=False,
             help="With one --accept/--skip: the text to post instead of the composed one."),
+        link: tuple[str, str] | None = typer.Option(
+            None, "--link", metavar="KEY ISSUE",
+            help="Link this pending issue, link or reply's report to another issue or MR "
+                 "instead (its URL, #123 or !45); the link is accepted, the reply then "
+                 "points there."),
+        undo: list[str] = typer.Option(
+            [], "--undo", metavar="KEY", help="Take back a verdict not carried out yet (the "
+            "action waits for review again; a rejected report comes back; a hand link goes)."),
         note: str | None = typer.Option(None, "--note", help="Why (kept with the verdict)."),
         refresh: bool = typer.Option(
             False, "--refresh", help="Sync GitLab and scan the forum first (read-only)."),
@@ -205,6 +229,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             raise _usage("--body-file goes with exactly one --accept or --skip")
         if accept_all and (decisions or body_file):
             raise _usage("--accept-all cannot be combined with --accept/--reject/--skip")
+        fixes = bool(link) + bool(undo)
+        if fixes and (decisions or accept_all or body_file):
+            raise _usage("--link and --undo go alone, not with --accept/--reject/--skip")
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         if not refresh and not cfg.state_path.exists():
             require_target(cfg)  # as build_services would: no target named is exit 3
@@ -215,9 +242,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                     typer.echo(f"(There is no state at {cfg.state_path} yet: `docsgap run` "
                                "plans the actions.)", err=True)
                 return
-            if decisions:
-                raise _usage(f"no pending action with key {decisions[0][1]!r}: no state at "
-                             f"{cfg.state_path} (run `docsgap run` first)")
+            if decisions or fixes:
+                raise _usage(f"nothing to decide: no state at {cfg.state_path} (run "
+                             "`docsgap run` first)")
             typer.echo(f"Nothing waits for review. (There is no state at {cfg.state_path} "
                        "yet: `docsgap run` plans the actions.)")
             return
@@ -226,7 +253,9 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             plan = review.review_plan(cfg, services.forum, services.tracker, services.store,
                                       services.detector, refresh=refresh)
             items = review.pending(plan, services.store, cfg)
-            if list_only or (as_json and not decisions and not accept_all):
+            if fixes:
+                review_fix.fix(services, cfg, items, link=link, undo=undo, note=note)
+            elif list_only or (as_json and not decisions and not accept_all):
                 _list(items, as_json=as_json)
             elif accept_all:
                 for item in items:
@@ -243,7 +272,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                     "ask; from a script use --list [--json], --accept KEY, --reject KEY, "
                     "--skip KEY or --accept-all")
             else:
-                counts, interrupted = interactive(services, items)
+                counts, interrupted = interactive(services, cfg, items)
                 said = (f"{counts['accept']} accepted, {counts['reject']} rejected, "
                         f"{counts['skip']} skipped")
                 if interrupted:

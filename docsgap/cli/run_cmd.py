@@ -121,7 +121,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         summary = runsummary.summarize(
             result, applied=apply, remaining=report.remaining,
             stopped_early=report.stopped_early, exit_code=int(report.exit_code),
-            extra={"summary_issue": report.summary_issue} if report.summary_issue else None,
+            extra={"tracker_sync": {k: dict(v) for k, v in report.synced.items()},
+                   **({"summary_issue": report.summary_issue} if report.summary_issue else {})},
         )
         if as_json:
             data = planview.to_json(result, applied=apply)

@@ -90,12 +90,18 @@ def push(
         ci_state.DEFAULT_KEEP, "--keep", min=0,
         help="Copies to keep in the registry after saving (0: never delete any).",
     ),
+    force: bool = typer.Option(
+        False, "--force",
+        help="Save even if another copy was saved after this state was pulled (it is refused "
+        "otherwise: that run's records, or a person's review verdicts, would be dropped).",
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Save the state after a run (a consistent copy, validated before upload). Exit 9 if
     the local state is missing or not a valid docsgap state (nothing is uploaded), 5 if
     GitLab refuses the token or the upload (a group that forbids duplicate generic packages:
-    allow them for docsgap-state), 6 if it is unavailable or refuses the file."""
+    allow them for docsgap-state), 6 if it is unavailable or refuses the file; 9 as well when
+    another copy was saved after this state was pulled (--force replaces it anyway)."""
     cfg = load(config, state)
     location = ci_state.StateLocation(version=package_version)
     registry = _registry(cfg, project, gitlab_url)
@@ -103,7 +109,8 @@ def push(
         raise StateError(f"no state to save at {cfg.state_path}",
                          hint="run `docsgap run` first (or pass --state PATH); nothing was "
                          "uploaded and the saved copy is as it was")
-    result = ci_state.save_state(registry, cfg.state_path, location, keep=keep or None)
+    result = ci_state.save_state(registry, cfg.state_path, location, keep=keep or None,
+                                 force=force)
     if as_json:
         common.echo_json({
             "path": str(result.path), "location": str(result.location), "size": result.size,

@@ -24,6 +24,7 @@ from docsgap.docs.index import DocsIndex, load_index
 from docsgap.docs.owners import label_issues
 from docsgap.errors import RateLimitedError
 from docsgap.forum.interface import Forum
+from docsgap.loop.handlinks import apply_hand_links
 from docsgap.loop.matchcache import MatchCache, items_stamp
 from docsgap.models import (
     ItemKind,
@@ -47,6 +48,14 @@ TRACKER_CURSORS: tuple[tuple[ItemKind, str], ...] = (
     ("issue", "tracker.issues_updated_after"), ("merge_request", "tracker.mrs_updated_after"))
 SYNC_PAGE = 100
 """Items per saved sync step: one GitLab page."""
+OVERLAP = timedelta(seconds=1)
+"""How far before its cursor a sync asks again: an update GitLab stamped before the cursor may
+commit after the listing that set it. A listing that starts at least this long after that one
+and re-reads the window completes it: later syncs start at the cursor itself (`VERIFIED`), so
+a burst of updates in the cursor's last second is not listed again by every run."""
+SEEN, VERIFIED = ".seen_at", ".verified"
+"""Cursor suffixes: when (docsgap's clock) a listing first set the cursor, and the cursor whose
+overlap window a later listing re-read."""
 
 Progress = Callable[[str, int, int], None]
 
@@ -74,37 +83,66 @@ class Pipeline:
     withheld: dict[str, Skip] = field(default_factory=dict)
     """Topics and posts this run read but must not use (deleted, hidden, withdrawn,
     read-restricted), with why: they join the plan's skips."""
+    synced: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per kind of item, how many the last `sync_tracker` listed and how many had changed."""
     _docs_index: DocsIndex | Literal[False] | None = field(default=None, repr=False)
 
     # stages ----------------------------------------------------------------------------------
     def sync_tracker(self) -> int:
         """Refresh the local cache of doc issues/MRs incrementally (`updated_after`). Each kind
         keeps its own cursor, saved after every page, so a first sync of a very large project
-        cut short by the budget resumes where it stopped."""
+        cut short by the budget resumes where it stopped. `synced` says, per kind, how many
+        items were listed and how many of them had changed."""
         count = 0
+        self.synced = {}
         for kind, name in TRACKER_CURSORS:
-            since = parse_iso(self.store.cursor(name) or self.store.cursor(TRACKER_CURSOR))
-            # Overlap a little: GitLab's updated_after is strict and clocks differ.
-            after = since - timedelta(seconds=1) if since else None
+            held = self.store.cursor(name) or self.store.cursor(TRACKER_CURSOR)
+            since = parse_iso(held)
+            verified = held is not None and self.store.cursor(name + VERIFIED) == held
+            after = since if since is None or verified else since - OVERLAP
+            started = utcnow()
             batch: list[TrackerItem] = []
+            tally = self.synced.setdefault(kind, {"listed": 0, "changed": 0})
             for item in self.tracker.doc_items(after, kind=kind):
                 batch.append(item)
                 if len(batch) >= SYNC_PAGE:
-                    count += self._save_synced(batch, name)
+                    count += self._save_synced(batch, name, tally)
                     self.progress("sync", count, 0)
-            count += self._save_synced(batch, name)
+            count += self._save_synced(batch, name, tally)
+            seen = parse_iso(self.store.cursor(name + SEEN))
+            if held is not None and not verified and self.store.cursor(name) == held:
+                if seen is None:  # a cursor an older docsgap set: as if set by this listing
+                    self.store.set_cursor(name + SEEN, iso(started) or "")
+                elif started - seen >= OVERLAP:
+                    self.store.set_cursor(name + VERIFIED, held)
         log.info("tracker cache: %d item(s) refreshed", count)
         return count
 
-    def _save_synced(self, batch: list[TrackerItem], cursor: str) -> int:
-        """Upsert a page of synced items and move the kind's cursor to its newest update."""
+    def _save_synced(self, batch: list[TrackerItem], cursor: str,
+                     tally: dict[str, int]) -> int:
+        """Upsert a page of synced items and move the kind's cursor to its newest update
+        (noting when it moved, for `OVERLAP`); count what changed in `tally`."""
         stamps = [i.updated_at for i in batch if i.updated_at]
+        held = self._held_stamps([i.web_url for i in batch])
+        tally["listed"] += len(batch)
+        tally["changed"] += sum(1 for i in batch if held.get(i.web_url, "") != iso(i.updated_at))
         with self.store.db.atomic():
             saved = self.store.upsert_items(batch)
-            if stamps:
+            before = parse_iso(self.store.cursor(cursor))
+            # Forward only: a first page of the overlap's re-listing is older than the cursor.
+            if stamps and (before is None or max(stamps) > before):
                 self.store.set_cursor(cursor, iso(max(stamps)) or "")
+                self.store.set_cursor(cursor + SEEN, iso(utcnow()) or "")
         batch.clear()
         return saved
+
+    def _held_stamps(self, urls: list[str]) -> dict[str, str | None]:
+        """The cached `updated_at` of each of `urls` docsgap holds."""
+        if not urls or not self.store.db.table("items").exists():
+            return {}
+        marks = ",".join("?" * len(urls))
+        return {str(r["url"]): r["updated_at"] for r in self.store.db.query(
+            f"select url, updated_at from items where url in ({marks})", urls)}
 
     def scan(self) -> int:
         """Read what changed on the forum since the last run (`docsgap.scan`): judge every new
@@ -186,7 +224,8 @@ class Pipeline:
                 review_threshold=d.review_threshold)
             cache.save({s.key: (s, fresh[s.key]) for s in todo}, stamp)
             found.update(fresh)
-        return {s.key: found[s.key] for s in signals}
+        # A reviewer's own link (`review --link`) replaces docsgap's match, cached or not.
+        return apply_hand_links(self.store, {s.key: found[s.key] for s in signals})
 
     def plan(self, topics: Collection[int] | None = None) -> Plan:
         """Plan actions for every stored signal (of `topics`, when given) whose thread is not

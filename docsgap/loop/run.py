@@ -4,8 +4,8 @@ configured, and work out the exit code. Shared by `docsgap run`, the demo and th
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from docsgap.act.summary_issue import publish as publish_summary
 from docsgap.config import Config
@@ -47,6 +47,9 @@ class RunReport:
     exit_code: ExitCode
     summary_error: str | None = None
     """Why GitLab refused to write the summary issue this run (spam check, a size limit)."""
+    synced: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    """Per kind of item, how many the tracker sync listed and how many had changed (the rest
+    were re-listed by its overlap), so the cost of the GitLab requests is said."""
 
 
 def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
@@ -87,4 +90,5 @@ def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
     code = exit_code_for(result, stopped)
     if summary_error and code is ExitCode.OK:
         code = ExitCode.PARTIAL
-    return RunReport(result, stopped, remaining, summary_url, code, summary_error)
+    return RunReport(result, stopped, remaining, summary_url, code, summary_error,
+                     pipe.synced)

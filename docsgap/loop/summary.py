@@ -46,6 +46,25 @@ def summarize(
     }
 
 
+_NOUNS = {"issue": "issue(s)", "merge_request": "MR(s)"}
+
+
+def sync_line(synced: Mapping[str, Mapping[str, int]], page: int = 100) -> str:
+    """What the GitLab list requests brought, when they took more than one page (`page`
+    items) for a kind: per kind, items listed and changed; items that had not changed were
+    re-listed by the sync's overlap (a second before its cursor, against late updates)."""
+    if not any(n.get("listed", 0) >= page for n in synced.values()):
+        return ""
+    parts, again = [], 0
+    for kind, n in synced.items():
+        if n.get("listed"):
+            parts.append(f"{n['listed']} {_NOUNS.get(kind, kind)} listed, {n['changed']} changed")
+            again += n["listed"] - n["changed"]
+    return ("tracker sync: " + "; ".join(parts)
+            + (f" ({again} unchanged, re-listed by the 1 s overlap before the sync cursor "
+               "that catches late updates)" if again else ""))
+
+
 _URL_RE = re.compile(r"\bhttps?://\S+")
 
 
@@ -79,6 +98,9 @@ def render_text(summary: Mapping[str, Any]) -> str:
     left = ", ".join(f"{svc} {'unlimited' if n is None else n}"
                      for svc, n in sorted(summary["budget_remaining"].items()))
     lines.append(f"  API requests: {requests}; budget left: {left or 'n/a'}")
+    sync = sync_line(summary.get("tracker_sync") or {})
+    if sync:
+        lines.append(f"  {sync}")
     if summary.get("summary_issue"):
         lines.append(f"  summary issue: {summary['summary_issue']}")
     if summary["stopped_early"]:

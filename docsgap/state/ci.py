@@ -54,6 +54,7 @@ from typing import Protocol
 
 from docsgap.config import Config
 from docsgap.errors import ConfigError, DocsgapError, StateError
+from docsgap.state import pulled
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,11 @@ class StateRegistry(Protocol):
 
     def prune(self, location: StateLocation, keep: int) -> int:
         """Delete all but the `keep` newest copies; returns how many were deleted."""
+        ...
+
+    def newest_sha256(self, location: StateLocation) -> str | None:
+        """The sha256 of the newest copy of `location`, None when there is none; raises a
+        `DocsgapError` when it cannot tell."""
         ...
 
 
@@ -248,9 +254,12 @@ def restore_state(
         if not registry.fetch(location, tmp):
             result = RestoreResult(RestoreStatus.MISSING, path, location,
                                    kept_local=path.exists())
+            pulled.record(path, str(location), None)
             log.warning("%s", result.message)
             return result
         size = tmp.stat().st_size
+        # The newest copy, even a corrupt one: a push may replace what this pull has seen.
+        pulled.record(path, str(location), pulled.file_sha256(tmp))
         problem = check_state_file(tmp)
         if problem is not None:
             result = RestoreResult(RestoreStatus.CORRUPT, path, location, size, problem,
@@ -320,10 +329,13 @@ def save_state(
     location: StateLocation | None = None,
     *,
     keep: int | None = DEFAULT_KEEP,
+    force: bool = False,
 ) -> SaveResult:
     """Snapshot `path`, refuse to upload it unless it is a valid docsgap state, upload it, then
     prune the registry to `keep` copies (`None`: never prune). A failed prune is only logged:
-    the new state is saved and older copies merely take space."""
+    the new state is saved and older copies merely take space. A state pulled from `location`
+    is refused when the registry's newest copy is no longer the one it was pulled from
+    (unless `force`): see `state.pulled`."""
     location = location or StateLocation()
     with _temp_beside(path, ".upload") as tmp:
         snapshot_state(path, tmp)
@@ -333,8 +345,12 @@ def save_state(
                 f"refusing to save {path}: {problem}",
                 hint="the saved copy in the registry is left as it was",
             )
+        if not force:
+            pulled.refuse_if_replaced(registry, path, location)
         size = tmp.stat().st_size
+        digest = pulled.file_sha256(tmp)
         registry.upload(location, tmp)
+    pulled.record(path, str(location), digest)
     pruned, prune_error = 0, None
     if keep is not None:
         try:

@@ -100,6 +100,17 @@ class GitLabPackages:
                     return
                 raise DuplicatesForbidden(location, exc.response_code) from exc
 
+    def newest_sha256(self, location: StateLocation) -> str | None:
+        """The sha256 of the newest saved copy of `location`, None when there is none."""
+        with gitlab_errors(f"listing package {location}", project=self.project):
+            files = self._files(location)
+        if not files:
+            return None
+        sha = files[-1][1].attributes.get("file_sha256")
+        if not sha:
+            raise DocsgapError(f"GitLab gives no sha256 for the newest copy of {location}")
+        return str(sha)
+
     def _newest_sha256(self, location: StateLocation) -> str | None:
         """The sha256 of the newest saved copy of `location` (None if unknown: a listing the
         token may not read is no reason to hide the duplicate error)."""

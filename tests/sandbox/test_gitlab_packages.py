@@ -118,3 +118,37 @@ def test_cli_push_exits_5_and_says_what_to_change(
     assert "Duplicate package is not allowed" in second.output
     assert "Duplicate packages > Generic" in second.output
     assert SANDBOX_CI_JOB_TOKEN not in second.output
+
+
+def test_cli_push_never_drops_a_copy_saved_after_the_pull(
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A person pulls the state to review the queue while the scheduled job pulls, runs and
+    pushes: the person's later push replaced the job's copy (and the other way round dropped
+    the person's verdicts). The push made second is refused, exit 9, until pulled again."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("DOCSGAP_CONFIG", "DOCSGAP_GITLAB_TOKEN", "DOCSGAP_STATE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CI_SERVER_URL", sandbox.gitlab_url)
+    monkeypatch.setenv("CI_PROJECT_PATH", SANDBOX_PROJECT)
+    monkeypatch.setenv("CI_JOB_TOKEN", SANDBOX_CI_JOB_TOKEN)
+    runner = CliRunner()
+    first = make_state(tmp_path / "first.db", "first")
+    assert runner.invoke(app, ["state", "push", "--state", str(first)]).exit_code == 0
+    person, job = tmp_path / "person" / "state.db", tmp_path / "job" / "state.db"
+    for path in (person, job):
+        pulled = runner.invoke(app, ["state", "pull", "--state", str(path)])
+        assert pulled.exit_code == 0, pulled.output
+    make_state(job, "job ran")
+    assert runner.invoke(app, ["state", "push", "--state", str(job)]).exit_code == 0
+    make_state(person, "verdicts")
+    refused = runner.invoke(app, ["state", "push", "--state", str(person)])
+    assert refused.exit_code == ExitCode.STATE, refused.output
+    assert "changed since" in refused.output and "nothing was uploaded" in refused.output
+    assert len(sandbox.gitlab.packages[0]["files"]) == 2  # the job's copy is still the newest
+    again = runner.invoke(app, ["state", "pull", "--state", str(person)])
+    assert again.exit_code == 0, again.output
+    make_state(person, "verdicts again")
+    assert runner.invoke(app, ["state", "push", "--state", str(person)]).exit_code == 0
+    assert runner.invoke(app, ["state", "push", "--state", str(job)]).exit_code == ExitCode.STATE
+    forced = runner.invoke(app, ["state", "push", "--state", str(job), "--force"])
+    assert forced.exit_code == 0, forced.output

@@ -70,6 +70,10 @@ class MemoryRegistry:
     def upload(self, location: StateLocation, source: Path) -> None:
         self.copies.setdefault(location, []).append(source.read_bytes())
 
+    def newest_sha256(self, location: StateLocation) -> str | None:
+        copies = self.copies.get(location)
+        return hashlib.sha256(copies[-1]).hexdigest() if copies else None
+
     def prune(self, location: StateLocation, keep: int) -> int:
         if self.prune_error is not None:
             raise self.prune_error
@@ -147,7 +151,8 @@ def test_save_then_restore_round_trips_the_state(tmp_path: Path) -> None:
     result = restore_state(registry, target)
     assert result.status is RestoreStatus.RESTORED
     assert result.size == saved.size
-    assert sorted(p.name for p in target.parent.iterdir()) == ["state.db"]  # no temp leftovers
+    # no temp leftovers; the record of what was pulled (state.pulled) stays beside it
+    assert sorted(p.name for p in target.parent.iterdir()) == ["state.db", "state.db.pulled"]
     assert cursor_of(target) == "1234"
 
 
@@ -184,7 +189,7 @@ def test_missing_state_leaves_an_empty_start_and_warns(
     assert result.status is RestoreStatus.MISSING
     assert not target.exists()
     assert "no saved state docsgap-state/v1/state.sqlite" in caplog.text
-    assert [p.name for p in tmp_path.iterdir()] == []  # no temp file left behind
+    assert [p.name for p in tmp_path.iterdir()] == ["state.db.pulled"]  # no temp file left
 
 
 def test_missing_saved_state_keeps_a_local_one_and_says_so(
@@ -527,6 +532,39 @@ def test_sandbox_missing_corrupt_and_refused(
         restore_state(wrong, target)
     with pytest.raises(AuthError):
         save_state(wrong, make_state(target))
+
+
+def test_a_pulled_state_is_not_saved_over_a_newer_copy_unless_forced(tmp_path: Path) -> None:
+    registry = MemoryRegistry()
+    save_state(registry, make_state(tmp_path / "a.db", "first"))
+    mine, theirs = tmp_path / "mine" / "state.db", tmp_path / "theirs" / "state.db"
+    restore_state(registry, mine)
+    restore_state(registry, theirs)
+    save_state(registry, make_state(theirs, "theirs"))
+    make_state(mine, "mine")
+    with pytest.raises(StateError, match="changed since") as caught:
+        save_state(registry, mine)
+    assert caught.value.exit_code == ExitCode.STATE
+    assert len(registry.copies[StateLocation()]) == 2
+    save_state(registry, mine, force=True)
+    restore_state(registry, tmp_path / "check.db")
+    assert cursor_of(tmp_path / "check.db") == "mine"
+
+
+def test_a_registry_that_cannot_list_lets_the_save_through(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class NoListing(MemoryRegistry):
+        def newest_sha256(self, location: StateLocation) -> str | None:
+            raise AuthError("403 Forbidden while listing packages")
+
+    registry = NoListing()
+    path = tmp_path / "state.db"
+    restore_state(registry, path)  # nothing saved yet: recorded as such
+    with caplog.at_level(logging.WARNING):
+        save_state(registry, make_state(path, "saved"))
+    assert len(registry.copies[StateLocation()]) == 1
+    assert "cannot tell whether" in caplog.text
 
 
 # --- the CI configuration --------------------------------------------------------------------

@@ -83,3 +83,99 @@ def test_review_says_what_linking_a_confidential_issue_means_for_forum_readers(
     assert flagged == {"link_existing", "reply"}
     shown = review_cmd.render_item(link, 1, 1, None)
     assert "CONFIDENTIAL: https://gitlab.test/" in shown and "404" in shown
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    cfg, forum, tracker = world(tmp_path)
+    monkeypatch.setattr(review_cmd, "build_services", FakeServices(forum, tracker))
+    run(cfg, forum, tracker, apply=False)
+
+    def invoke(*args: str, input: str | None = None):
+        return CliRunner().invoke(app, ["review", *args, "--state", str(cfg.state_path)],
+                                  input=input)
+
+    return cfg, forum, tracker, invoke
+
+
+def test_link_a_report_to_another_issue_by_hand(cli) -> None:
+    """docsgap wants a new issue for thread 201; the engineer knows issue #1 tracks it. There
+    was no way to say so: only accept, edit, skip or reject."""
+    cfg, forum, tracker, invoke = cli
+    url = "https://gitlab.test/gitlab-org/gitlab/-/issues/1"
+    out = invoke("--link", "issue:t201", "#1", "--note", "same gap")
+    assert out.exit_code == 0, out.output
+    assert f"thread #201 -> {url} (opened) by hand: accepted as note:{url}#review:t201" \
+        in out.output
+    assert "its reply now links" in out.output and "waits for review" in out.output
+    pending = json.loads(invoke("--list", "--json").output)["pending"]
+    assert not [p for p in pending if p["kind"] == "open_issue"]
+    [reply] = [p for p in pending if p["threads"] == [201]]
+    assert reply["target"] == url
+    assert invoke("--accept", "reply:t201").exit_code == 0
+    run(cfg, forum, tracker)
+    assert tracker.created == []  # no new issue
+    [note] = tracker.item_notes[("issue", 1)]
+    assert "/201" in note.body and "/202" not in note.body
+    assert [t for t, body in forum.replies if url in body] == [201]
+
+
+def test_a_hand_link_needs_an_issue_docsgap_holds_and_a_gap_action(cli) -> None:
+    _, _, _, invoke = cli
+    unknown = invoke("--link", "issue:t201", "#99")
+    assert unknown.exit_code == 2
+    assert "not among the documentation issues and MRs docsgap holds" in unknown.output
+    assert invoke("--link", "issue:t201", "#1", "--accept", "reply:t202").exit_code == 2
+
+
+def test_undo_brings_a_rejected_report_back_and_takes_a_hand_link_back(cli) -> None:
+    _, _, _, invoke = cli
+    assert invoke("--reject", "issue:t201").exit_code == 0
+    assert json.loads(invoke("--list", "--json").output)["count"] == 2  # the link and reply
+    back = invoke("--undo", "issue:t201")
+    assert back.exit_code == 0, back.output
+    assert "back in the queue" in back.output
+    assert json.loads(invoke("--list", "--json").output)["count"] == 4
+
+    assert invoke("--link", "issue:t201", "#1").exit_code == 0
+    undone = invoke("--undo", "note:https://gitlab.test/gitlab-org/gitlab/-/issues/1#review")
+    assert undone.exit_code == 0, undone.output
+    assert "docsgap's own match for 1 report(s) is planned again" in undone.output
+    kinds = {p["kind"] for p in json.loads(invoke("--list", "--json").output)["pending"]
+             if p["threads"] == [201]}
+    assert kinds == {"open_issue", "reply"}
+    assert invoke("--undo", "issue:t201").exit_code == 2  # nothing decided on it now
+
+
+def test_undo_of_a_write_already_made_says_what_to_do_by_hand(cli) -> None:
+    cfg, forum, tracker, invoke = cli
+    assert invoke("--accept-all").exit_code == 0
+    run(cfg, forum, tracker)
+    reply = invoke("--undo", "reply:t201")
+    assert reply.exit_code == 2
+    assert "was carried out already" in reply.output
+    assert "delete that post in the forum; docsgap never posts it again" in reply.output
+    issue = invoke("--undo", "issue:t201")
+    assert "close the issue with a won't-do label" in issue.output
+
+
+def test_interactive_link_instead(cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg, forum, tracker, invoke = cli
+    monkeypatch.setattr(review_cmd, "_interactive", lambda: True)
+    items = queue(cfg, forum, tracker)
+    first = items[0].action
+    assert first.kind is ActionKind.LINK_EXISTING and first.thread_ids == (202,)
+    # link 202 to issue #2 instead (first a number docsgap does not hold), then quit.
+    tracker.add("issue", "Artifacts page: expiry default is wrong",
+                "The job artifacts expiry default on the page is wrong.")
+    run(cfg, forum, tracker, apply=False)  # the new issue enters the cache
+    out = invoke(input="l\n#77\nl\n#2\nq\n")
+    assert out.exit_code == 0, out.output
+    assert "'#77' is not among" in out.output
+    assert "thread #202 -> https://gitlab.test/gitlab-org/gitlab/-/issues/2" in out.output
+    listed = json.loads(invoke("--list", "--json").output)["pending"]
+    assert [p["target"] for p in listed if p["threads"] == [202]] == [
+        "https://gitlab.test/gitlab-org/gitlab/-/issues/2"]
