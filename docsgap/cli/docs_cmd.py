@@ -158,7 +158,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             typer.echo("the docs index is empty: run `docsgap docs sync`")
         for s in sources:
             typer.echo(f"{s.project}: {s.pages} pages at {s.commit[:12]} ({s.origin}, "
-                       f"synced {s.synced_at})")
+                       f"synced {s.synced_at}); {s.owned} name their owners (stage, group)")
 
     @groups.eval.command("suggest")
     @common.handle_errors

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
@@ -28,6 +28,8 @@ class SourceState:
     pages: int
     committed_at: str | None = None
     synced_at: str | None = None
+    owned: int = 0
+    """Pages whose front matter names a stage or group (`sources()` counts them)."""
 
 
 class DocsStore:
@@ -43,8 +45,12 @@ class DocsStore:
         return _source(rows[0]) if rows else None
 
     def sources(self) -> list[SourceState]:
-        """Every synced docs project."""
-        return [_source(r) for r in self.db.table("docs_sources").rows_where(order_by="project")]
+        """Every synced docs project, with how many of its pages name their owners."""
+        owned = dict(self.db.execute(
+            "select project, count(*) from docs_pages where coalesce(stage, '') != '' "
+            "or coalesce(owner_group, '') != '' group by project").fetchall())
+        return [replace(_source(r), owned=int(owned.get(r["project"], 0)))
+                for r in self.db.table("docs_sources").rows_where(order_by="project")]
 
     def set_source(self, state: SourceState) -> None:
         """Record a finished sync (committed with its pages, see `replace_pages`)."""

@@ -268,3 +268,30 @@ def test_owner_labels_from_the_file_are_checked_and_shown(tmp_path: Path) -> Non
                     encoding="utf-8")
     with pytest.raises(ConfigError, match=r"gitlab.owner_labels: 'team::\{grup\}'"):
         load_config(toml, env={})
+
+
+def test_docs_status_counts_the_pages_that_name_their_owners(store: StateStore) -> None:
+    from docsgap.docs.sync import sync_path
+
+    tree = Path(__file__).resolve().parents[2] / "docsgap" / "sandbox" / "demo_docs"
+    sync_path(DocsStore(store.db), tree, "gitlab-org/gitlab", commit="demo")
+    [source] = DocsStore(store.db).sources()
+    pages = {p.path: p for p in DocsStore(store.db).pages()}
+    assert source.owned == sum(1 for p in pages.values() if p.stage or p.group) == len(pages)
+    page = pages["doc/user/packages/dependency_proxy/_index.md"]
+    assert (page.stage, page.group) == ("Package", "Container Registry")
+
+
+def test_review_shows_each_label_and_why(store: StateStore) -> None:
+    from docsgap.cli.review_cmd import render_item
+    from docsgap.review import ReviewItem, item_json
+
+    s = signal("https://docs.gitlab.com/ci/yaml/")
+    action = planned(synced(store), s)
+    item = ReviewItem(action, (s,), None, "Title: t\nLabels: x\n\nbody")
+    shown = render_item(item, 1, 1, None)
+    assert f"devops::verify: front matter of {YAML_PAGE} (stage: Verify)" in shown
+    assert shown.index("why:") < shown.index("labels: documentation") < shown.index("----")
+    data = item_json(item)
+    assert {"name": "group::pipeline authoring", "owner": True,
+            "why": f"front matter of {YAML_PAGE} (group: Pipeline Authoring)"} in data["labels"]

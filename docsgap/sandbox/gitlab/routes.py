@@ -87,16 +87,16 @@ def get_project(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
 
 def list_labels(ctx: GitLabCtx, req: Request, m: re.Match[str]) -> Response:
     """`GET /projects/:id/labels`: the project's labels and, unless `include_ancestor_groups`
-    is false, its groups'; `search` keeps those whose name or description holds every word
-    of it, case-insensitively (`Label.search`: `fuzzy_search` on title and description)."""
+    is false, its groups'; `search` keeps those whose name, or whose description, holds every
+    word of it, case-insensitively (`Label.search`: `fuzzy_search`, ILIKE per column)."""
     project = project_of(ctx, m)
     ancestors = (req.arg("include_ancestor_groups") or "true").lower() != "false"
     found = available(project) if ancestors else list(project["labels"])
     found = sorted(found, key=lambda lb: (lb["name"].lower(), lb["id"]))
     words = (req.arg("search") or "").lower().split()
     found = [lb for lb in found
-             if all(w in lb["name"].lower() or w in (lb.get("description") or "").lower()
-                    for w in words)]
+             if any(all(w in text.lower() for w in words)
+                    for text in (lb["name"], lb.get("description") or ""))]
     labels = found
     return paginate(req, labels, ctx.api_root,
                     lambda lb: views.label_json(ctx.state, project, lb))

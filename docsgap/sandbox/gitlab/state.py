@@ -59,6 +59,10 @@ class GitLabState:
     search_rate_limit_unauthenticated: int = 10
     issues_create_limit: int = 200
     """Issues a user may open per minute in a project (gitlab.com; self-managed: off)."""
+    guest_new_issue_labels: bool = True
+    """A Guest member sets existing labels on the issue it opens (`IssuePolicy`: `~persisted &
+    is_project_member & guest_access` enables `set_issue_metadata`, gitlab-org/gitlab#300100)
+    but creates none and changes none later; False: older GitLab, where a Guest's are dropped."""
     notes_create_limit: int = 60
     """Notes a user may add per minute (gitlab.com; self-managed default 300)."""
     rate_counts: dict[tuple[Any, ...], int] = field(default_factory=dict)
@@ -170,7 +174,8 @@ class GitLabState:
             "labels": [], "author_id": author["id"], "assignee_ids": [],
             "confidential": truthy(form.get("confidential")), "discussion_locked": None,
         }
-        issue["labels"] = self.known_labels(project, split_labels(form.get("labels")), author)
+        issue["labels"] = self.known_labels(project, split_labels(form.get("labels")), author,
+                                            new_issue=True)
         self.issues[(project["id"], iid)] = issue
         self.version += 1
         self.record_text(project, issue, "description", issue["description"], author)
@@ -220,13 +225,17 @@ class GitLabState:
         item["updated_at"] = iso(now)
         self.version += 1
 
-    def known_labels(self, project: JSON, names: list[str], actor: JSON) -> list[str]:
+    def known_labels(self, project: JSON, names: list[str], actor: JSON, *,
+                     new_issue: bool = False) -> list[str]:
         """The labels GitLab applies for `names` (`sandbox/gitlab/labels.py`: exact titles of
         the project's and its groups' labels; a missing one created only for a user who may
-        create labels, silently skipped otherwise). A user who may not set metadata gets none:
-        GitLab drops the `labels` params unsaid (`IssuableBaseService#filter_params`)."""
+        create labels, Planner and above, silently skipped otherwise). A user who may not set
+        metadata gets none: GitLab drops the `labels` params unsaid
+        (`IssuableBaseService#filter_params`); on a new issue a Guest member may
+        (`guest_new_issue_labels`)."""
         level = self.access_level(project, actor)
-        if level < PLANNER:
+        guest = new_issue and self.guest_new_issue_labels and level >= GUEST
+        if level < PLANNER and not guest:
             return []
         return labels.find_or_create(project, names, may_create=level >= PLANNER)
 
