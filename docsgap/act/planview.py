@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -63,12 +64,12 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
             if action.kind.value in ("open_issue", "link_existing") and s.evidence:
                 ev = s.evidence[0]
                 lines.append(f"      evidence [{ev.rule_id}]: \"{ev.text[:100]}\"")
-        lines.append(f"    why: {action.reason}")
+        lines.append(f"    why: {refs(action.reason, action.target_url)}")
         lines.extend(label_lines(action, "    "))
         if action.kind.value in ("open_issue", "link_existing") and action.signal_keys:
             m = matches.get(action.signal_keys[0])
             if m and m.reason and m.reason not in action.reason:  # else "why" already says it
-                lines.append(f"    match: {m.reason}")
+                lines.append(f"    match: {refs(m.reason, action.target_url)}")
         if o and o.note:
             lines.append(f"    note: {o.note}")
         if o and o.status == "failed" and o.error:
@@ -96,6 +97,26 @@ def label_lines(action: Action, indent: str) -> list[str]:
     if action.labels_note:
         lines.append(f"{indent}  {action.labels_note}")
     return lines
+
+
+_ITEM_URL = re.compile(r"(https?://\S+?)/-/(issues|merge_requests)/(\d+)\b")
+
+
+def refs(text: str, target: str | None = None) -> str:
+    """`text` with the issue and MR URLs of one project written as GitLab references (`#12`,
+    `!34`), as a terminal line can hold them: the project of `target` (the URL on the
+    action's first line), else of the first item URL in `text`. Others stay URLs."""
+    first = _ITEM_URL.search(target or "") or _ITEM_URL.search(text)
+    if first is None:
+        return text
+    project = first.group(1)
+
+    def short(m: re.Match[str]) -> str:
+        if m.group(1) != project:
+            return m.group(0)
+        return ("#" if m.group(2) == "issues" else "!") + m.group(3)
+
+    return _ITEM_URL.sub(short, text)
 
 
 def _where(action: Action, o: Outcome | None, by_key: dict[str, Outcome]) -> str:

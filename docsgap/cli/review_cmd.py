@@ -11,7 +11,7 @@ import click
 import typer
 
 from docsgap import review
-from docsgap.act.planview import label_lines
+from docsgap.act.planview import label_lines, refs
 from docsgap.cli import common, review_fix
 from docsgap.cli.run_cmd import (
     CONFIG_OPT,
@@ -93,7 +93,7 @@ def render_item(item: ReviewItem, n: int, total: int, threads: _Threads | None) 
     if match is not None and match.reason and match.reason in a.reason:
         match = replace(match, reason="")  # already in the "why" line below
     lines.extend(f"  match: {line}" for line in review.match_lines(match))
-    lines.append(f"  why: {a.reason}")
+    lines.append(f"  why: {refs(a.reason, a.target_url)}")
     lines.extend(label_lines(a, "  "))
     where = _WHERE[a.kind].format(target=a.target_url, thread=a.thread_ids[0]
                                   if a.thread_ids else "?")
@@ -296,7 +296,8 @@ def _list(items: list[ReviewItem], *, as_json: bool) -> None:
         flags = " [edited]" * item.edited + " [skipped]" * item.skipped
         threads = ",".join(f"#{t}" for t in a.thread_ids)
         typer.echo(f"{a.key}\n    {a.kind.value} thread {threads} -> "
-                   f"{a.target_url or '(new issue)'}{flags}\n    why: {a.reason}")
+                   f"{a.target_url or '(new issue)'}{flags}\n    why: "
+                   f"{refs(a.reason, a.target_url)}")
         warning = review.confidential_warning(item)
         if warning:
             typer.echo(f"    CONFIDENTIAL: {warning}")

@@ -113,6 +113,10 @@ _COLUMNS = (("Thread", "text"), ("Gap type", "text"), ("Docs page", "text"), ("I
             ("Linked", "text"))
 
 
+_SOURCE = {"docsgap": "linked by docsgap", "thread": "linked in the thread"}
+"""Who made a link, in words for the docs team (CSV/JSON keep the `source` value)."""
+
+
 def _row(i: int, r: ReportRow) -> str:
     gap = stats.gap_key(r.gap_type)
     state = r.item_state or "unknown"
@@ -137,7 +141,7 @@ def _row(i: int, r: ReportRow) -> str:
         f'data-waiting="{int(r.awaiting_followup)}">'
         f'<td class="title" data-v="{_e(r.thread_title.lower())}">'
         f"{_a(r.thread_title, r.thread_url)}"
-        f'<span class="id">#{r.thread_id} · {_e(r.source)}</span></td>'
+        f'<span class="id">#{r.thread_id} · {_e(_SOURCE.get(r.source, r.source))}</span></td>'
         f'<td data-v="{_e(gap)}"><span class="pill"><i class="g-{_e(gap)}"></i>'
         f'{_e(gap.replace("_", " "))}</span></td>'
         f'<td class="page">{page}</td>'

@@ -671,6 +671,40 @@ def test_apply_script_always_saves_and_exits_with_the_run_code(
         assert calls[4] == "state push --keep 10"
 
 
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash (as GitLab runners use)")
+@pytest.mark.parametrize(("spec", "installed"), [
+    ("", None),  # nothing named: stop, exit 3, before pip
+    ("git+https://gitlab.example.com/support/docsgap.git@v1.0.0",
+     "install --quiet git+https://gitlab.example.com/support/docsgap.git@v1.0.0"),
+])
+def test_the_template_installs_only_the_docsgap_it_is_told_to(
+    tmp_path: Path, spec: str, installed: str | None
+) -> None:
+    """The template's DOCSGAP_PIP_SPEC defaulted to "docsgap": a project that included it as
+    README section 4 says (which never named the variable) got whatever the package index
+    holds by that name, running with the bot's token."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("pip", "docsgap"):
+        stub = bin_dir / tool
+        stub.write_text(f'#!/bin/sh\necho "$*" >> "{tmp_path}/{tool}.log"\n', encoding="utf-8")
+        stub.chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", **_template_env()}
+    if spec:
+        env["DOCSGAP_PIP_SPEC"] = spec
+    before = load_yaml(TEMPLATE)[".docsgap"]["before_script"]
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", "\n".join(before)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    pip_log = tmp_path / "pip.log"
+    if installed is None:
+        assert done.returncode == 3
+        assert "set DOCSGAP_PIP_SPEC" in done.stderr
+        assert not pip_log.exists()
+    else:
+        assert done.returncode == 0, done.stderr
+        assert pip_log.read_text(encoding="utf-8").split("\n")[0] == installed
+
+
 KILLED_IN_RUN = STUB.replace(
     '[ "$1" = run ] && exit "${RUN_EXIT:-0}"',
     '[ "$1" = run ] && [ -n "$CANCEL_IN_RUN" ] && kill -KILL "$PPID"\n'

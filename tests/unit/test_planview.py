@@ -22,7 +22,7 @@ def test_each_why_is_printed_once(tmp_path: Path) -> None:
                  if a.kind in (ActionKind.LINK_EXISTING, ActionKind.OPEN_ISSUE)]
     assert explained and all(explained)
     for reason in explained:
-        assert text.count(reason) == 1, reason
+        assert text.count(planview.refs(reason)) == 1, reason
 
 
 def test_a_failed_reply_names_the_issue_this_run_opened(
@@ -43,3 +43,23 @@ def test_a_failed_reply_names_the_issue_this_run_opened(
     summary = runsummary.summarize(result, applied=True, remaining={}, stopped_early=None,
                                    exit_code=7)
     assert opened.web_url in runsummary.render_text(summary)
+
+
+def test_a_why_names_the_projects_items_as_references(tmp_path: Path) -> None:
+    """A link's why held its issue's URL three times and each runner-up's once (600
+    characters on one line in the sandbox): the project's items are `#N` / `!N` there now;
+    the action's first line keeps the URL to open."""
+    base = "https://gitlab.example/docs/site/-"
+    why = (f"matches {base}/issues/12 (score 56.1) (review: {base}/issues/12 (56.1%); "
+           f"runner-up {base}/merge_requests/7 (16.4%); "
+           "runner-up https://gitlab.example/other/app/-/issues/3 (2.0%))")
+    assert planview.refs(why, f"{base}/issues/12") == (
+        "matches #12 (score 56.1) (review: #12 (56.1%); runner-up !7 (16.4%); "
+        "runner-up https://gitlab.example/other/app/-/issues/3 (2.0%))")
+    assert planview.refs(why) == planview.refs(why, f"{base}/issues/12")
+    assert planview.refs("no item here") == "no item here"
+    cfg, forum, tracker = make(tmp_path)
+    result = run(cfg, forum, tracker, apply=False)
+    text = planview.render_text(result, applied=False)
+    whys = [line for line in text.splitlines() if line.lstrip().startswith("why:")]
+    assert whys and not [line for line in whys if "/-/issues/" in line]

@@ -57,3 +57,13 @@ def test_the_tables_group_each_issues_threads_open_and_most_asked_first() -> Non
     assert refs == expected
     csv_order = [line.split(",")[0] for line in render(rows, "csv").splitlines()[1:]]
     assert csv_order == ["1", "2", "3", "4", "5"]  # the data formats keep link order
+
+
+def test_the_html_says_who_made_each_link_in_words() -> None:
+    """The HTML table's thread cell read '#1030 · thread' or '#1031 · docsgap': the docs
+    team had to know docsgap's `source` values."""
+    mine = _row(1, 11, "opened")
+    found = row_from_dict({**mine.as_dict(), "item_labels": "[]", "source": "thread"})
+    html = render([mine, found], "html", generated_at=NOW)
+    assert "#1 · linked by docsgap<" in html
+    assert "#1 · linked in the thread<" in html

@@ -179,3 +179,12 @@ def test_interactive_link_instead(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     listed = json.loads(invoke("--list", "--json").output)["pending"]
     assert [p["target"] for p in listed if p["threads"] == [202]] == [
         "https://gitlab.test/gitlab-org/gitlab/-/issues/2"]
+
+
+def test_review_names_the_projects_items_as_references_in_its_why(cli) -> None:
+    _, _, _, invoke = cli
+    listed = invoke("--list").output
+    whys = [line for line in listed.splitlines() if line.lstrip().startswith("why:")]
+    assert any("matches #1 " in line for line in whys), listed
+    assert not [line for line in whys if "/-/issues/" in line]
+    assert "-> https://gitlab.test/gitlab-org/gitlab/-/issues/1" in listed  # the target stays
