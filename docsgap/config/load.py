@@ -82,6 +82,12 @@ def load_config(
             raise ConfigError(f"{var}: the value holds spaces or control characters inside; "
                               "a token or key is one word",
                               hint=f"set {var} again from the token itself (not printed here)")
+        if key in SECRET_KEYS and value.startswith("/") and Path(value).is_file():
+            # GitLab CI gives a variable of type File as the path of a file holding the value.
+            raise ConfigError(f"{var} holds the path of a file ({value}), not the secret: a "
+                              "GitLab CI/CD variable of type File",
+                              hint="set the variable's type to Variable (Settings > CI/CD > "
+                              f"Variables), or export {var}=\"$(cat {value})\" first")
         where = f"environment {var}"
         cfg = apply_mapping(cfg, {key: value} if not section else {section: {key: value}},
                             where)
