@@ -28,3 +28,19 @@ def test_a_file_type_variable_is_named_not_sent_as_the_secret(
     assert "glpat-the-real-token" not in str(caught.value) + (caught.value.hint or "")
     cfg = load_config(env={**env, var: "glpat-the-real-token"})  # the value itself loads
     assert "glpat-the-real-token" in (cfg.gitlab.token, cfg.forum.api_key)
+
+
+@pytest.mark.parametrize("value", ["$BOT_TOKEN", "${BOT_TOKEN}"])
+def test_a_reference_gitlab_left_unexpanded_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    """`variables: DOCSGAP_GITLAB_TOKEN: $BOT_TOKEN` with BOT_TOKEN protected and the pipeline
+    on an unprotected branch: GitLab passes '$BOT_TOKEN' as written, and it went to GitLab as
+    the token (401, exit 5) or to Discourse as the key (403)."""
+    monkeypatch.chdir(tmp_path)
+    env = {"DOCSGAP_FORUM_URL": "https://forum.example.com", "DOCSGAP_GITLAB_PROJECT": "g/p",
+           "DOCSGAP_GITLAB_TOKEN": value}
+    with pytest.raises(ConfigError, match="left unexpanded") as caught:
+        load_config(env=env)
+    assert "define BOT_TOKEN" in (caught.value.hint or "")
+    assert load_config(env={**env, "DOCSGAP_GITLAB_TOKEN": "glpat-$x1"}).gitlab.token
