@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -116,10 +117,18 @@ def _output_closed() -> bool:
     return type(sys.stdout).__name__.endswith("PacifyFlushWrapper")
 
 
+def _terminated(_signum: int, _frame: object) -> None:
+    """SIGTERM (a cancelled or timed-out CI job, `docker stop`, `timeout`) ends a command as
+    Ctrl-C does: its message and exit 130, instead of a silent death mid-run."""
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point. Standalone mode maps usage errors to exit 2 and passes
-    each command's documented exit code through; Ctrl-C outside a command exits 130, and a
-    reader that closed the output early (`| head`) 141, not click's 1 (kept for bugs)."""
+    each command's documented exit code through; Ctrl-C (or SIGTERM) outside a command exits
+    130, and a reader that closed the output early (`| head`) 141, not click's 1 (kept for
+    bugs)."""
+    signal.signal(signal.SIGTERM, _terminated)
     args = hoist_global_options(sys.argv[1:])
     app = register(modules_for(args))
     try:

@@ -38,6 +38,8 @@ class DocsPage:
     group: str = ""
     """The page's owners from its front matter (`stage: Verify`, `group: Pipeline Authoring`),
     as written; "" when the page names none."""
+    owners_read: bool = True
+    """False for a page indexed by a docsgap that did not keep owners (until the next sync)."""
 
     @property
     def key(self) -> str:

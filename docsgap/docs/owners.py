@@ -31,6 +31,9 @@ def page_owner(index: DocsIndex | None, signal: Signal) -> tuple[PageOwner | Non
     found = index.find(page.url) or index.by_key.get(page.key)
     if found is None:
         return None, f"{page.path} is not in the docs index"
+    if not found.owners_read:
+        return None, (f"{page.path} was indexed before docsgap kept page owners (run "
+                      "`docsgap docs sync`)")
     moved = found.redirect_to
     if not (found.stage or found.group) and moved and "://" not in moved:
         target = index.by_key.get(f"{found.project}:{moved}")

@@ -121,7 +121,8 @@ def _page(r: Sequence[Any]) -> DocsPage:
         project=project, path=path, url=url, title=title or "",
         sections=tuple(Section(a, h, int(lv), t) for a, h, lv, t in json.loads(sections or "[]")),
         urls=tuple(json.loads(urls or "[]")), redirect_to=redirect_to or None,
-        commit=commit or "", stage=stage or "", group=group or "")
+        commit=commit or "", stage=stage or "", group=group or "",
+        owners_read=stage is not None)
 
 
 def _source(r: dict[str, Any]) -> SourceState:

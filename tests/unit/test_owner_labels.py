@@ -295,3 +295,70 @@ def test_review_shows_each_label_and_why(store: StateStore) -> None:
     data = item_json(item)
     assert {"name": "group::pipeline authoring", "owner": True,
             "why": f"front matter of {YAML_PAGE} (group: Pipeline Authoring)"} in data["labels"]
+
+
+def test_pages_indexed_before_owners_were_kept_say_so_until_a_sync(store: StateStore) -> None:
+    synced(store)
+    # As m011 leaves a state synced by an older docsgap: owners unknown, the next sync re-reads.
+    store.db.execute("update docs_pages set stage = null, owner_group = null, digest = ''")
+    docs = DocsStore(store.db)
+    action = planned(DocsIndex(docs.pages()), signal("https://docs.gitlab.com/ci/yaml/"))
+    assert "indexed before docsgap kept page owners (run `docsgap docs sync`)" in (
+        action.labels_note)
+    again = index_files(docs, "gitlab-org/gitlab", [(p, t.encode()) for p, t in FILES.items()],
+                        commit="c1", ref="master", origin="archive")
+    assert again.changed == len(FILES)
+    action = planned(DocsIndex(docs.pages()), signal("https://docs.gitlab.com/ci/yaml/"))
+    assert [x.name for x in action.labels if x.owner] == [
+        "devops::verify", "group::pipeline authoring"]
+
+
+def test_upgrading_a_synced_state_makes_the_next_sync_read_every_page(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from docsgap.docs.sync import ArchiveSource, CommitRef, sync_archive
+    from docsgap.state.schema import migrations
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    for m in list(migrations.pending(db)):
+        if m.name == "m011_docs_page_owners":
+            break
+        m.fn(db)
+        db.table("_sqlite_migrations").insert(
+            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db.table("docs_sources").insert({"project": "gitlab-org/gitlab", "dir": "doc",
+                                     "ref": "master", "commit_id": "c1", "origin": "archive",
+                                     "pages": 1})
+    db.table("docs_pages").insert({"key": f"gitlab-org/gitlab:{YAML_PAGE}",
+                                   "project": "gitlab-org/gitlab", "path": YAML_PAGE,
+                                   "url": "https://docs.gitlab.com/ci/yaml/", "urls": "[]",
+                                   "title": "CI/CD YAML", "sections": "[]", "digest": "d",
+                                   "commit_id": "c1"})
+    db.close()
+    store = StateStore(path)
+    asked: list[str] = []
+
+    class Source:
+        def last_commit(self, project: str, path: str, ref: str) -> CommitRef:
+            return CommitRef("c1")  # the docs did not change since the old sync
+
+        def archive(self, project: str, path: str, sha: str) -> bytes:
+            import io
+            import tarfile
+            asked.append(sha)
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+                data = FILES[YAML_PAGE].encode()
+                info = tarfile.TarInfo(f"gitlab-c1/{YAML_PAGE}")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            return buf.getvalue()
+
+    source: ArchiveSource = Source()
+    [page] = DocsStore(store.db).pages()
+    assert not page.owners_read
+    result = sync_archive(DocsStore(store.db), source, "gitlab-org/gitlab")
+    assert asked == ["c1"] and result.changed == 1  # downloaded again although unchanged
+    [page] = DocsStore(store.db).pages()
+    assert (page.stage, page.group, page.owners_read) == ("Verify", "Pipeline Authoring", True)
