@@ -634,7 +634,7 @@ exit 0
 
 
 FULL_JOB = ["state pull", "docs sync", "run --apply", "followup --apply", "state push",
-            "report --format html", "report --format markdown"]
+            "report --format html", "report --format markdown", "report --format summary"]
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash (as GitLab runners use)")
@@ -843,7 +843,8 @@ def test_scheduled_job_twice_with_state_then_with_state_lost_makes_no_duplicates
         commands = _docsgap_lines(_apply_script())
         assert [c[:2] for c in commands] == [
             ["state", "pull"], ["docs", "sync"], ["run", "--apply"], ["followup", "--apply"],
-            ["state", "push"], ["report", "--format"], ["report", "--format"]]
+            ["state", "push"], ["report", "--format"], ["report", "--format"],
+            ["report", "--format"]]
 
         def job() -> dict[str, Any]:
             """One scheduled job in a fresh workspace; returns what it saw."""
@@ -864,21 +865,22 @@ def test_scheduled_job_twice_with_state_then_with_state_lost_makes_no_duplicates
 
         before = writes(box.state())
         first = job()
-        assert first["codes"] == [0] * 7
+        assert first["codes"] == [0] * 8
         assert first["issues"] > before["issues"]
         assert first["replies"] > 0
         assert (workdir / "public" / "index.html").stat().st_size > 0
         assert (workdir / "report.md").stat().st_size > 0
+        assert "### Review queue" in (workdir / "summary.md").read_text(encoding="utf-8")
 
         second = job()
         assert "restored state docsgap-state/v1/state.sqlite" in second["pulled"]
-        assert second["codes"] == [0] * 7
+        assert second["codes"] == [0] * 8
         assert "applied" not in json.dumps(second["summary"]["actions"])
         assert second["markers"] == first["markers"]
 
         box.gitlab.packages.clear()  # the saved state is gone (deleted, or never saved)
         lost = job()
-        assert lost["codes"] == [0] * 7
+        assert lost["codes"] == [0] * 8
         # Rebuilt from the remote markers: no second issue, no second reply, no marker twice.
         assert (lost["issues"], lost["replies"]) == (first["issues"], first["replies"])
         assert set(first["markers"]) <= set(lost["markers"])
