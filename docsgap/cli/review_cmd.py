@@ -204,7 +204,8 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             None, "--link", metavar="KEY ISSUE",
             help="Link this pending issue, link or reply's report to another issue or MR "
                  "instead (its URL, #123 or !45); the link is accepted, the reply then "
-                 "points there."),
+                 "points there. KEY may be a thread (#1035), also one --apply already "
+                 "linked to the wrong issue."),
         undo: list[str] = typer.Option(
             [], "--undo", metavar="KEY", help="Take back a verdict not carried out yet (the "
             "action waits for review again; a rejected report comes back; a hand link goes)."),

@@ -3,6 +3,7 @@ writes it (and say what to do by hand once it has)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import typer
@@ -14,6 +15,7 @@ from docsgap.loop.handlinks import PREFIX as HAND_PREFIX
 from docsgap.loop.services import Services
 from docsgap.models import ActionKind
 from docsgap.review import ReviewItem, corrections
+from docsgap.scan.topics import topic_id
 
 
 def fix(services: Services, cfg: Config, items: list[ReviewItem], *,
@@ -33,12 +35,57 @@ def fix(services: Services, cfg: Config, items: list[ReviewItem], *,
                 typer.echo(f"undone: {done.verdict} on {done.key}; it waits for review again")
         if link:
             key, target = link
-            item = review.find(items, key, services.store.verdicts())
-            for line in link_instead(services, cfg, item, target, note):
+            thread = _thread(key, cfg)
+            pending = [i for i in items if thread in i.action.thread_ids
+                       and i.action.kind in corrections.LINKABLE] if thread else []
+            if thread is not None and not pending:
+                lines = relink_thread(services, cfg, thread, target, note)
+            else:
+                item = pending[0] if pending else review.find(items, key,
+                                                              services.store.verdicts())
+                lines = link_instead(services, cfg, item, target, note)
+            for line in lines:
                 typer.echo(line)
     except (KeyError, ValueError) as exc:
         typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(int(ExitCode.USAGE)) from None
+
+
+def _thread(text: str, cfg: Config) -> int | None:
+    """The topic id `--link` names instead of an action key (`#123`, `123`, a topic URL)."""
+    if not re.fullmatch(r"#?\d+", text.strip()) and "/t/" not in text:
+        return None
+    return topic_id(text.strip().removeprefix("#"), cfg.forum.url)
+
+
+def relink_thread(services: Services, cfg: Config, thread: int, target_text: str,
+                  note: str | None) -> list[str]:
+    """`--link #THREAD ISSUE` for a thread `--apply` already linked: move it, and say what
+    was written that a person corrects by hand."""
+    store = services.store
+    target = corrections.resolve_item(store, target_text, cfg.gitlab.project)
+    moved = corrections.relink_written(store, thread, target, note)
+    if not moved:
+        raise KeyError(f"thread #{thread} has nothing docsgap linked or plans to link "
+                       "(see `docsgap review --list` and `docsgap report`)")
+    plan = review.review_plan(cfg, services.forum, services.tracker, store, services.detector)
+    now = review.pending(plan, store, cfg)
+    chosen = corrections.hand_link_action(now, [m.signal_key for m in moved], target.web_url)
+    if chosen is not None:
+        review.decide(store, chosen, "accept", note=note)
+    lines = [f"thread #{thread} -> {target.web_url} ({target.state}) by hand: " + (
+        f"accepted as {chosen.action.key}; `docsgap run --apply` links it there and replies "
+        "again (the reply after review)" if chosen else
+        "nothing is planned while the thread itself still shows the old link (docsgap's "
+        f"posts below); once they are gone, `docsgap run --topic {thread}` plans the link "
+        "and `docsgap review` asks you to accept it")]
+    for m in moved:
+        lines.append(f"  was linked to {m.item_url}: edit its evidence note by hand (docsgap "
+                     "leaves written notes alone)")
+        lines.extend(f"  delete or edit {post}: while it names the old issue (and its hidden "
+                     "marker is there), docsgap posts no new reply"
+                     for post in (m.reply_url, m.followup_url) if post)
+    return lines
 
 
 def link_instead(services: Services, cfg: Config, item: ReviewItem, target_text: str,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from docsgap.act.plan import mode_of
+from docsgap.act.summary_issue import SUMMARY_CURSOR
 from docsgap.config import Config
 from docsgap.doctor import Check, remote_checks
 from docsgap.errors import DocsgapError, ExitCode
@@ -60,9 +61,12 @@ class Needs:
 
 
 def needs_of(actions: Sequence[Action], config: Config, verdicts: Mapping[str, str],
-             done: Collection[str] = (), *, extra_gitlab: Sequence[str] = ()) -> Needs:
+             done: Collection[str] = (), *, extra_gitlab: Sequence[str] = (),
+             extra_labelled: bool = True) -> Needs:
     """The credentials the actions that will really write need: automatic or accepted, not
-    done yet, and not waiting on an action that itself waits (for a reviewer)."""
+    done yet, and not waiting on an action that itself waits (for a reviewer). The
+    `extra_gitlab` writes set labels when `extra_labelled` (the summary issue does only when
+    it is created)."""
     writing: set[str] = set()
     counts: Counter[ActionKind] = Counter()
     for a in actions:
@@ -77,7 +81,8 @@ def needs_of(actions: Sequence[Action], config: Config, verdicts: Mapping[str, s
         return tuple(f"{n} {_NOUNS[k][n > 1]}" for k, n in counts.items() if k in kinds)
 
     return Needs(said(FORUM_WRITES), (*said(GITLAB_WRITES), *extra_gitlab),
-                 labelled=bool(counts[ActionKind.OPEN_ISSUE] or extra_gitlab))
+                 labelled=bool(counts[ActionKind.OPEN_ISSUE]
+                               or (extra_gitlab and extra_labelled)))
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,9 @@ class Preflight:
         silently otherwise)."""
         done = {r["key"] for r in store.ledger() if r["status"] == "done"}
         extra = ("the summary issue",) if summary_issue else ()
-        needs = needs_of(plan.actions, config, store.verdicts(), done, extra_gitlab=extra)
+        # Rewriting a summary issue docsgap knows sets no label: no label lookups for it.
+        needs = needs_of(plan.actions, config, store.verdicts(), done, extra_gitlab=extra,
+                         extra_labelled=not store.cursor(SUMMARY_CURSOR))
         self.check(needs, config)
         if needs.labelled and tracker is not None:
             g = config.gitlab

@@ -49,6 +49,40 @@ def link_by_hand(store: StateStore, item: ReviewItem, target: TrackerItem,
     return keys
 
 
+@dataclass(frozen=True)
+class Unlinked:
+    """A link `--apply` made that a hand link replaces."""
+
+    signal_key: str
+    item_url: str
+    reply_url: str | None
+    """docsgap's reply in the thread that named `item_url`, if it posted one."""
+    followup_url: str | None = None
+    """docsgap's follow-up about `item_url` in the thread, if it posted one."""
+
+
+def relink_written(store: StateStore, thread_id: int, target: TrackerItem,
+                   note: str | None = None) -> list[Unlinked]:
+    """Move a thread docsgap already linked (and replied in) to `target`: its links to other
+    items are forgotten, its signals are linked to `target` by hand, and its reply may be
+    written again (the ledger forgets it; the old reply's hidden marker, while it is in the
+    thread, still stops a second one). The evidence note on the old item and the old reply
+    stay as they are: a person edits or deletes them."""
+    rows = [r for r in store.links() if r["thread_id"] == thread_id
+            and r["source"] == "docsgap" and r["signal_key"]
+            and r["item_url"] != target.web_url]
+    out = []
+    for r in rows:
+        key = str(r["signal_key"])
+        store.db.table("links").delete((thread_id, r["item_url"]))
+        reply = store.ledger_entry(f"reply:{key}")
+        if reply is not None and reply["status"] == "done":
+            store.db.table("ledger").delete(f"reply:{key}")
+        store.set_verdict(HAND_PREFIX + key, "accept", body=target.web_url, note=note)
+        out.append(Unlinked(key, str(r["item_url"]), r["reply_url"], r["followup_url"]))
+    return out
+
+
 def hand_link_action(items: Sequence[ReviewItem], signal_keys: Sequence[str],
                      url: str) -> ReviewItem | None:
     """The link action a plan made for signals linked by hand to `url`."""

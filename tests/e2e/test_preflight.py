@@ -163,3 +163,16 @@ def test_apply_asks_gitlab_for_the_user_and_the_project_once_each(
     assert gets.count(f"/api/v4/projects/{SANDBOX_PROJECT.replace('/', '%2F')}") == 1
     assert dict(report.result.requests)["gitlab"] == len(
         [r for r in sandbox.requests_log() if r["service"] == "gitlab"])
+
+
+def test_a_rerun_that_only_rewrites_the_summary_issue_looks_up_no_labels(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """Each `run --apply` with a summary issue asked GitLab for every docsgap label (5 of a
+    no-op rerun's 12 GitLab requests), though only creating an issue sets labels."""
+    cfg = demo_config(sandbox, tmp_path)
+    assert run_once(cfg, apply=True).exit_code == 0
+    first = [r for r in sandbox.requests_log() if "/labels" in r["path"]]
+    assert first  # the run that opens issues checks them
+    sandbox.clear_requests()
+    assert run_once(cfg, apply=True).exit_code == 0
+    assert not [r for r in sandbox.requests_log() if "/labels" in r["path"]]

@@ -14,8 +14,10 @@ from docsgap import review
 from docsgap.cli import app, review_cmd
 from docsgap.config import ENV_VARS
 from docsgap.dedupe.decision import decide
+from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ActionKind, Candidate
-from tests.fakes import FakeServices
+from docsgap.state import StateStore
+from tests.fakes import FakeServices, shared_detector
 from tests.unit.test_review import by_kind, queue, run, world
 
 
@@ -188,3 +190,37 @@ def test_review_names_the_projects_items_as_references_in_its_why(cli) -> None:
     assert any("matches #1 " in line for line in whys), listed
     assert not [line for line in whys if "/-/issues/" in line]
     assert "-> https://gitlab.test/gitlab-org/gitlab/-/issues/1" in listed  # the target stays
+
+
+def test_a_thread_linked_to_the_wrong_issue_after_apply_is_moved_by_hand(cli) -> None:
+    """After `--apply` there was no way to correct a link to the wrong issue: `--undo` only
+    said what to edit by hand, and docsgap kept the thread on the old issue for good."""
+    cfg, forum, tracker, invoke = cli
+    assert invoke("--accept-all").exit_code == 0
+    run(cfg, forum, tracker)
+    old = "https://gitlab.test/gitlab-org/gitlab/-/issues/1"
+    assert [t for t, body in forum.replies if old in body] == [202]
+    right = tracker.add("issue", "Artifacts expiry: the default is 7 days, not 30",
+                        "The job artifacts page states the wrong expiry default.")
+    run(cfg, forum, tracker, apply=False)  # the right issue enters the cache
+
+    moved = invoke("--link", "#202", f"#{right.iid}")
+    assert moved.exit_code == 0, moved.output
+    assert f"thread #202 -> {right.web_url} (opened) by hand" in moved.output
+    assert f"was linked to {old}" in moved.output
+    assert "delete or edit https://forum.test/" in moved.output  # docsgap's reply names it
+    # The engineer deletes docsgap's reply; the next runs link the thread to the right issue.
+    thread = forum.threads[202]
+    forum.threads[202] = replace(thread, posts=tuple(
+        p for p in thread.posts if p.username != "docsgap-bot"))
+    store = StateStore(cfg.state_path)
+    try:  # `docsgap run --topic 202`, as the output says: the thread is read again
+        Pipeline(cfg, forum, tracker, store, shared_detector()).run(apply=False, topic=202)
+    finally:
+        store.close()
+    pending = json.loads(invoke("--list", "--json").output)["pending"]
+    assert {p["target"] for p in pending if p["threads"] == [202]} == {right.web_url}
+    assert invoke("--accept-all").exit_code == 0
+    run(cfg, forum, tracker)
+    assert [t for t, body in forum.replies if right.web_url in body] == [202]
+    assert tracker.item_notes[("issue", right.iid)]
