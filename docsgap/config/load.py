@@ -4,6 +4,7 @@ flags. The only module that reads config files or environment variables."""
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
@@ -27,6 +28,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "DOCSGAP_STATE": ("", "state_path"),
     "DOCSGAP_MAX_ACTIONS": ("", "max_actions"),
 }
+
+
+_UNEXPANDED = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+"""A value that is only a variable reference (`$BOT_TOKEN`, `${BOT_TOKEN}`)."""
 
 
 def load_config(
@@ -78,10 +83,23 @@ def load_config(
         value = (env.get(var) or "").strip()
         if not value:
             continue
+        if _UNEXPANDED.fullmatch(value):
+            # GitLab keeps `$NAME` as written when NAME is not defined for the pipeline.
+            raise ConfigError(
+                f"{var} is {value!r}: a reference to a variable this pipeline does not have, "
+                "left unexpanded",
+                hint=f"define {value.strip('${}')} for this pipeline (a protected variable "
+                "reaches protected branches only), or set the value itself")
         if any(ord(c) < 32 or c.isspace() for c in value) and key in SECRET_KEYS:
             raise ConfigError(f"{var}: the value holds spaces or control characters inside; "
                               "a token or key is one word",
                               hint=f"set {var} again from the token itself (not printed here)")
+        if key in SECRET_KEYS and value.startswith("/") and Path(value).is_file():
+            # GitLab CI gives a variable of type File as the path of a file holding the value.
+            raise ConfigError(f"{var} holds the path of a file ({value}), not the secret: a "
+                              "GitLab CI/CD variable of type File",
+                              hint="set the variable's type to Variable (Settings > CI/CD > "
+                              f"Variables), or export {var}=\"$(cat {value})\" first")
         where = f"environment {var}"
         cfg = apply_mapping(cfg, {key: value} if not section else {section: {key: value}},
                             where)
