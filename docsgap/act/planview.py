@@ -79,6 +79,12 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
     if plan.skips and not compact:
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)
+    waiting = [o for o in result.outcomes if o.status == "pending_review"
+               or (o.status == "dry_run" and o.error == "would wait for review")]
+    if waiting and not compact:
+        lines.append(f"{len(waiting)} action(s) wait for a person: `docsgap review` shows each "
+                     "with the text it would post (accept, edit, reject, or link another "
+                     "issue).")
     return "\n".join(lines)
 
 

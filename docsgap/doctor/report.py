@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from docsgap.errors import DocsgapError
+from docsgap.errors import DocsgapError, RateLimitedError
 
 T = TypeVar("T")
 
@@ -109,6 +109,10 @@ class CheckRun:
         """Run one check; a DocsgapError becomes a FAIL with its hint as the fix."""
         try:
             status, detail, fix = fn()
+        except RateLimitedError as exc:
+            if exc.status is None:  # the run's own request budget, not the server: no finding
+                raise
+            return self.add(name, Status.FAIL, str(exc), exc.hint)
         except DocsgapError as exc:
             return self.add(name, Status.FAIL, str(exc), exc.hint)
         return self.add(name, status, detail, fix)

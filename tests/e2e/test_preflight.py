@@ -176,3 +176,16 @@ def test_a_rerun_that_only_rewrites_the_summary_issue_looks_up_no_labels(
     sandbox.clear_requests()
     assert run_once(cfg, apply=True).exit_code == 0
     assert not [r for r in sandbox.requests_log() if "/labels" in r["path"]]
+
+
+def test_a_spent_gitlab_budget_stops_the_preflight_as_a_budget_not_as_bad_credentials(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """The preflight's GitLab requests count in the run's budget now: one that meets its end
+    must say so (exit 6, the next run resumes), not report the token as not working (5)."""
+    cfg = demo_config(sandbox, tmp_path)
+    tight = replace(cfg, gitlab=replace(cfg.gitlab, max_requests=3))
+    with pytest.raises(DocsgapError) as caught:
+        run_once(tight, apply=True)
+    assert caught.value.exit_code == 6
+    assert "budget" in str(caught.value) and "credentials" not in str(caught.value)
+    assert writes(sandbox) == []

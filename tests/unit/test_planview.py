@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from docsgap.act import planview
+from docsgap.config import PolicyConfig
 from docsgap.errors import AuthError
 from docsgap.loop import summary as runsummary
 from docsgap.models import ActionKind
@@ -63,3 +65,13 @@ def test_a_why_names_the_projects_items_as_references(tmp_path: Path) -> None:
     text = planview.render_text(result, applied=False)
     whys = [line for line in text.splitlines() if line.lstrip().startswith("why:")]
     assert whys and not [line for line in whys if "/-/issues/" in line]
+
+
+def test_the_plan_says_where_actions_waiting_for_a_person_are_decided(tmp_path: Path) -> None:
+    """A dry run or --apply whose actions wait for review ended on "Add --apply" alone; the
+    engineer had to know that `docsgap review` is where they are decided."""
+    cfg, forum, tracker = make(tmp_path)
+    waiting = replace(cfg, policy=PolicyConfig())  # every write waits for review
+    text = planview.render_text(run(waiting, forum, tracker, apply=False), applied=False)
+    n = text.count("would wait for review")
+    assert n and f"{n} action(s) wait for a person: `docsgap review`" in text
