@@ -78,6 +78,21 @@ def _accept(cfg: Config, key: str, echo: Echo) -> None:
         services.store.close()
 
 
+def _owner_labels(result: RunResult, sandbox: Sandbox, echo: Echo) -> None:
+    """The labels of the issue opened for the spike, as GitLab holds them, and why: now that the
+    docs index knows each page's owners (front matter), the issue is routed to them."""
+    opened = [o for o in result.outcomes
+              if o.action.kind is ActionKind.OPEN_ISSUE and o.status == "applied"]
+    issues = {i["iid"]: i for i in sandbox.state()["issues"]}
+    for outcome in opened:
+        iid = int((outcome.remote_url or "0").rsplit("/", 1)[-1])
+        held = issues.get(iid, {}).get("labels", [])
+        echo(f"opened {outcome.remote_url} with labels: {', '.join(held)}")
+        for label in outcome.action.labels:
+            if label.owner and label.name in held:
+                echo(f"  {label.name}: {label.why}")
+
+
 def run_docs_first(sandbox: Sandbox, cfg: Config, echo: Echo) -> None:
     """Steps 7-9 of the demo."""
     echo("\n== 7. docsgap docs sync (the local docs index, from the repository archive) ==")
@@ -100,8 +115,9 @@ def run_docs_first(sandbox: Sandbox, cfg: Config, echo: Echo) -> None:
     for user, title, raw in SPIKE_THREADS:
         tid = _ask(sandbox, user, title, raw)
         echo(f"{user}: {title!r} (topic {tid})")
-    for _ in range(2):
-        report = run_once(cfg, apply=True)
+    first = run_once(cfg, apply=True)
+    _owner_labels(first.result, sandbox, echo)
+    report = run_once(cfg, apply=True)
     state = sandbox.state()
     iid = int((report.summary_issue or "0").rsplit("/", 1)[-1])
     issue = next(i for i in state["issues"] if i["iid"] == iid)

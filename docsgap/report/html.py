@@ -133,7 +133,8 @@ def _row(i: int, r: ReportRow) -> str:
         f'<span class="none" title="{_e(_REPLY_TITLE.get(r.reply_state or "", ""))}">' \
         f'{r.reply_cell}</span>'
     item_title = f'<span class="t" title="{_e(r.item_title)}">{_e(r.item_title)}</span>' \
-        if r.item_title else ""
+        if r.item_title else '<span class="t">confidential issue</span>' \
+        if r.item_confidential else ""
     if r.why:
         item_title += f'<details class="why"><summary>why</summary>{_e(r.why)}</details>'
     return (

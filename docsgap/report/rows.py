@@ -88,6 +88,9 @@ class ReportRow:
     reply_state: str | None = None
     """`queued` (docsgap's reply waits for a forum moderator) or `rejected` (a moderator
     refused it) while there is no reply in the thread; else None."""
+    item_confidential: bool = False
+    """A confidential issue: its title and the match's `why` are left out (None), since the
+    report is published (Pages, wiki, a public job's artifacts) to readers who may not see it."""
     page_group: str | None = None
     """The docs page's owning group from its front matter (the docs index), as written."""
 
@@ -208,6 +211,7 @@ class ReportRow:
             "reply_state": None if self.replied else self.reply_state,
             "awaiting_followup": self.awaiting_followup,
             "why": self.why,
+            "item_confidential": self.item_confidential,
             "group": self.group,
             "group_from": self.group_from,
         }
@@ -292,6 +296,7 @@ def _kind(value: str | None, url: str) -> ItemKind | None:
 def row_from_dict(r: dict[str, Any]) -> ReportRow:
     """Build a ReportRow from one `StateStore.report_rows()` dict."""
     item_url = str(r.get("item_url") or "")
+    confidential = bool(r.get("item_confidential"))
     return ReportRow(
         thread_id=int(r["thread_id"]),
         thread_title=str(r.get("thread_title") or f"Thread {r['thread_id']}"),
@@ -301,7 +306,7 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         page_path=r.get("page_path") or None,
         item_url=item_url,
         item_kind=_kind(r.get("item_kind"), item_url),
-        item_title=r.get("item_title") or None,
+        item_title=None if confidential else r.get("item_title") or None,
         item_state=r.get("item_state") or None,
         item_closed_at=parse_iso(r.get("item_closed_at")),
         item_labels=tuple(json.loads(r.get("item_labels") or "[]")),
@@ -311,9 +316,10 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         linked_at=parse_iso(r.get("linked_at")),
         signal_first_seen=parse_iso(r.get("signal_first_seen")),
         thread_created_at=parse_iso(r.get("thread_created_at")),
-        why=r.get("why") or None,
+        why=None if confidential else r.get("why") or None,
         cached_project=r.get("item_project") or None,
         reply_state=r.get("reply_state") or None,
+        item_confidential=confidential,
     )
 
 

@@ -339,7 +339,8 @@ class StateStore:
                    coalesce(l.page_url, s.page_url) as page_url, s.page_path,
                    l.item_url, i.kind as item_kind, i.title as item_title, i.state as item_state,
                    i.closed_at as item_closed_at, i.labels as item_labels,
-                   i.project as item_project, l.source, l.reply_url, l.followup_url,
+                   i.project as item_project, i.confidential as item_confidential,
+                   l.source, l.reply_url, l.followup_url,
                    l.created_at as linked_at,
                    s.first_seen as signal_first_seen, t.created_at as thread_created_at,
                    (select g.reason from ledger g

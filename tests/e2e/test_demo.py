@@ -32,6 +32,11 @@ def test_demo_shows_the_whole_loop_and_ends_idempotent(tmp_path: Path) -> None:
                      r"-pipelines/\d+/2", text)
     assert "Spike in threads about a docs page" in text
     assert "mentioning @docs-team: 1 after two runs" in text
+    # The spike's issue, opened after the docs sync, is routed to the page's owners.
+    assert re.search(r"opened http://\S+/issues/\d+ with labels: .*devops::verify, "
+                     r"group::pipeline execution", text)
+    assert ("group::pipeline execution: front matter of doc/ci/caching/_index.md "
+            "(group: Pipeline Execution)") in text
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "<table" in html and "<script src=" not in html  # self-contained
     assert (out / "report.md").is_file()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from docsgap.report import render
+from docsgap.report import render, rows_from_state
 from docsgap.report.rows import ReportRow, row_from_dict
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
@@ -67,3 +68,37 @@ def test_the_html_says_who_made_each_link_in_words() -> None:
     html = render([mine, found], "html", generated_at=NOW)
     assert "#1 · linked by docsgap<" in html
     assert "#1 · linked in the thread<" in html
+
+
+def test_a_confidential_issue_keeps_its_title_and_match_out_of_the_report(
+    tmp_path: Path,
+) -> None:
+    """A link to a confidential issue (a person accepted it in review) put the issue's title
+    and the match's shared words into the HTML page (published on GitLab Pages by the
+    template), the JSON and the CSV (job artifacts, public in a public project)."""
+    from docsgap.models import TrackerItem
+    from docsgap.state import StateStore
+
+    store = StateStore(tmp_path / "state.db")
+    secret = "Security hole in runner token rotation"
+    for iid, confidential in ((21, True), (22, False)):
+        url = f"{GITLAB}/issues/{iid}"
+        store.upsert_items([TrackerItem(
+            kind="issue", project="docs-group/docs", iid=iid,
+            title=secret if confidential else "Public docs issue", description="",
+            state="opened", web_url=url, confidential=confidential)])
+        store.record_thread({"id": iid, "slug": "t", "title": f"Thread {iid}",
+                             "url": f"https://forum.example.com/t/{iid}"})
+        store.record_link(iid, url, source="docsgap")
+        title = secret if confidential else "Public docs issue"
+        store.ledger_start(f"note:{url}", "link_existing", [iid], f"matches {title}")
+        store.ledger_finish(f"note:{url}", "done", remote_url=url)
+    rows = rows_from_state(store)
+    store.close()
+    for fmt in ("html", "json", "csv", "markdown", "table"):
+        text = render(rows, fmt, generated_at=NOW)
+        assert "Security hole" not in text, fmt
+        if fmt in ("html", "json", "csv"):
+            assert "Public docs issue" in text, fmt  # other titles stay
+    assert "confidential issue" in render(rows, "html", generated_at=NOW)
+    assert json.loads(render(rows, "json", generated_at=NOW))["rows"][0]["item_confidential"]
