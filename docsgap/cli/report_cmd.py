@@ -153,14 +153,20 @@ def report(
     """Print the issue-link report: every forum thread linked to a GitLab doc issue or MR, its gap
     type, docs page, the item's state and whether the reply was posted. Reads only the local
     state; never contacts the forum or GitLab."""
-    path = state if state is not None else load_config(config).state_path
+    cfg = load_config(config) if state is None else None
+    path: Path = cfg.state_path if cfg is not None else cast(Path, state)
     if Path(path).is_dir():
         raise ConfigError(f"state {path} is a folder, not a state file",
                           hint=f"give the file, e.g. --state {Path(path) / 'state.db'}")
     if str(path) != ":memory:" and not Path(path).is_file():
+        elsewhere = cfg is not None and cfg.source == "defaults" and not any(
+            key == "state_path" for key, _ in cfg.origins)  # no docsgap.toml, no DOCSGAP_STATE
         raise ConfigError(
-            f"no docsgap state at {path}",
-            hint="run `docsgap run` first, or pass --state PATH (state_path in docsgap.toml)",
+            f"no docsgap state at {path}"
+            + (f" (no docsgap.toml in {Path.cwd()})" if elsewhere else ""),
+            hint="run the command in the folder that holds your docsgap.toml (the state is "
+            "found from there), or pass --state PATH" if elsewhere else
+            "run `docsgap run` first, or pass --state PATH (state_path in docsgap.toml)",
         )
     store = StateStore(path, read_only=True)
     try:

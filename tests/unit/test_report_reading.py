@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from docsgap.report import render, rows_from_state
 from docsgap.report.rows import ReportRow, row_from_dict
 
@@ -102,3 +104,25 @@ def test_a_confidential_issue_keeps_its_title_and_match_out_of_the_report(
             assert "Public docs issue" in text, fmt  # other titles stay
     assert "confidential issue" in render(rows, "html", generated_at=NOW)
     assert json.loads(render(rows, "json", generated_at=NOW))["rows"][0]["item_confidential"]
+
+
+def test_report_run_outside_the_project_folder_says_where_to_run_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From another folder (no docsgap.toml there) the hint was 'run `docsgap run` first',
+    which would start a second, empty state in the wrong folder."""
+    from typer.testing import CliRunner
+
+    from docsgap.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    for var in ("DOCSGAP_CONFIG", "DOCSGAP_STATE"):
+        monkeypatch.delenv(var, raising=False)
+    result = CliRunner().invoke(app, ["report"])
+    assert result.exit_code == 3
+    assert f"no docsgap state at .docsgap/state.db (no docsgap.toml in {tmp_path})" in \
+        result.output
+    assert "in the folder that holds your docsgap.toml" in result.output
+    monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "named.db"))  # named: the old advice
+    named = CliRunner().invoke(app, ["report"])
+    assert "run `docsgap run` first" in named.output
