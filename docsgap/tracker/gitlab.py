@@ -79,6 +79,7 @@ class GitLabTracker(DraftMergeRequests):
         self._keyset = True
         self._own: list[dict[str, Any]] | None = None
         self._username: str | None = None
+        self._user: dict[str, Any] | None = None  # what GET /user answered
         self._info: dict[str, Any] | None = None
         self._info_fresh = False  # `_info` was just read by `checks()`: rights() need not ask
         self._fork: tuple[str, int] | None | bool = False  # False: not looked up yet
@@ -205,11 +206,12 @@ class GitLabTracker(DraftMergeRequests):
         preflight: its requests count in this tracker's budget, and the token's user and the
         project it reads (`GET /user`, `GET /projects/:id`, both rate limited on GitLab.com)
         are not asked again by the `rights()` and `username()` that follow."""
-        return GitLabChecks(self.gl, self.project, learned=self._learn)
+        known = {k: v for k, v in (("user", self._user), ("project", self._info)) if v}
+        return GitLabChecks(self.gl, self.project, learned=self._learn, known=known)
 
     def _learn(self, what: str, data: dict[str, Any]) -> None:
         if what == "user" and isinstance(data.get("username"), str) and data["username"]:
-            self._username = str(data["username"])
+            self._username, self._user = str(data["username"]), data
         elif what == "project" and type(data.get("id")) is int:
             self._info, self._info_fresh = data, True
 
@@ -242,7 +244,7 @@ class GitLabTracker(DraftMergeRequests):
             if not isinstance(data, dict) or not isinstance(data.get("username"), str) \
                     or not data["username"]:
                 raise PayloadError("GitLab answered /user without a username")
-            self._username = str(data["username"])
+            self._username, self._user = str(data["username"]), data
         return self._username
 
     def notes(self, kind: ItemKind, iid: int) -> list[Note]:

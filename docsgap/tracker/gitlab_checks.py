@@ -22,13 +22,16 @@ class GitLabChecks:
     """A handful of GETs; never writes. Transient errors are not retried: doctor reports."""
 
     def __init__(self, gl: gitlab.Gitlab, project: str, *,
-                 learned: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+                 learned: Callable[[str, dict[str, Any]], None] | None = None,
+                 known: dict[str, dict[str, Any]] | None = None) -> None:
         self.gl = gl
         self.project_path = project
         self.url: str = gl.url
         self._learned = learned
         """Told what `GET /user` ("user") and `GET /projects/:id` ("project") answered, so a
         tracker over the same client need not ask again (`GitLabTracker.checks`)."""
+        self._known = dict(known or {})
+        """What that tracker already read of them with this client: not asked again."""
 
     @classmethod
     def build(
@@ -75,7 +78,7 @@ class GitLabChecks:
     def current_user(self) -> str:
         """`GET /user`: the token's username."""
         with gitlab_errors("checking the token (GET /user)", project=self.project_path):
-            data = self.gl.http_get("/user")
+            data = self._known.get("user") or self.gl.http_get("/user")
             if not isinstance(data, dict):
                 raise PayloadError("GitLab answered /user without a JSON object")
             if self._learned is not None:
@@ -112,7 +115,8 @@ class GitLabChecks:
     def project(self) -> ProjectInfo:
         """`GET /projects/:id` (once per doctor run; rate limited on GitLab.com at 400/min)."""
         with gitlab_errors(f"reading project {self.project_path}", project=self.project_path):
-            data = self.gl.projects.get(self.project_path).asdict()
+            data = self._known.get("project") or self.gl.projects.get(
+                self.project_path).asdict()
             if self._learned is not None:
                 self._learned("project", data)
             return ProjectInfo(

@@ -189,3 +189,25 @@ def test_a_spent_gitlab_budget_stops_the_preflight_as_a_budget_not_as_bad_creden
     assert caught.value.exit_code == 6
     assert "budget" in str(caught.value) and "credentials" not in str(caught.value)
     assert writes(sandbox) == []
+
+
+def test_mr_apply_asks_gitlab_for_the_user_and_the_project_once_each(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mr --apply` read the token's role (GET /projects/:id, GET /user) for its branch or
+    fork, then the preflight asked both again (bench/command_costs.py: 12 GitLab requests,
+    now 10)."""
+    toml = _toml(sandbox, tmp_path, monkeypatch, forum_key=SANDBOX_DISCOURSE_API_KEY,
+                 token=SANDBOX_GITLAB_TOKEN)
+    content = tmp_path / "fixed.md"
+    content.write_text(sandbox.state()["files"][f"{SANDBOX_PROJECT}@master"][MR_FILE]
+                       + "\nTo expose a whole directory, end its path with `/`.\n",
+                       encoding="utf-8")
+    result = CliRunner().invoke(app, ["mr", str(MR_TOPIC), "--file", MR_FILE, "--content",
+                                      str(content), "--apply", "--config", str(toml)])
+    assert result.exit_code == 0, result.output
+    assert "Opened draft merge request" in result.output
+    gets = [r["path"].split("?")[0] for r in sandbox.requests_log()
+            if r["service"] == "gitlab" and r["method"] == "GET"]
+    assert gets.count("/api/v4/user") == 1
+    assert gets.count(f"/api/v4/projects/{SANDBOX_PROJECT.replace('/', '%2F')}") == 1
