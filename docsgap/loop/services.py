@@ -23,10 +23,13 @@ from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.interface import Tracker
 
 
-def forum_probe(cfg: Config) -> DiscourseChecks:
-    """The read-only forum probe (doctor, preflight) for `cfg`."""
+def forum_probe(cfg: Config, budget: Budget | None = None) -> DiscourseChecks:
+    """The read-only forum probe (doctor, preflight) for `cfg`; its requests are counted in
+    `budget` (not capped by it: a run's preflight must not fail on the run's own budget)."""
     f = cfg.forum
-    return DiscourseChecks(f.url, f.api_username, f.api_key, timeout=f.timeout)
+    count = (lambda: budget.used.update(("forum",))) if budget is not None else None
+    return DiscourseChecks(f.url, f.api_username, f.api_key, timeout=f.timeout,
+                           on_request=count)
 
 
 def tracker_probe(cfg: Config) -> GitLabChecks:
@@ -120,5 +123,5 @@ def build_services(config: Config) -> Services:
         raise
     # The preflight asks GitLab through the tracker's own client: one budget, and what it
     # learns of the token's user and the project is not asked again before the writes.
-    preflight = Preflight(forum_probe, lambda _cfg: tracker.checks())
+    preflight = Preflight(lambda cfg: forum_probe(cfg, budget), lambda _cfg: tracker.checks())
     return Services(forum, tracker, store, detector, budget, preflight)
