@@ -110,7 +110,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(int(ExitCode.USAGE)) from None
         except Exception as exc:
             # A damaged state met mid-run, or a full disk: the state's trouble, not a bug.
-            from docsgap.state.store import corrupt_state, disk_full
+            from docsgap.state.usable import corrupt_state, disk_full
 
             damaged = corrupt_state(exc) or disk_full(exc)
             if damaged is None:

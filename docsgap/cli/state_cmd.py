@@ -3,7 +3,9 @@ project's generic package registry (see `docsgap.state.ci` for the why)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -11,7 +13,7 @@ import typer
 from docsgap.cli import common
 from docsgap.cli.run_cmd import CONFIG_OPT, STATE_OPT, load
 from docsgap.config import Config
-from docsgap.errors import ConfigError, ExitCode, StateError
+from docsgap.errors import ConfigError, ExitCode, ProjectNotFoundError, StateError
 from docsgap.state import ci as ci_state
 from docsgap.tracker.gitlab_packages import GitLabPackages
 
@@ -33,6 +35,20 @@ VERSION_OPT = typer.Option(
     help="Package version to use (one per environment, e.g. v1, staging).",
 )
 JSON_OPT = typer.Option(False, "--json", help="Print the outcome as JSON.")
+
+
+@contextlib.contextmanager
+def _state_project_named() -> Iterator[None]:
+    """GitLab's 404 "Project Not Found" names the state's project, not gitlab.project: the
+    generic hint sent a person to gitlab.project, which the state never uses."""
+    try:
+        yield
+    except ProjectNotFoundError as exc:
+        exc.hint = ("the state's project is the one whose pipeline runs docsgap: in CI the "
+                    "pipeline's own (CI_PROJECT_ID), else --project or DOCSGAP_STATE_PROJECT, as "
+                    "in its URL; a private project also answers 404 to a token whose user is "
+                    "not a member")
+        raise
 
 
 def _registry(cfg: Config, project: str | None, url: str | None) -> GitLabPackages:
@@ -67,7 +83,9 @@ def pull(
     state with a rebuilt one)."""
     cfg = load(config, state)
     location = ci_state.StateLocation(version=package_version)
-    result = ci_state.restore_state(_registry(cfg, project, gitlab_url), cfg.state_path, location)
+    with _state_project_named():
+        result = ci_state.restore_state(_registry(cfg, project, gitlab_url), cfg.state_path,
+                                        location)
     if as_json:
         common.echo_json({
             "status": result.status.value, "path": str(result.path),
@@ -109,8 +127,9 @@ def push(
         raise StateError(f"no state to save at {cfg.state_path}",
                          hint="run `docsgap run` first (or pass --state PATH); nothing was "
                          "uploaded and the saved copy is as it was")
-    result = ci_state.save_state(registry, cfg.state_path, location, keep=keep or None,
-                                 force=force)
+    with _state_project_named():
+        result = ci_state.save_state(registry, cfg.state_path, location, keep=keep or None,
+                                     force=force)
     if as_json:
         common.echo_json({
             "path": str(result.path), "location": str(result.location), "size": result.size,

@@ -201,6 +201,7 @@ def check_merged(cfg: Config) -> None:
                           f"one of {', '.join(g.value for g in GapType)}")
     for template in cfg.gitlab.owner_labels:
         _check_owner_template(template)
+    _check_scopes(cfg)
     mention = cfg.docs.spike_mention
     words = re.split(r"[\s,]+", (mention or "").strip())
     if mention and not all(_MENTION.fullmatch(w) for w in words):
@@ -227,6 +228,35 @@ def check_merged(cfg: Config) -> None:
         raise ConfigError(f"gitlab.project = {project!r}: expected the project's path "
                           "(group/project), not its URL", hint=f"use {path.strip('/')!r}")
 
+
+
+def _scope(name: str) -> str | None:
+    """A scoped label's scope (`group::gitaly` -> `group`, `a::b::c` -> `a::b`), as GitLab reads
+    it; None for a label without one."""
+    head, sep, _ = name.rpartition("::")
+    return head if sep and head.strip() else None
+
+
+def _check_scopes(cfg: Config) -> None:
+    """No two labels an issue can get share a scope: GitLab keeps one label per scope
+    (`scope::value`, Premium and up), so the plan would list a label the issue never gets."""
+    g = cfg.gitlab
+    owners = {s: (t, "owner_labels") for t in g.owner_labels if (s := _scope(t))}
+    fixed = [(n, "issue_labels") for n in g.issue_labels] + [(g.marker_label, "marker_label")]
+    for gap, extra in [("", ()), *g.labels_by_gap.items()]:
+        seen = dict(owners)
+        for name, key in [*fixed, *((n, f"labels_by_gap.{gap}") for n in extra)]:
+            scope = _scope(name)
+            if scope is None:
+                continue
+            other, other_key = seen.setdefault(scope, (name, key))
+            if other != name:
+                raise ConfigError(
+                    f"gitlab.{other_key} {other!r} and gitlab.{key} {name!r} share the scope "
+                    f"{scope!r}: GitLab keeps one label per scope, so an issue would not "
+                    "carry both",
+                    hint="keep one label of each scope (owner_labels = [] turns the owner "
+                    "labels off)")
 
 
 def _check_owner_template(template: str) -> None:

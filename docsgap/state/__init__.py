@@ -5,7 +5,8 @@ signals, the tracker cache, thread <-> issue links, review verdicts and the ledg
 The public face is `StateStore` and the time helpers every stage stamps rows with.
 """
 
-from docsgap.state.store import CORRUPT_HINT, StateStore, check_usable
+from docsgap.state.store import StateStore
 from docsgap.state.times import iso, parse_iso, utcnow
+from docsgap.state.usable import CORRUPT_HINT, check_usable
 
 __all__ = ["CORRUPT_HINT", "StateStore", "check_usable", "iso", "parse_iso", "utcnow"]

@@ -1,5 +1,5 @@
-"""`StateStore`: every read and write of the local SQLite state (through sqlite-utils), and
-`check_usable`, which refuses a state file that would silently lose work.
+"""`StateStore`: every read and write of the local SQLite state (through sqlite-utils). Whether
+a file may be opened at all, and how a damaged or full disk's errors read, is `state/usable.py`.
 
 SQLite is the fast ledger, not the only truth: every write docsgap makes also carries a hidden
 marker remotely, so a lost database never causes a duplicate (see `act/apply.py`).
@@ -7,9 +7,7 @@ marker remotely, so a lost database never causes a duplicate (see `act/apply.py`
 
 from __future__ import annotations
 
-import errno
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -24,85 +22,7 @@ from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
 from docsgap.state import dedupcache, times
 from docsgap.state.schema import migrations
 from docsgap.state.times import iso, parse_iso
-
-CORRUPT_HINT = (
-    "restore a saved copy (in CI: `docsgap state pull`); or move the file aside and run again: "
-    "issues, notes and replies are found again by their markers, but review verdicts are lost"
-)
-
-
-def check_usable(path: Path, *, read_only: bool = False) -> None:
-    """Refuse a state file that would silently lose work: an empty (0-byte) file is not a
-    fresh start but a state that was cut short, and a read-only one must not be replaced."""
-    if not path.exists():
-        return
-    if path.is_dir():  # SQLite's "unable to open database file" led to the corrupt-file advice
-        raise StateError(f"state {path} is a folder, not a state file",
-                         hint=f"give a file path, e.g. --state {path / 'state.db'}")
-    if path.is_file() and path.stat().st_size == 0:
-        raise StateError(
-            f"state {path} is empty (0 bytes): it holds none of docsgap's records",
-            hint="if it was cut short, restore a saved copy (in CI: `docsgap state pull`); "
-            "to start afresh on purpose, delete it",
-        )
-    if read_only:
-        return
-    # SQLite writes its journal beside the database, so the directory must be writable too.
-    for where in (path, path.parent):
-        if not os.access(where, os.W_OK):
-            raise StateError(
-                f"state {path} is read-only ({where} is not writable)",
-                hint=f"make it writable (chmod u+w {where}) or run as its owner; do not delete "
-                "it: its review verdicts cannot be rebuilt. `docsgap report` reads it as it is",
-            )
-
-
-def _refuse_newer(db: Database, path: str) -> None:
-    """A state a newer docsgap migrated has steps this one does not know: writing it could
-    break what those steps made, so it is refused untouched."""
-    known = {m.name for m in migrations.pending(Database(memory=True))}  # all of this docsgap's
-    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
-    if unknown:
-        raise StateError(
-            f"state {path} was written by a newer docsgap (schema step {unknown[-1]} is unknown "
-            "to this one); it was left as it was",
-            hint="upgrade docsgap (`pip install -U docsgap`), or point --state at another file",
-        )
-
-
-def corrupt_state(exc: BaseException) -> StateError | None:
-    """SQLite's word, met after opening, that the file is damaged, as a `StateError`; None for
-    any other exception. Damage is a bare `DatabaseError` (`database disk image is malformed`,
-    `file is not a database`; its subclasses are bad SQL or a locked file), stored text that is
-    not UTF-8, or a damaged column name, which `sqlite3` decodes inside sqlite-utils."""
-    if type(exc) is sqlite3.DatabaseError or (
-        isinstance(exc, sqlite3.OperationalError) and "decode to UTF-8" in str(exc)
-    ):
-        return StateError(f"the state file is damaged: {exc}", hint=CORRUPT_HINT)
-    if isinstance(exc, UnicodeDecodeError) and _raised_in_sqlite_utils(exc):
-        return StateError(f"the state file is damaged: {exc}", hint=CORRUPT_HINT)
-    return None
-
-
-def disk_full(exc: BaseException) -> StateError | None:
-    """No room left where the state lives (SQLite's `database or disk is full`, or ENOSPC
-    from any write) as a `StateError`; None for any other exception. SQLite rolls back the
-    step it could not finish, so what was recorded before stays."""
-    full = isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
-    if not full and not (isinstance(exc, OSError) and exc.errno == errno.ENOSPC):
-        return None
-    return StateError(
-        f"no space left to write: {exc}",
-        hint="free space on the disk that holds the state (state_path) and run the same "
-        "command again: the step that failed was rolled back, what was recorded before is "
-        "kept, and a write already made on GitLab or the forum is found again by its marker")
-
-
-def _raised_in_sqlite_utils(exc: BaseException) -> bool:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and f"{os.sep}sqlite_utils{os.sep}" in tb.tb_frame.f_code.co_filename
+from docsgap.state.usable import CORRUPT_HINT, check_usable, refuse_newer
 
 
 class StateStore:
@@ -119,7 +39,7 @@ class StateStore:
             if read_only and not memory:
                 uri = f"{Path(self.path).resolve().as_uri()}?mode=ro"
                 self.db = Database(sqlite3.connect(uri, uri=True))
-                _refuse_newer(self.db, self.path)
+                refuse_newer(self.db, self.path)
                 if migrations.pending(self.db):
                     raise StateError(
                         f"state {self.path} was written by an older docsgap and needs an "
@@ -130,7 +50,7 @@ class StateStore:
             if not memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = Database(self.path)
-            _refuse_newer(self.db, self.path)  # before the journal mode or a migration writes
+            refuse_newer(self.db, self.path)  # before the journal mode or a migration writes
             if not memory:
                 # WAL + NORMAL: a commit per write stays durable against crashes of docsgap
                 # without an fsync each (10 ms on ext4); CI saves the file with the backup API.

@@ -440,6 +440,18 @@ def test_cli_pull_auth_error_exits_5(
     assert "job-secret" not in result.output
 
 
+def test_cli_pull_of_a_project_gitlab_does_not_show_names_the_state_project(
+    rsps: responses.RequestsMock, ci_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The hint named gitlab.project and DOCSGAP_GITLAB_PROJECT, which the state never uses."""
+    rsps.get(FILE_URL, json={"message": "404 Project Not Found"}, status=404)
+    result = runner.invoke(app, ["state", "pull", "--state", str(tmp_path / "s.db")])
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert PROJECT in result.output
+    assert "DOCSGAP_STATE_PROJECT" in result.output
+    assert "DOCSGAP_GITLAB_PROJECT" not in result.output
+
+
 def test_cli_check(tmp_path: Path) -> None:
     good = runner.invoke(app, ["state", "check", str(make_state(tmp_path / "s.db"))])
     assert good.exit_code == 0
@@ -645,6 +657,12 @@ FULL_JOB = ["state pull", "docs sync", "run --apply", "followup --apply", "state
         ({"RUN_EXIT": "7"}, 7, FULL_JOB),
         ({"PUSH_EXIT": "6"}, 6, FULL_JOB),
         ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, 7, FULL_JOB),
+        # exit 6 only warns: a save refused for good (5) must still fail the job
+        ({"RUN_EXIT": "6", "PUSH_EXIT": "5"}, 5, FULL_JOB),
+        ({"RUN_EXIT": "6", "PUSH_EXIT": "9"}, 9, FULL_JOB),
+        ({"RUN_EXIT": "6"}, 6, FULL_JOB),
+        ({"RUN_EXIT": "6", "FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
+        ({"FOLLOWUP_EXIT": "6", "PUSH_EXIT": "5"}, 5, FULL_JOB),
         ({"FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
         ({"DOCS_EXIT": "6"}, 0, FULL_JOB),  # a stale docs index never stops the run
         ({"PULL_EXIT": "5"}, 5, ["state pull"]),

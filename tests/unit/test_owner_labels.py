@@ -117,6 +117,32 @@ def test_owner_label_templates_are_checked(templates: tuple[str, ...], says: str
     check_merged(replace(CFG, gitlab=replace(CFG.gitlab, owner_labels=())))  # off is fine
 
 
+@pytest.mark.parametrize(("gitlab", "says"), [
+    ({"issue_labels": ("documentation", "group::technical writing")},
+     "gitlab.owner_labels 'group::{group}' and gitlab.issue_labels 'group::technical writing'"),
+    ({"issue_labels": ("type::maintenance", "type::bug")},
+     "gitlab.issue_labels 'type::maintenance' and gitlab.issue_labels 'type::bug'"),
+    ({"labels_by_gap": {"missing": ("devops::create",)}},
+     "gitlab.owner_labels 'devops::{stage}' and gitlab.labels_by_gap.missing 'devops::create'"),
+    ({"issue_labels": ("docs::fix",), "labels_by_gap": {"missing": ("docs::new",)}},
+     "'docs::fix' and gitlab.labels_by_gap.missing 'docs::new'"),
+])
+def test_two_labels_of_one_scope_are_refused(gitlab: dict[str, object], says: str) -> None:
+    # GitLab keeps one scoped label per scope: the plan would list a label the issue lacks.
+    cfg = replace(CFG, gitlab=replace(CFG.gitlab, **gitlab))  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="share the scope") as err:
+        check_merged(cfg)
+    assert says in str(err.value)
+    check_merged(replace(CFG, gitlab=replace(CFG.gitlab, owner_labels=(), **{
+        k: v for k, v in gitlab.items() if k == "labels_by_gap"})))  # type: ignore[arg-type]
+
+
+def test_scoped_labels_of_different_scopes_and_gaps_are_fine() -> None:
+    check_merged(replace(CFG, gitlab=replace(CFG.gitlab, issue_labels=(
+        "documentation", "type::maintenance"), labels_by_gap={
+        "missing": ("docs::new",), "incorrect": ("docs::fix",)})))
+
+
 # --- the plan and why ----------------------------------------------------------------------
 
 def test_the_plan_names_each_owner_label_with_its_page(store: StateStore) -> None:

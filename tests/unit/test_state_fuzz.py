@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from docsgap.cli import common
 from docsgap.errors import ExitCode, StateError
 from docsgap.state import StateStore
-from docsgap.state.store import corrupt_state
+from docsgap.state.usable import corrupt_state
 
 CASES = 60
 
