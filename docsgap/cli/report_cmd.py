@@ -39,6 +39,8 @@ class ReportFormat(StrEnum):
     JSON = "json"
     HTML = "html"
     SUMMARY = "summary"
+    MD = "md"
+    """markdown, as `-o report.md` names it (`--format md` was refused)."""
 
 
 class ReportOutputError(DocsgapError):
@@ -129,7 +131,7 @@ def report(
         "--state", help="SQLite state file [default: state_path from docsgap.toml].")] = None,
     fmt: Annotated[ReportFormat | None, typer.Option(
         "--format", "-f",
-        help="table | markdown | csv | json | html (one self-contained page) | summary "
+        help="table | markdown (md) | csv | json | html (one self-contained page) | summary "
         "(the Markdown body of the GitLab summary issue) [default: from --output's extension "
         "(.html, .md, .csv, .json), else table].")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
@@ -178,6 +180,8 @@ def report(
         rows, extras = for_group(rows, extras, group)
     now = datetime.now(UTC)
     chosen = ReportFormat.JSON if as_json else fmt or _by_suffix(output)
+    if chosen is ReportFormat.MD:
+        chosen = ReportFormat.MARKDOWN
     if since is not None and chosen is not ReportFormat.SUMMARY:  # it was silently ignored
         raise UsageError(f"--since goes with --format summary, not {chosen.value}: the other "
                          "formats list every link")

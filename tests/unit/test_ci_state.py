@@ -657,6 +657,12 @@ FULL_JOB = ["state pull", "docs sync", "run --apply", "followup --apply", "state
         ({"RUN_EXIT": "7"}, 7, FULL_JOB),
         ({"PUSH_EXIT": "6"}, 6, FULL_JOB),
         ({"RUN_EXIT": "7", "PUSH_EXIT": "6"}, 7, FULL_JOB),
+        # exit 6 only warns: a save refused for good (5) must still fail the job
+        ({"RUN_EXIT": "6", "PUSH_EXIT": "5"}, 5, FULL_JOB),
+        ({"RUN_EXIT": "6", "PUSH_EXIT": "9"}, 9, FULL_JOB),
+        ({"RUN_EXIT": "6"}, 6, FULL_JOB),
+        ({"RUN_EXIT": "6", "FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
+        ({"FOLLOWUP_EXIT": "6", "PUSH_EXIT": "5"}, 5, FULL_JOB),
         ({"FOLLOWUP_EXIT": "7"}, 7, FULL_JOB),
         ({"DOCS_EXIT": "6"}, 0, FULL_JOB),  # a stale docs index never stops the run
         ({"PULL_EXIT": "5"}, 5, ["state pull"]),

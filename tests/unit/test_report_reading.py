@@ -126,3 +126,18 @@ def test_report_run_outside_the_project_folder_says_where_to_run_it(
     monkeypatch.setenv("DOCSGAP_STATE", str(tmp_path / "named.db"))  # named: the old advice
     named = CliRunner().invoke(app, ["report"])
     assert "run `docsgap run` first" in named.output
+
+
+def test_format_md_is_markdown(tmp_path: Path) -> None:
+    """`-o report.md` picks Markdown, but `--format md` was refused (exit 2) with 'Value
+    error, 'md' is not one of ...'."""
+    from typer.testing import CliRunner
+
+    from docsgap.cli import app
+    from docsgap.state import StateStore
+
+    state = tmp_path / "state.db"
+    StateStore(state).close()
+    result = CliRunner().invoke(app, ["report", "--state", str(state), "--format", "md"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("## docsgap issue-link report")
