@@ -4,6 +4,7 @@ topic), can the bot user post."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,12 +35,15 @@ class DiscourseChecks:
     `tests/unit/test_doctor.py` pins that `_get` contract."""
 
     def __init__(
-        self, url: str, api_username: str | None, api_key: str | None, *, timeout: float = 30.0
+        self, url: str, api_username: str | None, api_key: str | None, *, timeout: float = 30.0,
+        on_request: Callable[[], None] | None = None,
     ) -> None:
         self.base_url = url.rstrip("/")
         username = api_username if api_key else None
         self._client = DiscourseClient(self.base_url, username, api_key, timeout=timeout)
         self._anonymous = DiscourseClient(self.base_url, None, None, timeout=timeout)
+        self._on_request = on_request
+        """Told of each request (a run counts the preflight's in its summary)."""
 
     def site(self) -> SiteInfo:
         """`/about.json`, asked anonymously so a bad key cannot hide a reachable site; sites
@@ -116,6 +120,8 @@ class DiscourseChecks:
 
     def _dict(self, what: str, call: Any, *args: Any) -> dict[str, Any]:
         """One GET through pydiscourse with the hook installed; errors as docsgap errors."""
+        if self._on_request is not None:
+            self._on_request()
         try:
             data = call(*args, override_request_kwargs=HOOKS)
         except Intercepted as stop:

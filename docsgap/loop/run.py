@@ -83,7 +83,7 @@ def run_once(cfg: Config, *, apply: bool, progress: Progress | None = None,
                     log.warning("summary issue not written: %s", summary_error)
         finally:
             built.store.close()
-    requests = tuple(sorted(built.budget.used.items()))
+    requests = tuple(sorted((built.budget.used + built.probed).items()))
     result = RunResult(result.plan, result.outcomes, result.threads_scanned, requests)
     remaining = {svc: built.budget.remaining(svc) for svc in ("forum", "gitlab")}
     stopped = pipe.stopped_early

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,14 @@ from docsgap.tracker.gitlab_checks import GitLabChecks
 from docsgap.tracker.interface import Tracker
 
 
-def forum_probe(cfg: Config) -> DiscourseChecks:
-    """The read-only forum probe (doctor, preflight) for `cfg`."""
+def forum_probe(cfg: Config, counted: Counter[str] | None = None) -> DiscourseChecks:
+    """The read-only forum probe (doctor, preflight) for `cfg`; its requests are counted in
+    `counted` (a run reports them, outside its request budget: a preflight must not leave
+    the writes it checks short of requests)."""
     f = cfg.forum
-    return DiscourseChecks(f.url, f.api_username, f.api_key, timeout=f.timeout)
+    count = (lambda: counted.update(("forum",))) if counted is not None else None
+    return DiscourseChecks(f.url, f.api_username, f.api_key, timeout=f.timeout,
+                           on_request=count)
 
 
 def tracker_probe(cfg: Config) -> GitLabChecks:
@@ -86,6 +91,8 @@ class Services:
     budget: Budget
     preflight: Preflight = field(default_factory=lambda: Preflight(forum_probe, tracker_probe))
     """Checks the credentials a plan's writes need before the first one."""
+    probed: Counter[str] = field(default_factory=Counter)
+    """Requests the preflight's forum probe made (outside `budget`), per service."""
 
 
 def build_services(config: Config) -> Services:
@@ -120,5 +127,6 @@ def build_services(config: Config) -> Services:
         raise
     # The preflight asks GitLab through the tracker's own client: one budget, and what it
     # learns of the token's user and the project is not asked again before the writes.
-    preflight = Preflight(forum_probe, lambda _cfg: tracker.checks())
-    return Services(forum, tracker, store, detector, budget, preflight)
+    probed: Counter[str] = Counter()
+    preflight = Preflight(lambda cfg: forum_probe(cfg, probed), lambda _cfg: tracker.checks())
+    return Services(forum, tracker, store, detector, budget, preflight, probed)

@@ -211,3 +211,14 @@ def test_mr_apply_asks_gitlab_for_the_user_and_the_project_once_each(
             if r["service"] == "gitlab" and r["method"] == "GET"]
     assert gets.count("/api/v4/user") == 1
     assert gets.count(f"/api/v4/projects/{SANDBOX_PROJECT.replace('/', '%2F')}") == 1
+
+
+def test_the_run_summary_counts_the_preflights_forum_requests(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """The forum preflight (about, session, the bot user: keyed requests that count against
+    the site's shared admin-API bucket) was missing from the summary's forum count."""
+    report = run_once(demo_config(sandbox, tmp_path), apply=True)
+    assert report.exit_code == 0
+    forum = [r for r in sandbox.requests_log() if r["service"] == "forum"]
+    assert any(r["path"].startswith("/session/current.json") for r in forum)
+    assert dict(report.result.requests)["forum"] == len(forum)
