@@ -8,17 +8,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from docsgap.detect.doclinks import tracker_links
-from docsgap.detect.features import context_features, post_vector, rule_names, veto_name
+from docsgap.detect.features import context_features, post_vector
+from docsgap.detect.hits import Hit, Searchers, evidence, near_ok, rule_features
 from docsgap.detect.model import Model, ModelInputs
 from docsgap.detect.posttext import Sentence, clean_post, sentences_of
-from docsgap.detect.ruleset import THREAD_SCOPES, Canceller, Rule, RuleSet
-from docsgap.detect.unit import DocsRefs, Search, Unit, searcher
+from docsgap.detect.ruleset import THREAD_SCOPES, Rule, RuleSet
+from docsgap.detect.unit import DocsRefs, Unit
 from docsgap.docpages.pages import map_url
 from docsgap.models import Detection, DocPage, Evidence, GapType, Post, Signal, Thread
 
 _BOT_NAMES = frozenset({"system", "discobot", "github", "gitlab-bot", "forum-bot"})
 _BOT_RE = re.compile(r"[-_.]bot$|^bot[-_.]")
-_EVIDENCE_CHARS = 320
 _OWN_MARK = "docsgap:key="
 """In every text docsgap writes (its replies never judge a thread)."""
 
@@ -37,39 +37,6 @@ class ThreadVerdict:
     cancelled: tuple[tuple[str, str], ...] = ()
     """(signal key, why): signals the thread cancelled (a retraction, the docs shown to cover
     it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    rule: Rule
-    sentence: int
-    start: int
-    end: int
-    weight: float
-    evidence: Evidence
-
-
-class _Searchers:
-    """Each rule's and canceller's `searcher`, made at its first use: making one parses its
-    regex again (and may compile a twin), which a thread whose sentences pass few gates needs
-    for a few rules only. Keyed by id(): they live as long as the ruleset (hashing them is
-    slow); another rule or canceller (`rule_fires` on a given rule) gets its plain search."""
-
-    __slots__ = ("_known", "_made", "_twins")
-
-    def __init__(self, items: Sequence[Rule | Canceller],
-                 twins: dict[tuple[str, int], re.Pattern[str] | None]) -> None:
-        self._known = {id(x): x for x in items}
-        self._made: dict[int, Search] = {}
-        self._twins = twins
-
-    def of(self, item: Rule | Canceller) -> Search:
-        found = self._made.get(id(item))
-        if found is None:
-            if self._known.get(id(item)) is not item:
-                return item.regex.search
-            found = self._made[id(item)] = searcher(item.regex, self._twins)
-        return found
 
 
 MODEL_RULE = "model"
@@ -98,7 +65,7 @@ class Detector:
         # Each rule's regex runs only on sentences holding the literals it cannot match without.
         self._refs = DocsRefs(ruleset.docs_ref, ruleset.twins)
         self._gates = ruleset.gate_index
-        self._search = _Searchers([*ruleset.rules, *ruleset.cancellers.values()],
+        self._search = Searchers([*ruleset.rules, *ruleset.cancellers.values()],
                                    ruleset.twins)
 
     # --- public API ---------------------------------------------------------------------------
@@ -155,7 +122,7 @@ class Detector:
             judged.append((post, self._unit(thread.title if opener else "",
                                              list(clean.sentences),
                                              "" if opener else self._context(thread.title))))
-        groups: dict[str, list[_Hit]] = {}
+        groups: dict[str, list[Hit]] = {}
         pages: dict[str, DocPage | None] = {}
         for post, unit in judged:
             for hit in self._post_hits(unit, post.number)[0]:
@@ -182,7 +149,7 @@ class Detector:
             ))
         return ThreadVerdict(tuple(signals), tuple(existing), tuple(skipped), tuple(cancelled))
 
-    def _judge_in_thread(self, thread: Thread, hits: list[_Hit], ignored: set[str]) -> str | None:
+    def _judge_in_thread(self, thread: Thread, hits: list[Hit], ignored: set[str]) -> str | None:
         """Judge a page's hits in their thread: the author's later retraction or a staff reply
         showing the docs already cover it vetoes them (returns why); a staff reply confirming
         the gap adds its `boost` as a hit of its own (appended to `hits`)."""
@@ -212,8 +179,8 @@ class Detector:
                     return f"{c.id} (post {post.number})"
                 i, m = found
                 rule = Rule(c.id, gap, re.compile(r"(?!)"), c.boost, c.description)
-                ev = _evidence(c.id, sentences[i], m.start(), m.end(), post.number)
-                hits.append(_Hit(rule, -1, m.start(), m.end(), c.boost, ev))
+                ev = evidence(c.id, sentences[i], m.start(), m.end(), post.number)
+                hits.append(Hit(rule, -1, m.start(), m.end(), c.boost, ev))
         return None
 
     def _page(self, url: str) -> DocPage:
@@ -225,7 +192,7 @@ class Detector:
         tries many models on it, exactly as `detect_text` would decide."""
         unit = self._unit(title, list(clean_post(text).sentences), context)
         hits, cancelled = self._hits(unit, None)
-        per = _rule_features(unit, hits, cancelled)
+        per = rule_features(unit, hits, cancelled)
         vetoes = tuple(
             next((c.id for c in self._globals if c.penalty is None and unit.cancels(
                 c, self._search.of(c), i, 0, len(norm))), None)
@@ -239,14 +206,14 @@ class Detector:
         return self.model_inputs(title, text, context).vector()
 
     def _model_view(
-        self, unit: Unit, hits: list[_Hit], cancelled: list[tuple[str, int]]
+        self, unit: Unit, hits: list[Hit], cancelled: list[tuple[str, int]]
     ) -> tuple[float, int, str | None] | None:
         """(probability, the sentence that carried it, the canceller vetoing that sentence);
         below the model's threshold the sentence is -1 and no veto is looked for."""
         model = self.model
         if model is None or not unit.norms:
             return None
-        per = _rule_features(unit, hits, cancelled) if hits or cancelled else None
+        per = rule_features(unit, hits, cancelled) if hits or cancelled else None
         p = model.probability(unit.norms, set().union(*per) if per else (), unit.context)
         if hits:  # the rules already name the sentence that matters most
             return p, max(hits, key=lambda h: h.weight).sentence, None
@@ -262,7 +229,7 @@ class Detector:
 
     def _post_hits(
         self, unit: Unit, post_number: int | None
-    ) -> tuple[list[_Hit], list[tuple[str, int]]]:
+    ) -> tuple[list[Hit], list[tuple[str, int]]]:
         """The rule hits of one post, joined by the model's verdict: a post the model scores at
         or above its threshold gets a `model` hit on the sentence that carried the score (typed
         like the rules' hits, else by the type scorer) unless a canceller vetoes that sentence;
@@ -279,14 +246,14 @@ class Detector:
                 cancelled.append((veto, i))
             return (hits if model.combine == "or" else []), cancelled
         gap = self._verdict(hits)[1] if hits else model.gap_type(
-            post_vector(unit.norms, set().union(*_rule_features(unit, hits, cancelled)),
+            post_vector(unit.norms, set().union(*rule_features(unit, hits, cancelled)),
                         chars=False))
         words = ", ".join(model.top_words(unit.norms[i])) or "-"
         s = unit.sentences[i]
-        ev = _evidence(MODEL_RULE, s, 0, len(s.text), post_number)
+        ev = evidence(MODEL_RULE, s, 0, len(s.text), post_number)
         ev = Evidence(MODEL_RULE, ev.text, f"p={p:.2f}: {words}", post_number)
         rule = self._model_rules[gap or GapType.MISSING]
-        return [*hits, _Hit(rule, i, 0, len(s.text), rule.weight, ev)], cancelled
+        return [*hits, Hit(rule, i, 0, len(s.text), rule.weight, ev)], cancelled
 
     def rule_fires(self, rule: Rule, text: str) -> bool:
         """Whether one rule (with its cancellers) fires on a text; runs rules' examples."""
@@ -310,16 +277,16 @@ class Detector:
 
     def _hits(
         self, unit: Unit, post_number: int | None, only: Sequence[Rule] | None = None
-    ) -> tuple[list[_Hit], list[tuple[str, int]]]:
+    ) -> tuple[list[Hit], list[tuple[str, int]]]:
         """Surviving hits, and (canceller id, sentence) for each vetoed one."""
-        hits: list[_Hit] = []
+        hits: list[Hit] = []
         cancelled: list[tuple[str, int]] = []
         search = self._search
         per_sentence = self._rules_each(unit, only)
         for i, (norm, rules) in enumerate(zip(unit.norms, per_sentence, strict=True)):
             for rule in rules:
                 m = search.of(rule)(norm)
-                if m is None or not _near_ok(rule, unit, i, m.start(), m.end()):
+                if m is None or not near_ok(rule, unit, i, m.start(), m.end()):
                     continue
                 weight = rule.weight
                 veto = None
@@ -332,8 +299,8 @@ class Detector:
                 if veto is not None:
                     cancelled.append((veto, i))
                 elif weight > 0:
-                    ev = _evidence(rule.id, unit.sentences[i], m.start(), m.end(), post_number)
-                    hits.append(_Hit(rule, i, m.start(), m.end(), weight, ev))
+                    ev = evidence(rule.id, unit.sentences[i], m.start(), m.end(), post_number)
+                    hits.append(Hit(rule, i, m.start(), m.end(), weight, ev))
         return hits, cancelled
 
     def _rules_each(self, unit: Unit, only: Sequence[Rule] | None) -> list[Sequence[Rule]]:
@@ -345,10 +312,10 @@ class Detector:
         return [[rules[n] for n in picked] for picked in self._gates.candidates_each(unit.norms)]
 
     def _verdict(
-        self, hits: Sequence[_Hit]
+        self, hits: Sequence[Hit]
     ) -> tuple[bool, GapType | None, float, tuple[str, ...]]:
         """Each rule counts once (its best hit); weights sum per gap type; the total decides."""
-        best: dict[str, _Hit] = {}
+        best: dict[str, Hit] = {}
         for hit in hits:
             if hit.rule.id not in best or hit.weight > best[hit.rule.id].weight:
                 best[hit.rule.id] = hit
@@ -360,43 +327,6 @@ class Detector:
         total = round(sum(scores.values()), 3)
         gap = min(scores, key=lambda t: (-scores[t], self._priority.get(t, 99)))
         return total >= self.ruleset.settings.threshold, gap, total, tuple(best)
-
-
-def _rule_features(
-    unit: Unit, hits: Sequence[_Hit], cancelled: Sequence[tuple[str, int]]
-) -> list[set[str]]:
-    """Per sentence, the rule features the learned scorer sees (hits and vetoes)."""
-    per: list[set[str]] = [set() for _ in unit.norms]
-    for hit in hits:
-        per[hit.sentence].update(rule_names(hit.rule.id, hit.rule.gap_type.value))
-    for canceller, i in cancelled:
-        per[i].add(veto_name(canceller))
-    return per
-
-
-def _near_ok(rule: Rule, unit: Unit, i: int, start: int, end: int) -> bool:
-    near = rule.near_docs
-    if near is None:
-        return True
-    if near == "sentence":
-        return unit.docs_in(i)
-    if near == "adjacent":
-        return unit.docs_in(i - 1) or unit.docs_in(i) or unit.docs_in(i + 1)
-    if near == "post":
-        return unit.any_docs()
-    return isinstance(near, int) and unit.docs_within(i, start, end, near)
-
-
-def _evidence(rule_id: str, s: Sentence, start: int, end: int, post: int | None) -> Evidence:
-    lo, hi = 0, len(s.text)
-    if hi > _EVIDENCE_CHARS:
-        # Long sentences (tables, run-ons) are cut to a window around the match, at spaces.
-        lo = max(0, s.text.rfind(" ", 0, max(0, start - _EVIDENCE_CHARS // 2)) + 1)
-        found = s.text.find(" ", end + _EVIDENCE_CHARS // 2)
-        hi = found if found != -1 else hi
-    text = s.render(lo, hi)
-    text = ("…" if lo else "") + text + ("…" if hi < len(s.text) else "")
-    return Evidence(rule_id, text.strip(), s.render(start, end), post)
 
 
 def _skip_reason(post: Post, ignored: set[str], ignore_staff: bool) -> str | None:
