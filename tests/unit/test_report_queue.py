@@ -42,11 +42,11 @@ def test_the_summary_issue_and_the_reports_leave_a_confidential_match_out(
             kind="issue", project="docs-group/docs", iid=iid, title=f"Issue {iid}",
             description="", state="opened", web_url=f"{ISSUES}/{iid}",
             confidential=confidential)])
-    for thread, iid in ((1, 12), (2, 123)):
+    for thread, iid, word in ((1, 12, "secretword"), (2, 123, "cachekey")):
         store.record_thread({"id": thread, "slug": "t", "title": f"Thread {thread}",
                              "url": f"https://forum.example.com/t/{thread}"})
         store.ledger_start(f"note:t{thread}", "link_existing", [thread],
-                           f"review: {ISSUES}/{iid} (81.0%); shared words: {'secretword' if iid == 12 else 'cachekey'}")
+                           f"review: {ISSUES}/{iid} (81.0%); shared words: {word}")
         store.ledger_finish(f"note:t{thread}", "pending_review")
     rows, extras = rows_from_state(store), extras_from_state(store)
     store.close()
