@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import typer
 
@@ -41,8 +42,8 @@ def fix(services: Services, cfg: Config, items: list[ReviewItem], *,
             if thread is not None and not pending:
                 lines = relink_thread(services, cfg, thread, target, note)
             else:
-                item = pending[0] if pending else review.find(items, key,
-                                                              services.store.verdicts())
+                item = _only(pending[0], thread) if pending and thread is not None \
+                    else review.find(items, key, services.store.verdicts())
                 lines = link_instead(services, cfg, item, target, note)
             for line in lines:
                 typer.echo(line)
@@ -56,6 +57,16 @@ def _thread(text: str, cfg: Config) -> int | None:
     if not re.fullmatch(r"#?\d+", text.strip()) and "/t/" not in text:
         return None
     return topic_id(text.strip().removeprefix("#"), cfg.forum.url)
+
+
+def _only(item: ReviewItem, thread: int) -> ReviewItem:
+    """`item` narrowed to the signals of `thread` (an issue or link planned for several threads
+    moves only the one named)."""
+    mine = tuple(s for s in item.signals if s.thread_id == thread)
+    if not mine or len(mine) == len(item.action.signal_keys):
+        return item
+    action = replace(item.action, signal_keys=tuple(s.key for s in mine), thread_ids=(thread,))
+    return replace(item, action=action, signals=mine)
 
 
 def relink_thread(services: Services, cfg: Config, thread: int, target_text: str,

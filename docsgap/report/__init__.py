@@ -11,14 +11,12 @@ from docsgap.report.csvfmt import render_csv
 from docsgap.report.html import render_html
 from docsgap.report.jsonfmt import render_json, report_data
 from docsgap.report.markdown import render_markdown
+from docsgap.report.queue import PendingAction, ReviewQueue, queue_from_state
 from docsgap.report.rows import (
-    PendingAction,
     ReportExtras,
     ReportRow,
-    ReviewQueue,
     SignalPoint,
     extras_from_state,
-    queue_from_state,
     rows_from_state,
     signals_from_state,
 )

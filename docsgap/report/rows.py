@@ -14,6 +14,7 @@ from typing import Any
 from docsgap.config import GitLabConfig
 from docsgap.models import GapType, ItemKind
 from docsgap.report.groups import label_group, owner_group, page_groups
+from docsgap.report.queue import ReviewQueue, queue_from_state
 from docsgap.state import StateStore, parse_iso
 
 DONE_STATES = frozenset({"closed", "merged"})
@@ -245,35 +246,6 @@ class SignalPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class PendingAction:
-    """A planned write waiting in the review queue (ledger status `pending_review`)."""
-
-    key: str
-    kind: str
-    reason: str
-    thread_ids: tuple[int, ...]
-    since: datetime | None
-    verdict: str | None = None
-    """A reviewer's verdict already recorded (the next `run --apply` acts on it)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ReviewQueue:
-    """The review queue and ledger totals."""
-
-    pending: tuple[PendingAction, ...] = ()
-    ledger_status: tuple[tuple[str, int], ...] = ()
-    """(status, count) over the whole ledger."""
-    verdicts: tuple[tuple[str, int], ...] = ()
-    """(verdict, count) over every recorded verdict."""
-
-    @property
-    def waiting(self) -> tuple[PendingAction, ...]:
-        """Pending actions nobody has decided on yet."""
-        return tuple(p for p in self.pending if p.verdict is None)
-
-
-@dataclass(frozen=True, slots=True)
 class ReportExtras:
     """What the state holds beyond the links; every format works without it."""
 
@@ -364,30 +336,6 @@ def signals_from_state(store: StateStore) -> list[SignalPoint]:
         )
         for key, tid, title, url, gap, page_url, page_path, first, created in store.db.execute(sql)
     ]
-
-
-def queue_from_state(store: StateStore) -> ReviewQueue:
-    """The review queue (ledger `pending_review` rows with their verdicts) and totals."""
-    verdicts = {str(r["key"]): str(r["verdict"]) for r in store.db["verdicts"].rows}
-    ledger = store.ledger()
-    pending = tuple(
-        PendingAction(
-            key=str(r["key"]),
-            kind=str(r.get("kind") or ""),
-            reason=str(r.get("reason") or ""),
-            thread_ids=tuple(int(t) for t in json.loads(r.get("thread_ids") or "[]")),
-            since=parse_iso(r.get("started_at")),
-            verdict=verdicts.get(str(r["key"])),
-        )
-        for r in ledger
-        if r.get("status") == "pending_review"
-    )
-    status = Counter(str(r.get("status") or "unknown") for r in ledger)
-    return ReviewQueue(
-        pending=pending,
-        ledger_status=tuple(sorted(status.items())),
-        verdicts=tuple(sorted(Counter(verdicts.values()).items())),
-    )
 
 
 def extras_from_state(store: StateStore) -> ReportExtras:

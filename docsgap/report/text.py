@@ -65,7 +65,7 @@ def _cells(rows: Sequence[ReportRow], short_refs: bool, groups: bool) -> list[li
             r.gap_type.value if r.gap_type else "-",
             clean(r.page_label) or "-",
             r.short_ref if short_refs else r.item_ref,
-            r.state_label if r.item_state else "?",
+            "won't do" if r.item_state == "closed" and r.declined else r.item_state or "?",
             "✓" if r.replied else r.reply_cell,
             *([clean(r.group or "-")] if groups else []),
         ]

@@ -17,8 +17,8 @@ from docsgap.dedupe.decision import decide
 from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ActionKind, Candidate
 from docsgap.state import StateStore
-from tests.fakes import FakeServices, shared_detector
-from tests.unit.test_review import by_kind, queue, run, world
+from tests.fakes import FakeServices, docs_thread, shared_detector
+from tests.unit.test_review import OUTDATED, by_kind, queue, run, world
 
 
 def test_a_confidential_candidate_in_the_review_band_is_said_to_be_one() -> None:
@@ -224,3 +224,24 @@ def test_a_thread_linked_to_the_wrong_issue_after_apply_is_moved_by_hand(cli) ->
     run(cfg, forum, tracker)
     assert [t for t, body in forum.replies if right.web_url in body] == [202]
     assert tracker.item_notes[("issue", right.iid)]
+
+
+def test_linking_one_thread_of_a_group_by_hand_moves_that_thread_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in [*ENV_VARS, "DOCSGAP_CONFIG", "CI_SERVER_URL"]:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(tmp_path)
+    cfg, forum, tracker = world(tmp_path)
+    forum.threads[204] = docs_thread(204, "The only keyword page is out of date", OUTDATED)
+    monkeypatch.setattr(review_cmd, "build_services", FakeServices(forum, tracker))
+    run(cfg, forum, tracker, apply=False)
+    [issue] = [i for i in queue(cfg, forum, tracker) if i.action.kind is ActionKind.OPEN_ISSUE]
+    assert issue.action.thread_ids == (201, 204)  # one gap, one issue for both threads
+    out = CliRunner().invoke(app, ["review", "--link", "#204", "#1",
+                                   "--state", str(cfg.state_path)])
+    assert out.exit_code == 0, out.output
+    items = queue(cfg, forum, tracker)
+    [left] = [i for i in items if i.action.kind is ActionKind.OPEN_ISSUE]
+    assert left.action.thread_ids == (201,)
+    assert [i.action.target_url for i in items if i.action.kind is ActionKind.REPLY
+            and i.action.thread_ids == (204,)] == ["https://gitlab.test/gitlab-org/gitlab/-/issues/1"]
