@@ -43,11 +43,15 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
         lines.append("Dry run: nothing was written. Add --apply to carry out the plan.")
     by_key = {o.action.key: o for o in result.outcomes}
     signals = {s.key: s for s in plan.signals}
+    # One column for the item URLs, however long this plan's status words are.
+    words = {a.key: _status_word(by_key[a.key]) if a.key in by_key else "not reached"
+             for a in plan.actions}
+    width = max([18, *map(len, words.values())])
     for action in plan.actions:
         o = by_key.get(action.key)
-        status = _status_word(o) if o else "not reached"
+        status = words[action.key]
         where = _where(action, o, by_key)
-        lines.append(f"- {_LABEL[action.kind.value]:<10} {status:<18} {where}")
+        lines.append(f"- {_LABEL[action.kind.value]:<10} {status:<{width}} {where}")
         if compact:
             first = signals.get(action.signal_keys[0]) if action.signal_keys else None
             if first is not None:

@@ -75,3 +75,18 @@ def test_the_plan_says_where_actions_waiting_for_a_person_are_decided(tmp_path: 
     text = planview.render_text(run(waiting, forum, tracker, apply=False), applied=False)
     n = text.count("would wait for review")
     assert n and f"{n} action(s) wait for a person: `docsgap review`" in text
+
+
+def test_the_item_column_lines_up_whatever_the_status_words(tmp_path: Path) -> None:
+    """'would wait for review' (21 characters) overflowed the 18-wide status column, so the
+    URLs of waiting actions sat three columns right of the others."""
+    cfg, forum, tracker = make(tmp_path)
+    mixed = replace(cfg, policy=PolicyConfig(open_issue="auto", reply="review"))
+    text = planview.render_text(run(mixed, forum, tracker, apply=False), applied=False)
+    heads = [line for line in text.splitlines() if line.startswith("- ")
+             and ("https://" in line or "(new issue)" in line)]
+    assert any("would do" in h for h in heads)
+    assert any("would wait for review" in h for h in heads)
+    starts = {h.index("https://") if "https://" in h else h.index("(new issue)")
+              for h in heads}
+    assert len(starts) == 1, heads
