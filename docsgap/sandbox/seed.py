@@ -173,6 +173,8 @@ def build_forum(data: JSON, places: dict[str, str], base_path: str = "/forum") -
         topic = state.topics[int(spec["id"])]
         topic["closed"] = bool(spec.get("closed"))
         topic["archived"] = bool(spec.get("archived"))
+        if spec.get("slow_mode_seconds"):  # `Topic#slow_mode_seconds` (0: off)
+            topic["slow_mode_seconds"] = int(spec["slow_mode_seconds"])
         for p_index, post_spec in enumerate(spec.get("posts") or []):
             _moderate(state, post_ids[(topic["id"], p_index)], post_spec)
     state.mentions_seen.clear()  # only what arrives through the API counts

@@ -206,17 +206,33 @@ def discourse_error(
     return json_response(status, body, content_type=DISCOURSE_JSON, headers=headers)
 
 
-def discourse_rate_limited(wait: int, code: str) -> Response:
-    """The app limiter's 429 (JSON with `extras.wait_seconds`, `Retry-After` header)."""
+def discourse_rate_limited(wait: int, code: str | None, text: str | None = None) -> Response:
+    """The app limiter's 429 (JSON with `extras.wait_seconds`, `Retry-After` header). `text`
+    is a limiter's own message (`rate_limiter.by_type`, with `{time_left}` as
+    `RateLimiter.time_left` words it); `code` None sends no `Discourse-Rate-Limit-Error-Code`."""
     unit = "second" if wait == 1 else "seconds"
-    return discourse_error(
-        429,
-        f"You\u2019ve performed this action too many times. Please wait {wait} {unit} "
-        "before trying again.",
-        "rate_limit",
-        extras={"wait_seconds": wait, "time_left": f"{wait} {unit}"},
-        headers={"Retry-After": str(wait), "Discourse-Rate-Limit-Error-Code": code},
-    )
+    left = f"{wait} {unit}"
+    message = (f"You\u2019ve performed this action too many times. Please wait {left} "
+               "before trying again.")
+    if text is not None:
+        left = time_left(wait)
+        message = text.format(time_left=left)
+    headers = {"Retry-After": str(wait)}
+    if code is not None:
+        headers["Discourse-Rate-Limit-Error-Code"] = code
+    return discourse_error(429, message, "rate_limit",
+                           extras={"wait_seconds": wait, "time_left": left}, headers=headers)
+
+
+def time_left(wait: int) -> str:
+    """`RateLimiter.time_left`: a few seconds, seconds, whole minutes or whole hours."""
+    if wait <= 3:
+        return "a few seconds"
+    for size, unit in ((3600, "hour"), (60, "minute"), (1, "second")):
+        if wait >= size or size == 1:
+            n = wait // size
+            return f"{n} {unit}" + ("" if n == 1 else "s")
+    raise AssertionError("unreachable")
 
 
 def gitlab_message(status: int, message: Any) -> Response:

@@ -1,24 +1,25 @@
 """`POST /posts.json` in the sandbox forum, in the order Discourse checks things: whisper
 permission (403), the 120 s payload memo (it keeps the whole answer: a post, an `enqueued`
 answer or a 422; a 429 is raised past it), blocked watched words (422), then either the
-approval queue (`queue`: the body's checks, the topic, `enqueued`) or the topic
-(`topic_not_found`, 422), the body (length, entropy, `unique_posts_mins`; 422) and the
-per-user create-post interval (429)."""
+approval queue (`queue`: the body's checks, the topic, `enqueued`) or slow mode and the
+topic (`topic_not_found`, 422), a new user's host spam, the body and `PostValidator`'s new-user
+counts (length, entropy, replies in the topic, mentions, links, `unique_posts_mins`; one 422
+listing them all), the per-user create-post interval and the first-day replies (429s;
+`newuser.py`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from docsgap.sandbox.discourse import queue
+from docsgap.sandbox.discourse import newuser, queue
+from docsgap.sandbox.discourse.newuser import post_errors
 from docsgap.sandbox.discourse.state import WHISPER, ForumState
 from docsgap.sandbox.wire import (
-    DISCOURSE_JSON,
     JSON,
     HttpError,
     Response,
     discourse_error,
     discourse_rate_limited,
-    json_response,
 )
 
 TOPIC_NOT_FOUND = ("Something went wrong. Perhaps this topic was closed or deleted while you "
@@ -79,13 +80,17 @@ def _perform(state: ForumState, user: JSON, form: JSON, raw: str, topic_id: int 
         return queue.enqueue(state, user, topic, raw, now, reply_to=reply_to, title=title,
                              category=category, reason=reason)
     if topic_id is None:
-        _check_body(state, user, raw, now)
+        newuser.host_spam(state, user, raw)
+        _check_body(state, user, raw, now, rules=True)
         _check_interval(state, user, now)
         topic = state.new_topic(user, title, category or 1, list(form.get("tags") or []), now)
     else:
+        newuser.slow_mode(state, user, state.topics.get(topic_id), now)
         topic = _reply_target(state, user, topic_id)
-        _check_body(state, user, raw, now)
+        newuser.host_spam(state, user, raw)
+        _check_body(state, user, raw, now, rules=True, topic=topic)
         _check_interval(state, user, now)
+        newuser.first_day(state, user, now)
     post = state.add_post(topic, user, raw, now, reply_to=reply_to,
                           post_type=WHISPER if whisper else 1)
     state.recent_bodies[(user["id"], raw)] = now
@@ -108,41 +113,48 @@ def _reply_target(state: ForumState, user: JSON, topic_id: int) -> JSON:
     return topic
 
 
-def _check_body(state: ForumState, user: JSON, raw: str, now: float) -> None:
-    stripped = raw.strip()
-    if not stripped:
-        raise HttpError(post_errors("Body can\u2019t be blank"))
-    settings = state.settings
-    if len(stripped) < settings.min_post_length:
-        raise HttpError(post_errors(
-            f"Body is too short (minimum is {settings.min_post_length} characters)"))
-    if len(stripped) > settings.max_post_length:
-        raise HttpError(post_errors(
-            f"Body is too long (maximum is {settings.max_post_length} characters)"))
-    if len(set(stripped)) < settings.body_min_entropy:  # `TextSentinel#entropy`
-        raise HttpError(post_errors(UNCLEAR))
-    window = settings.unique_posts_mins * 60
+def _check_body(state: ForumState, user: JSON, raw: str, now: float, *, rules: bool = False,
+                topic: JSON | None = None) -> None:
+    """`PostValidator`: the body's first fault, then with `rules` (the queue keeps only the
+    body's errors) the new-user counts for a post in `topic` (None: a new topic), then
+    `unique_posts_mins`; one 422 lists them all."""
+    errors = [_body_error(state, raw)]
+    if rules:
+        errors += newuser.rule_errors(state, user, topic, raw)
+    window = state.settings.unique_posts_mins * 60
     last = state.recent_bodies.get((user["id"], raw))
-    if window and last is not None and now - last < window and not state.is_staff(user):
-        raise HttpError(post_errors(TOO_SIMILAR))
+    if (raw.strip() and window and last is not None and now - last < window
+            and not state.is_staff(user)):
+        errors.append(TOO_SIMILAR)
+    found = [e for e in errors if e]
+    if found:
+        raise HttpError(post_errors(*found))
+
+
+def _body_error(state: ForumState, raw: str) -> str | None:
+    stripped = raw.strip()
+    settings = state.settings
+    if not stripped:
+        return "Body can\u2019t be blank"
+    if len(stripped) < settings.min_post_length:
+        return f"Body is too short (minimum is {settings.min_post_length} characters)"
+    if len(stripped) > settings.max_post_length:
+        return f"Body is too long (maximum is {settings.max_post_length} characters)"
+    if len(set(stripped)) < settings.body_min_entropy:  # `TextSentinel#entropy`
+        return UNCLEAR
+    return None
 
 
 def _check_interval(state: ForumState, user: JSON, now: float) -> None:
-    """The `create_post` limiter: one post per interval for non-staff users (longer at trust
-    level 0); staff are exempt."""
+    """The `create_post` limiter: one post per interval for non-staff users (longer for new
+    users: `User#new_user?`); staff are exempt."""
     settings = state.settings
-    interval = (settings.new_user_create_post_interval if user["trust_level"] == 0
+    interval = (settings.new_user_create_post_interval if newuser.new_user(state, user, now)
                 else settings.create_post_interval)
     last = state.last_post_at.get(user["id"])
     if interval and last is not None and not state.is_staff(user) and now - last < interval:
         wait = max(1, int(last + interval - now + 0.999))
         raise HttpError(discourse_rate_limited(wait, "create_post"))
-
-
-def post_errors(message: str) -> Response:
-    """Post-create failures: 422 with `errors` but no `error_type` (CONTRACTS.md §A6)."""
-    return json_response(422, {"action": "create_post", "errors": [message]},
-                         content_type=DISCOURSE_JSON)
 
 
 def invalid_parameters(name: str) -> HttpError:

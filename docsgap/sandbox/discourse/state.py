@@ -69,6 +69,18 @@ class ForumSettings:
     """Posts of users in none of these groups wait for approval (real default: everyone)."""
     watched_words: dict[str, list[str]] = field(default_factory=dict)
     """Action -> words: `block` (422) and `require_approval` (queued) are honoured."""
+    newuser_max_links: int = 2
+    """Links a trust level 0 post may hold (`PostValidator`, 422 over it)."""
+    newuser_max_mentions_per_post: int = 2
+    max_mentions_per_post: int = 10
+    """Mentions a post may hold below trust level 1 / from trust level 1 (staff: any)."""
+    newuser_max_replies_per_topic: int = 3
+    """Posts a trust level 0 user may make in someone else's topic until replied to."""
+    newuser_spam_host_threshold: int = 3
+    """Posts of a trust level 0 user that may link one host, this one included, less one."""
+    allowed_spam_host_domains: list[str] = field(default_factory=list)
+    max_replies_in_first_day: int = 10
+    """Replies a day for users on their first day (`first-day-replies-per-day`, 429)."""
 
     @classmethod
     def discourse(cls) -> ForumSettings:
@@ -106,6 +118,8 @@ class ForumState:
     """The approval queue: `ReviewableQueuedPost`s by id, with their `status`."""
     recent_bodies: dict[tuple[int, str], float] = field(default_factory=dict)
     last_post_at: dict[int, float] = field(default_factory=dict)
+    first_day_replies: dict[int, list[float]] = field(default_factory=dict)
+    """User id -> when the first-day replies limiter counted each reply (last day)."""
     anon_cache: AnonCache = field(default_factory=AnonCache)
     _admin_hits: deque[float] = field(default_factory=deque)
     # Indexes, so that serving and seeding cost per post, not per post times forum size.
