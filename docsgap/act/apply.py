@@ -83,11 +83,11 @@ class Applier:
     results: dict[str, str] = field(default_factory=dict)
     """Action key -> remote URL, for actions that depend on an earlier one."""
     statuses: dict[str, OutcomeStatus] = field(default_factory=dict)
+    """Action key -> this run's outcome status."""
     notes: dict[str, str] = field(default_factory=dict)
     """Action key -> what its write left out (owner labels the project lacks)."""
     fresh: dict[int, Thread] = field(default_factory=dict)
     """Threads read this run, for the checks before a write (dropped once docsgap posts)."""
-    """Action key -> this run's outcome status."""
     idle: dict[str, str] = field(default_factory=dict)
     """In a dry run, action key -> why it would not write (the actions waiting on it then
     would not either)."""
