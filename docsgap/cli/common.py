@@ -57,11 +57,21 @@ def add_groups(app: typer.Typer) -> Groups:
     return groups
 
 
+class _LevelFormatter(logging.Formatter):
+    """`warning`/`error` in lower case, as docsgap's own `error: ...` lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)  # the record is shared with other handlers: not changed
+        return record.levelname.lower() + text[len(record.levelname):]
+
+
 def setup_logging(verbose: int) -> None:
     """`-v` shows docsgap's info logs, `-vv` its debug logs; other libraries stay quiet."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # Plain runs word a warning as errors are worded (`warning: ...`); -v names the module.
+    handler.setFormatter(_LevelFormatter("%(levelname)s %(name)s: %(message)s") if verbose
+                         else _LevelFormatter("%(levelname)s: %(message)s"))
     logger = logging.getLogger("docsgap")
     logger.handlers[:] = [handler]
     logger.setLevel(level)

@@ -543,3 +543,25 @@ def test_eval_suggest_from_a_missing_checkout_names_the_folder(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "../no-such-checkout: no such folder (a checkout of gitlab-org/gitlab" in result.output
     assert str(tmp_path) in result.output
+
+
+@pytest.mark.parametrize(("verbose", "line"), [
+    (0, "warning: first scan: up to 10 requests\n"),
+    (1, "warning docsgap.loop.pipeline: first scan: up to 10 requests\n"),
+])
+def test_a_warning_is_worded_as_errors_are(
+    verbose: int, line: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Warnings read 'WARNING docsgap.loop.pipeline: ...' beside docsgap's own 'error: ...'
+    lines: a module path a user has no use for (the demo's first lines showed it). -v keeps
+    the module's name."""
+    import logging
+
+    from docsgap.cli.common import setup_logging
+
+    setup_logging(verbose)
+    try:
+        logging.getLogger("docsgap.loop.pipeline").warning("first scan: up to %d requests", 10)
+        assert capsys.readouterr().err == line
+    finally:
+        setup_logging(0)
