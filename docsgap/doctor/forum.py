@@ -126,4 +126,7 @@ def _bot_user(user: ForumUser | None, name: str, read_only: bool) -> tuple[Statu
                 "10 replies a day (stock settings)",
                 "raise its trust level to 1 (2 also lifts the first-day cap of 10 replies)")
     rank = "staff" if user.staff else f"trust level {user.trust_level}"
+    if not user.staff and (user.trust_level or 0) < 2 and user.post_count == 0:
+        rank += ("; it has never posted, so Discourse caps its replies at 10 in its first 24 "
+                 "hours of posting (later runs post the rest; trust level 2 lifts the cap)")
     return Status.OK, f"{user.username} exists and can post ({rank})", None

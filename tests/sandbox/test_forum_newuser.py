@@ -4,14 +4,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from docsgap.doctor.forum import _bot_user
+from docsgap.doctor.report import Status
 from docsgap.errors import RateLimitedError, WriteRejectedError
 from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
 from docsgap.sandbox.wire import iso, time_left
 from tests.sandbox.clock import Clock
@@ -243,3 +247,18 @@ def test_the_first_day_limit_fails_the_reply_and_holds_the_runs_later_replies(
     with pytest.raises(RateLimitedError, match="not asked again this run"):
         bot.reply(1003, TEXT + " Third.")
     assert not [r for r in forum.requests_log() if r.get("method") == "POST"]
+
+
+def test_doctor_reads_the_bots_post_count_and_names_the_first_day_cap(forum: Sandbox) -> None:
+    level(forum, 1)
+    probe = DiscourseChecks(forum.forum_url, BOT, SANDBOX_DISCOURSE_API_KEY, timeout=5)
+    fresh = probe.user(BOT)
+    assert fresh is not None and fresh.post_count == 0
+    status, detail, _ = _bot_user(fresh, BOT, read_only=False)
+    assert status is Status.OK and "caps its replies at 10 in its first 24 hours" in detail
+    adapter(forum).reply(1001, TEXT)
+    posted = probe.user(BOT)
+    assert posted is not None and posted.post_count == 1
+    assert "first 24 hours" not in _bot_user(posted, BOT, read_only=False)[1]
+    status, detail, hint = _bot_user(dataclasses.replace(posted, trust_level=0), BOT, False)
+    assert status is Status.WARN and "2 links" in detail and "trust level to 1" in (hint or "")
