@@ -120,7 +120,13 @@ def _bot_user(user: ForumUser | None, name: str, read_only: bool) -> tuple[Statu
     if not user.staff and (user.trust_level or 0) < 1:
         return (Status.WARN,
                 f"{user.username} exists but is trust level {user.trust_level or 0}, not staff: "
-                "new-user limits apply (a pause between posts, a few replies a day)",
-                "make the bot a moderator or raise its trust level")
+                "Discourse's new-user limits refuse its replies from the third on (a link to "
+                "a host linked in 2 earlier posts; each reply links gitlab.com and "
+                "docs.gitlab.com), and over 2 links or mentions a post, 3 replies a topic, "
+                "10 replies a day (stock settings)",
+                "raise its trust level to 1 (2 also lifts the first-day cap of 10 replies)")
     rank = "staff" if user.staff else f"trust level {user.trust_level}"
+    if not user.staff and (user.trust_level or 0) < 2 and user.post_count == 0:
+        rank += ("; it has never posted, so Discourse caps its replies at 10 in its first 24 "
+                 "hours of posting (later runs post the rest; trust level 2 lifts the cap)")
     return Status.OK, f"{user.username} exists and can post ({rank})", None

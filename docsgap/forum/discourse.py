@@ -27,6 +27,7 @@ from docsgap.forum.discourse_http import (
     LOGIN_HINT,
     Intercepted,
     LoginRequired,
+    error_text,
     limit_name,
     login_required,
     redirected,
@@ -42,6 +43,7 @@ from docsgap.forum.discourse_payload import (
     split_newer,
 )
 from docsgap.forum.discourse_pending import PendingPosts, same_reply
+from docsgap.forum.discourse_rules import advice, explain
 from docsgap.forum.discourse_topic import read_whole
 from docsgap.forum.interface import (
     NOT_LOOKED_AT,
@@ -118,6 +120,9 @@ class DiscourseForum:
         """Whether `/posts.json` pages by id windows (older Discourse); None: not known yet."""
         self._pending = (PendingPosts(self.base_url, username) if api_key and username
                          else None)
+        self._replies_held: tuple[float, str] | None = None
+        """(monotonic deadline, why) once Discourse rate limits a reply for longer than the run
+        may wait: the limit is the bot's, so the run's later replies are not sent."""
 
     @property
     def requests_made(self) -> int:
@@ -211,14 +216,25 @@ class DiscourseForum:
         """Post a reply; one held for a moderator (`enqueued`) returns `QueuedReply`, which
         only `queued_reply` finds again. A body Discourse refuses as just posted
         (`unique_posts_mins`) is found in the topic and returned; other 422s (a blocked
-        watched word, a length) raise `WriteRejectedError` with Discourse's message."""
+        watched word, a length, a new user's limits) raise `WriteRejectedError` with
+        Discourse's message, and for the new-user and slow-mode rules what to do about them
+        (`discourse_rules`). A reply rate limited for longer than the run may wait (the
+        first-day replies limit) raises `RateLimitedError` and holds the run's later replies
+        (not sent: they would meet the same limit)."""
         tid = int(topic_id)
+        if self._replies_held is not None and time.monotonic() < self._replies_held[0]:
+            raise RateLimitedError(f"{self._replies_held[1]} (not asked again this run)",
+                                   retry_after=self._replies_held[0] - time.monotonic())
         try:
             data = self._call("create_post", raw, topic_id=tid,
                               reply_to_post_number=reply_to_post_number, write=True)
         except WriteRejectedError as exc:
             if TOO_SIMILAR not in str(exc):
-                raise
+                said = advice(str(exc))
+                if said is None:
+                    raise
+                raise WriteRejectedError(explain(str(exc)), status=exc.status,
+                                         hint=said) from exc
             found = self._own_post(tid, raw)
             if found is None:
                 raise
@@ -316,12 +332,16 @@ class DiscourseForum:
                 if response.status_code != 429:
                     redirected(response)
                 wait = wait_hint(response)
-                if rate_limited >= self._max_retries:
-                    raise RateLimitedError(
-                        f"Discourse still rate limits after {rate_limited} retries",
-                        retry_after=wait,
-                    ) from None
-                self._allowance.take(wait)
+                try:
+                    if rate_limited >= self._max_retries:
+                        raise RateLimitedError(
+                            f"Discourse still rate limits after {rate_limited} retries",
+                            retry_after=wait)
+                    self._allowance.take(wait)
+                except RateLimitedError as limited:
+                    if write:
+                        raise self._hold_replies(response, wait, limited) from None
+                    raise limited from None
                 log.info("Discourse 429 (%s); waiting %.0fs", limit_name(response), wait)
                 self._sleep(wait)
                 rate_limited += 1
@@ -349,6 +369,16 @@ class DiscourseForum:
                     f"Discourse at {self.base_url} is unreachable: {type(exc).__name__}",
                     hint="check forum.url and the network; a rerun resumes from the cursor",
                 ) from exc
+
+    def _hold_replies(self, response: requests.Response, wait: float,
+                      limited: RateLimitedError) -> RateLimitedError:
+        """A reply's 429 the run will not wait out: Discourse's own words (and what they
+        mean for the bot), remembered so the run's later replies are not sent."""
+        said = error_text(response)
+        message = (explain(f"Discourse rate limits the bot's replies: {said}") if said
+                   else str(limited))
+        self._replies_held = (time.monotonic() + wait, message)
+        return RateLimitedError(message, retry_after=wait)
 
     def _may_retry(self, write: bool, transient: int) -> bool:
         """Reads retry transient failures with a short backoff; writes never do (a retried

@@ -164,6 +164,7 @@ def _user(data: Any) -> ForumUser:
         suspended=_until(data.get("suspended_till"), now),
         silenced=_until(data.get("silenced_till"), now),
         active=data.get("active", True) is not False,
+        post_count=data["post_count"] if type(data.get("post_count")) is int else None,
     )
 
 

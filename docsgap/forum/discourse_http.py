@@ -83,6 +83,16 @@ def wait_hint(response: requests.Response) -> float:
     return (DEFAULT_WAIT if hint is None else hint) + 1.0
 
 
+def error_text(response: requests.Response) -> str | None:
+    """The first of a Discourse error body's `errors`, if it has one."""
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    return first if isinstance(first, str) else None
+
+
 def limit_name(response: requests.Response) -> str:
     return response.headers.get("Discourse-Rate-Limit-Error-Code", "unknown limit")
 

@@ -116,6 +116,9 @@ class ForumUser:
     suspended: bool = False
     silenced: bool = False
     active: bool = True
+    post_count: int | None = None
+    """Posts made so far (None: not said). Below trust level 2 an account with none is on its
+    first day of posting: Discourse's `max_replies_in_first_day` (10) caps its replies."""
 
 
 class ForumProbe(Protocol):

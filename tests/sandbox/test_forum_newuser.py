@@ -4,12 +4,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
+from docsgap.doctor.forum import _bot_user
+from docsgap.doctor.report import Status
+from docsgap.errors import RateLimitedError, WriteRejectedError
+from docsgap.forum.discourse import DiscourseForum
+from docsgap.forum.discourse_checks import DiscourseChecks
 from docsgap.sandbox import SANDBOX_DISCOURSE_API_KEY, SANDBOX_DISCOURSE_API_USERNAME, Sandbox
 from docsgap.sandbox.wire import iso, time_left
 from tests.sandbox.clock import Clock
@@ -184,3 +190,75 @@ def test_new_users_wait_the_new_user_interval_on_their_first_day(forum: Sandbox,
                                              (3599, "59 minutes"), (7000, "1 hour")])
 def test_time_left_is_worded_as_the_rate_limiter_does(wait: int, words: str) -> None:
     assert time_left(wait) == words
+
+
+# --- docsgap's forum adapter against these rules ---------------------------------------------
+
+def adapter(sandbox: Sandbox, waits: list[float] | None = None) -> DiscourseForum:
+    return DiscourseForum(sandbox.forum_url, BOT, SANDBOX_DISCOURSE_API_KEY, timeout=5,
+                          sleep=(waits if waits is not None else []).append)
+
+
+def bot_posts(sandbox: Sandbox) -> int:
+    return sum(p["username"] == BOT for t in sandbox.state()["topics"] for p in t["posts"])
+
+
+def test_a_refused_reply_says_what_the_rule_is_and_what_to_do(forum: Sandbox) -> None:
+    level(forum, 0)
+    before = bot_posts(forum)
+    with pytest.raises(WriteRejectedError) as refused:
+        adapter(forum).reply(1001, links(3))
+    message = str(refused.value)
+    assert refused.value.status == 422
+    assert "Sorry, new users can only put 2 links in a post" in message
+    assert "trust level 0" in message and "2 links a post" in message
+    assert "raise the bot's trust level" in (refused.value.hint or "")
+    assert bot_posts(forum) == before
+
+
+def test_host_spam_and_slow_mode_refusals_are_explained(forum: Sandbox, clock: Clock) -> None:
+    level(forum, 0)
+    forum.forum_settings.newuser_spam_host_threshold = 1
+    with pytest.raises(WriteRejectedError, match="allowed_spam_host_domains"):
+        adapter(forum).reply(1001, links(1))
+    level(forum, 2)
+    forum.forum.topics[1002]["slow_mode_seconds"] = 600
+    adapter(forum).reply(1002, TEXT)
+    clock.now += 60
+    with pytest.raises(WriteRejectedError, match="slow mode .*a later run retries the reply"):
+        adapter(forum).reply(1002, TEXT + " Again.")
+
+
+def test_the_first_day_limit_fails_the_reply_and_holds_the_runs_later_replies(
+    forum: Sandbox
+) -> None:
+    level(forum, 0)
+    forum.forum_settings.max_replies_in_first_day = 1
+    waits: list[float] = []
+    bot = adapter(forum, waits)
+    bot.reply(1001, TEXT)
+    with pytest.raises(RateLimitedError) as limited:
+        bot.reply(1002, TEXT + " Second.")
+    assert "maximum number of replies a new user can create on their first day" in \
+        str(limited.value)
+    assert "max_replies_in_first_day" in str(limited.value) and waits == []
+    assert limited.value.retry_after is not None and limited.value.retry_after > 80000
+    forum.clear_requests()
+    with pytest.raises(RateLimitedError, match="not asked again this run"):
+        bot.reply(1003, TEXT + " Third.")
+    assert not [r for r in forum.requests_log() if r.get("method") == "POST"]
+
+
+def test_doctor_reads_the_bots_post_count_and_names_the_first_day_cap(forum: Sandbox) -> None:
+    level(forum, 1)
+    probe = DiscourseChecks(forum.forum_url, BOT, SANDBOX_DISCOURSE_API_KEY, timeout=5)
+    fresh = probe.user(BOT)
+    assert fresh is not None and fresh.post_count == 0
+    status, detail, _ = _bot_user(fresh, BOT, read_only=False)
+    assert status is Status.OK and "caps its replies at 10 in its first 24 hours" in detail
+    adapter(forum).reply(1001, TEXT)
+    posted = probe.user(BOT)
+    assert posted is not None and posted.post_count == 1
+    assert "first 24 hours" not in _bot_user(posted, BOT, read_only=False)[1]
+    status, detail, hint = _bot_user(dataclasses.replace(posted, trust_level=0), BOT, False)
+    assert status is Status.WARN and "2 links" in detail and "trust level to 1" in (hint or "")
