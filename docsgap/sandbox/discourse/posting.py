@@ -126,6 +126,8 @@ def _check_body(state: ForumState, user: JSON, raw: str, now: float, *, rules: b
     if (raw.strip() and window and last is not None and now - last < window
             and not state.is_staff(user)):
         errors.append(TOO_SIMILAR)
+    if rules:
+        errors.append(newuser.consecutive_error(state, user, topic))
     found = [e for e in errors if e]
     if found:
         raise HttpError(post_errors(*found))
