@@ -34,6 +34,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
      "the bot account is at trust level 0: Discourse allows it {n} replies in a topic it did "
      "not start until someone answers it there (newuser_max_replies_per_topic); " + RAISE
      + "; a later run retries the reply"),
+    (re.compile(r"No (more than (\d+) )?consecutive replies are allowed"),
+     "the bot's last posts in the topic are all its own (max_consecutive_replies, 3 by "
+     "default): a later run retries the reply once someone else has posted there"),
     (re.compile(r"This topic is in slow mode"),
      "the topic is in slow mode and the bot posted there less than its slow-mode interval "
      "ago: a later run retries the reply"),

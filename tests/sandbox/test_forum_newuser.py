@@ -119,10 +119,26 @@ def test_trust_level_0_gets_three_replies_in_a_topic_until_someone_answers(
     refused = post(forum, f"{TEXT} Reply number 3.")
     assert refused.status_code == 422
     assert refused.json()["errors"] == [
-        "We're sorry, but new users are temporarily limited to 3 replies in the same topic."]
+        "We're sorry, but new users are temporarily limited to 3 replies in the same topic.",
+        "No more than 3 consecutive replies are allowed. Please edit your previous reply, or "
+        "wait for someone to reply to you."]
     forum.add_post(1001, "@docsgap-bot thanks, that helps a lot here.", username="mkovacs")
     clock.now += 121
     assert post(forum, f"{TEXT} Reply number 3.").status_code == 200
+
+
+def test_a_fourth_post_in_a_row_is_refused_to_any_non_staff_user(forum: Sandbox,
+                                                                  clock: Clock) -> None:
+    for n in range(3):
+        clock.now += 600
+        assert post(forum, f"{TEXT} In a row, {n}.").status_code == 200
+    clock.now += 600
+    assert post(forum, f"{TEXT} In a row, 3.").json()["errors"] == [
+        "No more than 3 consecutive replies are allowed. Please edit your previous reply, or "
+        "wait for someone to reply to you."]
+    assert post(forum, f"{TEXT} From staff.", user="claire_mod").status_code == 200
+    clock.now += 600
+    assert post(forum, f"{TEXT} In a row, 3.").status_code == 200
 
 
 def test_a_host_linked_in_two_earlier_posts_is_host_spam_at_trust_level_0(

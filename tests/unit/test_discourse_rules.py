@@ -17,6 +17,8 @@ from docsgap.forum.discourse_rules import advice, explain
     ("We're sorry, but new users are temporarily limited to 3 replies in the same topic.",
      "newuser_max_replies_per_topic"),
     ("This topic is in slow mode.", "a later run retries the reply"),
+    ("No more than 3 consecutive replies are allowed. Please edit your previous reply, or wait "
+     "for someone to reply to you.", "max_consecutive_replies"),
     ("Sorry, you can't include links in your posts.", "post_links_allowed_groups"),
 ])
 def test_each_rule_is_named_with_what_to_do(text: str, says: str) -> None:

@@ -1,7 +1,8 @@
 """Discourse's posting rules for new users and for topics in slow mode, as `POST /posts.json`
 meets them: `PostCreator#valid?` (slow mode, then `Post#has_host_spam?`), `PostValidator`'s
-new-user counts (`max_posts_validator`, `max_mention_validator`, `newuser_links_validator`)
-and `Post#limit_posts_per_day` (the first-day replies limiter). Staff are exempt from all of
+new-user counts (`max_posts_validator`, `max_mention_validator`, `newuser_links_validator`),
+its `force_edit_last_validator` (consecutive replies, any non-staff user) and
+`Post#limit_posts_per_day` (the first-day replies limiter). Staff are exempt from all of
 them (`User#has_trust_level?` is true for staff at any level)."""
 
 from __future__ import annotations
@@ -131,6 +132,25 @@ def rule_errors(state: ForumState, user: JSON, topic: JSON | None, raw: str) -> 
                           "Sorry, new users can only put one link in a post." if limit == 1 else
                           f"Sorry, new users can only put {limit} links in a post.")
     return errors
+
+
+def consecutive_error(state: ForumState, user: JSON, topic: JSON | None) -> str | None:
+    """`PostValidator#force_edit_last_validator` (any non-staff user, last of the checks):
+    when the topic's last `max_consecutive_replies` visible posts are all the user's and the
+    user did not start the topic, the reply is refused (edit the last one instead)."""
+    limit = state.settings.max_consecutive_replies
+    if topic is None or not limit or state.is_staff(user) or topic["user_id"] == user["id"]:
+        return None
+    shown = [state.posts[i] for i in topic["post_ids"]
+             if state.posts[i]["deleted_at"] is None and not state.posts[i]["hidden"]]
+    last = sorted(shown, key=lambda p: p["post_number"])[-limit:]
+    if len(last) < limit or any(p["user_id"] != user["id"] for p in last):
+        return None
+    if limit == 1:
+        return ("No consecutive replies are allowed. Please edit your previous reply, or wait "
+                "for someone to reply to you.")
+    return (f"No more than {limit} consecutive replies are allowed. Please edit your previous "
+            "reply, or wait for someone to reply to you.")
 
 
 def _posted_too_much(state: ForumState, user: JSON, topic: JSON) -> bool:

@@ -28,6 +28,10 @@ TOPIC_NOT_FOUND = ("Something went wrong. Perhaps this topic was closed or delet
 TOO_SIMILAR = "Body is too similar to what you posted recently"
 """`just_posted_that` on `raw`: the same body from the same user within `unique_posts_mins`."""
 INVALID_WHISPER = "invalid_whisper_access"
+CREATE_POST = ("You\u2019re replying a bit too quickly. Please wait {time_left} before trying "
+               "again.")
+"""`rate_limiter.by_type.create_post`: the limiter's type names its text; it has no error
+code, so no `Discourse-Rate-Limit-Error-Code` header (`ApplicationController`)."""
 UNCLEAR = "Body seems unclear, is it a complete sentence?"
 """`is_invalid` on `raw`: a body with fewer than `body_min_entropy` distinct characters."""
 
@@ -126,6 +130,8 @@ def _check_body(state: ForumState, user: JSON, raw: str, now: float, *, rules: b
     if (raw.strip() and window and last is not None and now - last < window
             and not state.is_staff(user)):
         errors.append(TOO_SIMILAR)
+    if rules:
+        errors.append(newuser.consecutive_error(state, user, topic))
     found = [e for e in errors if e]
     if found:
         raise HttpError(post_errors(*found))
@@ -154,7 +160,7 @@ def _check_interval(state: ForumState, user: JSON, now: float) -> None:
     last = state.last_post_at.get(user["id"])
     if interval and last is not None and not state.is_staff(user) and now - last < interval:
         wait = max(1, int(last + interval - now + 0.999))
-        raise HttpError(discourse_rate_limited(wait, "create_post"))
+        raise HttpError(discourse_rate_limited(wait, None, CREATE_POST))
 
 
 def invalid_parameters(name: str) -> HttpError:

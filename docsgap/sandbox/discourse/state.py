@@ -79,6 +79,8 @@ class ForumSettings:
     newuser_spam_host_threshold: int = 3
     """Posts of a trust level 0 user that may link one host, this one included, less one."""
     allowed_spam_host_domains: list[str] = field(default_factory=list)
+    max_consecutive_replies: int = 3
+    """A non-staff user's posts in a row in someone else's topic (0: off)."""
     max_replies_in_first_day: int = 10
     """Replies a day for users on their first day (`first-day-replies-per-day`, 429)."""
 
