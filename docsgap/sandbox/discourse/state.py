@@ -69,6 +69,11 @@ class ForumSettings:
     """Posts of users in none of these groups wait for approval (real default: everyone)."""
     watched_words: dict[str, list[str]] = field(default_factory=dict)
     """Action -> words: `block` (422) and `require_approval` (queued) are honoured."""
+    # The new-user defaults below are stock Discourse's, read in `config/site_settings.yml`
+    # (posting: newuser_max_links 2, newuser_max_mentions_per_post 2, max_mentions_per_post 10,
+    # newuser_max_replies_per_topic 3, max_consecutive_replies 3; spam:
+    # newuser_spam_host_threshold 3; rate_limits: max_replies_in_first_day 10,
+    # rate_limit_new_user_create_post 30). A site may change any of them.
     newuser_max_links: int = 2
     """Links a trust level 0 post may hold (`PostValidator`, 422 over it)."""
     newuser_max_mentions_per_post: int = 2
