@@ -309,8 +309,10 @@ class DiscourseForum:
                 ) from closed
             except AuthError:
                 raise refused from None
-            log.warning("the Discourse API key may not read %s (a granular key?); reading "
-                        "it anonymously, as the public sees it", kind)
+            # Discourse answers a wrong key and a key without the scope with the same 403.
+            log.warning("Discourse refused the API key for %s: a granular key without that "
+                        "scope, or a wrong key or username (`docsgap doctor` tells which); "
+                        "reading it anonymously, as the public sees it", kind)
             self._read_anonymously.add(kind)
             return data
 

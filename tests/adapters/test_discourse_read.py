@@ -237,3 +237,22 @@ def test_without_a_key_a_topic_the_public_cannot_read_is_not_found(
     with pytest.raises(NotFoundError):
         DiscourseForum(FORUM).read_topic(5, public=True)
     assert len(rsps.calls) == 1
+
+
+def test_a_refused_key_on_the_stream_warns_that_it_may_be_wrong(
+    rsps: responses.RequestsMock, forum: DiscourseForum, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discourse answers a wrong key as it answers a granular key without `posts:list` (the
+    same 403), and the public stream then reads fine: a dry run with a mistyped key went on
+    anonymously, exit 0, with a warning that spoke of a granular key only."""
+    refused = {"errors": ["You are not permitted to view the requested resource. The API "
+                          "username or key is invalid."], "error_type": "invalid_access"}
+    rsps.get(POSTS, json=refused, status=403, content_type=DISCOURSE_JSON)
+    rsps.get(POSTS, json=page(1150, 5), content_type=DISCOURSE_JSON)
+
+    with caplog.at_level("WARNING", logger="docsgap"):
+        forum.latest_posts(None)
+
+    assert "Api-Key" not in rsps.calls[1].request.headers  # the public read
+    [warning] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert "or a wrong key or username (`docsgap doctor` tells which)" in warning
