@@ -171,6 +171,10 @@ def report(
             "run `docsgap run` first, or pass --state PATH (state_path in docsgap.toml)",
         )
     store = StateStore(path, read_only=True)
+    if store.upgraded:
+        typer.echo(f"note: {path} was written by an older docsgap: read through an upgraded "
+                   "copy, the file itself is unchanged (the next `docsgap run` upgrades it)",
+                   err=True)
     try:
         rows = rows_from_state(store)
         extras = extras_from_state(store)

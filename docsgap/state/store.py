@@ -8,7 +8,9 @@ marker remotely, so a lost database never causes a duplicate (see `act/apply.py`
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +29,8 @@ from docsgap.state.usable import CORRUPT_HINT, check_usable, refuse_newer
 
 class StateStore:
     """All reads and writes of the local state go through here. `read_only` opens the file
-    without writing anything (not even the journal mode), for `docsgap report`."""
+    without writing anything (not even the journal mode), for `docsgap report`; a state from
+    an older docsgap is then read through an upgraded copy (`upgraded`)."""
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path = str(path)
@@ -41,11 +44,7 @@ class StateStore:
                 self.db = Database(sqlite3.connect(uri, uri=True))
                 refuse_newer(self.db, self.path)
                 if migrations.pending(self.db):
-                    raise StateError(
-                        f"state {self.path} was written by an older docsgap and needs an "
-                        "upgrade before it can be read",
-                        hint="run any docsgap command that writes it once (e.g. `docsgap run`)",
-                    )
+                    self._read_upgraded()
                 return
             if not memory:
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +60,28 @@ class StateStore:
             # UnicodeDecodeError: a damaged page turned schema or migration text into bad UTF-8.
             if hasattr(self, "db"):
                 self.db.close()  # nothing was written: SQLite removes its empty -wal and -shm
+            if self._scratch is not None:
+                Path(self._scratch).unlink(missing_ok=True)
             raise StateError(f"cannot open state {self.path}: {exc}", hint=CORRUPT_HINT) from exc
+
+    upgraded = False
+    """Read only: the file is from an older docsgap and is read through an upgraded copy."""
+    _scratch: str | None = None
+
+    def _read_upgraded(self) -> None:
+        """A state an older docsgap wrote, read without writing it: copied (SQLite's backup
+        API) into a scratch file beside nothing of the user's, upgraded there, and read from
+        it; the scratch file goes on `close`. The docs team reading a report has no command
+        that writes the state, so refusing it left them nothing to run."""
+        fd, scratch = tempfile.mkstemp(prefix="docsgap-state-", suffix=".db")
+        os.close(fd)
+        self._scratch = scratch
+        copy = sqlite3.connect(scratch)
+        self.db.conn.backup(copy)
+        self.db.close()
+        self.db = Database(copy)
+        migrations.apply(self.db)
+        self.upgraded = True
 
     def close(self) -> None:
         """Close the connection (folding the WAL back into the file)."""
@@ -71,6 +91,9 @@ class StateStore:
             except sqlite3.Error:
                 pass
         self.db.close()
+        if self._scratch is not None:
+            Path(self._scratch).unlink(missing_ok=True)
+            self._scratch = None
 
     def verdicts(self) -> dict[str, str]:
         """Review verdicts: action or signal key -> accept | reject | skip."""

@@ -210,3 +210,48 @@ def test_a_full_disk_mid_command_is_exit_9_not_a_traceback(
     with pytest.raises(typer.Exit) as caught:
         report_on_a_full_disk()
     assert caught.value.exit_code == 9
+
+
+def test_a_state_from_an_older_docsgap_is_read_through_an_upgraded_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`report` (read only) refused such a state with 'run a command that writes it', which a
+    docs-team reader does not have: it is read through an upgraded copy, the file untouched
+    and the copy gone after."""
+    import hashlib
+    import tempfile
+
+    from sqlite_utils import Database
+    from typer.testing import CliRunner
+
+    from docsgap.cli import app
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    for m in list(migrations.pending(db)):
+        if m.name == "m010_item_confidential":
+            break
+        m.fn(db)
+        db.table("_sqlite_migrations").insert(
+            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db.table("threads").insert({"id": 7, "title": "Old thread", "url": "https://f/t/7"},
+                               alter=True)
+    db.table("links").insert({"thread_id": 7, "item_url": "https://g/-/issues/3",
+                              "source": "docsgap"}, alter=True)
+    db.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+
+    store = StateStore(path, read_only=True)
+    assert store.upgraded and store.links()[0]["item_url"] == "https://g/-/issues/3"
+    assert migrations.pending(store.db) == []
+    store.close()
+    assert list(scratch.iterdir()) == []
+    result = CliRunner().invoke(app, ["report", "--state", str(path), "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "https://g/-/issues/3" in result.output
+    assert "written by an older docsgap: read through an upgraded copy" in result.output
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db", "tmp"]
