@@ -169,7 +169,13 @@ def render_text(plan: Plan, outcomes: Sequence[Outcome], *, applied: bool) -> st
     """What `docsgap followup` did or would do, and why the other links got no follow-up.
     Links whose item is merely still open are counted, not listed (they are most of them)."""
     open_items = [s for s in plan.skips if " is still " in s.reason]
-    lines = [f"{len(plan.actions)} follow-up(s) due; {len(plan.skips)} link(s) not followed up."]
+    # Each count once: the open items are part of the links not followed up.
+    head = f"{len(plan.actions)} follow-up(s) due; {len(plan.skips)} link(s) not followed up"
+    if open_items and len(open_items) == len(plan.skips):
+        head += ": their issues and MRs are all still open"
+    elif open_items:
+        head += f", {len(open_items)} of them because their issue or MR is still open"
+    lines = [head + "."]
     if not applied:
         lines.append("Dry run: nothing was posted. Add --apply to post the follow-ups.")
     by_key = {o.action.key: o for o in outcomes}
@@ -186,6 +192,4 @@ def render_text(plan: Plan, outcomes: Sequence[Outcome], *, applied: bool) -> st
     if shown:
         lines.append("No follow-up:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in shown)
-    if open_items:
-        lines.append(f"{len(open_items)} linked item(s) are still open.")
     return "\n".join(lines)

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap import compose, review
-from docsgap.act.followup import FollowUps, followup_key
+from docsgap.act.followup import FollowUps, followup_key, render_text
 from docsgap.cli import app, followup_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
 from docsgap.loop.pipeline import Pipeline
@@ -315,3 +315,21 @@ def test_a_rescan_after_the_close_keeps_the_followup_owed(tmp_path: Path) -> Non
     plan, outcomes = followups(cfg, forum, tracker)
     assert [a.key for a in plan.actions] == [followup_key(201, ISSUE_2)]
     assert [o.status for o in outcomes] == ["applied"]
+
+
+def test_the_text_says_each_count_once(tmp_path: Path) -> None:
+    """All linked items open: the head line said '2 link(s) not followed up.' and a last line
+    '2 linked item(s) are still open.', the same links counted twice."""
+    cfg, forum, tracker = linked_world(tmp_path)
+    plan, outcomes = followups(cfg, forum, tracker, apply=False)
+    text = render_text(plan, outcomes, applied=False)
+    assert text.splitlines()[0] == ("0 follow-up(s) due; 2 link(s) not followed up: their "
+                                    "issues and MRs are all still open.")
+    assert text.count("2 ") == 1
+    set_item_state(tracker, ISSUE_1, "closed", labels=("won't do",))
+    plan, outcomes = followups(cfg, forum, tracker, apply=False)
+    text = render_text(plan, outcomes, applied=False)
+    assert text.splitlines()[0] == ("0 follow-up(s) due; 2 link(s) not followed up, 1 of them "
+                                    "because their issue or MR is still open.")
+    assert "won't do" in text
+    assert "still open" not in "\n".join(text.splitlines()[1:])
