@@ -121,6 +121,12 @@ class RateLimitedError(RemoteError):
         self.retry_after = retry_after
 
 
+class RepliesHeldError(RateLimitedError):
+    """The forum rate limits the bot's posts for longer than the run may wait (Discourse's
+    first-day replies cap): this post and the run's later ones are held, not sent; a later
+    run sends them. `retry_after`: seconds until the limit lifts, when the forum said."""
+
+
 class UnavailableError(RemoteError):
     """5xx, timeout or connection failure."""
 

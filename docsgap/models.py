@@ -326,8 +326,10 @@ class Plan:
 
 
 OutcomeStatus = Literal[
-    "applied", "already_done", "failed", "pending_review", "dry_run", "queued"]
-"""`queued`: a forum reply Discourse holds for a moderator's approval (not yet visible)."""
+    "applied", "already_done", "failed", "pending_review", "dry_run", "queued", "held"]
+"""`queued`: a forum reply Discourse holds for a moderator's approval (not yet visible).
+`held`: a forum post not sent this run, as the forum rate limits the bot's posts for longer
+than the run waits (`act/held.py`); a later run sends it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,18 @@ from dataclasses import dataclass, field
 
 from docsgap import compose
 from docsgap.act import replyqueue
+from docsgap.act.held import FORUM_WRITES, held_reason
 from docsgap.act.labels import issue_labels
 from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.docs import questions
-from docsgap.errors import NotFoundError, RateLimitedError, RemoteError, WriteRejectedError
+from docsgap.errors import (
+    NotFoundError,
+    RateLimitedError,
+    RemoteError,
+    RepliesHeldError,
+    WriteRejectedError,
+)
 from docsgap.forum.interface import Forum
 from docsgap.models import (
     Action,
@@ -94,6 +101,9 @@ class Applier:
     progress: Callable[[str, int, int], None] | None = None
     """Told ("apply", done, total) before each action of a writing run (each is a request or
     three, and a rate-limited site makes them slow)."""
+    held: str | None = None
+    """Why the forum holds the bot's posts for the rest of the run, once it does: the later
+    forum writes are then not sent (`act/held.py`)."""
 
     def apply(self, plan: Plan, *, write: bool) -> list[Outcome]:
         """Run every action; without `write` only report what would happen."""
@@ -143,6 +153,8 @@ class Applier:
                                         action.reason)
                 self.store.ledger_finish(action.key, "pending_review")
             return Outcome(action, "pending_review")
+        if self.held is not None and action.kind in FORUM_WRITES:
+            return Outcome(action, "held", error=self.held)
         try:
             url = self._write(action, retrying=bool(done and done["status"] == "started"))
         except _Skipped as skip:
@@ -157,6 +169,10 @@ class Applier:
         except replyqueue.Rejected as rejected:  # reported (exit 7) once, then never reposted
             replyqueue.record(self.store, action, "rejected", str(rejected))
             return Outcome(action, "failed", error=str(rejected))
+        except RepliesHeldError as exc:  # this post and the run's later ones wait for a later run
+            self.held = held_reason(exc)
+            self.store.ledger_finish(action.key, replyqueue.kept(done), error=f"rate limit: {exc}")
+            return Outcome(action, "held", error=self.held)
         except RateLimitedError as exc:
             self.store.ledger_finish(action.key, replyqueue.kept(done), error=f"rate limit: {exc}")
             return Outcome(action, "failed", error=f"rate limit: {exc}")

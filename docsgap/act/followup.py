@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from docsgap.act import held
 from docsgap.act.apply import Applier, parse_item_url
 from docsgap.config import Config
 from docsgap.errors import NotFoundError, PayloadError, UnavailableError
@@ -161,7 +162,7 @@ class FollowUps:
 _STATUS = {
     "applied": "posted", "already_done": "already posted", "failed": "FAILED",
     "pending_review": "queued for review (docsgap review)",
-    "queued": "awaiting forum moderator approval",
+    "queued": "awaiting forum moderator approval", "held": "held (rate limit)",
 }
 
 
@@ -188,6 +189,9 @@ def render_text(plan: Plan, outcomes: Sequence[Outcome], *, applied: bool) -> st
         lines.append(f"    why: {action.reason}")
         if o is not None and o.status == "failed" and o.error:
             lines.append(f"    error: {o.error}")
+    said = held.line(outcomes)
+    if said:
+        lines.append(said)
     shown = [s for s in plan.skips if s not in open_items]
     if shown:
         lines.append("No follow-up:")

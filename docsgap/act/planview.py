@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from typing import Any
 
+from docsgap.act import held
 from docsgap.dedupe.decision import candidate_json
 from docsgap.models import Action, MatchResult, Outcome, RunResult
 
@@ -26,6 +27,7 @@ def _status_word(o: Outcome) -> str:
         "failed": "FAILED",
         "pending_review": "queued for review",
         "queued": "awaiting forum moderator",
+        "held": "held (rate limit)",
         "dry_run": "would do" if not o.error else o.error,
     }[o.status]
 
@@ -80,6 +82,9 @@ def render_text(result: RunResult, *, applied: bool, compact: bool = False) -> s
             lines.append(f"    error: {o.error}")
         elif o and o.status == "queued" and o.error:
             lines.append(f"    {o.error}")
+    said = held.line(result.outcomes)
+    if said:
+        lines.append(said)
     if plan.skips and not compact:
         lines.append("Skipped:")
         lines.extend(f"- {s.subject}: {s.reason}" for s in plan.skips)

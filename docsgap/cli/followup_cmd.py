@@ -45,7 +45,7 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
         one per thread). An issue closed with a won't-do label (gitlab.wontdo_labels) or an MR
         closed unmerged gets none. Policy `followup`: off, review (queued for `docsgap review`)
         or auto. Safe to rerun: the ledger and a hidden marker prevent a second post. Exit 7 if
-        a post failed (a rerun resumes)."""
+        a post failed, 6 if the forum's rate limit held posts (a rerun resumes)."""
         cfg = load(config, state, forum_url=forum_url, gitlab_url=gitlab_url, project=project)
         if not cfg.state_path.exists():
             # Nothing was ever linked with this state (or the wrong folder): create none.
@@ -78,3 +78,5 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
             typer.echo(followup.render_text(plan, outcomes, applied=apply))
         if result.failed:
             raise typer.Exit(int(ExitCode.PARTIAL))
+        if any(o.status == "held" for o in outcomes):  # a forum rate limit: a rerun posts them
+            raise typer.Exit(int(ExitCode.UPSTREAM))

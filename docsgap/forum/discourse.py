@@ -18,6 +18,7 @@ from docsgap.errors import (
     NotFoundError,
     PayloadError,
     RateLimitedError,
+    RepliesHeldError,
     UnavailableError,
     WriteRejectedError,
 )
@@ -223,7 +224,7 @@ class DiscourseForum:
         (not sent: they would meet the same limit)."""
         tid = int(topic_id)
         if self._replies_held is not None and time.monotonic() < self._replies_held[0]:
-            raise RateLimitedError(f"{self._replies_held[1]} (not asked again this run)",
+            raise RepliesHeldError(f"{self._replies_held[1]} (not asked again this run)",
                                    retry_after=self._replies_held[0] - time.monotonic())
         try:
             data = self._call("create_post", raw, topic_id=tid,
@@ -380,7 +381,7 @@ class DiscourseForum:
         message = (explain(f"Discourse rate limits the bot's replies: {said}") if said
                    else str(limited))
         self._replies_held = (time.monotonic() + wait, message)
-        return RateLimitedError(message, retry_after=wait)
+        return RepliesHeldError(message, retry_after=wait)
 
     def _may_retry(self, write: bool, transient: int) -> bool:
         """Reads retry transient failures with a short backoff; writes never do (a retried

@@ -82,7 +82,8 @@ class Forum(Protocol):
         `unique_posts_mins` refusal) returns that post; one Discourse holds for a moderator
         returns `QueuedReply`; a refused write (closed, deleted or unknown topic, a blocked
         watched word, too short or too long: a 422) raises `WriteRejectedError`; a key that
-        may not post raises `AuthError`."""
+        may not post raises `AuthError`; a rate limit the run will not wait out raises
+        `RepliesHeldError` (the run's later posts are then held, `act/held.py`)."""
         ...
 
     def queued_reply(self, topic_id: int, raw: str) -> QueuedReply | None:

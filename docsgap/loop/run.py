@@ -21,11 +21,12 @@ log = logging.getLogger(__name__)
 
 def exit_code_for(result: RunResult, stopped_early: str | None) -> ExitCode:
     """A failed action -> PARTIAL (7); a run cut short by the rate budget or a rate limit, in
-    the scan or in the writes -> UPSTREAM (6). Either way the next run resumes."""
+    the scan or in the writes (forum posts held too) -> UPSTREAM (6). Either way the next
+    run resumes."""
     failures = [o for o in result.outcomes if o.status == "failed"]
     if any(not _rate_limited(o.error) for o in failures):
         return ExitCode.PARTIAL
-    if stopped_early or failures:
+    if stopped_early or failures or any(o.status == "held" for o in result.outcomes):
         return ExitCode.UPSTREAM
     return ExitCode.OK
 

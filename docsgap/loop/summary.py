@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from docsgap.act import held
 from docsgap.models import RunResult
 
 
@@ -39,6 +40,7 @@ def summarize(
              "target": o.action.target_url or written.get(o.action.depends_on or "")}
             for o in result.outcomes if o.status == "failed"
         ],
+        "held": held.line(result.outcomes),
         "requests": dict(result.requests),
         "budget_remaining": dict(remaining),
         "stopped_early": stopped_early,
@@ -94,6 +96,8 @@ def render_text(summary: Mapping[str, Any]) -> str:
     lines.extend(f"  FAILED {f['kind']} {f['key']}"
                  + (f" (for {f['target']})" if f.get("target") else "") + f": {f['error']}"
                  for f in summary["failures"])
+    if summary.get("held"):
+        lines.append(f"  HELD {summary['held']}")
     requests = ", ".join(f"{svc} {n}" for svc, n in sorted(summary["requests"].items())) or "none"
     left = ", ".join(f"{svc} {'unlimited' if n is None else n}"
                      for svc, n in sorted(summary["budget_remaining"].items()))

@@ -14,6 +14,7 @@ from docsgap import compose, review
 from docsgap.act.followup import FollowUps, followup_key, render_text
 from docsgap.cli import app, followup_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
+from docsgap.errors import RepliesHeldError
 from docsgap.loop.pipeline import Pipeline
 from docsgap.models import ActionKind, Outcome, Plan
 from docsgap.state import StateStore
@@ -333,3 +334,32 @@ def test_the_text_says_each_count_once(tmp_path: Path) -> None:
                                     "because their issue or MR is still open.")
     assert "won't do" in text
     assert "still open" not in "\n".join(text.splitlines()[1:])
+
+
+def test_cli_posts_held_by_a_forum_rate_limit_are_said_once_and_exit_6(cli) -> None:
+    """The first follow-up meets a rate limit the run will not wait out: the second is held
+    without a request, the text says so once with when the limit lifts, exit 6 (not 7), and a
+    rerun posts both."""
+    forum, tracker, invoke = cli
+    set_item_state(tracker, ISSUE_1, "closed")
+    set_item_state(tracker, ISSUE_2, "closed")
+    calls: list[int] = []
+    real = forum.reply
+
+    def capped(topic_id: int, raw: str, **kw: object) -> object:
+        calls.append(topic_id)
+        raise RepliesHeldError("Discourse rate limits the bot's replies: wait 23 hours",
+                               retry_after=23 * 3600)
+
+    forum.reply = capped  # type: ignore[method-assign]
+    out = invoke("--apply")
+    assert out.exit_code == 6, out.output
+    assert len(calls) == 1
+    assert out.output.count("FOLLOW-UP held (rate limit)") == 2
+    assert out.output.count("wait 23 hours") == 1
+    assert "2 forum post(s) held, not sent this run" in out.output
+    assert "the limit lifts in about 23 h" in out.output
+    assert "FAILED" not in out.output
+    forum.reply = real  # type: ignore[method-assign]
+    assert invoke("--apply").exit_code == 0
+    assert len(posted(forum)) == 2
