@@ -340,19 +340,11 @@ def test_pages_indexed_before_owners_were_kept_say_so_until_a_sync(store: StateS
 
 
 def test_upgrading_a_synced_state_makes_the_next_sync_read_every_page(tmp_path: Path) -> None:
-    from sqlite_utils import Database
-
     from docsgap.docs.sync import ArchiveSource, CommitRef, sync_archive
-    from docsgap.state.schema import migrations
+    from tests.oldstate import state_before
 
     path = tmp_path / "old.db"
-    db = Database(path)
-    for m in list(migrations.pending(db)):
-        if m.name == "m011_docs_page_owners":
-            break
-        m.fn(db)
-        db.table("_sqlite_migrations").insert(
-            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db = state_before(path, "m011_docs_page_owners")
     db.table("docs_sources").insert({"project": "gitlab-org/gitlab", "dir": "doc",
                                      "ref": "master", "commit_id": "c1", "origin": "archive",
                                      "pages": 1})

@@ -12,6 +12,7 @@ from docsgap.errors import StateError
 from docsgap.models import DocPage, Evidence, GapType, Signal, TrackerItem
 from docsgap.state import StateStore
 from docsgap.state.schema import migrations
+from tests.oldstate import state_before
 
 
 def test_migrations_are_recorded_and_idempotent(tmp_path: Path) -> None:
@@ -89,16 +90,7 @@ def test_upgrade_to_confidential_items_lists_issues_again(tmp_path: Path) -> Non
     """A state from before cached issues without knowing which are confidential: the issues'
     sync starts over; merge requests keep their place (also from the old shared cursor)."""
     path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    conn.close()
-    from sqlite_utils import Database
-    db = Database(path)
-    for m in list(migrations.pending(db)):
-        if m.name == "m010_item_confidential":
-            break
-        m.fn(db)
-        db.table("_sqlite_migrations").insert(
-            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db = state_before(path, "m010_item_confidential")
     db.table("cursors").insert_all([
         {"name": "tracker.issues_updated_after", "value": "2026-12-01T00:00:00Z",
          "updated_at": "x"},
@@ -221,19 +213,12 @@ def test_a_state_from_an_older_docsgap_is_read_through_an_upgraded_copy(
     import hashlib
     import tempfile
 
-    from sqlite_utils import Database
     from typer.testing import CliRunner
 
     from docsgap.cli import app
 
     path = tmp_path / "old.db"
-    db = Database(path)
-    for m in list(migrations.pending(db)):
-        if m.name == "m010_item_confidential":
-            break
-        m.fn(db)
-        db.table("_sqlite_migrations").insert(
-            {"migration_set": "docsgap", "name": m.name, "applied_at": "2026-12-01"})
+    db = state_before(path, "m010_item_confidential")
     db.table("threads").insert({"id": 7, "title": "Old thread", "url": "https://f/t/7"},
                                alter=True)
     db.table("links").insert({"thread_id": 7, "item_url": "https://g/-/issues/3",
