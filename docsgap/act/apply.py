@@ -12,6 +12,7 @@ from docsgap import compose
 from docsgap.act import replyqueue
 from docsgap.act.held import FORUM_WRITES, held_reason
 from docsgap.act.labels import issue_labels
+from docsgap.act.ownreply import reply_gone
 from docsgap.act.plan import mode_of
 from docsgap.config import Config
 from docsgap.docs import questions
@@ -302,6 +303,10 @@ class Applier:
         assert action.target_url
         target = action.target_url
         thread_id = self._thread_checked(action, target, field="followup_url", linked_ok=True)
+        gone = reply_gone(self._thread(thread_id), (self.store.link(thread_id, target) or {})
+                          .get("reply_url"))
+        if gone:  # kept in the ledger: `FollowUps.plan` skips it from then on
+            raise _Skipped(gone)
         kind, _ = parse_item_url(target)
         signal = next((s for s in self.signals.values() if s.thread_id == thread_id), None)
         body = self._edited(action) or compose.followup_text(

@@ -15,6 +15,7 @@ from typing import Any
 
 from docsgap.act import held
 from docsgap.act.apply import Applier, parse_item_url
+from docsgap.act.ownreply import GONE
 from docsgap.config import Config
 from docsgap.errors import NotFoundError, PayloadError, UnavailableError
 from docsgap.forum.interface import Forum
@@ -87,6 +88,10 @@ class FollowUps:
                 continue
             if verdicts.get(key) == "reject":
                 skips.append(Skip(key, "rejected by a reviewer"))
+                continue
+            gone = str((self.store.ledger_entry(key) or {}).get("error") or "")
+            if gone.startswith(GONE):  # found by an earlier --apply: not read again
+                skips.append(Skip(key, gone))
                 continue
             if url not in fresh:
                 fresh[url] = self._refresh(url) if refresh else (
@@ -183,7 +188,8 @@ def render_text(plan: Plan, outcomes: Sequence[Outcome], *, applied: bool) -> st
     for action in plan.actions:
         o = by_key.get(action.key)
         status = "not reached" if o is None else (
-            _STATUS.get(o.status) or o.error or "would post")
+            f"not posted, {o.error}" if o.status == "already_done" and not o.remote_url
+            and o.error else _STATUS.get(o.status) or o.error or "would post")
         where = (o.remote_url if o and o.remote_url else None) or f"thread #{action.thread_ids[0]}"
         lines.append(f"- FOLLOW-UP {status}: {where} -> {action.target_url}")
         lines.append(f"    why: {action.reason}")

@@ -172,7 +172,8 @@ def add_mr_link(cfg: Config, tracker: FakeTracker, state: str) -> str:
 
     def link(store: StateStore) -> None:
         store.record_link(201, mr.web_url, source="docsgap")
-        store.set_link_field(201, mr.web_url, reply_url="https://forum.test/t/t-201/201/3")
+        # Post #2 is docsgap's reply there (a reply that is not in the thread was deleted).
+        store.set_link_field(201, mr.web_url, reply_url="https://forum.test/t/t-201/201/2")
 
     with_store(cfg, link)
     return mr.web_url
