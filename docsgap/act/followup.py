@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from docsgap.act import held
-from docsgap.act.apply import Applier, parse_item_url
+from docsgap.act.apply import Applier
+from docsgap.act.items import parse_item_url
 from docsgap.act.ownreply import GONE
 from docsgap.config import Config
 from docsgap.errors import NotFoundError, PayloadError, UnavailableError

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from docsgap.act.apply import parse_item_url
+from docsgap.act.items import parse_item_url
 from docsgap.config import Config
 from docsgap.docs import spikes
 from docsgap.errors import NotFoundError

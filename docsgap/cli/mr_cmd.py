@@ -15,7 +15,7 @@ import typer
 
 from docsgap import review
 from docsgap.act import mr
-from docsgap.act.apply import parse_item_url
+from docsgap.act.items import parse_item_url
 from docsgap.act.mr import DraftMr, MrRefused, MrTarget
 from docsgap.cli import common
 from docsgap.cli.run_cmd import (

@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from docsgap import compose
-from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.act.followup import FollowUps
+from docsgap.act.items import NEW_ISSUE_PLACEHOLDER, parse_item_url
 from docsgap.act.labels import planned_labels
 from docsgap.act.plan import mode_of
 from docsgap.config import Config

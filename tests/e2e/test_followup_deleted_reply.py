@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docsgap.act.apply import parse_item_url
 from docsgap.act.followup import FollowUps, followup_key
+from docsgap.act.items import parse_item_url
 from docsgap.compose import find_markers
 from docsgap.demo import demo_config
 from docsgap.loop.run import run_once

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from docsgap import compose
-from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER
+from docsgap.act.items import NEW_ISSUE_PLACEHOLDER
 from docsgap.errors import RulesError
 from docsgap.models import DocPage, Evidence, GapType, Signal
 from docsgap.paths import templates_dir

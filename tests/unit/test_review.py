@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from docsgap import compose, review
-from docsgap.act.apply import NEW_ISSUE_PLACEHOLDER
+from docsgap.act.items import NEW_ISSUE_PLACEHOLDER
 from docsgap.cli import app, review_cmd
 from docsgap.config import ENV_VARS, Config, PolicyConfig
 from docsgap.loop.pipeline import Pipeline
