@@ -89,6 +89,9 @@ class ReportRow:
     reply_state: str | None = None
     """`queued` (docsgap's reply waits for a forum moderator) or `rejected` (a moderator
     refused it) while there is no reply in the thread; else None."""
+    followup_skipped: str | None = None
+    """Why `docsgap followup` decided this link gets no follow-up (docsgap's reply in the
+    thread was deleted or hidden); None otherwise."""
     item_confidential: bool = False
     """A confidential issue: its title and the match's `why` are left out (None), since the
     report is published (Pages, wiki, a public job's artifacts) to readers who may not see it."""
@@ -168,7 +171,7 @@ class ReportRow:
         fixed = self.item_state == "merged" or (
             self.item_kind == "issue" and self.item_state == "closed" and not self.declined
         )
-        return fixed and self.replied and not self.followup_url
+        return fixed and self.replied and not self.followup_url and not self.followup_skipped
 
     @property
     def reported_at(self) -> datetime | None:
@@ -291,6 +294,7 @@ def row_from_dict(r: dict[str, Any]) -> ReportRow:
         why=None if confidential else r.get("why") or None,
         cached_project=r.get("item_project") or None,
         reply_state=r.get("reply_state") or None,
+        followup_skipped=r.get("followup_skipped") or None,
         item_confidential=confidential,
     )
 

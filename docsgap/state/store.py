@@ -275,7 +275,8 @@ class StateStore:
         """One row per thread <-> issue/MR link, joined with thread, signal and item state,
         and `why`: the reason of the write that made the link (the match and the policy);
         `reply_state` is `queued` or `rejected` while docsgap's reply in the thread waits for,
-        or was refused by, a forum moderator."""
+        or was refused by, a forum moderator; `followup_skipped` why `followup` decided the link
+        gets none (docsgap's reply was deleted)."""
         sql = """
             select l.thread_id, t.title as thread_title, t.url as thread_url,
                    coalesce(l.gap_type, s.gap_type) as gap_type,
@@ -296,7 +297,10 @@ class StateStore:
                     where g.kind = 'reply' and g.status in ('queued', 'rejected')
                       and exists (select 1 from json_each(g.thread_ids)
                                   where value = l.thread_id)
-                    order by g.finished_at desc limit 1) as reply_state
+                    order by g.finished_at desc limit 1) as reply_state,
+                   (select g.error from ledger g
+                    where g.key = 'followup:t' || l.thread_id || ':' || l.item_url
+                      and g.status = 'done' and g.remote_url is null) as followup_skipped
             from links l
             left join threads t on t.id = l.thread_id
             left join signals s on s.key = l.signal_key

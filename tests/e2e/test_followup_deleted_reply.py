@@ -75,3 +75,13 @@ def test_a_deleted_reply_gets_no_followup_and_is_not_tried_again(
     assert not [r for r in sandbox.requests_log()
                 if r["service"] == "forum" and f"/t/{tid}" in r["path"]]
     assert followup_markers(sandbox, tid) == []
+
+    # The report does not count it as awaiting a follow-up any more (it did: the link has a
+    # reply and a fixed issue, and no follow-up URL).
+    from docsgap.report import rows_from_state
+
+    store = StateStore(cfg.state_path, read_only=True)
+    rows = {(r.thread_id, r.item_url): r for r in rows_from_state(store)}
+    store.close()
+    row = rows[(tid, str(gone["item_url"]))]
+    assert row.replied and row.followup_skipped == REASON and not row.awaiting_followup
