@@ -218,6 +218,9 @@ class MergeRequestDraft:
     source_project: str | None = None
     """A fork (its path) to commit in and open the MR from, when the token may not push to
     the project itself; `None`: a branch of the project."""
+    owner_labels: tuple[IssueLabel, ...] = ()
+    """The file's owners as labels (`gitlab.owner_labels`, from its front matter), each with
+    why; added on --apply only when the project or its groups have them."""
 
 
 # --- dedup ----------------------------------------------------------------------------------

@@ -42,6 +42,16 @@ def issue_labels(action: Action, gap: GapType, config: Config, tracker: Tracker,
         return planned_labels(action, gap, config), None
     fixed = [label.name for label in action.labels if not label.owner]
     owners = [label.name for label in action.labels if label.owner]
+    kept, note = present_owner_labels(owners, tracker, store)
+    if note:
+        log.warning("%s: %s", action.key, note)
+    return tuple(dict.fromkeys([*fixed, *kept])), note
+
+
+def present_owner_labels(owners: list[str], tracker: Tracker, store: StateStore
+                         ) -> tuple[list[str], str | None]:
+    """The owner labels the project or its groups have (in the project's spelling), and what
+    was left out (None: nothing). Asked once per name unless seen within `KNOWN_FOR`."""
     try:
         found = _known(store, owners)
         asked = [n for n in owners if n not in found]
@@ -51,17 +61,15 @@ def issue_labels(action: Action, gap: GapType, config: Config, tracker: Tracker,
             found.update(fresh)
     except RateLimitedError:
         raise
-    except RemoteError as exc:  # the issue matters more than its routing labels
-        return tuple(fixed), (f"owner labels left out ({', '.join(owners)}): looking them "
-                              f"up failed: {exc}")
+    except RemoteError as exc:  # the issue or MR matters more than its routing labels
+        return [], (f"owner labels left out ({', '.join(owners)}): looking them up failed: "
+                    f"{exc}")
     dropped = [n for n in owners if not found.get(n)]
     note = None
     if dropped:
         note = (f"owner labels left out: {', '.join(dropped)}: no such label in "
                 f"{tracker.project} or its groups (GitLab would create it)")
-        log.warning("%s: %s", action.key, note)
-    kept = [str(found[n]) for n in owners if found.get(n)]
-    return tuple(dict.fromkeys([*fixed, *kept])), note
+    return [str(found[n]) for n in owners if found.get(n)], note
 
 
 def _known(store: StateStore, names: list[str]) -> dict[str, str | None]:

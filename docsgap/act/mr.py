@@ -5,13 +5,17 @@ exactly once and replies in the thread with its link (per the `reply` policy).""
 from __future__ import annotations
 
 import difflib
+import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from docsgap import compose
 from docsgap.act.apply import Applier
+from docsgap.act.labels import present_owner_labels
 from docsgap.act.plan import mode_of, reply_key
+from docsgap.compose.labels import PageOwner, owner_labels
 from docsgap.config import Config
+from docsgap.docs.store import DocsStore
 from docsgap.errors import AuthError, DocsgapError, ExitCode, NotFoundError
 from docsgap.forum.interface import Forum
 from docsgap.models import (
@@ -27,6 +31,8 @@ from docsgap.models import (
 from docsgap.state import StateStore
 from docsgap.tracker.gitlab_rights import WriteRights
 from docsgap.tracker.interface import Tracker
+
+log = logging.getLogger(__name__)
 
 
 class PatchError(DocsgapError):
@@ -301,6 +307,9 @@ class DraftMr:
         )
         labels = tuple(dict.fromkeys((self.config.gitlab.docs_label,
                                       self.config.gitlab.marker_label)))
+        owned = DocsStore(self.store.db).owner_of(self.tracker.project, target.path)
+        owners = owner_labels(self.config.gitlab.owner_labels,
+                              PageOwner(target.path, *owned)) if owned else ()
         # The commit message holds no forum text: it is permanent and cannot be neutralised later.
         message = (f"docs: update {target.path}\n\n"
                    f"Drafted with docsgap for forum topic {target.thread.id}.")
@@ -308,7 +317,7 @@ class DraftMr:
             title=mr_title, description=description, source_branch=target.branch,
             target_branch=self.config.gitlab.target_branch, file_path=target.path,
             content=content, commit_message=message, labels=labels,
-            source_project=target.fork,
+            source_project=target.fork, owner_labels=owners,
         )
 
     def blocked(self, target: MrTarget) -> AuthError | None:
@@ -336,6 +345,12 @@ class DraftMr:
                 raise refused
             self.store.ledger_start(target.key, ActionKind.OPEN_DRAFT_MR.value,
                                     (target.thread.id,), f"docsgap mr for {target.path}")
+            if draft.owner_labels:  # only labels the project has: GitLab would create others
+                kept, note = present_owner_labels(
+                    [label.name for label in draft.owner_labels], self.tracker, self.store)
+                if note:
+                    log.warning("%s: %s", target.key, note)
+                draft = replace(draft, labels=tuple(dict.fromkeys([*draft.labels, *kept])))
             try:
                 item = self.tracker.open_draft_mr(draft)
             except DocsgapError as exc:

@@ -224,6 +224,11 @@ def register(app: typer.Typer, groups: common.Groups) -> None:
                             f"{draft.title!r} linking thread #{topic}"
                             + (f" and {target.issue_url}" if target.issue_url else "")
                             + ". Add --apply to do it.")
+                        out.data["owner_labels"] = [{"name": lb.name, "why": lb.why}
+                                                    for lb in draft.owner_labels]
+                        for lb in draft.owner_labels:
+                            out.say(f"  label {lb.name}: {lb.why} (added if the project or "
+                                    "its groups have it)")
                         blocked = dm.blocked(target)
                         if blocked is not None:
                             out.say(f"--apply would stop: {blocked} (fix: {blocked.hint})",

@@ -99,6 +99,15 @@ class DocsStore:
             f"owner_group from docs_pages {where} order by project, path", args)
         return [_page(r) for r in rows]
 
+    def owner_of(self, project: str, path: str) -> tuple[str, str] | None:
+        """(stage, group) a page's front matter names, or None when the page is not indexed
+        or was indexed before docsgap kept owners."""
+        row = self.db.execute("select stage, owner_group from docs_pages where project = ? "
+                              "and path = ?", [project, path]).fetchone()
+        if row is None or row[0] is None:
+            return None
+        return str(row[0] or ""), str(row[1] or "")
+
     def count(self) -> int:
         """How many pages the index holds."""
         return int(self.db.execute("select count(*) from docs_pages").fetchone()[0])

@@ -80,3 +80,39 @@ def test_issues_carry_their_pages_owners_and_a_rerun_adds_nothing(
     assert len(sandbox.state()["issues"]) == len(issues)
     assert not [r for r in sandbox.requests_log() if "/labels?" in r["path"] and "%3A%3A"
                 in r["path"]]
+
+
+def test_a_draft_mr_carries_its_files_owners(
+        sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`docsgap mr` labelled a draft MR with the docs label and the marker only: the owning
+    group's technical writer was not routed to it as to an issue about the same page."""
+    from docsgap.demo.loop import MR_FILE, MR_TOPIC
+
+    cfg = demo_config(sandbox, tmp_path)
+    toml = tmp_path / "docsgap.toml"
+    toml.write_text(
+        f'state_path = "state.db"\n[forum]\nurl = "{cfg.forum.url}"\n'
+        f'api_username = "{cfg.forum.api_username}"\n'
+        f'[gitlab]\nurl = "{cfg.gitlab.url}"\nproject = "{cfg.gitlab.project}"\n'
+        f'[policy]\nopen_draft_mr = "review"\n', encoding="utf-8")
+    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", cfg.gitlab.token or "")
+    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", cfg.forum.api_key or "")
+    runner = CliRunner()
+    assert runner.invoke(app, ["docs", "sync", "--config", str(toml)]).exit_code == 0
+    content = tmp_path / "fixed.md"
+    content.write_text(sandbox.state()["files"][f"{cfg.gitlab.project}@master"][MR_FILE]
+                       + "\nTo expose a whole directory, end its path with `/`.\n",
+                       encoding="utf-8")
+    args = ["mr", str(MR_TOPIC), "--file", MR_FILE, "--content", str(content),
+            "--config", str(toml)]
+
+    dry = runner.invoke(app, args)
+    assert dry.exit_code == 0, dry.output
+    assert ("label group::pipeline authoring: front matter of doc/ci/yaml/_index.md (group: "
+            "Pipeline Authoring) (added if the project or its groups have it)") in dry.stdout
+
+    applied = runner.invoke(app, [*args, "--apply"])
+    assert applied.exit_code == 0, applied.output
+    [mr] = [m for m in sandbox.state()["merge_requests"]
+            if m["source_branch"].startswith(f"docsgap/t{MR_TOPIC}")]
+    assert mr["labels"][-2:] == ["devops::verify", "group::pipeline authoring"]
