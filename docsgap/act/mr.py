@@ -343,14 +343,15 @@ class DraftMr:
             refused = self.blocked(target)
             if refused is not None:  # before any write, remote or local
                 raise refused
-            self.store.ledger_start(target.key, ActionKind.OPEN_DRAFT_MR.value,
-                                    (target.thread.id,), f"docsgap mr for {target.path}")
             if draft.owner_labels:  # only labels the project has: GitLab would create others
                 kept, note = present_owner_labels(
                     [label.name for label in draft.owner_labels], self.tracker, self.store)
                 if note:
                     log.warning("%s: %s", target.key, note)
                 draft = replace(draft, labels=tuple(dict.fromkeys([*draft.labels, *kept])))
+            # Started only now: a failed label lookup leaves no half-begun entry behind.
+            self.store.ledger_start(target.key, ActionKind.OPEN_DRAFT_MR.value,
+                                    (target.thread.id,), f"docsgap mr for {target.path}")
             try:
                 item = self.tracker.open_draft_mr(draft)
             except DocsgapError as exc:

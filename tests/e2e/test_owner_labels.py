@@ -87,16 +87,10 @@ def test_a_draft_mr_carries_its_files_owners(
     """`docsgap mr` labelled a draft MR with the docs label and the marker only: the owning
     group's technical writer was not routed to it as to an issue about the same page."""
     from docsgap.demo.loop import MR_FILE, MR_TOPIC
+    from tests.e2e.test_mr_fork import config
 
     cfg = demo_config(sandbox, tmp_path)
-    toml = tmp_path / "docsgap.toml"
-    toml.write_text(
-        f'state_path = "state.db"\n[forum]\nurl = "{cfg.forum.url}"\n'
-        f'api_username = "{cfg.forum.api_username}"\n'
-        f'[gitlab]\nurl = "{cfg.gitlab.url}"\nproject = "{cfg.gitlab.project}"\n'
-        f'[policy]\nopen_draft_mr = "review"\n', encoding="utf-8")
-    monkeypatch.setenv("DOCSGAP_GITLAB_TOKEN", cfg.gitlab.token or "")
-    monkeypatch.setenv("DOCSGAP_DISCOURSE_API_KEY", cfg.forum.api_key or "")
+    toml = config(sandbox, tmp_path, monkeypatch)
     runner = CliRunner()
     assert runner.invoke(app, ["docs", "sync", "--config", str(toml)]).exit_code == 0
     content = tmp_path / "fixed.md"
